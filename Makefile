@@ -1,0 +1,69 @@
+# salesseg: `make local` runs the stack locally, `make test` runs every check.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+NODE_DIR := infra/node
+LAMBDA_FLAGS := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_BUILD := $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
+
+.PHONY: local test deps check-tools lint unit bench build clean \
+	build-IngestFunction build-ApiFunction build-RecomputeFunction
+
+## deps: install the Node tools (dynalite, DuckDB) and Go modules.
+deps: check-tools $(NODE_DIR)/node_modules/.installed
+	$(GO) mod download
+
+check-tools:
+	@command -v $(GO) >/dev/null || { echo "make: go is required (Go 1.26)"; exit 1; }
+	@command -v node >/dev/null || { echo "make: node is required (install Node.js 20+: apt-get install nodejs npm)"; exit 1; }
+	@command -v npm >/dev/null || { echo "make: npm is required (apt-get install npm)"; exit 1; }
+
+# npm ci cannot be used: @duckdb/node-api's other-platform bindings are not
+# resolvable here (see infra/node/README.md); npm install keeps the lock file.
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm install --no-audit --no-fund
+	touch $@
+
+## local: run the whole stack locally with the sample data loaded.
+local: deps
+	$(GO) run ./cmd/salesseg local
+
+## test: formatting, vet, staticcheck, cfn-lint, and all tests with the race detector.
+test: deps lint unit
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	@command -v cfn-lint >/dev/null || { echo "make: cfn-lint is required (it ships on this machine image; elsewhere: pip install cfn-lint)"; exit 1; }
+	cfn-lint template.yaml
+	@cp go.mod /tmp/salesseg-go.mod.bak; cp go.sum /tmp/salesseg-go.sum.bak; \
+	  $(GO) mod tidy; \
+	  if ! cmp -s go.mod /tmp/salesseg-go.mod.bak || ! cmp -s go.sum /tmp/salesseg-go.sum.bak; then \
+	    echo "go mod tidy changed go.mod/go.sum: commit the tidy result"; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## bench: benchmarks, each printing ratios against a reference run in the same process.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## build: the three Lambda bootstraps under build/<Function>/bootstrap.
+build:
+	$(MAKE) build-IngestFunction ARTIFACTS_DIR=build/IngestFunction
+	$(MAKE) build-ApiFunction ARTIFACTS_DIR=build/ApiFunction
+	$(MAKE) build-RecomputeFunction ARTIFACTS_DIR=build/RecomputeFunction
+
+# sam build calls these with ARTIFACTS_DIR set (template.yaml: BuildMethod makefile).
+build-IngestFunction:
+	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/ingest
+build-ApiFunction:
+	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+build-RecomputeFunction:
+	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/recompute
+
+clean:
+	rm -rf build $(NODE_DIR)/node_modules

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/salesseg/salesseg/internal/api"
+	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/logging"
+	"github.com/salesseg/salesseg/internal/recompute"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+// stack is the whole salesseg deployment on one machine: the same three
+// handlers as in Lambda, invoked through Lambda's own JSON decoding.
+type stack struct {
+	emu      *localstack.Emulators
+	dispatch *localstack.Dispatcher
+	gateway  *localstack.Gateway
+	cancel   context.CancelFunc
+}
+
+type stackOptions struct {
+	root          string
+	s3Addr        string
+	schedule      time.Duration
+	debounce      time.Duration
+	maxRejectRate float64
+	log           *slog.Logger
+}
+
+func startStack(ctx context.Context, o stackOptions) (*stack, error) {
+	emu, err := localstack.Start(ctx, localstack.Options{Root: o.root, Bucket: "salesseg-local", Table: "salesseg-local", S3Addr: o.s3Addr})
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	ing := ingest.NewService(emu.Clients.S3, st, o.log, o.maxRejectRate)
+	rec := recompute.New(st, o.log)
+	apiSvc := api.New(st, o.log)
+	runCtx, cancel := context.WithCancel(ctx)
+	d := emu.Dispatch(runCtx, lambda.NewHandler(ing.HandleS3), lambda.NewHandler(rec.Handle), o.log, o.schedule, o.debounce)
+	return &stack{emu: emu, dispatch: d, gateway: localstack.NewGateway(lambda.NewHandler(apiSvc.Handle)), cancel: cancel}, nil
+}
+
+func (s *stack) close() {
+	s.cancel()
+	s.emu.Close()
+}
+
+// upload puts a local file into the bucket, which triggers ingestion.
+func (s *stack) upload(ctx context.Context, path, key string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	_, err = s.emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(data)})
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", path, err)
+	}
+	return nil
+}
+
+// findRoot walks up from the working directory to the directory holding
+// go.mod, where infra/ lives.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the salesseg repository (no go.mod found above the working directory); use -root")
+		}
+		dir = parent
+	}
+}
+
+func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the HTTP API")
+	s3Addr := fs.String("s3-addr", "127.0.0.1:4566", "listen address of the emulated S3")
+	root := fs.String("root", "", "repository root (default: found from the working directory)")
+	sample := fs.String("sample", "infra/sample/superstore.csv", "file uploaded at start, relative to the root; empty for none")
+	schedule := fs.Duration("schedule", time.Hour, "recompute schedule interval")
+	debounce := fs.Duration("debounce", 5*time.Second, "recompute delay after the last ingest")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *root == "" {
+		r, err := findRoot()
+		if err != nil {
+			return err
+		}
+		*root = r
+	}
+	log := logging.New(stderr, "info")
+	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, schedule: *schedule, debounce: *debounce, maxRejectRate: 0.2, log: log})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: s.gateway, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ErrServerClosed on shutdown
+	defer srv.Close()
+
+	if *sample != "" {
+		if err := s.upload(ctx, filepath.Join(*root, *sample), "transactions/"+filepath.Base(*sample)); err != nil {
+			return err
+		}
+		if err := s.dispatch.Idle(ctx); err != nil {
+			return err
+		}
+		s.dispatch.RunRecompute(ctx)
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, `salesseg is running locally.
+  HTTP API:   %[1]s
+  S3:         %[2]s  (bucket %[3]s; put files under transactions/ to ingest them)
+  DynamoDB:   %[4]s  (table %[5]s)
+
+Try:
+  curl -s '%[1]s/v1/segments?dimension=segment&from=2016-01&to=2019-12'
+  curl -s '%[1]s/v1/summary'
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url %[2]s s3 cp FILE s3://%[3]s/transactions/FILE
+
+Press Ctrl-C to stop.
+`, base, s.emu.S3URL, s.emu.Bucket, s.emu.DDBURL, s.emu.Table)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping")
+	return nil
+}

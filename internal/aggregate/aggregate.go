@@ -1,0 +1,122 @@
+// Package aggregate holds the additive sales measures that ingestion computes
+// per file and the API sums at query time: revenue, cost, units, lines and
+// orders per dimension value and period.
+//
+// All money is exact: amounts are decimals and every addition either keeps
+// every digit or fails with ErrOverflow; nothing is ever rounded.
+package aggregate
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/segment"
+)
+
+// ErrOverflow is returned when a sum would need more than the 19 significant
+// digits an exact decimal holds at its current scale.
+var ErrOverflow = errors.New("decimal sum overflows 19 digits")
+
+// Grain is the period length a key is aggregated at.
+type Grain string
+
+// The stored grains: day for single dimensions, month for everything; weeks,
+// quarters, years and custom ranges roll up from these at query time.
+const (
+	Day   Grain = "D"
+	Month Grain = "M"
+)
+
+// Key identifies one aggregate: a dimension value in one period. Period is
+// "2006-01-02" at Day grain and "2006-01" at Month grain, so keys sort by time.
+type Key struct {
+	Dim    segment.Dimension
+	Value  string
+	Grain  Grain
+	Period string
+}
+
+// Measures are the additive figures of one key.
+type Measures struct {
+	Revenue decimal.Decimal
+	Cost    decimal.Decimal
+	Units   decimal.Decimal
+	Lines   int64
+	Orders  int64
+	// CostLines counts the lines that carried a cost or profit, so margin is
+	// only reported where every line had one.
+	CostLines int64
+}
+
+// Sum adds two decimals exactly, failing with ErrOverflow rather than
+// rounding away digits.
+func Sum(a, b decimal.Decimal) (decimal.Decimal, error) {
+	s, err := a.AddExact(b, max(a.Scale(), b.Scale()))
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("%w: %s + %s", ErrOverflow, a, b)
+	}
+	return s, nil
+}
+
+// Add adds o into m. On error m is unchanged.
+func (m *Measures) Add(o Measures) error {
+	rev, err := Sum(m.Revenue, o.Revenue)
+	if err != nil {
+		return err
+	}
+	cost, err := Sum(m.Cost, o.Cost)
+	if err != nil {
+		return err
+	}
+	units, err := Sum(m.Units, o.Units)
+	if err != nil {
+		return err
+	}
+	m.Revenue, m.Cost, m.Units = rev, cost, units
+	m.Lines += o.Lines
+	m.Orders += o.Orders
+	m.CostLines += o.CostLines
+	return nil
+}
+
+// Delta is the contribution of one file version: measures per key.
+type Delta map[Key]*Measures
+
+// Add adds measures into the key's entry, creating it when absent.
+func (d Delta) Add(k Key, m Measures) error {
+	cur, ok := d[k]
+	if !ok {
+		c := m
+		d[k] = &c
+		return nil
+	}
+	return cur.Add(m)
+}
+
+// Keys returns the keys in a deterministic order (dimension, grain, period,
+// value), so writes and files derived from a delta are reproducible.
+func (d Delta) Keys() []Key {
+	keys := make([]Key, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return Less(keys[i], keys[j]) })
+	return keys
+}
+
+// Less orders keys by dimension, grain, period and value.
+func Less(a, b Key) bool {
+	if a.Dim != b.Dim {
+		return a.Dim < b.Dim
+	}
+	if a.Grain != b.Grain {
+		return a.Grain < b.Grain
+	}
+	if a.Period != b.Period {
+		return a.Period < b.Period
+	}
+	return a.Value < b.Value
+}

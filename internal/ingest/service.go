@@ -1,0 +1,330 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+// Blobs is the subset of the S3 API ingestion uses.
+type Blobs interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// Aggregates is what ingestion needs from the table.
+type Aggregates interface {
+	Object(ctx context.Context, objectKey string) (store.Entry, bool, error)
+	PutFragments(ctx context.Context, file string, d aggregate.Delta) error
+	DeleteFragments(ctx context.Context, file string, keys []aggregate.Key) error
+	Commit(ctx context.Context, objectKey, seq, file string) (store.Entry, error)
+	PutUpload(ctx context.Context, u store.Upload) error
+	GetUpload(ctx context.Context, id string) (store.Upload, error)
+}
+
+// Prefixes of the bucket. Only TransactionsPrefix is ingested; curated/ and
+// rejects/ hold ingestion's own output and must never trigger it.
+const (
+	TransactionsPrefix = "transactions/"
+	CuratedPrefix      = "curated/"
+	RejectsPrefix      = "rejects/"
+)
+
+// Service ingests S3 objects into the aggregate table.
+type Service struct {
+	blobs Blobs
+	aggs  Aggregates
+	log   *slog.Logger
+	// MaxRejectRate is the share of rejected rows above which a file is
+	// failed as a whole and changes no aggregate.
+	MaxRejectRate float64
+	now           func() time.Time
+}
+
+// NewService returns a Service. maxRejectRate is in [0, 1].
+func NewService(blobs Blobs, aggs Aggregates, log *slog.Logger, maxRejectRate float64) *Service {
+	return &Service{blobs: blobs, aggs: aggs, log: log, MaxRejectRate: maxRejectRate, now: time.Now}
+}
+
+// FileID names one version of one object; it is the upload id users see.
+func FileID(bucket, key, version string) string {
+	h := sha256.Sum256([]byte(bucket + "\x00" + key + "\x00" + version))
+	return hex.EncodeToString(h[:12])
+}
+
+// NormalizeSequencer left-pads an S3 sequencer so that string order is
+// numeric order: S3 sequencers are hexadecimal of varying length.
+func NormalizeSequencer(seq string) string {
+	seq = strings.ToUpper(seq)
+	if len(seq) < 32 {
+		seq = strings.Repeat("0", 32-len(seq)) + seq
+	}
+	return seq
+}
+
+// HandleS3 processes every record of an S3 event. It returns an error only
+// for failures worth retrying (the network, throttling); a file that cannot
+// be parsed gets a failed status instead.
+func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
+	for _, r := range ev.Records {
+		key, err := url2key(r.S3.Object.Key)
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(key, TransactionsPrefix) {
+			s.log.InfoContext(ctx, "ignored object outside "+TransactionsPrefix, "key", key)
+			continue
+		}
+		seq := NormalizeSequencer(r.S3.Object.Sequencer)
+		bucket := r.S3.Bucket.Name
+		switch {
+		case strings.HasPrefix(r.EventName, "ObjectCreated"):
+			version := r.S3.Object.VersionID
+			if version == "" {
+				version = r.S3.Object.ETag + "@" + seq
+			}
+			err = s.ingest(ctx, bucket, key, r.S3.Object.VersionID, FileID(bucket, key, version), seq)
+		case strings.HasPrefix(r.EventName, "ObjectRemoved"):
+			err = s.retract(ctx, bucket, key, seq)
+		default:
+			s.log.InfoContext(ctx, "ignored event", "event", r.EventName, "key", key)
+		}
+		if err != nil {
+			return fmt.Errorf("%s s3://%s/%s: %w", r.EventName, bucket, key, err)
+		}
+	}
+	return nil
+}
+
+// url2key decodes an event's object key, which S3 URL-encodes with "+"
+// for spaces.
+func url2key(k string) (string, error) {
+	dec, err := url.QueryUnescape(k)
+	if err != nil {
+		return "", fmt.Errorf("object key %q: %w", k, err)
+	}
+	return dec, nil
+}
+
+// ingest applies one object version. Every step is idempotent so the
+// whole method can be retried after a failure at any point.
+func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq string) error {
+	cur, exists, err := s.aggs.Object(ctx, key)
+	if err != nil {
+		return err
+	}
+	if exists && cur.Sequencer > seq {
+		s.log.InfoContext(ctx, "stale event ignored", "key", key, "file", file)
+		return nil
+	}
+	if exists && cur.Sequencer == seq && cur.File == file {
+		if u, err := s.aggs.GetUpload(ctx, file); err == nil && final(u.Status) {
+			s.log.InfoContext(ctx, "duplicate event: already applied", "key", key, "file", file)
+			return s.cleanup(ctx, bucket, cur.Previous)
+		}
+	}
+	up := store.Upload{ID: file, Bucket: bucket, Key: key, Version: version, Status: store.StatusProcessing,
+		Started: s.now().UTC().Format(time.RFC3339)}
+	if err := s.aggs.PutUpload(ctx, up); err != nil {
+		return err
+	}
+	res, rejectsKey, err := s.parseObject(ctx, bucket, key, version, file)
+	if err != nil {
+		if !isFileError(err) {
+			return err
+		}
+		up.Status, up.Error = store.StatusFailed, err.Error()
+		return s.finish(ctx, up)
+	}
+	up.Rows, up.Accepted, up.Rejected, up.RejectsKey = res.Rows, res.Accepted, res.Rejected, rejectsKey
+	up.Format, _ = json.Marshal(res.Format)
+	if rate := float64(res.Rejected) / float64(res.Rows); rate > s.MaxRejectRate {
+		up.Status = store.StatusFailed
+		up.Error = fmt.Sprintf("%d of %d rows rejected (%.1f%%), above the %.1f%% threshold: no row was counted; see %s",
+			res.Rejected, res.Rows, 100*rate, 100*s.MaxRejectRate, rejectsKey)
+		return s.finish(ctx, up)
+	}
+	if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
+		return err
+	}
+	if err := s.aggs.PutFragments(ctx, file, res.Delta); err != nil {
+		return err
+	}
+	prev, err := s.aggs.Commit(ctx, key, seq, file)
+	if errors.Is(err, store.ErrStale) {
+		// A newer version won while we worked: ours must never count.
+		if err := s.cleanup(ctx, bucket, file); err != nil {
+			return err
+		}
+		up.Status = store.StatusSuperseded
+		return s.finish(ctx, up)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.cleanup(ctx, bucket, prev.File); err != nil {
+		return err
+	}
+	up.Status = store.StatusSucceeded
+	if res.Rejected > 0 {
+		up.Status = store.StatusPartiallySucceeded
+	}
+	return s.finish(ctx, up)
+}
+
+func final(status string) bool {
+	return status == store.StatusSucceeded || status == store.StatusPartiallySucceeded ||
+		status == store.StatusFailed || status == store.StatusSuperseded
+}
+
+func (s *Service) finish(ctx context.Context, up store.Upload) error {
+	up.Finished = s.now().UTC().Format(time.RFC3339)
+	if err := s.aggs.PutUpload(ctx, up); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "ingested", "key", up.Key, "upload", up.ID, "status", up.Status,
+		"rows", up.Rows, "accepted", up.Accepted, "rejected", up.Rejected, "error", up.Error)
+	return nil
+}
+
+// isFileError reports whether err is about the file's content, as opposed
+// to a transient failure worth retrying.
+func isFileError(err error) bool {
+	var he *HeaderError
+	return errors.Is(err, ErrUnreadable) || errors.As(err, &he) || errors.Is(err, aggregate.ErrOverflow)
+}
+
+// parseObject streams the object version through Parse, writing rejects to
+// a temporary file that is uploaded when non-empty.
+func (s *Service) parseObject(ctx context.Context, bucket, key, version, file string) (*Result, string, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if version != "" {
+		in.VersionId = aws.String(version)
+	}
+	obj, err := s.blobs.GetObject(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("get object: %w", err)
+	}
+	defer obj.Body.Close()
+	tmp, err := os.CreateTemp("", "rejects-*.csv")
+	if err != nil {
+		return nil, "", fmt.Errorf("rejects temp file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	rw := NewCSVRejects(tmp)
+	res, err := Parse(obj.Body, key, rw)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := rw.Flush(); err != nil {
+		return nil, "", fmt.Errorf("write rejects: %w", err)
+	}
+	if res.Rejected == 0 {
+		return res, "", nil
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, "", err
+	}
+	rejectsKey := RejectsPrefix + file + ".csv"
+	if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(rejectsKey),
+		Body: tmp, ContentType: aws.String("text/csv")}); err != nil {
+		return nil, "", fmt.Errorf("put %s: %w", rejectsKey, err)
+	}
+	return res, rejectsKey, nil
+}
+
+// curatedEntry is one key of a delta as kept in S3.
+type curatedEntry struct {
+	Dim     segment.Dimension `json:"dim"`
+	Value   string            `json:"value"`
+	Grain   aggregate.Grain   `json:"grain"`
+	Period  string            `json:"period"`
+	Revenue string            `json:"revenue"`
+	Cost    string            `json:"cost"`
+	Units   string            `json:"units"`
+	Lines   int64             `json:"lines"`
+	Orders  int64             `json:"orders"`
+}
+
+// putDelta keeps the delta in S3 before any fragment is written, so the
+// fragments can always be found and retracted exactly.
+func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate.Delta) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, k := range d.Keys() {
+		m := d[k]
+		if err := enc.Encode(curatedEntry{Dim: k.Dim, Value: k.Value, Grain: k.Grain, Period: k.Period,
+			Revenue: m.Revenue.String(), Cost: m.Cost.String(), Units: m.Units.String(), Lines: m.Lines, Orders: m.Orders}); err != nil {
+			return err
+		}
+	}
+	_, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(curatedKey(file)),
+		Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")})
+	if err != nil {
+		return fmt.Errorf("put %s: %w", curatedKey(file), err)
+	}
+	return nil
+}
+
+func curatedKey(file string) string { return CuratedPrefix + file + ".ndjson" }
+
+// cleanup deletes the fragments of a file that no longer counts, using its
+// curated delta to find them. Nothing to do for no file or a tombstone.
+func (s *Service) cleanup(ctx context.Context, bucket, file string) error {
+	if file == "" || file == store.Tombstone {
+		return nil
+	}
+	obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(curatedKey(file))})
+	if err != nil {
+		return fmt.Errorf("get %s: %w", curatedKey(file), err)
+	}
+	defer obj.Body.Close()
+	var keys []aggregate.Key
+	dec := json.NewDecoder(obj.Body)
+	for {
+		var e curatedEntry
+		if err := dec.Decode(&e); err == io.EOF {
+			break
+		} else if err != nil {
+			return fmt.Errorf("decode %s: %w", curatedKey(file), err)
+		}
+		keys = append(keys, aggregate.Key{Dim: e.Dim, Value: e.Value, Grain: e.Grain, Period: e.Period})
+	}
+	return s.aggs.DeleteFragments(ctx, file, keys)
+}
+
+// retract makes a deleted object's contribution disappear.
+func (s *Service) retract(ctx context.Context, bucket, key, seq string) error {
+	prev, err := s.aggs.Commit(ctx, key, seq, store.Tombstone)
+	if errors.Is(err, store.ErrStale) {
+		s.log.InfoContext(ctx, "stale delete ignored", "key", key)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.cleanup(ctx, bucket, prev.File); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "retracted", "key", key, "upload", prev.File)
+	return nil
+}

@@ -1,0 +1,186 @@
+// Package localstack runs salesseg's AWS pieces on one machine: DynamoDB
+// (dynalite, a Node.js implementation of the DynamoDB wire protocol), S3
+// (gofakes3, in process), S3 event notifications to the ingest handler, the
+// recompute schedule, and an HTTP server that turns requests into API
+// Gateway HTTP API events for the api handler.
+//
+// dynalite and gofakes3 were chosen over moto_server because salesseg's
+// storage design needs no transactions and they are an order of magnitude
+// faster on reads (measurements in ../shared/LOCAL-AWS.md); dynalite also
+// enforces AWS limits moto skips, such as 25 items per BatchWriteItem.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/salesseg/salesseg/internal/awsconf"
+)
+
+// ErrNoDynalite means the dynalite binary is not installed; `make deps`
+// (run by `make local` and `make test`) installs it with npm.
+var ErrNoDynalite = errors.New("dynalite not installed: run `make deps` (needs node and npm)")
+
+// DynalitePath is where `make deps` installs dynalite, relative to the
+// repository root.
+const DynalitePath = "infra/node/node_modules/.bin/dynalite"
+
+// Emulators are a running DynamoDB emulator and S3 emulator with clients
+// pointed at them.
+type Emulators struct {
+	Clients  *awsconf.Clients
+	Bucket   string
+	Table    string
+	S3URL    string
+	DDBURL   string
+	dynalite *exec.Cmd
+	s3srv    *http.Server
+	s3ln     net.Listener
+	notify   *notifier
+}
+
+// Options configure the emulators.
+type Options struct {
+	Root   string // repository root, to find dynalite
+	Bucket string
+	Table  string
+	S3Addr string // listen address for S3, e.g. "127.0.0.1:0"
+}
+
+// Start starts dynalite and gofakes3 and creates the bucket (versioned) and
+// the table. Close stops both, dynalite by process id.
+func Start(ctx context.Context, o Options) (*Emulators, error) {
+	bin := filepath.Join(o.Root, DynalitePath)
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("%w (looked for %s)", ErrNoDynalite, bin)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--host", "127.0.0.1",
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start dynalite: %w", err)
+	}
+	e := &Emulators{dynalite: cmd, Bucket: o.Bucket, Table: o.Table, DDBURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	if err := waitTCP(ctx, fmt.Sprintf("127.0.0.1:%d", port), 15*time.Second); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("dynalite did not start: %w", err)
+	}
+	addr := o.S3Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if e.s3ln, err = net.Listen("tcp", addr); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("listen for S3 on %s: %w", addr, err)
+	}
+	e.S3URL = "http://" + e.s3ln.Addr().String()
+	faker := gofakes3.New(s3mem.New(), gofakes3.WithInsecureCORS(), gofakes3.WithTimeSkewLimit(0))
+	e.notify = newNotifier(faker.Server())
+	e.s3srv = &http.Server{Handler: e.notify, ReadHeaderTimeout: 10 * time.Second}
+	go e.s3srv.Serve(e.s3ln) //nolint:errcheck // returns ErrServerClosed on Close
+	if e.Clients, err = awsconf.Load(ctx, awsconf.Endpoints{S3: e.S3URL, DynamoDB: e.DDBURL}); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if err := e.create(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// create makes the bucket and table as template.yaml defines them: a
+// versioned bucket, a table keyed by string pk and sk, billed per request.
+func (e *Emulators) create(ctx context.Context) error {
+	if _, err := e.Clients.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.Bucket)}); err != nil {
+		return fmt.Errorf("create bucket %s: %w", e.Bucket, err)
+	}
+	if _, err := e.Clients.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(e.Bucket),
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+		return fmt.Errorf("enable versioning on %s: %w", e.Bucket, err)
+	}
+	_, err := e.Clients.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String(e.Table),
+		AttributeDefinitions: []dtypes.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: dtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: dtypes.ScalarAttributeTypeS},
+		},
+		KeySchema: []dtypes.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: dtypes.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: dtypes.KeyTypeRange},
+		},
+		BillingMode: dtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		return fmt.Errorf("create table %s: %w", e.Table, err)
+	}
+	return nil
+}
+
+// Close stops the S3 server and dynalite, waiting for dynalite to exit so
+// its port is free again.
+func (e *Emulators) Close() {
+	if e.s3srv != nil {
+		e.s3srv.Close()
+	}
+	if e.dynalite != nil && e.dynalite.Process != nil {
+		_ = syscall.Kill(-e.dynalite.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = e.dynalite.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-e.dynalite.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitTCP(ctx context.Context, addr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,89 @@
+// Package segment names the dimensions that sales are broken down by and
+// resolves the spellings users and files give them.
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Dimension is a canonical segment dimension such as "segment" or "region".
+type Dimension string
+
+// The dimensions salesseg aggregates. Total is the single-value dimension that
+// carries the grand total, so shares and KPIs come from the same items.
+const (
+	Total    Dimension = "total"
+	Segment  Dimension = "segment"
+	Industry Dimension = "industry"
+	Size     Dimension = "size"
+	Region   Dimension = "region"
+	Country  Dimension = "country"
+	Category Dimension = "category"
+	Channel  Dimension = "channel"
+)
+
+// TotalValue is the only value of the Total dimension.
+const TotalValue = "all"
+
+// ErrUnknown is returned (wrapped) by Parse for a name that is no dimension.
+var ErrUnknown = errors.New("unknown dimension")
+
+// All returns every dimension in a stable order, Total first.
+func All() []Dimension {
+	return []Dimension{Total, Segment, Industry, Size, Region, Country, Category, Channel}
+}
+
+// Normalize folds a header or parameter to the form synonyms are matched in:
+// lower case with spaces, underscores, hyphens and dots removed, so that
+// "Customer Segment", "customer_segment" and "CustomerSegment" compare equal.
+func Normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
+		switch r {
+		case ' ', '_', '-', '.', '\t', '/':
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Synonym returns the dimension a column header or query parameter names, and
+// false when it names none. Matching ignores case and separators.
+func Synonym(name string) (Dimension, bool) {
+	switch Normalize(name) {
+	case "total", "all":
+		return Total, true
+	case "segment", "customersegment", "segmentname", "market", "marketsegment":
+		return Segment, true
+	case "industry", "sector", "vertical":
+		return Industry, true
+	case "size", "sizeband", "companysize", "customersize":
+		return Size, true
+	case "region", "salesregion", "territory":
+		return Region, true
+	case "country", "countryname", "countryregion", "nation":
+		return Country, true
+	case "category", "productline", "productcategory", "line", "productfamily":
+		return Category, true
+	case "channel", "saleschannel", "distributionchannel":
+		return Channel, true
+	}
+	return "", false
+}
+
+// Parse resolves a user-supplied dimension name. The error wraps ErrUnknown
+// and lists the accepted names.
+func Parse(name string) (Dimension, error) {
+	if d, ok := Synonym(name); ok {
+		return d, nil
+	}
+	names := make([]string, 0, len(All()))
+	for _, d := range All() {
+		names = append(names, string(d))
+	}
+	return "", fmt.Errorf("%w %q: use one of %s", ErrUnknown, name, strings.Join(names, ", "))
+}

@@ -1,0 +1,382 @@
+// Package store keeps salesseg's aggregates, upload statuses and summaries in
+// one DynamoDB table and reads them back for queries.
+//
+// # Table design
+//
+// One table, string keys pk (partition) and sk (sort). Item types:
+//
+//	AGG#<dim>#<grain>  <period>#<value>#<file>  additive measures of one dimension
+//	                                            value in one period, contributed by
+//	                                            one file version (a fragment)
+//	MANIFEST           LIVE                     map o: object key → {s: sequencer,
+//	                                            f: live file id, pf: file it replaced}
+//	UPLOAD#<file>      STATUS                   an upload's status, counts, format
+//	SUMMARY            LATEST                   the last recompute's summary
+//
+// Access patterns: a segment breakdown is one Query on AGG#<dim>#M with sk
+// BETWEEN the first and last month, plus one GetItem of the manifest; no Scan.
+//
+// # Why fragments and a manifest
+//
+// A file version's delta is written as immutable fragment items with
+// BatchWriteItem (idempotent puts, ~25× cheaper than conditional updates on
+// the emulator and one write per distinct key on AWS). Fragments count only
+// once the manifest names their file as the live version of its object; the
+// manifest entry is switched with one conditional UpdateItem, so a file is
+// either wholly visible or not at all, a newer S3 sequencer always wins, and
+// a retried or duplicated event rewrites identical items. Fragments of
+// replaced or deleted versions are invisible at once and removed afterwards.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/segment"
+)
+
+// DB is the subset of the DynamoDB API the store uses.
+type DB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var (
+	// ErrStale means a newer version of the object is already live: the
+	// caller's event is out of date and its contribution must not count.
+	ErrStale = errors.New("a newer version of the object is already live")
+	// ErrNotFound means the requested item does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrUnprocessed means BatchWriteItem kept returning unprocessed items
+	// after every retry.
+	ErrUnprocessed = errors.New("batch write left unprocessed items after retries")
+)
+
+// Tombstone is the file id of a deleted object in the manifest.
+const Tombstone = "-"
+
+// batchLimit is DynamoDB's BatchWriteItem item limit, enforced here because
+// some emulators accept more.
+const batchLimit = 25
+
+// Store reads and writes the salesseg table.
+type Store struct {
+	db      DB
+	table   string
+	retries int
+	backoff time.Duration
+}
+
+// New returns a Store on the named table.
+func New(db DB, table string) *Store {
+	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
+func numInt(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(pk), "sk": str(sk)}
+}
+
+func aggPK(d segment.Dimension, g aggregate.Grain) string {
+	return "AGG#" + string(d) + "#" + string(g)
+}
+
+func fragmentSK(k aggregate.Key, file string) string { return k.Period + "#" + k.Value + "#" + file }
+
+// PutFragments writes a file version's delta as fragment items. Writing the
+// same delta again rewrites identical items, so retries are harmless.
+func (s *Store) PutFragments(ctx context.Context, file string, d aggregate.Delta) error {
+	keys := d.Keys()
+	reqs := make([]types.WriteRequest, 0, len(keys))
+	for _, k := range keys {
+		m := d[k]
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+			"pk": str(aggPK(k.Dim, k.Grain)), "sk": str(fragmentSK(k, file)),
+			"p": str(k.Period), "v": str(k.Value), "f": str(file),
+			"rev": num(m.Revenue.String()), "cost": num(m.Cost.String()), "units": num(m.Units.String()),
+			"lines": numInt(m.Lines), "orders": numInt(m.Orders), "clines": numInt(m.CostLines),
+		}}})
+	}
+	return s.batchWrite(ctx, reqs)
+}
+
+// DeleteFragments removes a file version's fragments. Deleting absent items
+// is a no-op, so this is safe to repeat.
+func (s *Store) DeleteFragments(ctx context.Context, file string, keys []aggregate.Key) error {
+	reqs := make([]types.WriteRequest, 0, len(keys))
+	for _, k := range keys {
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{
+			Key: key(aggPK(k.Dim, k.Grain), fragmentSK(k, file))}})
+	}
+	return s.batchWrite(ctx, reqs)
+}
+
+// batchWrite sends requests in batches of at most 25 and retries
+// unprocessed items with exponential backoff.
+func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	for start := 0; start < len(reqs); start += batchLimit {
+		pending := reqs[start:min(start+batchLimit, len(reqs))]
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > s.retries {
+				return fmt.Errorf("%w: %d items", ErrUnprocessed, len(pending))
+			}
+			if attempt > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(s.backoff << min(attempt-1, 6)):
+				}
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+				RequestItems: map[string][]types.WriteRequest{s.table: pending}})
+			if err != nil {
+				return fmt.Errorf("batch write %d items: %w", len(pending), err)
+			}
+			pending = out.UnprocessedItems[s.table]
+		}
+	}
+	return nil
+}
+
+// Entry is an object's manifest entry.
+type Entry struct {
+	Sequencer string // S3 sequencer, normalized for comparison
+	File      string // live file id, or Tombstone
+	Previous  string // file id this entry replaced, for cleanup after a crash
+}
+
+const manifestPK, manifestSK = "MANIFEST", "LIVE"
+
+// ensureManifest creates the manifest's map attribute once; nested SETs
+// fail on a missing parent.
+func (s *Store) ensureManifest(ctx context.Context) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(manifestPK, manifestSK),
+		UpdateExpression:          aws.String("SET #o = if_not_exists(#o, :empty)"),
+		ExpressionAttributeNames:  map[string]string{"#o": "o"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":empty": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}},
+	})
+	if err != nil {
+		return fmt.Errorf("create manifest: %w", err)
+	}
+	return nil
+}
+
+// manifest reads the whole manifest with a strongly consistent read.
+func (s *Store) manifest(ctx context.Context) (map[string]Entry, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(manifestPK, manifestSK), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	entries := map[string]Entry{}
+	o, _ := out.Item["o"].(*types.AttributeValueMemberM)
+	if o == nil {
+		return entries, nil
+	}
+	for obj, av := range o.Value {
+		m, ok := av.(*types.AttributeValueMemberM)
+		if !ok {
+			continue
+		}
+		entries[obj] = Entry{Sequencer: attrS(m.Value, "s"), File: attrS(m.Value, "f"), Previous: attrS(m.Value, "pf")}
+	}
+	return entries, nil
+}
+
+// Object returns the manifest entry of an object key.
+func (s *Store) Object(ctx context.Context, objectKey string) (Entry, bool, error) {
+	m, err := s.manifest(ctx)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	e, ok := m[objectKey]
+	return e, ok, nil
+}
+
+// LiveFiles returns the set of file ids whose fragments count.
+func (s *Store) LiveFiles(ctx context.Context) (map[string]bool, error) {
+	m, err := s.manifest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	live := make(map[string]bool, len(m))
+	for _, e := range m {
+		if e.File != Tombstone {
+			live[e.File] = true
+		}
+	}
+	return live, nil
+}
+
+func attrS(m map[string]types.AttributeValue, name string) string {
+	if v, ok := m[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// Commit makes file the live version of objectKey if seq is newer than the
+// live entry's, and returns the entry it replaced (zero if none). Committing
+// the same (seq, file) again succeeds and returns the entry as it stands, so
+// a retry after a crash can finish cleaning up. A live entry with a newer
+// sequencer, or the same sequencer and another file, yields ErrStale.
+func (s *Store) Commit(ctx context.Context, objectKey, seq, file string) (Entry, error) {
+	if err := s.ensureManifest(ctx); err != nil {
+		return Entry{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		cur, exists, err := s.Object(ctx, objectKey)
+		if err != nil {
+			return Entry{}, err
+		}
+		if exists {
+			switch c := strings.Compare(cur.Sequencer, seq); {
+			case c > 0, c == 0 && cur.File != file:
+				return cur, ErrStale
+			case c == 0:
+				return Entry{Sequencer: cur.Sequencer, File: cur.Previous}, nil
+			}
+		}
+		names := map[string]string{"#o": "o", "#k": objectKey}
+		values := map[string]types.AttributeValue{":e": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"s": str(seq), "f": str(file), "pf": str(cur.File)}}}
+		cond := "attribute_not_exists(#o.#k)"
+		if exists {
+			cond = "#o.#k.#s = :olds AND #o.#k.#f = :oldf"
+			names["#s"], names["#f"] = "s", "f"
+			values[":olds"], values[":oldf"] = str(cur.Sequencer), str(cur.File)
+		}
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(s.table), Key: key(manifestPK, manifestSK),
+			UpdateExpression: aws.String("SET #o.#k = :e"), ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) && attempt < s.retries {
+			continue // another version committed between our read and write: re-decide
+		}
+		if err != nil {
+			return Entry{}, fmt.Errorf("commit %s: %w", objectKey, err)
+		}
+		return cur, nil
+	}
+}
+
+// Row is one dimension value's measures in one period, summed over live files.
+type Row struct {
+	Period string
+	Value  string
+	aggregate.Measures
+}
+
+// Query sums the live fragments of a dimension at a grain for periods from
+// through to (inclusive, formatted as the grain's periods), ordered by
+// period then value. It reports how many DynamoDB requests it made.
+func (s *Store) Query(ctx context.Context, d segment.Dimension, g aggregate.Grain, from, to string) ([]Row, int, error) {
+	live, err := s.LiveFiles(ctx)
+	if err != nil {
+		return nil, 1, err
+	}
+	requests := 1
+	sums := map[[2]string]*aggregate.Measures{}
+	var order [][2]string
+	var start map[string]types.AttributeValue
+	for {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              aws.String(s.table),
+			KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": str(aggPK(d, g)), ":from": str(from), ":to": str(to + "$")},
+			ExclusiveStartKey: start,
+		})
+		requests++
+		if err != nil {
+			return nil, requests, fmt.Errorf("query %s: %w", aggPK(d, g), err)
+		}
+		for _, item := range out.Items {
+			if !live[attrS(item, "f")] {
+				continue
+			}
+			m, err := decodeMeasures(item)
+			if err != nil {
+				return nil, requests, fmt.Errorf("decode %s %s: %w", aggPK(d, g), attrS(item, "sk"), err)
+			}
+			k := [2]string{attrS(item, "p"), attrS(item, "v")}
+			cur, ok := sums[k]
+			if !ok {
+				sums[k] = &m
+				order = append(order, k)
+				continue
+			}
+			if err := cur.Add(m); err != nil {
+				return nil, requests, err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		start = out.LastEvaluatedKey
+	}
+	rows := make([]Row, 0, len(order))
+	for _, k := range order {
+		rows = append(rows, Row{Period: k[0], Value: k[1], Measures: *sums[k]})
+	}
+	return rows, requests, nil
+}
+
+func decodeMeasures(item map[string]types.AttributeValue) (aggregate.Measures, error) {
+	var m aggregate.Measures
+	var err error
+	if m.Revenue, err = attrDec(item, "rev"); err != nil {
+		return m, err
+	}
+	if m.Cost, err = attrDec(item, "cost"); err != nil {
+		return m, err
+	}
+	if m.Units, err = attrDec(item, "units"); err != nil {
+		return m, err
+	}
+	for name, dst := range map[string]*int64{"lines": &m.Lines, "orders": &m.Orders, "clines": &m.CostLines} {
+		d, err := attrDec(item, name)
+		if err != nil {
+			return m, err
+		}
+		n, _, ok := d.Int64(0)
+		if !ok {
+			return m, fmt.Errorf("attribute %s: %s is not an integer", name, d)
+		}
+		*dst = n
+	}
+	return m, nil
+}
+
+func attrDec(item map[string]types.AttributeValue, name string) (decimal.Decimal, error) {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return decimal.Decimal{}, nil
+	}
+	d, err := decimal.Parse(v.Value)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return d, nil
+}
