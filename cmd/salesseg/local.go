@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -76,25 +75,6 @@ func (s *stack) upload(ctx context.Context, path, key string) error {
 	return nil
 }
 
-// findRoot walks up from the working directory to the directory holding
-// go.mod, where infra/ lives.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the salesseg repository (no go.mod found above the working directory); use -root")
-		}
-		dir = parent
-	}
-}
-
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -108,7 +88,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *root == "" {
-		r, err := findRoot()
+		r, err := localstack.FindRoot()
 		if err != nil {
 			return err
 		}

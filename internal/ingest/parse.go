@@ -292,6 +292,9 @@ func (a *accumulator) addDims(date rawDate, rec []string, m aggregate.Measures, 
 		if i < len(rec) {
 			v = strings.TrimSpace(rec[i])
 		}
+		if v == "" {
+			v = segment.Blank
+		}
 		if err := put(d, v); err != nil {
 			return err
 		}

@@ -77,7 +77,7 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--host", "127.0.0.1",
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Stderr = os.Stderr // stdout only announces the port, which we chose
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dynalite: %w", err)
 	}
@@ -182,5 +182,24 @@ func waitTCP(ctx context.Context, addr string, limit time.Duration) error {
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// FindRoot walks up from the working directory to the directory holding
+// go.mod, where infra/ lives.
+func FindRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the salesseg repository (no go.mod above the working directory)")
+		}
+		dir = parent
 	}
 }

@@ -27,6 +27,10 @@ const (
 // TotalValue is the only value of the Total dimension.
 const TotalValue = "all"
 
+// Blank is the value recorded for a row whose dimension cell is empty, so
+// that every dimension's values add up to the total.
+const Blank = "(blank)"
+
 // ErrUnknown is returned (wrapped) by Parse for a name that is no dimension.
 var ErrUnknown = errors.New("unknown dimension")
 

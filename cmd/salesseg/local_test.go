@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/localstack/emutest"
+)
+
+// reference is the output of infra/node/reference.mjs: DuckDB's exact
+// DECIMAL sums of the same file, computed by code that shares nothing with
+// salesseg.
+type reference struct {
+	Rows         int64                        `json:"rows"`
+	Total        string                       `json:"total"`
+	ByValue      map[string]string            `json:"by_value"`
+	ByValueMonth map[string]map[string]string `json:"by_value_month"`
+}
+
+func duckdb(t *testing.T, root string, args ...string) reference {
+	t.Helper()
+	cmd := exec.Command("node", append([]string{filepath.Join(root, "infra/node/reference.mjs")}, args...)...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("DuckDB reference (installed by make deps): %v", err)
+	}
+	var ref reference
+	if err := json.Unmarshal(out, &ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+func testStack(t *testing.T) (*stack, *httptest.Server, string) {
+	t.Helper()
+	root, err := localstack.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := startStack(context.Background(), stackOptions{root: root, s3Addr: "127.0.0.1:0", schedule: time.Hour,
+		debounce: time.Hour, maxRejectRate: 0.2, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.close)
+	srv := httptest.NewServer(s.gateway)
+	t.Cleanup(srv.Close)
+	return s, srv, root
+}
+
+func getJSON(t *testing.T, url string, wantStatus int, dst any) http.Header {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("GET %s: status %d, want %d: %s", url, resp.StatusCode, wantStatus, body)
+	}
+	if err := json.Unmarshal(body, dst); err != nil {
+		t.Fatalf("GET %s: %v: %s", url, err, body)
+	}
+	return resp.Header
+}
+
+type breakdown struct {
+	Revenue  string `json:"revenue"`
+	Orders   int64  `json:"orders"`
+	Lines    int64  `json:"lines"`
+	Segments []struct {
+		Value   string `json:"value"`
+		Revenue string `json:"revenue"`
+		Share   string `json:"share"`
+	} `json:"segments"`
+}
+
+// sameMoney compares decimals by value: "1.50" equals "1.5000".
+func sameMoney(t *testing.T, a, b string) bool {
+	t.Helper()
+	x, err1 := decimal.Parse(a)
+	y, err2 := decimal.Parse(b)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("not decimals: %q %q", a, b)
+	}
+	return x.Cmp(y) == 0
+}
+
+// TestLocalStackServesSuperstoreExactly drives the whole local stack: the
+// Windows-1252 Superstore file is put into the emulated bucket, the S3
+// notification invokes ingest through Lambda's JSON decoding, and the HTTP
+// API answers through the API Gateway event bridge. Every segment's revenue
+// must equal DuckDB's exact sum, in total and per month range.
+func TestLocalStackServesSuperstoreExactly(t *testing.T) {
+	ctx := context.Background()
+	s, srv, root := testStack(t)
+	file := emutest.SharedData(t, "sample_superstore_cp1252.csv")
+	ref := duckdb(t, root, "--file", file, "--amount", "Sales", "--date", "Order Date",
+		"--date-format", "%m/%d/%Y", "--dimension", "Segment", "--encoding", "cp1252")
+	if ref.Rows != 9994 || len(ref.ByValue) != 3 {
+		t.Fatalf("reference looks wrong: %d rows, %d segments", ref.Rows, len(ref.ByValue))
+	}
+
+	check := func(t *testing.T, from, to string) {
+		t.Helper()
+		var got breakdown
+		getJSON(t, fmt.Sprintf("%s/v1/segments?dimension=Segment&from=%s&to=%s", srv.URL, from, to), http.StatusOK, &got)
+		want := map[string]decimal.Decimal{}
+		total := decimal.Decimal{}
+		for v, months := range ref.ByValueMonth {
+			for m, sum := range months {
+				if m >= from && m <= to {
+					d := decimal.MustParse(sum)
+					want[v], _ = want[v].Add(d)
+					total, _ = total.Add(d)
+				}
+			}
+		}
+		if !sameMoney(t, got.Revenue, total.String()) {
+			t.Errorf("%s..%s total %s, DuckDB %s", from, to, got.Revenue, total)
+		}
+		if len(got.Segments) != len(want) {
+			t.Fatalf("%s..%s: %d segments, DuckDB %d", from, to, len(got.Segments), len(want))
+		}
+		for _, seg := range got.Segments {
+			if !sameMoney(t, seg.Revenue, want[seg.Value].String()) {
+				t.Errorf("%s..%s %s: %s, DuckDB %s", from, to, seg.Value, seg.Revenue, want[seg.Value])
+			}
+		}
+	}
+
+	if err := s.upload(ctx, file, "transactions/superstore.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.dispatch.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("all time", func(t *testing.T) { check(t, "2014-01", "2017-12") })
+	t.Run("one quarter", func(t *testing.T) { check(t, "2016-04", "2016-06") })
+	t.Run("one month", func(t *testing.T) { check(t, "2017-11", "2017-11") })
+
+	t.Run("same upload twice counts once", func(t *testing.T) {
+		if err := s.upload(ctx, file, "transactions/superstore.csv"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.dispatch.Idle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check(t, "2014-01", "2017-12")
+	})
+
+	t.Run("recompute summary", func(t *testing.T) {
+		s.dispatch.RunRecompute(ctx)
+		var sum struct {
+			ComputedAt string `json:"computed_at"`
+			Dimensions map[string][]struct {
+				Value   string `json:"value"`
+				Revenue string `json:"revenue"`
+			} `json:"dimensions"`
+		}
+		getJSON(t, srv.URL+"/v1/summary", http.StatusOK, &sum)
+		if _, err := time.Parse(time.RFC3339, sum.ComputedAt); err != nil {
+			t.Errorf("computed_at %q: %v", sum.ComputedAt, err)
+		}
+		for _, vt := range sum.Dimensions["segment"] {
+			if !sameMoney(t, vt.Revenue, ref.ByValue[vt.Value]) {
+				t.Errorf("summary %s: %s, DuckDB %s", vt.Value, vt.Revenue, ref.ByValue[vt.Value])
+			}
+		}
+		if len(sum.Dimensions["segment"]) != 3 {
+			t.Errorf("summary has %d segments", len(sum.Dimensions["segment"]))
+		}
+	})
+}
+
+func TestLocalStackErrorsAndHealth(t *testing.T) {
+	_, srv, _ := testStack(t)
+	var health map[string]string
+	getJSON(t, srv.URL+"/v1/health", http.StatusOK, &health)
+	if health["status"] != "ok" {
+		t.Fatalf("health %v", health)
+	}
+	cases := []struct {
+		name, path string
+		status     int
+		detail     string
+	}{
+		{"unknown dimension", "/v1/segments?dimension=planet", 400, "unknown dimension"},
+		{"missing dimension", "/v1/segments", 400, "dimension is required"},
+		{"bad month", "/v1/segments?dimension=segment&from=2016-13", 400, "YYYY-MM"},
+		{"reversed range", "/v1/segments?dimension=segment&from=2017-01&to=2016-01", 400, "after"},
+		{"injection-like dimension", "/v1/segments?dimension=segment%22%20OR%201%3D1", 400, "unknown dimension"},
+		{"unknown upload", "/v1/uploads/0123456789abcdef01234567", 404, "No upload"},
+		{"malformed upload id", "/v1/uploads/..%2F..%2Fetc", 404, "hexadecimal"},
+		{"no such route", "/v1/nothing", 404, "No route"},
+		{"summary before recompute", "/v1/summary", 404, "recompute has not run"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var p struct {
+				Status int    `json:"status"`
+				Title  string `json:"title"`
+				Detail string `json:"detail"`
+			}
+			h := getJSON(t, srv.URL+c.path, c.status, &p)
+			if ct := h.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type %q", ct)
+			}
+			if p.Status != c.status || !strings.Contains(p.Detail, c.detail) {
+				t.Errorf("problem %+v, want status %d and detail containing %q", p, c.status, c.detail)
+			}
+		})
+	}
+}
+
+func TestParseCommandPrintsTotals(t *testing.T) {
+	file := emutest.SharedData(t, "sample_superstore_utf8bom_2016-2019.csv")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"parse", file}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var rep parseReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rows != 9994 || rep.Format.Encoding != "utf-8-bom" || !sameMoney(t, rep.Totals["segment"]["Corporate"], "706146.3668") {
+		t.Fatalf("report %+v", rep)
+	}
+}

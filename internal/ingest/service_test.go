@@ -1,0 +1,360 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// upload puts a file and returns the S3 event AWS would send for it.
+func upload(t *testing.T, emu *localstack.Emulators, key string, body []byte, seq int) events.S3Event {
+	t.Helper()
+	out, err := emu.Clients.S3.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s3Event("ObjectCreated:Put", emu.Bucket, key, aws.ToString(out.VersionId), seq)
+}
+
+func s3Event(name, bucket, key, version string, seq int) events.S3Event {
+	return events.S3Event{Records: []events.S3EventRecord{{EventName: name, S3: events.S3Entity{
+		Bucket: events.S3Bucket{Name: bucket},
+		Object: events.S3Object{Key: strings.ReplaceAll(key, " ", "+"), VersionID: version, Sequencer: fmt.Sprintf("%X", seq)},
+	}}}}
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// revenue returns all-time revenue per value of a dimension, as the API
+// would sum it.
+func revenue(t *testing.T, st *store.Store, d segment.Dimension) map[string]string {
+	t.Helper()
+	rows, _, err := st.Query(context.Background(), d, aggregate.Month, "0000-00", "9999-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]decimal.Decimal{}
+	for _, r := range rows {
+		s, err := aggregate.Sum(sums[r.Value], r.Revenue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[r.Value] = s
+	}
+	out := map[string]string{}
+	for v, s := range sums {
+		out[v] = s.Trim(2).Pad(2).String()
+	}
+	return out
+}
+
+func sameMap(a, b map[string]string) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+var smallWant = map[string]string{"Consumer": "81.00", "Corporate": "1250.00", "Home Office": "49.99"}
+
+func TestIngestCountsEveryRowOrRejectsIt(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	ev := upload(t, emu, "transactions/small file.csv", readFile(t, "testdata/small.csv"), 1)
+	if err := svc.HandleS3(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := revenue(t, st, segment.Segment); !sameMap(got, smallWant) {
+		t.Fatalf("revenue by segment %v, want %v", got, smallWant)
+	}
+	if got := revenue(t, st, segment.Region); !sameMap(got, map[string]string{"East": "101.00", "West": "1230.00", "South": "49.99"}) {
+		t.Fatalf("revenue by region %v", got)
+	}
+	id := ingest.FileID(emu.Bucket, "transactions/small file.csv", ev.Records[0].S3.Object.VersionID)
+	up, err := st.GetUpload(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Status != store.StatusPartiallySucceeded || up.Rows != 7 || up.Accepted != 5 || up.Rejected != 2 {
+		t.Fatalf("upload status %+v", up)
+	}
+	obj, err := emu.Clients.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(up.RejectsKey)})
+	if err != nil {
+		t.Fatalf("rejects file %q: %v", up.RejectsKey, err)
+	}
+	rej, _ := io.ReadAll(obj.Body)
+	for _, want := range []string{"6,Order Date,not a date,not a date", "7,Sales,abc,not a number"} {
+		if !strings.Contains(string(rej), want) {
+			t.Errorf("rejects file lacks %q:\n%s", want, rej)
+		}
+	}
+}
+
+func TestDuplicateEventsCountOnce(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	ev := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
+	for i := range 3 {
+		if err := svc.HandleS3(ctx, ev); err != nil {
+			t.Fatalf("delivery %d: %v", i+1, err)
+		}
+		if got := revenue(t, st, segment.Segment); !sameMap(got, smallWant) {
+			t.Fatalf("after delivery %d: %v, want %v", i+1, got, smallWant)
+		}
+	}
+}
+
+func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
+	ctx := context.Background()
+	v2Want := map[string]string{"Consumer": "999.00"}
+	t.Run("in order", func(t *testing.T) {
+		emu := emutest.Start(t)
+		st := store.New(emu.Clients.DynamoDB, emu.Table)
+		svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+		ev1 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
+		ev2 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small_v2.csv"), 2)
+		for _, ev := range []events.S3Event{ev1, ev2} {
+			if err := svc.HandleS3(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := revenue(t, st, segment.Segment); !sameMap(got, v2Want) {
+			t.Fatalf("got %v, want %v", got, v2Want)
+		}
+		if err := svc.HandleS3(ctx, s3Event("ObjectRemoved:Delete", emu.Bucket, "transactions/a.csv", "", 3)); err != nil {
+			t.Fatal(err)
+		}
+		if got := revenue(t, st, segment.Segment); len(got) != 0 {
+			t.Fatalf("deleted object still counts: %v", got)
+		}
+	})
+	t.Run("out of order", func(t *testing.T) {
+		emu := emutest.Start(t)
+		st := store.New(emu.Clients.DynamoDB, emu.Table)
+		svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+		ev1 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
+		ev2 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small_v2.csv"), 2)
+		del := s3Event("ObjectRemoved:Delete", emu.Bucket, "transactions/a.csv", "", 3)
+		// The delete arrives first, then the two puts in reverse: the
+		// delete is the newest event, so nothing may count.
+		for _, ev := range []events.S3Event{ev2, del, ev1} {
+			if err := svc.HandleS3(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := revenue(t, st, segment.Segment); len(got) != 0 {
+			t.Fatalf("got %v after a newer delete", got)
+		}
+	})
+	t.Run("older version late", func(t *testing.T) {
+		emu := emutest.Start(t)
+		st := store.New(emu.Clients.DynamoDB, emu.Table)
+		svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+		ev1 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
+		ev2 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small_v2.csv"), 2)
+		for _, ev := range []events.S3Event{ev2, ev1} {
+			if err := svc.HandleS3(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := revenue(t, st, segment.Segment); !sameMap(got, v2Want) {
+			t.Fatalf("got %v, want %v", got, v2Want)
+		}
+	})
+}
+
+// faultyDB fails one chosen DynamoDB call, either before sending it or
+// after it was applied (a lost response), as a crash or timeout would.
+type faultyDB struct {
+	store.DB
+	failAt int64 // 1-based call number to fail; 0 never
+	after  bool
+	calls  atomic.Int64
+}
+
+var errInjected = errors.New("injected failure")
+
+func (f *faultyDB) fail(apply func() error) error {
+	n := f.calls.Add(1)
+	if n != f.failAt {
+		return apply()
+	}
+	if f.after {
+		if err := apply(); err != nil {
+			return err
+		}
+	}
+	return errInjected
+}
+
+func (f *faultyDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (out *dynamodb.GetItemOutput, err error) {
+	err = f.fail(func() error { out, err = f.DB.GetItem(ctx, in, o...); return err })
+	return out, err
+}
+
+func (f *faultyDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (out *dynamodb.PutItemOutput, err error) {
+	err = f.fail(func() error { out, err = f.DB.PutItem(ctx, in, o...); return err })
+	return out, err
+}
+
+func (f *faultyDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (out *dynamodb.UpdateItemOutput, err error) {
+	err = f.fail(func() error { out, err = f.DB.UpdateItem(ctx, in, o...); return err })
+	return out, err
+}
+
+func (f *faultyDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (out *dynamodb.BatchWriteItemOutput, err error) {
+	err = f.fail(func() error { out, err = f.DB.BatchWriteItem(ctx, in, o...); return err })
+	return out, err
+}
+
+func (f *faultyDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (out *dynamodb.QueryOutput, err error) {
+	err = f.fail(func() error { out, err = f.DB.Query(ctx, in, o...); return err })
+	return out, err
+}
+
+// TestCrashAtEveryWriteBoundaryThenRetry replaces a first version by a
+// second, failing the Nth DynamoDB call of the second ingest (before or
+// after it applies), then retries the event as Lambda would. Every N must
+// end with exactly the second version's totals.
+func TestCrashAtEveryWriteBoundaryThenRetry(t *testing.T) {
+	ctx := context.Background()
+	v2 := readFile(t, "testdata/small_v2.csv")
+	want := map[string]string{"Consumer": "999.00"}
+	for _, after := range []bool{false, true} {
+		for n := int64(1); ; n++ {
+			name := fmt.Sprintf("fail call %d before applying", n)
+			if after {
+				name = fmt.Sprintf("fail call %d after applying", n)
+			}
+			injected := false
+			t.Run(name, func(t *testing.T) {
+				emu := emutest.Start(t)
+				clean := store.New(emu.Clients.DynamoDB, emu.Table)
+				ev1 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
+				if err := ingest.NewService(emu.Clients.S3, clean, quiet, 0.5).HandleS3(ctx, ev1); err != nil {
+					t.Fatal(err)
+				}
+				ev2 := upload(t, emu, "transactions/a.csv", v2, 2)
+				fdb := &faultyDB{DB: emu.Clients.DynamoDB, failAt: n, after: after}
+				err := ingest.NewService(emu.Clients.S3, store.New(fdb, emu.Table), quiet, 0.5).HandleS3(ctx, ev2)
+				injected = fdb.calls.Load() >= n
+				if injected && err == nil {
+					t.Fatalf("injected failure at call %d was swallowed", n)
+				}
+				if err != nil && !errors.Is(err, errInjected) {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				retry := ingest.NewService(emu.Clients.S3, clean, quiet, 0.5)
+				if err := retry.HandleS3(ctx, ev2); err != nil {
+					t.Fatalf("retry: %v", err)
+				}
+				if err := retry.HandleS3(ctx, ev2); err != nil {
+					t.Fatalf("second retry: %v", err)
+				}
+				if got := revenue(t, clean, segment.Segment); !sameMap(got, want) {
+					t.Fatalf("after failure at call %d and retry: %v, want %v", n, got, want)
+				}
+				up, err := clean.GetUpload(ctx, ingest.FileID(emu.Bucket, "transactions/a.csv", ev2.Records[0].S3.Object.VersionID))
+				if err != nil || up.Status != store.StatusSucceeded {
+					t.Fatalf("upload %+v, %v", up, err)
+				}
+			})
+			if !injected || t.Failed() {
+				break
+			}
+		}
+	}
+}
+
+func TestUnreadableFileChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name, body, wantErr string
+	}{
+		{"binary", "\x00\x01\x02PK\x03\x04garbage", "binary"},
+		{"empty", "", "empty file"},
+		{"header only", "Order Date,Sales\n", "no data rows"},
+		{"no amount column", "Order Date,Segment\n1/1/2024,A\n", "amount"},
+		{"too many rejects", "Order Date,Sales\nx,1\ny,2\n1/1/2024,3\n", "threshold"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			emu := emutest.Start(t)
+			st := store.New(emu.Clients.DynamoDB, emu.Table)
+			svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+			if err := svc.HandleS3(ctx, upload(t, emu, "transactions/good.csv", readFile(t, "testdata/small.csv"), 1)); err != nil {
+				t.Fatal(err)
+			}
+			ev := upload(t, emu, "transactions/good.csv", []byte(c.body), 2)
+			if err := svc.HandleS3(ctx, ev); err != nil {
+				t.Fatalf("a bad file is not worth retrying, got %v", err)
+			}
+			if got := revenue(t, st, segment.Segment); !sameMap(got, smallWant) {
+				t.Fatalf("bad version changed aggregates: %v", got)
+			}
+			up, err := st.GetUpload(ctx, ingest.FileID(emu.Bucket, "transactions/good.csv", ev.Records[0].S3.Object.VersionID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if up.Status != store.StatusFailed || !strings.Contains(up.Error, c.wantErr) {
+				t.Fatalf("status %q error %q, want failed with %q", up.Status, up.Error, c.wantErr)
+			}
+		})
+	}
+}
+
+func TestConcurrentFilesGiveExactTotals(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	body := readFile(t, "testdata/small.csv")
+	evs := make([]events.S3Event, 20)
+	for i := range evs {
+		evs[i] = upload(t, emu, fmt.Sprintf("transactions/f%02d.csv", i), body, 1)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(evs))
+	for i, ev := range evs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = svc.HandleS3(ctx, ev) }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Consumer": "1620.00", "Corporate": "25000.00", "Home Office": "999.80"}
+	if got := revenue(t, st, segment.Segment); !sameMap(got, want) {
+		t.Fatalf("20 concurrent files: %v, want %v", got, want)
+	}
+}

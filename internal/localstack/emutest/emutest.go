@@ -1,0 +1,44 @@
+// Package emutest starts the local emulators for integration tests. A test
+// that cannot start them fails: the emulators are installed by `make deps`,
+// so their absence is a broken set-up, never a reason to skip.
+package emutest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/salesseg/salesseg/internal/localstack"
+)
+
+// Start starts fresh emulators, so every test has its own empty bucket and
+// table; they are stopped when the test ends.
+func Start(t testing.TB) *localstack.Emulators {
+	t.Helper()
+	root, err := localstack.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, err := localstack.Start(context.Background(), localstack.Options{Root: root, Bucket: "test-bucket", Table: "test-table"})
+	if err != nil {
+		t.Fatalf("start emulators: %v", err)
+	}
+	t.Cleanup(emu.Close)
+	return emu
+}
+
+// SharedData returns the path of a file in ../shared/data beside the
+// repository, failing the test if it is missing.
+func SharedData(t testing.TB, name string) string {
+	t.Helper()
+	root, err := localstack.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(root, "..", "shared", "data", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("shared data set missing (CI places ../shared beside the clone): %v", err)
+	}
+	return p
+}

@@ -1,0 +1,203 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+func delta(t *testing.T, rows map[string]string) aggregate.Delta {
+	t.Helper()
+	d := aggregate.Delta{}
+	for k, rev := range rows {
+		var value, period string
+		if _, err := fmt.Sscanf(k, "%s %s", &period, &value); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Add(aggregate.Key{Dim: segment.Segment, Value: value, Grain: aggregate.Month, Period: period},
+			aggregate.Measures{Revenue: decimal.MustParse(rev), Lines: 1, Orders: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// totals sums a query by value.
+func totals(t *testing.T, s *store.Store, from, to string) map[string]string {
+	t.Helper()
+	rows, _, err := s.Query(context.Background(), segment.Segment, aggregate.Month, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]decimal.Decimal{}
+	for _, r := range rows {
+		s, err := aggregate.Sum(sums[r.Value], r.Revenue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[r.Value] = s
+	}
+	out := map[string]string{}
+	for v, d := range sums {
+		out[v] = d.Trim(0).String()
+	}
+	return out
+}
+
+func equal(a, b map[string]string) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+func TestFragmentsCountOnlyOnceCommitted(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	s := store.New(emu.Clients.DynamoDB, emu.Table)
+	d := delta(t, map[string]string{"2024-01 A": "10.50", "2024-02 A": "1.25", "2024-01 B": "7"})
+	if err := s.PutFragments(ctx, "f1", d); err != nil {
+		t.Fatal(err)
+	}
+	if got := totals(t, s, "2024-01", "2024-12"); len(got) != 0 {
+		t.Fatalf("uncommitted fragments visible: %v", got)
+	}
+	if _, err := s.Commit(ctx, "transactions/a.csv", "0001", "f1"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"A": "11.75", "B": "7"}
+	if got := totals(t, s, "2024-01", "2024-12"); !equal(got, want) {
+		t.Fatalf("after commit got %v, want %v", got, want)
+	}
+	if got := totals(t, s, "2024-02", "2024-02"); !equal(got, map[string]string{"A": "1.25"}) {
+		t.Fatalf("range 2024-02 got %v", got)
+	}
+	t.Run("same commit again is a no-op", func(t *testing.T) {
+		prev, err := s.Commit(ctx, "transactions/a.csv", "0001", "f1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev.File != "" {
+			t.Fatalf("repeat commit reports previous file %q, want none", prev.File)
+		}
+		if got := totals(t, s, "2024-01", "2024-12"); !equal(got, want) {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	})
+	t.Run("newer version replaces", func(t *testing.T) {
+		if err := s.PutFragments(ctx, "f2", delta(t, map[string]string{"2024-03 A": "2"})); err != nil {
+			t.Fatal(err)
+		}
+		prev, err := s.Commit(ctx, "transactions/a.csv", "0002", "f2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev.File != "f1" {
+			t.Fatalf("replaced %q, want f1", prev.File)
+		}
+		if got := totals(t, s, "2024-01", "2024-12"); !equal(got, map[string]string{"A": "2"}) {
+			t.Fatalf("got %v", got)
+		}
+	})
+	t.Run("older version is stale", func(t *testing.T) {
+		_, err := s.Commit(ctx, "transactions/a.csv", "0001", "f0")
+		if !errors.Is(err, store.ErrStale) {
+			t.Fatalf("err = %v, want ErrStale", err)
+		}
+		if got := totals(t, s, "2024-01", "2024-12"); !equal(got, map[string]string{"A": "2"}) {
+			t.Fatalf("got %v", got)
+		}
+	})
+	t.Run("tombstone retracts", func(t *testing.T) {
+		prev, err := s.Commit(ctx, "transactions/a.csv", "0003", store.Tombstone)
+		if err != nil || prev.File != "f2" {
+			t.Fatalf("prev %+v err %v", prev, err)
+		}
+		if got := totals(t, s, "2024-01", "2024-12"); len(got) != 0 {
+			t.Fatalf("deleted object still counts: %v", got)
+		}
+	})
+}
+
+func TestBatchesLargerThanTheLimit(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	s := store.New(emu.Clients.DynamoDB, emu.Table)
+	rows := map[string]string{}
+	for i := 0; i < 1000; i++ {
+		rows[fmt.Sprintf("%04d-%02d V%d", 2000+i/12, i%12+1, i%7)] = "0.01"
+	}
+	if err := s.PutFragments(ctx, "big", delta(t, rows)); err != nil {
+		t.Fatal(err) // dynalite rejects batches over 25, like AWS
+	}
+	if _, err := s.Commit(ctx, "transactions/big.csv", "01", "big"); err != nil {
+		t.Fatal(err)
+	}
+	n := decimal.Decimal{}
+	for _, v := range totals(t, s, "0000-00", "9999-12") {
+		n, _ = aggregate.Sum(n, decimal.MustParse(v))
+	}
+	if n.String() != "10.00" {
+		t.Fatalf("sum of 1000 × 0.01 = %s, want 10.00", n)
+	}
+}
+
+func TestConcurrentCommitsOfManyObjects(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	s := store.New(emu.Clients.DynamoDB, emu.Table)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			file := fmt.Sprintf("file%02d", i)
+			if err := s.PutFragments(ctx, file, delta(t, map[string]string{"2024-01 A": "1"})); err != nil {
+				errs <- err
+				return
+			}
+			_, err := s.Commit(ctx, fmt.Sprintf("transactions/%02d.csv", i), "01", file)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := totals(t, s, "2024-01", "2024-01"); !equal(got, map[string]string{"A": "20"}) {
+		t.Fatalf("20 concurrent files: got %v, want A=20", got)
+	}
+}
+
+func TestConcurrentVersionsOfOneObjectNewestWins(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	s := store.New(emu.Clients.DynamoDB, emu.Table)
+	var wg sync.WaitGroup
+	for i := 1; i <= 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			file := fmt.Sprintf("v%02d", i)
+			if err := s.PutFragments(ctx, file, delta(t, map[string]string{"2024-01 A": fmt.Sprint(i)})); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := s.Commit(ctx, "transactions/x.csv", fmt.Sprintf("%02d", i), file); err != nil && !errors.Is(err, store.ErrStale) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := totals(t, s, "2024-01", "2024-01"); !equal(got, map[string]string{"A": "10"}) {
+		t.Fatalf("got %v, want the newest version's A=10", got)
+	}
+}
