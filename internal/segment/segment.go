@@ -91,3 +91,47 @@ func Parse(name string) (Dimension, error) {
 	}
 	return "", fmt.Errorf("%w %q: use one of %s", ErrUnknown, name, strings.Join(names, ", "))
 }
+
+// crossSep joins the two dimensions of a crossed dimension, and valueSep
+// their values. valueSep is U+241F (SYMBOL FOR UNIT SEPARATOR): printable,
+// and absent from real segment names.
+const (
+	crossSep = "*"
+	valueSep = "\u241f"
+)
+
+// Cross returns the crossed dimension of a and b (e.g. industry × category),
+// in the canonical order of All so that Cross(a, b) == Cross(b, a).
+func Cross(a, b Dimension) Dimension {
+	ia, ib := index(a), index(b)
+	if ia > ib {
+		a, b = b, a
+	}
+	return a + crossSep + b
+}
+
+// Split returns the two dimensions of a crossed dimension, and ok false for
+// a single dimension.
+func Split(d Dimension) (a, b Dimension, ok bool) {
+	x, y, ok := strings.Cut(string(d), crossSep)
+	return Dimension(x), Dimension(y), ok
+}
+
+// JoinValues returns the value of a crossed dimension from the values of
+// its two dimensions, given in the crossed dimension's order.
+func JoinValues(a, b string) string { return a + valueSep + b }
+
+// SplitValues undoes JoinValues.
+func SplitValues(v string) (a, b string) {
+	a, b, _ = strings.Cut(v, valueSep)
+	return a, b
+}
+
+func index(d Dimension) int {
+	for i, x := range All() {
+		if x == d {
+			return i
+		}
+	}
+	return len(All())
+}
