@@ -48,13 +48,25 @@ func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(emu.Clients.DynamoDB, emu.Table)
-	ing := ingest.NewService(emu.Clients.S3, st, o.log, o.maxRejectRate)
-	rec := recompute.New(st, o.log)
-	apiSvc := api.New(st, o.log)
+	h := newHandlers(emu, o)
 	runCtx, cancel := context.WithCancel(ctx)
-	d := emu.Dispatch(runCtx, lambda.NewHandler(ing.HandleS3), lambda.NewHandler(rec.Handle), o.log, o.schedule, o.debounce)
-	return &stack{emu: emu, dispatch: d, gateway: localstack.NewGateway(lambda.NewHandler(apiSvc.Handle)), cancel: cancel}, nil
+	d := emu.Dispatch(runCtx, h.ingest, h.recompute, o.log, o.schedule, o.debounce)
+	return &stack{emu: emu, dispatch: d, gateway: localstack.NewGateway(h.api), cancel: cancel}, nil
+}
+
+// handlers are the three Lambda handlers, wired as functions/*/main.go
+// wire them but on the emulators' clients.
+type handlers struct {
+	ingest, api, recompute lambda.Handler
+}
+
+func newHandlers(emu *localstack.Emulators, o stackOptions) handlers {
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	return handlers{
+		ingest:    lambda.NewHandler(ingest.NewService(emu.Clients.S3, st, o.log, o.maxRejectRate).HandleS3),
+		api:       lambda.NewHandler(api.New(st, o.log).Handle),
+		recompute: lambda.NewHandler(recompute.New(st, o.log).Handle),
+	}
 }
 
 func (s *stack) close() {
