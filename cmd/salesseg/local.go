@@ -112,6 +112,16 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer s.close()
+	if *sample != "" {
+		if err := s.upload(ctx, filepath.Join(*root, *sample), "transactions/"+filepath.Base(*sample)); err != nil {
+			return err
+		}
+		if err := s.dispatch.Idle(ctx); err != nil {
+			return nil // interrupted while loading: stop quietly
+		}
+		s.dispatch.RunRecompute(ctx)
+	}
+	// Listen only once the sample is in, so the first request sees data.
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
@@ -119,16 +129,6 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := &http.Server{Handler: s.gateway, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ErrServerClosed on shutdown
 	defer srv.Close()
-
-	if *sample != "" {
-		if err := s.upload(ctx, filepath.Join(*root, *sample), "transactions/"+filepath.Base(*sample)); err != nil {
-			return err
-		}
-		if err := s.dispatch.Idle(ctx); err != nil {
-			return err
-		}
-		s.dispatch.RunRecompute(ctx)
-	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, `salesseg is running locally.
   HTTP API:   %[1]s
