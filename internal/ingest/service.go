@@ -36,6 +36,7 @@ type Aggregates interface {
 	PutFragments(ctx context.Context, file string, d aggregate.Delta) error
 	DeleteFragments(ctx context.Context, file string, keys []aggregate.Key) error
 	Commit(ctx context.Context, objectKey, seq, file string) (store.Entry, error)
+	MarkChanged(ctx context.Context, t time.Time) error
 	PutUpload(ctx context.Context, u store.Upload) error
 	GetUpload(ctx context.Context, id string) (store.Upload, error)
 }
@@ -180,6 +181,9 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	if err != nil {
 		return err
 	}
+	if err := s.aggs.MarkChanged(ctx, s.now()); err != nil {
+		return err
+	}
 	if err := s.cleanup(ctx, bucket, prev.File); err != nil {
 		return err
 	}
@@ -320,6 +324,9 @@ func (s *Service) retract(ctx context.Context, bucket, key, seq string) error {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.aggs.MarkChanged(ctx, s.now()); err != nil {
 		return err
 	}
 	if err := s.cleanup(ctx, bucket, prev.File); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -111,4 +112,33 @@ func (s *Store) getJSON(ctx context.Context, pk, sk string, dst any) error {
 		return fmt.Errorf("decode %s: %w", pk, err)
 	}
 	return nil
+}
+
+// MarkChanged records that the live data changed at t, for recompute's
+// debounce. Only a later time replaces the recorded one, so concurrent
+// ingests never move it backwards.
+func (s *Store) MarkChanged(ctx context.Context, t time.Time) error {
+	at := SnapshotTime(t)
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.table),
+		Item:                      map[string]types.AttributeValue{"pk": str("CHANGES"), "sk": str("LATEST"), "at": str(at)},
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #at < :at"),
+		ExpressionAttributeNames:  map[string]string{"#at": "at"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(at)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("mark changed: %w", err)
+	}
+	return nil
+}
+
+// LastChange returns when the live data last changed, in SnapshotTime
+// form, or "" if it never did.
+func (s *Store) LastChange(ctx context.Context) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key("CHANGES", "LATEST"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("read last change: %w", err)
+	}
+	return attrS(out.Item, "at"), nil
 }
