@@ -73,3 +73,7 @@ func Read(r io.Reader, fn func(Purchase) error) error {
 	}
 	return nil
 }
+
+// Key is where ingestion keeps the purchase history of a file version in
+// the bucket, next to its aggregate delta.
+func Key(file string) string { return "curated/" + file + ".history.ndjson" }
