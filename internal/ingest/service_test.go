@@ -30,7 +30,7 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // upload puts a file and returns the S3 event AWS would send for it.
-func upload(t *testing.T, emu *localstack.Emulators, key string, body []byte, seq int) events.S3Event {
+func upload(t testing.TB, emu *localstack.Emulators, key string, body []byte, seq int) events.S3Event {
 	t.Helper()
 	out, err := emu.Clients.S3.PutObject(context.Background(), &s3.PutObjectInput{
 		Bucket: aws.String(emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +54,7 @@ type Emulators struct {
 	s3srv    *http.Server
 	s3ln     net.Listener
 	notify   *notifier
+	closed   sync.Once
 }
 
 // Options configure the emulators.
@@ -140,7 +142,9 @@ func (e *Emulators) create(ctx context.Context) error {
 
 // Close stops the S3 server and dynalite, waiting for dynalite to exit so
 // its port is free again.
-func (e *Emulators) Close() {
+func (e *Emulators) Close() { e.closed.Do(e.stop) }
+
+func (e *Emulators) stop() {
 	if e.s3srv != nil {
 		e.s3srv.Close()
 	}
