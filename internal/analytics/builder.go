@@ -1,0 +1,428 @@
+package analytics
+
+import (
+	"cmp"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
+
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/segment"
+)
+
+// Builder folds a stream of purchases, possibly from many files, into
+// per-customer summaries. Purchases of the same customer and day coming
+// from several files are added together: their orders, lines, revenue and
+// cost are summed, and the day counts once as a purchase day.
+//
+// Memory grows with customers × active months (one entry per customer and
+// month with purchases, plus the customer's latest dimension values), not
+// with the number of purchases. Folding is order-independent: any order of
+// the same purchases builds a Base with the same values. (Sums keep the
+// largest scale of their terms, so 1.50 + 2.5 is 4.00; trailing zeros are
+// dropped only where keeping them would overflow 19 digits, and only then
+// can the number of trailing zeros depend on the order.)
+//
+// The zero Builder is not usable; call NewBuilder. A Builder is not safe
+// for concurrent use.
+type Builder struct {
+	index map[string]int32
+	accs  []custAcc
+	// strs interns dimension values, which repeat across customers.
+	strs map[string]string
+	rows int64
+	// last is the index of the customer of the previous purchase, since
+	// histories often hold a customer's purchases together.
+	last int32
+}
+
+type custAcc struct {
+	id            string
+	first, last   Day
+	firstRevenue  decimal.Decimal
+	orders, lines int64
+	revenue, cost decimal.Decimal
+	months        []monthAcc // sorted by month
+	// known holds the dimensions of inlineDims by slot, other any further
+	// dimension in order of first appearance.
+	known [inlineDims]slotAcc
+	other []attrAcc
+}
+
+// inlineDims is the number of dimensions kept inline in a custAcc; see
+// dimSlot.
+const inlineDims = 7
+
+// slotDim returns the dimension kept in slot k, the inverse of dimSlot.
+func slotDim(k int) segment.Dimension {
+	return [inlineDims]segment.Dimension{segment.Segment, segment.Industry, segment.Size, segment.Region,
+		segment.Country, segment.Category, segment.Channel}[k]
+}
+
+// dimSlot returns the inline slot of d, or -1.
+func dimSlot(d segment.Dimension) int {
+	switch d {
+	case segment.Segment:
+		return 0
+	case segment.Industry:
+		return 1
+	case segment.Size:
+		return 2
+	case segment.Region:
+		return 3
+	case segment.Country:
+		return 4
+	case segment.Category:
+		return 5
+	case segment.Channel:
+		return 6
+	}
+	return -1
+}
+
+// slotAcc is one dimension's best value so far; set is false until the
+// dimension has been seen.
+type slotAcc struct {
+	value string
+	day   Day
+	set   bool
+}
+
+type monthAcc struct {
+	month   Month
+	days    uint32 // bit d-1 set when the customer bought on day d
+	revenue decimal.Decimal
+}
+
+type attrAcc struct {
+	dim segment.Dimension
+	slotAcc
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{index: map[string]int32{}, strs: map[string]string{}}
+}
+
+// Add folds one purchase. It returns an error wrapping ErrInvalidPurchase
+// for an empty customer id, a Day that is not a valid 2006-01-02 date, a
+// Revenue that is not a decimal number in plain notation (an empty Revenue
+// included) or has more digits than a decimal holds exactly (19
+// significant digits), a non-empty Cost that is not one, or negative
+// Orders or Lines; and one
+// wrapping ErrOverflow when a customer's sums would lose digits. On error
+// the Builder is unchanged. Add has the signature history.Read expects, so
+// a history file folds with history.Read(r, b.Add).
+//
+// Revenue may be negative (returns, cancellations): sums are net. An empty
+// Cost adds nothing to the customer's cost.
+func (b *Builder) Add(p history.Purchase) error {
+	if p.Customer == "" {
+		return fmt.Errorf("%w: empty customer id", ErrInvalidPurchase)
+	}
+	y, m, d, ok := parseYMD(p.Day)
+	if !ok {
+		return fmt.Errorf("%w: customer %q: day %q is not a 2006-01-02 date", ErrInvalidPurchase, p.Customer, p.Day)
+	}
+	day := civilToDay(y, m, d)
+	month := MonthOf(y, m)
+	rev, err := parseMoney(p.Revenue)
+	if err != nil {
+		return fmt.Errorf("%w: customer %q day %s: revenue %q: %v", ErrInvalidPurchase, p.Customer, p.Day, p.Revenue, err)
+	}
+	var cost decimal.Decimal
+	if p.Cost != "" {
+		if cost, err = parseMoney(p.Cost); err != nil {
+			return fmt.Errorf("%w: customer %q day %s: cost %q: %v", ErrInvalidPurchase, p.Customer, p.Day, p.Cost, err)
+		}
+	}
+	if p.Orders < 0 || p.Lines < 0 {
+		return fmt.Errorf("%w: customer %q day %s: negative orders %d or lines %d", ErrInvalidPurchase, p.Customer, p.Day, p.Orders, p.Lines)
+	}
+
+	i, found := b.last, false
+	if int(i) < len(b.accs) && b.accs[i].id == p.Customer {
+		found = true
+	} else {
+		i, found = b.index[p.Customer]
+	}
+	if !found {
+		a := custAcc{
+			id: strings.Clone(p.Customer), first: day, last: day, firstRevenue: rev,
+			orders: p.Orders, lines: p.Lines, revenue: rev, cost: cost,
+			months: []monthAcc{{month: month, days: 1 << (d - 1), revenue: rev}},
+		}
+		b.mergeAttrs(&a, p.Attrs, day)
+		b.last = int32(len(b.accs))
+		b.index[a.id] = b.last
+		b.accs = append(b.accs, a)
+		b.rows++
+		return nil
+	}
+	b.last = i
+	a := &b.accs[i]
+	// Compute every new sum before changing anything, so that an overflow
+	// leaves the customer as it was.
+	newRev, err := add(a.revenue, rev)
+	if err != nil {
+		return fmt.Errorf("customer %q revenue: %w", p.Customer, err)
+	}
+	newCost, err := add(a.cost, cost)
+	if err != nil {
+		return fmt.Errorf("customer %q cost: %w", p.Customer, err)
+	}
+	newFirst := a.firstRevenue
+	switch {
+	case day < a.first:
+		newFirst = rev
+	case day == a.first:
+		if newFirst, err = add(a.firstRevenue, rev); err != nil {
+			return fmt.Errorf("customer %q first-day revenue: %w", p.Customer, err)
+		}
+	}
+	// Purchases mostly arrive in time order: try the last month first.
+	var j int
+	var inMonth bool
+	switch n := len(a.months); {
+	case a.months[n-1].month == month:
+		j, inMonth = n-1, true
+	case a.months[n-1].month < month:
+		j = n
+	default:
+		j, inMonth = slices.BinarySearchFunc(a.months, month, func(e monthAcc, t Month) int { return cmp.Compare(e.month, t) })
+	}
+	var newMonth decimal.Decimal
+	if inMonth {
+		if newMonth, err = add(a.months[j].revenue, rev); err != nil {
+			return fmt.Errorf("customer %q month %s revenue: %w", p.Customer, month, err)
+		}
+	}
+
+	a.revenue, a.cost, a.firstRevenue = newRev, newCost, newFirst
+	a.first, a.last = min(a.first, day), max(a.last, day)
+	a.orders += p.Orders
+	a.lines += p.Lines
+	if inMonth {
+		a.months[j].revenue = newMonth
+		a.months[j].days |= 1 << (d - 1)
+	} else {
+		a.months = slices.Insert(a.months, j, monthAcc{month: month, days: 1 << (d - 1), revenue: rev})
+	}
+	b.mergeAttrs(a, p.Attrs, day)
+	b.rows++
+	return nil
+}
+
+// isBlank reports whether a dimension value carries no information.
+func isBlank(v string) bool { return v == "" || v == segment.Blank }
+
+// mergeAttrs keeps, per dimension, the best value under a total order that
+// does not depend on the order of purchases: a non-blank value beats a
+// blank one, then the later day wins, then (same day, several files) the
+// smaller string.
+func (b *Builder) mergeAttrs(a *custAcc, attrs map[segment.Dimension]string, day Day) {
+	for dim, v := range attrs {
+		var cur *slotAcc
+		if k := dimSlot(dim); k >= 0 {
+			cur = &a.known[k]
+		} else if dim == segment.Total {
+			continue
+		} else {
+			for i := range a.other {
+				if a.other[i].dim == dim {
+					cur = &a.other[i].slotAcc
+					break
+				}
+			}
+			if cur == nil {
+				a.other = append(a.other, attrAcc{dim: dim})
+				cur = &a.other[len(a.other)-1].slotAcc
+			}
+		}
+		b.mergeValue(cur, v, day)
+	}
+}
+
+// mergeValue folds one value seen on day into cur.
+func (b *Builder) mergeValue(cur *slotAcc, v string, day Day) {
+	switch {
+	case !cur.set:
+		*cur = slotAcc{value: b.intern(v), day: day, set: true}
+	case cur.value == v:
+		cur.day = max(cur.day, day)
+	default:
+		nb, cb := !isBlank(v), !isBlank(cur.value)
+		if (nb && !cb) || (nb == cb && (day > cur.day || day == cur.day && v < cur.value)) {
+			cur.value, cur.day = b.intern(v), day
+		}
+	}
+}
+
+func (b *Builder) intern(s string) string {
+	if t, ok := b.strs[s]; ok {
+		return t
+	}
+	s = strings.Clone(s)
+	b.strs[s] = s
+	return s
+}
+
+// Customers returns the number of distinct customers folded so far.
+func (b *Builder) Customers() int { return len(b.accs) }
+
+// Purchases returns the number of purchases folded so far.
+func (b *Builder) Purchases() int64 { return b.rows }
+
+// Build returns the customer base folded so far, customers sorted by ID.
+// The Base shares no memory with the Builder, which may keep folding.
+func (b *Builder) Build() *Base {
+	base := &Base{Customers: make([]Customer, len(b.accs))}
+	nMonths, nAttrs := 0, 0
+	for i := range b.accs {
+		nMonths += len(b.accs[i].months)
+		nAttrs += inlineDims + len(b.accs[i].other)
+	}
+	months := make([]MonthActivity, 0, nMonths)
+	attrs := make([]Attr, 0, nAttrs)
+	for i := range b.accs {
+		a := &b.accs[i]
+		c := &base.Customers[i]
+		*c = Customer{
+			ID: a.id, FirstDay: a.first, LastDay: a.last, FirstDayRevenue: a.firstRevenue,
+			Orders: a.orders, Lines: a.lines, Revenue: a.revenue, Cost: a.cost,
+		}
+		start := len(months)
+		for _, m := range a.months {
+			n := bits.OnesCount32(m.days)
+			c.PurchaseDays += n
+			months = append(months, MonthActivity{Month: m.month, Revenue: m.revenue, Days: n})
+		}
+		c.Months = months[start:len(months):len(months)]
+		start = len(attrs)
+		for k, at := range a.known {
+			if at.set {
+				attrs = append(attrs, Attr{Dim: slotDim(k), Value: at.value})
+			}
+		}
+		for _, at := range a.other {
+			attrs = append(attrs, Attr{Dim: at.dim, Value: at.value})
+		}
+		c.Attrs = attrs[start:len(attrs):len(attrs)]
+		slices.SortFunc(c.Attrs, func(x, y Attr) int { return cmp.Compare(x.Dim, y.Dim) })
+		if i == 0 {
+			base.FirstDay, base.LastDay = a.first, a.last
+		}
+		base.FirstDay, base.LastDay = min(base.FirstDay, a.first), max(base.LastDay, a.last)
+	}
+	slices.SortFunc(base.Customers, func(x, y Customer) int { return strings.Compare(x.ID, y.ID) })
+	return base
+}
+
+// Customer is one customer's summary over its whole history.
+type Customer struct {
+	// ID is the customer id as ingested.
+	ID string
+	// FirstDay and LastDay are the days of the first and last purchase.
+	FirstDay, LastDay Day
+	// FirstDayRevenue is the revenue of the first purchase day (all files),
+	// which the spend model of package clv leaves out.
+	FirstDayRevenue decimal.Decimal
+	// PurchaseDays is the number of distinct days with a purchase.
+	PurchaseDays int
+	// Orders and Lines are summed over every purchase of every file.
+	Orders, Lines int64
+	// Revenue is the net revenue of the whole history; Cost sums the costs
+	// the purchases carried (purchases without one add nothing).
+	Revenue, Cost decimal.Decimal
+	// Months holds the months with at least one purchase, oldest first.
+	Months []MonthActivity
+	// Attrs holds the customer's latest dimension values, sorted by
+	// dimension: per dimension the value of the latest purchase day that
+	// gave a non-blank one (ties on one day, from several files, go to the
+	// smallest string). See Attr.
+	Attrs []Attr
+}
+
+// MonthActivity is one customer's activity in one month.
+type MonthActivity struct {
+	// Month is the calendar month.
+	Month Month
+	// Revenue is the month's net revenue; it may be zero or negative when
+	// the month holds only returns.
+	Revenue decimal.Decimal
+	// Days is the number of distinct days with a purchase in the month.
+	Days int
+}
+
+// Attr is one dimension value of a customer.
+type Attr struct {
+	Dim   segment.Dimension
+	Value string
+}
+
+// Attr returns the customer's latest value of dimension d: segment.TotalValue
+// for segment.Total, and segment.Blank when the history never gave a
+// non-blank value.
+func (c *Customer) Attr(d segment.Dimension) string {
+	if d == segment.Total {
+		return segment.TotalValue
+	}
+	for _, a := range c.Attrs {
+		if a.Dim == d {
+			if isBlank(a.Value) {
+				return segment.Blank
+			}
+			return a.Value
+		}
+	}
+	return segment.Blank
+}
+
+// Base is a customer base: every customer with at least one purchase.
+type Base struct {
+	// Customers is sorted by ID; analyses return per-customer results in
+	// this order.
+	Customers []Customer
+	// FirstDay and LastDay span every purchase; both are 0 for an empty
+	// base.
+	FirstDay, LastDay Day
+}
+
+// Len returns the number of customers.
+func (b *Base) Len() int { return len(b.Customers) }
+
+// Index returns the position of the customer with the given ID, and false
+// when it has no purchase in the base.
+func (b *Base) Index(id string) (int, bool) {
+	return slices.BinarySearchFunc(b.Customers, id, func(c Customer, id string) int { return strings.Compare(c.ID, id) })
+}
+
+// Revenue returns the net revenue of all customers. The error wraps
+// ErrOverflow when the sum needs more than 19 digits.
+func (b *Base) Revenue() (decimal.Decimal, error) {
+	var total decimal.Decimal
+	for i := range b.Customers {
+		if err := accum(&total, b.Customers[i].Revenue); err != nil {
+			return decimal.Decimal{}, err
+		}
+	}
+	return total, nil
+}
+
+// Values returns the distinct values of dimension d among the customers'
+// latest attributes (see Customer.Attr), sorted.
+func (b *Base) Values(d segment.Dimension) []string {
+	seen := map[string]struct{}{}
+	for i := range b.Customers {
+		seen[b.Customers[i].Attr(d)] = struct{}{}
+	}
+	out := make([]string, 0, len(seen))
+	for v := range seen {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}

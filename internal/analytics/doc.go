@@ -1,0 +1,47 @@
+// Package analytics computes the customer-level analytics that cannot be
+// maintained incrementally at ingest time: value tiers (Pareto/ABC), RFM
+// scores and named groups, propensity × potential quadrants, revenue bridges
+// per period and segment, and lookalike prospects.
+//
+// Everything here is a pure function of a customer base; nothing touches
+// AWS. The recompute function folds every live file version's purchase
+// history into a Base with a Builder, then runs the analyses it needs:
+//
+//	b := analytics.NewBuilder()
+//	for _, r := range histories { // one io.Reader per live file version
+//		if err := history.Read(r, b.Add); err != nil { ... }
+//	}
+//	base := b.Build()
+//	tiers, err := analytics.Tiers(base, analytics.DefaultTierConfig())
+//	bySegment, err := tiers.Summarize(base, segment.Segment)
+//	rfm, err := analytics.RFM(base, analytics.RFMConfig{AsOf: now})
+//	bridge, err := analytics.Bridge(base, analytics.BridgeConfig{Grain: analytics.ByQuarter, Dimension: segment.Industry})
+//	fit, err := analytics.FitCLV(ctx, base, analytics.CLVConfig{AsOf: now})
+//	quads, err := analytics.Quadrants(ctx, base, fit.Model, analytics.QuadrantConfig{})
+//	top, err := tiers.Members("A")
+//	prospects, err := analytics.Lookalikes(base, top, accounts, analytics.LookalikeConfig{Limit: 100})
+//
+// Each per-customer result (an Assignment) is summarised per segment value
+// with Assignment.Summarize.
+//
+// Money is exact: revenue and cost are github.com/govalues/decimal values
+// and every sum either keeps every digit or fails with ErrOverflow; nothing
+// is rounded. Shares and rates are float64 ratios of exact figures, meant
+// for display. Otherwise floating point enters only through the
+// statistical model behind the quadrants and forecasts (a Predictor,
+// usually backed by package clv) and the lookalike similarity scores.
+// Result types carry snake_case JSON tags; decimals encode as JSON
+// strings, days as "2006-01-02".
+//
+// A customer's dimension values (segment, industry, size, region, …) are
+// the latest ones seen in its history (see Customer.Attr), and every
+// analysis by segment uses them for the customer's whole history: a
+// customer whose segment changed is reported entirely under its current
+// segment, so segment figures always add up to the total.
+//
+// Results are deterministic: they do not depend on the order in which
+// purchases or files are folded, and ties are broken by customer ID.
+//
+// Errors are the sentinels below, wrapped with context; test for them with
+// errors.Is.
+package analytics
