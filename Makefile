@@ -7,7 +7,7 @@ NODE_DIR := infra/node
 LAMBDA_FLAGS := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_BUILD := $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: local test deps check-tools lint unit bench build clean \
+.PHONY: local test deps check-tools lint unit bench build size clean \
 	build-IngestFunction build-ApiFunction build-RecomputeFunction
 
 ## deps: install the Node tools (dynalite, DuckDB) and Go modules.
@@ -53,6 +53,13 @@ build:
 	$(MAKE) build-IngestFunction ARTIFACTS_DIR=build/IngestFunction
 	$(MAKE) build-ApiFunction ARTIFACTS_DIR=build/ApiFunction
 	$(MAKE) build-RecomputeFunction ARTIFACTS_DIR=build/RecomputeFunction
+
+## size: the stripped arm64 bootstrap of each function, in bytes and MB (target for the API: <= 15 MB).
+size: build
+	@for f in IngestFunction ApiFunction RecomputeFunction; do \
+	  b=$$(stat -c %s build/$$f/bootstrap); \
+	  awk -v f=$$f -v b=$$b 'BEGIN { printf "%-18s %10d bytes  %5.1f MB\n", f, b, b / 1048576 }'; \
+	done
 
 # sam build calls these with ARTIFACTS_DIR set (template.yaml: BuildMethod makefile).
 build-IngestFunction:

@@ -41,6 +41,7 @@ type stackOptions struct {
 	debounce      time.Duration
 	maxRejectRate float64
 	log           *slog.Logger
+	devToken      string // bearer token the local gateway accepts; "" for the default
 }
 
 func startStack(ctx context.Context, o stackOptions) (*stack, error) {
@@ -51,7 +52,7 @@ func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 	h := newHandlers(emu, o)
 	runCtx, cancel := context.WithCancel(ctx)
 	d := emu.Dispatch(runCtx, h.ingest, h.recompute, o.log, o.schedule, o.debounce)
-	return &stack{emu: emu, dispatch: d, gateway: localstack.NewGateway(h.api), cancel: cancel}, nil
+	return &stack{emu: emu, dispatch: d, gateway: localstack.NewGateway(h.api, o.devToken), cancel: cancel}, nil
 }
 
 // handlers are the three Lambda handlers, wired as functions/*/main.go
@@ -63,9 +64,10 @@ type handlers struct {
 func newHandlers(emu *localstack.Emulators, o stackOptions) handlers {
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
 	return handlers{
-		ingest:    lambda.NewHandler(ingest.NewService(emu.Clients.S3, st, o.log, o.maxRejectRate).HandleS3),
-		api:       lambda.NewHandler(api.New(st, o.log).Handle),
-		recompute: lambda.NewHandler(recompute.New(st, o.log).Handle),
+		ingest: lambda.NewHandler(ingest.NewService(emu.Clients.S3, st, o.log, o.maxRejectRate).HandleS3),
+		api: lambda.NewHandler(api.New(api.Config{Reader: st, Presigner: emu.Clients.Presign, Bucket: emu.Bucket,
+			Log: o.log}).Handle),
+		recompute: lambda.NewHandler(recompute.New(st, emu.Clients.S3, o.log, recompute.Options{Bucket: emu.Bucket}).Handle),
 	}
 }
 
@@ -96,6 +98,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sample := fs.String("sample", "infra/sample/superstore.csv", "file uploaded at start, relative to the root; empty for none")
 	schedule := fs.Duration("schedule", time.Hour, "recompute schedule interval")
 	debounce := fs.Duration("debounce", 5*time.Second, "recompute delay after the last ingest")
+	devToken := fs.String("dev-token", localstack.DefaultDevToken, "bearer token the local API accepts (stands in for a JWT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -107,7 +110,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*root = r
 	}
 	log := logging.New(stderr, "info")
-	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, schedule: *schedule, debounce: *debounce, maxRejectRate: 0.2, log: log})
+	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, schedule: *schedule, debounce: *debounce, maxRejectRate: 0.2, log: log, devToken: *devToken})
 	if err != nil {
 		return err
 	}
@@ -131,17 +134,21 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, `salesseg is running locally.
-  HTTP API:   %[1]s
+  HTTP API:   %[1]s/v1/  (send Authorization: Bearer %[6]s; the dev token stands in for a JWT)
   S3:         %[2]s  (bucket %[3]s; put files under transactions/ to ingest them)
   DynamoDB:   %[4]s  (table %[5]s)
 
 Try:
-  curl -s '%[1]s/v1/segments?dimension=segment&from=2016-01&to=2019-12'
-  curl -s '%[1]s/v1/summary'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/segments?dimension=segment&from=2016-01&to=2019-12'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/segments?dimension=region,category&period=2017&top=5'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/trend?dimension=segment&grain=quarter&from=2016-Q1&to=2017-Q4'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/kpis?period=2017-Q4'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/dimensions'
+  curl -s '%[1]s/v1/openapi.json'
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url %[2]s s3 cp FILE s3://%[3]s/transactions/FILE
 
 Press Ctrl-C to stop.
-`, base, s.emu.S3URL, s.emu.Bucket, s.emu.DDBURL, s.emu.Table)
+`, base, s.emu.S3URL, s.emu.Bucket, s.emu.DDBURL, s.emu.Table, *devToken)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return nil

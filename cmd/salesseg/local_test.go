@@ -64,9 +64,23 @@ func testStack(t *testing.T) (*stack, *httptest.Server, string) {
 	return s, srv, root
 }
 
+// getJSON GETs url with the local dev token, as `salesseg local` prints it.
 func getJSON(t *testing.T, url string, wantStatus int, dst any) http.Header {
 	t.Helper()
-	resp, err := http.Get(url)
+	return getJSONAs(t, "Bearer "+localstack.DefaultDevToken, url, wantStatus, dst)
+}
+
+// getJSONAs GETs url with the given Authorization header ("" for none).
+func getJSONAs(t *testing.T, authorization, url string, wantStatus int, dst any) http.Header {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +240,31 @@ func TestLocalStackErrorsAndHealth(t *testing.T) {
 			if p.Status != c.status || !strings.Contains(p.Detail, c.detail) {
 				t.Errorf("problem %+v, want status %d and detail containing %q", p, c.status, c.detail)
 			}
+		})
+	}
+}
+
+// TestLocalGatewayRequiresTheDevToken checks the local stand-in for the JWT
+// authorizer: public routes need no token, every other route answers 401
+// without the dev token or with a wrong one, as API Gateway would.
+func TestLocalGatewayRequiresTheDevToken(t *testing.T) {
+	_, srv, _ := testStack(t)
+	cases := []struct {
+		name, auth, path string
+		status           int
+	}{
+		{"health without token", "", "/v1/health", 200},
+		{"openapi without token", "", "/v1/openapi.json", 200},
+		{"segments without token", "", "/v1/segments?dimension=segment", 401},
+		{"segments with wrong token", "Bearer not-the-token", "/v1/segments?dimension=segment", 401},
+		{"segments with basic auth", "Basic ZGV2LXRva2Vu", "/v1/segments?dimension=segment", 401},
+		{"segments with dev token", "Bearer " + localstack.DefaultDevToken, "/v1/segments?dimension=segment", 200},
+		{"unknown route without token", "", "/v1/nothing", 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body map[string]any
+			getJSONAs(t, c.auth, srv.URL+c.path, c.status, &body)
 		})
 	}
 }

@@ -20,6 +20,7 @@ func main() {
 		log.Error("aws config", "error", err)
 		os.Exit(1)
 	}
-	svc := recompute.New(store.New(clients.DynamoDB, os.Getenv("TABLE_NAME")), log)
+	svc := recompute.New(store.New(clients.DynamoDB, os.Getenv("TABLE_NAME")), clients.S3, log,
+		recompute.Options{Bucket: os.Getenv("BUCKET_NAME")})
 	lambda.Start(svc.Handle)
 }

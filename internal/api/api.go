@@ -1,7 +1,24 @@
 // Package api answers salesseg's HTTP API: API Gateway HTTP API (payload
-// format 2.0) events in, JSON out. Errors are application/problem+json
-// (RFC 9457) with a detail a user can act on; internal error text is logged,
-// never returned.
+// format 2.0) events in, JSON out.
+//
+// The routes, their parameters and their responses are described by the
+// OpenAPI 3.1 document openapi.json in this package, served at
+// GET /v1/openapi.json; tests validate real responses against it.
+//
+// Conventions: field names are snake_case and stable; money and ratios are
+// decimal strings (exact sums; ratios rounded to 4 places); dates are ISO
+// 8601 (2006-01-02); a figure that is undefined (an average over zero
+// orders, a margin where some line had no cost) is null, never omitted.
+// Errors are application/problem+json (RFC 9457) with a detail that says
+// what to fix; internal error text is logged, never returned.
+//
+// Every route except GET /v1/health, GET /v1/openapi.json and OPTIONS
+// requires the JWT claims that API Gateway's JWT authorizer puts into the
+// request context; a request without them gets 401 even if it somehow
+// bypassed the authorizer (defence in depth).
+//
+// All reads are DynamoDB GetItem or Query calls on known keys, never Scan;
+// every parameter is validated before anything reaches DynamoDB.
 package api
 
 import (
@@ -11,33 +28,77 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
-	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/govalues/decimal"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
-// Reader is what the API reads from the table.
+// Reader is what the API reads from the table. *store.Store implements
+// it. Methods return errors wrapping store.ErrNotFound for missing items;
+// the int results count DynamoDB requests.
 type Reader interface {
-	Query(ctx context.Context, d segment.Dimension, g aggregate.Grain, from, to string) ([]store.Row, int, error)
+	QueryRanges(ctx context.Context, d segment.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error)
+	Values(ctx context.Context, dims ...segment.Dimension) (map[segment.Dimension][]store.ValueSpan, int, error)
+	Object(ctx context.Context, objectKey string) (store.Entry, bool, error)
 	GetUpload(ctx context.Context, id string) (store.Upload, error)
 	GetSummary(ctx context.Context, dst any) error
+	// CustomerStats returns customer counts from the recompute snapshot,
+	// or an error wrapping store.ErrNotFound while none are available.
+	CustomerStats(ctx context.Context, d segment.Dimension, value, from, to string) (store.CustomerStats, error)
+	// LatestSnapshot and SnapshotPart read recompute's published snapshot.
+	LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error)
+	SnapshotPart(ctx context.Context, id, part string, dst any) error
 }
 
-// Service routes and answers API requests.
+// Presigner makes presigned S3 requests; *s3.PresignClient implements it.
+type Presigner interface {
+	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+// Config holds a Service's dependencies and settings.
+type Config struct {
+	Reader Reader
+	// Presigner and Bucket serve POST /v1/uploads and the upload lookup by
+	// key; with either unset those routes answer 503.
+	Presigner Presigner
+	Bucket    string
+	// Calendar sets the default fiscal year start; a request may override
+	// it with fiscal_year_start.
+	Calendar period.Calendar
+	Log      *slog.Logger
+	// Now is the clock for presigned URL expiry times; time.Now if nil.
+	Now func() time.Time
+}
+
+// Service routes and answers API requests. It is safe for concurrent use.
 type Service struct {
-	r   Reader
-	log *slog.Logger
+	r       Reader
+	presign Presigner
+	bucket  string
+	cal     period.Calendar
+	log     *slog.Logger
+	now     func() time.Time
 }
 
-// New returns a Service reading from r.
-func New(r Reader, log *slog.Logger) *Service { return &Service{r: r, log: log} }
+// New returns a Service. A nil Log discards logs.
+func New(c Config) *Service {
+	s := &Service{r: c.Reader, presign: c.Presigner, bucket: c.Bucket, cal: c.Calendar, log: c.Log, now: c.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
 
 // problem is an RFC 9457 problem detail, the body of every error response.
 type problem struct {
@@ -47,41 +108,148 @@ type problem struct {
 	Detail string `json:"detail"`
 }
 
-// Error is an error a caller caused, with the status and detail to report.
+// Error is an error a caller caused, with the HTTP status and the detail to
+// report. Any other error a service method returns is reported as 500 with
+// a generic detail, or 404 if it wraps store.ErrNotFound, and logged.
 type Error struct {
 	Status int
 	Detail string
 }
 
+// Error returns the status and detail, for logs.
 func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Detail) }
 
 func badRequest(format string, args ...any) error {
 	return &Error{Status: http.StatusBadRequest, Detail: fmt.Sprintf(format, args...)}
 }
 
-// Handle answers one request. It never returns an error to Lambda: failures
-// become problem responses, so API Gateway never shows a bare 500.
+// public reports whether a route is served without authentication; the
+// same routes have Authorizer NONE in template.yaml.
+func public(method, path string) bool {
+	return method == http.MethodOptions ||
+		(method == http.MethodGet && (path == "/v1/health" || path == "/v1/openapi.json"))
+}
+
+// Subject returns the JWT subject API Gateway validated for req, and false
+// if the request carries no JWT claims.
+func Subject(req events.APIGatewayV2HTTPRequest) (string, bool) {
+	a := req.RequestContext.Authorizer
+	if a == nil || a.JWT == nil || len(a.JWT.Claims) == 0 {
+		return "", false
+	}
+	return a.JWT.Claims["sub"], true
+}
+
+// counter counts DynamoDB requests of one API call.
+type counter struct {
+	Reader
+	n int
+}
+
+func (c *counter) QueryRanges(ctx context.Context, d segment.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error) {
+	rows, n, err := c.Reader.QueryRanges(ctx, d, g, ranges)
+	c.n += n
+	return rows, n, err
+}
+
+func (c *counter) Values(ctx context.Context, dims ...segment.Dimension) (map[segment.Dimension][]store.ValueSpan, int, error) {
+	v, n, err := c.Reader.Values(ctx, dims...)
+	c.n += n
+	return v, n, err
+}
+
+func (c *counter) Object(ctx context.Context, key string) (store.Entry, bool, error) {
+	c.n++
+	return c.Reader.Object(ctx, key)
+}
+
+func (c *counter) GetUpload(ctx context.Context, id string) (store.Upload, error) {
+	c.n++
+	return c.Reader.GetUpload(ctx, id)
+}
+
+func (c *counter) GetSummary(ctx context.Context, dst any) error {
+	c.n++
+	return c.Reader.GetSummary(ctx, dst)
+}
+
+func (c *counter) CustomerStats(ctx context.Context, d segment.Dimension, value, from, to string) (store.CustomerStats, error) {
+	c.n++
+	return c.Reader.CustomerStats(ctx, d, value, from, to)
+}
+
+func (c *counter) LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error) {
+	c.n++
+	return c.Reader.LatestSnapshot(ctx)
+}
+
+func (c *counter) SnapshotPart(ctx context.Context, id, part string, dst any) error {
+	c.n++
+	return c.Reader.SnapshotPart(ctx, id, part, dst)
+}
+
+// DBRequestsHeader is the response header that reports how many DynamoDB
+// requests an API call made, for dashboards and the benchmark.
+const DBRequestsHeader = "X-Salesseg-Db-Requests"
+
+// Handle answers one request. It never returns an error to Lambda:
+// failures become problem responses, so API Gateway never shows a bare 500.
 func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := time.Now()
 	method, path := req.RequestContext.HTTP.Method, req.RawPath
 	if path == "" {
 		path = req.RequestContext.HTTP.Path
 	}
-	body, err := s.route(ctx, method, path, req.QueryStringParameters)
+	if method == "" {
+		method = http.MethodGet
+	}
+	sub, authed := Subject(req)
+	c := &counter{Reader: s.r}
+	per := *s
+	per.r = c
+	var body any
+	var err error
 	status := http.StatusOK
+	switch {
+	case method == http.MethodOptions:
+		status = http.StatusNoContent
+	case !public(method, path) && !authed:
+		err = &Error{Status: http.StatusUnauthorized,
+			Detail: "This route needs a bearer token: send Authorization: Bearer <JWT> (locally, the dev token `salesseg local` prints)."}
+	default:
+		body, err = per.route(ctx, method, path, req)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err == nil && status == http.StatusOK {
+		resp, err = encode(body)
+	}
 	if err != nil {
-		return s.fail(ctx, method, path, err), nil
+		resp = s.fail(ctx, method, path, err)
+	} else if status != http.StatusOK {
+		resp = events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: map[string]string{"Cache-Control": "no-store"}}
 	}
-	if method == http.MethodOptions {
-		return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusNoContent}, nil
-	}
-	data, err := json.Marshal(body)
-	if err != nil {
-		return s.fail(ctx, method, path, err), nil
-	}
-	s.log.InfoContext(ctx, "request", "method", method, "path", path, "status", status)
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Body: string(data),
-		Headers: map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}}, nil
+	resp.Headers[DBRequestsHeader] = fmt.Sprint(c.n)
+	s.log.InfoContext(ctx, "request", "method", method, "path", path, "status", resp.StatusCode, "sub", sub,
+		"db_requests", c.n, "ms", float64(time.Since(start).Microseconds())/1000)
+	return resp, nil
 }
+
+func encode(body any) (events.APIGatewayV2HTTPResponse, error) {
+	var data []byte
+	if raw, ok := body.(rawJSON); ok {
+		data = raw
+	} else {
+		var err error
+		if data, err = json.Marshal(body); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("encode response: %w", err)
+		}
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK, Body: string(data), Headers: map[string]string{
+		"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}}, nil
+}
+
+// rawJSON is a response body that is already encoded.
+type rawJSON []byte
 
 func (s *Service) fail(ctx context.Context, method, path string, err error) events.APIGatewayV2HTTPResponse {
 	p := problem{Type: "about:blank", Status: http.StatusInternalServerError,
@@ -92,57 +260,107 @@ func (s *Service) fail(ctx context.Context, method, path string, err error) even
 		p.Status, p.Detail = ae.Status, ae.Detail
 	case errors.Is(err, store.ErrNotFound):
 		p.Status, p.Detail = http.StatusNotFound, "No such resource."
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		p.Status, p.Detail = http.StatusServiceUnavailable, "The request took too long; try a shorter range."
+		s.log.WarnContext(ctx, "request timed out", "method", method, "path", path, "error", err)
 	default:
 		s.log.ErrorContext(ctx, "request failed", "method", method, "path", path, "error", err)
 	}
 	p.Title = http.StatusText(p.Status)
-	s.log.InfoContext(ctx, "request", "method", method, "path", path, "status", p.Status)
 	data, _ := json.Marshal(p)
-	return events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Body: string(data),
-		Headers: map[string]string{"Content-Type": "application/problem+json", "Cache-Control": "no-store"}}
+	h := map[string]string{"Content-Type": "application/problem+json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+	if p.Status == http.StatusUnauthorized {
+		h["WWW-Authenticate"] = `Bearer realm="salesseg"`
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Body: string(data), Headers: h}
 }
 
-var uploadPath = regexp.MustCompile(`^/v1/uploads/([0-9a-f]{24})$`)
-
-func (s *Service) route(ctx context.Context, method, path string, q map[string]string) (any, error) {
-	if method == http.MethodOptions {
-		return nil, nil
+// route decodes the request for its route, calls the service method and
+// returns the value to encode.
+func (s *Service) route(ctx context.Context, method, path string, req events.APIGatewayV2HTTPRequest) (any, error) {
+	q := req.QueryStringParameters
+	get := func(params []string, fn func(query) (any, error)) (any, error) {
+		if err := allow(method, http.MethodGet); err != nil {
+			return nil, err
+		}
+		qq, err := newQuery(q, params)
+		if err != nil {
+			return nil, err
+		}
+		return fn(qq)
 	}
 	switch {
 	case path == "/v1/health":
-		return map[string]string{"status": "ok"}, allow(method, http.MethodGet)
-	case path == "/v1/segments":
-		if err := allow(method, http.MethodGet); err != nil {
-			return nil, err
-		}
-		return s.segments(ctx, q)
+		return get(nil, func(query) (any, error) { return map[string]string{"status": "ok"}, nil })
+	case path == "/v1/openapi.json":
+		return get(nil, func(query) (any, error) { return rawJSON(openAPI), nil })
 	case path == "/v1/summary":
-		if err := allow(method, http.MethodGet); err != nil {
-			return nil, err
-		}
-		var sum json.RawMessage
-		if err := s.r.GetSummary(ctx, &sum); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, &Error{Status: http.StatusNotFound, Detail: "No summary yet: recompute has not run."}
+		return get(nil, func(query) (any, error) { return s.summary(ctx) })
+	case path == "/v1/segments":
+		return get(breakdownParams(), func(q query) (any, error) {
+			in, err := s.decodeBreakdown(q)
+			if err != nil {
+				return nil, err
 			}
-			return nil, err
+			return s.breakdown(ctx, in)
+		})
+	case path == "/v1/trend":
+		return get(trendParams(), func(q query) (any, error) {
+			in, err := s.decodeTrend(q)
+			if err != nil {
+				return nil, err
+			}
+			return s.trend(ctx, in)
+		})
+	case path == "/v1/kpis":
+		return get(kpiParams(), func(q query) (any, error) {
+			in, err := s.decodeKPIs(q)
+			if err != nil {
+				return nil, err
+			}
+			return s.kpis(ctx, in)
+		})
+	case analyticsKinds[path] != "":
+		return get([]string{"dimension"}, func(q query) (any, error) { return s.analytics(ctx, analyticsKinds[path], q) })
+	case path == "/v1/analytics/bridge":
+		return get([]string{"dimension", "grain", "from", "to", "value"}, func(q query) (any, error) { return s.bridge(ctx, q) })
+	case path == "/v1/analytics/customers":
+		return get([]string{"limit", "cursor"}, func(q query) (any, error) { return s.customerList(ctx, q) })
+	case path == "/v1/analytics/model":
+		return get(nil, func(query) (any, error) { return s.model(ctx) })
+	case path == "/v1/dimensions":
+		return get(nil, func(query) (any, error) { return s.dimensions(ctx) })
+	case strings.HasPrefix(path, "/v1/dimensions/") && strings.HasSuffix(path, "/values"):
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "/v1/dimensions/"), "/values")
+		return get(valuesParams(), func(q query) (any, error) {
+			in, err := decodeValues(name, q)
+			if err != nil {
+				return nil, err
+			}
+			return s.dimensionValues(ctx, in)
+		})
+	case path == "/v1/uploads":
+		switch method {
+		case http.MethodPost:
+			in, err := decodeUploadRequest(req)
+			if err != nil {
+				return nil, err
+			}
+			return s.createUpload(ctx, in)
+		case http.MethodGet:
+			return get(uploadLookupParams(), func(q query) (any, error) {
+				in, err := decodeUploadLookup(q)
+				if err != nil {
+					return nil, err
+				}
+				return s.latestUpload(ctx, in)
+			})
 		}
-		return sum, nil
+		return nil, &Error{Status: http.StatusMethodNotAllowed, Detail: "Use GET (find the upload of a key) or POST (get an upload URL)."}
 	case strings.HasPrefix(path, "/v1/uploads/"):
-		if err := allow(method, http.MethodGet); err != nil {
-			return nil, err
-		}
-		m := uploadPath.FindStringSubmatch(path)
-		if m == nil {
-			return nil, &Error{Status: http.StatusNotFound, Detail: "Upload ids are 24 lower-case hexadecimal characters."}
-		}
-		u, err := s.r.GetUpload(ctx, m[1])
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("No upload with id %s.", m[1])}
-		}
-		return u, err
+		return get(nil, func(query) (any, error) { return s.uploadStatus(ctx, strings.TrimPrefix(path, "/v1/uploads/")) })
 	}
-	return nil, &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("No route %s %s.", method, path)}
+	return nil, &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("No route %s %s; see /v1/openapi.json.", method, truncate(path))}
 }
 
 func allow(method, want string) error {
@@ -152,110 +370,25 @@ func allow(method, want string) error {
 	return nil
 }
 
-var monthRE = regexp.MustCompile(`^(\d{4})-(0[1-9]|1[0-2])$`)
-
-// Segment is one dimension value's figures in a breakdown.
-type Segment struct {
-	Value         string `json:"value"`
-	Revenue       string `json:"revenue"`
-	Share         string `json:"share"`
-	Orders        int64  `json:"orders"`
-	Lines         int64  `json:"lines"`
-	AvgOrderValue string `json:"avg_order_value,omitempty"`
-}
-
-// Breakdown is the body of GET /v1/segments.
-type Breakdown struct {
-	Dimension string    `json:"dimension"`
-	From      string    `json:"from,omitempty"`
-	To        string    `json:"to,omitempty"`
-	Revenue   string    `json:"revenue"`
-	Orders    int64     `json:"orders"`
-	Lines     int64     `json:"lines"`
-	Segments  []Segment `json:"segments"`
-}
-
-func (s *Service) segments(ctx context.Context, q map[string]string) (*Breakdown, error) {
-	name, ok := q["dimension"]
-	if !ok || name == "" {
-		return nil, badRequest("Parameter dimension is required, e.g. dimension=segment.")
-	}
-	if len(name) > 64 {
-		return nil, badRequest("Parameter dimension is too long.")
-	}
-	dim, err := segment.Parse(name)
-	if err != nil {
-		return nil, badRequest("Parameter dimension: %v.", err)
-	}
-	from, to := q["from"], q["to"]
-	for _, p := range [][2]string{{"from", from}, {"to", to}} {
-		if p[1] != "" && !monthRE.MatchString(p[1]) {
-			return nil, badRequest("Parameter %s must be a month as YYYY-MM, got %q.", p[0], truncate(p[1]))
+func (s *Service) summary(ctx context.Context) (any, error) {
+	var sum json.RawMessage
+	if err := s.r.GetSummary(ctx, &sum); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &Error{Status: http.StatusNotFound, Detail: "No summary yet: recompute has not run."}
 		}
-	}
-	lo, hi := from, to
-	if lo == "" {
-		lo = "0000-00"
-	}
-	if hi == "" {
-		hi = "9999-12"
-	}
-	if lo > hi {
-		return nil, badRequest("Parameter from (%s) is after to (%s).", from, to)
-	}
-	rows, _, err := s.r.Query(ctx, dim, aggregate.Month, lo, hi)
-	if err != nil {
 		return nil, err
 	}
-	byValue := map[string]*aggregate.Measures{}
-	var total aggregate.Measures
-	for _, r := range rows {
-		m, ok := byValue[r.Value]
-		if !ok {
-			m = &aggregate.Measures{}
-			byValue[r.Value] = m
-		}
-		if err := m.Add(r.Measures); err != nil {
-			return nil, err
-		}
-		if err := total.Add(r.Measures); err != nil {
-			return nil, err
-		}
-	}
-	out := &Breakdown{Dimension: string(dim), From: from, To: to, Revenue: total.Revenue.String(),
-		Orders: total.Orders, Lines: total.Lines, Segments: []Segment{}}
-	for v, m := range byValue {
-		seg := Segment{Value: v, Revenue: m.Revenue.String(), Share: ratio(m.Revenue, total.Revenue), Orders: m.Orders, Lines: m.Lines}
-		if m.Orders > 0 {
-			seg.AvgOrderValue = ratio(m.Revenue, decimal.MustNew(m.Orders, 0))
-		}
-		out.Segments = append(out.Segments, seg)
-	}
-	sort.Slice(out.Segments, func(i, j int) bool {
-		a, b := byValue[out.Segments[i].Value].Revenue, byValue[out.Segments[j].Value].Revenue
-		if c := a.Cmp(b); c != 0 {
-			return c > 0
-		}
-		return out.Segments[i].Value < out.Segments[j].Value
-	})
-	return out, nil
+	return rawJSON(sum), nil
 }
 
-// ratio divides and rounds to 4 places for display; "" when undefined.
-func ratio(a, b decimal.Decimal) string {
-	if b.IsZero() {
-		return ""
-	}
-	q, err := a.Quo(b)
-	if err != nil {
-		return ""
-	}
-	return q.Round(4).String()
-}
-
+// truncate shortens user input quoted in a detail.
 func truncate(s string) string {
 	if len(s) > 40 {
-		return s[:40] + "…"
+		for i := 40; i > 0; i-- {
+			if s[i]&0xC0 != 0x80 { // rune boundary
+				return s[:i] + "…"
+			}
+		}
 	}
 	return s
 }

@@ -1,109 +1,390 @@
 package ingest
 
 import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // field is a canonical transaction field a column can map to.
-type field string
+type field int
 
 // The canonical fields. Dimensions map through segment.Synonym instead.
 const (
-	fieldDate      field = "date"
-	fieldCustomer  field = "customer_id"
-	fieldOrder     field = "order_id"
-	fieldAmount    field = "amount"
-	fieldQuantity  field = "quantity"
-	fieldUnitPrice field = "unit_price"
-	fieldCost      field = "cost"
-	fieldProfit    field = "profit"
+	fieldDate field = iota
+	fieldCustomer
+	fieldOrder
+	fieldAmount
+	fieldQuantity
+	fieldUnitPrice
+	fieldCost
+	fieldProfit
+	fieldEmployees
+	fieldAnnualRevenue
+	numFields
 )
 
-// fieldSynonym maps a normalized header to the field it names.
-func fieldSynonym(norm string) (field, bool) {
+// String returns the canonical name used in Format.Columns and accepted as
+// a key of Options.Mapping.
+func (f field) String() string {
+	switch f {
+	case fieldDate:
+		return "date"
+	case fieldCustomer:
+		return "customer_id"
+	case fieldOrder:
+		return "order_id"
+	case fieldAmount:
+		return "amount"
+	case fieldQuantity:
+		return "quantity"
+	case fieldUnitPrice:
+		return "unit_price"
+	case fieldCost:
+		return "cost"
+	case fieldProfit:
+		return "profit"
+	case fieldEmployees:
+		return "employees"
+	case fieldAnnualRevenue:
+		return "annual_revenue"
+	}
+	return "field" + strconv.Itoa(int(f))
+}
+
+// numeric reports whether a field holds numbers (and so has a decimal
+// notation to detect).
+func (f field) numeric() bool {
+	switch f {
+	case fieldAmount, fieldQuantity, fieldUnitPrice, fieldCost, fieldProfit, fieldEmployees, fieldAnnualRevenue:
+		return true
+	}
+	return false
+}
+
+// fieldSynonym maps a normalized header (segment.Normalize) to the field it
+// names and a rank: when several columns name the same field, the lowest
+// rank wins (close_date over engage_date, customer_id over customer_name),
+// then the leftmost. In a transactions file "revenue" is the line's sales;
+// a customer's company revenue is "annual revenue", "turnover" and the like.
+func fieldSynonym(norm string) (field, int, bool) {
 	switch norm {
-	case "date", "orderdate", "invoicedate", "transactiondate", "saledate", "salesdate",
-		"closedate", "purchasedate", "txndate", "documentdate", "day":
-		return fieldDate, true
-	case "customerid", "customer", "customerno", "customernumber", "custid", "account",
-		"accountid", "accountname", "clientid", "client", "buyerid":
-		return fieldCustomer, true
-	case "orderid", "order", "orderno", "ordernumber", "invoiceno", "invoice", "invoiceid",
-		"invoicenumber", "transactionid", "txnid", "opportunityid", "dealid", "receiptno":
-		return fieldOrder, true
-	case "amount", "sales", "revenue", "netsales", "total", "totalamount", "salesamount",
-		"netamount", "netrevenue", "grosssales", "linetotal", "closevalue", "dollarvalue",
-		"value", "salesvalue", "extendedprice", "totalprice":
-		return fieldAmount, true
-	case "quantity", "qty", "units", "unitssold", "quantitysold", "numberofcds":
-		return fieldQuantity, true
-	case "unitprice", "price", "saleprice", "priceeach":
-		return fieldUnitPrice, true
-	case "cost", "cogs", "totalcost", "costofgoods", "costofsales":
-		return fieldCost, true
+	case "date", "orderdate", "invoicedate", "transactiondate", "saledate", "salesdate", "closedate",
+		"closeddate", "purchasedate", "txndate", "documentdate", "bookingdate", "postingdate", "orderdatetime",
+		"invoicedatetime", "transactiontime", "datetime", "timestamp", "soldat", "orderedat", "purchasedat",
+		"ordertimestamp", "saletimestamp":
+		return fieldDate, 0, true
+	case "day", "createddate", "createdat", "paymentdate":
+		return fieldDate, 1, true
+	case "engagedate", "shipdate", "deliverydate", "duedate":
+		return fieldDate, 2, true
+	case "customerid", "customerno", "customernumber", "custid", "customercode", "customerkey", "clientid",
+		"buyerid", "accountid", "accountnumber", "accountno":
+		return fieldCustomer, 0, true
+	case "customer", "account", "client", "buyer", "accountname", "company", "companyname":
+		return fieldCustomer, 1, true
+	case "customername", "clientname":
+		return fieldCustomer, 2, true
+	case "orderid", "order", "orderno", "ordernumber", "invoiceno", "invoice", "invoiceid", "invoicenumber",
+		"transactionid", "txnid", "receiptno", "receiptid", "receiptnumber", "salesorder", "salesorderid",
+		"salesordernumber", "documentno", "documentnumber", "opportunityid", "dealid", "basketid":
+		return fieldOrder, 0, true
+	case "amount", "sales", "revenue", "netsales", "salesamount", "netamount", "netrevenue", "totalsales",
+		"linetotal", "lineamount", "closevalue", "dollarvalue", "salesvalue", "extendedprice", "extendedamount",
+		"totalprice", "totalamount", "grosssales", "grossamount", "salesusd", "revenueusd", "amountusd":
+		return fieldAmount, 0, true
+	case "total", "value", "dealvalue", "ordervalue", "ordertotal":
+		return fieldAmount, 1, true
+	case "quantity", "qty", "units", "unitssold", "quantitysold", "numberofcds", "numberofunits",
+		"qtyordered", "quantityordered", "orderquantity", "orderqty":
+		return fieldQuantity, 0, true
+	case "unitprice", "price", "saleprice", "salesprice", "priceeach", "priceperunit", "unitsaleprice":
+		return fieldUnitPrice, 0, true
+	case "listprice":
+		return fieldUnitPrice, 1, true
+	case "cost", "cogs", "totalcost", "costofgoods", "costofsales", "costofgoodssold", "linecost":
+		return fieldCost, 0, true
 	case "profit", "grossprofit", "netprofit":
-		return fieldProfit, true
+		return fieldProfit, 0, true
+	case "employees", "employeecount", "numberofemployees", "noofemployees", "numemployees", "headcount",
+		"staff", "staffcount", "employeesize", "companyemployees":
+		return fieldEmployees, 0, true
+	case "annualrevenue", "companyrevenue", "accountrevenue", "customerrevenue", "yearlyrevenue",
+		"annualsales", "turnover", "annualturnover":
+		return fieldAnnualRevenue, 0, true
 	}
-	return "", false
+	return 0, 0, false
 }
 
-// columnMap says which column index holds each field and dimension; -1 when
-// absent.
+// dimSynonym extends segment.Synonym with headers seen in exports that
+// name a dimension less directly. Total is never mapped from a column.
+func dimSynonym(header string) (segment.Dimension, bool) {
+	switch segment.Normalize(header) {
+	case "customertype", "customercategory", "customergroup", "clientsegment":
+		return segment.Segment, true
+	case "industrysector", "businesssector", "industryname":
+		return segment.Industry, true
+	case "employeeband", "sizeclass", "companysizeband":
+		return segment.Size, true
+	case "regionaloffice", "salesterritory", "area":
+		return segment.Region, true
+	case "countrycode", "shipcountry", "billingcountry":
+		return segment.Country, true
+	case "productgroup", "productclass", "productseries", "series":
+		return segment.Category, true
+	case "orderchannel", "channelname", "saleschannelname":
+		return segment.Channel, true
+	}
+	d, ok := segment.Synonym(header)
+	if !ok || d == segment.Total {
+		return "", false
+	}
+	return d, true
+}
+
+// sourceKind says where a dimension's value comes from.
+type sourceKind int
+
+const (
+	fromColumn    sourceKind = iota // a column's value, trimmed
+	fromEmployees                   // the size band of the employee count
+	fromAnnualRev                   // the size band of the annual revenue
+	fromCustomers                   // Options.Customers, by customer id
+)
+
+// dimSource is one dimension of the file and where its values come from.
+type dimSource struct {
+	dim  segment.Dimension
+	kind sourceKind
+	col  int
+}
+
+// columnMap says which column holds each field (-1 when absent) and where
+// each dimension present comes from, dimensions in segment.All order.
 type columnMap struct {
-	fields map[field]int
-	dims   map[segment.Dimension]int
+	col    [numFields]int
+	dims   []dimSource
 	header []string
+	// invoice is true when the order id column is an invoice number, whose
+	// "C" prefix marks a cancellation (Online Retail).
+	invoice bool
 }
 
-// mapHeader matches a header row against the synonym tables. The first
-// column that matches a field wins; later duplicates are reported.
-func mapHeader(header []string) (columnMap, error) {
-	cm := columnMap{fields: map[field]int{}, dims: map[segment.Dimension]int{}, header: append([]string(nil), header...)}
-	seen := map[string]int{}
+func (cm *columnMap) has(f field) bool { return cm.col[f] >= 0 }
+
+// name returns the header of the column of f, or f's canonical name.
+func (cm *columnMap) name(f field) string {
+	if i := cm.col[f]; i >= 0 && i < len(cm.header) {
+		return cm.header[i]
+	}
+	return f.String()
+}
+
+// colName returns the header of column i, or "column N" when the header is
+// empty or the row is wider than the header.
+func (cm *columnMap) colName(i int) string {
+	if i < len(cm.header) && strings.TrimSpace(cm.header[i]) != "" {
+		return cm.header[i]
+	}
+	return "column " + strconv.Itoa(i+1)
+}
+
+// target is what a column can map to: a field or a dimension.
+type target struct {
+	f   field
+	dim segment.Dimension // "" for a field
+}
+
+// parseTarget reads a key of Options.Mapping.
+func parseTarget(name string) (target, bool) {
+	n := segment.Normalize(name)
+	for f := range numFields {
+		if segment.Normalize(f.String()) == n {
+			return target{f: f}, true
+		}
+	}
+	if d, ok := segment.Synonym(name); ok && d != segment.Total {
+		return target{dim: d}, true
+	}
+	return target{}, false
+}
+
+// mapHeader matches a header row against the synonym tables and the
+// mapping override (which wins: a column it names is used for nothing
+// else, and an empty header in it unmaps the target). Errors are
+// *HeaderError: a required column missing, two columns of the same name
+// both candidates for one target, a mapping naming an unknown target or
+// column.
+func mapHeader(header []string, mapping map[string]string) (*columnMap, error) {
+	cm := &columnMap{header: header}
+	for i := range cm.col {
+		cm.col[i] = -1
+	}
+	norms := make([]string, len(header))
 	for i, h := range header {
-		norm := segment.Normalize(h)
-		if norm == "" {
+		norms[i] = segment.Normalize(h)
+	}
+	used := make([]bool, len(header))
+	fixed := map[target]bool{}
+	dimCol := map[segment.Dimension]int{}
+	for name, h := range mapping {
+		t, ok := parseTarget(name)
+		if !ok {
+			return nil, &HeaderError{Column: name, Err: ErrBadMapping, Detail: "not a field or dimension"}
+		}
+		fixed[t] = true
+		if strings.TrimSpace(h) == "" {
 			continue
 		}
-		if j, dup := seen[norm]; dup {
-			return cm, &HeaderError{Column: h, Err: ErrDuplicateHeader, Other: header[j]}
+		i, err := findColumn(header, norms, h)
+		if err != nil {
+			return nil, err
 		}
-		seen[norm] = i
-		if f, ok := fieldSynonym(norm); ok {
-			if _, taken := cm.fields[f]; !taken {
-				cm.fields[f] = i
-			}
+		if used[i] {
+			return nil, &HeaderError{Column: h, Err: ErrBadMapping, Detail: "mapped to two targets"}
+		}
+		used[i] = true
+		if t.dim != "" {
+			dimCol[t.dim] = i
+		} else {
+			cm.col[t.f] = i
+		}
+	}
+	// Synonyms: the lowest rank wins, then the leftmost column; a second
+	// column with the same name at the winning rank is ambiguous.
+	type pick struct{ col, rank int }
+	best := map[target]pick{}
+	for i, norm := range norms {
+		if norm == "" || used[i] {
 			continue
 		}
-		if d, ok := segment.Synonym(h); ok && d != segment.Total {
-			if _, taken := cm.dims[d]; !taken {
-				cm.dims[d] = i
+		var t target
+		rank := 0
+		if f, r, ok := fieldSynonym(norm); ok {
+			t, rank = target{f: f}, r
+		} else if d, ok := dimSynonym(header[i]); ok {
+			t = target{dim: d}
+		} else {
+			continue
+		}
+		if fixed[t] {
+			continue
+		}
+		p, seen := best[t]
+		switch {
+		case !seen || rank < p.rank:
+			best[t] = pick{i, rank}
+		case rank == p.rank && norm == norms[p.col]:
+			return nil, &HeaderError{Column: header[i], Other: header[p.col], Err: ErrDuplicateHeader}
+		}
+	}
+	for t, p := range best {
+		if t.dim != "" {
+			dimCol[t.dim] = p.col
+		} else {
+			cm.col[t.f] = p.col
+		}
+	}
+	if !cm.has(fieldDate) {
+		return nil, &HeaderError{Column: "date", Err: ErrMissingColumn}
+	}
+	if !cm.has(fieldAmount) && !(cm.has(fieldQuantity) && cm.has(fieldUnitPrice)) {
+		return nil, &HeaderError{Column: "amount (or quantity and unit price)", Err: ErrMissingColumn}
+	}
+	for _, d := range segment.All() {
+		if i, ok := dimCol[d]; ok {
+			cm.dims = append(cm.dims, dimSource{dim: d, kind: fromColumn, col: i})
+			continue
+		}
+		if d == segment.Size {
+			switch {
+			case cm.has(fieldEmployees):
+				cm.dims = append(cm.dims, dimSource{dim: d, kind: fromEmployees, col: cm.col[fieldEmployees]})
+			case cm.has(fieldAnnualRevenue):
+				cm.dims = append(cm.dims, dimSource{dim: d, kind: fromAnnualRev, col: cm.col[fieldAnnualRevenue]})
 			}
 		}
 	}
-	if _, ok := cm.fields[fieldDate]; !ok {
-		return cm, &HeaderError{Column: "date", Err: ErrMissingColumn}
-	}
-	_, hasAmount := cm.fields[fieldAmount]
-	_, hasQty := cm.fields[fieldQuantity]
-	_, hasPrice := cm.fields[fieldUnitPrice]
-	if !hasAmount && !(hasQty && hasPrice) {
-		return cm, &HeaderError{Column: "amount (or quantity and unit price)", Err: ErrMissingColumn}
+	if cm.has(fieldOrder) {
+		switch norms[cm.col[fieldOrder]] {
+		case "invoiceno", "invoice", "invoiceid", "invoicenumber":
+			cm.invoice = true
+		}
 	}
 	return cm, nil
 }
 
+// findColumn resolves a header named by Options.Mapping: exactly, then
+// ignoring case and separators, or by position as "#3" (1-based).
+func findColumn(header, norms []string, h string) (int, error) {
+	if n, ok := strings.CutPrefix(strings.TrimSpace(h), "#"); ok {
+		i, err := strconv.Atoi(n)
+		if err != nil || i < 1 || i > len(header) {
+			return 0, &HeaderError{Column: h, Err: ErrBadMapping, Detail: fmt.Sprintf("no column at that position (the file has %d)", len(header))}
+		}
+		return i - 1, nil
+	}
+	if i := slices.Index(header, h); i >= 0 {
+		return i, nil
+	}
+	n := segment.Normalize(h)
+	found := -1
+	for i, norm := range norms {
+		if norm == n && n != "" {
+			if found >= 0 {
+				return 0, &HeaderError{Column: h, Other: header[found], Err: ErrDuplicateHeader}
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		return 0, &HeaderError{Column: h, Err: ErrBadMapping, Detail: "no such column in the header"}
+	}
+	return found, nil
+}
+
 // describe returns the mapping as canonical name → header, for the status.
-func (cm columnMap) describe() map[string]string {
+func (cm *columnMap) describe() map[string]string {
 	out := map[string]string{}
-	for f, i := range cm.fields {
-		out[string(f)] = cm.header[i]
+	for f := range numFields {
+		if cm.has(f) {
+			out[f.String()] = cm.header[cm.col[f]]
+		}
 	}
-	if _, ok := cm.fields[fieldAmount]; !ok {
-		out[string(fieldAmount)] = cm.header[cm.fields[fieldQuantity]] + " × " + cm.header[cm.fields[fieldUnitPrice]]
+	if !cm.has(fieldAmount) {
+		out[fieldAmount.String()] = cm.name(fieldQuantity) + " × " + cm.name(fieldUnitPrice)
 	}
-	for d, i := range cm.dims {
-		out[string(d)] = cm.header[i]
+	for _, d := range cm.dims {
+		switch d.kind {
+		case fromColumn:
+			out[string(d.dim)] = cm.header[d.col]
+		case fromEmployees:
+			out[string(d.dim)] = "bands of " + cm.header[d.col] + " (employees)"
+		case fromAnnualRev:
+			out[string(d.dim)] = "bands of " + cm.header[d.col] + " (annual revenue)"
+		}
 	}
 	return out
+}
+
+// looksLikeData reports whether a first row is data rather than a header:
+// most of its non-empty cells are numbers or dates.
+func looksLikeData(rec []string) bool {
+	data, n := 0, 0
+	for _, v := range rec {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		n++
+		if _, err := parseNumber([]byte(v), false); err == nil {
+			data++
+		} else if _, _, err := parseDateValue([]byte(v)); err == nil {
+			data++
+		}
+	}
+	return n > 0 && data*2 > n
 }

@@ -1,57 +1,112 @@
 // Package ingest turns a sales file into the aggregate delta it contributes:
-// it streams the file, detects its compression, encoding, delimiter and
-// date format, maps its columns to canonical fields, validates every row
-// and sums the valid ones per dimension value and period.
+// it streams the file, detects its format (CSV or whitespace-aligned text,
+// gzip, XLSX, Parquet), encoding, delimiter, decimal notation and date
+// format, maps its columns to canonical fields, validates every row and
+// sums the valid ones per dimension value and period, per pair of
+// dimensions and month, and per customer and day.
 //
 // Every row is either counted or rejected with its line, column and reason;
 // a file that cannot be read at all yields an error wrapping ErrUnreadable
-// (or a *HeaderError) and no delta.
+// (or a *HeaderError) and no result.
+//
+// # Memory
+//
+// Text is streamed: memory grows with the distinct keys, not the rows. What
+// is held until the end of the file is
+//   - one aggregate per distinct (date, combination of dimension values)
+//     ("cell"), from which every day, month and crossed key is rolled up;
+//   - one entry per distinct customer and day (the purchase history);
+//   - for distinct order counting, one 8-byte hash and two 4-byte ids per
+//     distinct order id (about 20 bytes with the map), plus one small
+//     interned set per distinct combination of cells that orders span
+//     (see orderSets);
+//   - up to 10,000 remembered rows per day/month order while a date column's
+//     order is undecided (see dateColumn).
+//
+// XLSX and Parquet need random access: an *os.File (or anything with ReadAt
+// and Size) is read in place; any other stream is first copied to a
+// temporary file (Options.TempDir, at most Options.MaxSpoolBytes). Parquet
+// is then read one row group page at a time; excelize keeps the workbook's
+// small parts in memory and unzips worksheets over 16 MB to temporary files.
 package ingest
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"strings"
 
+	"github.com/govalues/decimal"
+
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 var (
-	// ErrUnreadable means the file as a whole cannot be parsed: binary,
-	// broken compression, malformed quoting or no rows.
+	// ErrUnreadable means the file as a whole cannot be parsed: empty,
+	// binary, broken or over-expanding compression, an unbalanced quote,
+	// no data rows, a corrupt workbook or Parquet file.
 	ErrUnreadable = errors.New("file cannot be read")
 	// ErrMissingColumn means no column maps to a required field.
 	ErrMissingColumn = errors.New("required column missing")
-	// ErrDuplicateHeader means two columns have the same name.
+	// ErrDuplicateHeader means two columns of the same name could both be
+	// the column of one field or dimension.
 	ErrDuplicateHeader = errors.New("duplicate column name")
-	// ErrMissingValue is the reject reason for an empty required field.
+	// ErrNoHeader means the first row holds data, not column names: map the
+	// columns by position (Options.NoHeader and Options.Mapping).
+	ErrNoHeader = errors.New("first row is data, not a header")
+	// ErrBadMapping means Options.Mapping names an unknown field or a
+	// column the file does not have.
+	ErrBadMapping = errors.New("bad column mapping")
+	// ErrBadOptions means an Options value is invalid (an unknown date
+	// order, decimal separator or delimiter, unordered size bands).
+	ErrBadOptions = errors.New("invalid parse options")
+	// ErrMissingValue is the reject reason for an empty required field
+	// (also "NA", "N/A", "NULL").
 	ErrMissingValue = errors.New("missing value")
+	// ErrFieldCount is the reject reason for a row with more or fewer
+	// fields than the header.
+	ErrFieldCount = errors.New("wrong number of fields")
+	// ErrFieldTooLong is the reject reason for a field over 1 MiB.
+	ErrFieldTooLong = errors.New("field longer than 1 MiB")
+	// ErrBadText is the reject reason for a customer id or dimension value
+	// that is not valid UTF-8 (a file whose encoding changes after its
+	// first 64 KB), holds control characters (NUL bytes in a damaged file)
+	// or is longer than 256 bytes.
+	ErrBadText = errors.New("invalid text")
+	// ErrMalformedRow is the reject reason for a row whose quoting is
+	// broken locally (text after a closing quote).
+	ErrMalformedRow = errors.New("malformed row")
 )
 
-// HeaderError reports a header row that cannot be mapped.
+// HeaderError reports a header row that cannot be mapped. It is returned
+// by Parse for the whole file.
 type HeaderError struct {
 	Column string // the header, or the canonical field that is missing
 	Other  string // for duplicates, the earlier column of the same name
-	Err    error  // ErrMissingColumn or ErrDuplicateHeader
+	Detail string // what is wrong, when Err alone does not say
+	Err    error  // ErrMissingColumn, ErrDuplicateHeader, ErrNoHeader or ErrBadMapping
 }
 
+// Error describes the header problem in one line.
 func (e *HeaderError) Error() string {
-	if e.Other != "" {
+	switch {
+	case e.Other != "":
 		return fmt.Sprintf("header: column %q: %v (same as %q)", e.Column, e.Err, e.Other)
+	case e.Detail != "":
+		return fmt.Sprintf("header: %v: %s: %s", e.Err, e.Column, e.Detail)
 	}
 	return fmt.Sprintf("header: %v: %s", e.Err, e.Column)
 }
 
+// Unwrap returns the sentinel the error is about.
 func (e *HeaderError) Unwrap() error { return e.Err }
 
-// RowError is why one row was rejected. Line is the 1-based line of the file
-// the row starts on (the header is line 1); Column is the header of the
-// offending column.
+// RowError is why one row was rejected. Line is the 1-based physical line
+// of the file the row starts on (the header is line 1; a quoted field with
+// newlines makes a row span several lines); in XLSX it is the sheet's row
+// number and in Parquet the row's 1-based position plus one (as in a CSV
+// export with a header). Column is the header of the offending column, ""
+// for the row as a whole.
 type RowError struct {
 	Line   int
 	Column string
@@ -59,263 +114,356 @@ type RowError struct {
 	Err    error
 }
 
+// Error describes the rejected row in one line.
 func (e *RowError) Error() string {
 	return fmt.Sprintf("line %d, column %q: %v: %q", e.Line, e.Column, e.Err, e.Value)
 }
 
+// Unwrap returns the reject reason (ErrBadDate, ErrBadAmount, ...).
 func (e *RowError) Unwrap() error { return e.Err }
 
 // Format is what was detected about a file, reported in its upload status.
 type Format struct {
-	Compression string            `json:"compression,omitempty"`
-	Encoding    string            `json:"encoding"`
-	Delimiter   string            `json:"delimiter"`
-	DateFormat  string            `json:"date_format"`
-	Columns     map[string]string `json:"columns"`
+	Kind        string `json:"kind"` // csv (delimited or whitespace-aligned text), xlsx, parquet
+	Compression string `json:"compression,omitempty"`
+	Encoding    string `json:"encoding,omitempty"`
+	Delimiter   string `json:"delimiter,omitempty"` // , ; tab | or whitespace
+	LineEnd     string `json:"line_end,omitempty"`  // CR for classic Mac OS text; LF and CRLF are not reported
+	Sheet       string `json:"sheet,omitempty"`
+	// HeaderLine is the line of the header when title lines precede it.
+	HeaderLine int `json:"header_line,omitempty"`
+	// DateFormat lists the date layouts read, with counts.
+	DateFormat string `json:"date_format"`
+	// DateOrder is M/D/Y or D/M/Y when numeric dates needed an order, and
+	// DateOrderBasis says how it was decided.
+	DateOrder      string `json:"date_order,omitempty"`
+	DateOrderBasis string `json:"date_order_basis,omitempty"`
+	// Decimal is each numeric column's decimal separator, "." or ",",
+	// suffixed " (assumed)" when no value in the sample decided it.
+	Decimal    map[string]string `json:"decimal,omitempty"`
+	Currencies []string          `json:"currencies,omitempty"`
+	// Columns maps canonical fields and dimensions to the headers read.
+	Columns map[string]string `json:"columns"`
+	// SizeBands describes how the size dimension was derived, if it was.
+	SizeBands string `json:"size_bands,omitempty"`
+	// Returns counts the lines counted as returns or cancellations, whose
+	// revenue is negative (see the policy on Parse).
+	Returns    int64 `json:"returns"`
+	BlankLines int64 `json:"blank_lines,omitempty"`
 }
 
 // Result is what a parsed file contributes.
 type Result struct {
 	Delta    aggregate.Delta
-	Rows     int64 // data rows read
+	Rows     int64 // data rows read (blank lines are not rows)
 	Accepted int64
 	Rejected int64
-	Format   Format
+	// NoCustomer counts accepted rows without a customer id (empty or
+	// "NA"): they are in the aggregates but not in the purchase history.
+	NoCustomer int64
+	Format     Format
+	history    *historyTable
 }
 
-// maxFieldBytes bounds one field: longer values are rejected rather than
-// carried into keys or reject files.
-const maxFieldBytes = 1 << 20
-
 // RejectWriter receives every rejected row as it is found, so rejects never
-// accumulate in memory.
+// accumulate in memory. An error it returns aborts Parse with that error
+// (wrapped), which is then not a file error.
 type RejectWriter interface {
 	Reject(*RowError) error
 }
 
-// Parse reads a whole sales file from r and returns its delta. name is only
-// used in error messages. rejects receives each rejected row.
+// Parse reads a whole sales file from r with default Options and returns
+// its delta; see ParseWith.
 func Parse(r io.Reader, name string, rejects RejectWriter) (*Result, error) {
-	res := &Result{Delta: aggregate.Delta{}}
-	text, err := decodeStream(r, &res.Format)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	br := bufio.NewReaderSize(text, sniffSize)
-	head, _ := br.Peek(sniffSize)
-	delim := sniffDelimiter(head)
-	res.Format.Delimiter = string(delim)
+	return ParseWith(r, name, rejects, Options{})
+}
 
-	cr := csv.NewReader(br)
-	cr.Comma = delim
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: %w: empty file", name, ErrUnreadable)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", name, ErrUnreadable, err)
-	}
-	cm, err := mapHeader(header)
+// ParseWith reads a whole sales file from r and returns its delta. name is
+// only used in error messages; the format is detected from the content.
+// rejects receives each rejected row.
+//
+// The delta has, for every dimension present (and Total), Day and Month
+// keys, and for every pair of dimensions present (not Total) Month keys
+// under segment.Cross with segment.JoinValues values. Orders are distinct
+// order ids per key; a line without an order id (or in a file without an
+// order column) is an order of its own.
+//
+// Returns and cancellations: a line with a negative quantity, or whose
+// invoice number is "C" followed by digits (Online Retail's cancellations),
+// counts as a return: its revenue and cost are made negative when written
+// positive (a negative value stays as written), and its units negative.
+// Format.Returns counts them. Zero amounts are lines with zero revenue.
+//
+// Errors: a file that cannot be read returns an error wrapping
+// ErrUnreadable, a header that cannot be mapped a *HeaderError, invalid
+// options ErrBadOptions, a sum beyond 19 digits aggregate.ErrOverflow; in
+// every case the Result is nil. An error from rejects is returned wrapped.
+func ParseWith(r io.Reader, name string, rejects RejectWriter, opt Options) (*Result, error) {
+	res, err := parse(r, rejects, &opt)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return res, nil
+}
+
+// sampleRecords is how many data rows are read ahead to decide each
+// numeric column's decimal separator.
+const sampleRecords = 2000
+
+func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
+	res := &Result{Delta: aggregate.Delta{}}
+	src, err := openInput(r, opt, &res.Format)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { src.close() }()
+	cm, headerLine, first, err := readHeader(src, opt)
+	if err != nil {
+		return nil, err
+	}
+	if headerLine > 1 {
+		res.Format.HeaderLine = headerLine
 	}
 	res.Format.Columns = cm.describe()
+	acc := newAccumulator(cm, opt, src.date1904())
+	src = newAsyncSource(src)
 
-	acc := newAccumulator(cm, delim == ';')
-	for {
-		rec, err := cr.Read()
+	var sample []record
+	if first != nil {
+		sample = append(sample, *first)
+	}
+	for len(sample) < sampleRecords {
+		rec, err := src.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w: %v", name, ErrUnreadable, err)
+			return nil, err
 		}
+		sample = append(sample, rec.clone())
+	}
+	acc.decideNotation(sample, src.typed(), res.Format.Delimiter == ";")
+	row := func(rec record) error {
 		res.Rows++
-		line, _ := cr.FieldPos(0)
-		if rowErr := acc.add(rec, line); rowErr != nil {
+		rowErr, err := acc.add(rec)
+		if err != nil {
+			return err
+		}
+		if rowErr != nil {
 			res.Rejected++
 			if err := rejects.Reject(rowErr); err != nil {
-				return nil, fmt.Errorf("%s: write reject: %w", name, err)
+				return fmt.Errorf("write reject: %w", err)
 			}
-			continue
+			return nil
 		}
 		res.Accepted++
+		return nil
+	}
+	for _, rec := range sample {
+		if err := row(rec); err != nil {
+			return nil, err
+		}
+	}
+	sample = nil
+	for {
+		rec, err := src.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := row(rec); err != nil {
+			return nil, err
+		}
 	}
 	if res.Rows == 0 {
-		return nil, fmt.Errorf("%s: %w: header but no data rows", name, ErrUnreadable)
+		return nil, fmt.Errorf("%w: header but no data rows", ErrUnreadable)
 	}
-	if err := acc.flush(res.Delta); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if err := acc.finish(res, rejects); err != nil {
+		return nil, err
 	}
-	res.Format.DateFormat = acc.dates.describe()
+	res.Format.BlankLines = src.blankLines()
 	return res, nil
 }
 
-// dayKey is an aggregate at the file's finest grain, before the date
-// column's day/month order is known.
-type dayKey struct {
-	date  rawDate
-	dim   segment.Dimension
-	value string
-}
+// maxPreamble is how many title lines may precede the header.
+const maxPreamble = 10
 
-type dayAgg struct {
-	m      aggregate.Measures
-	orders map[uint64]struct{}
-}
-
-// accumulator sums valid rows per day and dimension value. Days stay raw
-// until flush because a later row may be the first to reveal whether the
-// column writes day or month first.
-type accumulator struct {
-	cm           columnMap
-	decimalComma bool
-	dates        *dateColumn
-	days         map[dayKey]*dayAgg
-	seed         maphash.Seed
-}
-
-func newAccumulator(cm columnMap, decimalComma bool) *accumulator {
-	return &accumulator{cm: cm, decimalComma: decimalComma, dates: newDateColumn(),
-		days: map[dayKey]*dayAgg{}, seed: maphash.MakeSeed()}
-}
-
-func (a *accumulator) cell(rec []string, f field) (string, bool) {
-	i, ok := a.cm.fields[f]
-	if !ok || i >= len(rec) {
-		return "", false
-	}
-	return rec[i], true
-}
-
-func (a *accumulator) rowErr(line int, f field, value string, err error) *RowError {
-	col := string(f)
-	if i, ok := a.cm.fields[f]; ok {
-		col = a.cm.header[i]
-	}
-	if len(value) > 200 {
-		value = value[:200] + "…"
-	}
-	return &RowError{Line: line, Column: col, Value: value, Err: err}
-}
-
-// add validates one record and, if valid, adds it to the day aggregates.
-func (a *accumulator) add(rec []string, line int) *RowError {
-	if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-		return &RowError{Line: line, Column: "", Err: ErrMissingValue}
-	}
-	for i, v := range rec {
-		if len(v) > maxFieldBytes {
-			return &RowError{Line: line, Column: a.cm.header[min(i, len(a.cm.header)-1)], Value: v[:64], Err: fmt.Errorf("field longer than %d bytes", maxFieldBytes)}
+// readHeader finds the header: the first row, or after up to maxPreamble
+// title rows of at most one cell each. With Options.NoHeader there is none:
+// columns are named "#1", "#2"... for the mapping and the first row is
+// returned as data.
+func readHeader(src recordSource, opt *Options) (*columnMap, int, *record, error) {
+	var firstErr error
+	for i := 0; i <= maxPreamble; i++ {
+		rec, err := src.next()
+		if err == io.EOF {
+			if i == 0 {
+				return nil, 0, nil, fmt.Errorf("%w: empty file", ErrUnreadable)
+			}
+			break
+		}
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if len(rec.fields) > MaxColumns {
+			return nil, 0, nil, fmt.Errorf("%w: line %d has %d columns, more than %d", ErrUnreadable, rec.line, len(rec.fields), MaxColumns)
+		}
+		header := make([]string, len(rec.fields))
+		for j, f := range rec.fields {
+			header[j] = strings.TrimSpace(string(f))
+		}
+		if opt.NoHeader {
+			for j := range header {
+				header[j] = fmt.Sprintf("#%d", j+1)
+			}
+			first := rec.clone()
+			cm, err := mapHeader(header, opt.Mapping)
+			return cm, 0, &first, err
+		}
+		cm, err := mapHeader(header, opt.Mapping)
+		if err == nil {
+			return cm, rec.line, nil, nil
+		}
+		if i == 0 {
+			firstErr = err
+			var he *HeaderError
+			if errors.As(err, &he) && he.Err == ErrMissingColumn && looksLikeData(header) {
+				firstErr = &HeaderError{Column: strings.Join(header, ", "), Err: ErrNoHeader,
+					Detail: "map the columns by position (no_header and a mapping such as date: \"#2\")"}
+			}
+		}
+		if !errors.Is(err, ErrMissingColumn) || nonEmpty(header) > 1 {
+			break
 		}
 	}
-	ds, ok := a.cell(rec, fieldDate)
-	if !ok || strings.TrimSpace(ds) == "" {
-		return a.rowErr(line, fieldDate, ds, ErrMissingValue)
+	return nil, 0, nil, firstErr
+}
+
+func nonEmpty(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
 	}
-	date, err := a.dates.parse(ds)
+	return n
+}
+
+// record is one row from a source.
+type record struct {
+	fields [][]byte
+	line   int
+	// issue is a problem with the row as a whole (ErrMalformedRow) found
+	// by the reader, in field issueField.
+	issue      error
+	issueField int
+}
+
+// clone copies a record out of the reader's buffers.
+func (r record) clone() record {
+	n := 0
+	for _, f := range r.fields {
+		n += len(f)
+	}
+	buf := make([]byte, 0, n)
+	c := r
+	c.fields = make([][]byte, len(r.fields))
+	for i, f := range r.fields {
+		buf = append(buf, f...)
+		c.fields[i] = buf[len(buf)-len(f) : len(buf) : len(buf)]
+	}
+	return c
+}
+
+// recordSource yields a file's rows.
+type recordSource interface {
+	// next returns the next row or io.EOF; other errors wrap
+	// ErrUnreadable. The record is valid until the next call.
+	next() (record, error)
+	// typed is true when values are typed cells (XLSX, Parquet): numbers
+	// come with a decimal point and no grouping.
+	typed() bool
+	// date1904 is true for workbooks in Excel's 1904 date system.
+	date1904() bool
+	blankLines() int64
+	close() error
+}
+
+// textSource reads delimited or whitespace-aligned text.
+type textSource struct {
+	tr *textReader
+}
+
+func (s *textSource) next() (record, error) {
+	fields, line, err := s.tr.next()
 	if err != nil {
-		return a.rowErr(line, fieldDate, ds, err)
+		return record{}, err
 	}
-	var m aggregate.Measures
-	m.Lines = 1
-	if s, ok := a.cell(rec, fieldAmount); ok {
-		if m.Revenue, err = parseAmount(s, a.decimalComma); err != nil {
-			return a.rowErr(line, fieldAmount, s, err)
-		}
+	rec := record{fields: fields, line: line}
+	if s.tr.quoteErr {
+		rec.issue, rec.issueField = errMalformedQuote, s.tr.quoteField
 	}
-	if s, ok := a.cell(rec, fieldQuantity); ok && strings.TrimSpace(s) != "" {
-		if m.Units, err = parseAmount(s, a.decimalComma); err != nil {
-			return a.rowErr(line, fieldQuantity, s, err)
-		}
-	}
-	if _, ok := a.cm.fields[fieldAmount]; !ok {
-		s, _ := a.cell(rec, fieldUnitPrice)
-		price, err := parseAmount(s, a.decimalComma)
-		if err != nil {
-			return a.rowErr(line, fieldUnitPrice, s, err)
-		}
-		if m.Revenue, err = m.Units.Mul(price); err != nil {
-			return a.rowErr(line, fieldUnitPrice, s, aggregate.ErrOverflow)
-		}
-	}
-	if s, ok := a.cell(rec, fieldCost); ok && strings.TrimSpace(s) != "" {
-		if m.Cost, err = parseAmount(s, a.decimalComma); err != nil {
-			return a.rowErr(line, fieldCost, s, err)
-		}
-		m.CostLines = 1
-	} else if s, ok := a.cell(rec, fieldProfit); ok && strings.TrimSpace(s) != "" {
-		profit, err := parseAmount(s, a.decimalComma)
-		if err != nil {
-			return a.rowErr(line, fieldProfit, s, err)
-		}
-		if m.Cost, err = aggregate.Sum(m.Revenue, profit.Neg()); err != nil {
-			return a.rowErr(line, fieldProfit, s, err)
-		}
-		m.CostLines = 1
-	}
-	order, _ := a.cell(rec, fieldOrder)
-	order = strings.TrimSpace(order)
-	if err := a.addDims(date, rec, m, order); err != nil {
-		return &RowError{Line: line, Column: "", Err: err}
-	}
-	return nil
+	return rec, nil
 }
 
-func (a *accumulator) addDims(date rawDate, rec []string, m aggregate.Measures, order string) error {
-	var orderHash uint64
-	if order != "" {
-		orderHash = maphash.String(a.seed, order)
+func (s *textSource) typed() bool       { return false }
+func (s *textSource) date1904() bool    { return false }
+func (s *textSource) blankLines() int64 { return s.tr.blankLines }
+func (s *textSource) close() error      { return nil }
+
+// isMissing reports whether a trimmed value stands for no value.
+func isMissing(b []byte) bool {
+	switch len(b) {
+	case 0:
+		return true
+	case 2:
+		return (b[0]|0x20) == 'n' && (b[1]|0x20) == 'a'
+	case 3:
+		return string(b) == "N/A" || string(b) == "n/a"
+	case 4:
+		return string(b) == "NULL" || string(b) == "null" || string(b) == "#N/A" || string(b) == "None"
 	}
-	put := func(d segment.Dimension, v string) error {
-		k := dayKey{date: date, dim: d, value: v}
-		agg, ok := a.days[k]
-		if !ok {
-			agg = &dayAgg{orders: map[uint64]struct{}{}}
-			a.days[k] = agg
-		}
-		if err := agg.m.Add(m); err != nil {
-			return err
-		}
-		if order != "" {
-			agg.orders[orderHash] = struct{}{}
-		}
-		return nil
-	}
-	if err := put(segment.Total, segment.TotalValue); err != nil {
-		return err
-	}
-	for d, i := range a.cm.dims {
-		v := ""
-		if i < len(rec) {
-			v = strings.TrimSpace(rec[i])
-		}
-		if v == "" {
-			v = segment.Blank
-		}
-		if err := put(d, v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return false
 }
 
-// flush resolves every day and rolls days up into day and month keys.
-// Orders are counted per day; an order's lines share its date, so month
-// counts are sums of day counts.
-func (a *accumulator) flush(delta aggregate.Delta) error {
-	for k, agg := range a.days {
-		y, mo, d := a.dates.resolve(k.date)
-		m := agg.m
-		m.Orders = int64(len(agg.orders))
-		if err := delta.Add(aggregate.Key{Dim: k.dim, Value: k.value, Grain: aggregate.Day, Period: formatDay(y, mo, d)}, m); err != nil {
-			return err
-		}
-		if err := delta.Add(aggregate.Key{Dim: k.dim, Value: k.value, Grain: aggregate.Month, Period: formatMonth(y, mo)}, m); err != nil {
-			return err
-		}
-	}
-	return nil
+// Band is one size band: values from Min (inclusive) up to the next band's
+// Min are labelled Name.
+type Band struct {
+	Min  int64
+	Name string
 }
+
+// DefaultEmployeeBands are the size bands of an employee count, after the
+// EU enterprise size classes with a separate enterprise tier:
+// 0–9 Micro, 10–49 Small, 50–249 Medium, 250–999 Large, 1000+ Enterprise.
+func DefaultEmployeeBands() []Band {
+	return []Band{{0, "Micro"}, {10, "Small"}, {50, "Medium"}, {250, "Large"}, {1000, "Enterprise"}}
+}
+
+// DefaultRevenueBands are the size bands of an annual revenue in currency
+// units, after the EU turnover thresholds: under 2M Micro, 2M–10M Small,
+// 10M–50M Medium, 50M–1B Large, 1B+ Enterprise.
+func DefaultRevenueBands() []Band {
+	return []Band{{0, "Micro"}, {2_000_000, "Small"}, {10_000_000, "Medium"}, {50_000_000, "Large"},
+		{1_000_000_000, "Enterprise"}}
+}
+
+// bandOf returns the name of the band of v, "" when v is below every band.
+func bandOf(bands []Band, v decimal.Decimal) string {
+	name := ""
+	for _, b := range bands {
+		if v.Cmp(decimal.MustNew(b.Min, 0)) < 0 {
+			break
+		}
+		name = b.Name
+	}
+	return name
+}
+
+// maxDims is how many dimensions a file can have: all but Total.
+const maxDims = 7

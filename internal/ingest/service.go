@@ -1,10 +1,9 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -66,10 +66,7 @@ func NewService(blobs Blobs, aggs Aggregates, log *slog.Logger, maxRejectRate fl
 }
 
 // FileID names one version of one object; it is the upload id users see.
-func FileID(bucket, key, version string) string {
-	h := sha256.Sum256([]byte(bucket + "\x00" + key + "\x00" + version))
-	return hex.EncodeToString(h[:12])
-}
+func FileID(bucket, key, version string) string { return store.UploadID(bucket, key, version) }
 
 // NormalizeSequencer left-pads an S3 sequencer so that string order is
 // numeric order: S3 sequencers are hexadecimal of varying length.
@@ -164,6 +161,9 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		return s.finish(ctx, up)
 	}
 	if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
+		return err
+	}
+	if err := s.putHistory(ctx, bucket, file, res); err != nil {
 		return err
 	}
 	if err := s.aggs.PutFragments(ctx, file, res.Delta); err != nil {
@@ -285,6 +285,34 @@ func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate
 		Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")})
 	if err != nil {
 		return fmt.Errorf("put %s: %w", curatedKey(file), err)
+	}
+	return nil
+}
+
+// putHistory keeps the file's per-customer purchase history for
+// recompute, before the file can become live.
+func (s *Service) putHistory(ctx context.Context, bucket, file string, res *Result) error {
+	tmp, err := os.CreateTemp("", "history-*.ndjson")
+	if err != nil {
+		return fmt.Errorf("history temp file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	w := history.NewWriter(bw)
+	if err := res.Purchases(w.Write); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	key := history.Key(file)
+	if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: tmp, ContentType: aws.String("application/x-ndjson")}); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
 	}
 	return nil
 }

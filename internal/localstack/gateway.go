@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -23,23 +24,85 @@ type Invoker interface {
 
 // Gateway is an http.Handler that does locally what API Gateway's HTTP API
 // does: it turns each request into a payload-format-2.0 event, invokes the
-// handler and writes its response.
+// handler and writes its response. Like the JWT authorizer of
+// template.yaml, it lets only the public routes through without a token;
+// every other request must carry "Authorization: Bearer <dev token>", gets
+// 401 {"message":"Unauthorized"} without it, and reaches the handler with
+// JWT claims for the subject LocalSubject.
 type Gateway struct {
 	handler Invoker
+	token   string
 	maxBody int64
 	reqID   atomic.Uint64
 }
 
-// NewGateway returns a Gateway invoking h.
-func NewGateway(h Invoker) *Gateway { return &Gateway{handler: h, maxBody: 10 << 20} }
+// DefaultDevToken is the bearer token `salesseg local` accepts unless told
+// otherwise.
+const DefaultDevToken = "dev-token"
 
+// LocalSubject is the JWT subject of requests authenticated with the dev
+// token.
+const LocalSubject = "local-developer"
+
+// NewGateway returns a Gateway invoking h that accepts the bearer token
+// devToken. An empty devToken means DefaultDevToken.
+func NewGateway(h Invoker, devToken string) *Gateway {
+	if devToken == "" {
+		devToken = DefaultDevToken
+	}
+	return &Gateway{handler: h, token: devToken, maxBody: 10 << 20}
+}
+
+// PublicRoute reports whether API Gateway serves a request without
+// authorization: the routes with Authorizer NONE in template.yaml (GET
+// /v1/health, GET /v1/openapi.json and OPTIONS preflights under /v1/).
+func PublicRoute(method, path string) bool {
+	switch {
+	case method == http.MethodOptions:
+		return strings.HasPrefix(path, "/v1/")
+	case method == http.MethodGet:
+		return path == "/v1/health" || path == "/v1/openapi.json"
+	}
+	return false
+}
+
+// authorized checks the bearer token in constant time.
+func (g *Gateway) authorized(r *http.Request) bool {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(g.token)) == 1
+}
+
+// ServeHTTP answers one request as API Gateway would: 404 outside /v1/,
+// 401 without the dev token on a non-public route, otherwise the handler's
+// response (a bare 500 if the invocation fails).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/v1/") {
+		// No route matches outside /v1/, as in template.yaml.
+		writeMessage(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	public := PublicRoute(r.Method, r.URL.Path)
+	if !public && !g.authorized(r) {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeMessage(w, http.StatusUnauthorized, "Unauthorized")
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, g.maxBody+1))
 	if err != nil || int64(len(body)) > g.maxBody {
 		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
 		return
 	}
 	ev := g.event(r, body)
+	if !public {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+				Claims: map[string]string{"sub": LocalSubject, "iss": "salesseg-local", "aud": "salesseg-local"},
+				Scopes: nil,
+			}}
+	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -80,6 +143,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(data)
+}
+
+// writeMessage writes API Gateway's own JSON error body.
+func writeMessage(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, `{"message":%q}`, msg)
 }
 
 // event builds the payload format 2.0 event: header names lower-cased,

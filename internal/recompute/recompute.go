@@ -1,99 +1,198 @@
 // Package recompute rebuilds what cannot be maintained incrementally at
-// ingest time. It runs on a schedule and writes its result as one summary
-// item that the API serves with the time it was computed.
+// ingest time. On a schedule it folds the purchase history of every live
+// file version into a customer base, computes value tiers, RFM groups, the
+// CLV model, propensity × potential quadrants, forecasts and revenue
+// bridges (package analytics), and publishes them as one snapshot that the
+// API switches to atomically and serves with its as-of time.
+//
+// A scheduled run is skipped when nothing changed since the last snapshot
+// and that snapshot is younger than Options.MaxAge, so a frequent schedule
+// acts as a debounce after ingests without recomputing idle data.
 package recompute
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"github.com/aws/aws-lambda-go/events"
 	"log/slog"
 	"sort"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
-// Table is what recompute reads and writes.
+// Table is what recompute reads and writes in DynamoDB.
 type Table interface {
 	Query(ctx context.Context, d segment.Dimension, g aggregate.Grain, from, to string) ([]store.Row, int, error)
 	PutSummary(ctx context.Context, summary any) error
+	LiveFiles(ctx context.Context) (map[string]bool, error)
+	LastChange(ctx context.Context) (string, error)
+	LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error)
+	PutSnapshotPart(ctx context.Context, id, part string, v any) error
+	PublishSnapshot(ctx context.Context, info store.SnapshotInfo) (store.SnapshotInfo, error)
+	DeleteSnapshot(ctx context.Context, info store.SnapshotInfo) error
 }
 
-// Service computes summaries.
+// Blobs is what recompute reads from S3: the purchase histories.
+type Blobs interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Options configure a Service.
+type Options struct {
+	// Bucket holds the purchase histories (history.Key).
+	Bucket string
+	// MaxAge is how old a snapshot may grow before a scheduled run
+	// recomputes although nothing changed; 0 means one day.
+	MaxAge time.Duration
+}
+
+// Service computes summaries and snapshots.
 type Service struct {
-	t   Table
-	log *slog.Logger
-	now func() time.Time
+	t     Table
+	blobs Blobs
+	opts  Options
+	log   *slog.Logger
+	now   func() time.Time
 }
 
-// New returns a Service on t.
-func New(t Table, log *slog.Logger) *Service { return &Service{t: t, log: log, now: time.Now} }
-
-// ValueTotal is one dimension value's all-time figures.
-type ValueTotal struct {
-	Value   string `json:"value"`
-	Revenue string `json:"revenue"`
-	Orders  int64  `json:"orders"`
-	Lines   int64  `json:"lines"`
-}
-
-// Summary is what one run records.
-type Summary struct {
-	ComputedAt string                  `json:"computed_at"`
-	FirstMonth string                  `json:"first_month,omitempty"`
-	LastMonth  string                  `json:"last_month,omitempty"`
-	Dimensions map[string][]ValueTotal `json:"dimensions"`
-}
-
-// Run computes all-time totals per dimension value and stores them. The
-// event is ignored beyond logging: every run recomputes from the table.
-func (s *Service) Run(ctx context.Context) (*Summary, error) {
-	sum := &Summary{ComputedAt: s.now().UTC().Format(time.RFC3339), Dimensions: map[string][]ValueTotal{}}
-	for _, d := range segment.All() {
-		rows, _, err := s.t.Query(ctx, d, aggregate.Month, "0000-00", "9999-12")
-		if err != nil {
-			return nil, fmt.Errorf("recompute %s: %w", d, err)
-		}
-		if len(rows) == 0 {
-			continue
-		}
-		byValue := map[string]*aggregate.Measures{}
-		for _, r := range rows {
-			if d == segment.Total {
-				if sum.FirstMonth == "" || r.Period < sum.FirstMonth {
-					sum.FirstMonth = r.Period
-				}
-				sum.LastMonth = max(sum.LastMonth, r.Period)
-			}
-			m, ok := byValue[r.Value]
-			if !ok {
-				m = &aggregate.Measures{}
-				byValue[r.Value] = m
-			}
-			if err := m.Add(r.Measures); err != nil {
-				return nil, fmt.Errorf("recompute %s %s: %w", d, r.Value, err)
-			}
-		}
-		totals := make([]ValueTotal, 0, len(byValue))
-		for v, m := range byValue {
-			totals = append(totals, ValueTotal{Value: v, Revenue: m.Revenue.String(), Orders: m.Orders, Lines: m.Lines})
-		}
-		sort.Slice(totals, func(i, j int) bool { return totals[i].Value < totals[j].Value })
-		sum.Dimensions[string(d)] = totals
+// New returns a Service.
+func New(t Table, blobs Blobs, log *slog.Logger, opts Options) *Service {
+	if opts.MaxAge == 0 {
+		opts.MaxAge = 24 * time.Hour
 	}
-	if err := s.t.PutSummary(ctx, sum); err != nil {
-		return nil, err
-	}
-	s.log.InfoContext(ctx, "recomputed", "dimensions", len(sum.Dimensions), "first_month", sum.FirstMonth, "last_month", sum.LastMonth)
-	return sum, nil
+	return &Service{t: t, blobs: blobs, opts: opts, log: log, now: time.Now}
 }
 
 // Handle is the Lambda entry point for the schedule's events.
 func (s *Service) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
-	s.log.InfoContext(ctx, "recompute triggered", "source", ev.Source, "detail_type", ev.DetailType, "time", ev.Time)
-	_, err := s.Run(ctx)
+	skip, err := s.upToDate(ctx)
+	if err != nil {
+		return err
+	}
+	if skip {
+		s.log.InfoContext(ctx, "recompute skipped: no change since the last snapshot", "event_time", ev.Time)
+		return nil
+	}
+	_, err = s.Run(ctx)
 	return err
+}
+
+// upToDate reports whether the latest snapshot started after the last
+// change and is younger than MaxAge.
+func (s *Service) upToDate(ctx context.Context) (bool, error) {
+	snap, err := s.t.LatestSnapshot(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	changed, err := s.t.LastChange(ctx)
+	if err != nil {
+		return false, err
+	}
+	started, err := time.Parse(time.RFC3339Nano, snap.StartedAt)
+	if err != nil {
+		return false, nil // unreadable pointer: recompute and replace it
+	}
+	return changed < snap.StartedAt && s.now().Sub(started) < s.opts.MaxAge, nil
+}
+
+// Result is what one run produced.
+type Result struct {
+	Summary  *Summary
+	Snapshot store.SnapshotInfo
+	Meta     Meta
+}
+
+// Run recomputes the totals summary and a new snapshot, publishes it, and
+// deletes the snapshot it replaced. A run overtaken by a later one (whose
+// snapshot is already published) discards its own parts and returns
+// without error.
+func (s *Service) Run(ctx context.Context) (*Result, error) {
+	started := s.now()
+	sum, err := s.totals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	base, files, err := s.loadBase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	meta, parts, err := Analyze(ctx, base, started)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	info := store.SnapshotInfo{ID: fmt.Sprintf("%d", started.UnixNano()), StartedAt: store.SnapshotTime(started), AsOf: meta.AsOf}
+	names := make([]string, 0, len(parts))
+	for name := range parts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := s.t.PutSnapshotPart(ctx, info.ID, name, parts[name]); err != nil {
+			return nil, err
+		}
+		info.Parts = append(info.Parts, name)
+	}
+	info.ComputedAt = s.now().UTC().Format(time.RFC3339)
+	prev, err := s.t.PublishSnapshot(ctx, info)
+	if errors.Is(err, store.ErrStale) {
+		s.log.InfoContext(ctx, "snapshot overtaken by a later run; discarded", "snapshot", info.ID)
+		return &Result{Summary: sum, Snapshot: info, Meta: meta}, s.t.DeleteSnapshot(ctx, info)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if prev.ID != "" {
+		if err := s.t.DeleteSnapshot(ctx, prev); err != nil {
+			return nil, err
+		}
+	}
+	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", files, "customers", meta.Customers,
+		"parts", len(info.Parts), "warnings", len(meta.Warnings), "seconds", s.now().Sub(started).Seconds())
+	return &Result{Summary: sum, Snapshot: info, Meta: meta}, nil
+}
+
+// loadBase folds the purchase histories of all live file versions. A live
+// file without a history (ingested before histories existed) is skipped
+// with a warning in the log.
+func (s *Service) loadBase(ctx context.Context) (*analytics.Base, int, error) {
+	live, err := s.t.LiveFiles(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	files := make([]string, 0, len(live))
+	for f := range live {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	b := analytics.NewBuilder()
+	for _, f := range files {
+		obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(history.Key(f))})
+		var nsk *s3types.NoSuchKey
+		if errors.As(err, &nsk) {
+			s.log.WarnContext(ctx, "live upload has no purchase history; not in customer analytics", "upload", f)
+			continue
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("get %s: %w", history.Key(f), err)
+		}
+		err = history.Read(obj.Body, b.Add)
+		obj.Body.Close()
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", history.Key(f), err)
+		}
+	}
+	return b.Build(), len(files), nil
 }

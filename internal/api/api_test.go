@@ -1,0 +1,474 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+func TestBreakdown(t *testing.T) {
+	e := newEnv(t)
+	t.Run("quarter with growth", func(t *testing.T) {
+		var b Breakdown
+		e.get("/v1/segments?dimension=segment&period=2024-Q2", 200, &b)
+		want := e.f.expected(segment.Segment, aggregate.Month, "2024-04", "2024-06")
+		prev := e.f.expected(segment.Segment, aggregate.Month, "2024-01", "2024-03")
+		ya := e.f.expected(segment.Segment, aggregate.Month, "2023-04", "2023-06")
+		if b.Period.Label != "2024-Q2" || *b.Period.From != "2024-04-01" || *b.Period.To != "2024-06-30" || b.Period.Grain != "quarter" {
+			t.Fatalf("period %+v", b.Period)
+		}
+		if b.Comparisons.Previous.Label != "2024-Q1" || b.Comparisons.YearAgo.Label != "2023-Q2" {
+			t.Fatalf("comparisons %+v %+v", b.Comparisons.Previous, b.Comparisons.YearAgo)
+		}
+		if len(b.Segments) != 3 || b.ValueCount != 3 {
+			t.Fatalf("%d segments", len(b.Segments))
+		}
+		total := decimal.Decimal{}
+		for i, s := range b.Segments {
+			w := want[s.Value]
+			sameDec(t, s.Revenue, w.Revenue)
+			sameDec(t, s.Growth.Previous.Revenue, prev[s.Value].Revenue)
+			sameDec(t, s.Growth.YearAgo.Revenue, ya[s.Value].Revenue)
+			change, _ := w.Revenue.Sub(prev[s.Value].Revenue)
+			sameDec(t, s.Growth.Previous.Change, change)
+			if s.Orders != w.Orders || s.Lines != w.Lines {
+				t.Fatalf("%s: orders %d lines %d, want %d %d", s.Value, s.Orders, s.Lines, w.Orders, w.Lines)
+			}
+			if i > 0 && decimal.MustParse(b.Segments[i-1].Revenue).Cmp(decimal.MustParse(s.Revenue)) < 0 {
+				t.Fatalf("not ranked by revenue: %s before %s", b.Segments[i-1].Revenue, s.Revenue)
+			}
+			total, _ = total.Add(w.Revenue)
+		}
+		sameDec(t, b.Revenue, total)
+	})
+	t.Run("margin only where every line had a cost", func(t *testing.T) {
+		var b Breakdown
+		e.get("/v1/segments?dimension=segment&period=2024", 200, &b)
+		for _, s := range b.Segments {
+			hasCost := s.Value != "Café ☕ Zürich"
+			if (s.Margin != nil) != hasCost || (s.Cost != nil) != hasCost || (s.MarginRate != nil) != hasCost {
+				t.Fatalf("%s: cost %v margin %v", s.Value, s.Cost, s.Margin)
+			}
+		}
+		if b.Margin != nil {
+			t.Fatalf("total margin %v although one segment has no costs", *b.Margin)
+		}
+	})
+	t.Run("shares add up to one", func(t *testing.T) {
+		var b Breakdown
+		e.get("/v1/segments?dimension=region&from=2023-01&to=2023-12", 200, &b)
+		sum := decimal.Decimal{}
+		for _, s := range b.Segments {
+			sum, _ = sum.Add(decimal.MustParse(*s.Share))
+		}
+		if d, _ := sum.Sub(decimal.One); d.Abs().Cmp(decimal.MustParse("0.0002")) > 0 {
+			t.Fatalf("shares sum to %s", sum)
+		}
+	})
+	t.Run("top-N with other", func(t *testing.T) {
+		var b Breakdown
+		e.get("/v1/segments?dimension=segment&period=2024&top=1", 200, &b)
+		if len(b.Segments) != 1 || b.Other == nil || b.Other.ValueCount != 2 {
+			t.Fatalf("segments %d other %+v", len(b.Segments), b.Other)
+		}
+		sum, _ := decimal.MustParse(b.Segments[0].Revenue).Add(decimal.MustParse(b.Other.Revenue))
+		sameDec(t, b.Revenue, sum)
+		if b.Other.Growth.YearAgo == nil {
+			t.Fatal("other has no growth")
+		}
+	})
+	t.Run("pages with a cursor", func(t *testing.T) {
+		seen := map[string]bool{}
+		target := "/v1/segments?dimension=segment&period=2024&limit=1"
+		for pages := 0; ; pages++ {
+			if pages > 5 {
+				t.Fatal("cursor does not end")
+			}
+			var b Breakdown
+			e.get(target, 200, &b)
+			for _, s := range b.Segments {
+				if seen[s.Value] {
+					t.Fatalf("%s twice", s.Value)
+				}
+				seen[s.Value] = true
+			}
+			if b.NextCursor == nil {
+				break
+			}
+			target = "/v1/segments?dimension=segment&period=2024&limit=1&cursor=" + *b.NextCursor
+		}
+		if len(seen) != 3 {
+			t.Fatalf("pages held %d values", len(seen))
+		}
+	})
+	t.Run("crossed dimensions in the order asked", func(t *testing.T) {
+		for _, c := range []struct{ dims, first string }{{"segment,region", "segment"}, {"region,segment", "region"}} {
+			var b Breakdown
+			e.get("/v1/segments?dimension="+c.dims+"&period=2024-Q1", 200, &b)
+			if b.Dimensions[0] != c.first || len(b.Segments) != 6 {
+				t.Fatalf("%s: dimensions %v, %d segments", c.dims, b.Dimensions, len(b.Segments))
+			}
+			for _, s := range b.Segments {
+				region := s.Values[1]
+				if c.first == "region" {
+					region = s.Values[0]
+				}
+				if region != "East" && region != "West" {
+					t.Fatalf("%s: values %v in the wrong order", c.dims, s.Values)
+				}
+				if s.Value != s.Values[0]+" × "+s.Values[1] {
+					t.Fatalf("value %q", s.Value)
+				}
+			}
+			total := e.f.expected(segment.Total, aggregate.Month, "2024-01", "2024-03")[segment.TotalValue]
+			sameDec(t, b.Revenue, total.Revenue)
+		}
+	})
+	t.Run("week uses day data", func(t *testing.T) {
+		var b Breakdown
+		e.get("/v1/segments?dimension=segment&period=2024-W03", 200, &b) // 2024-01-15..21
+		want := e.f.expected(segment.Segment, aggregate.Day, "2024-01-15", "2024-01-21")
+		if len(b.Segments) != 3 {
+			t.Fatalf("%d segments", len(b.Segments))
+		}
+		for _, s := range b.Segments {
+			sameDec(t, s.Revenue, want[s.Value].Revenue)
+		}
+		if b.Comparisons.YearAgo.Label != "2023-W03" || b.Comparisons.Previous.Label != "2024-W02" {
+			t.Fatalf("comparisons %+v %+v", b.Comparisons.Previous, b.Comparisons.YearAgo)
+		}
+	})
+	t.Run("custom day range", func(t *testing.T) {
+		var b Breakdown
+		e.get("/v1/segments?dimension=segment&from=2024-01-10&to=2024-02-20", 200, &b)
+		want := e.f.expected(segment.Total, aggregate.Day, "2024-01-10", "2024-02-20")[segment.TotalValue]
+		sameDec(t, b.Revenue, want.Revenue)
+		if b.Period.Grain != "day" || b.Comparisons.Previous.Label != "2023-11-29..2024-01-09" {
+			t.Fatalf("period %+v previous %+v", b.Period, b.Comparisons.Previous)
+		}
+	})
+	t.Run("fiscal year starting in april", func(t *testing.T) {
+		var b Breakdown
+		e.get("/v1/segments?dimension=segment&period=FY2024&fiscal_year_start=4", 200, &b)
+		want := e.f.expected(segment.Total, aggregate.Month, "2023-04", "2024-03")[segment.TotalValue]
+		sameDec(t, b.Revenue, want.Revenue)
+		if *b.Period.From != "2023-04-01" || b.Comparisons.Previous.Label != "FY2023" {
+			t.Fatalf("period %+v previous %+v", b.Period, b.Comparisons.Previous)
+		}
+	})
+	t.Run("all time has no comparisons", func(t *testing.T) {
+		var b Breakdown
+		e.get("/v1/segments?dimension=segment", 200, &b)
+		want := e.f.expected(segment.Total, aggregate.Month, "0000", "9999")[segment.TotalValue]
+		sameDec(t, b.Revenue, want.Revenue)
+		if b.Growth.Previous != nil || b.Comparisons.Previous != nil || b.Period.From != nil {
+			t.Fatalf("open range with comparisons: %+v", b)
+		}
+	})
+}
+
+func TestTrend(t *testing.T) {
+	e := newEnv(t)
+	t.Run("one value by quarter", func(t *testing.T) {
+		var tr Trend
+		e.get("/v1/trend?dimension=segment&value=Consumer&grain=quarter&from=2023-Q1&to=2024-Q4", 200, &tr)
+		if len(tr.Periods) != 8 || len(tr.Series) != 1 || len(tr.Series[0].Points) != 8 {
+			t.Fatalf("periods %d series %d", len(tr.Periods), len(tr.Series))
+		}
+		p := tr.Series[0].Points[4] // 2024-Q1
+		if p.Period != "2024-Q1" {
+			t.Fatalf("point %s", p.Period)
+		}
+		cur := e.f.expected(segment.Segment, aggregate.Month, "2024-01", "2024-03")["Consumer"].Revenue
+		ya := e.f.expected(segment.Segment, aggregate.Month, "2023-01", "2023-03")["Consumer"].Revenue
+		sameDec(t, p.Revenue, cur)
+		diff, _ := cur.Sub(ya)
+		rate, _ := diff.Quo(ya)
+		sameDec(t, *p.Growth.YearAgo, rate.Round(4))
+		// The first point compares with 2022-Q4, before the range.
+		if tr.Series[0].Points[0].Growth.Previous == nil {
+			t.Fatal("first point has no previous growth")
+		}
+	})
+	t.Run("top with other adds up to the total", func(t *testing.T) {
+		var tr Trend
+		e.get("/v1/trend?dimension=segment&period=2024&top=2", 200, &tr)
+		if len(tr.Periods) != 12 || len(tr.Series) != 2 || tr.Other == nil || tr.Other.ValueCount != 1 {
+			t.Fatalf("periods %d series %d other %+v", len(tr.Periods), len(tr.Series), tr.Other)
+		}
+		for i := range tr.Periods {
+			sum := decimal.MustParse(tr.Other.Points[i].Revenue)
+			for _, s := range tr.Series {
+				sum, _ = sum.Add(decimal.MustParse(s.Points[i].Revenue))
+			}
+			sameDec(t, tr.Total.Points[i].Revenue, sum)
+		}
+	})
+	t.Run("iso weeks across a 53-week year", func(t *testing.T) {
+		var tr Trend
+		e.get("/v1/trend?dimension=segment&value=Consumer&grain=week&from=2020-W52&to=2021-W02", 200, &tr)
+		var labels []string
+		for _, p := range tr.Periods {
+			labels = append(labels, p.Label)
+		}
+		if strings.Join(labels, " ") != "2020-W52 2020-W53 2021-W01 2021-W02" {
+			t.Fatalf("weeks %v", labels)
+		}
+		want := e.f.expected(segment.Segment, aggregate.Day, "2020-12-28", "2021-01-03")["Consumer"].Revenue
+		sameDec(t, tr.Series[0].Points[1].Revenue, want)
+	})
+	t.Run("fiscal quarters", func(t *testing.T) {
+		var tr Trend
+		e.get("/v1/trend?dimension=region&grain=fiscal_quarter&period=FY2024&fiscal_year_start=4", 200, &tr)
+		if len(tr.Periods) != 4 || tr.Periods[0].Label != "FY2024-Q1" || *tr.Periods[0].From != "2023-04-01" {
+			t.Fatalf("periods %+v", tr.Periods)
+		}
+	})
+	t.Run("pages of series", func(t *testing.T) {
+		var tr Trend
+		e.get("/v1/trend?dimension=segment&period=2024&limit=2", 200, &tr)
+		if len(tr.Series) != 2 || tr.NextCursor == nil {
+			t.Fatalf("series %d cursor %v", len(tr.Series), tr.NextCursor)
+		}
+		var next Trend
+		e.get("/v1/trend?dimension=segment&period=2024&limit=2&cursor="+*tr.NextCursor, 200, &next)
+		if len(next.Series) != 1 || next.NextCursor != nil || next.Series[0].Value == tr.Series[1].Value {
+			t.Fatalf("second page %+v", next.Series)
+		}
+	})
+	t.Run("a value without data has a zero series", func(t *testing.T) {
+		var tr Trend
+		e.get("/v1/trend?dimension=segment&value=Nobody&period=2024-Q1&grain=month", 200, &tr)
+		if len(tr.Series) != 1 || tr.Series[0].Revenue != "0" || len(tr.Series[0].Points) != 3 {
+			t.Fatalf("series %+v", tr.Series)
+		}
+	})
+}
+
+func TestKPIs(t *testing.T) {
+	e := newEnv(t)
+	t.Run("whole business", func(t *testing.T) {
+		var k KPIs
+		e.get("/v1/kpis?period=2024", 200, &k)
+		cur := e.f.expected(segment.Total, aggregate.Month, "2024-01", "2024-12")[segment.TotalValue]
+		prev := e.f.expected(segment.Total, aggregate.Month, "2023-01", "2023-12")[segment.TotalValue]
+		sameDec(t, k.Revenue, cur.Revenue)
+		sameDec(t, k.Growth.Previous.Revenue, prev.Revenue)
+		avg, _ := cur.Revenue.Quo(decimal.MustNew(cur.Orders, 0))
+		sameDec(t, *k.AvgDealSize, avg.Round(4))
+		if k.Scope != nil || k.Customers.Available || k.Customers.Customers != nil || k.Customers.Source != "recompute_snapshot" || k.Customers.Detail == "" {
+			t.Fatalf("scope %+v customers %+v", k.Scope, k.Customers)
+		}
+	})
+	t.Run("one segment with customers from the snapshot", func(t *testing.T) {
+		e.f.customers = &store.CustomerStats{Customers: 40, New: 10, Returning: 30, AsOf: "2024-12-31", ComputedAt: "2025-01-01T02:00:00Z"}
+		defer func() { e.f.customers = nil }()
+		var k KPIs
+		e.get("/v1/kpis?period=2024-Q4&dimension=segment&value=Corporate", 200, &k)
+		cur := e.f.expected(segment.Segment, aggregate.Month, "2024-10", "2024-12")["Corporate"]
+		sameDec(t, k.Revenue, cur.Revenue)
+		perCustomer, _ := cur.Revenue.Quo(decimal.MustNew(40, 0))
+		if !k.Customers.Available || *k.Customers.New != 10 || *k.Customers.AsOf != "2024-12-31" {
+			t.Fatalf("customers %+v", k.Customers)
+		}
+		sameDec(t, *k.Customers.RevenuePerCustomer, perCustomer.Round(4))
+		if k.Scope == nil || k.Scope.Value != "Corporate" {
+			t.Fatalf("scope %+v", k.Scope)
+		}
+	})
+}
+
+func TestDimensions(t *testing.T) {
+	e := newEnv(t)
+	var l DimensionList
+	e.get("/v1/dimensions", 200, &l)
+	byName := map[string]DimensionInfo{}
+	for _, d := range l.Dimensions {
+		byName[d.Name] = d
+	}
+	if seg := byName["segment"]; !seg.HasData || seg.ValueCount != 3 || *seg.FirstMonth != "2019-01" || *seg.LastMonth != "2024-12" {
+		t.Fatalf("segment %+v", seg)
+	}
+	if ind := byName["industry"]; ind.HasData || ind.FirstMonth != nil {
+		t.Fatalf("industry %+v", ind)
+	}
+	t.Run("values a page at a time", func(t *testing.T) {
+		var v ValueList
+		e.get("/v1/dimensions/segment/values?limit=2", 200, &v)
+		if v.ValueCount != 3 || len(v.Values) != 2 || v.NextCursor == nil {
+			t.Fatalf("%+v", v)
+		}
+		var rest ValueList
+		e.get("/v1/dimensions/segment/values?limit=2&cursor="+*v.NextCursor, 200, &rest)
+		if len(rest.Values) != 1 || rest.Values[0].Value != "Corporate" || rest.NextCursor != nil {
+			t.Fatalf("%+v", rest)
+		}
+	})
+	t.Run("prefix ignores case", func(t *testing.T) {
+		var v ValueList
+		e.get("/v1/dimensions/Customer%20Segment/values?prefix=caf", 200, &v)
+		if len(v.Values) != 1 || v.Values[0].Value != "Café ☕ Zürich" {
+			t.Fatalf("%+v", v)
+		}
+	})
+	t.Run("unknown dimension", func(t *testing.T) {
+		e.problemOf(e.do(request(http.MethodGet, "/v1/dimensions/planet/values", true)), 404, "No dimension")
+	})
+}
+
+func TestUploads(t *testing.T) {
+	e := newEnv(t)
+	t.Run("status by id", func(t *testing.T) {
+		var u Upload
+		e.get("/v1/uploads/0123456789abcdef01234567", 200, &u)
+		if u.Status != "succeeded" || u.Rows != 10 || *u.Version != "v1" || u.Error != nil {
+			t.Fatalf("%+v", u)
+		}
+	})
+	t.Run("unknown and malformed ids", func(t *testing.T) {
+		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads/ffffffffffffffffffffffff", true)), 404, "No upload")
+		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads/..%2F..%2Fetc", true)), 404, "hexadecimal")
+	})
+	t.Run("live upload of a key", func(t *testing.T) {
+		var u Upload
+		e.get("/v1/uploads?key=transactions/a.csv", 200, &u)
+		if u.ID != "0123456789abcdef01234567" {
+			t.Fatalf("%+v", u)
+		}
+		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads?key=transactions/gone.csv", true)), 404, "deleted")
+		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads?key=transactions/never.csv", true)), 404, "version")
+		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads?key=curated/x.ndjson", true)), 400, "under transactions/")
+	})
+	t.Run("upload of a key by version", func(t *testing.T) {
+		id := store.UploadID("sales-bucket", "transactions/b.csv", "3/v=")
+		e.f.uploads[id] = store.Upload{ID: id, Key: "transactions/b.csv", Version: "3/v=", Status: store.StatusProcessing, Started: "2024-01-01T00:00:00Z"}
+		var u Upload
+		e.get("/v1/uploads?key=transactions/b.csv&version=3%2Fv%3D", 200, &u)
+		if u.ID != id || u.Status != "processing" || u.FinishedAt != nil || string(u.Format) != "null" {
+			t.Fatalf("%+v", u)
+		}
+		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads?key=transactions/b.csv&version=other", true)), 404, "No status yet")
+	})
+	post := func(body string, headers map[string]string) events.APIGatewayV2HTTPResponse {
+		req := request(http.MethodPost, "/v1/uploads", true)
+		req.Body = body
+		for k, v := range headers {
+			req.Headers[k] = v
+		}
+		return e.do(req)
+	}
+	t.Run("presigned PUT", func(t *testing.T) {
+		resp := post(`{"file_name":"Ventes été 2024 (v2).csv","content_type":"text/csv","size":1234}`, map[string]string{"content-type": "application/json"})
+		var tk UploadTicket
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+		}
+		if err := json.Unmarshal([]byte(resp.Body), &tk); err != nil {
+			t.Fatal(err)
+		}
+		if tk.Key != "transactions/Ventes-ete-2024-v2.csv" || tk.Method != "PUT" || tk.Headers["Content-Type"] != "text/csv" ||
+			tk.ExpiresAt != "2026-11-23T12:15:00Z" || !strings.Contains(tk.URL, "X-Amz-Expires=900") ||
+			tk.StatusURL != "/v1/uploads?key=transactions%2FVentes-ete-2024-v2.csv" {
+			t.Fatalf("%+v", tk)
+		}
+		if _, ok := tk.Headers["Host"]; ok {
+			t.Fatal("Host returned as a header to send")
+		}
+	})
+	t.Run("base64 body and default content type", func(t *testing.T) {
+		req := request(http.MethodPost, "/v1/uploads", true)
+		req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(`{"file_name":"q1.csv.gz"}`)), true
+		resp := e.do(req)
+		if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"Content-Type":"application/gzip"`) {
+			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+		}
+	})
+	cases := []struct {
+		name, body string
+		headers    map[string]string
+		status     int
+		detail     string
+	}{
+		{"no file name", `{}`, nil, 400, "file_name is required"},
+		{"unknown extension", `{"file_name":"x.exe"}`, nil, 400, "must end in .csv"},
+		{"content type mismatch", `{"file_name":"x.csv","content_type":"image/png"}`, nil, 400, "does not fit"},
+		{"folders", `{"file_name":"../../etc/passwd.csv"}`, nil, 400, "without folders"},
+		{"control character", `{"file_name":"a\u0000b.csv"}`, nil, 400, "control character"},
+		{"too long", `{"file_name":"` + strings.Repeat("a", 300) + `.csv"}`, nil, 400, "longer than"},
+		{"too large", `{"file_name":"a.csv","size":6000000000}`, nil, 400, "S3's limit"},
+		{"unknown field", `{"file_name":"a.csv","bucket":"other"}`, nil, 400, "unknown field"},
+		{"not json", `file_name=a.csv`, nil, 400, "invalid JSON"},
+		{"two objects", `{"file_name":"a.csv"}{}`, nil, 400, "nothing after it"},
+		{"form content type", `{"file_name":"a.csv"}`, map[string]string{"content-type": "application/x-www-form-urlencoded"}, 415, "application/json"},
+		{"huge body", `{"file_name":"` + strings.Repeat("a", 5000) + `.csv"}`, nil, 413, "larger than"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { e.problemOf(post(c.body, c.headers), c.status, c.detail) })
+	}
+	t.Run("not configured", func(t *testing.T) {
+		bare := New(Config{Reader: e.f})
+		req := request(http.MethodPost, "/v1/uploads", true)
+		req.Body = `{"file_name":"a.csv"}`
+		resp, _ := bare.Handle(t.Context(), req)
+		e.spec.check(t, http.MethodPost, "/v1/uploads", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
+		if resp.StatusCode != 503 {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+	})
+}
+
+func TestSummaryHealthAndDocument(t *testing.T) {
+	e := newEnv(t)
+	e.problemOf(e.do(request(http.MethodGet, "/v1/summary", true)), 404, "recompute has not run")
+	e.f.summary = `{"computed_at":"2024-01-01T00:00:00Z","dimensions":{}}`
+	e.get("/v1/summary", 200, nil)
+	var h map[string]string
+	e.get("/v1/health", 200, &h)
+	if h["status"] != "ok" {
+		t.Fatal(h)
+	}
+	resp := e.get("/v1/openapi.json", 200, nil)
+	if resp.Body != string(openAPI) {
+		t.Fatal("served document differs from the embedded one")
+	}
+	e.problemOf(e.do(request(http.MethodPost, "/v1/segments?dimension=segment", true)), 405, "Use GET")
+	e.problemOf(e.do(request(http.MethodDelete, "/v1/uploads", true)), 405, "Use GET")
+	e.problemOf(e.do(request(http.MethodGet, "/v1/nothing", true)), 404, "No route")
+}
+
+// TestEveryOperationAnswered runs one request per documented operation and
+// status family the tests above rely on, and fails if an operation of the
+// document was never exercised with a 200.
+func TestEveryOperationAnswered(t *testing.T) {
+	e := newEnv(t)
+	e.f.summary = `{"computed_at":"2024-01-01T00:00:00Z"}`
+	withSnapshot(e)
+	for _, target := range []string{"/v1/analytics/tiers?dimension=segment", "/v1/analytics/rfm?dimension=segment",
+		"/v1/analytics/quadrants?dimension=segment", "/v1/analytics/forecast?dimension=segment",
+		"/v1/analytics/bridge?dimension=segment", "/v1/analytics/customers", "/v1/analytics/model", "/v1/health", "/v1/openapi.json", "/v1/summary", "/v1/segments?dimension=segment&period=2024",
+		"/v1/trend?dimension=segment&period=2024", "/v1/kpis?period=2024", "/v1/dimensions", "/v1/dimensions/region/values",
+		"/v1/uploads?key=transactions/a.csv", "/v1/uploads/0123456789abcdef01234567"} {
+		e.get(target, 200, nil)
+	}
+	req := request(http.MethodPost, "/v1/uploads", true)
+	req.Body = `{"file_name":"a.csv"}`
+	if resp := e.do(req); resp.StatusCode != 200 {
+		t.Fatalf("POST /v1/uploads: %d %s", resp.StatusCode, resp.Body)
+	}
+	for p, item := range e.spec.doc["paths"].(map[string]any) {
+		for m := range item.(map[string]any) {
+			if !e.seen[strings.ToUpper(m)+" "+p+" 200"] {
+				t.Errorf("%s %s was never answered with 200", strings.ToUpper(m), p)
+			}
+		}
+	}
+}

@@ -1,0 +1,356 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+// fakeReader is an in-memory table with the semantics of store.Store's
+// reads, for handler tests that need no emulator.
+type fakeReader struct {
+	mu        sync.Mutex
+	rows      map[string]map[[2]string]*aggregate.Measures // by dim#grain, (period, value)
+	uploads   map[string]store.Upload
+	objects   map[string]store.Entry
+	summary   string
+	customers *store.CustomerStats
+	snapshot  *store.SnapshotInfo
+	parts     map[string]any // snapshot parts by name
+	calls     int            // reads of any kind: must stay 0 for rejected requests
+}
+
+func newFake() *fakeReader {
+	return &fakeReader{rows: map[string]map[[2]string]*aggregate.Measures{}, uploads: map[string]store.Upload{}, objects: map[string]store.Entry{}}
+}
+
+func (f *fakeReader) put(d segment.Dimension, g aggregate.Grain, p, v string, m aggregate.Measures) {
+	k := string(d) + "#" + string(g)
+	if f.rows[k] == nil {
+		f.rows[k] = map[[2]string]*aggregate.Measures{}
+	}
+	cur, ok := f.rows[k][[2]string{p, v}]
+	if !ok {
+		cur = &aggregate.Measures{}
+		f.rows[k][[2]string{p, v}] = cur
+	}
+	if err := cur.Add(m); err != nil {
+		panic(err)
+	}
+}
+
+// sale records one order line as ingestion aggregates it: day and month
+// keys for every single dimension and the total, month keys for every
+// crossed pair. cost "" means the line had no cost.
+func (f *fakeReader) sale(day, revenue, cost string, vals map[segment.Dimension]string) {
+	m := aggregate.Measures{Revenue: decimal.MustParse(revenue), Units: decimal.MustNew(2, 0), Lines: 1, Orders: 1}
+	if cost != "" {
+		m.Cost, m.CostLines = decimal.MustParse(cost), 1
+	}
+	all := map[segment.Dimension]string{segment.Total: segment.TotalValue}
+	for d, v := range vals {
+		all[d] = v
+	}
+	for d, v := range all {
+		f.put(d, aggregate.Day, day, v, m)
+		f.put(d, aggregate.Month, day[:7], v, m)
+	}
+	for a, va := range vals {
+		for b, vb := range vals {
+			if c := segment.Cross(a, b); a != b && strings.HasPrefix(string(c), string(a)) {
+				f.put(c, aggregate.Month, day[:7], segment.JoinValues(va, vb), m)
+			}
+		}
+	}
+}
+
+func (f *fakeReader) QueryRanges(_ context.Context, d segment.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	out := make([][]store.Row, len(ranges))
+	for i, r := range ranges {
+		for k, m := range f.rows[string(d)+"#"+string(g)] {
+			if k[0] >= r.From && k[0] <= r.To {
+				out[i] = append(out[i], store.Row{Period: k[0], Value: k[1], Measures: *m})
+			}
+		}
+		sort.Slice(out[i], func(a, b int) bool {
+			x, y := out[i][a], out[i][b]
+			return x.Period < y.Period || x.Period == y.Period && x.Value < y.Value
+		})
+	}
+	return out, 1 + len(ranges), nil
+}
+
+func (f *fakeReader) Values(_ context.Context, dims ...segment.Dimension) (map[segment.Dimension][]store.ValueSpan, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	out := map[segment.Dimension][]store.ValueSpan{}
+	for _, d := range dims {
+		spans := map[string]*store.ValueSpan{}
+		for k := range f.rows[string(d)+"#M"] {
+			sp, ok := spans[k[1]]
+			if !ok {
+				spans[k[1]] = &store.ValueSpan{Value: k[1], First: k[0], Last: k[0]}
+				continue
+			}
+			sp.First, sp.Last = min(sp.First, k[0]), max(sp.Last, k[0])
+		}
+		list := []store.ValueSpan{}
+		for _, sp := range spans {
+			list = append(list, *sp)
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].Value < list[j].Value })
+		out[d] = list
+	}
+	return out, 1 + len(dims), nil
+}
+
+func (f *fakeReader) Object(_ context.Context, key string) (store.Entry, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	e, ok := f.objects[key]
+	return e, ok, nil
+}
+
+func (f *fakeReader) GetUpload(_ context.Context, id string) (store.Upload, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	u, ok := f.uploads[id]
+	if !ok {
+		return u, fmt.Errorf("upload %s: %w", id, store.ErrNotFound)
+	}
+	return u, nil
+}
+
+func (f *fakeReader) GetSummary(_ context.Context, dst any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.summary == "" {
+		return fmt.Errorf("summary: %w", store.ErrNotFound)
+	}
+	return json.Unmarshal([]byte(f.summary), dst)
+}
+
+func (f *fakeReader) CustomerStats(_ context.Context, d segment.Dimension, value, from, to string) (store.CustomerStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.customers == nil {
+		return store.CustomerStats{}, fmt.Errorf("customers: %w", store.ErrNotFound)
+	}
+	return *f.customers, nil
+}
+
+func (f *fakeReader) LatestSnapshot(context.Context) (store.SnapshotInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.snapshot == nil {
+		return store.SnapshotInfo{}, fmt.Errorf("snapshot: %w", store.ErrNotFound)
+	}
+	return *f.snapshot, nil
+}
+
+// SnapshotPart round-trips the part through JSON, as the store does.
+func (f *fakeReader) SnapshotPart(_ context.Context, id, part string, dst any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	v, ok := f.parts[part]
+	if f.snapshot == nil || f.snapshot.ID != id || !ok {
+		return fmt.Errorf("part %s: %w", part, store.ErrNotFound)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, dst)
+}
+
+func (f *fakeReader) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// fakePresigner signs nothing: it returns a URL that names what it was
+// asked for.
+type fakePresigner struct{}
+
+func (fakePresigner) PresignPutObject(_ context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error) {
+	var o s3.PresignOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	u := fmt.Sprintf("https://%s.s3.amazonaws.com/%s?X-Amz-Expires=%d", *in.Bucket, url.PathEscape(*in.Key), int(o.Expires.Seconds()))
+	return &v4.PresignedHTTPRequest{URL: u, Method: http.MethodPut,
+		SignedHeader: http.Header{"Host": {*in.Bucket + ".s3.amazonaws.com"}, "Content-Type": {*in.ContentType}}}, nil
+}
+
+// Test data: three segments (one with a Unicode name and no costs), two
+// regions, two sales on the 1st and 15th of every month 2019-2024, with
+// revenue growing month by month.
+var (
+	testSegments = []string{"Consumer", "Corporate", "Café ☕ Zürich"}
+	testRegions  = []string{"East", "West"}
+)
+
+func testData() *fakeReader {
+	f := newFake()
+	for y := 2019; y <= 2024; y++ {
+		for m := 1; m <= 12; m++ {
+			for i, seg := range testSegments {
+				for _, day := range []int{1, 15} {
+					rev := fmt.Sprintf("%d.%02d", 100*(i+1)+(y-2019)*12+m, day)
+					cost := ""
+					if i < 2 {
+						cost = fmt.Sprintf("%d", 50*(i+1))
+					}
+					f.sale(fmt.Sprintf("%04d-%02d-%02d", y, m, day), rev, cost,
+						map[segment.Dimension]string{segment.Segment: seg, segment.Region: testRegions[(m+day+i)%2]})
+				}
+			}
+		}
+	}
+	f.uploads["0123456789abcdef01234567"] = store.Upload{ID: "0123456789abcdef01234567", Bucket: "b", Key: "transactions/a.csv",
+		Version: "v1", Status: store.StatusSucceeded, Rows: 10, Accepted: 10, Format: json.RawMessage(`{"encoding":"utf-8"}`),
+		Started: "2024-01-01T00:00:00Z", Finished: "2024-01-01T00:00:02Z"}
+	f.objects["transactions/a.csv"] = store.Entry{Sequencer: "1", File: "0123456789abcdef01234567"}
+	f.objects["transactions/gone.csv"] = store.Entry{Sequencer: "2", File: store.Tombstone}
+	return f
+}
+
+// env is a Service on a fake table plus the OpenAPI document that every
+// response is checked against.
+type env struct {
+	t    testing.TB
+	f    *fakeReader
+	svc  *Service
+	spec *spec
+	seen map[string]bool // "METHOD template status" answered so far
+}
+
+func newEnv(t testing.TB) *env {
+	f := testData()
+	svc := New(Config{Reader: f, Presigner: fakePresigner{}, Bucket: "sales-bucket",
+		Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }})
+	return &env{t: t, f: f, svc: svc, spec: loadSpec(t), seen: map[string]bool{}}
+}
+
+// claims are what API Gateway's JWT authorizer passes on.
+func claims() *events.APIGatewayV2HTTPRequestContextAuthorizerDescription {
+	return &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+		Claims: map[string]string{"sub": "analyst-1", "iss": "https://issuer.example"}}}
+}
+
+func request(method, target string, auth bool) events.APIGatewayV2HTTPRequest {
+	u, err := url.Parse(target)
+	if err != nil {
+		panic(err)
+	}
+	q := map[string]string{}
+	for k, vs := range u.Query() {
+		q[k] = strings.Join(vs, ",") // as API Gateway joins repeated parameters
+	}
+	req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: u.EscapedPath(), RawQueryString: u.RawQuery,
+		QueryStringParameters: q, Headers: map[string]string{}}
+	req.RequestContext.HTTP.Method = method
+	req.RequestContext.HTTP.Path = u.Path
+	if auth {
+		req.RequestContext.Authorizer = claims()
+	}
+	return req
+}
+
+// do sends a request through Handle, checks the response against the
+// OpenAPI document and returns it.
+func (e *env) do(req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	e.t.Helper()
+	resp, err := e.svc.Handle(context.Background(), req)
+	if err != nil {
+		e.t.Fatalf("Handle returned an error: %v", err)
+	}
+	if tmpl := e.spec.check(e.t, req.RequestContext.HTTP.Method, req.RawPath, resp.StatusCode, resp.Headers["Content-Type"], resp.Body); tmpl != "" {
+		e.seen[fmt.Sprintf("%s %s %d", req.RequestContext.HTTP.Method, tmpl, resp.StatusCode)] = true
+	}
+	return resp
+}
+
+// get sends an authenticated GET, expects status and decodes into dst.
+func (e *env) get(target string, status int, dst any) events.APIGatewayV2HTTPResponse {
+	e.t.Helper()
+	resp := e.do(request(http.MethodGet, target, true))
+	if resp.StatusCode != status {
+		e.t.Fatalf("GET %s: status %d, want %d: %s", target, resp.StatusCode, status, resp.Body)
+	}
+	if dst != nil {
+		if err := json.Unmarshal([]byte(resp.Body), dst); err != nil {
+			e.t.Fatalf("GET %s: %v", target, err)
+		}
+	}
+	return resp
+}
+
+// problemOf expects a problem response with status and a detail containing
+// want.
+func (e *env) problemOf(resp events.APIGatewayV2HTTPResponse, status int, want string) {
+	e.t.Helper()
+	if resp.StatusCode != status || resp.Headers["Content-Type"] != "application/problem+json" {
+		e.t.Fatalf("status %d (%s), want %d problem: %s", resp.StatusCode, resp.Headers["Content-Type"], status, resp.Body)
+	}
+	var p problem
+	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+		e.t.Fatal(err)
+	}
+	if p.Status != status || !strings.Contains(p.Detail, want) {
+		e.t.Fatalf("problem %+v, want detail containing %q", p, want)
+	}
+}
+
+// expected sums the fake's rows of a dimension by value over stored period
+// keys from..to, the reference the handlers are compared with.
+func (f *fakeReader) expected(d segment.Dimension, g aggregate.Grain, from, to string) map[string]aggregate.Measures {
+	out := map[string]aggregate.Measures{}
+	for k, m := range f.rows[string(d)+"#"+string(g)] {
+		if k[0] >= from && k[0] <= to {
+			cur := out[k[1]]
+			if err := cur.Add(*m); err != nil {
+				panic(err)
+			}
+			out[k[1]] = cur
+		}
+	}
+	return out
+}
+
+func sameDec(t testing.TB, got string, want decimal.Decimal) {
+	t.Helper()
+	g, err := decimal.Parse(got)
+	if err != nil || g.Cmp(want) != 0 {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+func jsonUnmarshal(s string, dst any) error { return json.Unmarshal([]byte(s), dst) }

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+// unicodeSales has segment and region names outside ASCII, including one
+// with the characters the key design uses (#, $) and a comma.
+const unicodeSales = "Order ID,Order Date,Customer ID,Segment,Region,Sales,Profit\n" +
+	"O1,2024-01-05,C1,Café ☕ Zürich,東京,100.50,10.05\n" +
+	"O2,2024-01-20,C2,Café ☕ Zürich,Île-de-France,49.50,4.95\n" +
+	"O3,2024-02-03,C3,\"Acme #1, $ Inc.\",東京,200.00,20\n" +
+	"O4,2024-02-10,C1,Ünïcödé 👩‍💼,São Paulo,12.34,1.00\n" +
+	"O5,2023-01-15,C1,Café ☕ Zürich,東京,80.00,8\n"
+
+// TestUnicodeRoundTripThroughIngest puts a file with Unicode segment
+// names into the emulated bucket, runs the real ingest handler on its S3
+// event, and reads the values back through the API on the real store:
+// breakdown, trend by value, value listing and upload lookup by key and
+// version.
+func TestUnicodeRoundTripThroughIngest(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	key := "transactions/ventes unicode.csv"
+	put, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader([]byte(unicodeSales))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := aws.ToString(put.VersionId)
+	ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
+		Bucket: events.S3Bucket{Name: emu.Bucket},
+		Object: events.S3Object{Key: url.QueryEscape(key), VersionID: version, Sequencer: "0A"}}}}}
+	if err := ingest.NewService(emu.Clients.S3, st, log, 0.2).HandleS3(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, svc: New(Config{Reader: st, Presigner: emu.Clients.Presign, Bucket: emu.Bucket, Log: log}), spec: loadSpec(t), seen: map[string]bool{}}
+
+	var b Breakdown
+	resp := e.get("/v1/segments?dimension=segment&period=2024-Q1", 200, &b)
+	want := map[string]string{"Café ☕ Zürich": "150.00", "Acme #1, $ Inc.": "200.00", "Ünïcödé 👩‍💼": "12.34"}
+	if len(b.Segments) != len(want) {
+		t.Fatalf("segments %+v", b.Segments)
+	}
+	for _, s := range b.Segments {
+		sameDec(t, s.Revenue, decimal.MustParse(want[s.Value]))
+		if s.Margin == nil {
+			t.Fatalf("%s: no margin although every line had a profit", s.Value)
+		}
+	}
+	if resp.Headers[DBRequestsHeader] != "2" {
+		t.Errorf("breakdown made %s DynamoDB requests, want 2 (manifest + one Query page)", resp.Headers[DBRequestsHeader])
+	}
+	var tr Trend
+	e.get("/v1/trend?dimension=segment&grain=month&period=2024-Q1&value="+url.QueryEscape("Café ☕ Zürich"), 200, &tr)
+	if len(tr.Series) != 1 || tr.Series[0].Points[0].Growth.YearAgo == nil {
+		t.Fatalf("trend %+v", tr.Series)
+	}
+	sameDec(t, tr.Series[0].Revenue, decimal.MustParse("150"))
+	var v ValueList
+	e.get("/v1/dimensions/region/values", 200, &v)
+	var regions []string
+	for _, x := range v.Values {
+		regions = append(regions, x.Value)
+	}
+	if fmt.Sprint(regions) != "[São Paulo Île-de-France 東京]" {
+		t.Fatalf("regions %v", regions)
+	}
+	var byKey, byVersion Upload
+	e.get("/v1/uploads?key="+url.QueryEscape(key), 200, &byKey)
+	e.get("/v1/uploads?key="+url.QueryEscape(key)+"&version="+url.QueryEscape(version), 200, &byVersion)
+	if byKey.ID != ingest.FileID(emu.Bucket, key, version) || byVersion.ID != byKey.ID || byKey.Status != store.StatusSucceeded {
+		t.Fatalf("by key %+v, by version %+v", byKey, byVersion)
+	}
+
+	t.Run("presigned PUT works against the emulated bucket", func(t *testing.T) {
+		body := `{"file_name":"more sales.csv","content_type":"text/csv"}`
+		req := request(http.MethodPost, "/v1/uploads", true)
+		req.Body = body
+		resp := e.do(req)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+		}
+		var tk UploadTicket
+		if err := jsonUnmarshal(resp.Body, &tk); err != nil {
+			t.Fatal(err)
+		}
+		put, err := http.NewRequestWithContext(ctx, tk.Method, tk.URL, bytes.NewReader([]byte(unicodeSales)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range tk.Headers {
+			put.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(put)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("x-amz-version-id") == "" {
+			t.Fatalf("PUT: %d, version %q", res.StatusCode, res.Header.Get("x-amz-version-id"))
+		}
+		head, err := emu.Clients.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(tk.Key)})
+		if err != nil || aws.ToString(head.ContentType) != "text/csv" {
+			t.Fatalf("uploaded object: %v %v", err, head)
+		}
+	})
+}

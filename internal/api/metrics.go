@@ -1,0 +1,137 @@
+package api
+
+import (
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/period"
+)
+
+// Metrics are the figures of one segment (or total) over one range.
+// Revenue, cost, margin and units are exact decimal strings; the averages
+// and rates are rounded to 4 decimal places. Cost, margin and margin_rate
+// are null unless every line had a cost (or profit); averages are null
+// when their divisor is zero.
+type Metrics struct {
+	Revenue           string  `json:"revenue"`
+	Cost              *string `json:"cost"`
+	Margin            *string `json:"margin"`
+	MarginRate        *string `json:"margin_rate"`
+	Orders            int64   `json:"orders"`
+	Units             string  `json:"units"`
+	Lines             int64   `json:"lines"`
+	AvgRevenuePerLine *string `json:"avg_revenue_per_line"`
+	AvgOrderValue     *string `json:"avg_order_value"`
+}
+
+// newMetrics derives the figures from summed measures. It fails only if a
+// margin overflows 19 digits.
+func newMetrics(m aggregate.Measures) (Metrics, error) {
+	out := Metrics{Revenue: m.Revenue.String(), Orders: m.Orders, Units: m.Units.String(), Lines: m.Lines,
+		AvgRevenuePerLine: ratio(m.Revenue, decimal.MustNew(m.Lines, 0)),
+		AvgOrderValue:     ratio(m.Revenue, decimal.MustNew(m.Orders, 0))}
+	if m.Lines > 0 && m.CostLines == m.Lines {
+		margin, err := aggregate.Sum(m.Revenue, m.Cost.Neg())
+		if err != nil {
+			return out, err
+		}
+		out.Cost, out.Margin = ptr(m.Cost.String()), ptr(margin.String())
+		out.MarginRate = ratio(margin, m.Revenue)
+	}
+	return out, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// ratio divides and rounds to 4 places; nil when b is zero.
+func ratio(a, b decimal.Decimal) *string {
+	if b.IsZero() {
+		return nil
+	}
+	q, err := a.Quo(b)
+	if err != nil {
+		return nil
+	}
+	return ptr(q.Round(4).String())
+}
+
+// Change compares revenue with a comparison range.
+type Change struct {
+	// Revenue is the revenue of the comparison range.
+	Revenue string `json:"revenue"`
+	// Change is current revenue minus Revenue.
+	Change string `json:"change"`
+	// Rate is Change / Revenue rounded to 4 places (0.1 is +10%); null
+	// when the comparison revenue is zero.
+	Rate *string `json:"rate"`
+}
+
+// Growth holds the comparisons with the previous range and the same range
+// a year earlier; each is null when the request has no closed range.
+type Growth struct {
+	Previous *Change `json:"previous"`
+	YearAgo  *Change `json:"year_ago"`
+}
+
+func newChange(cur, base decimal.Decimal) (*Change, error) {
+	diff, err := aggregate.Sum(cur, base.Neg())
+	if err != nil {
+		return nil, err
+	}
+	return &Change{Revenue: base.String(), Change: diff.String(), Rate: ratio(diff, base)}, nil
+}
+
+// growthOf compares cur with the previous and year-ago measures; without
+// comparisons (cmp false) both are null.
+func growthOf(cmp bool, cur, prev, ya decimal.Decimal) (Growth, error) {
+	if !cmp {
+		return Growth{}, nil
+	}
+	p, err := newChange(cur, prev)
+	if err != nil {
+		return Growth{}, err
+	}
+	y, err := newChange(cur, ya)
+	if err != nil {
+		return Growth{}, err
+	}
+	return Growth{Previous: p, YearAgo: y}, nil
+}
+
+// Window describes the period a response covers. From and To are ISO
+// dates, null at an open end.
+type Window struct {
+	Label string  `json:"label"`
+	Grain string  `json:"grain"`
+	From  *string `json:"from"`
+	To    *string `json:"to"`
+}
+
+// Comparisons are the ranges growth is computed against; null without a
+// closed range.
+type Comparisons struct {
+	Previous *Window `json:"previous"`
+	YearAgo  *Window `json:"year_ago"`
+}
+
+func windowJSON(w window) Window {
+	out := Window{Label: w.label, Grain: string(w.grain)}
+	if !w.openFrom {
+		out.From = ptr(w.r.From.String())
+	}
+	if !w.openTo {
+		out.To = ptr(w.r.To.String())
+	}
+	return out
+}
+
+func rangeJSON(g period.Grain, cal period.Calendar, r period.Range) *Window {
+	label := r.String()
+	if ps, err := cal.Span(g, r); err == nil && len(ps) > 0 {
+		label = ps[0].Label()
+		if len(ps) > 1 {
+			label += ".." + ps[len(ps)-1].Label()
+		}
+	}
+	return &Window{Label: label, Grain: string(g), From: ptr(r.From.String()), To: ptr(r.To.String())}
+}

@@ -1,0 +1,323 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+// TransactionsPrefix is where uploaded sales files go; ingestion watches it.
+const TransactionsPrefix = "transactions/"
+
+// uploadExpiry is how long a presigned upload URL works.
+const uploadExpiry = 15 * time.Minute
+
+// Upload is an upload's status, as GET /v1/uploads/{id} reports it.
+type Upload struct {
+	ID         string          `json:"id"`
+	Key        string          `json:"key"`
+	Version    *string         `json:"version"`
+	Status     string          `json:"status"`
+	Rows       int64           `json:"rows"`
+	Accepted   int64           `json:"accepted"`
+	Rejected   int64           `json:"rejected"`
+	RejectsKey *string         `json:"rejects_key"`
+	Format     json.RawMessage `json:"format"`
+	Error      *string         `json:"error"`
+	StartedAt  string          `json:"started_at"`
+	FinishedAt *string         `json:"finished_at"`
+}
+
+func uploadJSON(u store.Upload) Upload {
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	out := Upload{ID: u.ID, Key: u.Key, Version: opt(u.Version), Status: u.Status, Rows: u.Rows, Accepted: u.Accepted,
+		Rejected: u.Rejected, RejectsKey: opt(u.RejectsKey), Format: u.Format, Error: opt(u.Error),
+		StartedAt: u.Started, FinishedAt: opt(u.Finished)}
+	if len(out.Format) == 0 || !json.Valid(out.Format) {
+		out.Format = json.RawMessage("null")
+	}
+	return out
+}
+
+var uploadID = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+// uploadStatus answers GET /v1/uploads/{id}.
+func (s *Service) uploadStatus(ctx context.Context, id string) (*Upload, error) {
+	if !uploadID.MatchString(id) {
+		return nil, &Error{Status: http.StatusNotFound, Detail: "Upload ids are 24 lower-case hexadecimal characters."}
+	}
+	u, err := s.r.GetUpload(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("No upload with id %s.", id)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := uploadJSON(u)
+	return &out, nil
+}
+
+func uploadLookupParams() []string { return []string{"key", "version"} }
+
+type uploadLookup struct{ key, version string }
+
+var versionID = regexp.MustCompile(`^[A-Za-z0-9._+/=-]{1,200}$`)
+
+func decodeUploadLookup(q query) (uploadLookup, error) {
+	in := uploadLookup{key: q["key"], version: q["version"]}
+	if in.key == "" {
+		return in, badRequest("Parameter key is required: the object key POST /v1/uploads returned, e.g. key=%ssales.csv.", TransactionsPrefix)
+	}
+	if !strings.HasPrefix(in.key, TransactionsPrefix) || len(in.key) == len(TransactionsPrefix) {
+		return in, badRequest("Parameter key must name an object under %s, got %s.", TransactionsPrefix, quote(in.key))
+	}
+	if _, ok := q["version"]; ok && !versionID.MatchString(in.version) {
+		return in, badRequest("Parameter version must be an S3 version id (the x-amz-version-id header of the upload response).")
+	}
+	return in, nil
+}
+
+// latestUpload answers GET /v1/uploads?key=...[&version=...]. With version
+// it finds that version's status (the id is derived from bucket, key and
+// version, as ingestion derives it); without, the status of the key's live
+// version from the manifest.
+func (s *Service) latestUpload(ctx context.Context, in uploadLookup) (*Upload, error) {
+	if s.bucket == "" {
+		return nil, &Error{Status: http.StatusServiceUnavailable, Detail: "Uploads are not configured on this deployment (no bucket)."}
+	}
+	id := ""
+	if in.version != "" {
+		id = store.UploadID(s.bucket, in.key, in.version)
+	} else {
+		e, ok, err := s.r.Object(ctx, in.key)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !ok:
+			return nil, &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("No upload of %s has been ingested successfully yet; with version (the x-amz-version-id of your upload) you also see uploads in progress or failed.", quote(in.key))}
+		case e.File == store.Tombstone:
+			return nil, &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s was deleted; its data no longer counts.", quote(in.key))}
+		}
+		id = e.File
+	}
+	u, err := s.r.GetUpload(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("No status yet for this version of %s: ingestion starts within seconds of the upload; ask again shortly.", quote(in.key))}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := uploadJSON(u)
+	return &out, nil
+}
+
+// uploadRequest is the body of POST /v1/uploads.
+type uploadRequest struct {
+	FileName    string `json:"file_name"`
+	ContentType string `json:"content_type"`
+	// Size in bytes, optional: checked against S3's single-PUT limit so a
+	// browser learns before uploading that a file is too large.
+	Size *int64 `json:"size"`
+}
+
+// maxPutBytes is S3's limit for one PUT (5 GiB).
+const maxPutBytes = 5 << 30
+
+const maxUploadBody = 4096
+
+func decodeUploadRequest(req events.APIGatewayV2HTTPRequest) (uploadRequest, error) {
+	var in uploadRequest
+	if ct := req.Headers["content-type"]; ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return in, &Error{Status: http.StatusUnsupportedMediaType, Detail: "Send the request body as application/json."}
+		}
+	}
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return in, badRequest("The request body is not valid base64.")
+		}
+	}
+	if len(body) > maxUploadBody {
+		return in, &Error{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("The request body is larger than %d bytes.", maxUploadBody)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return in, badRequest("The request body must be a JSON object such as {\"file_name\": \"sales-2024.csv\", \"content_type\": \"text/csv\"}: %s.", jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return in, badRequest("The request body must hold one JSON object and nothing after it.")
+	}
+	return in, nil
+}
+
+// jsonProblem describes a decoding error without internal detail.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %s must be a %s", te.Field, te.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + truncate(strings.TrimPrefix(err.Error(), "json: unknown field "))
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	}
+	return "invalid JSON"
+}
+
+// fileType is an accepted upload extension and, first the default, the
+// content types browsers send for it.
+type fileType struct {
+	ext   string
+	types []string
+}
+
+// fileTypes lists the accepted uploads, longest extension first (Windows
+// browsers report CSV as application/vnd.ms-excel; browsers that do not
+// know a type send application/octet-stream).
+func fileTypes() []fileType {
+	return []fileType{
+		{".csv.gz", []string{"application/gzip", "application/x-gzip", "application/octet-stream"}},
+		{".csv", []string{"text/csv", "application/vnd.ms-excel", "text/plain", "application/csv", "application/octet-stream"}},
+		{".xlsx", []string{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"}},
+		{".parquet", []string{"application/vnd.apache.parquet", "application/octet-stream"}},
+	}
+}
+
+const maxFileName = 200
+
+// safeKey validates a file name and content type and returns the object
+// key and the content type to sign. The key keeps ASCII letters, digits,
+// dots, hyphens and underscores of the name; every other run of characters
+// becomes one hyphen.
+func safeKey(name, contentType string) (string, string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", "", badRequest("Field file_name is required, e.g. \"sales-2024.csv\".")
+	case len(name) > maxFileName:
+		return "", "", badRequest("Field file_name is longer than %d bytes.", maxFileName)
+	case strings.ContainsAny(name, `/\`):
+		return "", "", badRequest("Field file_name must be a file name without folders.")
+	}
+	if err := cleanText(name); err != nil {
+		return "", "", badRequest("Field file_name %v.", err)
+	}
+	lower := strings.ToLower(name)
+	var ext string
+	var types []string
+	for _, ft := range fileTypes() {
+		if strings.HasSuffix(lower, ft.ext) {
+			ext, types = ft.ext, ft.types
+			break
+		}
+	}
+	if ext == "" {
+		return "", "", badRequest("Field file_name must end in .csv, .csv.gz, .xlsx or .parquet, got %s.", quote(name))
+	}
+	ct := strings.ToLower(strings.TrimSpace(contentType))
+	if ct == "" {
+		ct = types[0]
+	}
+	if !contains(types, ct) {
+		return "", "", badRequest("Field content_type %s does not fit a %s file; use %s.", quote(contentType), ext, strings.Join(types, " or "))
+	}
+	var b strings.Builder
+	dash := false
+	// Decomposing first keeps the base letters of accented ones: é → e.
+	for _, r := range norm.NFD.String(name[:len(name)-len(ext)]) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		if r < 128 && (r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	stem := strings.Trim(b.String(), "-.")
+	if stem == "" {
+		stem = "upload"
+	}
+	return TransactionsPrefix + stem + ext, ct, nil
+}
+
+// UploadTicket is the body of POST /v1/uploads: how to PUT the file
+// straight to S3. The upload id is only known once S3 has assigned the
+// object a version: find the status at StatusURL, adding
+// &version=<x-amz-version-id of the PUT response> to see that exact upload.
+type UploadTicket struct {
+	Key       string            `json:"key"`
+	URL       string            `json:"url"`
+	Method    string            `json:"method"`
+	Headers   map[string]string `json:"headers"`
+	ExpiresAt string            `json:"expires_at"`
+	StatusURL string            `json:"status_url"`
+}
+
+// createUpload answers POST /v1/uploads with a presigned PUT URL. Putting
+// a file under a key that exists replaces that file's contribution.
+func (s *Service) createUpload(ctx context.Context, in uploadRequest) (*UploadTicket, error) {
+	key, ct, err := safeKey(in.FileName, in.ContentType)
+	if err != nil {
+		return nil, err
+	}
+	if in.Size != nil && (*in.Size < 1 || *in.Size > maxPutBytes) {
+		return nil, badRequest("Field size must be 1 to %d bytes (S3's limit for one PUT), got %d.", int64(maxPutBytes), *in.Size)
+	}
+	if s.presign == nil || s.bucket == "" {
+		return nil, &Error{Status: http.StatusServiceUnavailable, Detail: "Uploads are not configured on this deployment."}
+	}
+	expires := s.now().Add(uploadExpiry).UTC()
+	req, err := s.presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key), ContentType: aws.String(ct)},
+		s3.WithPresignExpires(uploadExpiry))
+	if err != nil {
+		return nil, fmt.Errorf("presign %s: %w", key, err)
+	}
+	headers := map[string]string{"Content-Type": ct}
+	names := make([]string, 0, len(req.SignedHeader))
+	for k := range req.SignedHeader {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !strings.EqualFold(k, "host") && !strings.EqualFold(k, "content-type") {
+			headers[http.CanonicalHeaderKey(k)] = strings.Join(req.SignedHeader[k], ",")
+		}
+	}
+	return &UploadTicket{Key: key, URL: req.URL, Method: req.Method, Headers: headers,
+		ExpiresAt: expires.Format(time.RFC3339), StatusURL: "/v1/uploads?key=" + url.QueryEscape(key)}, nil
+}

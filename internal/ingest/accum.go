@@ -1,0 +1,595 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"hash/maphash"
+	"maps"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/segment"
+)
+
+// maxValueBytes bounds a customer id or dimension value: they become parts
+// of aggregate keys.
+const maxValueBytes = 256
+
+// cellKey identifies a cell: the finest aggregate, one raw date and one
+// value id per dimension of the file.
+type cellKey struct {
+	date rawDate
+	vals [maxDims]uint32
+}
+
+// cellMeasures are the additive figures of a cell.
+type cellMeasures struct {
+	revenue, cost, units decimal.Decimal
+	lines, costLines     int64
+	ordersNoID           int64 // lines without an order id: an order each
+	returns, noCustomer  int64
+}
+
+func (m *cellMeasures) add(o *cellMeasures) error {
+	rev, err := aggregate.Sum(m.revenue, o.revenue)
+	if err != nil {
+		return err
+	}
+	cost, units := m.cost, m.units
+	if !o.cost.IsZero() {
+		if cost, err = aggregate.Sum(m.cost, o.cost); err != nil {
+			return err
+		}
+	}
+	if !o.units.IsZero() {
+		if units, err = aggregate.Sum(m.units, o.units); err != nil {
+			return err
+		}
+	}
+	m.revenue, m.cost, m.units = rev, cost, units
+	m.lines += o.lines
+	m.costLines += o.costLines
+	m.ordersNoID += o.ordersNoID
+	m.returns += o.returns
+	m.noCustomer += o.noCustomer
+	return nil
+}
+
+type cell struct {
+	key cellKey
+	m   cellMeasures
+}
+
+// dimValues interns one dimension's values; id 0 is segment.Blank.
+type dimValues struct {
+	ids    map[string]uint32
+	names  []string
+	last   []byte
+	lastID uint32
+	// raw caches banded dimensions: raw cell → value id.
+	raw map[string]uint32
+}
+
+func newDimValues() dimValues {
+	return dimValues{ids: map[string]uint32{segment.Blank: 0}, names: []string{segment.Blank}, raw: map[string]uint32{}}
+}
+
+// id interns v, which must be trimmed and non-empty. ok is false when v is
+// not valid UTF-8 or too long.
+func (d *dimValues) id(v []byte) (uint32, bool) {
+	if d.last != nil && bytes.Equal(v, d.last) {
+		return d.lastID, true
+	}
+	id, ok := d.ids[string(v)]
+	if !ok {
+		if !validText(v) {
+			return 0, false
+		}
+		id = uint32(len(d.names))
+		name := string(v)
+		d.ids[name] = id
+		d.names = append(d.names, name)
+	}
+	d.last, d.lastID = append(d.last[:0], v...), id
+	return id, true
+}
+
+// validText reports whether a customer id or dimension value can become
+// part of a key: valid UTF-8 without control characters, at most
+// maxValueBytes long.
+func validText(v []byte) bool {
+	if len(v) > maxValueBytes || !utf8.Valid(v) {
+		return false
+	}
+	for _, c := range v {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// orderState is what is remembered per distinct order id: the set of
+// cells its lines touched and the first purchase (customer and day) it
+// belongs to (index+1, 0 for none).
+type orderState struct {
+	set      uint32
+	purchase uint32
+}
+
+// accumulator validates rows and sums the valid ones into cells, orders
+// and purchases. Cells keep raw dates until the date column's order is
+// decided at the end.
+type accumulator struct {
+	cm      *columnMap
+	opt     *Options
+	dims    []dimSource
+	vals    [maxDims]dimValues
+	dates   *dateColumn
+	comma   [numFields]bool
+	decimal map[string]string
+	typed   bool
+
+	cells   []cell
+	cellIdx map[cellKey]uint32
+	seed    maphash.Seed
+	orders  map[uint64]orderState
+	sets    orderSets
+	hist    *historyTable
+
+	currencies map[string]struct{}
+	lastCust   []byte
+	lastCustID uint32
+}
+
+func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
+	a := &accumulator{cm: cm, opt: opt, dates: newDateColumn(opt.DateOrder, date1904),
+		cellIdx: map[cellKey]uint32{}, seed: maphash.MakeSeed(), orders: map[uint64]orderState{},
+		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{}}
+	have := map[segment.Dimension]bool{}
+	for _, d := range cm.dims {
+		have[d.dim] = true
+	}
+	extra := map[segment.Dimension]bool{}
+	if cm.has(fieldCustomer) {
+		for _, attrs := range opt.Customers {
+			for d := range attrs {
+				if !have[d] && d != segment.Total {
+					extra[d] = true
+				}
+			}
+		}
+	}
+	for _, d := range segment.All() {
+		if i := slices.IndexFunc(cm.dims, func(s dimSource) bool { return s.dim == d }); i >= 0 {
+			a.dims = append(a.dims, cm.dims[i])
+		} else if extra[d] {
+			a.dims = append(a.dims, dimSource{dim: d, kind: fromCustomers, col: cm.col[fieldCustomer]})
+		}
+	}
+	for i := range a.dims {
+		a.vals[i] = newDimValues()
+	}
+	return a
+}
+
+// decideNotation fixes each numeric column's decimal separator from the
+// sample rows: the majority of the values that only read one way decides;
+// a column with none follows the other columns' majority, else ',' for a
+// ';'-delimited file and '.' otherwise. Typed cells always use '.'.
+func (a *accumulator) decideNotation(sample []record, typed, semicolon bool) {
+	a.typed = typed
+	if typed {
+		return
+	}
+	a.decimal = map[string]string{}
+	var votes [numFields][2]int
+	decided := [2]int{}
+	var undecided []field
+	for f := range numFields {
+		if !f.numeric() || !a.cm.has(f) {
+			continue
+		}
+		if a.opt.DecimalSeparator != "" {
+			a.comma[f] = a.opt.DecimalSeparator == ","
+			a.decimal[a.cm.name(f)] = a.opt.DecimalSeparator + " (set by the options)"
+			continue
+		}
+		col := a.cm.col[f]
+		for _, rec := range sample {
+			if col < len(rec.fields) {
+				switch notationVote(trimSpaces(rec.fields[col])) {
+				case '.':
+					votes[f][0]++
+				case ',':
+					votes[f][1]++
+				}
+			}
+		}
+		switch v := votes[f]; {
+		case v[0] > v[1]:
+			decided[0]++
+			a.decimal[a.cm.name(f)] = "."
+		case v[1] > v[0]:
+			decided[1]++
+			a.comma[f] = true
+			a.decimal[a.cm.name(f)] = ","
+		default:
+			undecided = append(undecided, f)
+		}
+	}
+	for _, f := range undecided {
+		comma := decided[1] > decided[0] || (decided[1] == decided[0] && semicolon)
+		a.comma[f] = comma
+		sep := "."
+		if comma {
+			sep = ","
+		}
+		a.decimal[a.cm.name(f)] = sep + " (assumed)"
+	}
+}
+
+// cellValue returns column f of the row, trimmed, and whether the file has
+// the column.
+func (a *accumulator) cellValue(rec [][]byte, f field) ([]byte, bool) {
+	i := a.cm.col[f]
+	if i < 0 {
+		return nil, false
+	}
+	return trimSpaces(rec[i]), true
+}
+
+func (a *accumulator) rowErr(line int, f field, value []byte, err error) *RowError {
+	if len(value) > 200 {
+		value = append(value[:200:200], "…"...)
+	}
+	return &RowError{Line: line, Column: a.cm.name(f), Value: string(value), Err: err}
+}
+
+// number parses a numeric field in its column's notation.
+func (a *accumulator) number(f field, b []byte) (decimal.Decimal, error) {
+	if a.typed {
+		b = excelPrecision(b)
+	}
+	d, cur, err := parseAmount(b, a.comma[f])
+	if cur != nil && len(a.currencies) < 8 {
+		if _, ok := a.currencies[string(cur)]; !ok {
+			a.currencies[string(cur)] = struct{}{}
+		}
+	}
+	return d, err
+}
+
+// add validates one row and adds it to the cells, orders and purchases.
+// A row that fails validation changes nothing and is returned as a
+// *RowError; err is a file-level error (a sum overflowing).
+func (a *accumulator) add(rec record) (rowErr *RowError, err error) {
+	f, line := rec.fields, rec.line
+	if rec.issue != nil {
+		return &RowError{Line: line, Column: a.cm.colName(rec.issueField), Err: fmt.Errorf("%w: %v", ErrMalformedRow, rec.issue)}, nil
+	}
+	if n := len(a.cm.header); len(f) != n {
+		extraEmpty := len(f) > n
+		for _, v := range f[min(n, len(f)):] {
+			if len(trimSpaces(v)) > 0 {
+				extraEmpty = false
+			}
+		}
+		if !extraEmpty {
+			return &RowError{Line: line, Err: ErrFieldCount,
+				Value: strconv.Itoa(len(f)) + " fields, the header has " + strconv.Itoa(n)}, nil
+		}
+		f = f[:n]
+	}
+	for i, v := range f {
+		if len(v) > maxFieldBytes {
+			return &RowError{Line: line, Column: a.cm.colName(i), Value: string(v[:64]) + "…", Err: ErrFieldTooLong}, nil
+		}
+	}
+	ds, _ := a.cellValue(f, fieldDate)
+	if isMissing(ds) {
+		return a.rowErr(line, fieldDate, ds, ErrMissingValue), nil
+	}
+	date, side, err := a.dates.parse(ds)
+	if err != nil {
+		return a.rowErr(line, fieldDate, ds, err), nil
+	}
+	m := cellMeasures{lines: 1}
+	if s, ok := a.cellValue(f, fieldQuantity); ok && !isMissing(s) {
+		if m.units, err = a.number(fieldQuantity, s); err != nil {
+			return a.rowErr(line, fieldQuantity, s, err), nil
+		}
+	} else if ok && !a.cm.has(fieldAmount) {
+		return a.rowErr(line, fieldQuantity, s, ErrMissingValue), nil
+	}
+	if s, ok := a.cellValue(f, fieldAmount); ok {
+		if isMissing(s) {
+			return a.rowErr(line, fieldAmount, s, ErrMissingValue), nil
+		}
+		if m.revenue, err = a.number(fieldAmount, s); err != nil {
+			return a.rowErr(line, fieldAmount, s, err), nil
+		}
+	} else {
+		s, _ := a.cellValue(f, fieldUnitPrice)
+		if isMissing(s) {
+			return a.rowErr(line, fieldUnitPrice, s, ErrMissingValue), nil
+		}
+		price, err := a.number(fieldUnitPrice, s)
+		if err != nil {
+			return a.rowErr(line, fieldUnitPrice, s, err), nil
+		}
+		if m.revenue, err = m.units.MulExact(price, m.units.Scale()+price.Scale()); err != nil {
+			return a.rowErr(line, fieldUnitPrice, s, fmt.Errorf("%w: quantity × unit price", aggregate.ErrOverflow)), nil
+		}
+	}
+	if s, ok := a.cellValue(f, fieldCost); ok && !isMissing(s) {
+		if m.cost, err = a.number(fieldCost, s); err != nil {
+			return a.rowErr(line, fieldCost, s, err), nil
+		}
+		m.costLines = 1
+	} else if s, ok := a.cellValue(f, fieldProfit); ok && !isMissing(s) {
+		profit, err := a.number(fieldProfit, s)
+		if err != nil {
+			return a.rowErr(line, fieldProfit, s, err), nil
+		}
+		if m.cost, err = aggregate.Sum(m.revenue, profit.Neg()); err != nil {
+			return a.rowErr(line, fieldProfit, s, err), nil
+		}
+		m.costLines = 1
+	}
+	order, hasOrder := a.cellValue(f, fieldOrder)
+	hasOrder = hasOrder && !isMissing(order)
+	if m.units.IsNeg() || (a.cm.invoice && hasOrder && cancellation(order)) {
+		m.returns = 1
+		if m.revenue.IsPos() {
+			m.revenue = m.revenue.Neg()
+		}
+		if m.cost.IsPos() {
+			m.cost = m.cost.Neg()
+		}
+		if m.units.IsPos() {
+			m.units = m.units.Neg()
+		}
+	}
+	cust, _ := a.cellValue(f, fieldCustomer)
+	custID := uint32(0) // index+1
+	if isMissing(cust) {
+		m.noCustomer = 1
+	} else if custID = a.customer(cust); custID == 0 {
+		return a.rowErr(line, fieldCustomer, cust, ErrBadText), nil
+	}
+	key := cellKey{date: date}
+	for i := range a.dims {
+		id, ok := a.dimValue(i, f, cust)
+		if !ok {
+			return &RowError{Line: line, Column: a.cm.colName(a.dims[i].col), Value: string(trimSpaces(f[a.dims[i].col])), Err: ErrBadText}, nil
+		}
+		key.vals[i] = id
+	}
+	if !hasOrder {
+		m.ordersNoID = 1
+	}
+
+	// The row is valid: from here on it is counted.
+	ci, ok := a.cellIdx[key]
+	if !ok {
+		ci = uint32(len(a.cells))
+		a.cells = append(a.cells, cell{key: key})
+		a.cellIdx[key] = ci
+	}
+	if err := a.cells[ci].m.add(&m); err != nil {
+		return nil, err
+	}
+	var p uint32 // purchase index+1
+	if custID != 0 {
+		if p, err = a.hist.add(custID-1, date, ci, &m); err != nil {
+			return nil, err
+		}
+	}
+	if hasOrder {
+		h := maphash.Bytes(a.seed, order)
+		st, seen := a.orders[h]
+		set := a.sets.add(st.set, ci)
+		switch {
+		case !seen:
+			st.purchase = p
+			if p != 0 {
+				a.hist.rows[p-1].orders++
+			}
+		case p != 0 && st.purchase != p:
+			if st.purchase == 0 {
+				st.purchase = p
+				a.hist.rows[p-1].orders++
+			} else {
+				a.hist.extraOrder(p, h)
+			}
+		}
+		if !seen || set != st.set {
+			st.set = set
+			a.orders[h] = st
+		}
+	} else if p != 0 {
+		a.hist.rows[p-1].orders++
+	}
+	if side >= 0 {
+		a.dates.vote(side, line, ds)
+	}
+	return nil, nil
+}
+
+// cancellation reports whether an invoice number is "C" and digits.
+func cancellation(order []byte) bool {
+	return len(order) > 1 && (order[0] == 'C' || order[0] == 'c') && allDigitBytes(order[1:])
+}
+
+// customer interns a customer id; it returns index+1, or 0 when the id is
+// not valid text.
+func (a *accumulator) customer(id []byte) uint32 {
+	if a.lastCust != nil && bytes.Equal(id, a.lastCust) {
+		return a.lastCustID
+	}
+	c, ok := a.hist.custIdx[string(id)]
+	if !ok {
+		if !validText(id) {
+			return 0
+		}
+		c = uint32(len(a.hist.custNames))
+		name := string(id)
+		a.hist.custIdx[name] = c
+		a.hist.custNames = append(a.hist.custNames, name)
+	}
+	a.lastCust, a.lastCustID = append(a.lastCust[:0], id...), c+1
+	return c + 1
+}
+
+// dimValue returns the value id of dimension i for a row.
+func (a *accumulator) dimValue(i int, f [][]byte, cust []byte) (uint32, bool) {
+	src, vals := a.dims[i], &a.vals[i]
+	switch src.kind {
+	case fromColumn:
+		v := trimSpaces(f[src.col])
+		if len(v) == 0 {
+			return 0, true
+		}
+		return vals.id(v)
+	case fromEmployees, fromAnnualRev:
+		raw := trimSpaces(f[src.col])
+		if id, ok := vals.raw[string(raw)]; ok {
+			return id, true
+		}
+		id := uint32(0)
+		nf, bands := fieldEmployees, a.opt.employeeBands()
+		if src.kind == fromAnnualRev {
+			nf, bands = fieldAnnualRevenue, a.opt.revenueBands()
+		}
+		if n, err := a.number(nf, raw); err == nil && !n.IsNeg() {
+			if name := bandOf(bands, n); name != "" {
+				id, _ = vals.id([]byte(name))
+			}
+		}
+		if len(vals.raw) < 100000 {
+			vals.raw[string(raw)] = id
+		}
+		return id, true
+	case fromCustomers:
+		if isMissing(cust) {
+			return 0, true
+		}
+		v := a.opt.Customers[string(cust)][src.dim]
+		if v == "" {
+			return 0, true
+		}
+		return vals.id([]byte(v))
+	}
+	return 0, true
+}
+
+// excelPrecision rounds a spreadsheet number written with more than 15
+// significant digits (261.95999999999998, the float Excel stores) to the
+// 15 Excel displays and users typed. Other values are returned unchanged.
+func excelPrecision(b []byte) []byte {
+	sig := 0
+	for _, c := range b {
+		if isDigit(c) && (sig > 0 || c != '0') {
+			sig++
+		}
+	}
+	if sig <= 15 {
+		return b
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return b
+	}
+	return strconv.AppendFloat(nil, f, 'g', 15, 64)
+}
+
+// finish decides the date order, rejects the rows that contradict it,
+// rolls cells up into the delta and prepares the purchase history.
+func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
+	losers, err := a.dates.decide()
+	if err != nil {
+		return err
+	}
+	dropped := make([]bool, len(a.cells))
+	var droppedLines int64
+	for i := range a.cells {
+		if a.dates.dropped(a.cells[i].key.date) {
+			dropped[i] = true
+			droppedLines += a.cells[i].m.lines
+		}
+	}
+	if droppedLines != int64(len(losers)) {
+		return fmt.Errorf("internal error: %d rows contradict the date order but %d were recorded", droppedLines, len(losers))
+	}
+	for _, l := range losers {
+		if err := rejects.Reject(&RowError{Line: l.line, Column: a.cm.name(fieldDate), Value: l.value,
+			Err: fmt.Errorf("%w %s (%s)", ErrDateOrder, a.dates.order, a.dates.how)}); err != nil {
+			return fmt.Errorf("write reject: %w", err)
+		}
+	}
+	res.Accepted -= droppedLines
+	res.Rejected += droppedLines
+
+	r := newRollup(a, dropped)
+	if err := r.measures(); err != nil {
+		return err
+	}
+	r.orders()
+	if err := r.delta(res.Delta); err != nil {
+		return err
+	}
+	for i := range a.cells {
+		if !dropped[i] {
+			res.NoCustomer += a.cells[i].m.noCustomer
+			res.Format.Returns += a.cells[i].m.returns
+		}
+	}
+
+	f := &res.Format
+	f.DateFormat = a.dates.describe()
+	f.DateOrder, f.DateOrderBasis = a.dates.order, ""
+	if f.DateOrder != "" {
+		f.DateOrderBasis = a.dates.how
+	}
+	if len(a.decimal) > 0 {
+		f.Decimal = a.decimal
+	}
+	f.Currencies = slices.Sorted(maps.Keys(a.currencies))
+	for _, d := range a.dims {
+		switch d.kind {
+		case fromEmployees:
+			f.SizeBands = "employees: " + describeBands(a.opt.employeeBands())
+		case fromAnnualRev:
+			f.SizeBands = "annual revenue: " + describeBands(a.opt.revenueBands())
+		case fromCustomers:
+			f.Columns[string(d.dim)] = "customers table"
+		}
+	}
+	res.history = a.hist.finish(a, dropped)
+	a.cellIdx, a.orders, a.sets = nil, nil, orderSets{}
+	return nil
+}
+
+func describeBands(bands []Band) string {
+	var b []byte
+	for i, band := range bands {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendInt(b, band.Min, 10)
+		if i+1 < len(bands) {
+			b = append(b, '-')
+			b = strconv.AppendInt(b, bands[i+1].Min-1, 10)
+		} else {
+			b = append(b, '+')
+		}
+		b = append(b, ' ')
+		b = append(b, band.Name...)
+	}
+	return string(b)
+}

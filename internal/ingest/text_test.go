@@ -1,0 +1,117 @@
+package ingest
+
+import (
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+type tokRecord struct {
+	Line   int
+	Fields []string
+	Issue  bool
+}
+
+func tokenize(t *testing.T, text string, delim byte) ([]tokRecord, error) {
+	t.Helper()
+	tr := newTextReader(strings.NewReader(text), delim)
+	var out []tokRecord
+	for {
+		fields, line, err := tr.next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		rec := tokRecord{Line: line, Issue: tr.quoteErr}
+		for _, f := range fields {
+			rec.Fields = append(rec.Fields, string(f))
+		}
+		out = append(out, rec)
+	}
+}
+
+func TestTextReader(t *testing.T) {
+	cases := []struct {
+		name  string
+		text  string
+		delim byte
+		want  []tokRecord
+	}{
+		{"plain LF", "a,b\n1,2\n", ',', []tokRecord{{1, []string{"a", "b"}, false}, {2, []string{"1", "2"}, false}}},
+		{"CRLF and no final newline", "a,b\r\n1,2", ',', []tokRecord{{1, []string{"a", "b"}, false}, {2, []string{"1", "2"}, false}}},
+		{"empty fields", ",a,,\n", ',', []tokRecord{{1, []string{"", "a", "", ""}, false}}},
+		{"quoted delimiter and doubled quote", `x,"a, ""b""",y` + "\n", ',',
+			[]tokRecord{{1, []string{"x", `a, "b"`, "y"}, false}}},
+		{"quoted newline keeps physical lines", "h\n\"a\r\nb\"\nnext\n", ',',
+			[]tokRecord{{1, []string{"h"}, false}, {2, []string{"a\nb"}, false}, {4, []string{"next"}, false}}},
+		{"blank lines are skipped but counted", "a\n\n  \n,,\nb\n", ',',
+			[]tokRecord{{1, []string{"a"}, false}, {5, []string{"b"}, false}}},
+		{"empty quoted field", `"",x` + "\n", ',', []tokRecord{{1, []string{"", "x"}, false}}},
+		{"trailing empty after quote", `"a",` + "\n", ',', []tokRecord{{1, []string{"a", ""}, false}}},
+		{"spaces around quotes", `a, "b" ,c` + "\n", ',', []tokRecord{{1, []string{"a", "b", "c"}, false}}},
+		{"bare quote in unquoted field", `5" screen,x` + "\n", ',', []tokRecord{{1, []string{`5" screen`, "x"}, false}}},
+		{"text after closing quote", `"a"b,c` + "\n", ',', []tokRecord{{1, []string{"ab", "c"}, true}}},
+		{"semicolon", "a;b\n1,5;2\n", ';', []tokRecord{{1, []string{"a", "b"}, false}, {2, []string{"1,5", "2"}, false}}},
+		{"tab", "a\tb\n", '\t', []tokRecord{{1, []string{"a", "b"}, false}}},
+		{"whitespace aligned", " customer_id  date number_of_cds  dollar_value\r\n 00001 19970101  1   11.77\r\n", 0,
+			[]tokRecord{{1, []string{"customer_id", "date", "number_of_cds", "dollar_value"}, false},
+				{2, []string{"00001", "19970101", "1", "11.77"}, false}}},
+		{"whitespace with quotes", `a "b c"  d` + "\n", 0, []tokRecord{{1, []string{"a", "b c", "d"}, false}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := tokenize(t, c.text, c.delim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got  %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestTextReaderErrors(t *testing.T) {
+	cases := []struct {
+		name, text, want string
+	}{
+		{"unterminated quote", "a\n\"b\nc\n", "line 2 is never closed"},
+		{"record over the limit", "\"" + strings.Repeat("x\n", maxRecordBytes/2+10), "runs past 16 MiB"},
+		{"line over the limit", strings.Repeat("x", maxRecordBytes+2<<20), "longer than 16 MiB"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := tokenize(t, c.text, ',')
+			if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want ErrUnreadable with %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestSniffDelimiter(t *testing.T) {
+	cases := []struct {
+		name, head string
+		want       byte
+	}{
+		{"comma", "a,b,c\n1,2,3\n4,5,6\n", ','},
+		{"semicolon with decimal commas", "a;b;c\n1,5;2,5;3\n4,5;5;6\n", ';'},
+		{"tab with thousands commas", "a\tb\tc\n1,234.00\t2\t3\n1,000.50\t5\t6\n", '\t'},
+		{"pipe", "a|b\n1|2\n", '|'},
+		{"commas inside quotes do not count", "a;b\n\"x,y,z\";1\n\"p,q,r\";2\n", ';'},
+		{"whitespace aligned", " id  date  amount\n 1 20240101  1.5\n 2 20240102  2.5\n", 0},
+		{"single column", "amount\n1\n2\n", ','},
+		{"partial last line ignored", "a,b\n1,2\n3;4;5;6;7", ','},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := sniffDelimiter([]byte(c.head)); got != c.want {
+				t.Fatalf("sniffDelimiter = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
