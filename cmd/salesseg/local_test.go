@@ -283,3 +283,29 @@ func TestParseCommandPrintsTotals(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 }
+
+func TestAnalyzeCommandOnALocalFile(t *testing.T) {
+	file := emutest.SharedData(t, "sample_superstore_cp1252.csv")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"analyze", "-part", "tiers/segment,rfm/total", file}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Meta struct {
+			Customers int    `json:"customers"`
+			Revenue   string `json:"revenue"`
+		} `json:"meta"`
+		Names []string `json:"part_names"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// 793 customers and the total Sales are the data set's published facts
+	// (../shared/data/README.md).
+	if rep.Meta.Customers != 793 || !sameMoney(t, rep.Meta.Revenue, "2297200.8603") {
+		t.Fatalf("meta %+v", rep.Meta)
+	}
+	if strings.Join(rep.Names, ",") != "rfm/total,tiers/segment" {
+		t.Fatalf("parts %v", rep.Names)
+	}
+}

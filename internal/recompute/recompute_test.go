@@ -1,0 +1,171 @@
+package recompute_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/recompute"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// putFile makes a live file version with the given purchases, as ingestion
+// would leave it: history in S3, fragments committed in the manifest.
+func putFile(t *testing.T, ctx context.Context, st *store.Store, s3c *s3.Client, bucket, object, file string, seq string, ps []history.Purchase) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := history.NewWriter(&buf)
+	for _, p := range ps {
+		if err := w.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(history.Key(file)), Body: bytes.NewReader(buf.Bytes())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Commit(ctx, object, seq, file); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func purchases() []history.Purchase {
+	attrs := func(seg string) map[segment.Dimension]string {
+		return map[segment.Dimension]string{segment.Segment: seg}
+	}
+	return []history.Purchase{
+		{Customer: "c1", Day: "2024-01-05", Orders: 1, Lines: 1, Revenue: "100.00", Attrs: attrs("Consumer")},
+		{Customer: "c1", Day: "2024-02-07", Orders: 1, Lines: 2, Revenue: "50.50", Attrs: attrs("Consumer")},
+		{Customer: "c1", Day: "2024-03-09", Orders: 1, Lines: 1, Revenue: "25.25", Attrs: attrs("Consumer")},
+		{Customer: "c2", Day: "2024-01-10", Orders: 2, Lines: 2, Revenue: "10.00", Attrs: attrs("Corporate")},
+		{Customer: "c3", Day: "2024-03-01", Orders: 1, Lines: 1, Revenue: "7.00", Attrs: attrs("Corporate")},
+		{Customer: "c3", Day: "2024-03-20", Orders: 1, Lines: 1, Revenue: "3.00", Attrs: attrs("Corporate")},
+	}
+}
+
+func TestRunPublishesASnapshotOfLiveFilesOnly(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	ps := purchases()
+	putFile(t, ctx, st, emu.Clients.S3, emu.Bucket, "transactions/a.csv", "a1", "01", ps[:3])
+	putFile(t, ctx, st, emu.Clients.S3, emu.Bucket, "transactions/b.csv", "b1", "01", ps[3:])
+	// A replaced version's history must not count.
+	putFile(t, ctx, st, emu.Clients.S3, emu.Bucket, "transactions/old.csv", "old1", "01", ps)
+	if _, err := st.Commit(ctx, "transactions/old.csv", "02", store.Tombstone); err != nil {
+		t.Fatal(err)
+	}
+	svc := recompute.New(st, emu.Clients.S3, quiet, recompute.Options{Bucket: emu.Bucket})
+	res, err := svc.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Meta.Customers != 3 || res.Meta.Revenue != "195.75" || res.Meta.LastDay != "2024-03-20" {
+		t.Fatalf("meta %+v", res.Meta)
+	}
+	latest, err := st.LatestSnapshot(ctx)
+	if err != nil || latest.ID != res.Snapshot.ID {
+		t.Fatalf("latest %+v %v", latest, err)
+	}
+	var tiers []analytics.Summary
+	if err := st.SnapshotPart(ctx, latest.ID, recompute.PartName("tiers", segment.Segment), &tiers); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range tiers {
+		got[s.Value] = s.Revenue.String()
+	}
+	if got["Consumer"] != "175.75" || got["Corporate"] != "20.00" {
+		t.Fatalf("tiers by segment %v", got)
+	}
+	var bridge []analytics.BridgeRow
+	if err := st.SnapshotPart(ctx, latest.ID, recompute.BridgePart(segment.Total, analytics.ByMonth), &bridge); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range bridge {
+		if err := r.Check(); err != nil {
+			t.Errorf("bridge %s: %v", r.Period, err)
+		}
+	}
+
+	t.Run("a second run replaces and deletes the first", func(t *testing.T) {
+		res2, err := svc.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SnapshotPart(ctx, res.Snapshot.ID, "meta", &map[string]any{}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("old snapshot still readable: %v", err)
+		}
+		if l, _ := st.LatestSnapshot(ctx); l.ID != res2.Snapshot.ID {
+			t.Fatalf("latest %s, want %s", l.ID, res2.Snapshot.ID)
+		}
+	})
+}
+
+func TestScheduledRunsAreSkippedUntilDataChanges(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	putFile(t, ctx, st, emu.Clients.S3, emu.Bucket, "transactions/a.csv", "a1", "01", purchases())
+	if err := st.MarkChanged(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	svc := recompute.New(st, emu.Clients.S3, quiet, recompute.Options{Bucket: emu.Bucket})
+	tick := events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.events"}
+	latestID := func() string {
+		l, err := st.LatestSnapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.ID
+	}
+	if err := svc.Handle(ctx, tick); err != nil {
+		t.Fatal(err)
+	}
+	first := latestID()
+	if err := svc.Handle(ctx, tick); err != nil {
+		t.Fatal(err)
+	}
+	if latestID() != first {
+		t.Fatal("a run without changes recomputed")
+	}
+	if err := st.MarkChanged(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Handle(ctx, tick); err != nil {
+		t.Fatal(err)
+	}
+	if latestID() == first {
+		t.Fatal("a run after a change did not recompute")
+	}
+}
+
+func TestNoHistoryYieldsAnEmptySnapshot(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	// A live file whose history is missing (ingested by an older version).
+	if _, err := st.Commit(ctx, "transactions/a.csv", "01", "nohistory"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := recompute.New(st, emu.Clients.S3, quiet, recompute.Options{Bucket: emu.Bucket}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Meta.Customers != 0 || len(res.Meta.Warnings) == 0 {
+		t.Fatalf("meta %+v", res.Meta)
+	}
+}
