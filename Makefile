@@ -4,10 +4,13 @@ SHELL := /bin/bash
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NODE_DIR := infra/node
+WEB_DIR := web
+WEB_DIST := internal/dashboard/dist
+CHROMIUM ?= /usr/bin/chromium
 LAMBDA_FLAGS := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_BUILD := $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: local test deps check-tools lint unit bench build size clean \
+.PHONY: local test deps check-tools lint unit bench build size clean web web-deps web-check chromium \
 	build-IngestFunction build-ApiFunction build-RecomputeFunction
 
 ## deps: install the Node tools (dynalite, DuckDB) and Go modules.
@@ -25,12 +28,41 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	cd $(NODE_DIR) && npm install --no-audit --no-fund
 	touch $@
 
+## web-deps: install the dashboard's pinned npm packages (Vite, Chart.js, playwright-core).
+web-deps: check-tools $(WEB_DIR)/node_modules/.installed
+
+$(WEB_DIR)/node_modules/.installed: $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+## web: build the dashboard into $(WEB_DIST), which the Go binary embeds; commit the result.
+web: web-deps
+	cd $(WEB_DIR) && npm run build
+
+## web-check: rebuild the dashboard into a scratch directory and fail if it differs from the committed build.
+web-check: web-deps
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  (cd $(WEB_DIR) && SALESSEG_WEB_OUT="$$tmp/dist" npm run --silent build -- --logLevel warn) && \
+	  diff -r "$$tmp/dist" $(WEB_DIST) >/dev/null || { \
+	    diff -r "$$tmp/dist" $(WEB_DIST) | head -20 || true; \
+	    echo "make: $(WEB_DIST) does not match the sources in $(WEB_DIR)/: run 'make web' and commit $(WEB_DIST)"; exit 1; }
+
+## chromium: install Debian's Chromium for the browser test unless it is there.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make: $(CHROMIUM) is missing; install it as root: apt-get update && apt-get install -y chromium"; exit 1; fi; \
+	  echo "installing Debian chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@$(CHROMIUM) --version
+
 ## local: run the whole stack locally with the sample data loaded.
 local: deps
 	$(GO) run ./cmd/salesseg local
 
-## test: formatting, vet, staticcheck, cfn-lint, and all tests with the race detector.
-test: deps lint unit
+## test: formatting, vet, staticcheck, cfn-lint, the dashboard build check, and all tests
+## with the race detector (the browser test needs Chromium and playwright-core).
+test: deps web-check chromium lint unit
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -70,4 +102,4 @@ build-RecomputeFunction:
 	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/recompute
 
 clean:
-	rm -rf build $(NODE_DIR)/node_modules
+	rm -rf build $(NODE_DIR)/node_modules $(WEB_DIR)/node_modules

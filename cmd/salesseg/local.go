@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/api"
+	"github.com/salesseg/salesseg/internal/dashboard"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/localstack"
 	"github.com/salesseg/salesseg/internal/logging"
@@ -69,6 +71,19 @@ func newHandlers(emu *localstack.Emulators, o stackOptions) handlers {
 			Log: o.log}).Handle),
 		recompute: lambda.NewHandler(recompute.New(st, emu.Clients.S3, o.log, recompute.Options{Bucket: emu.Bucket}).Handle),
 	}
+}
+
+// handler serves the HTTP API under /v1/ (unchanged paths, as API Gateway
+// passes them) and the dashboard everywhere else.
+func (s *stack) handler() http.Handler {
+	dash := dashboard.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/") {
+			s.gateway.ServeHTTP(w, r)
+			return
+		}
+		dash.ServeHTTP(w, r)
+	})
 }
 
 func (s *stack) close() {
@@ -129,11 +144,12 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: s.gateway, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ErrServerClosed on shutdown
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, `salesseg is running locally.
+  Dashboard:  %[1]s/#token=%[6]s
   HTTP API:   %[1]s/v1/  (send Authorization: Bearer %[6]s; the dev token stands in for a JWT)
   S3:         %[2]s  (bucket %[3]s; put files under transactions/ to ingest them)
   DynamoDB:   %[4]s  (table %[5]s)

@@ -1,0 +1,56 @@
+// The dashboard's filters, kept in the page address so a view can be
+// bookmarked or shared (the token never is).
+
+/** What every section shows. */
+export interface Filters {
+  dimension: string;
+  cross: string;
+  from: string;
+  to: string;
+  grain: string;
+}
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** Reads the filters from the address, with defaults. */
+export function readFilters(): Filters {
+  const q = new URLSearchParams(window.location.search);
+  const month = (k: string) => (MONTH.test(q.get(k) ?? '') ? (q.get(k) as string) : '');
+  return {
+    dimension: q.get('dimension') || 'segment',
+    cross: q.get('cross') || '',
+    from: month('from'),
+    to: month('to'),
+    grain: q.get('grain') || 'month',
+  };
+}
+
+/** Writes the filters into the address without reloading. */
+export function writeFilters(f: Filters): void {
+  const url = new URL(window.location.href);
+  for (const [k, v] of Object.entries(f)) {
+    if (v) url.searchParams.set(k, v);
+    else url.searchParams.delete(k);
+  }
+  window.history.replaceState(null, '', url.toString());
+}
+
+/** Describes the period for headings: "2016-01 to 2019-12", "all time". */
+export function describeRange(f: Pick<Filters, 'from' | 'to'>): string {
+  if (f.from && f.to) return f.from === f.to ? f.from : `${f.from} to ${f.to}`;
+  if (f.from) return `from ${f.from}`;
+  if (f.to) return `until ${f.to}`;
+  return 'all time';
+}
+
+/** The range of equal length just before from..to, for growth. */
+export function previousRange(from: string, to: string): { from: string; to: string } | null {
+  if (!MONTH.test(from) || !MONTH.test(to)) return null;
+  const idx = (m: string) => Number(m.slice(0, 4)) * 12 + Number(m.slice(5, 7)) - 1;
+  const lab = (i: number) => `${String(Math.floor(i / 12)).padStart(4, '0')}-${String((i % 12) + 1).padStart(2, '0')}`;
+  const a = idx(from);
+  const b = idx(to);
+  if (b < a) return null;
+  const n = b - a + 1;
+  return { from: lab(a - n), to: lab(a - 1) };
+}

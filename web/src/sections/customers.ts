@@ -1,0 +1,365 @@
+// Customer analytics from the latest recompute snapshot (GET
+// /v1/analytics/*): value tiers, RFM groups, propensity × potential
+// quadrants, CLV and the revenue bridge. They cover the whole history as of
+// the snapshot, not the period picked above. Before recompute has run the
+// API answers 404 and each section says "Not computed yet" with the API's
+// reason; nothing is ever made up.
+
+import { ApiError, get } from '../api';
+import { compactTicks, draw, palette, tone } from '../charts';
+import { byId, h, put, table, type Column } from '../dom';
+import type { Filters } from '../filters';
+import { addDecimals, count, money, ratio, toNumber } from '../format';
+import { dimensionLabel, dimensionTitle } from '../labels';
+import { Empty, load } from '../loader';
+import type { Bridge, BridgeRow, CustomerList, Forecast, GroupAnalytics, GroupFigures, Model, Movement, Snapshot } from '../types';
+
+const NOT_YET = 'Not computed yet';
+const MAX_VALUES = 8;
+
+/** The snapshot the sections show, for the watcher after uploads. */
+let shownSnapshot: string | null = null;
+
+/** Loads and shows every customer analytics section. */
+export async function showCustomers(f: Filters): Promise<void> {
+  await Promise.all([
+    load(byId('tiers'), (s) => groups('tiers', 'Tier', f, s), NOT_YET),
+    load(byId('rfm'), (s) => groups('rfm', 'RFM group', f, s), NOT_YET),
+    load(byId('quadrants'), (s) => quadrants(f, s), NOT_YET),
+    load(byId('clv'), (s) => clv(f, s), NOT_YET),
+    load(byId('bridge'), (s) => bridge(f, s), NOT_YET),
+  ]);
+}
+
+/** Notes the snapshot on the page: "computed …, purchases up to …". */
+function noteSnapshot(s: Snapshot): void {
+  shownSnapshot = s.id;
+  byId('asof').textContent = `· snapshot computed ${new Date(s.computed_at).toLocaleString()}, as of ${s.as_of}; whole history, not the period above`;
+}
+
+/**
+ * Watches for a newer snapshot after an upload (recompute runs shortly
+ * after ingestion) and calls onNew once it is there.
+ */
+export async function watchSnapshot(onNew: () => void, limitMs = 5 * 60_000): Promise<void> {
+  const status = byId('recompute-status');
+  status.textContent = 'Recomputing customer analytics after the upload…';
+  const until = Date.now() + limitMs;
+  while (Date.now() < until) {
+    try {
+      const m = await get<Model>('/v1/analytics/model');
+      if (m.snapshot.id !== shownSnapshot) {
+        status.textContent = '';
+        onNew();
+        return;
+      }
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) break;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  status.textContent = '';
+}
+
+/** The analytics of the whole business and, if another dimension is picked, by that dimension. */
+async function both<T extends { snapshot: Snapshot }>(path: string, f: Filters, signal: AbortSignal, extra: Record<string, string> = {}): Promise<[T, T | null]> {
+  const total = get<T>(path, { dimension: 'total', ...extra }, signal);
+  const by =
+    f.dimension === 'total'
+      ? Promise.resolve(null)
+      : get<T>(path, { dimension: f.dimension, ...extra }, signal).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e)));
+  const [t, b] = await Promise.all([total, by]);
+  noteSnapshot(t.snapshot);
+  return [t, b];
+}
+
+const groupColumns = (label: string): Column<GroupFigures>[] => [
+  { key: 'group', label, text: (g) => g.group },
+  { key: 'customers', label: 'Customers', numeric: true, text: (g) => count(g.customers), exact: (g) => g.customers },
+  { key: 'customer_share', label: '% of customers', numeric: true, text: (g) => ratio(g.customer_share), exact: (g) => g.customer_share },
+  { key: 'revenue', label: 'Revenue', numeric: true, text: (g) => money(g.revenue), exact: (g) => g.revenue },
+  { key: 'revenue_share', label: '% of revenue', numeric: true, text: (g) => ratio(g.revenue_share), exact: (g) => g.revenue_share },
+];
+
+/** Customers per group by dimension value: groups down, values across. */
+function byValueTable(a: GroupAnalytics, groupLabel: string): HTMLElement {
+  const values = [...a.rows].sort((x, y) => toNumber(y.revenue) - toNumber(x.revenue)).slice(0, MAX_VALUES);
+  const names = [...new Set(a.rows.flatMap((r) => r.groups.map((g) => g.group)))];
+  const more = a.rows.length > values.length ? ` (the ${values.length} largest of ${a.rows.length} values)` : '';
+  return h(
+    'details',
+    {},
+    h('summary', {}, `By ${dimensionLabel(a.dimension)}${more}`),
+    h(
+      'div',
+      { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': `${groupLabel} by ${dimensionLabel(a.dimension)}` },
+      h(
+        'table',
+        {},
+        h('caption', {}, `Customers, and share of the value's revenue, per ${groupLabel.toLowerCase()} and ${dimensionLabel(a.dimension)}`),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, groupLabel), ...values.map((v) => h('th', { scope: 'col', class: 'num' }, v.value)))),
+        h(
+          'tbody',
+          {},
+          ...names.map((n) =>
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, n),
+              ...values.map((v) => {
+                const g = v.groups.find((x) => x.group === n);
+                return h('td', { class: 'num', 'data-exact': g ? String(g.customers) : undefined }, g ? `${count(g.customers)} · ${ratio(g.revenue_share)}` : '—');
+              }),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** Value tiers or RFM groups: shares of customers and revenue per group. */
+async function groups(kind: 'tiers' | 'rfm', label: string, f: Filters, signal: AbortSignal): Promise<void> {
+  const sec = byId(kind);
+  const [total, by] = await both<GroupAnalytics>(`/v1/analytics/${kind}`, f, signal);
+  const all = total.rows[0];
+  if (!all || !all.groups.length) throw new Empty('Computed, but there are no customers yet.');
+  const gs = all.groups;
+  draw(
+    byId<HTMLCanvasElement>(`${kind}-chart`),
+    {
+      type: 'bar',
+      data: {
+        labels: gs.map((g) => g.group),
+        datasets: [
+          { label: 'Share of customers', data: gs.map((g) => g.customer_share * 100), backgroundColor: palette[0] },
+          { label: 'Share of revenue', data: gs.map((g) => g.revenue_share * 100), backgroundColor: palette[1] },
+        ],
+      },
+      options: {
+        indexAxis: gs.length > 4 ? 'y' : 'x',
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 14 } }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${Number(c.raw).toFixed(1)}%` } } },
+        scales: { [gs.length > 4 ? 'x' : 'y']: { beginAtZero: true, ticks: { callback: (v: string | number) => `${v}%` } } },
+      },
+    },
+    `Bar chart of the share of customers and of revenue per ${label.toLowerCase()}: ` +
+      gs.map((g) => `${g.group} ${ratio(g.customer_share)} of customers, ${ratio(g.revenue_share)} of revenue`).join('; ') + '.',
+  );
+  const fig = byId(`${kind}-chart`).parentElement;
+  if (fig) fig.style.height = gs.length > 4 ? `${Math.max(260, 60 + gs.length * 34)}px` : '';
+  put(
+    sec.querySelector('.table-wrap'),
+    table(`${label}s of all ${count(all.customers)} customers (${money(all.revenue)} revenue)`, groupColumns(label), gs),
+    ...(by && by.rows.length ? [byValueTable(by, label)] : []),
+  );
+}
+
+const QUADRANTS: { name: string; hint: string }[] = [
+  { name: 'Nurture', hint: 'low propensity, high potential' },
+  { name: 'Prioritize', hint: 'high propensity, high potential' },
+  { name: 'Deprioritize', hint: 'low propensity, low potential' },
+  { name: 'Monitor', hint: 'high propensity, low potential' },
+];
+
+/** The 2 × 2 grid (potential up, propensity right), shaded by share of revenue. */
+async function quadrants(f: Filters, signal: AbortSignal): Promise<void> {
+  const sec = byId('quadrants');
+  const [total, by] = await both<GroupAnalytics>('/v1/analytics/quadrants', f, signal);
+  const all = total.rows[0];
+  if (!all || !all.groups.length) throw new Empty('Computed, but there are no customers yet.');
+  const find = (n: string) => all.groups.find((g) => g.group.toLowerCase() === n.toLowerCase());
+  put(
+    sec.querySelector('.quad'),
+    h('span', { class: 'axis-y' }, 'Potential ↑'),
+    ...QUADRANTS.map((q) => {
+      const g = find(q.name);
+      const cell = h(
+        'div',
+        { 'data-quadrant': q.name.toLowerCase() },
+        h('strong', {}, q.name),
+        h('span', { class: 'muted small' }, q.hint),
+        h('span', {}, g ? `${count(g.customers)} customers (${ratio(g.customer_share)})` : '—'),
+        h('span', {}, g ? `${money(g.revenue)} (${ratio(g.revenue_share)} of revenue)` : ''),
+      );
+      cell.style.backgroundColor = `hsl(160 45% ${Math.round(97 - (g?.revenue_share ?? 0) * 30)}%)`;
+      return cell;
+    }),
+    h('span', { class: 'axis-x' }, 'Propensity →'),
+  );
+  put(
+    sec.querySelector('.table-wrap'),
+    table(`Quadrants of all ${count(all.customers)} customers`, groupColumns('Quadrant'), QUADRANTS.map((q) => find(q.name)).filter((g): g is GroupFigures => !!g)),
+    ...(by && by.rows.length ? [byValueTable(by, 'Quadrant')] : []),
+  );
+}
+
+/** Histogram edges for values: 8 "nice" equal bins up to the 95th percentile, then one open bin. */
+function bins(values: number[]): number[] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const hi = Math.max(sorted[Math.floor(0.95 * (sorted.length - 1))] ?? 0, 1e-9);
+  const raw = hi / 8;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  return Array.from({ length: 9 }, (_, i) => i * step);
+}
+
+const fmtEdge = (v: number) => (v >= 1000 ? compactTicks(v) : String(Number(v.toPrecision(3))));
+
+/** CLV: the distribution over customers (when there are few enough to list) and the forecast by value. */
+async function clv(f: Filters, signal: AbortSignal): Promise<void> {
+  const sec = byId('clv');
+  const [total, by] = await both<Forecast>('/v1/analytics/forecast', f, signal);
+  const model = await get<Model>('/v1/analytics/model', undefined, signal).catch(() => null);
+  const horizon = model?.meta.clv?.horizon_months ?? 12;
+  const rows = by?.rows.length ? by.rows : total.rows;
+  const nodes: Node[] = [];
+  // The distribution needs every customer's CLV: list them when that takes
+  // a few requests; otherwise show the forecast only.
+  const first = await get<CustomerList>('/v1/analytics/customers', { limit: 500 }, signal);
+  const canvas = byId<HTMLCanvasElement>('clv-chart');
+  if (first.total <= 2500) {
+    const clvs = first.customers.map((c) => c.clv);
+    for (let next = first.next_cursor; next; ) {
+      const page = await get<CustomerList>('/v1/analytics/customers', { limit: 500, cursor: next }, signal);
+      clvs.push(...page.customers.map((c) => c.clv));
+      next = page.next_cursor;
+    }
+    const known = clvs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (known.length) {
+      const edges = bins(known);
+      const last = edges.length - 1;
+      const counts = edges.map((lo, i) => known.filter((v) => (i === 0 || v >= lo) && (i === last || v < edges[i + 1])).length);
+      const labels = edges.map((lo, i) => (i === last ? `${fmtEdge(lo)}+` : `${fmtEdge(lo)}–${fmtEdge(edges[i + 1])}`));
+      draw(
+        canvas,
+        {
+          type: 'bar',
+          data: { labels, datasets: [{ label: 'Customers', data: counts, backgroundColor: palette[2], borderRadius: 3 }] },
+          options: {
+            plugins: { legend: { display: false } },
+            scales: { x: { title: { display: true, text: `CLV over ${horizon} months` } }, y: { beginAtZero: true, title: { display: true, text: 'Customers' } } },
+          },
+        },
+        `Histogram of customer lifetime value over ${horizon} months for ${count(known.length)} customers: ` + labels.map((l, i) => `${l}: ${counts[i]}`).join('; ') + '.',
+      );
+      nodes.push(
+        h('p', { class: 'muted small' }, `${count(known.length)} of ${count(first.total)} customers have a CLV prediction.`),
+      );
+    }
+  }
+  if (!nodes.length) {
+    // Too many customers to list (or none with a prediction): chart the
+    // projected revenue by value instead of the distribution.
+    draw(
+      canvas,
+      {
+        type: 'bar',
+        data: { labels: rows.map((r) => r.value), datasets: [{ label: 'Projected revenue', data: rows.map((r) => r.projected_revenue), backgroundColor: palette[2], borderRadius: 3 }] },
+        options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { callback: compactTicks } } } },
+      },
+      `Bar chart of projected revenue over ${horizon} months: ` + rows.map((r) => `${r.value} ${money(r.projected_revenue.toFixed(2))}`).join('; ') + '.',
+    );
+    nodes.push(h('p', { class: 'muted small' }, `${count(first.total)} customers: the chart shows the projected revenue by value, not the distribution.`));
+  }
+  nodes.push(
+    table(
+      `Forecast over the next ${horizon} months by ${dimensionLabel(by?.rows.length ? f.dimension : 'total')}: expected active customers, expected purchases and projected revenue`,
+      [
+        { key: 'value', label: by?.rows.length ? dimensionTitle(f.dimension) : 'Customers', text: (r) => (r.value === 'all' ? 'All' : r.value) },
+        { key: 'customers', label: 'Customers', numeric: true, text: (r) => count(r.customers), exact: (r) => r.customers },
+        { key: 'revenue', label: 'Revenue to date', numeric: true, text: (r) => money(r.revenue), exact: (r) => r.revenue },
+        { key: 'expected_active', label: 'Exp. active', numeric: true, text: (r) => r.expected_active.toFixed(1), exact: (r) => r.expected_active },
+        { key: 'expected_purchases', label: 'Exp. purchases', numeric: true, text: (r) => r.expected_purchases.toFixed(1), exact: (r) => r.expected_purchases },
+        { key: 'projected_revenue', label: 'Projected', numeric: true, text: (r) => money(r.projected_revenue.toFixed(2)), exact: (r) => r.projected_revenue },
+      ],
+      rows,
+    ),
+  );
+  const warnings = model?.meta.warnings ?? [];
+  if (warnings.length) nodes.push(h('p', { class: 'muted small' }, `Model notes: ${warnings.join(' ')}`));
+  put(sec.querySelector('.table-wrap'), ...nodes);
+}
+
+const MOVES: (keyof BridgeRow & ('new' | 'reactivated' | 'expansion' | 'contraction' | 'churned'))[] = ['new', 'reactivated', 'expansion', 'contraction', 'churned'];
+
+/** A month as a period label of the bridge's grain, for its from/to filter. */
+function inGrain(month: string, grain: string): string {
+  if (!month) return '';
+  const [y, m] = month.split('-');
+  if (grain === 'year') return y;
+  if (grain === 'quarter') return `${y}-Q${Math.floor((Number(m) - 1) / 3) + 1}`;
+  return month;
+}
+
+/** The revenue bridge of the whole business as a waterfall, and per period. */
+async function bridge(f: Filters, signal: AbortSignal): Promise<void> {
+  const sec = byId('bridge');
+  const grain = ['month', 'quarter', 'year'].includes(f.grain) ? f.grain : 'quarter';
+  const b = await get<Bridge>('/v1/analytics/bridge', { dimension: 'total', grain, from: inGrain(f.from, grain), to: inGrain(f.to, grain) }, signal);
+  noteSnapshot(b.snapshot);
+  const rows = [...b.rows].sort((x, y) => x.period.localeCompare(y.period));
+  if (!rows.length) throw new Empty('Computed, but the bridge has no periods in this range.');
+  // With a range, chain its periods (movements add up exactly); without,
+  // show the latest period against the one before.
+  const span = f.from || f.to ? rows : rows.slice(-1);
+  const start = span[0].start.revenue;
+  const end = span[span.length - 1].end.revenue;
+  const moves = MOVES.map((m) => ({ name: m, revenue: addDecimals(...span.map((r) => (r[m] as Movement).revenue)) }));
+  const label = `${span[0].previous} to ${span[span.length - 1].period}`;
+  byId('bridge-h').textContent = `Revenue bridge, ${label}`;
+  const bars: [number, number][] = [[0, toNumber(start)]];
+  const colors: string[] = [tone.total];
+  let level = toNumber(start);
+  for (const m of moves) {
+    const v = toNumber(m.revenue);
+    bars.push([level, level + v]);
+    colors.push(v >= 0 ? tone.up : tone.down);
+    level += v;
+  }
+  bars.push([0, toNumber(end)]);
+  colors.push(tone.total);
+  const names = ['Start', 'New', 'Reactivated', 'Expansion', 'Contraction', 'Churned', 'End'];
+  const chart = byId<HTMLCanvasElement>('bridge-chart');
+  // The exact figures behind the bars, for tests and anyone inspecting.
+  chart.dataset.bridge = JSON.stringify({ from: span[0].previous, to: span[span.length - 1].period, start, end, moves });
+  draw(
+    chart,
+    {
+      type: 'bar',
+      data: { labels: names, datasets: [{ label: 'Revenue', data: bars, backgroundColor: colors }] },
+      options: {
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: (c) => { const i = c.dataIndex; return i === 0 ? money(start) : i === names.length - 1 ? money(end) : money(moves[i - 1].revenue); } } },
+        },
+        scales: { y: { ticks: { callback: compactTicks }, title: { display: true, text: 'Revenue per period' } } },
+      },
+    },
+    `Waterfall of revenue from ${label}: start ${money(start)}, ` + moves.map((m) => `${m.name} ${money(m.revenue)}`).join(', ') + `, end ${money(end)}.`,
+  );
+  const rev = (k: keyof BridgeRow): Column<BridgeRow> => ({
+    key: String(k),
+    label: String(k).replace(/^./, (c) => c.toUpperCase()),
+    numeric: true,
+    text: (r) => money((r[k] as Movement).revenue),
+    exact: (r) => (r[k] as Movement).revenue,
+  });
+  put(
+    sec.querySelector('.table-wrap'),
+    table(
+      `Revenue bridge of the whole business per ${grain}` + (span.length > 1 ? '' : ', the last 8 periods') + '; start + new + reactivated + expansion + contraction + churned = end',
+      [
+        { key: 'period', label: 'Period', text: (r) => r.period },
+        rev('start'),
+        rev('new'),
+        rev('reactivated'),
+        rev('expansion'),
+        rev('contraction'),
+        rev('churned'),
+        rev('end'),
+        { key: 'retention_rate', label: 'Customer retention', numeric: true, text: (r) => ratio(r.retention_rate), exact: (r) => r.retention_rate ?? undefined },
+      ],
+      span.length > 1 ? span : rows.slice(-8),
+    ),
+  );
+}
