@@ -61,6 +61,7 @@ type Reader interface {
 // Presigner makes presigned S3 requests; *s3.PresignClient implements it.
 type Presigner interface {
 	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
 // Config holds a Service's dependencies and settings.

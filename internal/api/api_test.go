@@ -334,6 +334,21 @@ func TestUploads(t *testing.T) {
 			t.Fatalf("%+v", u)
 		}
 	})
+	t.Run("rejects come with a download link", func(t *testing.T) {
+		id := "00000000000000000000000a"
+		e.f.uploads[id] = store.Upload{ID: id, Key: "transactions/r.csv", Status: store.StatusPartiallySucceeded, Rows: 3, Accepted: 2,
+			Rejected: 1, RejectsKey: "rejects/" + id + ".csv", Started: "2024-01-01T00:00:00Z", Finished: "2024-01-01T00:00:01Z"}
+		var u Upload
+		e.get("/v1/uploads/"+id, 200, &u)
+		if u.RejectsURL == nil || !strings.Contains(*u.RejectsURL, id+".csv") || !strings.Contains(*u.RejectsURL, "X-Amz-Expires=900") {
+			t.Fatalf("rejects_url %v", u.RejectsURL)
+		}
+		var plain Upload
+		e.get("/v1/uploads/0123456789abcdef01234567", 200, &plain)
+		if plain.RejectsURL != nil {
+			t.Fatalf("rejects_url without rejects: %v", *plain.RejectsURL)
+		}
+	})
 	t.Run("unknown and malformed ids", func(t *testing.T) {
 		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads/ffffffffffffffffffffffff", true)), 404, "No upload")
 		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads/..%2F..%2Fetc", true)), 404, "hexadecimal")

@@ -209,6 +209,15 @@ func (fakePresigner) PresignPutObject(_ context.Context, in *s3.PutObjectInput, 
 		SignedHeader: http.Header{"Host": {*in.Bucket + ".s3.amazonaws.com"}, "Content-Type": {*in.ContentType}}}, nil
 }
 
+func (fakePresigner) PresignGetObject(_ context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error) {
+	var o s3.PresignOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	u := fmt.Sprintf("https://%s.s3.amazonaws.com/%s?X-Amz-Expires=%d", *in.Bucket, url.PathEscape(*in.Key), int(o.Expires.Seconds()))
+	return &v4.PresignedHTTPRequest{URL: u, Method: http.MethodGet}, nil
+}
+
 // Test data: three segments (one with a Unicode name and no costs), two
 // regions, two sales on the 1st and 15th of every month 2019-2024, with
 // revenue growing month by month.

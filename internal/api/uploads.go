@@ -33,21 +33,39 @@ const uploadExpiry = 15 * time.Minute
 
 // Upload is an upload's status, as GET /v1/uploads/{id} reports it.
 type Upload struct {
-	ID         string          `json:"id"`
-	Key        string          `json:"key"`
-	Version    *string         `json:"version"`
-	Status     string          `json:"status"`
-	Rows       int64           `json:"rows"`
-	Accepted   int64           `json:"accepted"`
-	Rejected   int64           `json:"rejected"`
-	RejectsKey *string         `json:"rejects_key"`
+	ID         string  `json:"id"`
+	Key        string  `json:"key"`
+	Version    *string `json:"version"`
+	Status     string  `json:"status"`
+	Rows       int64   `json:"rows"`
+	Accepted   int64   `json:"accepted"`
+	Rejected   int64   `json:"rejected"`
+	RejectsKey *string `json:"rejects_key"`
+	// RejectsURL is a presigned GET of the rejects file, valid for
+	// uploadExpiry, so a browser can download it without AWS credentials.
+	RejectsURL *string         `json:"rejects_url"`
 	Format     json.RawMessage `json:"format"`
 	Error      *string         `json:"error"`
 	StartedAt  string          `json:"started_at"`
 	FinishedAt *string         `json:"finished_at"`
 }
 
-func uploadJSON(u store.Upload) Upload {
+// uploadJSON converts a stored status, signing a download link for its
+// rejects file when there is one and a bucket to sign for.
+func (s *Service) uploadJSON(ctx context.Context, u store.Upload) (*Upload, error) {
+	out := uploadFields(u)
+	if out.RejectsKey != nil && s.presign != nil && s.bucket != "" {
+		req, err := s.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: out.RejectsKey},
+			func(o *s3.PresignOptions) { o.Expires = uploadExpiry })
+		if err != nil {
+			return nil, fmt.Errorf("presign rejects %s: %w", *out.RejectsKey, err)
+		}
+		out.RejectsURL = &req.URL
+	}
+	return &out, nil
+}
+
+func uploadFields(u store.Upload) Upload {
 	opt := func(s string) *string {
 		if s == "" {
 			return nil
@@ -77,8 +95,7 @@ func (s *Service) uploadStatus(ctx context.Context, id string) (*Upload, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := uploadJSON(u)
-	return &out, nil
+	return s.uploadJSON(ctx, u)
 }
 
 func uploadLookupParams() []string { return []string{"key", "version"} }
@@ -132,8 +149,7 @@ func (s *Service) latestUpload(ctx context.Context, in uploadLookup) (*Upload, e
 	if err != nil {
 		return nil, err
 	}
-	out := uploadJSON(u)
-	return &out, nil
+	return s.uploadJSON(ctx, u)
 }
 
 // uploadRequest is the body of POST /v1/uploads.

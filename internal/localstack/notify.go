@@ -42,6 +42,10 @@ func (r *recorder) WriteHeader(code int) {
 }
 
 func (n *notifier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A browser that uploads through a presigned URL reads the new
+	// version id from the response, as the bucket's CORS rule in
+	// template.yaml allows; gofakes3 exposes headers only on preflight.
+	w.Header().Set("Access-Control-Expose-Headers", "ETag, x-amz-version-id")
 	name := eventName(r)
 	if name == "" {
 		n.next.ServeHTTP(w, r)

@@ -240,13 +240,13 @@ type CustomerStats struct {
 // not know, or no snapshot yet gives an error wrapping ErrNotFound, which
 // callers report as "not available".
 func (s *Store) CustomerStats(ctx context.Context, d segment.Dimension, value, from, to string) (CustomerStats, error) {
-	grain, label, ok := calendarPeriod(from, to)
-	if !ok {
-		return CustomerStats{}, fmt.Errorf("customer statistics of %s..%s (not one calendar month, quarter or year): %w", from, to, ErrNotFound)
-	}
 	snap, err := s.LatestSnapshot(ctx)
 	if err != nil {
 		return CustomerStats{}, err
+	}
+	grain, label, ok := calendarPeriod(from, to)
+	if !ok {
+		return s.allTimeCustomers(ctx, snap, d, value, from, to)
 	}
 	var rows []struct {
 		Value  string `json:"value"`
@@ -268,6 +268,35 @@ func (s *Store) CustomerStats(ctx context.Context, d segment.Dimension, value, f
 		}
 	}
 	return CustomerStats{}, fmt.Errorf("customer statistics of %s %q in %s: %w", d, value, label, ErrNotFound)
+}
+
+// allTimeCustomers answers a range that covers all of the snapshot's
+// history: every customer of the value is then new in it. Any other range
+// gives ErrNotFound.
+func (s *Store) allTimeCustomers(ctx context.Context, snap SnapshotInfo, d segment.Dimension, value, from, to string) (CustomerStats, error) {
+	var meta struct {
+		FirstDay string `json:"first_day"`
+		LastDay  string `json:"last_day"`
+	}
+	if err := s.SnapshotPart(ctx, snap.ID, "meta", &meta); err != nil {
+		return CustomerStats{}, err
+	}
+	if meta.FirstDay == "" || from > meta.FirstDay || to < meta.LastDay {
+		return CustomerStats{}, fmt.Errorf("customer statistics of %s..%s (not one calendar month, quarter or year, nor all history): %w", from, to, ErrNotFound)
+	}
+	var rows []struct {
+		Value     string `json:"value"`
+		Customers int64  `json:"customers"`
+	}
+	if err := s.SnapshotPart(ctx, snap.ID, "tiers/"+string(d), &rows); err != nil {
+		return CustomerStats{}, err
+	}
+	for _, r := range rows {
+		if r.Value == value {
+			return CustomerStats{Customers: r.Customers, New: r.Customers, AsOf: snap.AsOf, ComputedAt: snap.ComputedAt}, nil
+		}
+	}
+	return CustomerStats{}, fmt.Errorf("customer statistics of %s %q: %w", d, value, ErrNotFound)
 }
 
 // calendarPeriod recognises a day range that is exactly one calendar month,

@@ -87,6 +87,8 @@ func TestCustomerStatsFromTheSnapshotBridge(t *testing.T) {
 		"bridge/segment/month":   []map[string]any{row("Consumer", "2024-02", 7, 2)},
 		"bridge/segment/quarter": []map[string]any{row("Consumer", "2024-Q1", 9, 4)},
 		"bridge/segment/year":    []map[string]any{row("Consumer", "2024", 12, 12)},
+		"meta":                   map[string]any{"first_day": "2024-01-03", "last_day": "2024-12-20"},
+		"tiers/segment":          []map[string]any{{"value": "Consumer", "customers": 15}},
 	}
 	info := store.SnapshotInfo{ID: "s1", StartedAt: "2026-01-01T00:00:00.000000000Z", ComputedAt: "2026-01-01T00:00:09Z", AsOf: "2025-12-31"}
 	for name, v := range parts {
@@ -106,6 +108,7 @@ func TestCustomerStatsFromTheSnapshotBridge(t *testing.T) {
 		{"month", "2024-02-01", "2024-02-29", 7, 2, 5, nil},
 		{"quarter", "2024-01-01", "2024-03-31", 9, 4, 5, nil},
 		{"year", "2024-01-01", "2024-12-31", 12, 12, 0, nil},
+		{"all history", "2023-06-01", "2025-01-15", 15, 15, 0, nil},
 		{"not a calendar period", "2024-01-05", "2024-02-04", 0, 0, 0, store.ErrNotFound},
 		{"quarter not on a quarter boundary", "2024-02-01", "2024-04-30", 0, 0, 0, store.ErrNotFound},
 		{"period the snapshot lacks", "2023-01-01", "2023-12-31", 0, 0, 0, store.ErrNotFound},
