@@ -53,7 +53,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
-	meta, all, err := recompute.Analyze(ctx, b.Build(), at)
+	meta, all, err := recompute.Analyze(ctx, b.Build(), nil, at)
 	if err != nil {
 		return err
 	}

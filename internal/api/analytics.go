@@ -41,10 +41,28 @@ type BridgeResponse struct {
 	Rows      []json.RawMessage `json:"rows"`
 }
 
-// CustomerList is the body of GET /v1/analytics/customers.
+// rankedPage is one page of a ranked snapshot list.
+type rankedPage struct {
+	Snapshot   SnapshotRef `json:"snapshot"`
+	Total      int         `json:"total"`
+	NextCursor *string     `json:"next_cursor"`
+	items      []json.RawMessage
+}
+
+// CustomerList is the body of GET /v1/analytics/customers: customers by
+// predicted CLV.
 type CustomerList struct {
 	Snapshot   SnapshotRef       `json:"snapshot"`
 	Customers  []json.RawMessage `json:"customers"`
+	Total      int               `json:"total"`
+	NextCursor *string           `json:"next_cursor"`
+}
+
+// LookalikeList is the body of GET /v1/analytics/lookalikes: accounts
+// without purchases by likeness to the top tier.
+type LookalikeList struct {
+	Snapshot   SnapshotRef       `json:"snapshot"`
+	Prospects  []json.RawMessage `json:"prospects"`
 	Total      int               `json:"total"`
 	NextCursor *string           `json:"next_cursor"`
 }
@@ -161,7 +179,9 @@ func (s *Service) bridge(ctx context.Context, q query) (*BridgeResponse, error) 
 	return out, nil
 }
 
-func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, error) {
+// rankedList pages through a ranked snapshot part; why explains a missing
+// part.
+func (s *Service) rankedList(ctx context.Context, q query, part, why string) (*rankedPage, error) {
 	limit, err := parseInt(q, "limit", 100, 1, 500)
 	if err != nil {
 		return nil, err
@@ -181,13 +201,13 @@ func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, err
 		return nil, err
 	}
 	var all []json.RawMessage
-	if err := s.part(ctx, info, "customers", "The snapshot has no customer list.", &all); err != nil {
+	if err := s.part(ctx, info, part, why, &all); err != nil {
 		return nil, err
 	}
-	out := &CustomerList{Snapshot: ref, Total: len(all), Customers: []json.RawMessage{}}
+	out := &rankedPage{Snapshot: ref, Total: len(all), items: []json.RawMessage{}}
 	if start < len(all) {
 		end := min(start+limit, len(all))
-		out.Customers = all[start:end]
+		out.items = all[start:end]
 		if end < len(all) {
 			c := encodeCursor(q, []string{strconv.Itoa(end)})
 			out.NextCursor = &c
@@ -206,4 +226,21 @@ func (s *Service) model(ctx context.Context) (*ModelResponse, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, error) {
+	p, err := s.rankedList(ctx, q, "customers", "The snapshot has no customer list.")
+	if err != nil {
+		return nil, err
+	}
+	return &CustomerList{Snapshot: p.Snapshot, Customers: p.items, Total: p.Total, NextCursor: p.NextCursor}, nil
+}
+
+func (s *Service) lookalikeList(ctx context.Context, q query) (*LookalikeList, error) {
+	p, err := s.rankedList(ctx, q, "lookalikes",
+		"No prospects to rank: upload a customers/ file listing accounts (with industry, size, region or country), including ones that have not bought yet.")
+	if err != nil {
+		return nil, err
+	}
+	return &LookalikeList{Snapshot: p.Snapshot, Prospects: p.items, Total: p.Total, NextCursor: p.NextCursor}, nil
 }

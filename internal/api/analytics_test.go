@@ -38,6 +38,8 @@ func withSnapshot(e *env) {
 		"bridge/segment/month": []map[string]any{bridge("Consumer", "2026-01", "2025-12"), bridge("Consumer", "2026-02", "2026-01"),
 			bridge("Corporate", "2026-02", "2026-01")},
 		"customers": customers,
+		"lookalikes": []map[string]any{{"id": "p1", "score": 0.7, "matches": []map[string]any{{"dimension": "industry", "value": "Retail",
+			"seed_share": 0.7, "base_share": 0.4, "lift": 1.75, "contribution": 0.35}}}},
 		"meta": map[string]any{"as_of": "2026-11-22", "customers": 5, "revenue": "5.00", "warnings": []string{},
 			"clv": map[string]any{"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4, "p": 6.2, "q": 3.7, "gamma": 15.4, "log_likelihood": -9582.4}},
 	}
@@ -103,6 +105,13 @@ func TestAnalytics(t *testing.T) {
 			t.Fatalf("saw %d of %d customers", seen, page.Total)
 		}
 		e.problemOf(e.do(request(http.MethodGet, "/v1/analytics/customers?limit=2&cursor=Zm9v", true)), 400, "cursor")
+	})
+	t.Run("lookalikes", func(t *testing.T) {
+		var page LookalikeList
+		e.get("/v1/analytics/lookalikes", 200, &page)
+		if page.Total != 1 || len(page.Prospects) != 1 {
+			t.Fatalf("%+v", page)
+		}
 	})
 	t.Run("model", func(t *testing.T) {
 		var m ModelResponse

@@ -327,6 +327,8 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 		return get([]string{"dimension", "grain", "from", "to", "value"}, func(q query) (any, error) { return s.bridge(ctx, q) })
 	case path == "/v1/analytics/customers":
 		return get([]string{"limit", "cursor"}, func(q query) (any, error) { return s.customerList(ctx, q) })
+	case path == "/v1/analytics/lookalikes":
+		return get([]string{"limit", "cursor"}, func(q query) (any, error) { return s.lookalikeList(ctx, q) })
 	case path == "/v1/analytics/model":
 		return get(nil, func(query) (any, error) { return s.model(ctx) })
 	case path == "/v1/dimensions":

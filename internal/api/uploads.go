@@ -22,11 +22,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
 // TransactionsPrefix is where uploaded sales files go; ingestion watches it.
-const TransactionsPrefix = "transactions/"
+const TransactionsPrefix = history.TransactionsPrefix
 
 // uploadExpiry is how long a presigned upload URL works.
 const uploadExpiry = 15 * time.Minute

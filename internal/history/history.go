@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/salesseg/salesseg/internal/segment"
 )
@@ -56,20 +57,23 @@ func (w *Writer) Count() int64 { return w.n }
 
 // Read decodes every purchase in r and calls fn for each, stopping at the
 // first error fn returns. Decoding errors wrap ErrCorrupt and name the line.
-func Read(r io.Reader, fn func(Purchase) error) error {
+func Read(r io.Reader, fn func(Purchase) error) error { return readLines(r, "purchase history", fn) }
+
+// readLines decodes one JSON value of type T per line.
+func readLines[T any](r io.Reader, what string, fn func(T) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for line := 1; sc.Scan(); line++ {
-		var p Purchase
-		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			return fmt.Errorf("%w: line %d: %v", ErrCorrupt, line, err)
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, what, line, err)
 		}
-		if err := fn(p); err != nil {
+		if err := fn(v); err != nil {
 			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read purchase history: %w", err)
+		return fmt.Errorf("read %s: %w", what, err)
 	}
 	return nil
 }
@@ -77,3 +81,44 @@ func Read(r io.Reader, fn func(Purchase) error) error {
 // Key is where ingestion keeps the purchase history of a file version in
 // the bucket, next to its aggregate delta.
 func Key(file string) string { return "curated/" + file + ".history.ndjson" }
+
+// Account is one customer's firmographics from a customers/ file: the
+// attributes that fill in what transaction files lack, and the prospects
+// (accounts without purchases) for lookalike ranking.
+type Account struct {
+	ID    string                       `json:"id"`
+	Attrs map[segment.Dimension]string `json:"a"`
+}
+
+// AccountsKey is where ingestion keeps the accounts of a customers file
+// version in the bucket.
+func AccountsKey(file string) string { return "curated/" + file + ".accounts.ndjson" }
+
+// WriteAccounts encodes accounts, one per line, in id order so the file is
+// reproducible.
+func WriteAccounts(w io.Writer, attrs map[string]map[segment.Dimension]string) error {
+	ids := make([]string, 0, len(attrs))
+	for id := range attrs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	enc := json.NewEncoder(w)
+	for _, id := range ids {
+		if err := enc.Encode(Account{ID: id, Attrs: attrs[id]}); err != nil {
+			return fmt.Errorf("write account %q: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// ReadAccounts decodes every account in r and calls fn for each. Decoding
+// errors wrap ErrCorrupt and name the line.
+func ReadAccounts(r io.Reader, fn func(Account) error) error { return readLines(r, "accounts", fn) }
+
+// The bucket's upload prefixes: sales files under TransactionsPrefix,
+// firmographics (one row per customer) under CustomersPrefix. Ingestion,
+// recompute and the API's presigned uploads all use these.
+const (
+	TransactionsPrefix = "transactions/"
+	CustomersPrefix    = "customers/"
+)

@@ -124,32 +124,65 @@ type orderState struct {
 // accumulator validates rows and sums the valid ones into cells, orders
 // and purchases. Cells keep raw dates until the date column's order is
 // decided at the end.
+//
+// It works in two stages on two goroutines (see pipeline): parseRow
+// (stage 1: splitting, validation, dates, numbers, interning) owns the
+// fields above the line; aggregate (stage 2: cells, orders, purchases)
+// owns those below it. finish runs after both stopped.
 type accumulator struct {
-	cm      *columnMap
-	opt     *Options
-	dims    []dimSource
-	vals    [maxDims]dimValues
-	dates   *dateColumn
-	comma   [numFields]bool
-	decimal map[string]string
-	typed   bool
+	cm         *columnMap
+	opt        *Options
+	dims       []dimSource
+	vals       [maxDims]dimValues
+	tuples     map[[maxDims]uint32]uint32
+	lastTuple  [maxDims]uint32
+	lastTupleN uint32 // index+1 of lastTuple, 0 when none
+	dates      *dateColumn
+	comma      [numFields]bool
+	decimal    map[string]string
+	typed      bool
+	seed       maphash.Seed
+	currencies map[string]struct{}
+	custIdx    map[string]uint32
+	custNames  []string
+	lastCust   []byte
+	lastCustID uint32
 
 	cells   []cell
-	cellIdx map[cellKey]uint32
-	seed    maphash.Seed
+	cellIdx map[uint64]uint32 // raw date << 32 | tuple → cell
 	orders  map[uint64]orderState
 	sets    orderSets
 	hist    *historyTable
+	// How many orders currently have each set: per cell for one-cell sets,
+	// per interned set otherwise (private sets have one order each).
+	singleCount []int64
+	multiCount  []int64
+	// The order of the previous line, cached.
+	lastOrder   uint64
+	lastState   orderState
+	lastOrderOK bool
+	lastDirty   bool
+}
 
-	currencies map[string]struct{}
-	lastCust   []byte
-	lastCustID uint32
+// parsedRow is a row after stage 1: either rejected (rowErr) or ready to
+// be aggregated.
+type parsedRow struct {
+	rowErr   *RowError
+	m        cellMeasures
+	date     rawDate
+	tuple    uint32 // interned vals
+	vals     [maxDims]uint32
+	cust     uint32 // customer index+1, 0 for none
+	order    uint64 // hash of the order id
+	hasOrder bool
+	side     int8 // the date's day/month vote, -1 for none
 }
 
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: newDateColumn(opt.DateOrder, date1904),
-		cellIdx: map[cellKey]uint32{}, seed: maphash.MakeSeed(), orders: map[uint64]orderState{},
-		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{}}
+		tuples: map[[maxDims]uint32]uint32{}, cellIdx: map[uint64]uint32{}, seed: maphash.MakeSeed(),
+		orders: map[uint64]orderState{}, sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
+		custIdx: map[string]uint32{}}
 	have := map[segment.Dimension]bool{}
 	for _, d := range cm.dims {
 		have[d.dim] = true
@@ -264,13 +297,17 @@ func (a *accumulator) number(f field, b []byte) (decimal.Decimal, error) {
 	return d, err
 }
 
-// add validates one row and adds it to the cells, orders and purchases.
-// A row that fails validation changes nothing and is returned as a
-// *RowError; err is a file-level error (a sum overflowing).
-func (a *accumulator) add(rec record) (rowErr *RowError, err error) {
+// parseRow validates one row (stage 1). A row that fails validation is
+// returned with rowErr set and changes nothing but the interned values.
+func (a *accumulator) parseRow(rec record, out *parsedRow) {
+	*out = parsedRow{side: -1}
+	out.rowErr = a.check(rec, out)
+}
+
+func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 	f, line := rec.fields, rec.line
 	if rec.issue != nil {
-		return &RowError{Line: line, Column: a.cm.colName(rec.issueField), Err: fmt.Errorf("%w: %v", ErrMalformedRow, rec.issue)}, nil
+		return &RowError{Line: line, Column: a.cm.colName(rec.issueField), Err: fmt.Errorf("%w: %v", ErrMalformedRow, rec.issue)}
 	}
 	if n := len(a.cm.header); len(f) != n {
 		extraEmpty := len(f) > n
@@ -281,63 +318,64 @@ func (a *accumulator) add(rec record) (rowErr *RowError, err error) {
 		}
 		if !extraEmpty {
 			return &RowError{Line: line, Err: ErrFieldCount,
-				Value: strconv.Itoa(len(f)) + " fields, the header has " + strconv.Itoa(n)}, nil
+				Value: strconv.Itoa(len(f)) + " fields, the header has " + strconv.Itoa(n)}
 		}
 		f = f[:n]
 	}
 	for i, v := range f {
 		if len(v) > maxFieldBytes {
-			return &RowError{Line: line, Column: a.cm.colName(i), Value: string(v[:64]) + "…", Err: ErrFieldTooLong}, nil
+			return &RowError{Line: line, Column: a.cm.colName(i), Value: string(v[:64]) + "…", Err: ErrFieldTooLong}
 		}
 	}
 	ds, _ := a.cellValue(f, fieldDate)
 	if isMissing(ds) {
-		return a.rowErr(line, fieldDate, ds, ErrMissingValue), nil
+		return a.rowErr(line, fieldDate, ds, ErrMissingValue)
 	}
 	date, side, err := a.dates.parse(ds)
 	if err != nil {
-		return a.rowErr(line, fieldDate, ds, err), nil
+		return a.rowErr(line, fieldDate, ds, err)
 	}
-	m := cellMeasures{lines: 1}
+	m := &out.m
+	m.lines = 1
 	if s, ok := a.cellValue(f, fieldQuantity); ok && !isMissing(s) {
 		if m.units, err = a.number(fieldQuantity, s); err != nil {
-			return a.rowErr(line, fieldQuantity, s, err), nil
+			return a.rowErr(line, fieldQuantity, s, err)
 		}
 	} else if ok && !a.cm.has(fieldAmount) {
-		return a.rowErr(line, fieldQuantity, s, ErrMissingValue), nil
+		return a.rowErr(line, fieldQuantity, s, ErrMissingValue)
 	}
 	if s, ok := a.cellValue(f, fieldAmount); ok {
 		if isMissing(s) {
-			return a.rowErr(line, fieldAmount, s, ErrMissingValue), nil
+			return a.rowErr(line, fieldAmount, s, ErrMissingValue)
 		}
 		if m.revenue, err = a.number(fieldAmount, s); err != nil {
-			return a.rowErr(line, fieldAmount, s, err), nil
+			return a.rowErr(line, fieldAmount, s, err)
 		}
 	} else {
 		s, _ := a.cellValue(f, fieldUnitPrice)
 		if isMissing(s) {
-			return a.rowErr(line, fieldUnitPrice, s, ErrMissingValue), nil
+			return a.rowErr(line, fieldUnitPrice, s, ErrMissingValue)
 		}
 		price, err := a.number(fieldUnitPrice, s)
 		if err != nil {
-			return a.rowErr(line, fieldUnitPrice, s, err), nil
+			return a.rowErr(line, fieldUnitPrice, s, err)
 		}
 		if m.revenue, err = m.units.MulExact(price, m.units.Scale()+price.Scale()); err != nil {
-			return a.rowErr(line, fieldUnitPrice, s, fmt.Errorf("%w: quantity × unit price", aggregate.ErrOverflow)), nil
+			return a.rowErr(line, fieldUnitPrice, s, fmt.Errorf("%w: quantity × unit price", aggregate.ErrOverflow))
 		}
 	}
 	if s, ok := a.cellValue(f, fieldCost); ok && !isMissing(s) {
 		if m.cost, err = a.number(fieldCost, s); err != nil {
-			return a.rowErr(line, fieldCost, s, err), nil
+			return a.rowErr(line, fieldCost, s, err)
 		}
 		m.costLines = 1
 	} else if s, ok := a.cellValue(f, fieldProfit); ok && !isMissing(s) {
 		profit, err := a.number(fieldProfit, s)
 		if err != nil {
-			return a.rowErr(line, fieldProfit, s, err), nil
+			return a.rowErr(line, fieldProfit, s, err)
 		}
 		if m.cost, err = aggregate.Sum(m.revenue, profit.Neg()); err != nil {
-			return a.rowErr(line, fieldProfit, s, err), nil
+			return a.rowErr(line, fieldProfit, s, err)
 		}
 		m.costLines = 1
 	}
@@ -356,69 +394,131 @@ func (a *accumulator) add(rec record) (rowErr *RowError, err error) {
 		}
 	}
 	cust, _ := a.cellValue(f, fieldCustomer)
-	custID := uint32(0) // index+1
 	if isMissing(cust) {
 		m.noCustomer = 1
-	} else if custID = a.customer(cust); custID == 0 {
-		return a.rowErr(line, fieldCustomer, cust, ErrBadText), nil
+	} else if out.cust = a.customer(cust); out.cust == 0 {
+		return a.rowErr(line, fieldCustomer, cust, ErrBadText)
 	}
-	key := cellKey{date: date}
+	var vals [maxDims]uint32
 	for i := range a.dims {
 		id, ok := a.dimValue(i, f, cust)
 		if !ok {
-			return &RowError{Line: line, Column: a.cm.colName(a.dims[i].col), Value: string(trimSpaces(f[a.dims[i].col])), Err: ErrBadText}, nil
+			return &RowError{Line: line, Column: a.cm.colName(a.dims[i].col), Value: string(trimSpaces(f[a.dims[i].col])), Err: ErrBadText}
 		}
-		key.vals[i] = id
-	}
-	if !hasOrder {
-		m.ordersNoID = 1
-	}
-
-	// The row is valid: from here on it is counted.
-	ci, ok := a.cellIdx[key]
-	if !ok {
-		ci = uint32(len(a.cells))
-		a.cells = append(a.cells, cell{key: key})
-		a.cellIdx[key] = ci
-	}
-	if err := a.cells[ci].m.add(&m); err != nil {
-		return nil, err
-	}
-	var p uint32 // purchase index+1
-	if custID != 0 {
-		if p, err = a.hist.add(custID-1, date, ci, &m); err != nil {
-			return nil, err
-		}
+		vals[i] = id
 	}
 	if hasOrder {
-		h := maphash.Bytes(a.seed, order)
-		st, seen := a.orders[h]
-		set := a.sets.add(st.set, ci)
-		switch {
-		case !seen:
-			st.purchase = p
-			if p != 0 {
-				a.hist.rows[p-1].orders++
-			}
-		case p != 0 && st.purchase != p:
-			if st.purchase == 0 {
-				st.purchase = p
-				a.hist.rows[p-1].orders++
-			} else {
-				a.hist.extraOrder(p, h)
-			}
-		}
-		if !seen || set != st.set {
-			st.set = set
-			a.orders[h] = st
-		}
-	} else if p != 0 {
-		a.hist.rows[p-1].orders++
+		out.order, out.hasOrder = maphash.Bytes(a.seed, order), true
+	} else {
+		m.ordersNoID = 1
 	}
+	out.date, out.tuple, out.vals = date, a.tuple(&vals), vals
 	if side >= 0 {
 		a.dates.vote(side, line, ds)
 	}
-	return nil, nil
+	return nil
+}
+
+// tuple interns a combination of dimension value ids.
+func (a *accumulator) tuple(vals *[maxDims]uint32) uint32 {
+	if a.lastTupleN != 0 && *vals == a.lastTuple {
+		return a.lastTupleN - 1
+	}
+	t, ok := a.tuples[*vals]
+	if !ok {
+		t = uint32(len(a.tuples))
+		a.tuples[*vals] = t
+	}
+	a.lastTuple, a.lastTupleN = *vals, t+1
+	return t
+}
+
+// aggregate adds a valid row to the cells, orders and purchases (stage 2).
+// Its only error is a sum overflowing 19 digits, a file-level error.
+func (a *accumulator) aggregate(r *parsedRow) error {
+	key := uint64(r.date)<<32 | uint64(r.tuple)
+	ci, ok := a.cellIdx[key]
+	if !ok {
+		ci = uint32(len(a.cells))
+		a.cells = append(a.cells, cell{key: cellKey{date: r.date, vals: r.vals}})
+		a.singleCount = append(a.singleCount, 0)
+		a.cellIdx[key] = ci
+	}
+	if err := a.cells[ci].m.add(&r.m); err != nil {
+		return err
+	}
+	var p uint32 // purchase index+1
+	if r.cust != 0 {
+		var err error
+		if p, err = a.hist.add(r.cust-1, r.date, ci, &r.m); err != nil {
+			return err
+		}
+	}
+	if !r.hasOrder {
+		if p != 0 {
+			a.hist.rows.at(p-1).orders++
+		}
+		return nil
+	}
+	var st orderState
+	seen := false
+	if a.lastOrderOK && r.order == a.lastOrder {
+		st, seen = a.lastState, true
+	} else {
+		a.flushOrder()
+		st, seen = a.orders[r.order]
+		a.lastOrder, a.lastState, a.lastOrderOK, a.lastDirty = r.order, st, true, false
+	}
+	if seen && st.set == setSingle|ci && st.purchase == p {
+		return nil // another line of the order in the same cell and purchase
+	}
+	set := a.sets.add(st.set, ci)
+	switch {
+	case !seen:
+		st.purchase = p
+		if p != 0 {
+			a.hist.rows.at(p-1).orders++
+		}
+	case p != 0 && st.purchase != p:
+		if st.purchase == 0 {
+			st.purchase = p
+			a.hist.rows.at(p-1).orders++
+		} else {
+			a.hist.extraOrder(p, r.order)
+		}
+	}
+	if !seen || set != st.set {
+		if seen {
+			a.countSet(st.set, -1)
+		}
+		a.countSet(set, 1)
+		st.set = set
+	}
+	a.lastState, a.lastDirty = st, true
+	return nil
+}
+
+// flushOrder writes the state of the order of the previous line back to
+// the map: consecutive lines of one order only touch a copy.
+func (a *accumulator) flushOrder() {
+	if a.lastDirty {
+		a.orders[a.lastOrder] = a.lastState
+		a.lastDirty = false
+	}
+}
+
+// countSet adds n to the number of orders whose set is s.
+func (a *accumulator) countSet(s uint32, n int64) {
+	switch {
+	case s&setSingle != 0:
+		a.singleCount[s&^setSingle] += n
+	case s&setBig != 0: // one order each
+	default:
+		for int(s) >= len(a.multiCount) {
+			a.multiCount = append(a.multiCount, 0)
+		}
+		a.multiCount[s] += n
+	}
 }
 
 // cancellation reports whether an invoice number is "C" and digits.
@@ -432,15 +532,15 @@ func (a *accumulator) customer(id []byte) uint32 {
 	if a.lastCust != nil && bytes.Equal(id, a.lastCust) {
 		return a.lastCustID
 	}
-	c, ok := a.hist.custIdx[string(id)]
+	c, ok := a.custIdx[string(id)]
 	if !ok {
 		if !validText(id) {
 			return 0
 		}
-		c = uint32(len(a.hist.custNames))
+		c = uint32(len(a.custNames))
 		name := string(id)
-		a.hist.custIdx[name] = c
-		a.hist.custNames = append(a.hist.custNames, name)
+		a.custIdx[name] = c
+		a.custNames = append(a.custNames, name)
 	}
 	a.lastCust, a.lastCustID = append(a.lastCust[:0], id...), c+1
 	return c + 1
@@ -511,6 +611,7 @@ func excelPrecision(b []byte) []byte {
 // finish decides the date order, rejects the rows that contradict it,
 // rolls cells up into the delta and prepares the purchase history.
 func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
+	a.flushOrder()
 	losers, err := a.dates.decide()
 	if err != nil {
 		return err
@@ -570,8 +671,10 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 			f.Columns[string(d.dim)] = "customers table"
 		}
 	}
-	res.history = a.hist.finish(a, dropped)
-	a.cellIdx, a.orders, a.sets = nil, nil, orderSets{}
+	if res.history, err = a.hist.finish(a, dropped); err != nil {
+		return err
+	}
+	a.cellIdx, a.orders, a.sets, a.custIdx, a.tuples = nil, nil, orderSets{}, nil, nil
 	return nil
 }
 

@@ -188,8 +188,14 @@ func currencySymbols() [31]string {
 // currencyPrefix returns the length of a currency sign or three-letter
 // ISO code at the start of b, or 0.
 func currencyPrefix(b []byte) int {
+	if len(b) == 0 || isDigit(b[0]) || b[0] == '.' || b[0] == ',' {
+		return 0
+	}
+	if b[0] == '$' {
+		return 1
+	}
 	for _, s := range currencySymbols() {
-		if bytes.HasPrefix(b, []byte(s)) {
+		if len(b) >= len(s) && string(b[:len(s)]) == s {
 			return len(s)
 		}
 	}
@@ -202,8 +208,11 @@ func currencyPrefix(b []byte) int {
 // currencySuffix returns the length of a currency sign or three-letter
 // ISO code at the end of b, or 0.
 func currencySuffix(b []byte) int {
+	if len(b) == 0 || isDigit(b[len(b)-1]) {
+		return 0
+	}
 	for _, s := range currencySymbols() {
-		if bytes.HasSuffix(b, []byte(s)) {
+		if len(b) >= len(s) && string(b[len(b)-len(s):]) == s {
 			return len(s)
 		}
 	}
@@ -237,44 +246,37 @@ func parseCore(b []byte, comma bool) (decimal.Decimal, error) {
 		groupLen    int
 		sepKind     byte // the thousands separator used (normalized)
 	)
-	addDigit := func(c byte) error {
-		anyDigit = true
-		if c == '0' && seenPoint {
-			pendingZero++
-			return nil
-		}
-		for ; pendingZero > 0; pendingZero-- {
-			if digits >= maxDigits {
-				return errTooManyDigits
-			}
-			coef *= 10
-			scale++
-			if coef != 0 {
-				digits++
-			}
-		}
-		if digits >= maxDigits {
-			return errTooManyDigits
-		}
-		coef = coef*10 + uint64(c-'0')
-		if coef != 0 {
-			digits++
-		}
-		if seenPoint {
-			scale++
-		}
-		return nil
-	}
 	i := 0
 	for ; i < len(b); i++ {
 		c := b[i]
 		switch {
 		case c >= '0' && c <= '9':
-			if err := addDigit(c); err != nil {
-				return decimal.Decimal{}, err
-			}
+			anyDigit = true
 			if !seenPoint {
 				groupLen++
+			} else if c == '0' {
+				pendingZero++ // multiplied in only if a nonzero digit follows
+				continue
+			}
+			for ; pendingZero > 0; pendingZero-- {
+				if digits >= maxDigits {
+					return decimal.Decimal{}, errTooManyDigits
+				}
+				coef *= 10
+				scale++
+				if coef != 0 {
+					digits++
+				}
+			}
+			if digits >= maxDigits {
+				return decimal.Decimal{}, errTooManyDigits
+			}
+			coef = coef*10 + uint64(c-'0')
+			if coef != 0 {
+				digits++
+			}
+			if seenPoint {
+				scale++
 			}
 			continue
 		case c == point && !seenPoint:

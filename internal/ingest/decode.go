@@ -67,7 +67,7 @@ func openInput(r io.Reader, opt *Options, f *Format) (recordSource, error) {
 	br := bufio.NewReaderSize(r, sniffSize)
 	head, err := br.Peek(8)
 	if err != nil && err != io.EOF {
-		return nil, unreadable(fmt.Errorf("read start of file: %w", err))
+		return nil, fmt.Errorf("read start of file: %w", err)
 	}
 	compressed := false
 	if bytes.HasPrefix(head, []byte(magicGzip)) {
@@ -79,7 +79,7 @@ func openInput(r io.Reader, opt *Options, f *Format) (recordSource, error) {
 		compressed = true
 		br = bufio.NewReaderSize(g, sniffSize)
 		if head, err = br.Peek(8); err != nil && err != io.EOF {
-			return nil, unreadable(err)
+			return nil, readErr(err)
 		}
 		if bytes.HasPrefix(head, []byte(magicGzip)) {
 			return nil, fmt.Errorf("%w: gzip inside gzip: compress the file once", ErrUnreadable)
@@ -103,7 +103,7 @@ func openInput(r io.Reader, opt *Options, f *Format) (recordSource, error) {
 	tb := bufio.NewReaderSize(text, 256<<10)
 	th, err := tb.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, unreadable(err)
+		return nil, readErr(err)
 	}
 	if len(bytes.TrimSpace(th)) == 0 {
 		if len(th) == 0 {
@@ -115,7 +115,7 @@ func openInput(r io.Reader, opt *Options, f *Format) (recordSource, error) {
 		// Classic Mac OS line ends: a lone CR ends each line.
 		tb = bufio.NewReaderSize(crToLF{tb}, 256<<10)
 		if th, err = tb.Peek(sniffSize); err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-			return nil, unreadable(err)
+			return nil, readErr(err)
 		}
 		f.LineEnd = "CR"
 	}
@@ -136,14 +136,14 @@ func openInput(r io.Reader, opt *Options, f *Format) (recordSource, error) {
 func decodeText(br *bufio.Reader, f *Format) (io.Reader, error) {
 	head, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, unreadable(err)
+		return nil, readErr(err)
 	}
 	var text io.Reader
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		f.Encoding = encUTF8BOM
 		if _, err := br.Discard(3); err != nil {
-			return nil, unreadable(err)
+			return nil, readErr(err)
 		}
 		text = br
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
@@ -230,15 +230,20 @@ func validUTF8Prefix(b []byte) bool {
 	return false
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it and remembers a read
+// failure (other than EOF).
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
 	return n, err
 }
 
@@ -258,6 +263,9 @@ func newGunzip(r io.Reader, opt *Options) (*gunzip, error) {
 	in := &countingReader{r: r}
 	zr, err := gzip.NewReader(in)
 	if err != nil {
+		if in.err != nil {
+			return nil, readErr(in.err)
+		}
 		return nil, fmt.Errorf("%w: gzip header: %v", ErrUnreadable, err)
 	}
 	return &gunzip{zr: zr, in: in, max: opt.maxDecompressed(), ratio: opt.maxRatio()}, nil
@@ -276,6 +284,8 @@ func (g *gunzip) Read(p []byte) (int, error) {
 	switch {
 	case err == nil || err == io.EOF:
 		return n, err
+	case g.in.err != nil: // the stream underneath failed, not the data
+		return n, readErr(g.in.err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return n, fmt.Errorf("%w: gzip stream is truncated (file cut short?)", ErrUnreadable)
 	default:
@@ -310,22 +320,35 @@ func randomAccess(r io.Reader) (io.ReaderAt, int64, bool) {
 func spool(r io.Reader, opt *Options) (*os.File, int64, error) {
 	tmp, err := os.CreateTemp(opt.TempDir, "salesseg-spool-*")
 	if err != nil {
-		return nil, 0, fmt.Errorf("spool to a temporary file: %w", err)
+		return nil, 0, fmt.Errorf("%w: no temporary file for an XLSX or Parquet stream: %v", ErrUnreadable, err)
 	}
-	limit := opt.maxSpool()
-	n, err := io.Copy(tmp, io.LimitReader(r, limit+1))
-	if err == nil && n > limit {
-		err = fmt.Errorf("%w: file is larger than the %d-byte limit for XLSX and Parquet streams", ErrUnreadable, limit)
-	}
-	if err != nil {
+	fail := func(err error) (*os.File, int64, error) {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		if !errors.Is(err, ErrUnreadable) {
-			err = fmt.Errorf("spool to %s: %w", tmp.Name(), err)
-		}
 		return nil, 0, err
 	}
-	return tmp, n, nil
+	limit := opt.maxSpool()
+	buf := make([]byte, 256<<10)
+	var n int64
+	for {
+		k, rerr := r.Read(buf)
+		if k > 0 {
+			if n += int64(k); n > limit {
+				return fail(fmt.Errorf("%w: file is larger than the %d-byte limit for XLSX and Parquet streams", ErrUnreadable, limit))
+			}
+			if _, werr := tmp.Write(buf[:k]); werr != nil {
+				// Out of temporary space is a property of the file's size:
+				// retrying would fail the same way.
+				return fail(fmt.Errorf("%w: copy to a temporary file (raise the ephemeral storage or MaxSpoolBytes): %v", ErrUnreadable, werr))
+			}
+		}
+		if rerr == io.EOF {
+			return tmp, n, nil
+		}
+		if rerr != nil {
+			return fail(readErr(rerr))
+		}
+	}
 }
 
 // crToLF turns every CR into LF, for text whose lines end with a lone CR.

@@ -139,7 +139,7 @@ type rollup struct {
 }
 
 func newRollup(a *accumulator, dropped []bool) *rollup {
-	r := &rollup{a: a, dropped: dropped, idx: map[rolledKey]uint32{}, single: make([]int64, len(a.cells))}
+	r := &rollup{a: a, dropped: dropped, idx: map[rolledKey]uint32{}, single: a.singleCount}
 	for i := range a.dims {
 		for j := i + 1; j < len(a.dims); j++ {
 			r.pairs = append(r.pairs, [2]int{i, j})
@@ -148,15 +148,9 @@ func newRollup(a *accumulator, dropped []bool) *rollup {
 	r.perCell = 2 + 2*len(a.dims) + len(r.pairs)
 	r.inSet = make([]bool, len(a.cells))
 	r.pos = make([]int32, len(a.cells))
-	var one [1]uint32
-	for _, st := range a.orders {
-		switch {
-		case st.set&setSingle != 0:
-			r.single[st.set&^setSingle]++
-		case st.set&setBig != 0:
-			for _, c := range a.sets.elems(st.set, &one) {
-				r.inSet[c] = true
-			}
+	for _, big := range a.sets.big {
+		for c := range big {
+			r.inSet[c] = true
 		}
 	}
 	for _, c := range a.sets.arena {
@@ -226,16 +220,10 @@ func (r *rollup) measures() error {
 // orders adds the orders of multi-cell sets: each set's multiplicity once
 // to every key of the union of its cells' keys.
 func (r *rollup) orders() {
-	mult := map[uint32]int64{}
-	for _, st := range r.a.orders {
-		if st.set&setSingle == 0 && st.set != 0 {
-			mult[st.set]++
-		}
-	}
 	stamp := make([]uint32, len(r.keys))
 	gen := uint32(0)
 	var one [1]uint32
-	for s, k := range mult {
+	add := func(s uint32, k int64) {
 		gen++
 		for _, ci := range r.a.sets.elems(s, &one) {
 			if r.dropped[ci] {
@@ -249,6 +237,14 @@ func (r *rollup) orders() {
 				}
 			}
 		}
+	}
+	for s, k := range r.a.multiCount {
+		if k > 0 {
+			add(uint32(s), k)
+		}
+	}
+	for i := range r.a.sets.big {
+		add(setBig|uint32(i), 1)
 	}
 }
 

@@ -229,56 +229,11 @@ func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 	}
 	res.Format.Columns = cm.describe()
 	acc := newAccumulator(cm, opt, src.date1904())
-	src = newAsyncSource(src)
-
-	var sample []record
-	if first != nil {
-		sample = append(sample, *first)
-	}
-	for len(sample) < sampleRecords {
-		rec, err := src.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		sample = append(sample, rec.clone())
-	}
-	acc.decideNotation(sample, src.typed(), res.Format.Delimiter == ";")
-	row := func(rec record) error {
-		res.Rows++
-		rowErr, err := acc.add(rec)
-		if err != nil {
-			return err
-		}
-		if rowErr != nil {
-			res.Rejected++
-			if err := rejects.Reject(rowErr); err != nil {
-				return fmt.Errorf("write reject: %w", err)
-			}
-			return nil
-		}
-		res.Accepted++
-		return nil
-	}
-	for _, rec := range sample {
-		if err := row(rec); err != nil {
-			return nil, err
-		}
-	}
-	sample = nil
-	for {
-		rec, err := src.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := row(rec); err != nil {
-			return nil, err
-		}
+	p := startPipeline(src, acc, first, res.Format.Delimiter == ";")
+	err = p.drive(res, rejects)
+	p.stop()
+	if err != nil {
+		return nil, err
 	}
 	if res.Rows == 0 {
 		return nil, fmt.Errorf("%w: header but no data rows", ErrUnreadable)

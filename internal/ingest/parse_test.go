@@ -461,6 +461,18 @@ func TestNoHeaderWithPositions(t *testing.T) {
 	}
 }
 
+func TestSameDayWrittenTwoWays(t *testing.T) {
+	res, _ := mustParse(t, "date,customer,amount,segment\n2024-03-04,c1,1,A\n3/4/2024,c1,2,B\n2024-03-04,c1,4,C\n", Options{})
+	ps := purchases(t, res)
+	if len(ps) != 1 || ps[0].Lines != 3 || ps[0].Revenue != "7" || ps[0].Attrs[segment.Segment] != "C" || ps[0].Orders != 3 {
+		t.Fatalf("purchases %+v", ps)
+	}
+	k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Day, Period: "2024-03-04"}
+	if m := res.Delta[k]; m == nil || m.Lines != 3 || len(res.Delta) != 2+2*3 {
+		t.Fatalf("day %+v, %d keys", m, len(res.Delta))
+	}
+}
+
 func TestPreambleBeforeHeader(t *testing.T) {
 	text := "Sales report\nExported 2024-02-01\n\nDate,Amount\n2024-01-01,5\n"
 	res, _ := mustParse(t, text, Options{})
@@ -559,5 +571,77 @@ func TestByteAtATimeReader(t *testing.T) {
 	res, err := Parse(slowReader{strings.NewReader(text)}, "slow", discardRejects{})
 	if err != nil || res.Accepted != 2 {
 		t.Fatalf("%v %+v", err, res)
+	}
+}
+
+func TestParseCustomers(t *testing.T) {
+	cases := []struct {
+		name    string
+		text    string
+		opt     Options
+		want    map[string]map[segment.Dimension]string
+		dups    int64
+		rejects int
+		wantErr error
+	}{
+		{"employees make the size", "account,sector,employees,revenue\nA,retail,12,5000000000\nB,,\"1,500\",1\n", Options{},
+			map[string]map[segment.Dimension]string{"A": {segment.Industry: "retail", segment.Size: "Small"}, "B": {segment.Size: "Enterprise"}}, 0, 0, nil},
+		{"revenue makes the size", "Customer ID,Annual Revenue,Region\nA,\"2,500,000\",EU\nA,60000000,US\n,1,x\n", Options{},
+			map[string]map[segment.Dimension]string{"A": {segment.Size: "Large", segment.Region: "US"}}, 1, 1, nil},
+		{"a size column wins", "client,company size,employees\nA,SMB,5000\n", Options{},
+			map[string]map[segment.Dimension]string{"A": {segment.Size: "SMB"}}, 0, 0, nil},
+		{"mapping", "id,kind\nA,x\n", Options{Mapping: map[string]string{"customer_id": "id", "segment": "kind"}},
+			map[string]map[segment.Dimension]string{"A": {segment.Segment: "x"}}, 0, 0, nil},
+		{"no customer id", "sector,employees\nretail,5\n", Options{}, nil, 0, 0, ErrMissingColumn},
+		{"no attribute", "account,notes\nA,x\n", Options{}, nil, 0, 0, ErrMissingColumn},
+		{"header only", "account,sector\n", Options{}, nil, 0, 0, ErrUnreadable},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var rej rejectList
+			cs, err := ParseCustomers(strings.NewReader(c.text), c.name, &rej, c.opt)
+			if c.wantErr != nil {
+				if cs != nil || !errors.Is(err, c.wantErr) {
+					t.Fatalf("err %v, want %v", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(cs.Attrs) != fmt.Sprint(c.want) || cs.Duplicates != c.dups || len(rej) != c.rejects {
+				t.Fatalf("attrs %v dups %d rejects %v; want %v %d %d", cs.Attrs, cs.Duplicates, rej, c.want, c.dups, c.rejects)
+			}
+		})
+	}
+}
+
+// failingReader returns its data, then err.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+func TestReadErrorsAreNotFileErrors(t *testing.T) {
+	netErr := errors.New("connection reset by peer")
+	body := "date,amount\n" + strings.Repeat("2024-01-01,1\n", 100000)
+	zipped := gz(t, []byte(body))
+	for name, data := range map[string][]byte{"text": []byte(body), "gzip": zipped[:len(zipped)/2],
+		"xlsx": xlsxBytes(t, []string{"S"}, map[string][][]any{"S": {{"date", "amount"}}})[:200]} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse(&failingReader{data: data, err: netErr}, name, discardRejects{})
+			if !errors.Is(err, netErr) || errors.Is(err, ErrUnreadable) {
+				t.Fatalf("err %v: want the read error, not ErrUnreadable", err)
+			}
+		})
 	}
 }

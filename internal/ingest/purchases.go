@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -18,6 +19,7 @@ type purchaseAgg struct {
 	orders        uint32
 	costLines     uint32
 	lastCell      uint32 // the cell of the day's last line: its dimension values
+	lastSeq       uint32 // when that line came, for merging
 	cust          uint32
 	date          rawDate
 }
@@ -31,13 +33,12 @@ type purchaseOrder struct {
 // historyTable holds one purchaseAgg per distinct customer and day: memory
 // grows with customer-days, not rows.
 type historyTable struct {
-	custIdx   map[string]uint32
-	custNames []string
-	idx       map[uint64]uint32
-	rows      []purchaseAgg
-	extra     map[purchaseOrder]struct{}
-	lastKey   uint64
-	lastP     uint32
+	idx     map[uint64]uint32
+	rows    chunked[purchaseAgg]
+	extra   map[purchaseOrder]struct{}
+	lastKey uint64
+	lastP   uint32
+	seq     uint32
 
 	// Set by finish.
 	order []uint32 // rows to emit, by customer id then day
@@ -45,7 +46,7 @@ type historyTable struct {
 }
 
 func newHistoryTable() *historyTable {
-	return &historyTable{custIdx: map[string]uint32{}, idx: map[uint64]uint32{}, extra: map[purchaseOrder]struct{}{}}
+	return &historyTable{idx: map[uint64]uint32{}, extra: map[purchaseOrder]struct{}{}}
 }
 
 // add counts a valid line of customer c (an index) on a raw date in cell
@@ -56,14 +57,14 @@ func (h *historyTable) add(c uint32, date rawDate, ci uint32, m *cellMeasures) (
 	if p == 0 || key != h.lastKey {
 		i, ok := h.idx[key]
 		if !ok {
-			i = uint32(len(h.rows))
+			i = uint32(h.rows.len())
 			h.idx[key] = i
-			h.rows = append(h.rows, purchaseAgg{cust: c, date: date})
+			*h.rows.add() = purchaseAgg{cust: c, date: date}
 		}
 		p = i + 1
 		h.lastKey, h.lastP = key, p
 	}
-	row := &h.rows[p-1]
+	row := h.rows.at(p - 1)
 	rev, err := aggregate.Sum(row.revenue, m.revenue)
 	if err != nil {
 		return 0, err
@@ -79,6 +80,8 @@ func (h *historyTable) add(c uint32, date rawDate, ci uint32, m *cellMeasures) (
 	row.revenue = rev
 	row.lines++
 	row.lastCell = ci
+	h.seq++
+	row.lastSeq = h.seq
 	return p, nil
 }
 
@@ -87,52 +90,74 @@ func (h *historyTable) extraOrder(p uint32, hash uint64) {
 	k := purchaseOrder{p, hash}
 	if _, ok := h.extra[k]; !ok {
 		h.extra[k] = struct{}{}
-		h.rows[p-1].orders++
+		h.rows.at(p-1).orders++
 	}
 }
 
 // finish drops the purchases whose date contradicts the date order and
 // sorts the rest by customer id, then day.
-func (h *historyTable) finish(a *accumulator, dropped []bool) *historyTable {
-	rank := make([]uint32, len(h.custNames))
-	byName := make([]uint32, len(h.custNames))
+func (h *historyTable) finish(a *accumulator, dropped []bool) (*historyTable, error) {
+	names := a.custNames
+	rank := make([]uint32, len(names))
+	byName := make([]uint32, len(names))
 	for i := range byName {
 		byName[i] = uint32(i)
 	}
-	slices.SortFunc(byName, func(x, y uint32) int { return strings.Compare(h.custNames[x], h.custNames[y]) })
+	slices.SortFunc(byName, func(x, y uint32) int { return strings.Compare(names[x], names[y]) })
 	for r, c := range byName {
 		rank[c] = uint32(r)
 	}
-	keys := make([]uint64, 0, len(h.rows))
-	for i := range h.rows {
-		p := &h.rows[i]
+	type sortKey struct {
+		key uint64 // customer rank << 20 | day
+		row uint32
+	}
+	keys := make([]sortKey, 0, h.rows.len())
+	for i := range h.rows.len() {
+		p := h.rows.at(uint32(i))
 		if dropped[p.lastCell] {
 			continue
 		}
 		y, m, d := a.dates.resolve(p.date)
-		keys = append(keys, uint64(rank[p.cust])<<20|uint64(daysFromCivil(y, m, d)+100000))
-		h.order = append(h.order, uint32(i))
+		keys = append(keys, sortKey{uint64(rank[p.cust])<<20 | uint64(daysFromCivil(y, m, d)+100000), uint32(i)})
 	}
-	perm := make([]int, len(keys))
-	for i := range perm {
-		perm[i] = i
-	}
-	slices.SortFunc(perm, func(x, y int) int {
-		switch {
-		case keys[x] < keys[y]:
-			return -1
-		case keys[x] > keys[y]:
-			return 1
+	slices.SortFunc(keys, func(x, y sortKey) int { return cmp.Compare(x.key, y.key) })
+	sorted := make([]uint32, 0, len(keys))
+	for i, k := range keys {
+		if i > 0 && k.key == keys[i-1].key {
+			// The same customer and day written two ways (2024-03-04 and
+			// 3/4/2024): merge into the first.
+			if err := h.merge(sorted[len(sorted)-1], k.row); err != nil {
+				return nil, err
+			}
+			continue
 		}
-		return 0
-	})
-	sorted := make([]uint32, len(perm))
-	for i, j := range perm {
-		sorted[i] = h.order[j]
+		sorted = append(sorted, k.row)
 	}
 	h.order, h.a = sorted, a
-	h.idx, h.extra, h.custIdx = nil, nil, nil
-	return h
+	h.idx, h.extra = nil, nil
+	return h, nil
+}
+
+// merge adds purchase row j into row i. An order with lines under both
+// spellings of the date counts in each (the one inexactness of Orders).
+func (h *historyTable) merge(i, j uint32) error {
+	p, q := h.rows.at(i), h.rows.at(j)
+	rev, err := aggregate.Sum(p.revenue, q.revenue)
+	if err != nil {
+		return err
+	}
+	cost, err := aggregate.Sum(p.cost, q.cost)
+	if err != nil {
+		return err
+	}
+	p.revenue, p.cost = rev, cost
+	p.lines += q.lines
+	p.orders += q.orders
+	p.costLines += q.costLines
+	if q.lastSeq > p.lastSeq {
+		p.lastCell, p.lastSeq = q.lastCell, q.lastSeq
+	}
+	return nil
 }
 
 // PurchaseCount returns how many purchases (customer-days) Purchases
@@ -157,9 +182,9 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 		return nil
 	}
 	for _, i := range h.order {
-		p := &h.rows[i]
+		p := h.rows.at(i)
 		y, m, d := h.a.dates.resolve(p.date)
-		out := history.Purchase{Customer: h.custNames[p.cust], Day: formatDay(y, m, d), Orders: int64(p.orders),
+		out := history.Purchase{Customer: h.a.custNames[p.cust], Day: formatDay(y, m, d), Orders: int64(p.orders),
 			Lines: int64(p.lines), Revenue: p.revenue.String()}
 		if p.costLines == p.lines {
 			out.Cost = p.cost.String()
@@ -177,3 +202,26 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 	}
 	return nil
 }
+
+// chunked is an append-only slice in fixed-size chunks: growing never
+// copies (which matters for millions of purchases) and element pointers
+// stay valid.
+type chunked[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const chunkSize = 4096
+
+func (c *chunked[T]) len() int { return c.n }
+
+// add appends a zero element and returns it.
+func (c *chunked[T]) add() *T {
+	if c.n%chunkSize == 0 {
+		c.chunks = append(c.chunks, make([]T, chunkSize))
+	}
+	c.n++
+	return &c.chunks[(c.n-1)/chunkSize][(c.n-1)%chunkSize]
+}
+
+func (c *chunked[T]) at(i uint32) *T { return &c.chunks[i/chunkSize][i%chunkSize] }

@@ -188,7 +188,7 @@ func TestRealData(t *testing.T) {
 		"CDNOW_sample.txt":                              testCDNOWSample,
 		"cdnow_customers_summary.csv":                   notTransactions("cdnow_customers_summary.csv"),
 		"cdnow_customers_summary_with_transactions.csv": notTransactions("cdnow_customers_summary_with_transactions.csv"),
-		"crm_accounts.csv":                              notTransactions("crm_accounts.csv"),
+		"crm_accounts.csv":                              testCRMAccounts,
 		"crm_products.csv":                              notTransactions("crm_products.csv"),
 		"crm_sales_teams.csv":                           notTransactions("crm_sales_teams.csv"),
 		"crm_data_dictionary.csv":                       notTransactions("crm_data_dictionary.csv"),
@@ -527,5 +527,49 @@ func notTransactions(name string) func(t *testing.T) {
 		if res != nil || !errors.As(err, &he) || !errors.Is(err, ErrMissingColumn) || he.Column != "date" {
 			t.Fatalf("%v: want a *HeaderError for the missing date column", err)
 		}
+	}
+}
+
+// testCRMAccounts reads the accounts as a customers table and uses it to
+// enrich the pipeline, whose rows only name the account.
+func testCRMAccounts(t *testing.T) {
+	notTransactions("crm_accounts.csv")(t)
+	path := dataFile(t, "crm_accounts.csv")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rej rejectList
+	cs, err := ParseCustomers(f, path, &rej, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.Rows != 85 || cs.Accepted != 85 || len(rej) != 0 || cs.Duplicates != 0 {
+		t.Fatalf("rows %d accepted %d rejects %v duplicates %d", cs.Rows, cs.Accepted, rej, cs.Duplicates)
+	}
+	// Acme Corporation,technolgy,1996,1100.04,2822,United States,
+	acme := cs.Attrs["Acme Corporation"]
+	want := map[segment.Dimension]string{segment.Industry: "technolgy", segment.Size: "Enterprise", segment.Country: "United States"}
+	if !maps.Equal(acme, want) {
+		t.Fatalf("Acme Corporation %v, want %v (columns %v)", acme, want, cs.Format.Columns)
+	}
+	res, _ := parseFile(t, dataFile(t, "crm_sales_pipeline.csv"), Options{Customers: cs.Attrs})
+	byIndustry := revenueBy(res, segment.Industry)
+	if len(byIndustry) != 10 {
+		t.Fatalf("by industry %v", byIndustry)
+	}
+	if _, ok := revenueBy(res, segment.Cross(segment.Industry, segment.Size))[segment.JoinValues("technolgy", "Enterprise")]; !ok {
+		t.Fatal("no industry × size key for technolgy × Enterprise")
+	}
+	// The accepted rows without an account are all in the blank industry.
+	var blankLines int64
+	for k, m := range res.Delta {
+		if k.Dim == segment.Industry && k.Value == segment.Blank && k.Grain == aggregate.Month {
+			blankLines += m.Lines
+		}
+	}
+	if blankLines != res.NoCustomer {
+		t.Fatalf("%d lines in the blank industry, %d without an account", blankLines, res.NoCustomer)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,14 +38,17 @@ type Aggregates interface {
 	DeleteFragments(ctx context.Context, file string, keys []aggregate.Key) error
 	Commit(ctx context.Context, objectKey, seq, file string) (store.Entry, error)
 	MarkChanged(ctx context.Context, t time.Time) error
+	LiveObjects(ctx context.Context) (map[string]store.Entry, error)
 	PutUpload(ctx context.Context, u store.Upload) error
 	GetUpload(ctx context.Context, id string) (store.Upload, error)
 }
 
-// Prefixes of the bucket. Only TransactionsPrefix is ingested; curated/ and
+// Prefixes of the bucket. Sales files go under TransactionsPrefix and
+// firmographics (one row per customer) under CustomersPrefix; curated/ and
 // rejects/ hold ingestion's own output and must never trigger it.
 const (
-	TransactionsPrefix = "transactions/"
+	TransactionsPrefix = history.TransactionsPrefix
+	CustomersPrefix    = history.CustomersPrefix
 	CuratedPrefix      = "curated/"
 	RejectsPrefix      = "rejects/"
 )
@@ -87,8 +91,8 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 		if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(key, TransactionsPrefix) {
-			s.log.InfoContext(ctx, "ignored object outside "+TransactionsPrefix, "key", key)
+		if !strings.HasPrefix(key, TransactionsPrefix) && !strings.HasPrefix(key, CustomersPrefix) {
+			s.log.InfoContext(ctx, "ignored object outside "+TransactionsPrefix+" and "+CustomersPrefix, "key", key)
 			continue
 		}
 		seq := NormalizeSequencer(r.S3.Object.Sequencer)
@@ -136,7 +140,7 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	if exists && cur.Sequencer == seq && cur.File == file {
 		if u, err := s.aggs.GetUpload(ctx, file); err == nil && final(u.Status) {
 			s.log.InfoContext(ctx, "duplicate event: already applied", "key", key, "file", file)
-			return s.cleanup(ctx, bucket, cur.Previous)
+			return s.cleanup(ctx, bucket, key, cur.Previous)
 		}
 	}
 	up := store.Upload{ID: file, Bucket: bucket, Key: key, Version: version, Status: store.StatusProcessing,
@@ -152,27 +156,24 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		up.Status, up.Error = store.StatusFailed, err.Error()
 		return s.finish(ctx, up)
 	}
-	up.Rows, up.Accepted, up.Rejected, up.RejectsKey = res.Rows, res.Accepted, res.Rejected, rejectsKey
-	up.Format, _ = json.Marshal(res.Format)
-	if rate := float64(res.Rejected) / float64(res.Rows); rate > s.MaxRejectRate {
+	up.Rows, up.Accepted, up.Rejected, up.RejectsKey = res.rows, res.accepted, res.rejected, rejectsKey
+	up.Format, _ = json.Marshal(res.format)
+	if rate := float64(res.rejected) / float64(res.rows); rate > s.MaxRejectRate {
 		up.Status = store.StatusFailed
 		up.Error = fmt.Sprintf("%d of %d rows rejected (%.1f%%), above the %.1f%% threshold: no row was counted; see %s",
-			res.Rejected, res.Rows, 100*rate, 100*s.MaxRejectRate, rejectsKey)
+			res.rejected, res.rows, 100*rate, 100*s.MaxRejectRate, rejectsKey)
 		return s.finish(ctx, up)
 	}
-	if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
+	if err := res.write(ctx); err != nil {
 		return err
 	}
-	if err := s.putHistory(ctx, bucket, file, res); err != nil {
-		return err
-	}
-	if err := s.aggs.PutFragments(ctx, file, res.Delta); err != nil {
+	if err := s.aggs.PutFragments(ctx, file, res.delta); err != nil {
 		return err
 	}
 	prev, err := s.aggs.Commit(ctx, key, seq, file)
 	if errors.Is(err, store.ErrStale) {
 		// A newer version won while we worked: ours must never count.
-		if err := s.cleanup(ctx, bucket, file); err != nil {
+		if err := s.cleanup(ctx, bucket, key, file); err != nil {
 			return err
 		}
 		up.Status = store.StatusSuperseded
@@ -184,11 +185,11 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	if err := s.aggs.MarkChanged(ctx, s.now()); err != nil {
 		return err
 	}
-	if err := s.cleanup(ctx, bucket, prev.File); err != nil {
+	if err := s.cleanup(ctx, bucket, key, prev.File); err != nil {
 		return err
 	}
 	up.Status = store.StatusSucceeded
-	if res.Rejected > 0 {
+	if res.rejected > 0 {
 		up.Status = store.StatusPartiallySucceeded
 	}
 	return s.finish(ctx, up)
@@ -216,9 +217,21 @@ func isFileError(err error) bool {
 	return errors.Is(err, ErrUnreadable) || errors.As(err, &he) || errors.Is(err, aggregate.ErrOverflow)
 }
 
-// parseObject streams the object version through Parse, writing rejects to
-// a temporary file that is uploaded when non-empty.
-func (s *Service) parseObject(ctx context.Context, bucket, key, version, file string) (*Result, string, error) {
+// parsed is what one file version contributes, whatever its kind.
+type parsed struct {
+	rows, accepted, rejected int64
+	format                   any
+	// delta is the file's aggregate delta; empty for customers files,
+	// which only enrich.
+	delta aggregate.Delta
+	// write keeps the file's curated outputs in S3 (delta and purchase
+	// history, or accounts) before anything can make the file live.
+	write func(ctx context.Context) error
+}
+
+// parseObject streams the object version through the parser of its kind,
+// writing rejects to a temporary file that is uploaded when non-empty.
+func (s *Service) parseObject(ctx context.Context, bucket, key, version, file string) (*parsed, string, error) {
 	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 	if version != "" {
 		in.VersionId = aws.String(version)
@@ -235,14 +248,19 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	rw := NewCSVRejects(tmp)
-	res, err := Parse(obj.Body, key, rw)
+	var res *parsed
+	if strings.HasPrefix(key, CustomersPrefix) {
+		res, err = s.parseCustomers(obj.Body, bucket, key, file, rw)
+	} else {
+		res, err = s.parseTransactions(ctx, obj.Body, bucket, key, file, rw)
+	}
 	if err != nil {
 		return nil, "", err
 	}
 	if err := rw.Flush(); err != nil {
 		return nil, "", fmt.Errorf("write rejects: %w", err)
 	}
-	if res.Rejected == 0 {
+	if res.rejected == 0 {
 		return res, "", nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -254,6 +272,79 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 		return nil, "", fmt.Errorf("put %s: %w", rejectsKey, err)
 	}
 	return res, rejectsKey, nil
+}
+
+// parseTransactions parses a sales file, filling in customer attributes it
+// lacks from the live customers files.
+func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket, key, file string, rw RejectWriter) (*parsed, error) {
+	accounts, err := s.accounts(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	res, err := ParseWith(body, key, rw, Options{Customers: accounts})
+	if err != nil {
+		return nil, err
+	}
+	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format, delta: res.Delta,
+		write: func(ctx context.Context) error {
+			if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
+				return err
+			}
+			return s.putHistory(ctx, bucket, file, res)
+		}}, nil
+}
+
+// parseCustomers parses a firmographics file into accounts.
+func (s *Service) parseCustomers(body io.Reader, bucket, key, file string, rw RejectWriter) (*parsed, error) {
+	res, err := ParseCustomers(body, key, rw, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format,
+		write: func(ctx context.Context) error {
+			var buf bytes.Buffer
+			if err := history.WriteAccounts(&buf, res.Attrs); err != nil {
+				return err
+			}
+			k := history.AccountsKey(file)
+			if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k),
+				Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")}); err != nil {
+				return fmt.Errorf("put %s: %w", k, err)
+			}
+			return nil
+		}}, nil
+}
+
+// accounts merges the accounts of every live customers file; for a
+// customer in several files, the file whose key sorts last wins.
+func (s *Service) accounts(ctx context.Context, bucket string) (map[string]map[segment.Dimension]string, error) {
+	live, err := s.aggs.LiveObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(live))
+	for k := range live {
+		if strings.HasPrefix(k, CustomersPrefix) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	sort.Strings(keys)
+	out := map[string]map[segment.Dimension]string{}
+	for _, k := range keys {
+		obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(history.AccountsKey(live[k].File))})
+		if err != nil {
+			return nil, fmt.Errorf("get accounts of %s: %w", k, err)
+		}
+		err = history.ReadAccounts(obj.Body, func(a history.Account) error { out[a.ID] = a.Attrs; return nil })
+		obj.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("accounts of %s: %w", k, err)
+		}
+	}
+	return out, nil
 }
 
 // curatedEntry is one key of a delta as kept in S3.
@@ -319,10 +410,11 @@ func (s *Service) putHistory(ctx context.Context, bucket, file string, res *Resu
 
 func curatedKey(file string) string { return CuratedPrefix + file + ".ndjson" }
 
-// cleanup deletes the fragments of a file that no longer counts, using its
-// curated delta to find them. Nothing to do for no file or a tombstone.
-func (s *Service) cleanup(ctx context.Context, bucket, file string) error {
-	if file == "" || file == store.Tombstone {
+// cleanup deletes the fragments of a file of object key that no longer
+// counts, using its curated delta to find them. Nothing to do for no file,
+// a tombstone, or a customers file (which has no fragments).
+func (s *Service) cleanup(ctx context.Context, bucket, key, file string) error {
+	if file == "" || file == store.Tombstone || !strings.HasPrefix(key, TransactionsPrefix) {
 		return nil
 	}
 	obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(curatedKey(file))})
@@ -357,7 +449,7 @@ func (s *Service) retract(ctx context.Context, bucket, key, seq string) error {
 	if err := s.aggs.MarkChanged(ctx, s.now()); err != nil {
 		return err
 	}
-	if err := s.cleanup(ctx, bucket, prev.File); err != nil {
+	if err := s.cleanup(ctx, bucket, key, prev.File); err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "retracted", "key", key, "upload", prev.File)

@@ -358,3 +358,46 @@ func TestConcurrentFilesGiveExactTotals(t *testing.T) {
 		t.Fatalf("20 concurrent files: %v, want %v", got, want)
 	}
 }
+
+func TestCustomersFilesEnrichLaterTransactions(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	accounts := upload(t, emu, "customers/accounts.csv", readFile(t, "testdata/accounts.csv"), 1)
+	if err := svc.HandleS3(ctx, accounts); err != nil {
+		t.Fatal(err)
+	}
+	up, err := st.GetUpload(ctx, ingest.FileID(emu.Bucket, "customers/accounts.csv", accounts.Records[0].S3.Object.VersionID))
+	if err != nil || up.Status != store.StatusSucceeded || up.Accepted != 3 {
+		t.Fatalf("customers upload %+v %v", up, err)
+	}
+	if got := revenue(t, st, segment.Industry); len(got) != 0 {
+		t.Fatalf("a customers file must not add revenue: %v", got)
+	}
+	if err := svc.HandleS3(ctx, upload(t, emu, "transactions/sales.csv", readFile(t, "testdata/no_attributes.csv"), 1)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Retail": "100.00", "Software": "50.00", segment.Blank: "5.00"}
+	if got := revenue(t, st, segment.Industry); !sameMap(got, want) {
+		t.Fatalf("revenue by industry %v, want %v", got, want)
+	}
+	if got := revenue(t, st, segment.Country); !sameMap(got, map[string]string{"France": "100.00", "Germany": "50.00", segment.Blank: "5.00"}) {
+		t.Fatalf("revenue by country %v", got)
+	}
+	t.Run("deleting the customers file keeps ingested aggregates", func(t *testing.T) {
+		if err := svc.HandleS3(ctx, s3Event("ObjectRemoved:Delete", emu.Bucket, "customers/accounts.csv", "", 2)); err != nil {
+			t.Fatal(err)
+		}
+		if got := revenue(t, st, segment.Industry); !sameMap(got, want) {
+			t.Fatalf("revenue by industry %v", got)
+		}
+		live, err := st.LiveObjects(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := live["customers/accounts.csv"]; ok {
+			t.Fatal("deleted customers file still live")
+		}
+	})
+}

@@ -82,7 +82,7 @@ func (t *textReader) readLine() ([]byte, error) {
 			return nil, io.EOF
 		}
 	} else if err != nil {
-		return nil, unreadable(err)
+		return nil, readErr(err)
 	}
 	t.line++
 	if n := len(b); n > 0 && b[n-1] == '\n' {
@@ -94,12 +94,15 @@ func (t *textReader) readLine() ([]byte, error) {
 	return b, nil
 }
 
-// unreadable wraps a read error as ErrUnreadable unless it already is one.
-func unreadable(err error) error {
+// readErr adds context to an error from the reader underneath. It stays
+// ErrUnreadable when the file's content caused it (a corrupt gzip stream);
+// any other failure (the network, the disk) is left unclassified, so a
+// caller can retry it.
+func readErr(err error) error {
 	if errors.Is(err, ErrUnreadable) {
 		return err
 	}
-	return fmt.Errorf("%w: %v", ErrUnreadable, err)
+	return fmt.Errorf("read: %w", err)
 }
 
 // blank reports whether a line holds nothing but spaces, tabs and

@@ -75,6 +75,7 @@ var bridgeGrains = []analytics.Grain{analytics.ByMonth, analytics.ByQuarter, ana
 //	forecast/<d>            []analytics.ValueForecast
 //	bridge/<d>/<grain>      []analytics.BridgeRow, grain month, quarter or year
 //	customers               []TopCustomer, by CLV (or revenue) descending
+//	lookalikes              []analytics.Lookalike, accounts without purchases most like tier A
 func PartName(kind string, d segment.Dimension) string { return kind + "/" + string(d) }
 
 // BridgePart names the bridge part of a dimension at a grain.
@@ -82,12 +83,14 @@ func BridgePart(d segment.Dimension, g analytics.Grain) string {
 	return "bridge/" + string(d) + "/" + string(g)
 }
 
-// Analyze computes every snapshot part from a customer base. asOf is the
+// Analyze computes every snapshot part from a customer base and the
+// accounts of the customers files (firmographics; those without purchases
+// are the prospects ranked by likeness to the top tier). asOf is the
 // day recency and CLV are measured at (it is moved to the last purchase day
 // when earlier). A CLV model that cannot be fitted is reported in
 // Meta.Warnings and leaves the CLV-based parts out; any other failure is an
 // error.
-func Analyze(ctx context.Context, base *analytics.Base, asOf time.Time) (Meta, map[string]any, error) {
+func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Prospect, asOf time.Time) (Meta, map[string]any, error) {
 	parts := map[string]any{}
 	if base.Len() == 0 {
 		return Meta{AsOf: asOf.Format(time.DateOnly), Revenue: "0", Warnings: []string{"no customer history yet"}}, parts, nil
@@ -154,12 +157,17 @@ func Analyze(ctx context.Context, base *analytics.Base, asOf time.Time) (Meta, m
 			}
 		}
 		for _, g := range bridgeGrains {
-			if parts[BridgePart(d, g)], err = analytics.Bridge(base, analytics.BridgeConfig{Grain: g, Dimension: d}); err != nil {
+			if parts[BridgePart(d, g)], err = analytics.Bridge(base, analytics.BridgeConfig{Grain: g, Dimension: d, Prospects: accounts}); err != nil {
 				return Meta{}, nil, fmt.Errorf("bridge by %s %s: %w", d, g, err)
 			}
 		}
 	}
 	parts["customers"] = topCustomers(base, tiers, rfm, quads)
+	if looks, err := lookalikes(base, tiers, accounts); err != nil {
+		meta.Warnings = append(meta.Warnings, "lookalike prospects not ranked: "+err.Error())
+	} else if looks != nil {
+		parts["lookalikes"] = looks
+	}
 	parts["meta"] = meta
 	return meta, parts, nil
 }
@@ -204,3 +212,25 @@ func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytic
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// maxLookalikes bounds the ranked prospect list kept in a snapshot.
+const maxLookalikes = 200
+
+// lookalikes ranks the accounts that never bought by how much their
+// firmographics resemble the A tier's; nil when there are no such accounts.
+func lookalikes(base *analytics.Base, tiers analytics.Assignment, accounts []analytics.Prospect) ([]analytics.Lookalike, error) {
+	prospects := make([]analytics.Prospect, 0, len(accounts))
+	for _, a := range accounts {
+		if _, bought := base.Index(a.ID); !bought {
+			prospects = append(prospects, a)
+		}
+	}
+	if len(prospects) == 0 {
+		return nil, nil
+	}
+	seeds, err := tiers.Members("A")
+	if err != nil {
+		return nil, err
+	}
+	return analytics.Lookalikes(base, seeds, prospects, analytics.LookalikeConfig{Limit: maxLookalikes})
+}

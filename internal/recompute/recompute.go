@@ -14,8 +14,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -34,7 +36,7 @@ import (
 type Table interface {
 	Query(ctx context.Context, d segment.Dimension, g aggregate.Grain, from, to string) ([]store.Row, int, error)
 	PutSummary(ctx context.Context, summary any) error
-	LiveFiles(ctx context.Context) (map[string]bool, error)
+	LiveObjects(ctx context.Context) (map[string]store.Entry, error)
 	LastChange(ctx context.Context) (string, error)
 	LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error)
 	PutSnapshotPart(ctx context.Context, id, part string, v any) error
@@ -125,11 +127,11 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, files, err := s.loadBase(ctx)
+	base, prospects, files, err := s.loadBase(ctx)
 	if err != nil {
 		return nil, err
 	}
-	meta, parts, err := Analyze(ctx, base, started)
+	meta, parts, err := Analyze(ctx, base, prospects, started)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -164,35 +166,89 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	return &Result{Summary: sum, Snapshot: info, Meta: meta}, nil
 }
 
-// loadBase folds the purchase histories of all live file versions. A live
-// file without a history (ingested before histories existed) is skipped
-// with a warning in the log.
-func (s *Service) loadBase(ctx context.Context) (*analytics.Base, int, error) {
-	live, err := s.t.LiveFiles(ctx)
+// loadBase reads the accounts of every live customers file, then folds
+// the purchase history of every live transactions file, filling in the
+// attributes a purchase lacks from its customer's account. It returns the
+// base, the accounts (for prospects) and the number of files read. A live
+// transactions file without a history (ingested before histories existed)
+// is skipped with a warning in the log.
+func (s *Service) loadBase(ctx context.Context) (*analytics.Base, []analytics.Prospect, int, error) {
+	live, err := s.t.LiveObjects(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	files := make([]string, 0, len(live))
-	for f := range live {
-		files = append(files, f)
+	keys := make([]string, 0, len(live))
+	for k := range live {
+		keys = append(keys, k)
 	}
-	sort.Strings(files)
+	sort.Strings(keys)
+	accounts := map[string]map[segment.Dimension]string{}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, history.CustomersPrefix) {
+			continue
+		}
+		err := s.read(ctx, history.AccountsKey(live[k].File), func(r io.Reader) error {
+			return history.ReadAccounts(r, func(a history.Account) error { accounts[a.ID] = a.Attrs; return nil })
+		})
+		if err != nil {
+			return nil, nil, 0, err
+		}
+	}
 	b := analytics.NewBuilder()
-	for _, f := range files {
-		obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(history.Key(f))})
+	fold := func(p history.Purchase) error {
+		if acct, ok := accounts[p.Customer]; ok {
+			p.Attrs = fill(p.Attrs, acct)
+		}
+		return b.Add(p)
+	}
+	files := 0
+	for _, k := range keys {
+		if !strings.HasPrefix(k, history.TransactionsPrefix) {
+			continue
+		}
+		files++
+		err := s.read(ctx, history.Key(live[k].File), func(r io.Reader) error { return history.Read(r, fold) })
 		var nsk *s3types.NoSuchKey
 		if errors.As(err, &nsk) {
-			s.log.WarnContext(ctx, "live upload has no purchase history; not in customer analytics", "upload", f)
+			s.log.WarnContext(ctx, "live upload has no purchase history; not in customer analytics", "key", k, "upload", live[k].File)
 			continue
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("get %s: %w", history.Key(f), err)
-		}
-		err = history.Read(obj.Body, b.Add)
-		obj.Body.Close()
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", history.Key(f), err)
+			return nil, nil, 0, err
 		}
 	}
-	return b.Build(), len(files), nil
+	prospects := make([]analytics.Prospect, 0, len(accounts))
+	for id, attrs := range accounts {
+		prospects = append(prospects, analytics.Prospect{ID: id, Attrs: attrs})
+	}
+	sort.Slice(prospects, func(i, j int) bool { return prospects[i].ID < prospects[j].ID })
+	return b.Build(), prospects, files, nil
+}
+
+// read streams one curated object of the bucket through fn.
+func (s *Service) read(ctx context.Context, key string, fn func(io.Reader) error) error {
+	obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	defer obj.Body.Close()
+	if err := fn(obj.Body); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+// fill returns attrs with the account's values for the dimensions attrs
+// lacks (absent or blank); the file's own values win.
+func fill(attrs, account map[segment.Dimension]string) map[segment.Dimension]string {
+	out := make(map[segment.Dimension]string, len(attrs)+len(account))
+	for d, v := range account {
+		out[d] = v
+	}
+	for d, v := range attrs {
+		if v != "" && v != segment.Blank {
+			out[d] = v
+		}
+	}
+	return out
 }

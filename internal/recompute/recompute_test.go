@@ -169,3 +169,57 @@ func TestNoHistoryYieldsAnEmptySnapshot(t *testing.T) {
 		t.Fatalf("meta %+v", res.Meta)
 	}
 }
+
+func TestAccountsFillAttributesAndBecomeProspects(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	putFile(t, ctx, st, emu.Clients.S3, emu.Bucket, "transactions/a.csv", "a1", "01", purchases())
+	var buf bytes.Buffer
+	if err := history.WriteAccounts(&buf, map[string]map[segment.Dimension]string{
+		"c1": {segment.Industry: "Retail", segment.Segment: "Ignored: the file's own segment wins"},
+		"c2": {segment.Industry: "Software"},
+		"p1": {segment.Industry: "Retail"},
+		"p2": {segment.Industry: "Mining"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(history.AccountsKey("acc1")),
+		Body: bytes.NewReader(buf.Bytes())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Commit(ctx, "customers/accounts.csv", "01", "acc1"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := recompute.New(st, emu.Clients.S3, quiet, recompute.Options{Bucket: emu.Bucket}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tiers []analytics.Summary
+	if err := st.SnapshotPart(ctx, res.Snapshot.ID, recompute.PartName("tiers", segment.Industry), &tiers); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, s := range tiers {
+		got[s.Value] = s.Customers
+	}
+	if got["Retail"] != 1 || got["Software"] != 1 || got[segment.Blank] != 1 {
+		t.Fatalf("customers by industry %v", got)
+	}
+	var segs []analytics.Summary
+	if err := st.SnapshotPart(ctx, res.Snapshot.ID, recompute.PartName("tiers", segment.Segment), &segs); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range segs {
+		if s.Value != "Consumer" && s.Value != "Corporate" {
+			t.Fatalf("an account overrode the file's segment: %q", s.Value)
+		}
+	}
+	var looks []analytics.Lookalike
+	if err := st.SnapshotPart(ctx, res.Snapshot.ID, "lookalikes", &looks); err != nil {
+		t.Fatal(err)
+	}
+	if len(looks) != 2 || looks[0].ID != "p1" || looks[0].Score <= looks[1].Score {
+		t.Fatalf("lookalikes %+v: want p1 (Retail, like the A tier's c1) ranked above p2", looks)
+	}
+}

@@ -212,6 +212,21 @@ func (s *Store) Object(ctx context.Context, objectKey string) (Entry, bool, erro
 	return e, ok, nil
 }
 
+// LiveObjects returns the live entry of every object that has one
+// (deleted objects left out), by object key.
+func (s *Store) LiveObjects(ctx context.Context) (map[string]Entry, error) {
+	m, err := s.manifest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for k, e := range m {
+		if e.File == Tombstone {
+			delete(m, k)
+		}
+	}
+	return m, nil
+}
+
 // LiveFiles returns the set of file ids whose fragments count.
 func (s *Store) LiveFiles(ctx context.Context) (map[string]bool, error) {
 	m, err := s.manifest(ctx)

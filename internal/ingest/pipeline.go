@@ -1,0 +1,157 @@
+package ingest
+
+import (
+	"fmt"
+	"io"
+	"sync"
+)
+
+// The pipeline runs stage 1 — reading (decompression, decoding,
+// splitting), validation and parsing of every row — on its own goroutine,
+// ahead of stage 2, aggregation, on the caller's. Batches of parsed rows
+// travel between them. Memory: at most pipelineDepth+2 batches of
+// batchRows rows in flight.
+const (
+	batchRows     = 256
+	pipelineDepth = 4
+)
+
+// parsedBatch is a run of parsed rows; err ends the stream (io.EOF or a
+// file error).
+type parsedBatch struct {
+	rows []parsedRow
+	err  error
+}
+
+type pipeline struct {
+	src  recordSource
+	acc  *accumulator
+	ch   chan *parsedBatch
+	free chan *parsedBatch
+	done chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+}
+
+// startPipeline starts stage 1 over src: it first reads up to
+// sampleRecords rows to decide the decimal notation, then parses every row
+// (first included, if not nil) in order.
+func startPipeline(src recordSource, acc *accumulator, first *record, semicolon bool) *pipeline {
+	p := &pipeline{src: src, acc: acc, ch: make(chan *parsedBatch, pipelineDepth),
+		free: make(chan *parsedBatch, pipelineDepth+2), done: make(chan struct{})}
+	p.wg.Add(1)
+	go p.run(first, semicolon)
+	return p
+}
+
+func (p *pipeline) run(first *record, semicolon bool) {
+	defer p.wg.Done()
+	defer close(p.ch)
+	var sample []record
+	if first != nil {
+		sample = append(sample, *first)
+	}
+	var err error
+	for len(sample) < sampleRecords {
+		var rec record
+		if rec, err = p.src.next(); err != nil {
+			break
+		}
+		sample = append(sample, rec.clone())
+	}
+	p.acc.decideNotation(sample, p.src.typed(), semicolon)
+	b := p.batch()
+	send := func() bool {
+		select {
+		case p.ch <- b:
+			b = p.batch()
+			return true
+		case <-p.done:
+			return false
+		}
+	}
+	add := func(rec record) bool {
+		b.rows = b.rows[:len(b.rows)+1]
+		p.acc.parseRow(rec, &b.rows[len(b.rows)-1])
+		return len(b.rows) < batchRows || send()
+	}
+	for _, rec := range sample {
+		if !add(rec) {
+			return
+		}
+	}
+	sample = nil
+	for err == nil {
+		var rec record
+		if rec, err = p.src.next(); err == nil && !add(rec) {
+			return
+		}
+	}
+	b.err = err
+	send()
+}
+
+// batch returns an empty batch, reusing a consumed one when possible.
+func (p *pipeline) batch() *parsedBatch {
+	select {
+	case b := <-p.free:
+		b.rows, b.err = b.rows[:0], nil
+		return b
+	default:
+		return &parsedBatch{rows: make([]parsedRow, 0, batchRows)}
+	}
+}
+
+// next returns the next batch; the previous one must no longer be used.
+func (p *pipeline) next(prev *parsedBatch) (*parsedBatch, error) {
+	if prev != nil {
+		select {
+		case p.free <- prev:
+		default:
+		}
+	}
+	b, ok := <-p.ch
+	if !ok {
+		return nil, fmt.Errorf("%w: reader stopped", ErrUnreadable)
+	}
+	return b, nil
+}
+
+// stop ends stage 1 and waits for it; after stop the accumulator's stage 1
+// state may be read.
+func (p *pipeline) stop() {
+	p.once.Do(func() { close(p.done) })
+	p.wg.Wait()
+}
+
+// drive consumes the pipeline: counts rows, writes rejects, aggregates.
+func (p *pipeline) drive(res *Result, rejects RejectWriter) error {
+	var b *parsedBatch
+	for {
+		var err error
+		if b, err = p.next(b); err != nil {
+			return err
+		}
+		for i := range b.rows {
+			r := &b.rows[i]
+			res.Rows++
+			if r.rowErr != nil {
+				res.Rejected++
+				if err := rejects.Reject(r.rowErr); err != nil {
+					return fmt.Errorf("write reject: %w", err)
+				}
+				continue
+			}
+			if err := p.acc.aggregate(r); err != nil {
+				return err
+			}
+			res.Accepted++
+		}
+		if b.err == io.EOF {
+			return nil
+		}
+		if b.err != nil {
+			return b.err
+		}
+	}
+}
