@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -322,6 +321,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	})
 }
 
+// testLog sends the stack's warnings and errors to the test log, so a
+// failing browser run shows what the server saw.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
 // dashboardStack is testStack with recompute running a moment after each
 // ingest, as `salesseg local` does, so the page can show customer analytics
 // after its upload.
@@ -332,7 +340,8 @@ func dashboardStack(t *testing.T) (*stack, string) {
 		t.Fatal(err)
 	}
 	s, err := startStack(context.Background(), stackOptions{root: root, s3Addr: "127.0.0.1:0", schedule: time.Hour,
-		debounce: 500 * time.Millisecond, maxRejectRate: 0.2, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		debounce: 500 * time.Millisecond, maxRejectRate: 0.2,
+		log: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,35 +93,13 @@ func displayValue(values []string) string { return strings.Join(values, " × ") 
 // growth against the previous range and the same range a year earlier.
 func (s *Service) breakdown(ctx context.Context, in breakdownRequest) (*Breakdown, error) {
 	w := in.w
-	var prevR, yaR period.Range
 	out := &Breakdown{Dimension: strings.Join(in.dims.names(), ","), Dimensions: in.dims.names(), Period: windowJSON(w), Segments: []Segment{}}
-	ranges := []period.Range{w.r}
-	if w.comparable {
-		var err error
-		if prevR, err = w.cal.Previous(w.grain, w.r); err != nil {
-			return nil, err
-		}
-		yaR = period.YearAgo(w.grain, w.r)
-		ranges = append(ranges, prevR, yaR)
-		out.Comparisons = Comparisons{Previous: rangeJSON(w.grain, w.cal, prevR), YearAgo: rangeJSON(w.grain, w.cal, yaR)}
-	}
-	rows, err := s.load(ctx, in.dims, w, ranges...)
+	c, err := s.loadCompared(ctx, in.dims, w, nil)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := sumIn(rows, w.r, w.open, nil)
-	if err != nil {
-		return nil, err
-	}
-	prev, ya := sums{}, sums{}
-	if w.comparable {
-		if prev, err = sumIn(rows, prevR, false, nil); err != nil {
-			return nil, err
-		}
-		if ya, err = sumIn(rows, yaR, false, nil); err != nil {
-			return nil, err
-		}
-	}
+	out.Comparisons = c.comparisons
+	cur, prev, ya := c.cur, c.prev, c.ya
 	total, err := cur.total()
 	if err != nil {
 		return nil, err

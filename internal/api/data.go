@@ -227,3 +227,45 @@ func (m sums) restOf(universe sums, shown []string) (aggregate.Measures, error) 
 	}
 	return t, nil
 }
+
+// compared are a window's sums with those of the previous range and the
+// same range a year earlier (empty when the window is not comparable).
+type compared struct {
+	cur, prev, ya sums
+	comparisons   Comparisons
+}
+
+// loadCompared reads the window's range and, when it is comparable, the
+// previous range and the year-ago range in the same manifest read, and sums
+// each over the values keep accepts (all values for nil keep).
+func (s *Service) loadCompared(ctx context.Context, d dims, w window, keep func(string) bool) (compared, error) {
+	var c compared
+	ranges := []period.Range{w.r}
+	var prevR, yaR period.Range
+	if w.comparable {
+		var err error
+		if prevR, err = w.cal.Previous(w.grain, w.r); err != nil {
+			return c, err
+		}
+		yaR = period.YearAgo(w.grain, w.r)
+		ranges = append(ranges, prevR, yaR)
+		c.comparisons = Comparisons{Previous: rangeJSON(w.grain, w.cal, prevR), YearAgo: rangeJSON(w.grain, w.cal, yaR)}
+	}
+	rows, err := s.load(ctx, d, w, ranges...)
+	if err != nil {
+		return c, err
+	}
+	if c.cur, err = sumIn(rows, w.r, w.open, keep); err != nil {
+		return c, err
+	}
+	c.prev, c.ya = sums{}, sums{}
+	if w.comparable {
+		if c.prev, err = sumIn(rows, prevR, false, keep); err != nil {
+			return c, err
+		}
+		if c.ya, err = sumIn(rows, yaR, false, keep); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}

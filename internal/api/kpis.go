@@ -94,25 +94,12 @@ func (s *Service) kpis(ctx context.Context, in kpiRequest) (*KPIs, error) {
 	if in.scoped {
 		out.Scope = &Scope{Dimension: strings.Join(in.dims.names(), ","), Dimensions: in.dims.names(), Value: displayValue(in.values), Values: in.values}
 	}
-	ranges := []period.Range{w.r}
-	var prevR, yaR period.Range
-	if w.comparable {
-		var err error
-		if prevR, err = w.cal.Previous(w.grain, w.r); err != nil {
-			return nil, err
-		}
-		yaR = period.YearAgo(w.grain, w.r)
-		ranges = append(ranges, prevR, yaR)
-		out.Comparisons = Comparisons{Previous: rangeJSON(w.grain, w.cal, prevR), YearAgo: rangeJSON(w.grain, w.cal, yaR)}
-	}
-	rows, err := s.load(ctx, in.dims, w, ranges...)
+	c, err := s.loadCompared(ctx, in.dims, w, keep)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := sumIn(rows, w.r, w.open, keep)
-	if err != nil {
-		return nil, err
-	}
+	out.Comparisons = c.comparisons
+	cur := c.cur
 	total, err := cur.total()
 	if err != nil {
 		return nil, err
@@ -121,19 +108,7 @@ func (s *Service) kpis(ctx context.Context, in kpiRequest) (*KPIs, error) {
 		return nil, err
 	}
 	out.AvgDealSize = out.AvgOrderValue
-	var prevRev, yaRev decimal.Decimal
-	if w.comparable {
-		prev, err := sumIn(rows, prevR, false, keep)
-		if err != nil {
-			return nil, err
-		}
-		ya, err := sumIn(rows, yaR, false, keep)
-		if err != nil {
-			return nil, err
-		}
-		prevRev, yaRev = prev.revenue(stored), ya.revenue(stored)
-	}
-	if out.Growth, err = growthOf(w.comparable, total.Revenue, prevRev, yaRev); err != nil {
+	if out.Growth, err = growthOf(w.comparable, total.Revenue, c.prev.revenue(stored), c.ya.revenue(stored)); err != nil {
 		return nil, err
 	}
 	out.Customers, err = s.customers(ctx, in, total.Revenue)

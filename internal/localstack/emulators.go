@@ -38,9 +38,12 @@ import (
 // (run by `make local` and `make test`) installs it with npm.
 var ErrNoDynalite = errors.New("dynalite not installed: run `make deps` (needs node and npm)")
 
-// DynalitePath is where `make deps` installs dynalite, relative to the
-// repository root.
-const DynalitePath = "infra/node/node_modules/.bin/dynalite"
+// DynalitePath is where `make deps` installs dynalite, and DynaliteLauncher
+// the script that runs it, relative to the repository root.
+const (
+	DynalitePath     = "infra/node/node_modules/dynalite"
+	DynaliteLauncher = "infra/node/dynalite.cjs"
+)
 
 // Emulators are a running DynamoDB emulator and S3 emulator with clients
 // pointed at them.
@@ -76,8 +79,7 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--host", "127.0.0.1",
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd := exec.Command("node", filepath.Join(o.Root, DynaliteLauncher), "--port", fmt.Sprint(port), "--host", "127.0.0.1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr // stdout only announces the port, which we chose
 	if err := cmd.Start(); err != nil {

@@ -22,6 +22,9 @@ type Invoker interface {
 	Invoke(ctx context.Context, payload []byte) ([]byte, error)
 }
 
+// integrationTimeout is API Gateway HTTP API's maximum integration time.
+const integrationTimeout = 30 * time.Second
+
 // Gateway is an http.Handler that does locally what API Gateway's HTTP API
 // does: it turns each request into a payload-format-2.0 event, invokes the
 // handler and writes its response. Like the JWT authorizer of
@@ -108,7 +111,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	out, err := g.handler.Invoke(r.Context(), payload)
+	// API Gateway lets an invocation run to its integration timeout (30 s)
+	// even when the client hangs up, so a browser that abandons a request
+	// must not cancel the handler's DynamoDB calls half-way here either.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), integrationTimeout)
+	defer cancel()
+	out, err := g.handler.Invoke(ctx, payload)
 	if err != nil {
 		// API Gateway answers a failed invocation with a bare 500.
 		http.Error(w, `{"message":"Internal Server Error"}`, http.StatusInternalServerError)

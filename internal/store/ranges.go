@@ -103,8 +103,8 @@ func (s *Store) queryLive(ctx context.Context, live map[string]bool, d segment.D
 	return rows, requests, nil
 }
 
-// decodeFragment decodes a fragment's measures as decodeMeasures does,
-// without its per-item allocations (the API's hot path decodes thousands).
+// decodeFragment decodes a fragment's measures without per-item
+// allocations (the API's hot path decodes thousands).
 func decodeFragment(item map[string]types.AttributeValue) (aggregate.Measures, error) {
 	var m aggregate.Measures
 	var err error

@@ -11,10 +11,22 @@
 //	MANIFEST           LIVE                     map o: object key → {s: sequencer,
 //	                                            f: live file id, pf: file it replaced}
 //	UPLOAD#<file>      STATUS                   an upload's status, counts, format
-//	SUMMARY            LATEST                   the last recompute's summary
+//	SUMMARY            LATEST                   the last recompute's totals summary
+//	SNAP#<id>          <part>                   one gzipped JSON part of a recompute
+//	                                            snapshot (tiers/<dim>, bridge/<dim>/<grain>…)
+//	SNAPSHOT           LATEST                   pointer to the published snapshot
+//	CHANGES            LATEST                   when live data last changed (debounce)
 //
-// Access patterns: a segment breakdown is one Query on AGG#<dim>#M with sk
-// BETWEEN the first and last month, plus one GetItem of the manifest; no Scan.
+// Access patterns, all GetItem or Query on known keys, never Scan:
+//   - breakdown, trend, KPIs: one strongly consistent GetItem of the
+//     manifest, then one Query per merged period range on AGG#<dim>#<grain>
+//     with sk BETWEEN the range's first and last period, projecting only
+//     the measures needed (QueryRanges; Query is the one-range case);
+//   - dimension values: one Query per dimension over all months (Values);
+//   - upload status: GetItem UPLOAD#<id>; by object key, the manifest read
+//     gives the live id, then one GetItem;
+//   - customer analytics: GetItem of the snapshot pointer, then GetItem of
+//     the part.
 //
 // # Why fragments and a manifest
 //
@@ -307,81 +319,11 @@ type Row struct {
 // through to (inclusive, formatted as the grain's periods), ordered by
 // period then value. It reports how many DynamoDB requests it made.
 func (s *Store) Query(ctx context.Context, d segment.Dimension, g aggregate.Grain, from, to string) ([]Row, int, error) {
-	live, err := s.LiveFiles(ctx)
+	rows, n, err := s.QueryRanges(ctx, d, g, []KeyRange{{From: from, To: to}})
 	if err != nil {
-		return nil, 1, err
+		return nil, n, err
 	}
-	requests := 1
-	sums := map[[2]string]*aggregate.Measures{}
-	var order [][2]string
-	var start map[string]types.AttributeValue
-	for {
-		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:              aws.String(s.table),
-			KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": str(aggPK(d, g)), ":from": str(from), ":to": str(to + "$")},
-			ExclusiveStartKey: start,
-		})
-		requests++
-		if err != nil {
-			return nil, requests, fmt.Errorf("query %s: %w", aggPK(d, g), err)
-		}
-		for _, item := range out.Items {
-			if !live[attrS(item, "f")] {
-				continue
-			}
-			m, err := decodeMeasures(item)
-			if err != nil {
-				return nil, requests, fmt.Errorf("decode %s %s: %w", aggPK(d, g), attrS(item, "sk"), err)
-			}
-			k := [2]string{attrS(item, "p"), attrS(item, "v")}
-			cur, ok := sums[k]
-			if !ok {
-				sums[k] = &m
-				order = append(order, k)
-				continue
-			}
-			if err := cur.Add(m); err != nil {
-				return nil, requests, err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		start = out.LastEvaluatedKey
-	}
-	rows := make([]Row, 0, len(order))
-	for _, k := range order {
-		rows = append(rows, Row{Period: k[0], Value: k[1], Measures: *sums[k]})
-	}
-	return rows, requests, nil
-}
-
-func decodeMeasures(item map[string]types.AttributeValue) (aggregate.Measures, error) {
-	var m aggregate.Measures
-	var err error
-	if m.Revenue, err = attrDec(item, "rev"); err != nil {
-		return m, err
-	}
-	if m.Cost, err = attrDec(item, "cost"); err != nil {
-		return m, err
-	}
-	if m.Units, err = attrDec(item, "units"); err != nil {
-		return m, err
-	}
-	for name, dst := range map[string]*int64{"lines": &m.Lines, "orders": &m.Orders, "clines": &m.CostLines} {
-		d, err := attrDec(item, name)
-		if err != nil {
-			return m, err
-		}
-		n, _, ok := d.Int64(0)
-		if !ok {
-			return m, fmt.Errorf("attribute %s: %s is not an integer", name, d)
-		}
-		*dst = n
-	}
-	return m, nil
+	return rows[0], n, nil
 }
 
 func attrDec(item map[string]types.AttributeValue, name string) (decimal.Decimal, error) {
