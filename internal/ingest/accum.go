@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/govalues/decimal"
@@ -173,6 +174,7 @@ type parsedRow struct {
 	tuple    uint32 // interned vals
 	vals     [maxDims]uint32
 	cust     uint32 // customer index+1, 0 for none
+	purchase uint32 // purchase index+1, 0 for none
 	order    uint64 // hash of the order id
 	hasOrder bool
 	side     int8 // the date's day/month vote, -1 for none
@@ -277,10 +279,16 @@ func (a *accumulator) cellValue(rec [][]byte, f field) ([]byte, bool) {
 }
 
 func (a *accumulator) rowErr(line int, f field, value []byte, err error) *RowError {
-	if len(value) > 200 {
-		value = append(value[:200:200], "…"...)
+	return &RowError{Line: line, Column: a.cm.name(f), Value: rejectValue(value), Err: err}
+}
+
+// rejectValue renders a rejected value for the rejects file: at most 200
+// bytes, invalid UTF-8 replaced.
+func rejectValue(v []byte) string {
+	if len(v) > 200 {
+		return strings.ToValidUTF8(string(v[:200]), "\uFFFD") + "…"
 	}
-	return &RowError{Line: line, Column: a.cm.name(f), Value: string(value), Err: err}
+	return strings.ToValidUTF8(string(v), "\uFFFD")
 }
 
 // number parses a numeric field in its column's notation.
@@ -324,7 +332,7 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 	}
 	for i, v := range f {
 		if len(v) > maxFieldBytes {
-			return &RowError{Line: line, Column: a.cm.colName(i), Value: string(v[:64]) + "…", Err: ErrFieldTooLong}
+			return &RowError{Line: line, Column: a.cm.colName(i), Value: rejectValue(v[:64]) + "…", Err: ErrFieldTooLong}
 		}
 	}
 	ds, _ := a.cellValue(f, fieldDate)
@@ -403,7 +411,7 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 	for i := range a.dims {
 		id, ok := a.dimValue(i, f, cust)
 		if !ok {
-			return &RowError{Line: line, Column: a.cm.colName(a.dims[i].col), Value: string(trimSpaces(f[a.dims[i].col])), Err: ErrBadText}
+			return &RowError{Line: line, Column: a.cm.colName(a.dims[i].col), Value: rejectValue(trimSpaces(f[a.dims[i].col])), Err: ErrBadText}
 		}
 		vals[i] = id
 	}
@@ -413,6 +421,9 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 		m.ordersNoID = 1
 	}
 	out.date, out.tuple, out.vals = date, a.tuple(&vals), vals
+	if out.cust != 0 {
+		out.purchase = a.hist.purchase(out.cust-1, date)
+	}
 	if side >= 0 {
 		a.dates.vote(side, line, ds)
 	}
@@ -447,10 +458,9 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 	if err := a.cells[ci].m.add(&r.m); err != nil {
 		return err
 	}
-	var p uint32 // purchase index+1
-	if r.cust != 0 {
-		var err error
-		if p, err = a.hist.add(r.cust-1, r.date, ci, &r.m); err != nil {
+	p := r.purchase
+	if p != 0 {
+		if err := a.hist.add(p, r.cust-1, r.date, ci, &r.m); err != nil {
 			return err
 		}
 	}

@@ -172,7 +172,7 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 	delete(out.Format.Columns, fieldAmount.String())
 	a := newAccumulator(cm, &opt, src.date1904())
 	var sample []record
-	for len(sample) < sampleRecords {
+	for size := 0; len(sample) < sampleRecords && size < sampleBytes; {
 		rec, err := src.next()
 		if err == io.EOF {
 			break
@@ -181,6 +181,9 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 			return nil, err
 		}
 		sample = append(sample, rec.clone())
+		for _, f := range rec.fields {
+			size += len(f)
+		}
 	}
 	a.decideNotation(sample, src.typed(), out.Format.Delimiter == ";")
 	row := func(rec record) error {
@@ -239,7 +242,7 @@ func (a *accumulator) customerRow(rec record, out *Customers) *RowError {
 	for i, d := range a.dims {
 		v, ok := a.dimValue(i, f, id)
 		if !ok {
-			return &RowError{Line: rec.line, Column: a.cm.colName(d.col), Value: string(trimSpaces(f[d.col])), Err: ErrBadText}
+			return &RowError{Line: rec.line, Column: a.cm.colName(d.col), Value: rejectValue(trimSpaces(f[d.col])), Err: ErrBadText}
 		}
 		if v != 0 {
 			attrs[d.dim] = a.vals[i].names[v]

@@ -90,6 +90,7 @@ func TestXLSX(t *testing.T) {
 			{day(2024, 3, 31), "O1", "C1", "Consumer", 0.1 + 0.2, 1},
 			nil, // an empty row
 			{"2024-04-02", "O2", "C2", "Corporate", "1,234.50", 3},
+			{"2024-04-02", "O2", "C2", "Corporate", 0},
 			{day(2024, 4, 3), "O3", "C2", "Corporate", "abc", 1},
 		},
 		"Other": {{"Date", "Amount"}, {"2024-01-01", 5}},
@@ -105,10 +106,10 @@ func TestXLSX(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkInvariants(t, res, rej)
-			if res.Format.Kind != kindXLSX || res.Format.Sheet != "Orders" || res.Rows != 4 || res.Accepted != 3 {
+			if res.Format.Kind != kindXLSX || res.Format.Sheet != "Orders" || res.Rows != 5 || res.Accepted != 4 {
 				t.Fatalf("format %+v rows %d accepted %d", res.Format, res.Rows, res.Accepted)
 			}
-			if len(rej) != 1 || rej[0].Line != 6 || !errors.Is(rej[0].Err, ErrBadAmount) {
+			if len(rej) != 1 || rej[0].Line != 7 || !errors.Is(rej[0].Err, ErrBadAmount) {
 				t.Fatalf("rejects %v", rej)
 			}
 			if got := revenueBy(res, segment.Segment); !maps.Equal(got, map[string]string{"Consumer": "262.26", "Corporate": "1234.50"}) {

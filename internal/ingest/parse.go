@@ -1,33 +1,39 @@
 // Package ingest turns a sales file into the aggregate delta it contributes:
-// it streams the file, detects its format (CSV or whitespace-aligned text,
-// gzip, XLSX, Parquet), encoding, delimiter, decimal notation and date
-// format, maps its columns to canonical fields, validates every row and
-// sums the valid ones per dimension value and period, per pair of
-// dimensions and month, and per customer and day.
+// it streams the file, detects its format from its content (delimited text
+// — , ; tab | — or whitespace-aligned text, gzip, XLSX, Parquet), its
+// encoding, delimiter, each numeric column's decimal notation and the date
+// format, maps its columns to canonical fields, validates every row and sums
+// the valid ones per dimension value and period, per pair of dimensions and
+// month, and per customer and day (the purchase history).
 //
 // Every row is either counted or rejected with its line, column and reason;
 // a file that cannot be read at all yields an error wrapping ErrUnreadable
-// (or a *HeaderError) and no result.
+// (or a *HeaderError) and no result. Failures of the reader underneath (the
+// network) are returned as they are, so that the caller can retry.
 //
-// # Memory
+// # Work and memory
 //
-// Text is streamed: memory grows with the distinct keys, not the rows. What
-// is held until the end of the file is
-//   - one aggregate per distinct (date, combination of dimension values)
-//     ("cell"), from which every day, month and crossed key is rolled up;
-//   - one entry per distinct customer and day (the purchase history);
-//   - for distinct order counting, one 8-byte hash and two 4-byte ids per
-//     distinct order id (about 20 bytes with the map), plus one small
-//     interned set per distinct combination of cells that orders span
-//     (see orderSets);
+// Reading, splitting, validation and parsing run on one goroutine, the
+// aggregation on the caller's (see pipeline). Text is streamed: memory grows
+// with distinct keys, not rows. Held until the end of the file are
+//   - one cell per distinct (date, combination of dimension values), from
+//     which every day, month and crossed key is rolled up at the end (cells
+//     keep raw dates until the date column's day/month order is decided);
+//   - one purchase (about 100 bytes with its index) per distinct customer and
+//     day, and each customer id once;
+//   - for exact distinct order counts, one entry (8-byte hash, two 4-byte
+//     ids: about 20 bytes with the map) per distinct order id, plus the
+//     distinct sets of cells orders span (see orderSets);
 //   - up to 10,000 remembered rows per day/month order while a date column's
-//     order is undecided (see dateColumn).
+//     order is undecided (see dateColumn), and the first 2,000 rows, read
+//     ahead to decide decimal notations.
 //
-// XLSX and Parquet need random access: an *os.File (or anything with ReadAt
-// and Size) is read in place; any other stream is first copied to a
-// temporary file (Options.TempDir, at most Options.MaxSpoolBytes). Parquet
-// is then read one row group page at a time; excelize keeps the workbook's
-// small parts in memory and unzips worksheets over 16 MB to temporary files.
+// XLSX and Parquet need random access: an *os.File (or for Parquet anything
+// with ReadAt and Size) is read in place; any other stream is first copied to
+// a temporary file (Options.TempDir, at most Options.MaxSpoolBytes). Parquet
+// is then read a page per column at a time; excelize keeps a workbook's
+// shared strings and small parts in memory and unzips worksheets over 16 MB to
+// temporary files, which it streams.
 package ingest
 
 import (
@@ -124,12 +130,15 @@ func (e *RowError) Unwrap() error { return e.Err }
 
 // Format is what was detected about a file, reported in its upload status.
 type Format struct {
-	Kind        string `json:"kind"` // csv (delimited or whitespace-aligned text), xlsx, parquet
-	Compression string `json:"compression,omitempty"`
-	Encoding    string `json:"encoding,omitempty"`
-	Delimiter   string `json:"delimiter,omitempty"` // , ; tab | or whitespace
-	LineEnd     string `json:"line_end,omitempty"`  // CR for classic Mac OS text; LF and CRLF are not reported
-	Sheet       string `json:"sheet,omitempty"`
+	Kind        string `json:"kind"`                  // csv (delimited or whitespace-aligned text), xlsx, parquet
+	Compression string `json:"compression,omitempty"` // gzip
+	// Encoding is utf-8, utf-8-bom, utf-16le, utf-16be (with " (no BOM)"
+	// when recognised without one) or windows-1252; empty for XLSX and
+	// Parquet.
+	Encoding  string `json:"encoding,omitempty"`
+	Delimiter string `json:"delimiter,omitempty"` // , ; tab | or whitespace
+	LineEnd   string `json:"line_end,omitempty"`  // CR for classic Mac OS text; LF and CRLF are not reported
+	Sheet     string `json:"sheet,omitempty"`
 	// HeaderLine is the line of the header when title lines precede it.
 	HeaderLine int `json:"header_line,omitempty"`
 	// DateFormat lists the date layouts read, with counts.
@@ -206,9 +215,12 @@ func ParseWith(r io.Reader, name string, rejects RejectWriter, opt Options) (*Re
 	return res, nil
 }
 
-// sampleRecords is how many data rows are read ahead to decide each
-// numeric column's decimal separator.
-const sampleRecords = 2000
+// sampleRecords and sampleBytes bound the data rows read ahead to decide
+// each numeric column's decimal separator.
+const (
+	sampleRecords = 2000
+	sampleBytes   = 8 << 20
+)
 
 func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 	if err := opt.validate(); err != nil {

@@ -47,17 +47,31 @@ func startPipeline(src recordSource, acc *accumulator, first *record, semicolon 
 func (p *pipeline) run(first *record, semicolon bool) {
 	defer p.wg.Done()
 	defer close(p.ch)
+	defer func() {
+		// A bug must not take the process down from a goroutine the
+		// caller cannot recover: report it as this file's error.
+		if v := recover(); v != nil {
+			select {
+			case p.ch <- &parsedBatch{err: fmt.Errorf("ingest: internal error while reading rows: %v", v)}:
+			case <-p.done:
+			}
+		}
+	}()
 	var sample []record
 	if first != nil {
 		sample = append(sample, *first)
 	}
 	var err error
-	for len(sample) < sampleRecords {
+	size := 0
+	for len(sample) < sampleRecords && size < sampleBytes {
 		var rec record
 		if rec, err = p.src.next(); err != nil {
 			break
 		}
 		sample = append(sample, rec.clone())
+		for _, f := range rec.fields {
+			size += len(f)
+		}
 	}
 	p.acc.decideNotation(sample, p.src.typed(), semicolon)
 	b := p.batch()

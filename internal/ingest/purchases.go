@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"cmp"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/govalues/decimal"
@@ -12,16 +14,53 @@ import (
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
-// purchaseAgg is one customer's activity on one (raw) day.
+// purchaseAgg is one customer's activity on one (raw) day, in 48 bytes:
+// revenue and cost are exact decimals packed as a coefficient and a
+// sign-and-scale byte (see pack).
 type purchaseAgg struct {
-	revenue, cost decimal.Decimal
-	lines         uint32
-	orders        uint32
-	costLines     uint32
-	lastCell      uint32 // the cell of the day's last line: its dimension values
-	lastSeq       uint32 // when that line came, for merging
-	cust          uint32
-	date          rawDate
+	revCoef, costCoef uint64
+	lines             uint32
+	orders            uint32
+	costLines         uint32
+	lastCell          uint32 // the cell of the day's last line: its dimension values
+	lastSeq           uint32 // when that line came, for merging
+	cust              uint32
+	date              rawDate
+	revMeta, costMeta uint8
+}
+
+func (p *purchaseAgg) revenue() decimal.Decimal { return unpack(p.revCoef, p.revMeta) }
+func (p *purchaseAgg) cost() decimal.Decimal    { return unpack(p.costCoef, p.costMeta) }
+
+// pack splits an exact decimal into its coefficient and a byte holding the
+// scale (0–19) and, in the top bit, the sign.
+func pack(d decimal.Decimal) (uint64, uint8) {
+	meta := uint8(d.Scale())
+	if d.IsNeg() {
+		meta |= 0x80
+	}
+	return d.Coef(), meta
+}
+
+// unpack is the inverse of pack.
+func unpack(coef uint64, meta uint8) decimal.Decimal {
+	scale, neg := int(meta&0x7f), meta&0x80 != 0
+	if coef <= math.MaxInt64 {
+		v := int64(coef)
+		if neg {
+			v = -v
+		}
+		d, _ := decimal.New(v, scale) // a packed decimal always fits
+		return d
+	}
+	s := strconv.FormatUint(coef, 10)
+	if scale > 0 {
+		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return decimal.MustParse(s)
 }
 
 // purchaseOrder is an order seen in a purchase other than its first.
@@ -33,12 +72,15 @@ type purchaseOrder struct {
 // historyTable holds one purchaseAgg per distinct customer and day: memory
 // grows with customer-days, not rows.
 type historyTable struct {
+	// Stage 1: numbering purchases.
 	idx     map[uint64]uint32
-	rows    chunked[purchaseAgg]
-	extra   map[purchaseOrder]struct{}
+	next    uint32
 	lastKey uint64
 	lastP   uint32
-	seq     uint32
+	// Stage 2: their sums.
+	rows  chunked[purchaseAgg]
+	extra map[purchaseOrder]struct{}
+	seq   uint32
 
 	// Set by finish.
 	order []uint32 // rows to emit, by customer id then day
@@ -49,40 +91,49 @@ func newHistoryTable() *historyTable {
 	return &historyTable{idx: map[uint64]uint32{}, extra: map[purchaseOrder]struct{}{}}
 }
 
-// add counts a valid line of customer c (an index) on a raw date in cell
-// ci, returning the purchase's index+1. Orders are counted by the caller.
-func (h *historyTable) add(c uint32, date rawDate, ci uint32, m *cellMeasures) (uint32, error) {
+// purchase returns the index+1 of the purchase of customer c (an index)
+// on a raw date, numbering new ones in order of appearance (stage 1).
+func (h *historyTable) purchase(c uint32, date rawDate) uint32 {
 	key := uint64(c)<<32 | uint64(date)
-	p := h.lastP
-	if p == 0 || key != h.lastKey {
-		i, ok := h.idx[key]
-		if !ok {
-			i = uint32(h.rows.len())
-			h.idx[key] = i
-			*h.rows.add() = purchaseAgg{cust: c, date: date}
-		}
-		p = i + 1
-		h.lastKey, h.lastP = key, p
+	if h.lastP != 0 && key == h.lastKey {
+		return h.lastP
+	}
+	i, ok := h.idx[key]
+	if !ok {
+		i = h.next
+		h.next++
+		h.idx[key] = i
+	}
+	h.lastKey, h.lastP = key, i+1
+	return i + 1
+}
+
+// add counts a valid line in purchase p (index+1, from purchase) of
+// customer c on a raw date, in cell ci (stage 2). Orders are counted by
+// the caller.
+func (h *historyTable) add(p, c uint32, date rawDate, ci uint32, m *cellMeasures) error {
+	if int(p) > h.rows.len() { // purchases are numbered in row order
+		*h.rows.add() = purchaseAgg{cust: c, date: date}
 	}
 	row := h.rows.at(p - 1)
-	rev, err := aggregate.Sum(row.revenue, m.revenue)
+	rev, err := aggregate.Sum(row.revenue(), m.revenue)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if m.costLines > 0 {
-		cost, err := aggregate.Sum(row.cost, m.cost)
+		cost, err := aggregate.Sum(row.cost(), m.cost)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		row.cost = cost
+		row.costCoef, row.costMeta = pack(cost)
 		row.costLines++
 	}
-	row.revenue = rev
+	row.revCoef, row.revMeta = pack(rev)
 	row.lines++
 	row.lastCell = ci
 	h.seq++
 	row.lastSeq = h.seq
-	return p, nil
+	return nil
 }
 
 // extraOrder counts order h in purchase p (index+1) once.
@@ -142,15 +193,16 @@ func (h *historyTable) finish(a *accumulator, dropped []bool) (*historyTable, er
 // spellings of the date counts in each (the one inexactness of Orders).
 func (h *historyTable) merge(i, j uint32) error {
 	p, q := h.rows.at(i), h.rows.at(j)
-	rev, err := aggregate.Sum(p.revenue, q.revenue)
+	rev, err := aggregate.Sum(p.revenue(), q.revenue())
 	if err != nil {
 		return err
 	}
-	cost, err := aggregate.Sum(p.cost, q.cost)
+	cost, err := aggregate.Sum(p.cost(), q.cost())
 	if err != nil {
 		return err
 	}
-	p.revenue, p.cost = rev, cost
+	p.revCoef, p.revMeta = pack(rev)
+	p.costCoef, p.costMeta = pack(cost)
 	p.lines += q.lines
 	p.orders += q.orders
 	p.costLines += q.costLines
@@ -185,9 +237,9 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 		p := h.rows.at(i)
 		y, m, d := h.a.dates.resolve(p.date)
 		out := history.Purchase{Customer: h.a.custNames[p.cust], Day: formatDay(y, m, d), Orders: int64(p.orders),
-			Lines: int64(p.lines), Revenue: p.revenue.String()}
+			Lines: int64(p.lines), Revenue: p.revenue().String()}
 		if p.costLines == p.lines {
-			out.Cost = p.cost.String()
+			out.Cost = p.cost().String()
 		}
 		if len(h.a.dims) > 0 {
 			out.Attrs = make(map[segment.Dimension]string, len(h.a.dims))

@@ -25,6 +25,7 @@ type xlsxSource struct {
 	row    int
 	tmp    string
 	fields [][]byte
+	width  int // cells in the first row read (the header)
 	d1904  bool
 	blank  int64
 	closed bool
@@ -105,6 +106,14 @@ func (s *xlsxSource) next() (record, error) {
 		s.fields = s.fields[:0]
 		for _, c := range cols {
 			s.fields = append(s.fields, []byte(c))
+		}
+		// A row ends at its last non-empty cell: pad it to the header's
+		// width (the first row read).
+		if s.width == 0 {
+			s.width = len(s.fields)
+		}
+		for len(s.fields) < s.width {
+			s.fields = append(s.fields, nil)
 		}
 		return record{fields: s.fields, line: s.row}, nil
 	}
