@@ -125,7 +125,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*root = r
 	}
 	log := logging.New(stderr, "info")
-	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, schedule: *schedule, debounce: *debounce, maxRejectRate: 0.2, log: log, devToken: *devToken})
+	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, schedule: *schedule, debounce: *debounce, maxRejectRate: 0.5, log: log, devToken: *devToken})
 	if err != nil {
 		return err
 	}

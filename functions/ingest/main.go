@@ -17,7 +17,7 @@ import (
 
 func main() {
 	log := logging.New(os.Stderr, os.Getenv("LOG_LEVEL"))
-	rate := 0.2
+	rate := 0.5
 	if v := os.Getenv("MAX_REJECT_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || r < 0 || r > 1 {
@@ -32,5 +32,13 @@ func main() {
 		os.Exit(1)
 	}
 	svc := ingest.NewService(clients.S3, store.New(clients.DynamoDB, os.Getenv("TABLE_NAME")), log, rate)
+	if v := os.Getenv("MAX_SPOOL_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			log.Error("MAX_SPOOL_BYTES must be a whole number of bytes", "value", v)
+			os.Exit(1)
+		}
+		svc.MaxSpoolBytes = n
+	}
 	lambda.Start(svc.HandleS3)
 }

@@ -61,6 +61,11 @@ type Service struct {
 	// MaxRejectRate is the share of rejected rows above which a file is
 	// failed as a whole and changes no aggregate.
 	MaxRejectRate float64
+	// MaxSpoolBytes and TempDir bound the temporary copy an XLSX or
+	// Parquet file needs (Lambda's /tmp is 512 MB unless configured);
+	// zero and "" mean the parser's defaults.
+	MaxSpoolBytes int64
+	TempDir       string
 	now           func() time.Time
 }
 
@@ -214,7 +219,8 @@ func (s *Service) finish(ctx context.Context, up store.Upload) error {
 // to a transient failure worth retrying.
 func isFileError(err error) bool {
 	var he *HeaderError
-	return errors.Is(err, ErrUnreadable) || errors.As(err, &he) || errors.Is(err, aggregate.ErrOverflow)
+	return errors.Is(err, ErrUnreadable) || errors.As(err, &he) || errors.Is(err, aggregate.ErrOverflow) ||
+		errors.Is(err, ErrBadOptions) || errors.Is(err, ErrBadMappingFile)
 }
 
 // parsed is what one file version contributes, whatever its kind.
@@ -250,7 +256,7 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	rw := NewCSVRejects(tmp)
 	var res *parsed
 	if strings.HasPrefix(key, CustomersPrefix) {
-		res, err = s.parseCustomers(obj.Body, bucket, key, file, rw)
+		res, err = s.parseCustomers(ctx, obj.Body, bucket, key, file, rw)
 	} else {
 		res, err = s.parseTransactions(ctx, obj.Body, bucket, key, file, rw)
 	}
@@ -281,11 +287,20 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 	if err != nil {
 		return nil, err
 	}
-	res, err := ParseWith(body, key, rw, Options{Customers: accounts})
+	opt, mappings, err := s.options(ctx, bucket, key)
 	if err != nil {
 		return nil, err
 	}
-	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format, delta: res.Delta,
+	opt.Customers = accounts
+	res, err := ParseWith(body, key, rw, opt)
+	if err != nil {
+		return nil, err
+	}
+	format := struct {
+		Format
+		MappingFiles []string `json:"mapping_files,omitempty"`
+	}{res.Format, mappings}
+	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: format, delta: res.Delta,
 		write: func(ctx context.Context) error {
 			if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
 				return err
@@ -295,8 +310,12 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 }
 
 // parseCustomers parses a firmographics file into accounts.
-func (s *Service) parseCustomers(body io.Reader, bucket, key, file string, rw RejectWriter) (*parsed, error) {
-	res, err := ParseCustomers(body, key, rw, Options{})
+func (s *Service) parseCustomers(ctx context.Context, body io.Reader, bucket, key, file string, rw RejectWriter) (*parsed, error) {
+	opt, _, err := s.options(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	res, err := ParseCustomers(body, key, rw, opt)
 	if err != nil {
 		return nil, err
 	}

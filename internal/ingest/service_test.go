@@ -401,3 +401,57 @@ func TestCustomersFilesEnrichLaterTransactions(t *testing.T) {
 		}
 	})
 }
+
+func TestMappingFilesInTheBucket(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	put := func(key, body string) {
+		t.Helper()
+		if _, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key),
+			Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status := func(ev events.S3Event) store.Upload {
+		t.Helper()
+		if err := svc.HandleS3(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		u, err := st.GetUpload(ctx, ingest.FileID(emu.Bucket, ev.Records[0].S3.Object.Key, ev.Records[0].S3.Object.VersionID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	body := readFile(t, "testdata/ventas.csv")
+	if u := status(upload(t, emu, "transactions/ventas.csv", body, 1)); u.Status != store.StatusFailed || !strings.Contains(u.Error, "date") {
+		t.Fatalf("unmapped Spanish headers: %+v", u)
+	}
+	t.Run("a broken mapping file fails the upload clearly", func(t *testing.T) {
+		put("config/mapping.json", `{"columns": {"date": "Fecha"}, "date_orderr": "DMY"}`)
+		u := status(upload(t, emu, "transactions/ventas.csv", body, 2))
+		if u.Status != store.StatusFailed || !strings.Contains(u.Error, "config/mapping.json") || !strings.Contains(u.Error, "date_orderr") {
+			t.Fatalf("%+v", u)
+		}
+	})
+	put("config/mapping.json", `{"columns": {"date": "Fecha", "customer_id": "Cliente"}, "date_order": "DMY"}`)
+	put("config/mappings/ventas.csv.json", `{"columns": {"amount": "Importe", "segment": "Tipo"}, "decimal_separator": ","}`)
+	u := status(upload(t, emu, "transactions/ventas.csv", body, 3))
+	if u.Status != store.StatusSucceeded || u.Accepted != 2 {
+		t.Fatalf("mapped upload %+v", u)
+	}
+	for _, want := range []string{"config/mapping.json", "config/mappings/ventas.csv.json"} {
+		if !strings.Contains(string(u.Format), want) {
+			t.Errorf("format %s does not name %s", u.Format, want)
+		}
+	}
+	if got := revenue(t, st, segment.Segment); !sameMap(got, map[string]string{"Empresa": "1234.50", "Particular": "10.25"}) {
+		t.Fatalf("revenue by segment %v", got)
+	}
+	rows, _, err := st.Query(ctx, segment.Total, aggregate.Month, "2024-02", "2024-02")
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("day-first dates must land in February 2024: %v %v", rows, err)
+	}
+}
