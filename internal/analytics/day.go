@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/salesseg/salesseg/internal/period"
 )
 
 // Day is a calendar day, counted in days since 1970-01-01 (which is Day 0).
@@ -141,58 +143,17 @@ func parseYMD(s string) (y, m, d int, ok bool) {
 	y, oky = num(s[0:4])
 	m, okm = num(s[5:7])
 	d, okd = num(s[8:10])
-	if !oky || !okm || !okd || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+	if !oky || !okm || !okd || m < 1 || m > 12 || d < 1 || d > period.DaysIn(y, m) {
 		return 0, 0, 0, false
 	}
 	return y, m, d, true
 }
 
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// civilToDay converts a proleptic Gregorian date to days since 1970-01-01
-// (the "days from civil" algorithm, in 400-year eras).
-func civilToDay(y, m, d int) Day {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return Day(era*146097 + doe - 719468)
-}
+// civilToDay converts a valid proleptic Gregorian date to a Day.
+func civilToDay(y, m, d int) Day { return Day(period.DayNumber(y, m, d)) }
 
 // civil is the inverse of civilToDay.
-func (d Day) civil() (y, m, dd int) {
-	z := int(d) + 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	dd = doy - (153*mp+2)/5 + 1
-	m = mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	y = yoe + era*400
-	if m <= 2 {
-		y++
-	}
-	return y, m, dd
-}
+func (d Day) civil() (y, m, dd int) { return period.Civil(int(d)) }
 
 func floorDiv(a, b int) int {
 	q := a / b

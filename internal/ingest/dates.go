@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/salesseg/salesseg/internal/period"
 )
 
 var (
@@ -260,11 +262,11 @@ func excelSerial(n int, date1904 bool) (rawDate, error) {
 	if n < 1 || n > 2958465 {
 		return 0, ErrBadDate
 	}
-	base := daysFromCivil(1899, 12, 30)
+	base := period.DayNumber(1899, 12, 30)
 	if date1904 {
-		base = daysFromCivil(1904, 1, 1)
+		base = period.DayNumber(1904, 1, 1)
 	}
-	y, m, d := civilFromDays(base + n)
+	y, m, d := period.Civil(base + n)
 	return checkISO(y, m, d)
 }
 
@@ -272,54 +274,7 @@ func validDate(y, m, d int) bool {
 	if m < 1 || m > 12 || d < 1 || d > 31 {
 		return false
 	}
-	return d <= daysIn(y, m)
-}
-
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
-// date (H. Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-// civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(z int) (y, m, d int) {
-	z += 719468
-	era := z / 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	m = mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
+	return d <= period.DaysIn(y, m)
 }
 
 // maxOrderLines bounds how many rows per day/month order are remembered

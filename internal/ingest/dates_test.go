@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/salesseg/salesseg/internal/period"
 )
 
 func TestParseDateValue(t *testing.T) {
@@ -166,16 +168,16 @@ func TestDateColumnTooMixed(t *testing.T) {
 
 func TestCivilDays(t *testing.T) {
 	for _, c := range []struct{ y, m, d, days int }{{1970, 1, 1, 0}, {2000, 3, 1, 11017}, {1899, 12, 30, -25569}, {2199, 12, 31, 84005}} {
-		if got := daysFromCivil(c.y, c.m, c.d); got != c.days {
-			t.Errorf("daysFromCivil(%d-%d-%d) = %d, want %d", c.y, c.m, c.d, got, c.days)
+		if got := period.DayNumber(c.y, c.m, c.d); got != c.days {
+			t.Errorf("DayNumber(%d-%d-%d) = %d, want %d", c.y, c.m, c.d, got, c.days)
 		}
-		if y, m, d := civilFromDays(c.days); y != c.y || m != c.m || d != c.d {
-			t.Errorf("civilFromDays(%d) = %d-%d-%d", c.days, y, m, d)
+		if y, m, d := period.Civil(c.days); y != c.y || m != c.m || d != c.d {
+			t.Errorf("Civil(%d) = %d-%d-%d", c.days, y, m, d)
 		}
 	}
 	for n := -30000; n < 90000; n++ {
-		y, m, d := civilFromDays(n)
-		if daysFromCivil(y, m, d) != n || !validDate(y, m, d) {
+		y, m, d := period.Civil(n)
+		if period.DayNumber(y, m, d) != n || !validDate(y, m, d) {
 			t.Fatalf("round trip of day %d failed: %d-%d-%d", n, y, m, d)
 		}
 	}

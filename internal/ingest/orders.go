@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -169,7 +170,7 @@ func newRollup(a *accumulator, dropped []bool) *rollup {
 // keysOf lists a cell's rolled keys into r.scratch.
 func (r *rollup) keysOf(c *cell) []rolledKey {
 	y, m, d := r.a.dates.resolve(c.key.date)
-	day, month := int32(daysFromCivil(y, m, d)), int32(y*12+m-1)
+	day, month := int32(period.DayNumber(y, m, d)), int32(y*12+m-1)
 	ks := r.scratch[:0]
 	ks = append(ks, rolledKey{kind: 0, grain: 0, period: day}, rolledKey{kind: 0, grain: 1, period: month})
 	for i := range r.a.dims {
@@ -265,7 +266,7 @@ func (r *rollup) delta(d aggregate.Delta) error {
 		if k.grain == 0 {
 			key.Grain = aggregate.Day
 			if key.Period = days[k.period]; key.Period == "" {
-				key.Period = formatDay(civilFromDays(int(k.period)))
+				key.Period = formatDay(period.Civil(int(k.period)))
 				days[k.period] = key.Period
 			}
 		} else {

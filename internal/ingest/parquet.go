@@ -13,6 +13,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/salesseg/salesseg/internal/period"
 )
 
 // parquetSource reads a Parquet file's rows generically by column name:
@@ -223,7 +225,7 @@ func (c *parquetColumn) appendValue(b []byte, v parquet.Value) []byte {
 		case c.decimal:
 			return appendScaled(b, big.NewInt(n), c.scale)
 		case c.date:
-			y, m, d := civilFromDays(int(n))
+			y, m, d := period.Civil(int(n))
 			return append(b, formatDay(y, m, d)...)
 		case c.stamp > 0:
 			return appendStampDate(b, n, c.stamp)
@@ -259,7 +261,7 @@ func appendStampDate(b []byte, n int64, unit time.Duration) []byte {
 	if n%perDay < 0 {
 		days--
 	}
-	y, m, d := civilFromDays(int(days))
+	y, m, d := period.Civil(int(days))
 	return append(b, formatDay(y, m, d)...)
 }
 

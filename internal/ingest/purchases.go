@@ -11,6 +11,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -169,7 +170,7 @@ func (h *historyTable) finish(a *accumulator, dropped []bool) (*historyTable, er
 			continue
 		}
 		y, m, d := a.dates.resolve(p.date)
-		keys = append(keys, sortKey{uint64(rank[p.cust])<<20 | uint64(daysFromCivil(y, m, d)+100000), uint32(i)})
+		keys = append(keys, sortKey{uint64(rank[p.cust])<<20 | uint64(period.DayNumber(y, m, d)+100000), uint32(i)})
 	}
 	slices.SortFunc(keys, func(x, y sortKey) int { return cmp.Compare(x.key, y.key) })
 	sorted := make([]uint32, 0, len(keys))

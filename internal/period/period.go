@@ -67,7 +67,7 @@ func ParseDate(s string) (Date, error) {
 	if len(s) != 10 || !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' {
 		return Date{}, fmt.Errorf("%w: %q is not a date as YYYY-MM-DD", ErrLabel, s)
 	}
-	if y < minYear || m < 1 || m > 12 || d < 1 || d > daysIn(y, time.Month(m)) {
+	if y < minYear || m < 1 || m > 12 || d < 1 || d > DaysIn(y, m) {
 		return Date{}, fmt.Errorf("%w: %q is not a calendar date", ErrLabel, s)
 	}
 	return NewDate(y, time.Month(m), d), nil
@@ -98,7 +98,7 @@ func (d Date) AddDays(n int) Date { return Date{d.t.AddDate(0, 0, n)} }
 // of a shorter month: January 31 plus one month is February 28 or 29.
 func (d Date) AddMonths(n int) Date {
 	first := NewDate(d.Year(), d.Month()+time.Month(n), 1)
-	return NewDate(first.Year(), first.Month(), min(d.Day(), daysIn(first.Year(), first.Month())))
+	return NewDate(first.Year(), first.Month(), min(d.Day(), DaysIn(first.Year(), int(first.Month()))))
 }
 
 // Compare returns -1, 0 or +1 as d is before, equal to or after o.
@@ -116,8 +116,6 @@ func (d Date) DaysSince(o Date) int { return int(d.t.Sub(o.t).Hours() / 24) }
 
 // Time returns the date as midnight UTC.
 func (d Date) Time() time.Time { return d.t }
-
-func daysIn(y int, m time.Month) int { return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day() }
 
 const minYear, maxYear = 1000, 9999
 

@@ -1,0 +1,63 @@
+package period
+
+// Day numbers: the calendar arithmetic ingestion and analytics do on
+// millions of rows, without time.Time's cost. Dates are proleptic
+// Gregorian; day 0 is 1970-01-01.
+
+// DaysIn returns the number of days of month m (1–12) of year y.
+func DaysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// DayNumber returns the days from 1970-01-01 to y-m-d, negative before
+// it, using H. Hinnant's days-from-civil algorithm over 400-year eras. The
+// date must be valid (see DaysIn).
+func DayNumber(y, m, d int) int {
+	if m <= 2 {
+		y--
+	}
+	era := floorDiv(y, 400)
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// Civil is the inverse of DayNumber.
+func Civil(n int) (y, m, d int) {
+	z := n + 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	y = yoe + era*400
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// floorDiv divides rounding towards negative infinity.
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
