@@ -131,7 +131,14 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, parts, err := Analyze(ctx, base, prospects, started)
+	// Recency and CLV are measured at the data's last purchase day, not
+	// at the wall clock: an upload of last year's history should be scored
+	// as of its end, and a nightly export's last day is yesterday anyway.
+	var asOf time.Time
+	if base.Len() == 0 {
+		asOf = started // nothing to measure: the snapshot is as of now
+	}
+	meta, parts, err := Analyze(ctx, base, prospects, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}

@@ -98,8 +98,9 @@ try {
 
   // The page refreshes itself after the upload, and its customer analytics
   // once recompute has run. Read every figure shown.
-  await page.waitForFunction(() => document.querySelector('#segments')?.dataset.state === 'ready', null, { timeout });
-  await page.waitForFunction(() => ['tiers', 'rfm', 'quadrants', 'clv', 'bridge'].every((id) => document.getElementById(id).dataset.state === 'ready'), null, { timeout });
+  await labelled(page, 'segments after the upload', () => page.waitForFunction(() => document.querySelector('#segments')?.dataset.state === 'ready', null, { timeout }));
+  await labelled(page, 'customer analytics after recompute', () =>
+    page.waitForFunction(() => ['tiers', 'rfm', 'quadrants', 'clv', 'bridge'].every((id) => document.getElementById(id).dataset.state === 'ready'), null, { timeout }));
   await settled(page);
   report.after_upload = await readPage(page);
 
@@ -192,7 +193,24 @@ function watch(page, name) {
 
 /** Waits until the page has finished loading every section. */
 async function settled(page) {
-  await page.waitForFunction(() => document.body.dataset.loaded === 'true' && !document.querySelector('[aria-busy="true"]'), null, { timeout });
+  await labelled(page, 'every section settled', () =>
+    page.waitForFunction(() => document.body.dataset.loaded === 'true' && !document.querySelector('[aria-busy="true"]'), null, { timeout }));
+}
+
+/**
+ * Runs a wait and, if it fails, says what was awaited and in which state
+ * each section was, so a timeout in CI can be diagnosed from the log.
+ */
+async function labelled(page, what, wait) {
+  try {
+    return await wait();
+  } catch (e) {
+    const states = await page
+      .evaluate(() => [...document.querySelectorAll('section[id]')].map((s) => `${s.id}=${s.dataset.state ?? '?'}${s.getAttribute('aria-busy') === 'true' ? '(busy)' : ''}`).join(' '))
+      .catch(() => 'unavailable');
+    const status = await page.textContent('#recompute-status').catch(() => '');
+    throw new Error(`waiting for ${what}: ${e.message.split('\n')[0]}; sections: ${states}; recompute status: ${status}`);
+  }
 }
 
 /** Reads the figures the page shows, with the exact values behind them. */

@@ -53,8 +53,9 @@ export async function watchSnapshot(onNew: () => void, limitMs = 5 * 60_000): Pr
         onNew();
         return;
       }
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404)) break;
+    } catch {
+      // 404 until the first snapshot exists; anything else (a timeout, a
+      // busy server) is worth another try until the limit.
     }
     await new Promise((r) => setTimeout(r, 2000));
   }
