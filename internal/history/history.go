@@ -40,7 +40,6 @@ var ErrCorrupt = errors.New("corrupt purchase history")
 // Writer encodes purchases to a stream.
 type Writer struct {
 	enc *json.Encoder
-	n   int64
 }
 
 // NewWriter returns a Writer on w.
@@ -48,12 +47,8 @@ func NewWriter(w io.Writer) *Writer { return &Writer{enc: json.NewEncoder(w)} }
 
 // Write encodes one purchase.
 func (w *Writer) Write(p Purchase) error {
-	w.n++
 	return w.enc.Encode(p)
 }
-
-// Count returns how many purchases were written.
-func (w *Writer) Count() int64 { return w.n }
 
 // Read decodes every purchase in r and calls fn for each, stopping at the
 // first error fn returns. Decoding errors wrap ErrCorrupt and name the line.
