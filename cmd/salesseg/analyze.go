@@ -15,6 +15,7 @@ import (
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/recompute"
+	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // analyzeReport is what `salesseg analyze` prints: the same parts a
@@ -34,6 +35,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	asOf := fs.String("as-of", "", "day recency and CLV are measured at, YYYY-MM-DD (default: the last purchase day)")
 	parts := fs.String("part", "", "comma-separated part name prefixes to print, e.g. meta,tiers/segment,bridge/total/quarter (default: all)")
+	customers := fs.String("customers", "", "a customers (firmographics) file: fills in missing attributes and ranks accounts without purchases as lookalike prospects")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,13 +49,20 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("-as-of: %w", err)
 		}
 	}
-	b := analytics.NewBuilder()
-	for _, name := range fs.Args() {
-		if err := foldFile(name, b); err != nil {
+	var accounts map[string]map[segment.Dimension]string
+	if *customers != "" {
+		var err error
+		if accounts, err = readAccounts(*customers); err != nil {
 			return err
 		}
 	}
-	meta, all, err := recompute.Analyze(ctx, b.Build(), nil, at)
+	b := analytics.NewBuilder()
+	for _, name := range fs.Args() {
+		if err := foldFile(name, accounts, b); err != nil {
+			return err
+		}
+	}
+	meta, all, err := recompute.Analyze(ctx, b.Build(), recompute.Prospects(accounts), at)
 	if err != nil {
 		return err
 	}
@@ -82,16 +91,32 @@ func keep(name, prefixes string) bool {
 	return false
 }
 
-// foldFile parses one file (rejects to stderr) and folds its purchase
+// readAccounts parses a customers file (rejects to stderr).
+func readAccounts(name string) (map[string]map[segment.Dimension]string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rejects := ingest.NewCSVRejects(os.Stderr)
+	res, err := ingest.ParseCustomers(f, name, rejects, ingest.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Attrs, rejects.Flush()
+}
+
+// foldFile parses one sales file (rejects to stderr), filling in missing
+// attributes from accounts as ingestion does, and folds its purchase
 // history into b.
-func foldFile(name string, b *analytics.Builder) error {
+func foldFile(name string, accounts map[string]map[segment.Dimension]string, b *analytics.Builder) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	rejects := ingest.NewCSVRejects(os.Stderr)
-	res, err := ingest.Parse(f, name, rejects)
+	res, err := ingest.ParseWith(f, name, rejects, ingest.Options{Customers: accounts})
 	if err != nil {
 		return err
 	}

@@ -309,3 +309,41 @@ func TestAnalyzeCommandOnALocalFile(t *testing.T) {
 		t.Fatalf("parts %v", rep.Names)
 	}
 }
+
+// TestAnalyzeFillsAttributesFromACustomersFile runs the analyst command on
+// the CRM pipeline with its accounts file: every buying account gets its
+// sector as industry, as ingestion would fill it in.
+func TestAnalyzeFillsAttributesFromACustomersFile(t *testing.T) {
+	pipeline := emutest.SharedData(t, "crm_sales_pipeline.csv")
+	accounts := emutest.SharedData(t, "crm_accounts.csv")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"analyze", "-part", "tiers/industry", "-customers", accounts, pipeline}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Meta struct {
+			Customers int `json:"customers"`
+		} `json:"meta"`
+		Parts map[string][]struct {
+			Value     string `json:"value"`
+			Customers int    `json:"customers"`
+		} `json:"parts"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	byIndustry := map[string]int{}
+	sum := 0
+	for _, r := range rep.Parts["tiers/industry"] {
+		byIndustry[r.Value] = r.Customers
+		sum += r.Customers
+	}
+	if sum != rep.Meta.Customers || rep.Meta.Customers == 0 {
+		t.Fatalf("industries hold %d of %d customers", sum, rep.Meta.Customers)
+	}
+	// The data set's README: 12 accounts have the misspelled sector
+	// "technolgy", and every pipeline account is in the accounts file.
+	if byIndustry["technolgy"] != 12 || byIndustry["(blank)"] != 0 {
+		t.Fatalf("customers by industry %v", byIndustry)
+	}
+}

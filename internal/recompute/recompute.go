@@ -224,12 +224,18 @@ func (s *Service) loadBase(ctx context.Context) (*analytics.Base, []analytics.Pr
 			return nil, nil, 0, err
 		}
 	}
-	prospects := make([]analytics.Prospect, 0, len(accounts))
+	return b.Build(), Prospects(accounts), files, nil
+}
+
+// Prospects lists accounts (customer id → attributes) in id order, the
+// form Analyze takes; it ranks those without purchases as lookalikes.
+func Prospects(accounts map[string]map[segment.Dimension]string) []analytics.Prospect {
+	out := make([]analytics.Prospect, 0, len(accounts))
 	for id, attrs := range accounts {
-		prospects = append(prospects, analytics.Prospect{ID: id, Attrs: attrs})
+		out = append(out, analytics.Prospect{ID: id, Attrs: attrs})
 	}
-	sort.Slice(prospects, func(i, j int) bool { return prospects[i].ID < prospects[j].ID })
-	return b.Build(), prospects, files, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // read streams one curated object of the bucket through fn.
