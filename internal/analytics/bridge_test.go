@@ -174,15 +174,7 @@ func TestBridgeFixture(t *testing.T) {
 
 func TestBridgeRealData(t *testing.T) {
 	ref := loadReference(t)
-	for _, ds := range []struct {
-		name string
-		rows func(testing.TB) []saleRow
-		ref  refDataSet
-		dims []segment.Dimension
-	}{
-		{"superstore", superstoreRows, ref.Superstore, []segment.Dimension{segment.Total, segment.Segment, segment.Region}},
-		{"online retail", onlineRetailRows, ref.OnlineRetail, []segment.Dimension{segment.Total, segment.Country}},
-	} {
+	for _, ds := range realDataSets(ref) {
 		t.Run(ds.name, func(t *testing.T) {
 			b := build(t, toPurchases(t, ds.rows(t), 1))
 			for _, g := range []Grain{ByMonth, ByQuarter, ByYear} {

@@ -248,3 +248,19 @@ func loadReference(tb testing.TB) reference {
 
 // mustDec parses a decimal literal in a test.
 func mustDec(s string) decimal.Decimal { return decimal.MustParse(s) }
+
+// realDataSet is one of the shared data sets the analyses are checked on,
+// with the dimensions its reference covers.
+type realDataSet struct {
+	name string
+	rows func(testing.TB) []saleRow
+	ref  refDataSet
+	dims []segment.Dimension
+}
+
+func realDataSets(ref reference) []realDataSet {
+	return []realDataSet{
+		{"superstore", superstoreRows, ref.Superstore, []segment.Dimension{segment.Total, segment.Segment, segment.Region}},
+		{"online retail", onlineRetailRows, ref.OnlineRetail, []segment.Dimension{segment.Total, segment.Country}},
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 func TestRFMQuintiles(t *testing.T) {
@@ -165,15 +164,7 @@ func TestRFMMeasures(t *testing.T) {
 
 func TestRFMRealData(t *testing.T) {
 	ref := loadReference(t)
-	for _, ds := range []struct {
-		name string
-		rows func(testing.TB) []saleRow
-		ref  refDataSet
-		dims []segment.Dimension
-	}{
-		{"superstore", superstoreRows, ref.Superstore, []segment.Dimension{segment.Total, segment.Segment, segment.Region}},
-		{"online retail", onlineRetailRows, ref.OnlineRetail, []segment.Dimension{segment.Total, segment.Country}},
-	} {
+	for _, ds := range realDataSets(ref) {
 		t.Run(ds.name, func(t *testing.T) {
 			b := build(t, toPurchases(t, ds.rows(t), 1))
 			res, err := RFM(b, RFMConfig{})
