@@ -212,6 +212,54 @@ func parseTarget(name string) (target, bool) {
 	return target{}, false
 }
 
+// override is the part of a header mapping the mapping override decided,
+// before synonyms fill in the rest.
+type override struct {
+	cm     *columnMap
+	norms  []string                  // normalized headers
+	used   []bool                    // columns the override took
+	fixed  map[target]bool           // targets the override decided, mapped or unmapped
+	dimCol map[segment.Dimension]int // dimension columns it mapped
+}
+
+// applyMapping applies a mapping override to a header row. Errors are
+// *HeaderError: an unknown target or column, or one column mapped to two
+// targets.
+func applyMapping(header []string, mapping map[string]string) (override, error) {
+	ov := override{cm: &columnMap{header: header}, norms: make([]string, len(header)), used: make([]bool, len(header)),
+		fixed: map[target]bool{}, dimCol: map[segment.Dimension]int{}}
+	for i := range ov.cm.col {
+		ov.cm.col[i] = -1
+	}
+	for i, h := range header {
+		ov.norms[i] = segment.Normalize(h)
+	}
+	for name, h := range mapping {
+		t, ok := parseTarget(name)
+		if !ok {
+			return ov, &HeaderError{Column: name, Err: ErrBadMapping, Detail: "not a field or dimension"}
+		}
+		ov.fixed[t] = true
+		if strings.TrimSpace(h) == "" {
+			continue
+		}
+		i, err := findColumn(header, ov.norms, h)
+		if err != nil {
+			return ov, err
+		}
+		if ov.used[i] {
+			return ov, &HeaderError{Column: h, Err: ErrBadMapping, Detail: "mapped to two targets"}
+		}
+		ov.used[i] = true
+		if t.dim != "" {
+			ov.dimCol[t.dim] = i
+		} else {
+			ov.cm.col[t.f] = i
+		}
+	}
+	return ov, nil
+}
+
 // mapHeader matches a header row against the synonym tables and the
 // mapping override (which wins: a column it names is used for nothing
 // else, and an empty header in it unmaps the target). Errors are
@@ -219,40 +267,11 @@ func parseTarget(name string) (target, bool) {
 // both candidates for one target, a mapping naming an unknown target or
 // column.
 func mapHeader(header []string, mapping map[string]string) (*columnMap, error) {
-	cm := &columnMap{header: header}
-	for i := range cm.col {
-		cm.col[i] = -1
+	ov, err := applyMapping(header, mapping)
+	if err != nil {
+		return nil, err
 	}
-	norms := make([]string, len(header))
-	for i, h := range header {
-		norms[i] = segment.Normalize(h)
-	}
-	used := make([]bool, len(header))
-	fixed := map[target]bool{}
-	dimCol := map[segment.Dimension]int{}
-	for name, h := range mapping {
-		t, ok := parseTarget(name)
-		if !ok {
-			return nil, &HeaderError{Column: name, Err: ErrBadMapping, Detail: "not a field or dimension"}
-		}
-		fixed[t] = true
-		if strings.TrimSpace(h) == "" {
-			continue
-		}
-		i, err := findColumn(header, norms, h)
-		if err != nil {
-			return nil, err
-		}
-		if used[i] {
-			return nil, &HeaderError{Column: h, Err: ErrBadMapping, Detail: "mapped to two targets"}
-		}
-		used[i] = true
-		if t.dim != "" {
-			dimCol[t.dim] = i
-		} else {
-			cm.col[t.f] = i
-		}
-	}
+	cm, norms, used, fixed, dimCol := ov.cm, ov.norms, ov.used, ov.fixed, ov.dimCol
 	// Synonyms: the lowest rank wins, then the leftmost column; a second
 	// column with the same name at the winning rank is ambiguous.
 	type pick struct{ col, rank int }

@@ -48,37 +48,11 @@ func customerSynonym(norm string) (target, bool) {
 // is required, and at least one attribute (a dimension, an employee count
 // or an annual revenue, the last two becoming size bands).
 func mapCustomerHeader(header []string, mapping map[string]string) (*columnMap, error) {
-	cm := &columnMap{header: header}
-	for i := range cm.col {
-		cm.col[i] = -1
+	ov, err := applyMapping(header, mapping)
+	if err != nil {
+		return nil, err
 	}
-	used := make([]bool, len(header))
-	dimCol := map[segment.Dimension]int{}
-	fixed := map[target]bool{}
-	norms := make([]string, len(header))
-	for i, h := range header {
-		norms[i] = segment.Normalize(h)
-	}
-	for name, h := range mapping {
-		t, ok := parseTarget(name)
-		if !ok {
-			return nil, &HeaderError{Column: name, Err: ErrBadMapping, Detail: "not a field or dimension"}
-		}
-		fixed[t] = true
-		if strings.TrimSpace(h) == "" {
-			continue
-		}
-		i, err := findColumn(header, norms, h)
-		if err != nil {
-			return nil, err
-		}
-		used[i] = true
-		if t.dim != "" {
-			dimCol[t.dim] = i
-		} else {
-			cm.col[t.f] = i
-		}
-	}
+	cm, norms, used, fixed, dimCol := ov.cm, ov.norms, ov.used, ov.fixed, ov.dimCol
 	for i, norm := range norms {
 		if norm == "" || used[i] {
 			continue
