@@ -151,18 +151,17 @@ type accumulator struct {
 
 	cells   []cell
 	cellIdx map[uint64]uint32 // raw date << 32 | tuple → cell
-	orders  map[uint64]orderState
+	orders  *keyTable // order id hash → packed orderState
 	sets    orderSets
 	hist    *historyTable
 	// How many orders currently have each set: per cell for one-cell sets,
 	// per interned set otherwise (private sets have one order each).
 	singleCount []int64
 	multiCount  []int64
-	// The order of the previous line, cached.
+	// The order of the previous line and its state's slot in orders.
 	lastOrder   uint64
-	lastState   orderState
+	lastSlot    *uint64
 	lastOrderOK bool
-	lastDirty   bool
 }
 
 // parsedRow is a row after stage 1: either rejected (rowErr) or ready to
@@ -174,7 +173,6 @@ type parsedRow struct {
 	tuple    uint32 // interned vals
 	vals     [maxDims]uint32
 	cust     uint32 // customer index+1, 0 for none
-	purchase uint32 // purchase index+1, 0 for none
 	order    uint64 // hash of the order id
 	hasOrder bool
 	side     int8 // the date's day/month vote, -1 for none
@@ -183,7 +181,7 @@ type parsedRow struct {
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: newDateColumn(opt.DateOrder, date1904),
 		tuples: map[[maxDims]uint32]uint32{}, cellIdx: map[uint64]uint32{}, seed: maphash.MakeSeed(),
-		orders: map[uint64]orderState{}, sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
+		orders: &keyTable{}, sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
 		custIdx: map[string]uint32{}}
 	have := map[segment.Dimension]bool{}
 	for _, d := range cm.dims {
@@ -416,14 +414,11 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 		vals[i] = id
 	}
 	if hasOrder {
-		out.order, out.hasOrder = maphash.Bytes(a.seed, order), true
+		out.order, out.hasOrder = max(maphash.Bytes(a.seed, order), 1), true // keyTable keys are nonzero
 	} else {
 		m.ordersNoID = 1
 	}
 	out.date, out.tuple, out.vals = date, a.tuple(&vals), vals
-	if out.cust != 0 {
-		out.purchase = a.hist.purchase(out.cust-1, date)
-	}
 	if side >= 0 {
 		a.dates.vote(side, line, ds)
 	}
@@ -458,9 +453,10 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 	if err := a.cells[ci].m.add(&r.m); err != nil {
 		return err
 	}
-	p := r.purchase
-	if p != 0 {
-		if err := a.hist.add(p, r.cust-1, r.date, ci, &r.m); err != nil {
+	p := uint32(0)
+	if r.cust != 0 {
+		p = a.hist.purchase(r.cust-1, r.date)
+		if err := a.hist.add(p, ci, &r.m); err != nil {
 			return err
 		}
 	}
@@ -470,15 +466,12 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		}
 		return nil
 	}
-	var st orderState
-	seen := false
-	if a.lastOrderOK && r.order == a.lastOrder {
-		st, seen = a.lastState, true
-	} else {
-		a.flushOrder()
-		st, seen = a.orders[r.order]
-		a.lastOrder, a.lastState, a.lastOrderOK, a.lastDirty = r.order, st, true, false
+	if !a.lastOrderOK || r.order != a.lastOrder {
+		a.lastSlot, _ = a.orders.upsert(r.order)
+		a.lastOrder, a.lastOrderOK = r.order, true
 	}
+	st := orderState{set: uint32(*a.lastSlot), purchase: uint32(*a.lastSlot >> 32)}
+	seen := st.set != 0 // every order seen has a cell
 	if seen && st.set == setSingle|ci && st.purchase == p {
 		return nil // another line of the order in the same cell and purchase
 	}
@@ -504,16 +497,28 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		a.countSet(set, 1)
 		st.set = set
 	}
-	a.lastState, a.lastDirty = st, true
+	*a.lastSlot = uint64(st.purchase)<<32 | uint64(st.set)
 	return nil
 }
 
-// flushOrder writes the state of the order of the previous line back to
-// the map: consecutive lines of one order only touch a copy.
-func (a *accumulator) flushOrder() {
-	if a.lastDirty {
-		a.orders[a.lastOrder] = a.lastState
-		a.lastDirty = false
+// prefetch warms the cache with the order and purchase slots a batch of
+// rows will reach, so that their misses overlap instead of stalling one
+// row at a time.
+func (a *accumulator) prefetch(rows []parsedRow) {
+	last, lastOK := a.lastOrder, a.lastOrderOK
+	lastP := a.hist.lastKey
+	for i := range rows {
+		r := &rows[i]
+		if r.hasOrder && (!lastOK || r.order != last) {
+			a.orders.touch(r.order)
+			last, lastOK = r.order, true
+		}
+		if r.cust != 0 {
+			if k := purchaseKey(r.cust-1, r.date); k != lastP {
+				a.hist.idx.touch(k)
+				lastP = k
+			}
+		}
 	}
 }
 
@@ -621,7 +626,6 @@ func excelPrecision(b []byte) []byte {
 // finish decides the date order, rejects the rows that contradict it,
 // rolls cells up into the delta and prepares the purchase history.
 func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
-	a.flushOrder()
 	losers, err := a.dates.decide()
 	if err != nil {
 		return err

@@ -73,15 +73,12 @@ type purchaseOrder struct {
 // historyTable holds one purchaseAgg per distinct customer and day: memory
 // grows with customer-days, not rows.
 type historyTable struct {
-	// Stage 1: numbering purchases.
-	idx     map[uint64]uint32
-	next    uint32
+	idx     keyTable // customer<<32 | raw date → purchase index
 	lastKey uint64
 	lastP   uint32
-	// Stage 2: their sums.
-	rows  chunked[purchaseAgg]
-	extra map[purchaseOrder]struct{}
-	seq   uint32
+	rows    chunked[purchaseAgg]
+	extra   map[purchaseOrder]struct{}
+	seq     uint32
 
 	// Set by finish.
 	order []uint32 // rows to emit, by customer id then day
@@ -89,33 +86,32 @@ type historyTable struct {
 }
 
 func newHistoryTable() *historyTable {
-	return &historyTable{idx: map[uint64]uint32{}, extra: map[purchaseOrder]struct{}{}}
+	return &historyTable{extra: map[purchaseOrder]struct{}{}}
 }
 
+// purchaseKey is the key of customer c's (an index) purchase on a raw
+// date in idx; never 0, as dates are not.
+func purchaseKey(c uint32, date rawDate) uint64 { return uint64(c)<<32 | uint64(date) }
+
 // purchase returns the index+1 of the purchase of customer c (an index)
-// on a raw date, numbering new ones in order of appearance (stage 1).
+// on a raw date, numbering new ones in order of appearance.
 func (h *historyTable) purchase(c uint32, date rawDate) uint32 {
-	key := uint64(c)<<32 | uint64(date)
+	key := purchaseKey(c, date)
 	if h.lastP != 0 && key == h.lastKey {
 		return h.lastP
 	}
-	i, ok := h.idx[key]
-	if !ok {
-		i = h.next
-		h.next++
-		h.idx[key] = i
-	}
-	h.lastKey, h.lastP = key, i+1
-	return i + 1
-}
-
-// add counts a valid line in purchase p (index+1, from purchase) of
-// customer c on a raw date, in cell ci (stage 2). Orders are counted by
-// the caller.
-func (h *historyTable) add(p, c uint32, date rawDate, ci uint32, m *cellMeasures) error {
-	if int(p) > h.rows.len() { // purchases are numbered in row order
+	v, found := h.idx.upsert(key)
+	if !found {
+		*v = uint64(h.rows.len())
 		*h.rows.add() = purchaseAgg{cust: c, date: date}
 	}
+	h.lastKey, h.lastP = key, uint32(*v)+1
+	return h.lastP
+}
+
+// add counts a valid line in purchase p (index+1, from purchase), in
+// cell ci. Orders are counted by the caller.
+func (h *historyTable) add(p, ci uint32, m *cellMeasures) error {
 	row := h.rows.at(p - 1)
 	rev, err := aggregate.Sum(row.revenue(), m.revenue)
 	if err != nil {
@@ -186,7 +182,7 @@ func (h *historyTable) finish(a *accumulator, dropped []bool) (*historyTable, er
 		sorted = append(sorted, k.row)
 	}
 	h.order, h.a = sorted, a
-	h.idx, h.extra = nil, nil
+	h.idx, h.extra = keyTable{}, nil
 	return h, nil
 }
 
