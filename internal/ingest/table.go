@@ -72,25 +72,6 @@ func (t *keyTable) upsert(key uint64) (val *uint64, found bool) {
 	}
 }
 
-// get returns the value of key and whether it is present.
-func (t *keyTable) get(key uint64) (uint64, bool) {
-	h := mix64(key)
-	p := &t.parts[h>>(64-keyTablePartBits)]
-	if len(p.slots) == 0 {
-		return 0, false
-	}
-	mask := uint64(len(p.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &p.slots[i]
-		if s.key == key {
-			return s.val, true
-		}
-		if s.key == 0 {
-			return 0, false
-		}
-	}
-}
-
 // touch loads the slot where key's probe starts, so that an upsert of key
 // soon after finds it in cache.
 func (t *keyTable) touch(key uint64) {
