@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/ingest"
@@ -13,12 +14,15 @@ import (
 
 // parseReport is what `salesseg parse` prints.
 type parseReport struct {
-	File     string                       `json:"file"`
-	Rows     int64                        `json:"rows"`
-	Accepted int64                        `json:"accepted"`
-	Rejected int64                        `json:"rejected"`
-	Format   ingest.Format                `json:"format"`
-	Totals   map[string]map[string]string `json:"revenue_by_dimension"`
+	File     string        `json:"file"`
+	Rows     int64         `json:"rows"`
+	Accepted int64         `json:"accepted"`
+	Rejected int64         `json:"rejected"`
+	Format   ingest.Format `json:"format"`
+	// Seconds is the wall time of ingest.Parse alone: reading, parsing
+	// and aggregating, without this command's start and report.
+	Seconds float64                      `json:"seconds"`
+	Totals  map[string]map[string]string `json:"revenue_by_dimension"`
 }
 
 // runParse parses a local file and prints all-time revenue per dimension
@@ -33,7 +37,9 @@ func runParse(args []string, stdout io.Writer) error {
 	}
 	defer f.Close()
 	rejects := ingest.NewCSVRejects(os.Stderr)
+	start := time.Now()
 	res, err := ingest.Parse(f, args[0], rejects)
+	took := time.Since(start)
 	if err != nil {
 		return err
 	}
@@ -41,7 +47,7 @@ func runParse(args []string, stdout io.Writer) error {
 		return err
 	}
 	rep := parseReport{File: args[0], Rows: res.Rows, Accepted: res.Accepted, Rejected: res.Rejected,
-		Format: res.Format, Totals: map[string]map[string]string{}}
+		Format: res.Format, Seconds: took.Seconds(), Totals: map[string]map[string]string{}}
 	sums := map[[2]string]*aggregate.Measures{}
 	for _, k := range res.Delta.Keys() {
 		if k.Grain != aggregate.Month {
