@@ -150,7 +150,7 @@ type accumulator struct {
 	lastCustID uint32
 
 	cells   []cell
-	cellIdx map[uint64]uint32 // raw date << 32 | tuple → cell
+	cellIdx *keyTable // raw date << 32 | tuple → cell
 	orders  *keyTable         // order id hash → packed orderState
 	sets    orderSets
 	hist    *historyTable
@@ -162,6 +162,7 @@ type accumulator struct {
 	lastOrder   uint64
 	lastSlot    *uint64
 	lastOrderOK bool
+	sink        uint64 // keeps prepare's warming loads from being optimised away
 }
 
 // parsedRow is a row after stage 1: either rejected (rowErr) or ready to
@@ -173,6 +174,8 @@ type parsedRow struct {
 	tuple    uint32 // interned vals
 	vals     [maxDims]uint32
 	cust     uint32 // customer index+1, 0 for none
+	cell     uint32 // set by prepare
+	purchase uint32 // purchase index+1, 0 for none; set by prepare
 	order    uint64 // hash of the order id
 	hasOrder bool
 	side     int8 // the date's day/month vote, -1 for none
@@ -180,7 +183,7 @@ type parsedRow struct {
 
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: newDateColumn(opt.DateOrder, date1904),
-		tuples: map[[maxDims]uint32]uint32{}, cellIdx: map[uint64]uint32{}, seed: maphash.MakeSeed(),
+		tuples: map[[maxDims]uint32]uint32{}, cellIdx: &keyTable{}, seed: maphash.MakeSeed(),
 		orders: &keyTable{}, sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
 		custIdx: map[string]uint32{}}
 	have := map[segment.Dimension]bool{}
@@ -439,23 +442,15 @@ func (a *accumulator) tuple(vals *[maxDims]uint32) uint32 {
 	return t
 }
 
-// aggregate adds a valid row to the cells, orders and purchases (stage 2).
-// Its only error is a sum overflowing 19 digits, a file-level error.
+// aggregate adds a valid row to the cells, orders and purchases (stage 2);
+// prepare must have seen its batch. Its only error is a sum overflowing 19
+// digits, a file-level error.
 func (a *accumulator) aggregate(r *parsedRow) error {
-	key := uint64(r.date)<<32 | uint64(r.tuple)
-	ci, ok := a.cellIdx[key]
-	if !ok {
-		ci = uint32(len(a.cells))
-		a.cells = append(a.cells, cell{key: cellKey{date: r.date, vals: r.vals}})
-		a.singleCount = append(a.singleCount, 0)
-		a.cellIdx[key] = ci
-	}
+	ci, p := r.cell, r.purchase
 	if err := a.cells[ci].m.add(&r.m); err != nil {
 		return err
 	}
-	p := uint32(0)
-	if r.cust != 0 {
-		p = a.hist.purchase(r.cust-1, r.date)
+	if p != 0 {
 		if err := a.hist.add(p, ci, &r.m); err != nil {
 			return err
 		}
@@ -501,17 +496,22 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 	return nil
 }
 
-// prefetch warms the cache with the order and purchase slots a batch of
-// rows will reach, so that their misses overlap instead of stalling one
-// row at a time.
-func (a *accumulator) prefetch(rows []parsedRow) {
-	last, lastOK := a.lastOrder, a.lastOrderOK
+// prepare finds (or creates) the cell and purchase of every valid row of
+// a batch, warming the cache with them and with the rows' order slots
+// first: a batch's misses then overlap instead of stalling one row at a
+// time.
+func (a *accumulator) prepare(rows []parsedRow) {
+	lastOrder, lastOK := a.lastOrder, a.lastOrderOK
 	lastP := a.hist.lastKey
 	for i := range rows {
 		r := &rows[i]
-		if r.hasOrder && (!lastOK || r.order != last) {
+		if r.rowErr != nil {
+			continue
+		}
+		a.cellIdx.touch(cellKeyOf(r))
+		if r.hasOrder && (!lastOK || r.order != lastOrder) {
 			a.orders.touch(r.order)
-			last, lastOK = r.order, true
+			lastOrder, lastOK = r.order, true
 		}
 		if r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {
@@ -520,7 +520,28 @@ func (a *accumulator) prefetch(rows []parsedRow) {
 			}
 		}
 	}
+	for i := range rows {
+		r := &rows[i]
+		if r.rowErr != nil {
+			continue
+		}
+		v, found := a.cellIdx.upsert(cellKeyOf(r))
+		if !found {
+			*v = uint64(len(a.cells))
+			a.cells = append(a.cells, cell{key: cellKey{date: r.date, vals: r.vals}})
+			a.singleCount = append(a.singleCount, 0)
+		}
+		r.cell = uint32(*v)
+		a.sink += uint64(a.cells[r.cell].m.lines)
+		if r.cust != 0 {
+			r.purchase = a.hist.purchase(r.cust-1, r.date)
+			a.sink += uint64(a.hist.rows.at(r.purchase - 1).lines)
+		}
+	}
 }
+
+// cellKeyOf is a row's key in cellIdx; never 0, as dates are not.
+func cellKeyOf(r *parsedRow) uint64 { return uint64(r.date)<<32 | uint64(r.tuple) }
 
 // countSet adds n to the number of orders whose set is s.
 func (a *accumulator) countSet(s uint32, n int64) {

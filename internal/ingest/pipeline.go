@@ -146,7 +146,7 @@ func (p *pipeline) drive(res *Result, rejects RejectWriter) error {
 		if b, err = p.next(b); err != nil {
 			return err
 		}
-		p.acc.prefetch(b.rows)
+		p.acc.prepare(b.rows)
 		for i := range b.rows {
 			r := &b.rows[i]
 			res.Rows++

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"reflect"
@@ -114,4 +115,71 @@ func TestSniffDelimiter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// splitByteReference is splitByte's specification, the obvious way.
+func splitByteReference(line []byte, d byte) ([][]byte, bool) {
+	if bytes.IndexByte(line, '"') >= 0 {
+		return nil, false
+	}
+	return bytes.Split(line, []byte{d}), true
+}
+
+func checkSplitByte(t *testing.T, line []byte, d byte) {
+	t.Helper()
+	got, ok := splitByte(nil, line, d)
+	want, wantOK := splitByteReference(line, d)
+	if ok != wantOK {
+		t.Fatalf("splitByte(%q, %q) ok = %v, want %v", line, d, ok, wantOK)
+	}
+	if !ok {
+		return
+	}
+	if len(got) != len(want) {
+		t.Fatalf("splitByte(%q, %q) = %q, want %q", line, d, got, want)
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("splitByte(%q, %q) = %q, want %q", line, d, got, want)
+		}
+	}
+}
+
+// TestSplitByte covers what the eight-bytes-at-a-time scan could get
+// wrong: a byte one above the delimiter right after it (the false positive
+// of the short zero-byte trick), bytes with the high bit set, delimiters
+// at word boundaries and quotes anywhere.
+func TestSplitByte(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		line string
+		d    byte
+	}{
+		{"empty", "", ','},
+		{"one field", "abc", ','},
+		{"only delimiters", ",,,,,,,,,,,,,,,,,", ','},
+		{"minus after comma", "a,-1,-2.5,--,x,-,-", ','},
+		{"byte above delimiter everywhere", "-,-,-,-,-,-,-,-,-,-,-,-", ','},
+		{"semicolon and colon", "1;:2;;:3:;4", ';'},
+		{"tab and newline-ish bytes", "a\tb\n\tc\x0b\td", '\t'},
+		{"high bytes", "caf\xe9,na\xefve,\x80\x81\xff,\xac,\xff\xfe", ','},
+		{"pipe", "a|b||c|", '|'},
+		{"delimiter at byte 7 and 8", "1234567,9abcdef,", ','},
+		{"quote in the first word", `ab"c,d`, ','},
+		{"quote after a word", `abcdefgh,ijklmno,"q"`, ','},
+		{"quote in the tail", `abcdefgh,"`, ','},
+	} {
+		t.Run(tc.name, func(t *testing.T) { checkSplitByte(t, []byte(tc.line), tc.d) })
+	}
+}
+
+func FuzzSplitByte(f *testing.F) {
+	f.Add([]byte("a,-1,\xff,\"x\""), byte(','))
+	f.Add([]byte("1;2;;3"), byte(';'))
+	f.Fuzz(func(t *testing.T, line []byte, d byte) {
+		if d == '"' {
+			return
+		}
+		checkSplitByte(t, line, d)
+	})
 }
