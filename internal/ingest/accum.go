@@ -151,7 +151,7 @@ type accumulator struct {
 
 	cells   []cell
 	cellIdx *keyTable // raw date << 32 | tuple → cell
-	orders  *keyTable         // order id hash → packed orderState
+	orders  *keyTable // order id hash → packed orderState
 	sets    orderSets
 	hist    *historyTable
 	// How many orders currently have each set: per cell for one-cell sets,
