@@ -114,14 +114,6 @@ func validText(v []byte) bool {
 	return true
 }
 
-// orderState is what is remembered per distinct order id: the set of
-// cells its lines touched and the first purchase (customer and day) it
-// belongs to (index+1, 0 for none).
-type orderState struct {
-	set      uint32
-	purchase uint32
-}
-
 // accumulator validates rows and sums the valid ones into cells, orders
 // and purchases. Cells keep raw dates until the date column's order is
 // decided at the end.
@@ -151,17 +143,17 @@ type accumulator struct {
 
 	cells   []cell
 	cellIdx *keyTable // raw date << 32 | tuple → cell
-	orders  *keyTable // order id hash → packed orderState
-	sets    orderSets
-	hist    *historyTable
+	// orders holds what is remembered per distinct order id (hash): the
+	// first purchase (customer and day, index+1, 0 for none) it belongs to
+	// << 32 | the set of cells its lines touched.
+	orders *keyTable
+	sets   orderSets
+	hist   *historyTable
 	// How many orders currently have each set: per cell for one-cell sets,
 	// per interned set otherwise (private sets have one order each).
 	singleCount []int64
 	multiCount  []int64
-	// The order of the previous line and its state's slot in orders.
-	lastOrder   uint64
-	lastSlot    *uint64
-	lastOrderOK bool
+	open        openOrder
 	sink        uint64 // keeps prepare's warming loads from being optimised away
 }
 
@@ -461,38 +453,26 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		}
 		return nil
 	}
-	if !a.lastOrderOK || r.order != a.lastOrder {
-		a.lastSlot, _ = a.orders.upsert(r.order)
-		a.lastOrder, a.lastOrderOK = r.order, true
+	if !a.open.ok || r.order != a.open.key {
+		a.openOrder(r.order)
 	}
-	st := orderState{set: uint32(*a.lastSlot), purchase: uint32(*a.lastSlot >> 32)}
-	seen := st.set != 0 // every order seen has a cell
-	if seen && st.set == setSingle|ci && st.purchase == p {
-		return nil // another line of the order in the same cell and purchase
-	}
-	set := a.sets.add(st.set, ci)
+	o := &a.open
+	seen := o.old != 0 || len(o.cells) > 0 || o.set != 0 // the order had a line before
+	a.addCell(ci)
 	switch {
 	case !seen:
-		st.purchase = p
+		o.purchase = p
 		if p != 0 {
 			a.hist.rows.at(p-1).orders++
 		}
-	case p != 0 && st.purchase != p:
-		if st.purchase == 0 {
-			st.purchase = p
+	case p != 0 && o.purchase != p:
+		if o.purchase == 0 {
+			o.purchase = p
 			a.hist.rows.at(p-1).orders++
 		} else {
 			a.hist.extraOrder(p, r.order)
 		}
 	}
-	if !seen || set != st.set {
-		if seen {
-			a.countSet(st.set, -1)
-		}
-		a.countSet(set, 1)
-		st.set = set
-	}
-	*a.lastSlot = uint64(st.purchase)<<32 | uint64(st.set)
 	return nil
 }
 
@@ -501,7 +481,7 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 // first: a batch's misses then overlap instead of stalling one row at a
 // time.
 func (a *accumulator) prepare(rows []parsedRow) {
-	lastOrder, lastOK := a.lastOrder, a.lastOrderOK
+	lastOrder, lastOK := a.open.key, a.open.ok
 	lastP := a.hist.lastKey
 	for i := range rows {
 		r := &rows[i]
@@ -647,6 +627,7 @@ func excelPrecision(b []byte) []byte {
 // finish decides the date order, rejects the rows that contradict it,
 // rolls cells up into the delta and prepares the purchase history.
 func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
+	a.closeOrder()
 	losers, err := a.dates.decide()
 	if err != nil {
 		return err

@@ -142,6 +142,10 @@ func cutSign(b []byte, neg bool) ([]byte, bool) {
 // trimSpaces trims ASCII spaces and tabs, no-break spaces (U+00A0, U+202F)
 // and thin spaces (U+2009).
 func trimSpaces(b []byte) []byte {
+	if n := len(b); n > 0 && b[0] < utf8.RuneSelf && b[0] != ' ' && b[0] != '\t' &&
+		b[n-1] < utf8.RuneSelf && b[n-1] != ' ' && b[n-1] != '\t' {
+		return b // the usual case: nothing to trim, and no rune to decode
+	}
 	for len(b) > 0 {
 		if b[0] == ' ' || b[0] == '\t' {
 			b = b[1:]

@@ -17,17 +17,19 @@ import (
 // dimension, and a month key per pair of dimensions). Instead each order
 // id (as a 64-bit hash) remembers the set of cells its lines touched, and
 // sets are shared: a set is an id into orderSets, where one cell is
-// encoded in the id itself and larger sets are interned once, reached by a
-// memoized "set + cell → set" transition. Most orders touch one cell or
-// the same few cells as many other orders, so memory is one map entry per
-// order (about 20 bytes) plus the distinct sets. When the file ends, each
-// set's multiplicity is added to every key of the union of its cells'
-// keys, which is exact (up to 64-bit hash collisions of order ids: for a
-// million orders the chance of any is about 3·10⁻⁸).
+// encoded in the id itself and larger sets are interned once by content.
+// While an order's lines follow one another (the usual layout), its cells
+// gather in a small buffer (openOrder) and only its final set is interned
+// when the next order starts; an order that reappears later reopens with
+// its set's cells. Memory is one table entry per order (16 bytes at most
+// 3/4 full) plus the distinct sets. When the file ends, each set's
+// multiplicity is added to every key of the union of its cells' keys,
+// which is exact (up to 64-bit hash collisions of order ids: for a million
+// orders the chance of any is about 3·10⁻⁸).
 //
 // An order reaching more than maxSharedSet cells (a constant written in the
-// order id column, say) gets a private set instead, so interning never goes
-// quadratic; its memory is one entry per cell it touched.
+// order id column, say) gets a private set instead, so that interning and
+// the open buffer stay small; its memory is one entry per cell it touched.
 
 const (
 	setSingle = 1 << 31 // the id is one cell
@@ -40,14 +42,14 @@ const (
 // orderSets interns sets of cell ids. Set 0 is empty; multi-cell set k
 // (0 < k < setBig) is arena[start[k]:start[k+1]], sorted.
 type orderSets struct {
-	start []uint32
-	arena []uint32
-	memo  map[uint64]uint32
-	big   []map[uint32]struct{}
+	start  []uint32
+	arena  []uint32
+	byHash keyTable // hash of a set's cells → set id
+	big    []map[uint32]struct{}
 }
 
 func newOrderSets() orderSets {
-	return orderSets{start: []uint32{0, 0}, memo: map[uint64]uint32{}}
+	return orderSets{start: []uint32{0, 0}}
 }
 
 // elems returns the cells of a set; single must have room for one.
@@ -69,46 +71,110 @@ func (o *orderSets) elems(s uint32, single *[1]uint32) []uint32 {
 	return o.arena[o.start[s]:o.start[s+1]]
 }
 
-// add returns the set s ∪ {c}.
-func (o *orderSets) add(s, c uint32) uint32 {
-	switch {
-	case s == 0:
-		return setSingle | c
-	case s&setSingle != 0:
-		if s&^setSingle == c {
-			return s
-		}
-	case s&setBig != 0:
-		o.big[s&setIDMask][c] = struct{}{}
-		return s
-	default:
-		if _, found := slices.BinarySearch(o.arena[o.start[s]:o.start[s+1]], c); found {
-			return s
-		}
+// intern returns the id of the set of cells, which must be sorted,
+// distinct and at most maxSharedSet.
+func (o *orderSets) intern(cells []uint32) uint32 {
+	if len(cells) == 1 {
+		return setSingle | cells[0]
 	}
-	key := uint64(s)<<32 | uint64(c)
-	if t, ok := o.memo[key]; ok {
-		return t
+	h := uint64(len(cells))
+	for _, c := range cells {
+		h = mix64(h ^ uint64(c))
 	}
-	var one [1]uint32
-	base := o.elems(s, &one)
-	if len(base) >= maxSharedSet {
-		big := make(map[uint32]struct{}, len(base)+1)
-		for _, x := range base {
-			big[x] = struct{}{}
+	for {
+		h = max(h, 1) // keyTable keys are nonzero
+		v, found := o.byHash.upsert(h)
+		if !found {
+			id := uint32(len(o.start) - 1)
+			o.arena = append(o.arena, cells...)
+			o.start = append(o.start, uint32(len(o.arena)))
+			*v = uint64(id)
+			return id
 		}
+		if id := uint32(*v); slices.Equal(o.arena[o.start[id]:o.start[id+1]], cells) {
+			return id
+		}
+		h++ // another set with the same hash: probe the next key
+	}
+}
+
+// private returns a new private set of cells.
+func (o *orderSets) private(cells []uint32) uint32 {
+	big := make(map[uint32]struct{}, len(cells))
+	for _, c := range cells {
 		big[c] = struct{}{}
-		o.big = append(o.big, big)
-		return setBig | uint32(len(o.big)-1)
 	}
-	id := uint32(len(o.start) - 1)
-	i, _ := slices.BinarySearch(base, c)
-	o.arena = append(o.arena, base[:i]...)
-	o.arena = append(o.arena, c)
-	o.arena = append(o.arena, base[i:]...)
-	o.start = append(o.start, uint32(len(o.arena)))
-	o.memo[key] = id
-	return id
+	o.big = append(o.big, big)
+	return setBig | uint32(len(o.big)-1)
+}
+
+// openOrder is the order whose lines are being read: its slot in the
+// orders table, the set it had when its current run of lines began, its
+// first purchase, and the cells it has touched so far (sorted), unless its
+// set is private (then cells go straight into it).
+type openOrder struct {
+	key      uint64
+	slot     *uint64
+	old      uint32
+	set      uint32 // while private: the private set
+	purchase uint32
+	cells    []uint32
+	ok       bool
+}
+
+// openOrder makes the order of hash key the open one, closing the
+// previous.
+func (a *accumulator) openOrder(key uint64) {
+	a.closeOrder()
+	o := &a.open
+	slot, _ := a.orders.upsert(key)
+	o.key, o.slot, o.ok = key, slot, true
+	o.old, o.purchase, o.set = uint32(*slot), uint32(*slot>>32), 0
+	o.cells = o.cells[:0]
+	if o.old&setBig != 0 {
+		o.set = o.old
+	} else {
+		var one [1]uint32
+		o.cells = append(o.cells, a.sets.elems(o.old, &one)...)
+	}
+}
+
+// addCell records that the open order touches cell c.
+func (a *accumulator) addCell(c uint32) {
+	o := &a.open
+	if o.set != 0 {
+		a.sets.big[o.set&setIDMask][c] = struct{}{}
+		return
+	}
+	i, found := slices.BinarySearch(o.cells, c)
+	if found {
+		return
+	}
+	o.cells = slices.Insert(o.cells, i, c)
+	if len(o.cells) > maxSharedSet {
+		o.set = a.sets.private(o.cells)
+	}
+}
+
+// closeOrder interns the open order's set, moves its count from its old
+// set and stores its state.
+func (a *accumulator) closeOrder() {
+	o := &a.open
+	if !o.ok {
+		return
+	}
+	o.ok = false
+	set := o.set
+	if set == 0 {
+		set = a.sets.intern(o.cells)
+	}
+	if set != o.old {
+		if o.old != 0 {
+			a.countSet(o.old, -1)
+		}
+		a.countSet(set, 1)
+	}
+	*o.slot = uint64(o.purchase)<<32 | uint64(set)
 }
 
 // rolledKey is an aggregate key in compact form: kind 0 is Total, 1+i the
