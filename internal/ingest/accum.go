@@ -652,12 +652,26 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	res.Accepted -= droppedLines
 	res.Rejected += droppedLines
 
+	// The purchase history is sorted while the cells roll up: the two
+	// share only what they read.
+	type histResult struct {
+		h   *historyTable
+		err error
+	}
+	histDone := make(chan histResult, 1)
+	go func() {
+		h, err := a.hist.finish(a, dropped)
+		histDone <- histResult{h, err}
+	}()
+	hist := func() (*historyTable, error) { hr := <-histDone; return hr.h, hr.err }
 	r := newRollup(a, dropped)
 	if err := r.measures(); err != nil {
+		_, _ = hist()
 		return err
 	}
 	r.orders()
 	if err := r.delta(res.Delta); err != nil {
+		_, _ = hist()
 		return err
 	}
 	for i := range a.cells {
@@ -687,7 +701,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 			f.Columns[string(d.dim)] = "customers table"
 		}
 	}
-	if res.history, err = a.hist.finish(a, dropped); err != nil {
+	if res.history, err = hist(); err != nil {
 		return err
 	}
 	a.cellIdx, a.orders, a.sets, a.custIdx, a.tuples = nil, nil, orderSets{}, nil, nil

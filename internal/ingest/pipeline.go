@@ -12,8 +12,8 @@ import (
 // travel between them. Memory: at most pipelineDepth+2 batches of
 // batchRows rows in flight.
 const (
-	batchRows     = 256
-	pipelineDepth = 4
+	batchRows     = 512
+	pipelineDepth = 32
 )
 
 // parsedBatch is a run of parsed rows; err ends the stream (io.EOF or a
