@@ -14,16 +14,18 @@
 // # Work and memory
 //
 // Reading, splitting, validation and parsing run on one goroutine, the
-// aggregation on the caller's (see pipeline). Text is streamed: memory grows
-// with distinct keys, not rows. Held until the end of the file are
+// aggregation on the caller's (see pipeline); at the end the cells roll up
+// while another goroutine sorts the purchase history. Text is streamed:
+// memory grows with distinct keys, not rows. Held until the end of the
+// file are
 //   - one cell per distinct (date, combination of dimension values), from
 //     which every day, month and crossed key is rolled up at the end (cells
 //     keep raw dates until the date column's day/month order is decided);
 //   - one purchase (about 100 bytes with its index) per distinct customer and
 //     day, and each customer id once;
-//   - for exact distinct order counts, one entry (8-byte hash, two 4-byte
-//     ids: about 20 bytes with the map) per distinct order id, plus the
-//     distinct sets of cells orders span (see orderSets);
+//   - for exact distinct order counts, one 16-byte entry (a hash, two ids)
+//     per distinct order id in a table at most 3/4 full, plus the distinct
+//     sets of cells orders span (see orderSets);
 //   - up to 10,000 remembered rows per day/month order while a date column's
 //     order is undecided (see dateColumn), and the first 2,000 rows, read
 //     ahead to decide decimal notations.
