@@ -319,6 +319,36 @@ func TestOrderSetsStayLinear(t *testing.T) {
 	}
 }
 
+// TestPrivateSetReopened interrupts an order too big to share its set
+// with another order every 100 lines: each time it comes back it must
+// continue its private set, and each key still counts each order once.
+func TestPrivateSetReopened(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("date,order,category,amount\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "2024-01-%02d,X,c%d,1\n", 1+i%28, i%300)
+		if i%100 == 99 {
+			fmt.Fprintf(&b, "2024-01-%02d,Y,c%d,1\n", 1+i%28, i%300)
+		}
+	}
+	res, _ := mustParse(t, b.String(), Options{})
+	k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Month, Period: "2024-01"}
+	if m := res.Delta[k]; m.Orders != 2 || m.Lines != 1010 {
+		t.Fatalf("total %+v, want 2 orders and 1010 lines", m)
+	}
+	// c99 on 2024-01-16 has lines of X (i = 99, 399, 699...) and of Y
+	// (i = 99); c0 on 2024-01-01 only of X.
+	for _, tc := range []struct {
+		value, day string
+		orders     int64
+	}{{"c99", "2024-01-16", 2}, {"c0", "2024-01-01", 1}} {
+		m := res.Delta[aggregate.Key{Dim: segment.Category, Value: tc.value, Grain: aggregate.Day, Period: tc.day}]
+		if m == nil || m.Orders != tc.orders {
+			t.Errorf("%s on %s: %+v, want %d orders", tc.value, tc.day, m, tc.orders)
+		}
+	}
+}
+
 func TestReturnsAndCancellations(t *testing.T) {
 	text := "InvoiceNo,InvoiceDate,CustomerID,Quantity,UnitPrice,Country\n" +
 		"536365,12/1/2010 8:26,17850,6,2.55,United Kingdom\n" +
