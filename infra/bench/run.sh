@@ -23,10 +23,10 @@ FILE="$TMP/salesseg-bench-v1-${MB}mb.csv"
 export SALESSEG_BENCH_MB=$MB
 go test -run '^$' -bench 'BenchmarkParse$' -benchtime 2x -benchmem ./internal/ingest/ | grep -E 'Benchmark|ok'
 go build -o "$TMP/salesseg-bench-cli" ./cmd/salesseg
-# measure LABEL OUT COMMAND...: runs COMMAND, stdout to OUT; prints
+# measure OUT COMMAND...: runs COMMAND, stdout to OUT; prints
 # "wall_seconds peak_rss_mb".
 measure() {
-  local out=$2; shift 2
+  local out=$1; shift
   local t
   t=$( { /usr/bin/time -v "$@" >"$out"; } 2>&1 )
   local wall rss
@@ -37,11 +37,11 @@ measure() {
 json_seconds() { grep -o '"seconds": *[0-9.]*' "$1" | head -1 | grep -o '[0-9.]*$'; }
 best_ours=999999; best_duck=999999; best_ours_wall=999999; best_duck_wall=999999
 for r in $(seq 1 "$ROUNDS"); do
-  read -r w m < <(measure ours "$TMP/salesseg-bench-out.json" "$TMP/salesseg-bench-cli" parse "$FILE")
+  read -r w m < <(measure "$TMP/salesseg-bench-out.json" "$TMP/salesseg-bench-cli" parse "$FILE")
   s=$(json_seconds "$TMP/salesseg-bench-out.json")
   printf 'round %d  salesseg parse      work %6.3f s  wall %6.2f s  peak RSS %4d MB\n' "$r" "$s" "$w" "$m"
   best_ours=$(echo "$s $best_ours" | awk '{print ($1<$2)?$1:$2}'); best_ours_wall=$(echo "$w $best_ours_wall" | awk '{print ($1<$2)?$1:$2}')
-  read -r w m < <(measure duck "$TMP/salesseg-bench-duck.json" node infra/bench/duckdb_groupby.mjs "$FILE" equivalent)
+  read -r w m < <(measure "$TMP/salesseg-bench-duck.json" node infra/bench/duckdb_groupby.mjs "$FILE" equivalent)
   s=$(json_seconds "$TMP/salesseg-bench-duck.json")
   printf 'round %d  duckdb equivalent   work %6.3f s  wall %6.2f s  peak RSS %4d MB\n' "$r" "$s" "$w" "$m"
   best_duck=$(echo "$s $best_duck" | awk '{print ($1<$2)?$1:$2}'); best_duck_wall=$(echo "$w $best_duck_wall" | awk '{print ($1<$2)?$1:$2}')

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/govalues/decimal"
@@ -457,7 +458,7 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		a.openOrder(r.order)
 	}
 	o := &a.open
-	seen := o.old != 0 || len(o.cells) > 0 || o.set != 0 // the order had a line before
+	seen := len(o.cells) > 0 || o.set != 0 // the order had a line before (openOrder loads its old set)
 	a.addCell(ci)
 	switch {
 	case !seen:
@@ -488,14 +489,14 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		if r.rowErr != nil {
 			continue
 		}
-		a.cellIdx.touch(cellKeyOf(r))
+		a.sink += a.cellIdx.touch(cellKeyOf(r))
 		if r.hasOrder && (!lastOK || r.order != lastOrder) {
-			a.orders.touch(r.order)
+			a.sink += a.orders.touch(r.order)
 			lastOrder, lastOK = r.order, true
 		}
 		if r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {
-				a.hist.idx.touch(k)
+				a.sink += a.hist.idx.touch(k)
 				lastP = k
 			}
 		}
@@ -654,24 +655,17 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 
 	// The purchase history is sorted while the cells roll up: the two
 	// share only what they read.
-	type histResult struct {
-		h   *historyTable
-		err error
-	}
-	histDone := make(chan histResult, 1)
-	go func() {
-		h, err := a.hist.finish(a, dropped)
-		histDone <- histResult{h, err}
-	}()
-	hist := func() (*historyTable, error) { hr := <-histDone; return hr.h, hr.err }
+	var histWG sync.WaitGroup
+	defer histWG.Wait() // on the error returns below
+	var hist *historyTable
+	var histErr error
+	histWG.Go(func() { hist, histErr = a.hist.finish(a, dropped) })
 	r := newRollup(a, dropped)
 	if err := r.measures(); err != nil {
-		_, _ = hist()
 		return err
 	}
 	r.orders()
 	if err := r.delta(res.Delta); err != nil {
-		_, _ = hist()
 		return err
 	}
 	for i := range a.cells {
@@ -701,9 +695,11 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 			f.Columns[string(d.dim)] = "customers table"
 		}
 	}
-	if res.history, err = hist(); err != nil {
-		return err
+	histWG.Wait()
+	if histErr != nil {
+		return histErr
 	}
+	res.history = hist
 	a.cellIdx, a.orders, a.sets, a.custIdx, a.tuples = nil, nil, orderSets{}, nil, nil
 	return nil
 }

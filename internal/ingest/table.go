@@ -16,7 +16,6 @@ package ingest
 type keyTable struct {
 	parts [keyTableParts]tablePart
 	n     int
-	sink  uint64 // keeps touch's loads from being optimised away
 }
 
 const (
@@ -73,13 +72,16 @@ func (t *keyTable) upsert(key uint64) (val *uint64, found bool) {
 }
 
 // touch loads the slot where key's probe starts, so that an upsert of key
-// soon after finds it in cache.
-func (t *keyTable) touch(key uint64) {
+// soon after finds it in cache. It returns what it loaded, which the
+// caller must use (sum it into a sink) so that the load is not optimised
+// away.
+func (t *keyTable) touch(key uint64) uint64 {
 	h := mix64(key)
 	p := &t.parts[h>>(64-keyTablePartBits)]
-	if len(p.slots) != 0 {
-		t.sink += p.slots[h&uint64(len(p.slots)-1)].key
+	if len(p.slots) == 0 {
+		return 0
 	}
+	return p.slots[h&uint64(len(p.slots)-1)].key
 }
 
 // grow doubles a part (or gives an empty one its first slots) and
