@@ -35,7 +35,8 @@ var errMalformedQuote = errors.New(`text after a closing quote: quote the whole 
 // runs of spaces and tabs (whitespace-aligned text such as CDNOW_master.txt).
 //
 // Records are returned as byte slices into internal buffers, valid until
-// the next call; the fast path (a line without quotes) copies nothing.
+// the next call; the fast path (see fastNext) copies only fields with
+// doubled quotes.
 type textReader struct {
 	br     *bufio.Reader
 	delim  byte // 0: whitespace-separated
@@ -123,6 +124,18 @@ func (t *textReader) blank(line []byte) bool {
 // ErrUnreadable when the text cannot be split (a quote never closed, a
 // record over maxRecordBytes, a failing decoder underneath).
 func (t *textReader) next() ([][]byte, int, error) {
+	if t.delim != 0 {
+		if fields, ok := t.fastNext(); ok {
+			t.quoteErr = false
+			return fields, t.line, nil
+		}
+	}
+	return t.slowNext()
+}
+
+// slowNext is next for every record: it reads a physical line and reads
+// on while a quoted field spans line ends.
+func (t *textReader) slowNext() ([][]byte, int, error) {
 	t.quoteErr = false
 	for {
 		line, err := t.readLine()
@@ -134,12 +147,7 @@ func (t *textReader) next() ([][]byte, int, error) {
 			continue
 		}
 		start := t.line
-		if t.delim != 0 {
-			var ok bool
-			if t.fields, ok = splitByte(t.fields[:0], line, t.delim); ok {
-				return t.fields, start, nil
-			}
-		} else if bytes.IndexByte(line, '"') < 0 {
+		if t.delim == 0 && bytes.IndexByte(line, '"') < 0 {
 			t.fields = splitSpace(t.fields[:0], line)
 			return t.fields, start, nil
 		}
@@ -150,43 +158,130 @@ func (t *textReader) next() ([][]byte, int, error) {
 	}
 }
 
-// splitByte splits a line without quotes at every d. ok is false, and
-// dst's contents undefined, when the line has a quote.
+// fastNext splits the next record straight out of the read buffer, in one
+// pass that finds delimiters, quotes and the line end together, when the
+// record is a whole, non-blank line already in the buffer whose quotes all
+// enclose whole fields (with doubled quotes inside). Such fields are
+// returned in place, or unescaped into t.buf when they hold a doubled
+// quote. Anything else — a line running past the buffer, a quoted line
+// end, a bare or stray quote, spaces around quotes — makes ok false with
+// nothing consumed, and next takes the general path. Only for delimited
+// text.
 //
 // Fields are short (ten bytes or so), so it tests eight bytes at a time
-// for d and '"' rather than calling bytes.IndexByte per field, whose
-// set-up costs more than such a field's scan.
-func splitByte(dst [][]byte, line []byte, d byte) (fields [][]byte, ok bool) {
+// rather than calling bytes.IndexByte per field, whose set-up costs more
+// than such a field's scan.
+func (t *textReader) fastNext() (fields [][]byte, ok bool) {
+	if t.eof {
+		return nil, false
+	}
+	b, _ := t.br.Peek(t.br.Buffered()) // never reads: n is what is buffered
+	if cap(t.buf) < len(b) {
+		// Unescaped fields never outgrow their record, so t.buf never
+		// moves under the fields already returned into it.
+		t.buf = make([]byte, 0, len(b))
+	}
+	t.buf = t.buf[:0]
 	const (
 		ones = 0x0101010101010101
 		low7 = 0x7f7f7f7f7f7f7f7f
 	)
-	delims, quotes := uint64(d)*ones, uint64('"')*ones
+	delims, quotes, newlines := uint64(t.delim)*ones, uint64('"')*ones, uint64('\n')*ones
 	// zeros has the high bit set in exactly the zero bytes of x (no carry
 	// crosses bytes, unlike the shorter (x-ones)&^x trick).
 	zeros := func(x uint64) uint64 { return ^((x&low7 + low7) | x | low7) }
-	start, i := 0, 0
-	for ; i+8 <= len(line); i += 8 {
-		w := binary.LittleEndian.Uint64(line[i:])
-		if zeros(w^quotes) != 0 {
-			return dst, false
+	d := t.delim
+	dst, start := t.fields[:0], 0
+	for i := 0; i < len(b); {
+		var w uint64
+		if i+8 <= len(b) {
+			w = binary.LittleEndian.Uint64(b[i:])
+		} else {
+			var tail [8]byte // zero bytes: never a delimiter here
+			copy(tail[:], b[i:])
+			w = binary.LittleEndian.Uint64(tail[:])
 		}
-		for m := zeros(w ^ delims); m != 0; m &= m - 1 {
-			j := i + bits.TrailingZeros64(m)>>3
-			dst = append(dst, line[start:j:j])
+		// Delimiters are split off in a branch-free loop; quotes and line
+		// ends, rarer, end it.
+		dm, sm := zeros(w^delims), zeros(w^quotes)|zeros(w^newlines)
+		if sm != 0 {
+			dm &= sm&-sm - 1 // the delimiters before the first of them
+		}
+		for ; dm != 0; dm &= dm - 1 {
+			j := i + bits.TrailingZeros64(dm)>>3
+			dst = append(dst, b[start:j:j])
 			start = j + 1
 		}
-	}
-	for ; i < len(line); i++ {
-		switch line[i] {
-		case '"':
-			return dst, false
-		case d:
-			dst = append(dst, line[start:i:i])
-			start = i + 1
+		if sm == 0 {
+			i += 8
+			continue
+		}
+		j := i + bits.TrailingZeros64(sm)>>3
+		if b[j] == '\n' {
+			end := j
+			if end > start && b[end-1] == '\r' {
+				end--
+			}
+			if t.blank(b[:end]) {
+				return nil, false
+			}
+			t.fields = append(dst, b[start:end:end])
+			t.line++
+			t.br.Discard(j + 1)
+			return t.fields, true
+		}
+		// A quote: it must open the field and close it before a delimiter
+		// or the line end.
+		if j != start {
+			return nil, false
+		}
+		f, after, ok := t.quotedInPlace(b, j+1)
+		if !ok {
+			return nil, false
+		}
+		dst = append(dst, f)
+		end := after // the line end, if the record ends here
+		if after+1 < len(b) && b[after] == '\r' {
+			end++
+		}
+		switch {
+		case after < len(b) && b[after] == d:
+			start, i = after+1, after+1
+		case end < len(b) && b[end] == '\n':
+			t.fields = dst
+			t.line++
+			t.br.Discard(end + 1)
+			return t.fields, true
+		default:
+			return nil, false
 		}
 	}
-	return append(dst, line[start:]), true
+	return nil, false
+}
+
+// quotedInPlace reads a quoted field whose content starts at b[p]: it
+// returns the content (in place, or unescaped into t.buf when it has
+// doubled quotes) and the index after the closing quote. ok is false when
+// the field has a line end or does not close within b.
+func (t *textReader) quotedInPlace(b []byte, p int) (field []byte, after int, ok bool) {
+	begin, escaped := len(t.buf), false
+	for {
+		k := bytes.IndexByte(b[p:], '"')
+		if k < 0 || p+k+1 >= len(b) || bytes.IndexByte(b[p:p+k], '\n') >= 0 {
+			return nil, 0, false
+		}
+		q := p + k // a closing quote, or the first of a doubled one
+		if b[q+1] == '"' {
+			t.buf, escaped = append(t.buf, b[p:q+1]...), true
+			p = q + 2
+			continue
+		}
+		if !escaped {
+			return b[p:q:q], q + 1, true
+		}
+		t.buf = append(t.buf, b[p:q]...)
+		return t.buf[begin:len(t.buf):len(t.buf)], q + 1, true
+	}
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 type tokRecord struct {
@@ -18,21 +19,7 @@ type tokRecord struct {
 func tokenize(t *testing.T, text string, delim byte) ([]tokRecord, error) {
 	t.Helper()
 	tr := newTextReader(strings.NewReader(text), delim)
-	var out []tokRecord
-	for {
-		fields, line, err := tr.next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		rec := tokRecord{Line: line, Issue: tr.quoteErr}
-		for _, f := range fields {
-			rec.Fields = append(rec.Fields, string(f))
-		}
-		out = append(out, rec)
-	}
+	return readAll(tr, tr.next)
 }
 
 func TestTextReader(t *testing.T) {
@@ -117,69 +104,99 @@ func TestSniffDelimiter(t *testing.T) {
 	}
 }
 
-// splitByteReference is splitByte's specification, the obvious way.
-func splitByteReference(line []byte, d byte) ([][]byte, bool) {
-	if bytes.IndexByte(line, '"') >= 0 {
-		return nil, false
+// readAll reads every record of r with read (tr.next or tr.slowNext).
+func readAll(tr *textReader, read func() ([][]byte, int, error)) ([]tokRecord, error) {
+	var out []tokRecord
+	for {
+		fields, line, err := read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		rec := tokRecord{Line: line, Issue: tr.quoteErr}
+		for _, f := range fields {
+			rec.Fields = append(rec.Fields, string(f))
+		}
+		out = append(out, rec)
 	}
-	return bytes.Split(line, []byte{d}), true
 }
 
-func checkSplitByte(t *testing.T, line []byte, d byte) {
+// checkFastPath reads text with next (which tries fastNext first) and with
+// slowNext alone, each through whole buffers and through reads of a few
+// bytes (records then straddle the buffer's end), and requires the same
+// records, lines, issues and errors. A first line is added: the first
+// record of a reader always takes the general path, which fills the
+// buffer.
+func checkFastPath(t *testing.T, text []byte, d byte) {
 	t.Helper()
-	got, ok := splitByte(nil, line, d)
-	want, wantOK := splitByteReference(line, d)
-	if ok != wantOK {
-		t.Fatalf("splitByte(%q, %q) ok = %v, want %v", line, d, ok, wantOK)
-	}
-	if !ok {
-		return
-	}
-	if len(got) != len(want) {
-		t.Fatalf("splitByte(%q, %q) = %q, want %q", line, d, got, want)
-	}
-	for i := range got {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Fatalf("splitByte(%q, %q) = %q, want %q", line, d, got, want)
+	text = append([]byte("h\n"), text...)
+	slowTR := newTextReader(bytes.NewReader(text), d)
+	want, wantErr := readAll(slowTR, slowTR.slowNext)
+	for _, r := range []io.Reader{bytes.NewReader(text), iotest.HalfReader(bytes.NewReader(text))} {
+		tr := newTextReader(r, d)
+		got, err := readAll(tr, tr.next)
+		if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+			t.Fatalf("%q (delimiter %q): error %v, general path %v", text, d, err, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q (delimiter %q):\n got %+v\nwant %+v", text, d, got, want)
 		}
 	}
 }
 
-// TestSplitByte covers what the eight-bytes-at-a-time scan could get
-// wrong: a byte one above the delimiter right after it (the false positive
-// of the short zero-byte trick), bytes with the high bit set, delimiters
-// at word boundaries and quotes anywhere.
-func TestSplitByte(t *testing.T) {
+// TestFastPath covers what the one-pass split could get wrong: a byte one
+// above the delimiter right after it (the false positive of the short
+// zero-byte trick), bytes with the high bit set, delimiters at word
+// boundaries, and quotes that it must take (whole fields, doubled quotes,
+// the last field, before CRLF) or leave to the general path (a quoted
+// line end, a bare quote, spaces or text around the quotes, blank lines).
+func TestFastPath(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		line string
+		text string
 		d    byte
 	}{
 		{"empty", "", ','},
-		{"one field", "abc", ','},
-		{"only delimiters", ",,,,,,,,,,,,,,,,,", ','},
-		{"minus after comma", "a,-1,-2.5,--,x,-,-", ','},
-		{"byte above delimiter everywhere", "-,-,-,-,-,-,-,-,-,-,-,-", ','},
-		{"semicolon and colon", "1;:2;;:3:;4", ';'},
-		{"tab and newline-ish bytes", "a\tb\n\tc\x0b\td", '\t'},
-		{"high bytes", "caf\xe9,na\xefve,\x80\x81\xff,\xac,\xff\xfe", ','},
-		{"pipe", "a|b||c|", '|'},
-		{"delimiter at byte 7 and 8", "1234567,9abcdef,", ','},
-		{"quote in the first word", `ab"c,d`, ','},
-		{"quote after a word", `abcdefgh,ijklmno,"q"`, ','},
-		{"quote in the tail", `abcdefgh,"`, ','},
+		{"one field", "abc\n", ','},
+		{"only delimiters", ",,,,,,,,,,,,,,,,,\nx\n", ','},
+		{"minus after comma", "a,-1,-2.5,--,x,-,-\n", ','},
+		{"byte above delimiter everywhere", "-,-,-,-,-,-,-,-,-,-,-,-\n", ','},
+		{"semicolon and colon", "1;:2;;:3:;4\n", ';'},
+		{"tab and control bytes", "a\tb\x0b\tc\x0b\td\n", '\t'},
+		{"high bytes", "caf\xe9,na\xefve,\x80\x81\xff,\xac,\xff\xfe\n", ','},
+		{"pipe", "a|b||c|\n", '|'},
+		{"delimiter at byte 7 and 8", "1234567,9abcdef,\n", ','},
+		{"CRLF", "a,b\r\nc,d\r\n", ','},
+		{"CR inside a field", "a\rb,c\n", ','},
+		{"no final newline", "a,b\nc,d", ','},
+		{"quoted fields", `a,"b,c","d",e` + "\n", ','},
+		{"doubled quotes", `"x""y""z",1,"""",""` + "\n", ','},
+		{"quoted last field", `a,"b"` + "\n" + `c,"d"` + "\r\n" + `e,"f"`, ','},
+		{"quoted last field before CRLF at a word edge", `abcd,"ef"` + "\r\nx\n", ','},
+		{"quoted line end", "a,\"b\nc\",d\ne\n", ','},
+		{"quoted line end after doubled quote", "a,\"b\"\"\nc\",d\n", ','},
+		{"bare quote", `5" screen,x` + "\n", ','},
+		{"space before quote", `a, "b",c` + "\n", ','},
+		{"text after closing quote", `"a"b,c` + "\n", ','},
+		{"CR after closing quote", "\"a\"\rb,c\n", ','},
+		{"unclosed quote", "a,\"b\n", ','},
+		{"blank lines", "a\n\n  \n,,\n\t;\nb\n", ','},
+		{"leading spaces", "  a,b\n", ','},
+		{"quote in the tail", `abcdefgh,"` + "\n", ','},
 	} {
-		t.Run(tc.name, func(t *testing.T) { checkSplitByte(t, []byte(tc.line), tc.d) })
+		t.Run(tc.name, func(t *testing.T) { checkFastPath(t, []byte(tc.text), tc.d) })
 	}
 }
 
-func FuzzSplitByte(f *testing.F) {
-	f.Add([]byte("a,-1,\xff,\"x\""), byte(','))
-	f.Add([]byte("1;2;;3"), byte(';'))
-	f.Fuzz(func(t *testing.T, line []byte, d byte) {
-		if d == '"' {
+func FuzzFastPath(f *testing.F) {
+	f.Add([]byte("a,-1,\xff,\"x\"\n\"a\"\"b\",c\r\n"), uint8(0))
+	f.Add([]byte("1;2;;3\n\"x;\ny\";z"), uint8(1))
+	f.Fuzz(func(t *testing.T, text []byte, d uint8) {
+		if len(text) > 1<<16 {
 			return
 		}
-		checkSplitByte(t, line, d)
+		checkFastPath(t, text, candidateDelims[int(d)%len(candidateDelims)])
 	})
 }
