@@ -144,12 +144,9 @@ type accumulator struct {
 
 	cells   []cell
 	cellIdx *keyTable // raw date << 32 | tuple → cell
-	// orders holds what is remembered per distinct order id (hash): the
-	// first purchase (customer and day, index+1, 0 for none) it belongs to
-	// << 32 | the set of cells its lines touched.
-	orders *keyTable
-	sets   orderSets
-	hist   *historyTable
+	log     orderLog // runs of orders' lines, see orderLog
+	sets    orderSets
+	hist    *historyTable
 	// How many orders currently have each set: per cell for one-cell sets,
 	// per interned set otherwise (private sets have one order each).
 	singleCount []int64
@@ -177,7 +174,7 @@ type parsedRow struct {
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: newDateColumn(opt.DateOrder, date1904),
 		tuples: map[[maxDims]uint32]uint32{}, cellIdx: &keyTable{}, seed: maphash.MakeSeed(),
-		orders: &keyTable{}, sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
+		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
 		custIdx: map[string]uint32{}}
 	have := map[segment.Dimension]bool{}
 	for _, d := range cm.dims {
@@ -458,15 +455,8 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		a.openOrder(r.order)
 	}
 	o := &a.open
-	seen := len(o.cells) > 0 || o.set != 0 // the order had a line before (openOrder loads its old set)
 	a.addCell(ci)
-	switch {
-	case !seen:
-		o.purchase = p
-		if p != 0 {
-			a.hist.rows.at(p-1).orders++
-		}
-	case p != 0 && o.purchase != p:
+	if p != 0 && o.purchase != p {
 		if o.purchase == 0 {
 			o.purchase = p
 			a.hist.rows.at(p-1).orders++
@@ -478,11 +468,9 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 }
 
 // prepare finds (or creates) the cell and purchase of every valid row of
-// a batch, warming the cache with them and with the rows' order slots
-// first: a batch's misses then overlap instead of stalling one row at a
-// time.
+// a batch, warming the cache with their slots first: a batch's misses then
+// overlap instead of stalling one row at a time.
 func (a *accumulator) prepare(rows []parsedRow) {
-	lastOrder, lastOK := a.open.key, a.open.ok
 	lastP := a.hist.lastKey
 	for i := range rows {
 		r := &rows[i]
@@ -490,10 +478,6 @@ func (a *accumulator) prepare(rows []parsedRow) {
 			continue
 		}
 		a.sink += a.cellIdx.touch(cellKeyOf(r))
-		if r.hasOrder && (!lastOK || r.order != lastOrder) {
-			a.sink += a.orders.touch(r.order)
-			lastOrder, lastOK = r.order, true
-		}
 		if r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {
 				a.sink += a.hist.idx.touch(k)
@@ -628,7 +612,7 @@ func excelPrecision(b []byte) []byte {
 // finish decides the date order, rejects the rows that contradict it,
 // rolls cells up into the delta and prepares the purchase history.
 func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
-	a.closeOrder()
+	a.finishOrders()
 	losers, err := a.dates.decide()
 	if err != nil {
 		return err
@@ -700,7 +684,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		return histErr
 	}
 	res.history = hist
-	a.cellIdx, a.orders, a.sets, a.custIdx, a.tuples = nil, nil, orderSets{}, nil, nil
+	a.cellIdx, a.log, a.sets, a.custIdx, a.tuples = nil, orderLog{}, orderSets{}, nil, nil
 	return nil
 }
 

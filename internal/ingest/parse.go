@@ -24,8 +24,9 @@
 //   - one purchase (about 100 bytes with its index) per distinct customer and
 //     day, and each customer id once;
 //   - for exact distinct order counts, one 16-byte entry (a hash, two ids)
-//     per distinct order id in a table at most 3/4 full, plus the distinct
-//     sets of cells orders span (see orderSets);
+//     per distinct order id (up to twice that between compactions of the
+//     log of orders' runs of lines), plus the distinct sets of cells
+//     orders span (see orderSets);
 //   - up to 10,000 remembered rows per day/month order while a date column's
 //     order is undecided (see dateColumn), and the first 2,000 rows, read
 //     ahead to decide decimal notations.

@@ -197,8 +197,13 @@ func TestOrdersAreDistinctPerKey(t *testing.T) {
 			var rows []row
 			var b strings.Builder
 			b.WriteString("date,order_id,customer_id,segment,region,category,amount\n")
-			nOrders := 1 + r.IntN(40)
-			for range 1 + r.IntN(300) {
+			nOrders, nRows := 1+r.IntN(40), 1+r.IntN(300)
+			if seed >= 16 {
+				// Thousands of runs of a few orders: their log buckets
+				// are compacted while rows come.
+				nRows = 3000 + r.IntN(3000)
+			}
+			for range nRows {
 				o := r.IntN(nOrders)
 				rw := row{date: fmt.Sprintf("2024-0%d-%02d", 1+r.IntN(2), 1+(o+r.IntN(2))%3), cust: fmt.Sprintf("c%d", (o+r.IntN(2))%5),
 					seg: []string{"A", "B"}[r.IntN(2)], region: []string{"N", "S", ""}[r.IntN(3)],
@@ -320,8 +325,9 @@ func TestOrderSetsStayLinear(t *testing.T) {
 }
 
 // TestPrivateSetReopened interrupts an order too big to share its set
-// with another order every 100 lines: each time it comes back it must
-// continue its private set, and each key still counts each order once.
+// with another order every 100 lines, and another order between a small
+// run and a big one: the runs of each must merge into one set, and each
+// key still count each order once.
 func TestPrivateSetReopened(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("date,order,category,amount\n")
@@ -330,6 +336,10 @@ func TestPrivateSetReopened(t *testing.T) {
 		if i%100 == 99 {
 			fmt.Fprintf(&b, "2024-01-%02d,Y,c%d,1\n", 1+i%28, i%300)
 		}
+	}
+	b.WriteString("2024-02-01,W,c0,1\n2024-02-01,V,c0,1\n")
+	for i := range 70 {
+		fmt.Fprintf(&b, "2024-02-01,W,c%d,1\n", i)
 	}
 	res, _ := mustParse(t, b.String(), Options{})
 	k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Month, Period: "2024-01"}
@@ -341,11 +351,16 @@ func TestPrivateSetReopened(t *testing.T) {
 	for _, tc := range []struct {
 		value, day string
 		orders     int64
-	}{{"c99", "2024-01-16", 2}, {"c0", "2024-01-01", 1}} {
+	}{{"c99", "2024-01-16", 2}, {"c0", "2024-01-01", 1}, {"c0", "2024-02-01", 2}, {"c5", "2024-02-01", 1}} {
 		m := res.Delta[aggregate.Key{Dim: segment.Category, Value: tc.value, Grain: aggregate.Day, Period: tc.day}]
 		if m == nil || m.Orders != tc.orders {
 			t.Errorf("%s on %s: %+v, want %d orders", tc.value, tc.day, m, tc.orders)
 		}
+	}
+	// In February, W's first run shares a set, its second is private.
+	k.Period = "2024-02"
+	if m := res.Delta[k]; m.Orders != 2 || m.Lines != 72 {
+		t.Fatalf("February %+v, want 2 orders and 72 lines", m)
 	}
 }
 

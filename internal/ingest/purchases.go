@@ -133,13 +133,31 @@ func (h *historyTable) add(p, ci uint32, m *cellMeasures) error {
 	return nil
 }
 
-// extraOrder counts order h in purchase p (index+1) once.
+// extraOrder counts order h in purchase p (index+1) once: the order's
+// run began in another purchase.
 func (h *historyTable) extraOrder(p uint32, hash uint64) {
-	k := purchaseOrder{p, hash}
-	if _, ok := h.extra[k]; !ok {
-		h.extra[k] = struct{}{}
+	if !h.hasExtra(p, hash) {
+		h.addExtra(p, hash)
 		h.rows.at(p-1).orders++
 	}
+}
+
+// hasExtra reports whether extraOrder counted order hash in purchase p.
+func (h *historyTable) hasExtra(p uint32, hash uint64) bool {
+	_, ok := h.extra[purchaseOrder{p, hash}]
+	return ok
+}
+
+// addExtra records order hash as counted in purchase p.
+func (h *historyTable) addExtra(p uint32, hash uint64) { h.extra[purchaseOrder{p, hash}] = struct{}{} }
+
+// dropExtra forgets that order hash was counted in purchase p as an extra
+// one, and reports whether it was.
+func (h *historyTable) dropExtra(p uint32, hash uint64) bool {
+	k := purchaseOrder{p, hash}
+	_, ok := h.extra[k]
+	delete(h.extra, k)
+	return ok
 }
 
 // finish drops the purchases whose date contradicts the date order and

@@ -1,8 +1,7 @@
 package ingest
 
 // keyTable maps nonzero 64-bit keys to 64-bit values. It serves the
-// per-order, per-purchase and per-set-transition lookups that dominate
-// aggregation, where Go maps cost two probes for a new key (a lookup, then
+// per-cell, per-purchase and per-set lookups that dominate aggregation, where Go maps cost two probes for a new key (a lookup, then
 // an insert) and give no way to warm the cache ahead of use: upsert finds
 // or inserts in one probe and returns the value in place, and touch lets a
 // batch issue its cache misses together before processing its rows one by
@@ -69,6 +68,15 @@ func (t *keyTable) upsert(key uint64) (val *uint64, found bool) {
 			return &s.val, false
 		}
 	}
+}
+
+// reset removes every key, keeping the memory.
+func (t *keyTable) reset() {
+	for i := range t.parts {
+		clear(t.parts[i].slots)
+		t.parts[i].n = 0
+	}
+	t.n = 0
 }
 
 // touch loads the slot where key's probe starts, so that an upsert of key
