@@ -144,7 +144,7 @@ type accumulator struct {
 
 	cells   []cell
 	cellIdx *keyTable // raw date << 32 | tuple → cell
-	log     orderLog // runs of orders' lines, see orderLog
+	log     orderLog  // runs of orders' lines, see orderLog
 	sets    orderSets
 	hist    *historyTable
 	// How many orders currently have each set: per cell for one-cell sets,
