@@ -120,17 +120,14 @@ func validText(v []byte) bool {
 // decided at the end.
 //
 // It works in two stages on two goroutines (see pipeline): parseRow
-// (stage 1: splitting, validation, dates, numbers, interning) owns the
-// fields above the line; aggregate (stage 2: cells, orders, purchases)
-// owns those below it. finish runs after both stopped.
+// (stage 1: splitting, validation, dates, numbers, interning values) owns
+// the fields above the blank line; prepare and aggregate (stage 2: value
+// combinations, cells, orders, purchases) own those below it. finish runs after both stopped.
 type accumulator struct {
 	cm         *columnMap
 	opt        *Options
 	dims       []dimSource
 	vals       [maxDims]dimValues
-	tuples     map[[maxDims]uint32]uint32
-	lastTuple  [maxDims]uint32
-	lastTupleN uint32 // index+1 of lastTuple, 0 when none
 	dates      *dateColumn
 	comma      [numFields]bool
 	decimal    map[string]string
@@ -142,11 +139,14 @@ type accumulator struct {
 	lastCust   []byte
 	lastCustID uint32
 
-	cells   []cell
-	cellIdx *keyTable // raw date << 32 | tuple → cell
-	log     orderLog  // runs of orders' lines, see orderLog
-	sets    orderSets
-	hist    *historyTable
+	tuples     map[[maxDims]uint32]uint32
+	lastTuple  [maxDims]uint32
+	lastTupleN uint32 // index+1 of lastTuple, 0 when none
+	cells      []cell
+	cellIdx    *keyTable // raw date << 32 | tuple → cell
+	log        orderLog  // runs of orders' lines, see orderLog
+	sets       orderSets
+	hist       *historyTable
 	// How many orders currently have each set: per cell for one-cell sets,
 	// per interned set otherwise (private sets have one order each).
 	singleCount []int64
@@ -161,7 +161,7 @@ type parsedRow struct {
 	rowErr   *RowError
 	m        cellMeasures
 	date     rawDate
-	tuple    uint32 // interned vals
+	tuple    uint32 // interned vals, set by prepare
 	vals     [maxDims]uint32
 	cust     uint32 // customer index+1, 0 for none
 	cell     uint32 // set by prepare
@@ -411,7 +411,7 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 	} else {
 		m.ordersNoID = 1
 	}
-	out.date, out.tuple, out.vals = date, a.tuple(&vals), vals
+	out.date, out.vals = date, vals
 	if side >= 0 {
 		a.dates.vote(side, line, ds)
 	}
@@ -477,6 +477,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		if r.rowErr != nil {
 			continue
 		}
+		r.tuple = a.tuple(&r.vals)
 		a.sink += a.cellIdx.touch(cellKeyOf(r))
 		if r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {
