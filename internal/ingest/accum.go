@@ -30,25 +30,27 @@ type cellKey struct {
 
 // cellMeasures are the additive figures of a cell.
 type cellMeasures struct {
-	revenue, cost, units decimal.Decimal
+	revenue, cost, units exact
 	lines, costLines     int64
 	ordersNoID           int64 // lines without an order id: an order each
 	returns, noCustomer  int64
 }
 
+// add adds o into m; on error (a sum past 19 digits, wrapping
+// aggregate.ErrOverflow) m is unchanged.
 func (m *cellMeasures) add(o *cellMeasures) error {
-	rev, err := aggregate.Sum(m.revenue, o.revenue)
+	rev, err := m.revenue.add(o.revenue)
 	if err != nil {
 		return err
 	}
 	cost, units := m.cost, m.units
-	if !o.cost.IsZero() {
-		if cost, err = aggregate.Sum(m.cost, o.cost); err != nil {
+	if !o.cost.isZero() {
+		if cost, err = m.cost.add(o.cost); err != nil {
 			return err
 		}
 	}
-	if !o.units.IsZero() {
-		if units, err = aggregate.Sum(m.units, o.units); err != nil {
+	if !o.units.isZero() {
+		if units, err = m.units.add(o.units); err != nil {
 			return err
 		}
 	}
@@ -336,8 +338,9 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 	}
 	m := &out.m
 	m.lines = 1
+	var units, revenue, cost decimal.Decimal
 	if s, ok := a.cellValue(f, fieldQuantity); ok && !isMissing(s) {
-		if m.units, err = a.number(fieldQuantity, s); err != nil {
+		if units, err = a.number(fieldQuantity, s); err != nil {
 			return a.rowErr(line, fieldQuantity, s, err)
 		}
 	} else if ok && !a.cm.has(fieldAmount) {
@@ -347,7 +350,7 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 		if isMissing(s) {
 			return a.rowErr(line, fieldAmount, s, ErrMissingValue)
 		}
-		if m.revenue, err = a.number(fieldAmount, s); err != nil {
+		if revenue, err = a.number(fieldAmount, s); err != nil {
 			return a.rowErr(line, fieldAmount, s, err)
 		}
 	} else {
@@ -359,12 +362,12 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 		if err != nil {
 			return a.rowErr(line, fieldUnitPrice, s, err)
 		}
-		if m.revenue, err = m.units.MulExact(price, m.units.Scale()+price.Scale()); err != nil {
+		if revenue, err = units.MulExact(price, units.Scale()+price.Scale()); err != nil {
 			return a.rowErr(line, fieldUnitPrice, s, fmt.Errorf("%w: quantity × unit price", aggregate.ErrOverflow))
 		}
 	}
 	if s, ok := a.cellValue(f, fieldCost); ok && !isMissing(s) {
-		if m.cost, err = a.number(fieldCost, s); err != nil {
+		if cost, err = a.number(fieldCost, s); err != nil {
 			return a.rowErr(line, fieldCost, s, err)
 		}
 		m.costLines = 1
@@ -373,23 +376,24 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 		if err != nil {
 			return a.rowErr(line, fieldProfit, s, err)
 		}
-		if m.cost, err = aggregate.Sum(m.revenue, profit.Neg()); err != nil {
+		if cost, err = aggregate.Sum(revenue, profit.Neg()); err != nil {
 			return a.rowErr(line, fieldProfit, s, err)
 		}
 		m.costLines = 1
 	}
 	order, hasOrder := a.cellValue(f, fieldOrder)
 	hasOrder = hasOrder && !isMissing(order)
-	if m.units.IsNeg() || (a.cm.invoice && hasOrder && cancellation(order)) {
+	m.units, m.revenue, m.cost = exactOf(units), exactOf(revenue), exactOf(cost)
+	if m.units.isNeg() || (a.cm.invoice && hasOrder && cancellation(order)) {
 		m.returns = 1
-		if m.revenue.IsPos() {
-			m.revenue = m.revenue.Neg()
+		if m.revenue.isPos() {
+			m.revenue = m.revenue.neg()
 		}
-		if m.cost.IsPos() {
-			m.cost = m.cost.Neg()
+		if m.cost.isPos() {
+			m.cost = m.cost.neg()
 		}
-		if m.units.IsPos() {
-			m.units = m.units.Neg()
+		if m.units.isPos() {
+			m.units = m.units.neg()
 		}
 	}
 	cust, _ := a.cellValue(f, fieldCustomer)

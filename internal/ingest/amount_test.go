@@ -3,8 +3,6 @@ package ingest
 import (
 	"errors"
 	"testing"
-
-	"github.com/govalues/decimal"
 )
 
 func TestParseNumber(t *testing.T) {
@@ -145,18 +143,6 @@ func BenchmarkParseNumber(b *testing.B) {
 				if _, err := parseNumber(v, comma); err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
-	}
-}
-
-func TestPackDecimal(t *testing.T) {
-	for _, s := range []string{"0", "0.00", "-0.01", "1234.5678", "-9999999999999999999", "9223372036854775808",
-		"-922337203685477580.9", "0.0000000000000000001"} {
-		t.Run(s, func(t *testing.T) {
-			d := decimal.MustParse(s)
-			if got := unpack(pack(d)); got.Cmp(d) != 0 || got.Scale() != d.Scale() {
-				t.Fatalf("unpack(pack(%s)) = %s", d, got)
 			}
 		})
 	}

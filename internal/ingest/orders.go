@@ -382,7 +382,7 @@ func (r *rollup) measures() error {
 			continue
 		}
 		c := &r.a.cells[ci]
-		m := aggregate.Measures{Revenue: c.m.revenue, Cost: c.m.cost, Units: c.m.units, Lines: c.m.lines,
+		m := aggregate.Measures{Revenue: c.m.revenue.decimal(), Cost: c.m.cost.decimal(), Units: c.m.units.decimal(), Lines: c.m.lines,
 			CostLines: c.m.costLines, Orders: c.m.ordersNoID + r.single[ci]}
 		if r.inSet[ci] {
 			r.pos[ci] = int32(len(r.cellKeys) / r.perCell)

@@ -2,22 +2,17 @@ package ingest
 
 import (
 	"cmp"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/govalues/decimal"
-
-	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // purchaseAgg is one customer's activity on one (raw) day, in 48 bytes:
-// revenue and cost are exact decimals packed as a coefficient and a
-// sign-and-scale byte (see pack).
+// revenue and cost are exact decimals, their coefficients and meta bytes
+// apart so that they pack (see exact).
 type purchaseAgg struct {
 	revCoef, costCoef uint64
 	lines             uint32
@@ -30,39 +25,10 @@ type purchaseAgg struct {
 	revMeta, costMeta uint8
 }
 
-func (p *purchaseAgg) revenue() decimal.Decimal { return unpack(p.revCoef, p.revMeta) }
-func (p *purchaseAgg) cost() decimal.Decimal    { return unpack(p.costCoef, p.costMeta) }
-
-// pack splits an exact decimal into its coefficient and a byte holding the
-// scale (0–19) and, in the top bit, the sign.
-func pack(d decimal.Decimal) (uint64, uint8) {
-	meta := uint8(d.Scale())
-	if d.IsNeg() {
-		meta |= 0x80
-	}
-	return d.Coef(), meta
-}
-
-// unpack is the inverse of pack.
-func unpack(coef uint64, meta uint8) decimal.Decimal {
-	scale, neg := int(meta&0x7f), meta&0x80 != 0
-	if coef <= math.MaxInt64 {
-		v := int64(coef)
-		if neg {
-			v = -v
-		}
-		d, _ := decimal.New(v, scale) // a packed decimal always fits
-		return d
-	}
-	s := strconv.FormatUint(coef, 10)
-	if scale > 0 {
-		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return decimal.MustParse(s)
-}
+func (p *purchaseAgg) revenue() exact     { return exact{p.revCoef, p.revMeta} }
+func (p *purchaseAgg) cost() exact        { return exact{p.costCoef, p.costMeta} }
+func (p *purchaseAgg) setRevenue(x exact) { p.revCoef, p.revMeta = x.coef, x.meta }
+func (p *purchaseAgg) setCost(x exact)    { p.costCoef, p.costMeta = x.coef, x.meta }
 
 // purchaseOrder is an order seen in a purchase other than its first.
 type purchaseOrder struct {
@@ -113,19 +79,19 @@ func (h *historyTable) purchase(c uint32, date rawDate) uint32 {
 // cell ci. Orders are counted by the caller.
 func (h *historyTable) add(p, ci uint32, m *cellMeasures) error {
 	row := h.rows.at(p - 1)
-	rev, err := aggregate.Sum(row.revenue(), m.revenue)
+	rev, err := row.revenue().add(m.revenue)
 	if err != nil {
 		return err
 	}
 	if m.costLines > 0 {
-		cost, err := aggregate.Sum(row.cost(), m.cost)
+		cost, err := row.cost().add(m.cost)
 		if err != nil {
 			return err
 		}
-		row.costCoef, row.costMeta = pack(cost)
+		row.setCost(cost)
 		row.costLines++
 	}
-	row.revCoef, row.revMeta = pack(rev)
+	row.setRevenue(rev)
 	row.lines++
 	row.lastCell = ci
 	h.seq++
@@ -208,16 +174,16 @@ func (h *historyTable) finish(a *accumulator, dropped []bool) (*historyTable, er
 // spellings of the date counts in each (the one inexactness of Orders).
 func (h *historyTable) merge(i, j uint32) error {
 	p, q := h.rows.at(i), h.rows.at(j)
-	rev, err := aggregate.Sum(p.revenue(), q.revenue())
+	rev, err := p.revenue().add(q.revenue())
 	if err != nil {
 		return err
 	}
-	cost, err := aggregate.Sum(p.cost(), q.cost())
+	cost, err := p.cost().add(q.cost())
 	if err != nil {
 		return err
 	}
-	p.revCoef, p.revMeta = pack(rev)
-	p.costCoef, p.costMeta = pack(cost)
+	p.setRevenue(rev)
+	p.setCost(cost)
 	p.lines += q.lines
 	p.orders += q.orders
 	p.costLines += q.costLines
