@@ -338,7 +338,7 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 	}
 	m := &out.m
 	m.lines = 1
-	var units, revenue, cost decimal.Decimal
+	var units, revenue decimal.Decimal
 	if s, ok := a.cellValue(f, fieldQuantity); ok && !isMissing(s) {
 		if units, err = a.number(fieldQuantity, s); err != nil {
 			return a.rowErr(line, fieldQuantity, s, err)
@@ -367,23 +367,24 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 		}
 	}
 	if s, ok := a.cellValue(f, fieldCost); ok && !isMissing(s) {
-		if cost, err = a.number(fieldCost, s); err != nil {
+		cost, err := a.number(fieldCost, s)
+		if err != nil {
 			return a.rowErr(line, fieldCost, s, err)
 		}
-		m.costLines = 1
+		m.cost, m.costLines = exactOf(cost), 1
 	} else if s, ok := a.cellValue(f, fieldProfit); ok && !isMissing(s) {
 		profit, err := a.number(fieldProfit, s)
 		if err != nil {
 			return a.rowErr(line, fieldProfit, s, err)
 		}
-		if cost, err = aggregate.Sum(revenue, profit.Neg()); err != nil {
+		if m.cost, err = exactOf(revenue).add(exactOf(profit).neg()); err != nil {
 			return a.rowErr(line, fieldProfit, s, err)
 		}
 		m.costLines = 1
 	}
 	order, hasOrder := a.cellValue(f, fieldOrder)
 	hasOrder = hasOrder && !isMissing(order)
-	m.units, m.revenue, m.cost = exactOf(units), exactOf(revenue), exactOf(cost)
+	m.units, m.revenue = exactOf(units), exactOf(revenue)
 	if m.units.isNeg() || (a.cm.invoice && hasOrder && cancellation(order)) {
 		m.returns = 1
 		if m.revenue.isPos() {

@@ -34,8 +34,15 @@ func (x exact) scale() int     { return int(x.meta &^ exactNeg) }
 func (x exact) isZero() bool   { return x.coef == 0 }
 func (x exact) isPos() bool    { return x.coef != 0 && x.meta&exactNeg == 0 }
 func (x exact) isNeg() bool    { return x.coef != 0 && x.meta&exactNeg != 0 }
-func (x exact) neg() exact     { return exact{x.coef, x.meta ^ exactNeg} }
 func (x exact) String() string { return x.decimal().String() }
+
+// neg returns -x; zero stays positive.
+func (x exact) neg() exact {
+	if x.coef == 0 {
+		return x
+	}
+	return exact{x.coef, x.meta ^ exactNeg}
+}
 
 // decimal unpacks x.
 func (x exact) decimal() decimal.Decimal {
