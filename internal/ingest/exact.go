@@ -30,10 +30,12 @@ func exactOf(d decimal.Decimal) exact {
 	return exact{d.Coef(), meta}
 }
 
-func (x exact) scale() int     { return int(x.meta &^ exactNeg) }
-func (x exact) isZero() bool   { return x.coef == 0 }
-func (x exact) isPos() bool    { return x.coef != 0 && x.meta&exactNeg == 0 }
-func (x exact) isNeg() bool    { return x.coef != 0 && x.meta&exactNeg != 0 }
+func (x exact) scale() int   { return int(x.meta &^ exactNeg) }
+func (x exact) isZero() bool { return x.coef == 0 }
+func (x exact) isPos() bool  { return x.coef != 0 && x.meta&exactNeg == 0 }
+func (x exact) isNeg() bool  { return x.coef != 0 && x.meta&exactNeg != 0 }
+
+// String renders x as decimal.Decimal does.
 func (x exact) String() string { return x.decimal().String() }
 
 // neg returns -x; zero stays positive.
