@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"fmt"
 	"hash/maphash"
 	"maps"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/govalues/decimal"
 
@@ -70,51 +68,13 @@ type cell struct {
 
 // dimValues interns one dimension's values; id 0 is segment.Blank.
 type dimValues struct {
-	ids    map[string]uint32
-	names  []string
-	last   []byte
-	lastID uint32
+	interner
 	// raw caches banded dimensions: raw cell → value id.
 	raw map[string]uint32
 }
 
 func newDimValues() dimValues {
-	return dimValues{ids: map[string]uint32{segment.Blank: 0}, names: []string{segment.Blank}, raw: map[string]uint32{}}
-}
-
-// id interns v, which must be trimmed and non-empty. ok is false when v is
-// not valid UTF-8 or too long.
-func (d *dimValues) id(v []byte) (uint32, bool) {
-	if d.last != nil && bytes.Equal(v, d.last) {
-		return d.lastID, true
-	}
-	id, ok := d.ids[string(v)]
-	if !ok {
-		if !validText(v) {
-			return 0, false
-		}
-		id = uint32(len(d.names))
-		name := string(v)
-		d.ids[name] = id
-		d.names = append(d.names, name)
-	}
-	d.last, d.lastID = append(d.last[:0], v...), id
-	return id, true
-}
-
-// validText reports whether a customer id or dimension value can become
-// part of a key: valid UTF-8 without control characters, at most
-// maxValueBytes long.
-func validText(v []byte) bool {
-	if len(v) > maxValueBytes || !utf8.Valid(v) {
-		return false
-	}
-	for _, c := range v {
-		if c < 0x20 || c == 0x7f {
-			return false
-		}
-	}
-	return true
+	return dimValues{interner: newInterner(6, segment.Blank), raw: map[string]uint32{}}
 }
 
 // accumulator validates rows and sums the valid ones into cells, orders
@@ -136,10 +96,7 @@ type accumulator struct {
 	typed      bool
 	seed       maphash.Seed
 	currencies map[string]struct{}
-	custIdx    map[string]uint32
-	custNames  []string
-	lastCust   []byte
-	lastCustID uint32
+	customers  interner
 
 	tuples     map[[maxDims]uint32]uint32
 	lastTuple  [maxDims]uint32
@@ -177,7 +134,7 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: newDateColumn(opt.DateOrder, date1904),
 		tuples: map[[maxDims]uint32]uint32{}, cellIdx: &keyTable{}, seed: maphash.MakeSeed(),
 		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
-		custIdx: map[string]uint32{}}
+		customers: newInterner(12)}
 	have := map[segment.Dimension]bool{}
 	for _, d := range cm.dims {
 		have[d.dim] = true
@@ -536,20 +493,10 @@ func cancellation(order []byte) bool {
 // customer interns a customer id; it returns index+1, or 0 when the id is
 // not valid text.
 func (a *accumulator) customer(id []byte) uint32 {
-	if a.lastCust != nil && bytes.Equal(id, a.lastCust) {
-		return a.lastCustID
-	}
-	c, ok := a.custIdx[string(id)]
+	c, ok := a.customers.id(id)
 	if !ok {
-		if !validText(id) {
-			return 0
-		}
-		c = uint32(len(a.custNames))
-		name := string(id)
-		a.custIdx[name] = c
-		a.custNames = append(a.custNames, name)
+		return 0
 	}
-	a.lastCust, a.lastCustID = append(a.lastCust[:0], id...), c+1
 	return c + 1
 }
 
@@ -690,7 +637,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		return histErr
 	}
 	res.history = hist
-	a.cellIdx, a.log, a.sets, a.custIdx, a.tuples = nil, orderLog{}, orderSets{}, nil, nil
+	a.cellIdx, a.log, a.sets, a.customers.ids, a.tuples = nil, orderLog{}, orderSets{}, nil, nil
 	return nil
 }
 

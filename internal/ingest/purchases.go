@@ -129,7 +129,7 @@ func (h *historyTable) dropExtra(p uint32, hash uint64) bool {
 // finish drops the purchases whose date contradicts the date order and
 // sorts the rest by customer id, then day.
 func (h *historyTable) finish(a *accumulator, dropped []bool) (*historyTable, error) {
-	names := a.custNames
+	names := a.customers.names
 	rank := make([]uint32, len(names))
 	byName := make([]uint32, len(names))
 	for i := range byName {
@@ -217,7 +217,7 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 	for _, i := range h.order {
 		p := h.rows.at(i)
 		y, m, d := h.a.dates.resolve(p.date)
-		out := history.Purchase{Customer: h.a.custNames[p.cust], Day: formatDay(y, m, d), Orders: int64(p.orders),
+		out := history.Purchase{Customer: h.a.customers.names[p.cust], Day: formatDay(y, m, d), Orders: int64(p.orders),
 			Lines: int64(p.lines), Revenue: p.revenue().String()}
 		if p.costLines == p.lines {
 			out.Cost = p.cost().String()
