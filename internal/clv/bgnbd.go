@@ -156,10 +156,9 @@ type bgData struct {
 	n     float64 // number of customers
 	sumX  float64 // total repeat purchases
 
-	// Distinct positive frequencies and their total weights.
-	xs, xw []float64
-	// Distinct (x, tₓ, T) with x > 0: index into xs, scaled times, weight.
-	xi       []int32
+	// Distinct positive frequencies, and for each distinct (x, tₓ, T)
+	// with x > 0 its x's index, scaled times and weight.
+	freqGroups
 	tx, t, w []float64
 	// Distinct ages of customers with x = 0 and their weights.
 	zt, zw []float64
@@ -187,7 +186,6 @@ func newBGData(customers []Customer) (*bgData, error) {
 		d.scale = 1
 	}
 	index := make(map[bgKey]int, len(customers)/4+1)
-	xIndex := make(map[int]int32)
 	zIndex := make(map[float64]int)
 	for _, c := range customers {
 		if c.X == 0 {
@@ -204,22 +202,15 @@ func newBGData(customers []Customer) (*bgData, error) {
 		key := bgKey{c.X, c.Tx, c.T}
 		k, ok := index[key]
 		if !ok {
-			xi, ok := xIndex[c.X]
-			if !ok {
-				xi = int32(len(d.xs))
-				xIndex[c.X] = xi
-				d.xs = append(d.xs, float64(c.X))
-				d.xw = append(d.xw, 0)
-			}
 			k = len(d.t)
 			index[key] = k
-			d.xi = append(d.xi, xi)
+			d.addRow(c.X)
 			d.tx = append(d.tx, c.Tx/d.scale)
 			d.t = append(d.t, c.T/d.scale)
 			d.w = append(d.w, 0)
 		}
 		d.w[k]++
-		d.xw[d.xi[k]]++
+		d.count(k)
 	}
 	return d, nil
 }
@@ -325,3 +316,31 @@ func (d *bgData) nll(theta, grad []float64, workers int) float64 {
 	}
 	return -ll / d.n
 }
+
+// freqGroups holds the distinct positive frequencies x of a fit's data
+// with their total weights (xs, xw), and the index of each distinct data
+// row's x (xi): both likelihoods compute their terms that depend on x
+// alone once per distinct x.
+type freqGroups struct {
+	xs, xw []float64
+	xi     []int32
+	index  map[int]int32
+}
+
+// addRow appends a distinct data row of frequency x.
+func (g *freqGroups) addRow(x int) {
+	i, ok := g.index[x]
+	if !ok {
+		if g.index == nil {
+			g.index = map[int]int32{}
+		}
+		i = int32(len(g.xs))
+		g.index[x] = i
+		g.xs = append(g.xs, float64(x))
+		g.xw = append(g.xw, 0)
+	}
+	g.xi = append(g.xi, i)
+}
+
+// count adds a customer to row k's frequency.
+func (g *freqGroups) count(k int) { g.xw[g.xi[k]]++ }

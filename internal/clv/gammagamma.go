@@ -141,9 +141,8 @@ type ggData struct {
 	n      float64 // number of repeat buyers
 	sumLnM float64 // Σ ln mₓ' over repeat buyers (scaled)
 
-	xs, xw []float64 // distinct x and their weights
-	xi     []int32   // per distinct (x, mₓ): index into xs
-	m, w   []float64 // scaled mₓ and weight
+	freqGroups           // distinct x; per distinct (x, mₓ) its x's index
+	m, w       []float64 // per distinct (x, mₓ): scaled mₓ and weight
 }
 
 type ggKey struct {
@@ -171,7 +170,6 @@ func newGGData(customers []Customer) (*ggData, error) {
 		d.scale = 1
 	}
 	index := make(map[ggKey]int)
-	xIndex := make(map[int]int32)
 	for _, c := range customers {
 		if c.X == 0 {
 			continue
@@ -179,21 +177,14 @@ func newGGData(customers []Customer) (*ggData, error) {
 		key := ggKey{c.X, c.MeanSpend}
 		k, ok := index[key]
 		if !ok {
-			xi, ok := xIndex[c.X]
-			if !ok {
-				xi = int32(len(d.xs))
-				xIndex[c.X] = xi
-				d.xs = append(d.xs, float64(c.X))
-				d.xw = append(d.xw, 0)
-			}
 			k = len(d.m)
 			index[key] = k
-			d.xi = append(d.xi, xi)
+			d.addRow(c.X)
 			d.m = append(d.m, c.MeanSpend/d.scale)
 			d.w = append(d.w, 0)
 		}
 		d.w[k]++
-		d.xw[d.xi[k]]++
+		d.count(k)
 		d.sumLnM += math.Log(c.MeanSpend / d.scale)
 	}
 	return d, nil
