@@ -27,13 +27,12 @@ import (
 type KeyRange struct{ From, To string }
 
 // QueryRanges sums the live fragments of a dimension at a grain for each
-// key range, as Query does for one range, reading the manifest once: one
-// GetItem plus one paged Query per range. Result i holds range i's rows,
+// key range, as Query does for one range, reading the manifest once: its
+// Query plus one paged Query per range. Result i holds range i's rows,
 // ordered by period then value. Ranges should not overlap, or their
 // fragments are read twice. It reports how many DynamoDB requests it made.
 func (s *Store) QueryRanges(ctx context.Context, d segment.Dimension, g aggregate.Grain, ranges []KeyRange) ([][]Row, int, error) {
-	live, err := s.LiveFiles(ctx)
-	requests := 1
+	live, requests, err := s.LiveFiles(ctx)
 	if err != nil {
 		return nil, requests, err
 	}
@@ -157,13 +156,12 @@ type ValueSpan struct {
 }
 
 // Values lists, per dimension, the values that have live month data, sorted
-// by value, from one manifest GetItem and one paged Query per dimension
+// by value, from one read of the manifest and one paged Query per dimension
 // over all months that reads only keys and file ids. Dimensions without
 // data map to an empty slice. It reports how many DynamoDB requests it
 // made.
 func (s *Store) Values(ctx context.Context, dims ...segment.Dimension) (map[segment.Dimension][]ValueSpan, int, error) {
-	live, err := s.LiveFiles(ctx)
-	requests := 1
+	live, requests, err := s.LiveFiles(ctx)
 	if err != nil {
 		return nil, requests, err
 	}

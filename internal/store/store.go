@@ -8,8 +8,10 @@
 //	AGG#<dim>#<grain>  <period>#<value>#<file>  additive measures of one dimension
 //	                                            value in one period, contributed by
 //	                                            one file version (a fragment)
-//	MANIFEST           LIVE                     map o: object key → {s: sequencer,
-//	                                            f: live file id, pf: file it replaced}
+//	MANIFEST           O#<object key>           an object's entry: k object key,
+//	                                            s sequencer, f live file id, pf file
+//	                                            it replaced (H#<sha256> for keys
+//	                                            too long to fit)
 //	UPLOAD#<file>      STATUS                   an upload's status, counts, format
 //	SUMMARY            LATEST                   the last recompute's totals summary
 //	SNAP#<id>          <part>                   one gzipped JSON part of a recompute
@@ -18,13 +20,14 @@
 //	CHANGES            LATEST                   when live data last changed (debounce)
 //
 // Access patterns, all GetItem or Query on known keys, never Scan:
-//   - breakdown, trend, KPIs: one strongly consistent GetItem of the
-//     manifest, then one Query per merged period range on AGG#<dim>#<grain>
+//   - breakdown, trend, KPIs: one strongly consistent Query of the
+//     manifest (a page per ~5,000 objects), then one Query per merged
+//     period range on AGG#<dim>#<grain>
 //     with sk BETWEEN the range's first and last period, projecting only
 //     the measures needed (QueryRanges; Query is the one-range case);
 //   - dimension values: one Query per dimension over all months (Values);
-//   - upload status: GetItem UPLOAD#<id>; by object key, the manifest read
-//     gives the live id, then one GetItem;
+//   - upload status: GetItem UPLOAD#<id>; by object key, GetItem of the
+//     object's manifest entry gives the live id, then one GetItem;
 //   - customer analytics: GetItem of the snapshot pointer, then GetItem of
 //     the part.
 //
@@ -34,7 +37,7 @@
 // BatchWriteItem (idempotent puts, ~25× cheaper than conditional updates on
 // the emulator and one write per distinct key on AWS). Fragments count only
 // once the manifest names their file as the live version of its object; the
-// manifest entry is switched with one conditional UpdateItem, so a file is
+// manifest entry is switched with one conditional PutItem, so a file is
 // either wholly visible or not at all, a newer S3 sequencer always wins, and
 // a retried or duplicated event rewrites identical items. Fragments of
 // replaced or deleted versions are invisible at once and removed afterwards.
@@ -42,6 +45,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -174,60 +179,71 @@ type Entry struct {
 	Previous  string // file id this entry replaced, for cleanup after a crash
 }
 
-const manifestPK, manifestSK = "MANIFEST", "LIVE"
+// The manifest is one item per object under manifestPK, so that it has no
+// size limit (a single item holds 400 KB, a few thousand objects).
+const manifestPK = "MANIFEST"
 
-// ensureManifest creates the manifest's map attribute once; nested SETs
-// fail on a missing parent.
-func (s *Store) ensureManifest(ctx context.Context) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       key(manifestPK, manifestSK),
-		UpdateExpression:          aws.String("SET #o = if_not_exists(#o, :empty)"),
-		ExpressionAttributeNames:  map[string]string{"#o": "o"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":empty": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}},
-	})
-	if err != nil {
-		return fmt.Errorf("create manifest: %w", err)
+// maxSortKey is DynamoDB's limit on a sort key, in bytes.
+const maxSortKey = 1024
+
+// objectSK is an object's manifest sort key: the key itself, or its
+// SHA-256 when the key (S3 allows 1,024 bytes) would not fit with the
+// prefix. The item also holds the key in attribute k.
+func objectSK(objectKey string) string {
+	if len(objectKey)+2 <= maxSortKey {
+		return "O#" + objectKey
 	}
-	return nil
+	h := sha256.Sum256([]byte(objectKey))
+	return "H#" + hex.EncodeToString(h[:])
 }
 
-// manifest reads the whole manifest with a strongly consistent read.
-func (s *Store) manifest(ctx context.Context) (map[string]Entry, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: key(manifestPK, manifestSK), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
+func entryOf(item map[string]types.AttributeValue) Entry {
+	return Entry{Sequencer: attrS(item, "s"), File: attrS(item, "f"), Previous: attrS(item, "pf")}
+}
+
+// manifest reads every object's entry with strongly consistent Query
+// pages, by object key, and reports how many requests it made.
+func (s *Store) manifest(ctx context.Context) (map[string]Entry, int, error) {
 	entries := map[string]Entry{}
-	o, _ := out.Item["o"].(*types.AttributeValueMemberM)
-	if o == nil {
-		return entries, nil
-	}
-	for obj, av := range o.Value {
-		m, ok := av.(*types.AttributeValueMemberM)
-		if !ok {
-			continue
+	var start map[string]types.AttributeValue
+	for requests := 1; ; requests++ {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.table),
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(manifestPK)},
+			ConsistentRead:            aws.Bool(true),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, requests, fmt.Errorf("read manifest: %w", err)
 		}
-		entries[obj] = Entry{Sequencer: attrS(m.Value, "s"), File: attrS(m.Value, "f"), Previous: attrS(m.Value, "pf")}
+		for _, item := range out.Items {
+			entries[attrS(item, "k")] = entryOf(item)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return entries, requests, nil
+		}
+		start = out.LastEvaluatedKey
 	}
-	return entries, nil
 }
 
 // Object returns the manifest entry of an object key.
 func (s *Store) Object(ctx context.Context, objectKey string) (Entry, bool, error) {
-	m, err := s.manifest(ctx)
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.table), Key: key(manifestPK, objectSK(objectKey)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return Entry{}, false, err
+		return Entry{}, false, fmt.Errorf("read manifest entry of %s: %w", objectKey, err)
 	}
-	e, ok := m[objectKey]
-	return e, ok, nil
+	if out.Item == nil {
+		return Entry{}, false, nil
+	}
+	return entryOf(out.Item), true, nil
 }
 
 // LiveObjects returns the live entry of every object that has one
 // (deleted objects left out), by object key.
 func (s *Store) LiveObjects(ctx context.Context) (map[string]Entry, error) {
-	m, err := s.manifest(ctx)
+	m, _, err := s.manifest(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -239,11 +255,12 @@ func (s *Store) LiveObjects(ctx context.Context) (map[string]Entry, error) {
 	return m, nil
 }
 
-// LiveFiles returns the set of file ids whose fragments count.
-func (s *Store) LiveFiles(ctx context.Context) (map[string]bool, error) {
-	m, err := s.manifest(ctx)
+// LiveFiles returns the set of file ids whose fragments count, and how
+// many requests reading the manifest took.
+func (s *Store) LiveFiles(ctx context.Context) (map[string]bool, int, error) {
+	m, requests, err := s.manifest(ctx)
 	if err != nil {
-		return nil, err
+		return nil, requests, err
 	}
 	live := make(map[string]bool, len(m))
 	for _, e := range m {
@@ -251,7 +268,7 @@ func (s *Store) LiveFiles(ctx context.Context) (map[string]bool, error) {
 			live[e.File] = true
 		}
 	}
-	return live, nil
+	return live, requests, nil
 }
 
 func attrS(m map[string]types.AttributeValue, name string) string {
@@ -267,9 +284,6 @@ func attrS(m map[string]types.AttributeValue, name string) string {
 // a retry after a crash can finish cleaning up. A live entry with a newer
 // sequencer, or the same sequencer and another file, yields ErrStale.
 func (s *Store) Commit(ctx context.Context, objectKey, seq, file string) (Entry, error) {
-	if err := s.ensureManifest(ctx); err != nil {
-		return Entry{}, err
-	}
 	for attempt := 0; ; attempt++ {
 		cur, exists, err := s.Object(ctx, objectKey)
 		if err != nil {
@@ -283,20 +297,15 @@ func (s *Store) Commit(ctx context.Context, objectKey, seq, file string) (Entry,
 				return Entry{Sequencer: cur.Sequencer, File: cur.Previous}, nil
 			}
 		}
-		names := map[string]string{"#o": "o", "#k": objectKey}
-		values := map[string]types.AttributeValue{":e": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-			"s": str(seq), "f": str(file), "pf": str(cur.File)}}}
-		cond := "attribute_not_exists(#o.#k)"
+		item := key(manifestPK, objectSK(objectKey))
+		item["k"], item["s"], item["f"], item["pf"] = str(objectKey), str(seq), str(file), str(cur.File)
+		in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}
 		if exists {
-			cond = "#o.#k.#s = :olds AND #o.#k.#f = :oldf"
-			names["#s"], names["#f"] = "s", "f"
-			values[":olds"], values[":oldf"] = str(cur.Sequencer), str(cur.File)
+			in.ConditionExpression = aws.String("s = :olds AND f = :oldf")
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{":olds": str(cur.Sequencer), ":oldf": str(cur.File)}
 		}
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(s.table), Key: key(manifestPK, manifestSK),
-			UpdateExpression: aws.String("SET #o.#k = :e"), ConditionExpression: aws.String(cond),
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-		})
+		_, err = s.db.PutItem(ctx, in)
 		var ccf *types.ConditionalCheckFailedException
 		if errors.As(err, &ccf) && attempt < s.retries {
 			continue // another version committed between our read and write: re-decide

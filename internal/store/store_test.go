@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -199,5 +200,59 @@ func TestConcurrentVersionsOfOneObjectNewestWins(t *testing.T) {
 	wg.Wait()
 	if got := totals(t, s, "2024-01", "2024-01"); !equal(got, map[string]string{"A": "10"}) {
 		t.Fatalf("got %v, want the newest version's A=10", got)
+	}
+}
+
+// TestManifestBeyondOneItem commits more objects, with longer keys, than
+// one 400 KB item could list, and a key too long for a sort key: every
+// entry must read back, and a query must page through the manifest.
+func TestManifestBeyondOneItem(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	s := store.New(emu.Clients.DynamoDB, emu.Table)
+	if err := s.PutFragments(ctx, "f0", delta(t, map[string]string{"2024-01 A": "1"})); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2500
+	pad := strings.Repeat("x", 400)
+	keys := make(chan string, n+1)
+	for i := range n {
+		keys <- fmt.Sprintf("transactions/%s/%04d.csv", pad, i)
+	}
+	longKey := "transactions/" + strings.Repeat("é", 600) // 1,213 bytes: over a sort key's 1,024
+	keys <- longKey
+	close(keys)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for k := range keys {
+				file := "f-" + k[len(k)-8:]
+				if k == longKey {
+					file = "f0"
+				}
+				if _, err := s.Commit(ctx, k, "01", file); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	live, err := s.LiveObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != n+1 || live[longKey].File != "f0" || live[fmt.Sprintf("transactions/%s/%04d.csv", pad, 7)].File != "f-0007.csv" {
+		t.Fatalf("%d live objects, long key %+v", len(live), live[longKey])
+	}
+	if e, ok, err := s.Object(ctx, longKey); err != nil || !ok || e.File != "f0" {
+		t.Fatalf("Object(long key) = %+v, %v, %v", e, ok, err)
+	}
+	rows, requests, err := s.Query(ctx, segment.Segment, aggregate.Month, "2024-01", "2024-01")
+	if err != nil || len(rows) != 1 || rows[0].Revenue.String() != "1" {
+		t.Fatalf("query %+v, %v", rows, err)
+	}
+	if requests < 3 {
+		t.Fatalf("%d requests: the manifest (over 1 MB) should take two pages", requests)
 	}
 }
