@@ -84,7 +84,8 @@ func newDimValues() dimValues {
 // It works in two stages on two goroutines (see pipeline): parseRow
 // (stage 1: splitting, validation, dates, numbers, interning values) owns
 // the fields above the blank line; prepare and aggregate (stage 2: value
-// combinations, cells, orders, purchases) own those below it. finish runs after both stopped.
+// combinations, cells, orders, purchases) own those below it. finish runs
+// after both stopped.
 type accumulator struct {
 	cm         *columnMap
 	opt        *Options
