@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 LAMBDA_FLAGS := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_BUILD := $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: local test deps check-tools lint unit bench build size clean web web-deps web-check chromium \
+.PHONY: local test deps check-tools lint unit bench bench-ingest build size clean web web-deps web-check chromium \
 	build-IngestFunction build-ApiFunction build-RecomputeFunction
 
 ## deps: install the Node tools (dynalite, DuckDB) and Go modules.
@@ -79,6 +79,13 @@ unit:
 ## bench: benchmarks, each printing ratios against a reference run in the same process.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-ingest: the ingest core on a generated MB-megabyte CSV (default 1 GB) against
+## encoding/csv and DuckDB, in ROUNDS alternating rounds (default 5); prints the ratios.
+MB ?= 1024
+ROUNDS ?= 5
+bench-ingest: deps
+	infra/bench/run.sh $(MB) $(ROUNDS)
 
 ## build: the three Lambda bootstraps under build/<Function>/bootstrap.
 build:
