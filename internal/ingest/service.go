@@ -114,10 +114,80 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 		default:
 			s.log.InfoContext(ctx, "ignored event", "event", r.EventName, "key", key)
 		}
+		if err == nil && strings.HasPrefix(key, CustomersPrefix) {
+			err = s.rederive(ctx, bucket, key, seq)
+		}
 		if err != nil {
 			return fmt.Errorf("%s s3://%s/%s: %w", r.EventName, bucket, key, err)
 		}
 	}
+	return nil
+}
+
+// derivedSep joins a transactions file's sequencer and the sequencer of
+// the customers change it was re-derived for; S3 sequencers are hex.
+const derivedSep = "."
+
+// rederive re-ingests every live transactions file that has customer ids
+// once the event with sequencer seq has changed customers file
+// customersKey (a new version or a delete), so that aggregates follow the
+// live firmographics whatever order the files came in. Each file gets a
+// derived version: its sequencer with seq appended, which is newer than
+// the file itself and older than any later version of it, and an upload
+// id made from that. So a retried or duplicated event finds the work done
+// or finishes it, a real new version of the file wins, and so does a
+// later customers change. An event that changed nothing (a failed or
+// stale customers file) re-derives nothing.
+func (s *Service) rederive(ctx context.Context, bucket, customersKey, seq string) error {
+	e, ok, err := s.aggs.Object(ctx, customersKey)
+	if err != nil {
+		return err
+	}
+	if !ok || e.Sequencer != seq {
+		return nil
+	}
+	live, err := s.aggs.LiveObjects(ctx)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(live))
+	for k := range live {
+		if strings.HasPrefix(k, TransactionsPrefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	n := 0
+	for _, k := range keys {
+		cur := live[k]
+		base, _, _ := strings.Cut(cur.Sequencer, derivedSep)
+		derived := base + derivedSep + seq
+		if cur.Sequencer > derived {
+			continue // re-derived for a later change already
+		}
+		up, err := s.aggs.GetUpload(ctx, cur.File)
+		if err != nil {
+			return fmt.Errorf("upload of %s: %w", k, err)
+		}
+		// An upload still processing (a crash after its commit) has no
+		// format yet: re-deriving it finishes it.
+		if len(up.Format) > 0 {
+			var f struct {
+				Columns map[string]string `json:"columns"`
+			}
+			if err := json.Unmarshal(up.Format, &f); err != nil {
+				return fmt.Errorf("format of upload %s: %w", cur.File, err)
+			}
+			if _, ok := f.Columns[fieldCustomer.String()]; !ok {
+				continue // no customer ids: firmographics cannot change it
+			}
+		}
+		if err := s.ingest(ctx, bucket, k, up.Version, FileID(bucket, k, "derived"+derivedSep+derived), derived); err != nil {
+			return fmt.Errorf("re-derive %s: %w", k, err)
+		}
+		n++
+	}
+	s.log.InfoContext(ctx, "re-derived transactions files for a customers change", "customers", customersKey, "files", n)
 	return nil
 }
 

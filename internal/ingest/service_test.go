@@ -242,14 +242,14 @@ func (f *faultyDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func
 	return out, err
 }
 
-// TestCrashAtEveryWriteBoundaryThenRetry replaces a first version by a
-// second, failing the Nth DynamoDB call of the second ingest (before or
-// after it applies), then retries the event as Lambda would. Every N must
-// end with exactly the second version's totals.
-func TestCrashAtEveryWriteBoundaryThenRetry(t *testing.T) {
+// crashAtEveryCall runs a scenario once per DynamoDB call that handling
+// its event makes: prepare sets up the table cleanly and returns the event,
+// whose handling then fails at call N (before or after the call applies,
+// as a crash or a lost response would); the event is retried twice, as
+// Lambda would, and check must find the table as a clean run leaves it.
+func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.Emulators, svc *ingest.Service) events.S3Event,
+	check func(t *testing.T, emu *localstack.Emulators, st *store.Store)) {
 	ctx := context.Background()
-	v2 := readFile(t, "testdata/small_v2.csv")
-	want := map[string]string{"Consumer": "999.00"}
 	for _, after := range []bool{false, true} {
 		for n := int64(1); ; n++ {
 			name := fmt.Sprintf("fail call %d before applying", n)
@@ -260,13 +260,9 @@ func TestCrashAtEveryWriteBoundaryThenRetry(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				emu := emutest.Start(t)
 				clean := store.New(emu.Clients.DynamoDB, emu.Table)
-				ev1 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
-				if err := ingest.NewService(emu.Clients.S3, clean, quiet, 0.5).HandleS3(ctx, ev1); err != nil {
-					t.Fatal(err)
-				}
-				ev2 := upload(t, emu, "transactions/a.csv", v2, 2)
+				ev := prepare(t, emu, ingest.NewService(emu.Clients.S3, clean, quiet, 0.5))
 				fdb := &faultyDB{DB: emu.Clients.DynamoDB, failAt: n, after: after}
-				err := ingest.NewService(emu.Clients.S3, store.New(fdb, emu.Table), quiet, 0.5).HandleS3(ctx, ev2)
+				err := ingest.NewService(emu.Clients.S3, store.New(fdb, emu.Table), quiet, 0.5).HandleS3(ctx, ev)
 				injected = fdb.calls.Load() >= n
 				if injected && err == nil {
 					t.Fatalf("injected failure at call %d was swallowed", n)
@@ -275,25 +271,68 @@ func TestCrashAtEveryWriteBoundaryThenRetry(t *testing.T) {
 					t.Fatalf("unexpected error: %v", err)
 				}
 				retry := ingest.NewService(emu.Clients.S3, clean, quiet, 0.5)
-				if err := retry.HandleS3(ctx, ev2); err != nil {
+				if err := retry.HandleS3(ctx, ev); err != nil {
 					t.Fatalf("retry: %v", err)
 				}
-				if err := retry.HandleS3(ctx, ev2); err != nil {
+				if err := retry.HandleS3(ctx, ev); err != nil {
 					t.Fatalf("second retry: %v", err)
 				}
-				if got := revenue(t, clean, segment.Segment); !sameMap(got, want) {
-					t.Fatalf("after failure at call %d and retry: %v, want %v", n, got, want)
-				}
-				up, err := clean.GetUpload(ctx, ingest.FileID(emu.Bucket, "transactions/a.csv", ev2.Records[0].S3.Object.VersionID))
-				if err != nil || up.Status != store.StatusSucceeded {
-					t.Fatalf("upload %+v, %v", up, err)
-				}
+				check(t, emu, clean)
 			})
 			if !injected || t.Failed() {
 				break
 			}
 		}
 	}
+}
+
+// TestCrashAtEveryWriteBoundaryThenRetry replaces a first version by a
+// second, failing each DynamoDB call of the second ingest in turn: every
+// run must end with exactly the second version's totals.
+func TestCrashAtEveryWriteBoundaryThenRetry(t *testing.T) {
+	var ev2 events.S3Event
+	crashAtEveryCall(t, func(t *testing.T, emu *localstack.Emulators, svc *ingest.Service) events.S3Event {
+		if err := svc.HandleS3(context.Background(), upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)); err != nil {
+			t.Fatal(err)
+		}
+		ev2 = upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small_v2.csv"), 2)
+		return ev2
+	}, func(t *testing.T, emu *localstack.Emulators, st *store.Store) {
+		if got, want := revenue(t, st, segment.Segment), map[string]string{"Consumer": "999.00"}; !sameMap(got, want) {
+			t.Fatalf("after a failure and retries: %v, want %v", got, want)
+		}
+		up, err := st.GetUpload(context.Background(), ingest.FileID(emu.Bucket, "transactions/a.csv", ev2.Records[0].S3.Object.VersionID))
+		if err != nil || up.Status != store.StatusSucceeded {
+			t.Fatalf("upload %+v, %v", up, err)
+		}
+	})
+}
+
+// TestCrashWhileRederiving fails each DynamoDB call of a customers
+// upload that re-derives an earlier sales file: every run must end with
+// the sales counted once, enriched, and the derived upload finished.
+func TestCrashWhileRederiving(t *testing.T) {
+	crashAtEveryCall(t, func(t *testing.T, emu *localstack.Emulators, svc *ingest.Service) events.S3Event {
+		if err := svc.HandleS3(context.Background(), upload(t, emu, "transactions/sales.csv", readFile(t, "testdata/no_attributes.csv"), 1)); err != nil {
+			t.Fatal(err)
+		}
+		return upload(t, emu, "customers/accounts.csv", readFile(t, "testdata/accounts.csv"), 2)
+	}, func(t *testing.T, emu *localstack.Emulators, st *store.Store) {
+		ctx := context.Background()
+		if got, want := revenue(t, st, segment.Industry), map[string]string{"Retail": "100.00", "Software": "50.00", segment.Blank: "5.00"}; !sameMap(got, want) {
+			t.Fatalf("revenue by industry %v, want %v", got, want)
+		}
+		if got := revenue(t, st, segment.Total); !sameMap(got, map[string]string{segment.TotalValue: "155.00"}) {
+			t.Fatalf("total %v", got)
+		}
+		e, _, err := st.Object(ctx, "transactions/sales.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up, err := st.GetUpload(ctx, e.File); err != nil || up.Status != store.StatusSucceeded {
+			t.Fatalf("derived upload %+v, %v", up, err)
+		}
+	})
 }
 
 func TestUnreadableFileChangesNothing(t *testing.T) {
@@ -359,47 +398,68 @@ func TestConcurrentFilesGiveExactTotals(t *testing.T) {
 	}
 }
 
-func TestCustomersFilesEnrichLaterTransactions(t *testing.T) {
+// TestCustomersFilesEnrichTransactions uploads firmographics before and
+// after the sales they describe: either way the aggregates follow the live
+// customers files, and deleting the customers file takes its attributes
+// back out.
+func TestCustomersFilesEnrichTransactions(t *testing.T) {
 	ctx := context.Background()
-	emu := emutest.Start(t)
-	st := store.New(emu.Clients.DynamoDB, emu.Table)
-	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
-	accounts := upload(t, emu, "customers/accounts.csv", readFile(t, "testdata/accounts.csv"), 1)
-	if err := svc.HandleS3(ctx, accounts); err != nil {
-		t.Fatal(err)
+	enriched := map[string]string{"Retail": "100.00", "Software": "50.00", segment.Blank: "5.00"}
+	for _, customersFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("customers first %v", customersFirst), func(t *testing.T) {
+			emu := emutest.Start(t)
+			st := store.New(emu.Clients.DynamoDB, emu.Table)
+			svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+			accounts := upload(t, emu, "customers/accounts.csv", readFile(t, "testdata/accounts.csv"), 2)
+			sales := upload(t, emu, "transactions/sales.csv", readFile(t, "testdata/no_attributes.csv"), 1)
+			evs := []events.S3Event{accounts, sales}
+			if !customersFirst {
+				evs = []events.S3Event{sales, accounts}
+			}
+			for _, ev := range evs {
+				if err := svc.HandleS3(ctx, ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			up, err := st.GetUpload(ctx, ingest.FileID(emu.Bucket, "customers/accounts.csv", accounts.Records[0].S3.Object.VersionID))
+			if err != nil || up.Status != store.StatusSucceeded || up.Accepted != 3 {
+				t.Fatalf("customers upload %+v %v", up, err)
+			}
+			if got := revenue(t, st, segment.Industry); !sameMap(got, enriched) {
+				t.Fatalf("revenue by industry %v, want %v", got, enriched)
+			}
+			if got := revenue(t, st, segment.Country); !sameMap(got, map[string]string{"France": "100.00", "Germany": "50.00", segment.Blank: "5.00"}) {
+				t.Fatalf("revenue by country %v", got)
+			}
+			if got := revenue(t, st, segment.Total); !sameMap(got, map[string]string{segment.TotalValue: "155.00"}) {
+				t.Fatalf("total %v: the file must count once", got)
+			}
+			// A duplicated customers event re-derives nothing new.
+			if err := svc.HandleS3(ctx, accounts); err != nil {
+				t.Fatal(err)
+			}
+			if got := revenue(t, st, segment.Industry); !sameMap(got, enriched) {
+				t.Fatalf("after a duplicate event: revenue by industry %v", got)
+			}
+			// Deleting the customers file takes its attributes out.
+			if err := svc.HandleS3(ctx, s3Event("ObjectRemoved:Delete", emu.Bucket, "customers/accounts.csv", "", 3)); err != nil {
+				t.Fatal(err)
+			}
+			if got := revenue(t, st, segment.Industry); len(got) != 0 {
+				t.Fatalf("revenue by industry %v after the customers file was deleted", got)
+			}
+			if got := revenue(t, st, segment.Total); !sameMap(got, map[string]string{segment.TotalValue: "155.00"}) {
+				t.Fatalf("total %v", got)
+			}
+			// A new version of the sales file still replaces the derived one.
+			if err := svc.HandleS3(ctx, upload(t, emu, "transactions/sales.csv", []byte("Order Date,Customer ID,Sales\n1/15/2024,C1,7\n"), 4)); err != nil {
+				t.Fatal(err)
+			}
+			if got := revenue(t, st, segment.Total); !sameMap(got, map[string]string{segment.TotalValue: "7.00"}) {
+				t.Fatalf("total %v after a new version", got)
+			}
+		})
 	}
-	up, err := st.GetUpload(ctx, ingest.FileID(emu.Bucket, "customers/accounts.csv", accounts.Records[0].S3.Object.VersionID))
-	if err != nil || up.Status != store.StatusSucceeded || up.Accepted != 3 {
-		t.Fatalf("customers upload %+v %v", up, err)
-	}
-	if got := revenue(t, st, segment.Industry); len(got) != 0 {
-		t.Fatalf("a customers file must not add revenue: %v", got)
-	}
-	if err := svc.HandleS3(ctx, upload(t, emu, "transactions/sales.csv", readFile(t, "testdata/no_attributes.csv"), 1)); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{"Retail": "100.00", "Software": "50.00", segment.Blank: "5.00"}
-	if got := revenue(t, st, segment.Industry); !sameMap(got, want) {
-		t.Fatalf("revenue by industry %v, want %v", got, want)
-	}
-	if got := revenue(t, st, segment.Country); !sameMap(got, map[string]string{"France": "100.00", "Germany": "50.00", segment.Blank: "5.00"}) {
-		t.Fatalf("revenue by country %v", got)
-	}
-	t.Run("deleting the customers file keeps ingested aggregates", func(t *testing.T) {
-		if err := svc.HandleS3(ctx, s3Event("ObjectRemoved:Delete", emu.Bucket, "customers/accounts.csv", "", 2)); err != nil {
-			t.Fatal(err)
-		}
-		if got := revenue(t, st, segment.Industry); !sameMap(got, want) {
-			t.Fatalf("revenue by industry %v", got)
-		}
-		live, err := st.LiveObjects(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := live["customers/accounts.csv"]; ok {
-			t.Fatal("deleted customers file still live")
-		}
-	})
 }
 
 func TestMappingFilesInTheBucket(t *testing.T) {
