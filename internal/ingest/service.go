@@ -209,8 +209,7 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		return err
 	}
 	if exists && cur.Sequencer > seq {
-		s.log.InfoContext(ctx, "stale event ignored", "key", key, "file", file)
-		return nil
+		return s.superseded(ctx, bucket, key, version, file)
 	}
 	if exists && cur.Sequencer == seq && cur.File == file {
 		if u, err := s.aggs.GetUpload(ctx, file); err == nil && final(u.Status) {
@@ -268,6 +267,25 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		up.Status = store.StatusPartiallySucceeded
 	}
 	return s.finish(ctx, up)
+}
+
+// superseded records that an object version arrived after a newer one was
+// already live: it never counts, and its upload, if it had none yet or was
+// interrupted, says so instead of staying unknown or processing.
+func (s *Service) superseded(ctx context.Context, bucket, key, version, file string) error {
+	s.log.InfoContext(ctx, "stale event ignored", "key", key, "file", file)
+	u, err := s.aggs.GetUpload(ctx, file)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		now := s.now().UTC().Format(time.RFC3339)
+		u = store.Upload{ID: file, Bucket: bucket, Key: key, Version: version, Started: now}
+	case err != nil:
+		return err
+	case u.Status != store.StatusProcessing:
+		return nil
+	}
+	u.Status = store.StatusSuperseded
+	return s.finish(ctx, u)
 }
 
 func final(status string) bool {

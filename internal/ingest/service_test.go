@@ -190,6 +190,11 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 		if got := revenue(t, st, segment.Segment); !sameMap(got, v2Want) {
 			t.Fatalf("got %v, want %v", got, v2Want)
 		}
+		// The late version's upload says why it does not count.
+		up, err := st.GetUpload(ctx, ingest.FileID(emu.Bucket, "transactions/a.csv", ev1.Records[0].S3.Object.VersionID))
+		if err != nil || up.Status != store.StatusSuperseded || up.Finished == "" {
+			t.Fatalf("late upload %+v, %v", up, err)
+		}
 	})
 }
 
