@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/ingest"
@@ -28,6 +27,15 @@ import (
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// newStack starts fresh emulators and returns them with a store and an
+// ingest service (reject threshold 50%) on them.
+func newStack(t *testing.T) (*localstack.Emulators, *store.Store, *ingest.Service) {
+	t.Helper()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	return emu, st, ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+}
 
 // upload puts a file and returns the S3 event AWS would send for it.
 func upload(t testing.TB, emu *localstack.Emulators, key string, body []byte, seq int) events.S3Event {
@@ -57,23 +65,11 @@ func readFile(t *testing.T, name string) []byte {
 }
 
 // revenue returns all-time revenue per value of a dimension, as the API
-// would sum it.
+// would sum it, with two decimals.
 func revenue(t *testing.T, st *store.Store, d segment.Dimension) map[string]string {
 	t.Helper()
-	rows, _, err := st.Query(context.Background(), d, aggregate.Month, "0000-00", "9999-12")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sums := map[string]decimal.Decimal{}
-	for _, r := range rows {
-		s, err := aggregate.Sum(sums[r.Value], r.Revenue)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sums[r.Value] = s
-	}
 	out := map[string]string{}
-	for v, s := range sums {
+	for v, s := range emutest.RevenueByValue(t, st, d, "0000-00", "9999-12") {
 		out[v] = s.Trim(2).Pad(2).String()
 	}
 	return out
@@ -85,9 +81,7 @@ var smallWant = map[string]string{"Consumer": "81.00", "Corporate": "1250.00", "
 
 func TestIngestCountsEveryRowOrRejectsIt(t *testing.T) {
 	ctx := context.Background()
-	emu := emutest.Start(t)
-	st := store.New(emu.Clients.DynamoDB, emu.Table)
-	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	emu, st, svc := newStack(t)
 	ev := upload(t, emu, "transactions/small file.csv", readFile(t, "testdata/small.csv"), 1)
 	if err := svc.HandleS3(ctx, ev); err != nil {
 		t.Fatal(err)
@@ -120,9 +114,7 @@ func TestIngestCountsEveryRowOrRejectsIt(t *testing.T) {
 
 func TestDuplicateEventsCountOnce(t *testing.T) {
 	ctx := context.Background()
-	emu := emutest.Start(t)
-	st := store.New(emu.Clients.DynamoDB, emu.Table)
-	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	emu, st, svc := newStack(t)
 	ev := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
 	for i := range 3 {
 		if err := svc.HandleS3(ctx, ev); err != nil {
@@ -138,9 +130,7 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 	ctx := context.Background()
 	v2Want := map[string]string{"Consumer": "999.00"}
 	t.Run("in order", func(t *testing.T) {
-		emu := emutest.Start(t)
-		st := store.New(emu.Clients.DynamoDB, emu.Table)
-		svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+		emu, st, svc := newStack(t)
 		ev1 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
 		ev2 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small_v2.csv"), 2)
 		for _, ev := range []events.S3Event{ev1, ev2} {
@@ -159,9 +149,7 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 		}
 	})
 	t.Run("out of order", func(t *testing.T) {
-		emu := emutest.Start(t)
-		st := store.New(emu.Clients.DynamoDB, emu.Table)
-		svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+		emu, st, svc := newStack(t)
 		ev1 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
 		ev2 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small_v2.csv"), 2)
 		del := s3Event("ObjectRemoved:Delete", emu.Bucket, "transactions/a.csv", "", 3)
@@ -177,9 +165,7 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 		}
 	})
 	t.Run("older version late", func(t *testing.T) {
-		emu := emutest.Start(t)
-		st := store.New(emu.Clients.DynamoDB, emu.Table)
-		svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+		emu, st, svc := newStack(t)
 		ev1 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)
 		ev2 := upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small_v2.csv"), 2)
 		for _, ev := range []events.S3Event{ev2, ev1} {
@@ -353,9 +339,7 @@ func TestUnreadableFileChangesNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			emu := emutest.Start(t)
-			st := store.New(emu.Clients.DynamoDB, emu.Table)
-			svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+			emu, st, svc := newStack(t)
 			if err := svc.HandleS3(ctx, upload(t, emu, "transactions/good.csv", readFile(t, "testdata/small.csv"), 1)); err != nil {
 				t.Fatal(err)
 			}
@@ -379,9 +363,7 @@ func TestUnreadableFileChangesNothing(t *testing.T) {
 
 func TestConcurrentFilesGiveExactTotals(t *testing.T) {
 	ctx := context.Background()
-	emu := emutest.Start(t)
-	st := store.New(emu.Clients.DynamoDB, emu.Table)
-	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	emu, st, svc := newStack(t)
 	body := readFile(t, "testdata/small.csv")
 	evs := make([]events.S3Event, 20)
 	for i := range evs {
@@ -412,9 +394,7 @@ func TestCustomersFilesEnrichTransactions(t *testing.T) {
 	enriched := map[string]string{"Retail": "100.00", "Software": "50.00", segment.Blank: "5.00"}
 	for _, customersFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("customers first %v", customersFirst), func(t *testing.T) {
-			emu := emutest.Start(t)
-			st := store.New(emu.Clients.DynamoDB, emu.Table)
-			svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+			emu, st, svc := newStack(t)
 			accounts := upload(t, emu, "customers/accounts.csv", readFile(t, "testdata/accounts.csv"), 2)
 			sales := upload(t, emu, "transactions/sales.csv", readFile(t, "testdata/no_attributes.csv"), 1)
 			evs := []events.S3Event{accounts, sales}
@@ -469,9 +449,7 @@ func TestCustomersFilesEnrichTransactions(t *testing.T) {
 
 func TestMappingFilesInTheBucket(t *testing.T) {
 	ctx := context.Background()
-	emu := emutest.Start(t)
-	st := store.New(emu.Clients.DynamoDB, emu.Table)
-	svc := ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	emu, st, svc := newStack(t)
 	put := func(key, body string) {
 		t.Helper()
 		if _, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key),

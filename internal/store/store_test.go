@@ -35,20 +35,8 @@ func delta(t *testing.T, rows map[string]string) aggregate.Delta {
 // totals sums a query by value.
 func totals(t *testing.T, s *store.Store, from, to string) map[string]string {
 	t.Helper()
-	rows, _, err := s.Query(context.Background(), segment.Segment, aggregate.Month, from, to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sums := map[string]decimal.Decimal{}
-	for _, r := range rows {
-		s, err := aggregate.Sum(sums[r.Value], r.Revenue)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sums[r.Value] = s
-	}
 	out := map[string]string{}
-	for v, d := range sums {
+	for v, d := range emutest.RevenueByValue(t, s, segment.Segment, from, to) {
 		out[v] = d.Trim(0).String()
 	}
 	return out

@@ -9,7 +9,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/store"
 )
 
 // Start starts fresh emulators, so every test has its own empty bucket and
@@ -41,4 +46,24 @@ func SharedData(t testing.TB, name string) string {
 		t.Fatalf("shared data set missing (CI places ../shared beside the clone): %v", err)
 	}
 	return p
+}
+
+// RevenueByValue sums a store query's revenue by dimension value, as the
+// API would, for month periods from through to; the test fails on any
+// error.
+func RevenueByValue(t testing.TB, st *store.Store, d segment.Dimension, from, to string) map[string]decimal.Decimal {
+	t.Helper()
+	rows, _, err := st.Query(context.Background(), d, aggregate.Month, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]decimal.Decimal{}
+	for _, r := range rows {
+		s, err := aggregate.Sum(sums[r.Value], r.Revenue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[r.Value] = s
+	}
+	return sums
 }
