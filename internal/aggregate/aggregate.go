@@ -1,6 +1,7 @@
 // Package aggregate holds the additive sales measures that ingestion computes
 // per file and the API sums at query time: revenue, cost, units, lines and
-// orders per dimension value and period.
+// orders per dimension value and period, and for deal files the closed deals
+// won and lost and their sales cycles.
 //
 // All money is exact: amounts are decimals and every addition either keeps
 // every digit or fails with ErrOverflow; nothing is ever rounded.
@@ -49,6 +50,12 @@ type Measures struct {
 	// CostLines counts the lines that carried a cost or profit, so margin is
 	// only reported where every line had one.
 	CostLines int64
+	// Won and Lost count the lines of closed deals (files with a deal
+	// stage), so that win rate is Won / (Won + Lost). Cycled counts the
+	// closed deals that also have a created date and CycleDays sums their
+	// days from created to closed: the average sales cycle is
+	// CycleDays / Cycled.
+	Won, Lost, Cycled, CycleDays int64
 }
 
 // Sum adds two decimals exactly, failing with ErrOverflow rather than
@@ -79,6 +86,10 @@ func (m *Measures) Add(o Measures) error {
 	m.Lines += o.Lines
 	m.Orders += o.Orders
 	m.CostLines += o.CostLines
+	m.Won += o.Won
+	m.Lost += o.Lost
+	m.Cycled += o.Cycled
+	m.CycleDays += o.CycleDays
 	return nil
 }
 

@@ -111,6 +111,7 @@ type accumulator struct {
 	// per interned set otherwise (private sets have one order each).
 	singleCount []int64
 	multiCount  []int64
+	deals       []dealSums // by cell, for files with a deal stage; shorter when the last cells have none
 	open        openOrder
 	sink        uint64 // keeps prepare's warming loads from being optimised away
 }
@@ -128,7 +129,50 @@ type parsedRow struct {
 	purchase uint32 // purchase index+1, 0 for none; set by prepare
 	order    uint64 // hash of the order id
 	hasOrder bool
-	side     int8 // the date's day/month vote, -1 for none
+	side     int8    // the date's day/month vote, -1 for none
+	deal     int8    // dealWon, dealLost, or 0 (no stage, or open)
+	created  rawDate // a closed deal's created date, 0 for none
+}
+
+// Outcomes of a deal stage.
+const (
+	dealWon  = 1
+	dealLost = 2
+)
+
+// dealOutcome reads a deal stage: Won, Closed Won, closed-won… are won,
+// Lost, Closed Lost… lost; anything else is an open stage (0).
+func dealOutcome(stage []byte) int8 {
+	var buf [16]byte
+	n := 0
+	for _, c := range stage {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c < 'a' || c > 'z':
+			continue
+		}
+		if n == len(buf) {
+			return 0
+		}
+		buf[n] = c
+		n++
+	}
+	switch string(buf[:n]) {
+	case "won", "win", "closedwon", "wonclosed", "closewon":
+		return dealWon
+	case "lost", "loss", "closedlost", "lostclosed", "closelost":
+		return dealLost
+	}
+	return 0
+}
+
+// dealSums are a cell's closed deals: won and lost lines, and of those
+// with a created date, how many and the sums of their created day numbers
+// under each day/month order (the close date's order decides at the end).
+type dealSums struct {
+	won, lost, cycled      int64
+	createdMDY, createdDMY int64
 }
 
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
@@ -374,6 +418,22 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 	} else {
 		m.ordersNoID = 1
 	}
+	if s, ok := a.cellValue(f, fieldStage); ok {
+		if out.deal = dealOutcome(s); out.deal != 0 {
+			if cs, ok := a.cellValue(f, fieldCreated); ok && !isMissing(cs) {
+				cr, err := a.dates.parseOther(cs)
+				if err != nil {
+					return a.rowErr(line, fieldCreated, cs, err)
+				}
+				cm, cd := cr.dayNumbers()
+				dm, dd := date.dayNumbers()
+				if cm > dm && cd > dd {
+					return a.rowErr(line, fieldCreated, cs, ErrCreatedAfterClose)
+				}
+				out.created = cr
+			}
+		}
+	}
 	out.date, out.vals = date, vals
 	if side >= 0 {
 		a.dates.vote(side, line, ds)
@@ -408,6 +468,9 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 			return err
 		}
 	}
+	if r.deal != 0 {
+		a.addDeal(ci, r)
+	}
 	if !r.hasOrder {
 		if p != 0 {
 			a.hist.rows.at(p-1).orders++
@@ -428,6 +491,25 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		}
 	}
 	return nil
+}
+
+// addDeal counts a closed deal's row in cell ci.
+func (a *accumulator) addDeal(ci uint32, r *parsedRow) {
+	if int(ci) >= len(a.deals) {
+		a.deals = append(a.deals, make([]dealSums, int(ci)+1-len(a.deals))...)
+	}
+	d := &a.deals[ci]
+	if r.deal == dealWon {
+		d.won++
+	} else {
+		d.lost++
+	}
+	if r.created != 0 {
+		mdy, dmy := r.created.dayNumbers()
+		d.cycled++
+		d.createdMDY += mdy
+		d.createdDMY += dmy
+	}
 }
 
 // prepare finds (or creates) the cell and purchase of every valid row of

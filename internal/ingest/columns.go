@@ -24,6 +24,8 @@ const (
 	fieldProfit
 	fieldEmployees
 	fieldAnnualRevenue
+	fieldStage   // a deal's stage: won, lost or open
+	fieldCreated // a deal's created (engage) date, for its sales cycle
 	numFields
 )
 
@@ -51,6 +53,10 @@ func (f field) String() string {
 		return "employees"
 	case fieldAnnualRevenue:
 		return "annual_revenue"
+	case fieldStage:
+		return "deal_stage"
+	case fieldCreated:
+		return "created_date"
 	}
 	return "field" + strconv.Itoa(int(f))
 }
@@ -115,8 +121,22 @@ func fieldSynonym(norm string) (field, int, bool) {
 	case "annualrevenue", "companyrevenue", "accountrevenue", "customerrevenue", "yearlyrevenue",
 		"annualsales", "turnover", "annualturnover":
 		return fieldAnnualRevenue, 0, true
+	case "dealstage", "stage", "opportunitystage", "salesstage", "pipelinestage", "dealstatus", "opportunitystatus":
+		return fieldStage, 0, true
 	}
 	return 0, 0, false
+}
+
+// createdSynonym reports whether a normalized header names when a deal was
+// created. Such a column is the date when nothing names the close date
+// better; in a file with a deal stage, a second one gives the sales cycle.
+func createdSynonym(norm string) bool {
+	switch norm {
+	case "engagedate", "createddate", "createdat", "createdon", "createdate", "opendate", "opportunitycreated",
+		"opportunitycreateddate", "dealcreated", "dealcreateddate":
+		return true
+	}
+	return false
 }
 
 // dimSynonym extends segment.Synonym with headers seen in exports that
@@ -324,6 +344,14 @@ func mapHeader(header []string, mapping map[string]string) (*columnMap, error) {
 				cm.dims = append(cm.dims, dimSource{dim: d, kind: fromEmployees, col: cm.col[fieldEmployees]})
 			case cm.has(fieldAnnualRevenue):
 				cm.dims = append(cm.dims, dimSource{dim: d, kind: fromAnnualRev, col: cm.col[fieldAnnualRevenue]})
+			}
+		}
+	}
+	if cm.has(fieldStage) && !cm.has(fieldCreated) && !fixed[target{f: fieldCreated}] {
+		for i, norm := range norms {
+			if createdSynonym(norm) && !used[i] && i != cm.col[fieldDate] {
+				cm.col[fieldCreated] = i
+				break
 			}
 		}
 	}

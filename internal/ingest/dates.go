@@ -324,6 +324,44 @@ func sepIndex(sep byte) int {
 	return len(dateSeps)
 }
 
+// read parses a date in the file's conventions: Excel serial days in its
+// date system.
+func (c *dateColumn) read(b []byte) (rawDate, uint16, error) {
+	r, lay, err := parseDateValue(b)
+	if err == nil && dateKind(lay>>8) == kExcel && c.date1904 {
+		t := bytes.TrimSpace(b)
+		if i := bytes.IndexByte(t, '.'); i > 0 {
+			t = t[:i]
+		}
+		r, err = excelSerial(atoiBytes(t), true)
+	}
+	return r, lay, err
+}
+
+// parseOther reads a value of another date column of the file (a deal's
+// created date) without counting its layout or voting on the order.
+func (c *dateColumn) parseOther(b []byte) (rawDate, error) {
+	r, _, err := c.read(b)
+	return r, err
+}
+
+// dayNumbers returns r's day number (days since 1970-01-01) read month
+// first and read day first; both are the one reading when r is
+// unambiguous or only one reading is a valid date.
+func (r rawDate) dayNumbers() (mdy, dmy int64) {
+	y, a, b := r.year(), r.a(), r.b()
+	okM, okD := r.iso() || validDate(y, a, b), !r.iso() && validDate(y, b, a)
+	switch {
+	case okM && okD:
+		return int64(period.DayNumber(y, a, b)), int64(period.DayNumber(y, b, a))
+	case okM:
+		n := int64(period.DayNumber(y, a, b))
+		return n, n
+	}
+	n := int64(period.DayNumber(y, b, a))
+	return n, n
+}
+
 // parse reads one value of the column. side is 0 or 1 when the value only
 // reads month first or day first (its vote, which the caller casts with
 // vote once the row is accepted), -1 otherwise.
@@ -332,14 +370,7 @@ func (c *dateColumn) parse(b []byte) (r rawDate, side int, err error) {
 	if c.last != nil && bytes.Equal(b, c.last) {
 		r, lay, err = c.lastR, c.lastL, c.lastErr
 	} else {
-		r, lay, err = parseDateValue(b)
-		if err == nil && dateKind(lay>>8) == kExcel && c.date1904 {
-			t := bytes.TrimSpace(b)
-			if i := bytes.IndexByte(t, '.'); i > 0 {
-				t = t[:i]
-			}
-			r, err = excelSerial(atoiBytes(t), true)
-		}
+		r, lay, err = c.read(b)
 		c.last = append(c.last[:0], b...)
 		c.lastR, c.lastL, c.lastErr = r, lay, err
 	}

@@ -384,6 +384,9 @@ func (r *rollup) measures() error {
 		c := &r.a.cells[ci]
 		m := aggregate.Measures{Revenue: c.m.revenue.decimal(), Cost: c.m.cost.decimal(), Units: c.m.units.decimal(), Lines: c.m.lines,
 			CostLines: c.m.costLines, Orders: c.m.ordersNoID + r.single[ci]}
+		if ci < len(r.a.deals) {
+			r.dealMeasures(&m, c, &r.a.deals[ci])
+		}
 		if r.inSet[ci] {
 			r.pos[ci] = int32(len(r.cellKeys) / r.perCell)
 		}
@@ -404,6 +407,22 @@ func (r *rollup) measures() error {
 		}
 	}
 	return nil
+}
+
+// dealMeasures sets a cell's deal measures: a sales cycle is the close
+// day (the cell's date) minus the created day, read in the order decided
+// for the close dates.
+func (r *rollup) dealMeasures(m *aggregate.Measures, c *cell, d *dealSums) {
+	m.Won, m.Lost, m.Cycled = d.won, d.lost, d.cycled
+	if d.cycled == 0 {
+		return
+	}
+	y, mo, day := r.a.dates.resolve(c.key.date)
+	created := d.createdMDY
+	if r.a.dates.order == orderDMY {
+		created = d.createdDMY
+	}
+	m.CycleDays = d.cycled*int64(period.DayNumber(y, mo, day)) - created
 }
 
 // orders adds the orders of multi-cell sets: each set's multiplicity once

@@ -85,6 +85,9 @@ var (
 	// ErrMalformedRow is the reject reason for a row whose quoting is
 	// broken locally (text after a closing quote).
 	ErrMalformedRow = errors.New("malformed row")
+	// ErrCreatedAfterClose is the reject reason for a closed deal whose
+	// created date is after its close date, however either is read.
+	ErrCreatedAfterClose = errors.New("created date after the close date")
 )
 
 // HeaderError reports a header row that cannot be mapped. It is returned

@@ -364,6 +364,55 @@ func TestPrivateSetReopened(t *testing.T) {
 	}
 }
 
+// TestDealStages reads closed deals' outcomes and sales cycles: stages
+// written several ways, open deals left out, a created date after the
+// close date rejected, and day/month-ambiguous created dates read in the
+// order the close dates decide.
+func TestDealStages(t *testing.T) {
+	month := func(res *Result, p string) aggregate.Measures {
+		m := res.Delta[aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Month, Period: p}]
+		if m == nil {
+			t.Fatalf("no total for %s", p)
+		}
+		return *m
+	}
+	t.Run("ISO dates", func(t *testing.T) {
+		res, rej := mustParse(t, "opportunity_id,deal_stage,engage_date,close_date,close_value\n"+
+			"A,Won,2024-01-01,2024-01-11,100\n"+
+			"B,Closed Lost,2024-01-05,2024-01-20,0\n"+
+			"C,closed-won,,2024-01-21,10\n"+ // no created date: no cycle
+			"D,Engaging,2024-01-07,2024-01-22,0\n"+ // open stage: no outcome
+			"E,Lost,2024-02-10,2024-02-01,0\n", Options{})
+		m := month(res, "2024-01")
+		if m.Won != 2 || m.Lost != 1 || m.Cycled != 2 || m.CycleDays != 10+15 || m.Lines != 4 {
+			t.Fatalf("January %+v", m)
+		}
+		if len(rej) != 1 || rej[0].Line != 6 || rej[0].Column != "engage_date" || !errors.Is(rej[0].Err, ErrCreatedAfterClose) {
+			t.Fatalf("rejects %v", rej)
+		}
+		if res.Format.Columns["deal_stage"] != "deal_stage" || res.Format.Columns["created_date"] != "engage_date" {
+			t.Fatalf("columns %v", res.Format.Columns)
+		}
+	})
+	t.Run("day first decided by the close dates", func(t *testing.T) {
+		res, _ := mustParse(t, "Deal,Stage,Created Date,Close Date,Amount\n"+
+			"A,Won,01/02/2024,13/02/2024,5\n"+ // created 1 February: 12 days
+			"B,Won,01/03/2024,05/03/2024,5\n", Options{}) // 1 and 5 March: 4 days
+		if res.Format.DateOrder != orderDMY {
+			t.Fatalf("date order %q", res.Format.DateOrder)
+		}
+		if feb, mar := month(res, "2024-02"), month(res, "2024-03"); feb.CycleDays != 12 || mar.CycleDays != 4 || feb.Won != 1 || mar.Cycled != 1 {
+			t.Fatalf("February %+v, March %+v", feb, mar)
+		}
+	})
+	t.Run("no stage, no deal measures", func(t *testing.T) {
+		res, _ := mustParse(t, "Date,Created Date,Amount\n2024-01-05,2024-01-01,5\n", Options{})
+		if m := month(res, "2024-01"); m.Won != 0 || m.Lost != 0 || m.Cycled != 0 || res.Format.Columns["created_date"] != "" {
+			t.Fatalf("%+v, columns %v", m, res.Format.Columns)
+		}
+	})
+}
+
 func TestReturnsAndCancellations(t *testing.T) {
 	text := "InvoiceNo,InvoiceDate,CustomerID,Quantity,UnitPrice,Country\n" +
 		"536365,12/1/2010 8:26,17850,6,2.55,United Kingdom\n" +

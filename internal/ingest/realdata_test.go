@@ -400,6 +400,38 @@ func testCRMPipeline(t *testing.T) {
 	if res.NoCustomer != noAccount {
 		t.Fatalf("no customer %d, want %d", res.NoCustomer, noAccount)
 	}
+	// Deals: won and lost closed deals and their days from engage to
+	// close, against the file read here with encoding/csv and time.
+	if res.Format.Columns["deal_stage"] != "deal_stage" || res.Format.Columns["created_date"] != "engage_date" {
+		t.Fatalf("columns %v", res.Format.Columns)
+	}
+	var want, got aggregate.Measures
+	for _, r := range readCSV(t, path)[1:] {
+		if r[6] == "" {
+			continue
+		}
+		engage, err1 := time.Parse(time.DateOnly, r[5])
+		closed, err2 := time.Parse(time.DateOnly, r[6])
+		if err1 != nil || err2 != nil {
+			t.Fatalf("row %v: %v %v", r, err1, err2)
+		}
+		switch r[4] {
+		case "Won":
+			want.Won++
+		case "Lost":
+			want.Lost++
+		}
+		want.Cycled++
+		want.CycleDays += int64(closed.Sub(engage).Hours() / 24)
+	}
+	for k, m := range res.Delta {
+		if k.Dim == segment.Total && k.Grain == aggregate.Month {
+			got.Won, got.Lost, got.Cycled, got.CycleDays = got.Won+m.Won, got.Lost+m.Lost, got.Cycled+m.Cycled, got.CycleDays+m.CycleDays
+		}
+	}
+	if got.Won != 4238 || got.Lost != 2473 || got != want {
+		t.Fatalf("deals %+v, want %+v (4238 won, 2473 lost)", got, want)
+	}
 }
 
 func readCSV(t testing.TB, path string) [][]string {

@@ -465,6 +465,11 @@ type curatedEntry struct {
 	Units   string            `json:"units"`
 	Lines   int64             `json:"lines"`
 	Orders  int64             `json:"orders"`
+	// Closed deals, for files with a deal stage.
+	Won       int64 `json:"won,omitempty"`
+	Lost      int64 `json:"lost,omitempty"`
+	Cycled    int64 `json:"cycled,omitempty"`
+	CycleDays int64 `json:"cycle_days,omitempty"`
 }
 
 // putDelta keeps the delta in S3 before any fragment is written, so the
@@ -475,7 +480,8 @@ func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate
 	for _, k := range d.Keys() {
 		m := d[k]
 		if err := enc.Encode(curatedEntry{Dim: k.Dim, Value: k.Value, Grain: k.Grain, Period: k.Period,
-			Revenue: m.Revenue.String(), Cost: m.Cost.String(), Units: m.Units.String(), Lines: m.Lines, Orders: m.Orders}); err != nil {
+			Revenue: m.Revenue.String(), Cost: m.Cost.String(), Units: m.Units.String(), Lines: m.Lines, Orders: m.Orders,
+			Won: m.Won, Lost: m.Lost, Cycled: m.Cycled, CycleDays: m.CycleDays}); err != nil {
 			return err
 		}
 	}

@@ -60,9 +60,10 @@ func (s *Store) queryLive(ctx context.Context, live map[string]bool, d segment.D
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:              aws.String(s.table),
 			KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
-			ProjectionExpression:   aws.String("#p, #v, #f, #r, #c, #u, #l, #o, #cl"),
+			ProjectionExpression:   aws.String("#p, #v, #f, #r, #c, #u, #l, #o, #cl, #w, #lo, #cy, #cd"),
 			ExpressionAttributeNames: map[string]string{"#p": "p", "#v": "v", "#f": "f",
-				"#r": "rev", "#c": "cost", "#u": "units", "#l": "lines", "#o": "orders", "#cl": "clines"},
+				"#r": "rev", "#c": "cost", "#u": "units", "#l": "lines", "#o": "orders", "#cl": "clines",
+				"#w": "won", "#lo": "lost", "#cy": "cyc", "#cd": "cycd"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":pk": str(pk), ":from": str(r.From), ":to": str(r.To + "$")},
 			ExclusiveStartKey: start,
@@ -123,6 +124,18 @@ func decodeFragment(item map[string]types.AttributeValue) (aggregate.Measures, e
 		return m, err
 	}
 	if m.CostLines, err = attrInt(item, "clines"); err != nil {
+		return m, err
+	}
+	if m.Won, err = attrInt(item, "won"); err != nil {
+		return m, err
+	}
+	if m.Lost, err = attrInt(item, "lost"); err != nil {
+		return m, err
+	}
+	if m.Cycled, err = attrInt(item, "cyc"); err != nil {
+		return m, err
+	}
+	if m.CycleDays, err = attrInt(item, "cycd"); err != nil {
 		return m, err
 	}
 	return m, nil

@@ -124,12 +124,19 @@ func (s *Store) PutFragments(ctx context.Context, file string, d aggregate.Delta
 	reqs := make([]types.WriteRequest, 0, len(keys))
 	for _, k := range keys {
 		m := d[k]
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+		item := map[string]types.AttributeValue{
 			"pk": str(aggPK(k.Dim, k.Grain)), "sk": str(fragmentSK(k, file)),
 			"p": str(k.Period), "v": str(k.Value), "f": str(file),
 			"rev": num(m.Revenue.String()), "cost": num(m.Cost.String()), "units": num(m.Units.String()),
 			"lines": numInt(m.Lines), "orders": numInt(m.Orders), "clines": numInt(m.CostLines),
-		}}})
+		}
+		// Deal measures only for deal files, so other fragments stay small.
+		for name, n := range map[string]int64{"won": m.Won, "lost": m.Lost, "cyc": m.Cycled, "cycd": m.CycleDays} {
+			if n != 0 {
+				item[name] = numInt(n)
+			}
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
 	return s.batchWrite(ctx, reqs)
 }

@@ -244,3 +244,32 @@ func TestManifestBeyondOneItem(t *testing.T) {
 		t.Fatalf("%d requests: the manifest (over 1 MB) should take two pages", requests)
 	}
 }
+
+// TestDealMeasuresRoundTrip writes deal measures in two files' fragments
+// and reads their sums back; fragments without them read as zero.
+func TestDealMeasuresRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	s := store.New(emu.Clients.DynamoDB, emu.Table)
+	k := aggregate.Key{Dim: segment.Segment, Value: "A", Grain: aggregate.Month, Period: "2024-01"}
+	for i, m := range []aggregate.Measures{
+		{Revenue: decimal.MustParse("10"), Lines: 3, Orders: 3, Won: 2, Lost: 1, Cycled: 3, CycleDays: 45},
+		{Revenue: decimal.MustParse("5"), Lines: 2, Orders: 2, Won: 1, Lost: 1, Cycled: 1, CycleDays: 7},
+		{Revenue: decimal.MustParse("1"), Lines: 1, Orders: 1},
+	} {
+		file := fmt.Sprintf("deals%d", i)
+		if err := s.PutFragments(ctx, file, aggregate.Delta{k: &m}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ctx, "transactions/"+file+".csv", "01", file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, _, err := s.Query(ctx, segment.Segment, aggregate.Month, "2024-01", "2024-01")
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows %+v, %v", rows, err)
+	}
+	if m := rows[0].Measures; m.Won != 3 || m.Lost != 2 || m.Cycled != 4 || m.CycleDays != 52 || m.Lines != 6 {
+		t.Fatalf("sums %+v", m)
+	}
+}
