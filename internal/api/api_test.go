@@ -287,6 +287,46 @@ func TestKPIs(t *testing.T) {
 	})
 }
 
+// TestDeals reads closed deals of a deal file's segments: counts, win
+// rate, average cycle and velocity (revenue / average cycle), all checked
+// against the OpenAPI document; segments without deals have none.
+func TestDeals(t *testing.T) {
+	e := newEnv(t)
+	for _, v := range []struct {
+		value                      string
+		rev                        string
+		won, lost, cycled, cycDays int64
+	}{
+		{"Enterprise", "9000", 3, 1, 4, 100},
+		{"Startup", "0", 0, 2, 0, 0},
+	} {
+		m := aggregate.Measures{Revenue: decimal.MustParse(v.rev), Lines: v.won + v.lost, Orders: v.won + v.lost,
+			Won: v.won, Lost: v.lost, Cycled: v.cycled, CycleDays: v.cycDays}
+		e.f.put(segment.Segment, aggregate.Month, "2030-01", v.value, m)
+		e.f.put(segment.Total, aggregate.Month, "2030-01", segment.TotalValue, m)
+	}
+	var b Breakdown
+	e.get("/v1/segments?dimension=segment&period=2030-01", 200, &b)
+	byValue := map[string]Segment{}
+	for _, s := range b.Segments {
+		byValue[s.Value] = s
+	}
+	ent, st := byValue["Enterprise"].Deals, byValue["Startup"].Deals
+	if ent == nil || ent.Won != 3 || ent.Lost != 1 || ent.WinRate != "0.75" || *ent.AvgCycleDays != "25" || *ent.Velocity != "360" {
+		t.Fatalf("Enterprise deals %+v", ent)
+	}
+	if st == nil || st.WinRate != "0" || st.AvgCycleDays != nil || st.Velocity != nil {
+		t.Fatalf("Startup deals %+v", st)
+	}
+	if b.Deals == nil || b.Deals.Won != 3 || b.Deals.Lost != 3 || b.Deals.WinRate != "0.5" {
+		t.Fatalf("total deals %+v", b.Deals)
+	}
+	e.get("/v1/segments?dimension=segment&period=2024", 200, &b)
+	if b.Deals != nil || b.Segments[0].Deals != nil {
+		t.Fatalf("deals in a range without deal files: %+v", b.Deals)
+	}
+}
+
 func TestDimensions(t *testing.T) {
 	e := newEnv(t)
 	var l DimensionList

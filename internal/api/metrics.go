@@ -22,6 +22,22 @@ type Metrics struct {
 	Lines             int64   `json:"lines"`
 	AvgRevenuePerLine *string `json:"avg_revenue_per_line"`
 	AvgOrderValue     *string `json:"avg_order_value"`
+	// Deals is null unless the range has closed deals (files with a deal
+	// stage).
+	Deals *Deals `json:"deals"`
+}
+
+// Deals are the closed deals of a segment over a range: won and lost,
+// win rate (won / closed), the average sales cycle in days from created to
+// close (null when no closed deal had a created date), and sales velocity,
+// the revenue a day of cycle brings: closed deals × win rate × average won
+// deal size / average cycle, which is revenue / average cycle.
+type Deals struct {
+	Won          int64   `json:"won"`
+	Lost         int64   `json:"lost"`
+	WinRate      string  `json:"win_rate"`
+	AvgCycleDays *string `json:"avg_cycle_days"`
+	Velocity     *string `json:"velocity"`
 }
 
 // newMetrics derives the figures from summed measures. It fails only if a
@@ -30,6 +46,19 @@ func newMetrics(m aggregate.Measures) (Metrics, error) {
 	out := Metrics{Revenue: m.Revenue.String(), Orders: m.Orders, Units: m.Units.String(), Lines: m.Lines,
 		AvgRevenuePerLine: ratio(m.Revenue, decimal.MustNew(m.Lines, 0)),
 		AvgOrderValue:     ratio(m.Revenue, decimal.MustNew(m.Orders, 0))}
+	if closed := m.Won + m.Lost; closed > 0 {
+		d := &Deals{Won: m.Won, Lost: m.Lost, WinRate: *ratio(decimal.MustNew(m.Won, 0), decimal.MustNew(closed, 0))}
+		if m.Cycled > 0 {
+			d.AvgCycleDays = ratio(decimal.MustNew(m.CycleDays, 0), decimal.MustNew(m.Cycled, 0))
+			if m.CycleDays > 0 {
+				// revenue / (CycleDays / Cycled), exact until the rounding.
+				if num, err := m.Revenue.Mul(decimal.MustNew(m.Cycled, 0)); err == nil {
+					d.Velocity = ratio(num, decimal.MustNew(m.CycleDays, 0))
+				}
+			}
+		}
+		out.Deals = d
+	}
 	if m.Lines > 0 && m.CostLines == m.Lines {
 		margin, err := aggregate.Sum(m.Revenue, m.Cost.Neg())
 		if err != nil {
