@@ -12,6 +12,16 @@ export interface Metrics {
   lines: number;
   avg_revenue_per_line?: string | null;
   avg_order_value?: string | null;
+  deals?: Deals | null;
+}
+
+/** Closed deals of deal files (CRM pipelines) over a range. */
+export interface Deals {
+  won: number;
+  lost: number;
+  win_rate: string;
+  avg_cycle_days: string | null;
+  velocity: string | null;
 }
 
 /** Revenue compared with a comparison range. */

@@ -5,7 +5,7 @@ import { get } from '../api';
 import { clear, compactTicks, draw, fitBars, palette } from '../charts';
 import { byId, h, put, table, type Column } from '../dom';
 import { describeRange, type Filters } from '../filters';
-import { count, growth, money, percent, toNumber } from '../format';
+import { count, group, growth, money, percent, roundDecimal, toNumber } from '../format';
 import { dimensionLabel, dimensionTitle } from '../labels';
 import { Empty, load } from '../loader';
 import type { Breakdown, SegmentRow } from '../types';
@@ -108,6 +108,18 @@ function tableOf(b: Breakdown, rows: SegmentRow[], f: Filters): HTMLTableElement
   );
   if (hasMargin) {
     cols.push({ key: 'margin_rate', label: 'Margin', numeric: true, text: (s) => percent(s.margin_rate), exact: (s) => s.margin_rate ?? undefined });
+  }
+  if (rows.some((s) => s.deals)) {
+    cols.push(
+      { key: 'win_rate', label: 'Win rate', numeric: true, text: (s) => percent(s.deals?.win_rate), exact: (s) => s.deals?.win_rate },
+      {
+        key: 'avg_cycle_days',
+        label: 'Sales cycle (days)',
+        numeric: true,
+        text: (s) => (s.deals?.avg_cycle_days ? group(roundDecimal(s.deals.avg_cycle_days, 0)) : '—'),
+        exact: (s) => s.deals?.avg_cycle_days ?? undefined,
+      },
+    );
   }
   const total: SegmentRow = { ...b, value: 'Total', values: [], share: '1', growth: b.growth };
   const caption = `Revenue by ${dimensionLabel(f.dimension)}, ${b.period?.label && b.period.label !== 'all' ? b.period.label : describeRange(f)}` +
