@@ -54,8 +54,9 @@ type Measures struct {
 	// stage), so that win rate is Won / (Won + Lost). Cycled counts the
 	// closed deals that also have a created date and CycleDays sums their
 	// days from created to closed: the average sales cycle is
-	// CycleDays / Cycled.
+	// CycleDays / Cycled. WonRevenue is the revenue of the won deals.
 	Won, Lost, Cycled, CycleDays int64
+	WonRevenue                   decimal.Decimal
 }
 
 // Sum adds two decimals exactly, failing with ErrOverflow rather than
@@ -82,7 +83,11 @@ func (m *Measures) Add(o Measures) error {
 	if err != nil {
 		return err
 	}
-	m.Revenue, m.Cost, m.Units = rev, cost, units
+	won, err := Sum(m.WonRevenue, o.WonRevenue)
+	if err != nil {
+		return err
+	}
+	m.Revenue, m.Cost, m.Units, m.WonRevenue = rev, cost, units, won
 	m.Lines += o.Lines
 	m.Orders += o.Orders
 	m.CostLines += o.CostLines

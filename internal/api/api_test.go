@@ -301,10 +301,13 @@ func TestDeals(t *testing.T) {
 		{"Startup", "0", 0, 2, 0, 0},
 	} {
 		m := aggregate.Measures{Revenue: decimal.MustParse(v.rev), Lines: v.won + v.lost, Orders: v.won + v.lost,
-			Won: v.won, Lost: v.lost, Cycled: v.cycled, CycleDays: v.cycDays}
+			Won: v.won, Lost: v.lost, Cycled: v.cycled, CycleDays: v.cycDays, WonRevenue: decimal.MustParse(v.rev)}
 		e.f.put(segment.Segment, aggregate.Month, "2030-01", v.value, m)
 		e.f.put(segment.Total, aggregate.Month, "2030-01", segment.TotalValue, m)
 	}
+	// Sales from a file without deal stages in the same month: in revenue,
+	// not in the deals' won revenue or velocity.
+	e.f.put(segment.Segment, aggregate.Month, "2030-01", "Enterprise", aggregate.Measures{Revenue: decimal.MustParse("1000"), Lines: 1, Orders: 1})
 	var b Breakdown
 	e.get("/v1/segments?dimension=segment&period=2030-01", 200, &b)
 	byValue := map[string]Segment{}
@@ -312,7 +315,8 @@ func TestDeals(t *testing.T) {
 		byValue[s.Value] = s
 	}
 	ent, st := byValue["Enterprise"].Deals, byValue["Startup"].Deals
-	if ent == nil || ent.Won != 3 || ent.Lost != 1 || ent.WinRate != "0.75" || *ent.AvgCycleDays != "25" || *ent.Velocity != "360" {
+	if ent == nil || ent.Won != 3 || ent.Lost != 1 || ent.WinRate != "0.75" || ent.WonRevenue != "9000" || *ent.AvgWonDeal != "3000" ||
+		*ent.AvgCycleDays != "25" || *ent.Velocity != "360" || byValue["Enterprise"].Revenue != "10000" {
 		t.Fatalf("Enterprise deals %+v", ent)
 	}
 	if st == nil || st.WinRate != "0" || st.AvgCycleDays != nil || st.Velocity != nil {

@@ -28,14 +28,17 @@ type Metrics struct {
 }
 
 // Deals are the closed deals of a segment over a range: won and lost,
-// win rate (won / closed), the average sales cycle in days from created to
-// close (null when no closed deal had a created date), and sales velocity,
-// the revenue a day of cycle brings: closed deals × win rate × average won
-// deal size / average cycle, which is revenue / average cycle.
+// win rate (won / closed), the revenue of the won deals and their average
+// size, the average sales cycle in days from created to close (null when
+// no closed deal had a created date), and sales velocity, the revenue a
+// day of cycle brings: closed deals × win rate × average won deal size /
+// average cycle, which is won revenue / average cycle.
 type Deals struct {
 	Won          int64   `json:"won"`
 	Lost         int64   `json:"lost"`
 	WinRate      string  `json:"win_rate"`
+	WonRevenue   string  `json:"won_revenue"`
+	AvgWonDeal   *string `json:"avg_won_deal"`
 	AvgCycleDays *string `json:"avg_cycle_days"`
 	Velocity     *string `json:"velocity"`
 }
@@ -47,12 +50,13 @@ func newMetrics(m aggregate.Measures) (Metrics, error) {
 		AvgRevenuePerLine: ratio(m.Revenue, decimal.MustNew(m.Lines, 0)),
 		AvgOrderValue:     ratio(m.Revenue, decimal.MustNew(m.Orders, 0))}
 	if closed := m.Won + m.Lost; closed > 0 {
-		d := &Deals{Won: m.Won, Lost: m.Lost, WinRate: *ratio(decimal.MustNew(m.Won, 0), decimal.MustNew(closed, 0))}
+		d := &Deals{Won: m.Won, Lost: m.Lost, WinRate: *ratio(decimal.MustNew(m.Won, 0), decimal.MustNew(closed, 0)),
+			WonRevenue: m.WonRevenue.String(), AvgWonDeal: ratio(m.WonRevenue, decimal.MustNew(m.Won, 0))}
 		if m.Cycled > 0 {
 			d.AvgCycleDays = ratio(decimal.MustNew(m.CycleDays, 0), decimal.MustNew(m.Cycled, 0))
 			if m.CycleDays > 0 {
-				// revenue / (CycleDays / Cycled), exact until the rounding.
-				if num, err := m.Revenue.Mul(decimal.MustNew(m.Cycled, 0)); err == nil {
+				// won revenue / (CycleDays / Cycled), exact until the rounding.
+				if num, err := m.WonRevenue.Mul(decimal.MustNew(m.Cycled, 0)); err == nil {
 					d.Velocity = ratio(num, decimal.MustNew(m.CycleDays, 0))
 				}
 			}

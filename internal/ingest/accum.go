@@ -173,6 +173,7 @@ func dealOutcome(stage []byte) int8 {
 type dealSums struct {
 	won, lost, cycled      int64
 	createdMDY, createdDMY int64
+	wonRevenue             exact
 }
 
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
@@ -469,7 +470,9 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		}
 	}
 	if r.deal != 0 {
-		a.addDeal(ci, r)
+		if err := a.addDeal(ci, r); err != nil {
+			return err
+		}
 	}
 	if !r.hasOrder {
 		if p != 0 {
@@ -493,14 +496,20 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 	return nil
 }
 
-// addDeal counts a closed deal's row in cell ci.
-func (a *accumulator) addDeal(ci uint32, r *parsedRow) {
+// addDeal counts a closed deal's row in cell ci. Its only error is its
+// won revenue overflowing 19 digits.
+func (a *accumulator) addDeal(ci uint32, r *parsedRow) error {
 	if int(ci) >= len(a.deals) {
 		a.deals = append(a.deals, make([]dealSums, int(ci)+1-len(a.deals))...)
 	}
 	d := &a.deals[ci]
 	if r.deal == dealWon {
+		won, err := d.wonRevenue.add(r.m.revenue)
+		if err != nil {
+			return err
+		}
 		d.won++
+		d.wonRevenue = won
 	} else {
 		d.lost++
 	}
@@ -510,6 +519,7 @@ func (a *accumulator) addDeal(ci uint32, r *parsedRow) {
 		d.createdMDY += mdy
 		d.createdDMY += dmy
 	}
+	return nil
 }
 
 // prepare finds (or creates) the cell and purchase of every valid row of

@@ -413,7 +413,7 @@ func (r *rollup) measures() error {
 // day (the cell's date) minus the created day, read in the order decided
 // for the close dates.
 func (r *rollup) dealMeasures(m *aggregate.Measures, c *cell, d *dealSums) {
-	m.Won, m.Lost, m.Cycled = d.won, d.lost, d.cycled
+	m.Won, m.Lost, m.Cycled, m.WonRevenue = d.won, d.lost, d.cycled, d.wonRevenue.decimal()
 	if d.cycled == 0 {
 		return
 	}

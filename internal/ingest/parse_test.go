@@ -384,7 +384,7 @@ func TestDealStages(t *testing.T) {
 			"D,Engaging,2024-01-07,2024-01-22,0\n"+ // open stage: no outcome
 			"E,Lost,2024-02-10,2024-02-01,0\n", Options{})
 		m := month(res, "2024-01")
-		if m.Won != 2 || m.Lost != 1 || m.Cycled != 2 || m.CycleDays != 10+15 || m.Lines != 4 {
+		if m.Won != 2 || m.Lost != 1 || m.Cycled != 2 || m.CycleDays != 10+15 || m.Lines != 4 || m.WonRevenue.String() != "110" {
 			t.Fatalf("January %+v", m)
 		}
 		if len(rej) != 1 || rej[0].Line != 6 || rej[0].Column != "engage_date" || !errors.Is(rej[0].Err, ErrCreatedAfterClose) {

@@ -466,10 +466,11 @@ type curatedEntry struct {
 	Lines   int64             `json:"lines"`
 	Orders  int64             `json:"orders"`
 	// Closed deals, for files with a deal stage.
-	Won       int64 `json:"won,omitempty"`
-	Lost      int64 `json:"lost,omitempty"`
-	Cycled    int64 `json:"cycled,omitempty"`
-	CycleDays int64 `json:"cycle_days,omitempty"`
+	Won        int64  `json:"won,omitempty"`
+	Lost       int64  `json:"lost,omitempty"`
+	Cycled     int64  `json:"cycled,omitempty"`
+	CycleDays  int64  `json:"cycle_days,omitempty"`
+	WonRevenue string `json:"won_revenue,omitempty"`
 }
 
 // putDelta keeps the delta in S3 before any fragment is written, so the
@@ -479,9 +480,13 @@ func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate
 	enc := json.NewEncoder(&buf)
 	for _, k := range d.Keys() {
 		m := d[k]
-		if err := enc.Encode(curatedEntry{Dim: k.Dim, Value: k.Value, Grain: k.Grain, Period: k.Period,
+		e := curatedEntry{Dim: k.Dim, Value: k.Value, Grain: k.Grain, Period: k.Period,
 			Revenue: m.Revenue.String(), Cost: m.Cost.String(), Units: m.Units.String(), Lines: m.Lines, Orders: m.Orders,
-			Won: m.Won, Lost: m.Lost, Cycled: m.Cycled, CycleDays: m.CycleDays}); err != nil {
+			Won: m.Won, Lost: m.Lost, Cycled: m.Cycled, CycleDays: m.CycleDays}
+		if !m.WonRevenue.IsZero() {
+			e.WonRevenue = m.WonRevenue.String()
+		}
+		if err := enc.Encode(e); err != nil {
 			return err
 		}
 	}

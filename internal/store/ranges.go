@@ -60,10 +60,10 @@ func (s *Store) queryLive(ctx context.Context, live map[string]bool, d segment.D
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:              aws.String(s.table),
 			KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
-			ProjectionExpression:   aws.String("#p, #v, #f, #r, #c, #u, #l, #o, #cl, #w, #lo, #cy, #cd"),
+			ProjectionExpression:   aws.String("#p, #v, #f, #r, #c, #u, #l, #o, #cl, #w, #lo, #cy, #cd, #wr"),
 			ExpressionAttributeNames: map[string]string{"#p": "p", "#v": "v", "#f": "f",
 				"#r": "rev", "#c": "cost", "#u": "units", "#l": "lines", "#o": "orders", "#cl": "clines",
-				"#w": "won", "#lo": "lost", "#cy": "cyc", "#cd": "cycd"},
+				"#w": "won", "#lo": "lost", "#cy": "cyc", "#cd": "cycd", "#wr": "wrev"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":pk": str(pk), ":from": str(r.From), ":to": str(r.To + "$")},
 			ExclusiveStartKey: start,
@@ -136,6 +136,9 @@ func decodeFragment(item map[string]types.AttributeValue) (aggregate.Measures, e
 		return m, err
 	}
 	if m.CycleDays, err = attrInt(item, "cycd"); err != nil {
+		return m, err
+	}
+	if m.WonRevenue, err = attrDec(item, "wrev"); err != nil {
 		return m, err
 	}
 	return m, nil

@@ -136,6 +136,9 @@ func (s *Store) PutFragments(ctx context.Context, file string, d aggregate.Delta
 				item[name] = numInt(n)
 			}
 		}
+		if !m.WonRevenue.IsZero() {
+			item["wrev"] = num(m.WonRevenue.String())
+		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
 	return s.batchWrite(ctx, reqs)

@@ -20,6 +20,8 @@ export interface Deals {
   won: number;
   lost: number;
   win_rate: string;
+  won_revenue: string;
+  avg_won_deal: string | null;
   avg_cycle_days: string | null;
   velocity: string | null;
 }
