@@ -426,9 +426,9 @@ func (a *accumulator) check(rec record, out *parsedRow) *RowError {
 				if err != nil {
 					return a.rowErr(line, fieldCreated, cs, err)
 				}
-				cm, cd := cr.dayNumbers()
-				dm, dd := date.dayNumbers()
-				if cm > dm && cd > dd {
+				createdMDY, createdDMY := cr.dayNumbers()
+				closedMDY, closedDMY := date.dayNumbers()
+				if createdMDY > closedMDY && createdDMY > closedDMY {
 					return a.rowErr(line, fieldCreated, cs, ErrCreatedAfterClose)
 				}
 				out.created = cr

@@ -131,9 +131,12 @@ func (s *Store) PutFragments(ctx context.Context, file string, d aggregate.Delta
 			"lines": numInt(m.Lines), "orders": numInt(m.Orders), "clines": numInt(m.CostLines),
 		}
 		// Deal measures only for deal files, so other fragments stay small.
-		for name, n := range map[string]int64{"won": m.Won, "lost": m.Lost, "cyc": m.Cycled, "cycd": m.CycleDays} {
-			if n != 0 {
-				item[name] = numInt(n)
+		for _, a := range [...]struct {
+			name string
+			n    int64
+		}{{"won", m.Won}, {"lost", m.Lost}, {"cyc", m.Cycled}, {"cycd", m.CycleDays}} {
+			if a.n != 0 {
+				item[a.name] = numInt(a.n)
 			}
 		}
 		if !m.WonRevenue.IsZero() {
