@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/analytics"
-	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/segment"
 )
@@ -98,8 +98,8 @@ func readAccounts(name string) (map[string]map[segment.Dimension]string, error) 
 		return nil, err
 	}
 	defer f.Close()
-	rejects := ingest.NewCSVRejects(os.Stderr)
-	res, err := ingest.ParseCustomers(f, name, rejects, ingest.Options{})
+	rejects := parser.NewCSVRejects(os.Stderr)
+	res, err := parser.ParseCustomers(f, name, rejects, parser.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +115,8 @@ func foldFile(name string, accounts map[string]map[segment.Dimension]string, b *
 		return err
 	}
 	defer f.Close()
-	rejects := ingest.NewCSVRejects(os.Stderr)
-	res, err := ingest.ParseWith(f, name, rejects, ingest.Options{Customers: accounts})
+	rejects := parser.NewCSVRejects(os.Stderr)
+	res, err := parser.ParseWith(f, name, rejects, parser.Options{Customers: accounts})
 	if err != nil {
 		return err
 	}

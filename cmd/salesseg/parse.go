@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/parser"
 )
 
 // parseReport is what `salesseg parse` prints.
@@ -18,8 +18,8 @@ type parseReport struct {
 	Rows     int64         `json:"rows"`
 	Accepted int64         `json:"accepted"`
 	Rejected int64         `json:"rejected"`
-	Format   ingest.Format `json:"format"`
-	// Seconds is the wall time of ingest.Parse alone: reading, parsing
+	Format   parser.Format `json:"format"`
+	// Seconds is the wall time of parser.Parse alone: reading, parsing
 	// and aggregating, without this command's start and report.
 	Seconds float64                      `json:"seconds"`
 	Totals  map[string]map[string]string `json:"revenue_by_dimension"`
@@ -36,9 +36,9 @@ func runParse(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	rejects := ingest.NewCSVRejects(os.Stderr)
+	rejects := parser.NewCSVRejects(os.Stderr)
 	start := time.Now()
-	res, err := ingest.Parse(f, args[0], rejects)
+	res, err := parser.Parse(f, args[0], rejects)
 	took := time.Since(start)
 	if err != nil {
 		return err

@@ -12,6 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/salesseg/salesseg/internal/parser"
+	"github.com/salesseg/salesseg/internal/tabular"
 )
 
 // Mapping files let users override what ingestion detects. They live in
@@ -54,8 +57,8 @@ var ErrBadMappingFile = errors.New("mapping file is not valid")
 // options returns the parse options for an object: the service's limits,
 // then the global mapping file, then the file's own, each field of a later
 // one replacing the earlier. Missing mapping files are fine.
-func (s *Service) options(ctx context.Context, bucket, key string) (Options, []string, error) {
-	opt := Options{MaxSpoolBytes: s.MaxSpoolBytes, TempDir: s.TempDir}
+func (s *Service) options(ctx context.Context, bucket, key string) (parser.Options, []string, error) {
+	opt := parser.Options{Read: tabular.Options{MaxSpoolBytes: s.MaxSpoolBytes, TempDir: s.TempDir}}
 	var used []string
 	for _, k := range []string{ConfigMapping, ConfigMappings + path.Base(key) + ".json"} {
 		m, found, err := s.readMapping(ctx, bucket, k)
@@ -75,7 +78,7 @@ func (s *Service) options(ctx context.Context, bucket, key string) (Options, []s
 			}
 		}
 		for dst, v := range map[*string]string{&opt.DateOrder: m.DateOrder, &opt.DecimalSeparator: m.DecimalSeparator,
-			&opt.Delimiter: m.Delimiter, &opt.Sheet: m.Sheet} {
+			&opt.Read.Delimiter: m.Delimiter, &opt.Read.Sheet: m.Sheet} {
 			if v != "" {
 				*dst = v
 			}

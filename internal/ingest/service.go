@@ -21,6 +21,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -172,13 +173,11 @@ func (s *Service) rederive(ctx context.Context, bucket, customersKey, seq string
 		// An upload still processing (a crash after its commit) has no
 		// format yet: re-deriving it finishes it.
 		if len(up.Format) > 0 {
-			var f struct {
-				Columns map[string]string `json:"columns"`
-			}
+			var f parser.Format
 			if err := json.Unmarshal(up.Format, &f); err != nil {
 				return fmt.Errorf("format of upload %s: %w", cur.File, err)
 			}
-			if _, ok := f.Columns[fieldCustomer.String()]; !ok {
+			if !f.HasCustomerIDs() {
 				continue // no customer ids: firmographics cannot change it
 			}
 		}
@@ -306,9 +305,9 @@ func (s *Service) finish(ctx context.Context, up store.Upload) error {
 // isFileError reports whether err is about the file's content, as opposed
 // to a transient failure worth retrying.
 func isFileError(err error) bool {
-	var he *HeaderError
-	return errors.Is(err, ErrUnreadable) || errors.As(err, &he) || errors.Is(err, aggregate.ErrOverflow) ||
-		errors.Is(err, ErrBadOptions) || errors.Is(err, ErrBadMappingFile)
+	var he *parser.HeaderError
+	return errors.Is(err, parser.ErrUnreadable) || errors.As(err, &he) || errors.Is(err, aggregate.ErrOverflow) ||
+		errors.Is(err, parser.ErrBadOptions) || errors.Is(err, ErrBadMappingFile)
 }
 
 // parsed is what one file version contributes, whatever its kind.
@@ -341,7 +340,7 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	rw := NewCSVRejects(tmp)
+	rw := parser.NewCSVRejects(tmp)
 	var res *parsed
 	if strings.HasPrefix(key, CustomersPrefix) {
 		res, err = s.parseCustomers(ctx, obj.Body, bucket, key, file, rw)
@@ -370,7 +369,7 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 
 // parseTransactions parses a sales file, filling in customer attributes it
 // lacks from the live customers files.
-func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket, key, file string, rw RejectWriter) (*parsed, error) {
+func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter) (*parsed, error) {
 	accounts, err := s.accounts(ctx, bucket)
 	if err != nil {
 		return nil, err
@@ -380,12 +379,12 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 		return nil, err
 	}
 	opt.Customers = accounts
-	res, err := ParseWith(body, key, rw, opt)
+	res, err := parser.ParseWith(body, key, rw, opt)
 	if err != nil {
 		return nil, err
 	}
 	format := struct {
-		Format
+		parser.Format
 		MappingFiles []string `json:"mapping_files,omitempty"`
 	}{res.Format, mappings}
 	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: format, delta: res.Delta,
@@ -398,12 +397,12 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 }
 
 // parseCustomers parses a firmographics file into accounts.
-func (s *Service) parseCustomers(ctx context.Context, body io.Reader, bucket, key, file string, rw RejectWriter) (*parsed, error) {
+func (s *Service) parseCustomers(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter) (*parsed, error) {
 	opt, _, err := s.options(ctx, bucket, key)
 	if err != nil {
 		return nil, err
 	}
-	res, err := ParseCustomers(body, key, rw, opt)
+	res, err := parser.ParseCustomers(body, key, rw, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -500,7 +499,7 @@ func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate
 
 // putHistory keeps the file's per-customer purchase history for
 // recompute, before the file can become live.
-func (s *Service) putHistory(ctx context.Context, bucket, file string, res *Result) error {
+func (s *Service) putHistory(ctx context.Context, bucket, file string, res *parser.Result) error {
 	tmp, err := os.CreateTemp("", "history-*.ndjson")
 	if err != nil {
 		return fmt.Errorf("history temp file: %w", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -79,7 +80,7 @@ func BenchmarkIngestWrites(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				res, err := ingest.Parse(bytes.NewReader(data), "gen.csv", ingest.NewCSVRejects(&bytes.Buffer{}))
+				res, err := parser.Parse(bytes.NewReader(data), "gen.csv", parser.NewCSVRejects(&bytes.Buffer{}))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -61,3 +61,30 @@ func floorDiv(a, b int) int {
 	}
 	return q
 }
+
+// DayKey renders y-m-d as "YYYY-MM-DD", the form of day keys and dates in
+// files, without time.Format's cost on millions of rows.
+func DayKey(y, m, d int) string {
+	var b [10]byte
+	put4(b[:4], y)
+	b[4] = '-'
+	put2(b[5:7], m)
+	b[7] = '-'
+	put2(b[8:], d)
+	return string(b[:])
+}
+
+// MonthKey renders a month as "YYYY-MM", the form of month keys.
+func MonthKey(y, m int) string {
+	var b [7]byte
+	put4(b[:4], y)
+	b[4] = '-'
+	put2(b[5:], m)
+	return string(b[:])
+}
+
+func put4(b []byte, n int) {
+	b[0], b[1], b[2], b[3] = byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10)
+}
+
+func put2(b []byte, n int) { b[0], b[1] = byte('0'+n/10%10), byte('0'+n%10) }

@@ -24,3 +24,26 @@ func TestDayNumberMatchesTime(t *testing.T) {
 		}
 	}
 }
+
+func TestDayAndMonthKeys(t *testing.T) {
+	for _, c := range []struct {
+		y, m, d    int
+		day, month string
+	}{
+		{2024, 3, 9, "2024-03-09", "2024-03"},
+		{1900, 12, 31, "1900-12-31", "1900-12"},
+		{2199, 1, 1, "2199-01-01", "2199-01"},
+	} {
+		t.Run(c.day, func(t *testing.T) {
+			if got := DayKey(c.y, c.m, c.d); got != c.day {
+				t.Errorf("DayKey = %s, want %s", got, c.day)
+			}
+			if got := MonthKey(c.y, c.m); got != c.month {
+				t.Errorf("MonthKey = %s, want %s", got, c.month)
+			}
+			if got := NewDate(c.y, time.Month(c.m), c.d).String(); got != c.day {
+				t.Errorf("Date.String = %s, DayKey %s", got, c.day)
+			}
+		})
+	}
+}

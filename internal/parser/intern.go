@@ -1,0 +1,93 @@
+package parser
+
+import (
+	"bytes"
+	"encoding/binary"
+	"unicode/utf8"
+)
+
+// interner numbers the distinct names of a column (customer ids, one
+// dimension's values) in order of first appearance. A row's name is most
+// often the previous row's (an order's lines) or one of a few recent ones
+// (a dimension's handful of values, a customer's orders), so two caches
+// stand in front of the map: the last name, and a small direct-mapped
+// table indexed by a multiplicative hash of the name's last eight bytes,
+// which costs a few instructions where a map lookup hashes and probes.
+type interner struct {
+	ids    map[string]uint32
+	names  []string
+	last   []byte
+	lastID uint32
+	recent []recentName // len is a power of two
+}
+
+type recentName struct {
+	name string
+	id   uint32
+}
+
+// newInterner returns an interner with names already numbered from 0 and
+// a recent-name table of 1<<bits slots.
+func newInterner(bits int, names ...string) interner {
+	n := interner{ids: make(map[string]uint32, len(names)), recent: make([]recentName, 1<<bits)}
+	for _, name := range names {
+		n.ids[name] = uint32(len(n.names))
+		n.names = append(n.names, name)
+	}
+	return n
+}
+
+// id returns the number of name v, which must be non-empty, numbering it
+// when new. ok is false, and nothing numbered, when v is not valid text
+// (see validText).
+func (n *interner) id(v []byte) (id uint32, ok bool) {
+	if n.last != nil && bytes.Equal(v, n.last) {
+		return n.lastID, true
+	}
+	slot := &n.recent[n.slot(v)]
+	if slot.name == string(v) {
+		id = slot.id
+	} else {
+		if id, ok = n.ids[string(v)]; !ok {
+			if !validText(v) {
+				return 0, false
+			}
+			id = uint32(len(n.names))
+			name := string(v)
+			n.ids[name] = id
+			n.names = append(n.names, name)
+		}
+		*slot = recentName{n.names[id], id}
+	}
+	n.last, n.lastID = append(n.last[:0], v...), id
+	return id, true
+}
+
+// slot returns v's place in n.recent.
+func (n *interner) slot(v []byte) int {
+	var x uint64
+	if len(v) >= 8 {
+		x = binary.LittleEndian.Uint64(v[len(v)-8:])
+	} else {
+		for _, c := range v {
+			x = x<<8 | uint64(c)
+		}
+	}
+	x = (x ^ uint64(len(v))) * 0x9e3779b97f4a7c15 // 2^64 / golden ratio
+	return int(x >> 32 & uint64(len(n.recent)-1))
+}
+
+// validText reports whether a customer id or dimension value can become
+// part of a key: valid UTF-8 without control characters, at most
+// maxValueBytes long.
+func validText(v []byte) bool {
+	if len(v) > maxValueBytes || !utf8.Valid(v) {
+		return false
+	}
+	for _, c := range v {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

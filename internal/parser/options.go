@@ -1,0 +1,86 @@
+package parser
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/salesseg/salesseg/internal/notation"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/tabular"
+)
+
+// Options adjust how ParseWith reads a file. The zero value detects
+// everything and is what Parse uses.
+type Options struct {
+	// Mapping overrides the synonym table: canonical field ("date",
+	// "customer_id", "order_id", "amount", "quantity", "unit_price",
+	// "cost", "profit", "employees", "annual_revenue") or dimension
+	// ("segment", "industry", "size", "region", "country", "category",
+	// "channel") → header, matched exactly, then ignoring case and
+	// separators, or "#N" for the Nth column. An empty header unmaps the
+	// field. A column named here is used for nothing else.
+	Mapping map[string]string
+	// NoHeader says the first row is data; columns are then named "#1",
+	// "#2", ... and must be mapped with Mapping.
+	NoHeader bool
+	// Read says how the file is read: the XLSX sheet, a forced delimiter,
+	// the limits that guard against decompression bombs and huge spools.
+	Read tabular.Options
+	// DateOrder forces the order of numeric dates such as 3/4/2024: "MDY"
+	// or "DMY"; "" decides it from the column.
+	DateOrder string
+	// DecimalSeparator forces "." or "," for every numeric column; ""
+	// decides it per column from its values.
+	DecimalSeparator string
+	// EmployeeBands and RevenueBands turn an employee count or an annual
+	// revenue into the size dimension (when the file has no size column),
+	// ascending by Min; nil uses DefaultEmployeeBands and
+	// DefaultRevenueBands. An employee count wins over a revenue.
+	EmployeeBands []Band
+	RevenueBands  []Band
+	// Customers enriches rows with attributes their file lacks: customer
+	// id → dimension → value (as ParseCustomers returns). A dimension the
+	// file has a column for is never overridden.
+	Customers map[string]map[segment.Dimension]string
+}
+
+// validate checks the options; errors wrap ErrBadOptions.
+func (o *Options) validate() error {
+	switch strings.ToUpper(strings.NewReplacer("/", "", "-", "", " ", "").Replace(o.DateOrder)) {
+	case "":
+	case "MDY", "MDYYYY":
+		o.DateOrder = notation.OrderMDY
+	case "DMY", "DMYYYY":
+		o.DateOrder = notation.OrderDMY
+	case notation.OrderMDY, notation.OrderDMY:
+	default:
+		return fmt.Errorf("%w: date order %q: use MDY or DMY", ErrBadOptions, o.DateOrder)
+	}
+	switch o.DecimalSeparator {
+	case "", ".", ",":
+	default:
+		return fmt.Errorf("%w: decimal separator %q: use . or ,", ErrBadOptions, o.DecimalSeparator)
+	}
+	for _, bands := range [][]Band{o.EmployeeBands, o.RevenueBands} {
+		for i := range bands {
+			if bands[i].Name == "" || (i > 0 && bands[i].Min <= bands[i-1].Min) {
+				return fmt.Errorf("%w: size bands must be named and ascending by Min", ErrBadOptions)
+			}
+		}
+	}
+	return o.Read.Validate()
+}
+
+func (o *Options) employeeBands() []Band {
+	if o.EmployeeBands != nil {
+		return o.EmployeeBands
+	}
+	return DefaultEmployeeBands()
+}
+
+func (o *Options) revenueBands() []Band {
+	if o.RevenueBands != nil {
+		return o.RevenueBands
+	}
+	return DefaultRevenueBands()
+}
