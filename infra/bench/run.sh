@@ -4,7 +4,7 @@
 # Usage: infra/bench/run.sh [MB] [ROUNDS]   (defaults 1024 and 3: a 1 GB
 # Superstore-like CSV, three rounds)
 #
-# 1. go test -bench BenchmarkParse (internal/ingest) with SALESSEG_BENCH_MB:
+# 1. go test -bench BenchmarkParse (internal/parser) with SALESSEG_BENCH_MB:
 #    generates the file once (cached in $TMPDIR) and prints rows/s, the
 #    ratio to a bare encoding/csv read measured in the same run
 #    (x-vs-csv) and the peak live heap of one parse.
@@ -21,7 +21,7 @@ ROUNDS=${2:-3}
 TMP=${TMPDIR:-/tmp}
 FILE="$TMP/salesseg-bench-v1-${MB}mb.csv"
 export SALESSEG_BENCH_MB=$MB
-go test -run '^$' -bench 'BenchmarkParse$' -benchtime 2x -benchmem ./internal/ingest/ | grep -E 'Benchmark|ok'
+go test -run '^$' -bench 'BenchmarkParse$' -benchtime 2x -benchmem ./internal/parser/ | grep -E 'Benchmark|ok'
 go build -o "$TMP/salesseg-bench-cli" ./cmd/salesseg
 # measure OUT COMMAND...: runs COMMAND, stdout to OUT; prints
 # "wall_seconds peak_rss_mb".
