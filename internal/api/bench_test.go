@@ -70,7 +70,7 @@ func BenchmarkBreakdown36Months50Segments(b *testing.B) {
 			}
 		}
 	}
-	if err := st.PutFragments(ctx, "bench-file", d); err != nil {
+	if err := st.PutFragments(ctx, "transactions/bench.csv", "bench-file", d); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := st.Commit(ctx, "transactions/bench.csv", "01", "bench-file"); err != nil {

@@ -35,13 +35,14 @@ type Blobs interface {
 // Aggregates is what ingestion needs from the table.
 type Aggregates interface {
 	Object(ctx context.Context, objectKey string) (store.Entry, bool, error)
-	PutFragments(ctx context.Context, file string, d aggregate.Delta) error
-	DeleteFragments(ctx context.Context, file string, keys []aggregate.Key) error
+	PutFragments(ctx context.Context, objectKey, file string, d aggregate.Delta) error
+	DeleteFragments(ctx context.Context, file string) error
 	Commit(ctx context.Context, objectKey, seq, file string) (store.Entry, error)
 	MarkChanged(ctx context.Context, t time.Time) error
 	LiveObjects(ctx context.Context) (map[string]store.Entry, error)
 	PutUpload(ctx context.Context, u store.Upload) error
 	GetUpload(ctx context.Context, id string) (store.Upload, error)
+	Compact(ctx context.Context) (store.Compaction, error)
 }
 
 // Prefixes of the bucket. Sales files go under TransactionsPrefix and
@@ -122,6 +123,22 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 			return fmt.Errorf("%s s3://%s/%s: %w", r.EventName, bucket, key, err)
 		}
 	}
+	return s.compact(ctx)
+}
+
+// compact folds what this event committed into the base, so that queries
+// stay cheap however many files arrive; when another compaction is under
+// way, that one or the next takes the files on.
+func (s *Service) compact(ctx context.Context) error {
+	c, err := s.aggs.Compact(ctx)
+	if errors.Is(err, store.ErrBusy) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "compacted", "folded", c.Folded, "subtracted", c.Subtracted, "months", c.Months,
+		"items", c.Items, "collected", c.Collected)
 	return nil
 }
 
@@ -213,7 +230,7 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	if exists && cur.Sequencer == seq && cur.File == file {
 		if u, err := s.aggs.GetUpload(ctx, file); err == nil && final(u.Status) {
 			s.log.InfoContext(ctx, "duplicate event: already applied", "key", key, "file", file)
-			return s.cleanup(ctx, bucket, key, cur.Previous)
+			return nil
 		}
 	}
 	up := store.Upload{ID: file, Bucket: bucket, Key: key, Version: version, Status: store.StatusProcessing,
@@ -240,13 +257,13 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	if err := res.write(ctx); err != nil {
 		return err
 	}
-	if err := s.aggs.PutFragments(ctx, file, res.delta); err != nil {
+	if err := s.aggs.PutFragments(ctx, key, file, res.delta); err != nil {
 		return err
 	}
-	prev, err := s.aggs.Commit(ctx, key, seq, file)
+	_, err = s.aggs.Commit(ctx, key, seq, file)
 	if errors.Is(err, store.ErrStale) {
-		// A newer version won while we worked: ours must never count.
-		if err := s.cleanup(ctx, bucket, key, file); err != nil {
+		// A newer version won while we worked: ours never counted.
+		if err := s.aggs.DeleteFragments(ctx, file); err != nil {
 			return err
 		}
 		up.Status = store.StatusSuperseded
@@ -256,9 +273,6 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		return err
 	}
 	if err := s.aggs.MarkChanged(ctx, s.now()); err != nil {
-		return err
-	}
-	if err := s.cleanup(ctx, bucket, key, prev.File); err != nil {
 		return err
 	}
 	up.Status = store.StatusSucceeded
@@ -527,32 +541,6 @@ func (s *Service) putHistory(ctx context.Context, bucket, file string, res *pars
 
 func curatedKey(file string) string { return CuratedPrefix + file + ".ndjson" }
 
-// cleanup deletes the fragments of a file of object key that no longer
-// counts, using its curated delta to find them. Nothing to do for no file,
-// a tombstone, or a customers file (which has no fragments).
-func (s *Service) cleanup(ctx context.Context, bucket, key, file string) error {
-	if file == "" || file == store.Tombstone || !strings.HasPrefix(key, TransactionsPrefix) {
-		return nil
-	}
-	obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(curatedKey(file))})
-	if err != nil {
-		return fmt.Errorf("get %s: %w", curatedKey(file), err)
-	}
-	defer obj.Body.Close()
-	var keys []aggregate.Key
-	dec := json.NewDecoder(obj.Body)
-	for {
-		var e curatedEntry
-		if err := dec.Decode(&e); err == io.EOF {
-			break
-		} else if err != nil {
-			return fmt.Errorf("decode %s: %w", curatedKey(file), err)
-		}
-		keys = append(keys, aggregate.Key{Dim: e.Dim, Value: e.Value, Grain: e.Grain, Period: e.Period})
-	}
-	return s.aggs.DeleteFragments(ctx, file, keys)
-}
-
 // retract makes a deleted object's contribution disappear.
 func (s *Service) retract(ctx context.Context, bucket, key, seq string) error {
 	prev, err := s.aggs.Commit(ctx, key, seq, store.Tombstone)
@@ -564,9 +552,6 @@ func (s *Service) retract(ctx context.Context, bucket, key, seq string) error {
 		return err
 	}
 	if err := s.aggs.MarkChanged(ctx, s.now()); err != nil {
-		return err
-	}
-	if err := s.cleanup(ctx, bucket, key, prev.File); err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "retracted", "key", key, "upload", prev.File)

@@ -10,12 +10,10 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
@@ -184,55 +182,6 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 	})
 }
 
-// faultyDB fails one chosen DynamoDB call, either before sending it or
-// after it was applied (a lost response), as a crash or timeout would.
-type faultyDB struct {
-	store.DB
-	failAt int64 // 1-based call number to fail; 0 never
-	after  bool
-	calls  atomic.Int64
-}
-
-var errInjected = errors.New("injected failure")
-
-func (f *faultyDB) fail(apply func() error) error {
-	n := f.calls.Add(1)
-	if n != f.failAt {
-		return apply()
-	}
-	if f.after {
-		if err := apply(); err != nil {
-			return err
-		}
-	}
-	return errInjected
-}
-
-func (f *faultyDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (out *dynamodb.GetItemOutput, err error) {
-	err = f.fail(func() error { out, err = f.DB.GetItem(ctx, in, o...); return err })
-	return out, err
-}
-
-func (f *faultyDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (out *dynamodb.PutItemOutput, err error) {
-	err = f.fail(func() error { out, err = f.DB.PutItem(ctx, in, o...); return err })
-	return out, err
-}
-
-func (f *faultyDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (out *dynamodb.UpdateItemOutput, err error) {
-	err = f.fail(func() error { out, err = f.DB.UpdateItem(ctx, in, o...); return err })
-	return out, err
-}
-
-func (f *faultyDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (out *dynamodb.BatchWriteItemOutput, err error) {
-	err = f.fail(func() error { out, err = f.DB.BatchWriteItem(ctx, in, o...); return err })
-	return out, err
-}
-
-func (f *faultyDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (out *dynamodb.QueryOutput, err error) {
-	err = f.fail(func() error { out, err = f.DB.Query(ctx, in, o...); return err })
-	return out, err
-}
-
 // crashAtEveryCall runs a scenario once per DynamoDB call that handling
 // its event makes: prepare sets up the table cleanly and returns the event,
 // whose handling then fails at call N (before or after the call applies,
@@ -247,18 +196,18 @@ func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.E
 			if after {
 				name = fmt.Sprintf("fail call %d after applying", n)
 			}
-			injected := false
+			reached := false
 			t.Run(name, func(t *testing.T) {
 				emu := emutest.Start(t)
 				clean := store.New(emu.Clients.DynamoDB, emu.Table)
 				ev := prepare(t, emu, ingest.NewService(emu.Clients.S3, clean, quiet, 0.5))
-				fdb := &faultyDB{DB: emu.Clients.DynamoDB, failAt: n, after: after}
+				fdb := &emutest.FaultyDB{DB: emu.Clients.DynamoDB, FailAt: n, After: after}
 				err := ingest.NewService(emu.Clients.S3, store.New(fdb, emu.Table), quiet, 0.5).HandleS3(ctx, ev)
-				injected = fdb.calls.Load() >= n
-				if injected && err == nil {
+				reached = fdb.Calls.Load() >= n
+				if fdb.Injected.Load() && err == nil {
 					t.Fatalf("injected failure at call %d was swallowed", n)
 				}
-				if err != nil && !errors.Is(err, errInjected) {
+				if err != nil && !errors.Is(err, emutest.ErrInjected) {
 					t.Fatalf("unexpected error: %v", err)
 				}
 				retry := ingest.NewService(emu.Clients.S3, clean, quiet, 0.5)
@@ -270,7 +219,7 @@ func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.E
 				}
 				check(t, emu, clean)
 			})
-			if !injected || t.Failed() {
+			if !reached || t.Failed() {
 				break
 			}
 		}

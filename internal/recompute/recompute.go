@@ -42,6 +42,7 @@ type Table interface {
 	PutSnapshotPart(ctx context.Context, id, part string, v any) error
 	PublishSnapshot(ctx context.Context, info store.SnapshotInfo) (store.SnapshotInfo, error)
 	DeleteSnapshot(ctx context.Context, info store.SnapshotInfo) error
+	Compact(ctx context.Context) (store.Compaction, error)
 }
 
 // Blobs is what recompute reads from S3: the purchase histories.
@@ -75,8 +76,15 @@ func New(t Table, blobs Blobs, log *slog.Logger, opts Options) *Service {
 	return &Service{t: t, blobs: blobs, opts: opts, log: log, now: time.Now}
 }
 
-// Handle is the Lambda entry point for the schedule's events.
+// Handle is the Lambda entry point for the schedule's events. It first
+// compacts the aggregates (ingestion does after every file, but a busy
+// moment can leave files pending), then recomputes unless nothing changed.
 func (s *Service) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
+	if c, err := s.t.Compact(ctx); err == nil {
+		s.log.InfoContext(ctx, "compacted", "folded", c.Folded, "subtracted", c.Subtracted, "collected", c.Collected)
+	} else if !errors.Is(err, store.ErrBusy) {
+		return err
+	}
 	skip, err := s.upToDate(ctx)
 	if err != nil {
 		return err

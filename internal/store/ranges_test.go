@@ -32,7 +32,7 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 		}
 	}
 	for _, f := range []string{"live", "dead"} {
-		if err := s.PutFragments(ctx, f, d); err != nil {
+		if err := s.PutFragments(ctx, "transactions/x.csv", f, d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,8 +44,21 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 1+len(ranges) {
-		t.Errorf("%d requests, want %d", n, 1+len(ranges))
+	if want := 1 + 2*len(ranges); n != want {
+		t.Errorf("%d requests, want %d: the view, then per range the base and the pending file", n, want)
+	}
+	if _, err := s.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	folded, n, err := s.QueryRanges(ctx, segment.Segment, aggregate.Month, ranges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + len(ranges); n != want {
+		t.Errorf("%d requests after compaction, want %d", n, want)
+	}
+	if !reflect.DeepEqual(folded, got) {
+		t.Errorf("compaction changed the answer: %v, was %v", folded, got)
 	}
 	for i, r := range ranges {
 		want, _, err := s.Query(ctx, segment.Segment, aggregate.Month, r.From, r.To)

@@ -5,60 +5,93 @@
 //
 // One table, string keys pk (partition) and sk (sort). Item types:
 //
-//	AGG#<dim>#<grain>  <period>#<value>#<file>  additive measures of one dimension
-//	                                            value in one period, contributed by
-//	                                            one file version (a fragment)
-//	MANIFEST           O#<object key>           an object's entry: k object key,
-//	                                            s sequencer, f live file id, pf file
-//	                                            it replaced (H#<sha256> for keys
-//	                                            too long to fit)
-//	UPLOAD#<file>      STATUS                   an upload's status, counts, format
-//	SUMMARY            LATEST                   the last recompute's totals summary
-//	SNAP#<id>          <part>                   one gzipped JSON part of a recompute
-//	                                            snapshot (tiers/<dim>, bridge/<dim>/<grain>…)
-//	SNAPSHOT           LATEST                   pointer to the published snapshot
-//	CHANGES            LATEST                   when live data last changed (debounce)
+//	F#<file>           <dim>#<kind>#<month>#<page>  a fragment: one file version's measures of
+//	                                                every value of a dimension (or pair) in one
+//	                                                month (kind M), or per day of it (kind D)
+//	F#<file>           META                         the object the file version belongs to
+//	B#<dim>#<kind>     <month>#<gen>#<page>         the compacted base: the same buckets summed
+//	                                                over every folded file, one generation per
+//	                                                compaction of the month
+//	CTRL               VIEW                         what queries see: each month's base
+//	                                                generation, the pending files to add and to
+//	                                                subtract, garbage awaiting collection, the
+//	                                                compaction lease
+//	MANIFEST           O#<object key>               an object's entry: k object key, s sequencer,
+//	                                                f live file id, pf file it replaced, fd file
+//	                                                folded into the base, vu/rm/sb view edits
+//	                                                (H#<sha256> for keys too long to fit)
+//	UPLOAD#<file>      STATUS                       an upload's status, counts, format
+//	SUMMARY            LATEST                       the last recompute's totals summary
+//	SNAP#<id>          <part>                       one gzipped JSON part of a recompute
+//	                                                snapshot (tiers/<dim>, bridge/<dim>/<grain>…)
+//	SNAPSHOT           LATEST                       pointer to the published snapshot
+//	CHANGES            LATEST                       when live data last changed (debounce)
 //
-// Access patterns, all GetItem or Query on known keys, never Scan:
-//   - breakdown, trend, KPIs: one strongly consistent Query of the
-//     manifest (a page per ~5,000 objects), then one Query per merged
-//     period range on AGG#<dim>#<grain>
-//     with sk BETWEEN the range's first and last period, projecting only
-//     the measures needed (QueryRanges; Query is the one-range case);
-//   - dimension values: one Query per dimension over all months (Values);
+// A bucket item holds a map from value to a list of DynamoDB Numbers (the
+// measures, exact decimals; for day buckets, per day, the day then its
+// measures). Items grow with (dimension or pair) × month, not with values
+// × days: a 100 MB export with 200,000 customers, six dimensions and six
+// years of daily dates is about (7 dimensions × 2 kinds + 15 pairs) × 72
+// months ≈ 2,100 items. A bucket whose estimated size passes 200 KB is
+// split into pages by a hash of the value.
+//
+// # Access patterns and their cost
+//
+// All GetItem, Query or BatchWriteItem on known keys, never Scan. P is the
+// number of pending files (folded away by compaction after every ingest,
+// so normally 0–2, whatever the number of files uploaded).
+//   - breakdown, trend, KPIs (QueryRanges; Query is the one-range case):
+//     one consistent GetItem of the view, then per period range one paged
+//     Query of B#<dim>#<kind> over the range's months (items of the
+//     month's generation are used, others skipped) and P Queries of
+//     pending fragments: 1 + ranges × (1 + P) requests, about one item per
+//     dimension and month;
+//   - dimension values (Values): the same over all months of the month
+//     kind, per dimension;
+//   - ingest of a file: its fragment items with BatchWriteItem (25 a
+//     call), then the commit: GetItem and conditional PutItem of the
+//     manifest entry, one UpdateItem of the view, one of the entry;
+//   - compaction (Compact, after every ingest and on the schedule): one
+//     UpdateItem for the lease, the pending files' partitions read, one
+//     Query per dimension and kind over the touched months, the new
+//     generation's items written, one UpdateItem per folded file's entry
+//     and one of the view to publish;
 //   - upload status: GetItem UPLOAD#<id>; by object key, GetItem of the
 //     object's manifest entry gives the live id, then one GetItem;
 //   - customer analytics: GetItem of the snapshot pointer, then GetItem of
 //     the part.
 //
-// # Why fragments and a manifest
+// # Why fragments, a view and compaction
 //
 // A file version's delta is written as immutable fragment items with
 // BatchWriteItem (idempotent puts, ~25× cheaper than conditional updates on
-// the emulator and one write per distinct key on AWS). Fragments count only
-// once the manifest names their file as the live version of its object; the
-// manifest entry is switched with one conditional PutItem, so a file is
-// either wholly visible or not at all, a newer S3 sequencer always wins, and
-// a retried or duplicated event rewrites identical items. Fragments of
-// replaced or deleted versions are invisible at once and removed afterwards.
+// the emulator). The manifest entry, switched with one conditional PutItem,
+// decides which version of an object is live: a newer S3 sequencer always
+// wins and a retried or duplicated event rewrites identical items. The view
+// decides what queries see; a commit changes it with one UpdateItem (see
+// Commit), so a file is wholly visible or not at all. Compaction folds
+// pending files into a new base generation and publishes it with one
+// UpdateItem of the view (see Compact), so query cost stays bounded as
+// files accumulate. Superseded items are deleted only after Grace, longer
+// than any query, so a query that read the view finds every item it names.
+// A folded file's fragments are kept while it is live, so replacing or
+// deleting it later subtracts it exactly. No transactions are used: the
+// local emulators' transactions slow down with table size (see
+// ../shared/LOCAL-AWS.md in the development set-up).
 package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // DB is the subset of the DynamoDB API the store uses.
@@ -94,12 +127,20 @@ type Store struct {
 	table   string
 	retries int
 	backoff time.Duration
+	now     func() time.Time
+	// viewReady caches that the view item exists (it is never deleted).
+	viewReady atomic.Bool
 }
 
 // New returns a Store on the named table.
 func New(db DB, table string) *Store {
-	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond}
+	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond, now: time.Now}
 }
+
+// SetClock replaces the clock that dates leases and garbage, so that tests
+// and simulations can let a crashed compaction's lease or the grace period
+// run out without waiting.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
 func num(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
@@ -109,53 +150,6 @@ func numInt(n int64) types.AttributeValue {
 
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": str(pk), "sk": str(sk)}
-}
-
-func aggPK(d segment.Dimension, g aggregate.Grain) string {
-	return "AGG#" + string(d) + "#" + string(g)
-}
-
-func fragmentSK(k aggregate.Key, file string) string { return k.Period + "#" + k.Value + "#" + file }
-
-// PutFragments writes a file version's delta as fragment items. Writing the
-// same delta again rewrites identical items, so retries are harmless.
-func (s *Store) PutFragments(ctx context.Context, file string, d aggregate.Delta) error {
-	keys := d.Keys()
-	reqs := make([]types.WriteRequest, 0, len(keys))
-	for _, k := range keys {
-		m := d[k]
-		item := map[string]types.AttributeValue{
-			"pk": str(aggPK(k.Dim, k.Grain)), "sk": str(fragmentSK(k, file)),
-			"p": str(k.Period), "v": str(k.Value), "f": str(file),
-			"rev": num(m.Revenue.String()), "cost": num(m.Cost.String()), "units": num(m.Units.String()),
-			"lines": numInt(m.Lines), "orders": numInt(m.Orders), "clines": numInt(m.CostLines),
-		}
-		// Deal measures only for deal files, so other fragments stay small.
-		for _, a := range [...]struct {
-			name string
-			n    int64
-		}{{"won", m.Won}, {"lost", m.Lost}, {"cyc", m.Cycled}, {"cycd", m.CycleDays}} {
-			if a.n != 0 {
-				item[a.name] = numInt(a.n)
-			}
-		}
-		if !m.WonRevenue.IsZero() {
-			item["wrev"] = num(m.WonRevenue.String())
-		}
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-	}
-	return s.batchWrite(ctx, reqs)
-}
-
-// DeleteFragments removes a file version's fragments. Deleting absent items
-// is a no-op, so this is safe to repeat.
-func (s *Store) DeleteFragments(ctx context.Context, file string, keys []aggregate.Key) error {
-	reqs := make([]types.WriteRequest, 0, len(keys))
-	for _, k := range keys {
-		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{
-			Key: key(aggPK(k.Dim, k.Grain), fragmentSK(k, file))}})
-	}
-	return s.batchWrite(ctx, reqs)
 }
 
 // batchWrite sends requests in batches of at most 25 and retries
@@ -185,167 +179,11 @@ func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error
 	return nil
 }
 
-// Entry is an object's manifest entry.
-type Entry struct {
-	Sequencer string // S3 sequencer, normalized for comparison
-	File      string // live file id, or Tombstone
-	Previous  string // file id this entry replaced, for cleanup after a crash
-}
-
-// The manifest is one item per object under manifestPK, so that it has no
-// size limit (a single item holds 400 KB, a few thousand objects).
-const manifestPK = "MANIFEST"
-
-// maxSortKey is DynamoDB's limit on a sort key, in bytes.
-const maxSortKey = 1024
-
-// objectSK is an object's manifest sort key: the key itself, or its
-// SHA-256 when the key (S3 allows 1,024 bytes) would not fit with the
-// prefix. The item also holds the key in attribute k.
-func objectSK(objectKey string) string {
-	if len(objectKey)+2 <= maxSortKey {
-		return "O#" + objectKey
-	}
-	h := sha256.Sum256([]byte(objectKey))
-	return "H#" + hex.EncodeToString(h[:])
-}
-
-func entryOf(item map[string]types.AttributeValue) Entry {
-	return Entry{Sequencer: attrS(item, "s"), File: attrS(item, "f"), Previous: attrS(item, "pf")}
-}
-
-// manifest reads every object's entry with strongly consistent Query
-// pages, by object key, and reports how many requests it made.
-func (s *Store) manifest(ctx context.Context) (map[string]Entry, int, error) {
-	entries := map[string]Entry{}
-	var start map[string]types.AttributeValue
-	for requests := 1; ; requests++ {
-		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(s.table),
-			KeyConditionExpression:    aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(manifestPK)},
-			ConsistentRead:            aws.Bool(true),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, requests, fmt.Errorf("read manifest: %w", err)
-		}
-		for _, item := range out.Items {
-			entries[attrS(item, "k")] = entryOf(item)
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return entries, requests, nil
-		}
-		start = out.LastEvaluatedKey
-	}
-}
-
-// Object returns the manifest entry of an object key.
-func (s *Store) Object(ctx context.Context, objectKey string) (Entry, bool, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: key(manifestPK, objectSK(objectKey)), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return Entry{}, false, fmt.Errorf("read manifest entry of %s: %w", objectKey, err)
-	}
-	if out.Item == nil {
-		return Entry{}, false, nil
-	}
-	return entryOf(out.Item), true, nil
-}
-
-// LiveObjects returns the live entry of every object that has one
-// (deleted objects left out), by object key.
-func (s *Store) LiveObjects(ctx context.Context) (map[string]Entry, error) {
-	m, _, err := s.manifest(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for k, e := range m {
-		if e.File == Tombstone {
-			delete(m, k)
-		}
-	}
-	return m, nil
-}
-
-// LiveFiles returns the set of file ids whose fragments count, and how
-// many requests reading the manifest took.
-func (s *Store) LiveFiles(ctx context.Context) (map[string]bool, int, error) {
-	m, requests, err := s.manifest(ctx)
-	if err != nil {
-		return nil, requests, err
-	}
-	live := make(map[string]bool, len(m))
-	for _, e := range m {
-		if e.File != Tombstone {
-			live[e.File] = true
-		}
-	}
-	return live, requests, nil
-}
-
-func attrS(m map[string]types.AttributeValue, name string) string {
-	if v, ok := m[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-// Commit makes file the live version of objectKey if seq is newer than the
-// live entry's, and returns the entry it replaced (zero if none). Committing
-// the same (seq, file) again succeeds and returns the entry as it stands, so
-// a retry after a crash can finish cleaning up. A live entry with a newer
-// sequencer, or the same sequencer and another file, yields ErrStale.
-func (s *Store) Commit(ctx context.Context, objectKey, seq, file string) (Entry, error) {
-	for attempt := 0; ; attempt++ {
-		cur, exists, err := s.Object(ctx, objectKey)
-		if err != nil {
-			return Entry{}, err
-		}
-		if exists {
-			switch c := strings.Compare(cur.Sequencer, seq); {
-			case c > 0, c == 0 && cur.File != file:
-				return cur, ErrStale
-			case c == 0:
-				return Entry{Sequencer: cur.Sequencer, File: cur.Previous}, nil
-			}
-		}
-		item := key(manifestPK, objectSK(objectKey))
-		item["k"], item["s"], item["f"], item["pf"] = str(objectKey), str(seq), str(file), str(cur.File)
-		in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item,
-			ConditionExpression: aws.String("attribute_not_exists(pk)")}
-		if exists {
-			in.ConditionExpression = aws.String("s = :olds AND f = :oldf")
-			in.ExpressionAttributeValues = map[string]types.AttributeValue{":olds": str(cur.Sequencer), ":oldf": str(cur.File)}
-		}
-		_, err = s.db.PutItem(ctx, in)
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) && attempt < s.retries {
-			continue // another version committed between our read and write: re-decide
-		}
-		if err != nil {
-			return Entry{}, fmt.Errorf("commit %s: %w", objectKey, err)
-		}
-		return cur, nil
-	}
-}
-
 // Row is one dimension value's measures in one period, summed over live files.
 type Row struct {
 	Period string
 	Value  string
 	aggregate.Measures
-}
-
-// Query sums the live fragments of a dimension at a grain for periods from
-// through to (inclusive, formatted as the grain's periods), ordered by
-// period then value. It reports how many DynamoDB requests it made.
-func (s *Store) Query(ctx context.Context, d segment.Dimension, g aggregate.Grain, from, to string) ([]Row, int, error) {
-	rows, n, err := s.QueryRanges(ctx, d, g, []KeyRange{{From: from, To: to}})
-	if err != nil {
-		return nil, n, err
-	}
-	return rows[0], n, nil
 }
 
 func attrDec(item map[string]types.AttributeValue, name string) (decimal.Decimal, error) {

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+)
+
+// Fragments are one file version's buckets, all under the file's own
+// partition: pk F#<file>, sk <dim>#<kind>#<month>#<page>. A query reads the
+// fragments of a pending file for one dimension and month range with one
+// Query; compaction reads a file's whole partition.
+
+func fragmentPK(file string) string { return "F#" + file }
+
+func fragmentSK(id bucketID, page int) string {
+	return id.dim + "#" + id.kind + "#" + id.month + "#" + fmt.Sprintf("%03d", page)
+}
+
+// parseFragmentSK splits a fragment sort key; dimensions and months never
+// contain '#'.
+func parseFragmentSK(sk string) (bucketID, bool) {
+	parts := strings.Split(sk, "#")
+	if len(parts) != 4 {
+		return bucketID{}, false
+	}
+	return bucketID{dim: parts[0], kind: parts[1], month: parts[2]}, true
+}
+
+// fragmentMeta is the sort key of the item naming a file's object.
+const fragmentMeta = "META"
+
+// PutFragments writes a file version of objectKey as fragment items, one
+// per page of each (dimension, kind, month) bucket of its delta, and one
+// item naming the object, with BatchWriteItem. Writing the same delta
+// again rewrites identical items, so retries are harmless; nothing counts
+// until Commit.
+func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggregate.Delta) error {
+	buckets, err := deltaBuckets(d)
+	if err != nil {
+		return fmt.Errorf("fragments of %s: %w", file, err)
+	}
+	meta := key(fragmentPK(file), fragmentMeta)
+	meta["k"] = str(objectKey)
+	reqs := []types.WriteRequest{{PutRequest: &types.PutRequest{Item: meta}}}
+	for id, b := range buckets {
+		for p, vals := range b.pages(id.kind) {
+			if len(vals) == 0 {
+				continue
+			}
+			item := key(fragmentPK(file), fragmentSK(id, p))
+			item["v"] = &types.AttributeValueMemberM{Value: vals}
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		}
+	}
+	return s.batchWrite(ctx, reqs)
+}
+
+// DeleteFragments removes every fragment of a file version: one Query of
+// its partition's keys, then batched deletes. Deleting absent items is a
+// no-op, so this is safe to repeat. Only files no query can see may be
+// deleted (see Commit and Compact).
+func (s *Store) DeleteFragments(ctx context.Context, file string) error {
+	var reqs []types.WriteRequest
+	err := s.queryPages(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ProjectionExpression:      aws.String("pk, sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(fragmentPK(file))},
+	}, func(item map[string]types.AttributeValue) error {
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(attrS(item, "pk"), attrS(item, "sk"))}})
+		return nil
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("list fragments of %s: %w", file, err)
+	}
+	return s.batchWrite(ctx, reqs)
+}
+
+// fileBuckets reads every bucket of a file version, negated when neg.
+func (s *Store) fileBuckets(ctx context.Context, file string, neg bool) (map[bucketID]bucket, error) {
+	out := map[bucketID]bucket{}
+	err := s.queryPages(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(fragmentPK(file))},
+	}, func(item map[string]types.AttributeValue) error {
+		if attrS(item, "sk") == fragmentMeta {
+			return nil
+		}
+		id, ok := parseFragmentSK(attrS(item, "sk"))
+		if !ok {
+			return fmt.Errorf("fragment key %q", attrS(item, "sk"))
+		}
+		b, ok := out[id]
+		if !ok {
+			b = bucket{}
+			out[id] = b
+		}
+		return b.decodeItem(item, id.kind, neg)
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read fragments of %s: %w", file, err)
+	}
+	return out, nil
+}
+
+// fileObject returns the object key a file version belongs to, "" when
+// its fragments are gone.
+func (s *Store) fileObject(ctx context.Context, file string) (string, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
+		Key: key(fragmentPK(file), fragmentMeta), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("read object of %s: %w", file, err)
+	}
+	return attrS(out.Item, "k"), nil
+}
+
+// queryPages runs a Query through every page, calling fn for each item
+// and counting requests in *requests when it is not nil.
+func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error, requests *int) error {
+	for {
+		out, err := s.db.Query(ctx, in)
+		if requests != nil {
+			*requests++
+		}
+		if err != nil {
+			return err
+		}
+		for _, item := range out.Items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
