@@ -89,7 +89,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 )
@@ -143,7 +142,6 @@ func New(db DB, table string) *Store {
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func num(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
 func numInt(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
 }
@@ -184,16 +182,4 @@ type Row struct {
 	Period string
 	Value  string
 	aggregate.Measures
-}
-
-func attrDec(item map[string]types.AttributeValue, name string) (decimal.Decimal, error) {
-	v, ok := item[name].(*types.AttributeValueMemberN)
-	if !ok {
-		return decimal.Decimal{}, nil
-	}
-	d, err := decimal.Parse(v.Value)
-	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("attribute %s: %w", name, err)
-	}
-	return d, nil
 }
