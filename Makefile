@@ -22,10 +22,10 @@ check-tools:
 	@command -v node >/dev/null || { echo "make: node is required (install Node.js 20+: apt-get install nodejs npm)"; exit 1; }
 	@command -v npm >/dev/null || { echo "make: npm is required (apt-get install npm)"; exit 1; }
 
-# npm ci cannot be used: @duckdb/node-api's other-platform bindings are not
-# resolvable here (see infra/node/README.md); npm install keeps the lock file.
+# npm ci installs exactly the lock file and never writes it, so a fresh clone
+# stays clean; the lock lists every platform's DuckDB binding, as npm writes it.
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
-	cd $(NODE_DIR) && npm install --no-audit --no-fund
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
 ## web-deps: install the dashboard's pinned npm packages (Vite, Chart.js, playwright-core).
