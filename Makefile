@@ -22,13 +22,13 @@ check-tools:
 	@command -v node >/dev/null || { echo "make: node is required (install Node.js 20+: apt-get install nodejs npm)"; exit 1; }
 	@command -v npm >/dev/null || { echo "make: npm is required (apt-get install npm)"; exit 1; }
 
-# npm ci cannot be used: @duckdb/node-api's other-platform bindings are not
-# resolvable here (see infra/node/README.md); npm install keeps the lock file.
+# npm ci installs exactly the lock file and never writes it, so a fresh clone
+# stays clean; the lock lists every platform's DuckDB binding, as npm writes it.
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
-	cd $(NODE_DIR) && npm install --no-audit --no-fund
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
-## web-deps: install the dashboard's pinned npm packages (Vite, Chart.js, playwright-core).
+## web-deps: install the dashboard's pinned npm packages (Vite, Chart.js, playwright-core, Vitest, openapi-typescript).
 web-deps: check-tools $(WEB_DIR)/node_modules/.installed
 
 $(WEB_DIR)/node_modules/.installed: $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
@@ -39,8 +39,12 @@ $(WEB_DIR)/node_modules/.installed: $(WEB_DIR)/package.json $(WEB_DIR)/package-l
 web: web-deps
 	cd $(WEB_DIR) && npm run build
 
-## web-check: rebuild the dashboard into a scratch directory and fail if it differs from the committed build.
+## web-check: fail if web/src/openapi.ts is stale against internal/api/openapi.json, run the
+## dashboard's unit tests, then rebuild it into a scratch directory and fail if it differs from the committed build.
 web-check: web-deps
+	@cd $(WEB_DIR) && npm run --silent check-types || { \
+	  echo "make: $(WEB_DIR)/src/openapi.ts is stale: run 'cd $(WEB_DIR) && npm run gen-types' and commit it"; exit 1; }
+	cd $(WEB_DIR) && npm test
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	  (cd $(WEB_DIR) && SALESSEG_WEB_OUT="$$tmp/dist" npm run --silent build -- --logLevel warn) && \
 	  diff -r "$$tmp/dist" $(WEB_DIST) >/dev/null || { \

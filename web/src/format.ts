@@ -1,89 +1,53 @@
-// Decimal strings from the API are formatted as strings, never through
-// floating point, so what the page shows is the exact value rounded half
-// away from zero.
+// Decimal strings from the API go to Intl.NumberFormat as strings: it
+// rounds them exactly (half away from zero, its default rounding mode),
+// never through floating point, so what the page shows is the exact value
+// rounded.
 
-const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+const formats = new Map<string, Intl.NumberFormat>();
 
-/** Splits a decimal string into sign, integer digits and fraction digits. */
-function parts(s: string): { neg: boolean; int: string; frac: string } | null {
-  const m = DECIMAL.exec(s.trim());
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return null;
-  return { neg: m[1] === '-', int: m[2] || '0', frac: m[3] ?? '' };
-}
-
-/** Rounds a decimal string to `places` fraction digits, half away from zero. */
-export function roundDecimal(s: string, places: number): string {
-  const p = parts(s);
-  if (!p) return s;
-  let { int, frac } = p;
-  if (frac.length <= places) {
-    frac = frac.padEnd(places, '0');
-  } else {
-    const up = frac.charCodeAt(places) >= 53; // '5'
-    frac = frac.slice(0, places);
-    if (up) {
-      const digits = (int + frac).split('');
-      let i = digits.length - 1;
-      for (; i >= 0; i--) {
-        if (digits[i] === '9') {
-          digits[i] = '0';
-        } else {
-          digits[i] = String(Number(digits[i]) + 1);
-          break;
-        }
-      }
-      let all = digits.join('');
-      if (i < 0) all = '1' + all;
-      int = all.slice(0, all.length - places);
-      frac = all.slice(all.length - places);
-    }
+/**
+ * Formats a decimal string (or a number) in en-US with a fixed number of
+ * fraction digits, thousands separators and a typographic minus. A value
+ * that rounds to zero shows no sign; exceptZero adds a plus to the others.
+ */
+function format(s: string | number, places: number, style: 'decimal' | 'percent', signDisplay: 'negative' | 'exceptZero' = 'negative'): string {
+  const key = `${places} ${style} ${signDisplay}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { style, minimumFractionDigits: places, maximumFractionDigits: places, signDisplay });
+    formats.set(key, f);
   }
-  int = int.replace(/^0+(?=\d)/, '');
-  const out = places > 0 ? `${int}.${frac}` : int;
-  return p.neg && /[1-9]/.test(out) ? '-' + out : out;
+  // Intl takes any decimal string whole; the type only names `${number}`.
+  return f.format(s as Intl.StringNumericLiteral).replace('-', '−');
 }
 
-/** Multiplies a decimal string by 10^n (n ≥ 0) by moving the point. */
-export function shiftDecimal(s: string, n: number): string {
-  const p = parts(s);
-  if (!p) return s;
-  const frac = p.frac.padEnd(n, '0');
-  const int = (p.int + frac.slice(0, n)).replace(/^0+(?=\d)/, '');
-  const rest = frac.slice(n);
-  return (p.neg ? '-' : '') + int + (rest ? '.' + rest : '');
-}
-
-/** Inserts thousands separators into the integer part of a decimal string. */
-export function group(s: string): string {
-  const neg = s.startsWith('-');
-  const [int, frac] = (neg ? s.slice(1) : s).split('.');
-  const g = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return (neg ? '−' : '') + g + (frac !== undefined ? '.' + frac : '');
+/** Formats a decimal string rounded to `places` fraction digits, with separators. */
+export function decimal(s: string, places: number): string {
+  return format(s, places, 'decimal');
 }
 
 /** Formats money: a decimal string rounded to the cent with separators. */
 export function money(s: string | undefined | null): string {
   if (s === undefined || s === null || s === '') return '—';
-  return group(roundDecimal(s, 2));
+  return decimal(s, 2);
 }
 
 /** Formats a ratio such as "0.5056" as a percentage, "50.6%". */
 export function percent(s: string | undefined | null, places = 1): string {
   if (s === undefined || s === null || s === '') return '—';
-  return group(roundDecimal(shiftDecimal(s, 2), places)) + '%';
+  return format(s, places, 'percent');
 }
 
-/** Formats a signed growth ratio as "+12.3%" or "−4.0%". */
+/** Formats a signed growth ratio as "+12.3%" or "−4.0%" ("0.0%" when it rounds to zero). */
 export function growth(s: string | undefined | null): string {
   if (s === undefined || s === null || s === '') return '—';
-  const p = percent(s);
-  return p.startsWith('−') || /^0(\.0+)?%$/.test(p) ? p : '+' + p;
+  return format(s, 1, 'percent', 'exceptZero');
 }
 
 /** Formats an integer count with separators. */
 export function count(n: number | string | undefined | null): string {
   if (n === undefined || n === null || n === '') return '—';
-  return group(String(n));
+  return format(n, 0, 'decimal');
 }
 
 const compactFmt = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });

@@ -60,13 +60,11 @@ async function upload(file: File, onDone: (u: Upload) => void): Promise<void> {
     // The API picks the content type for the file's extension and signs
     // it; browsers disagree on CSV types, so none is proposed.
     const ticket = await call<UploadTicket>('POST', '/v1/uploads', undefined, { file_name: file.name });
-    const url = ticket.url ?? ticket.upload_url;
-    if (!url) throw new Error('the API returned no upload URL');
     const started = Date.now();
     const wrap = byId('upload-progress-wrap');
     delete wrap.dataset.reached;
     delete wrap.dataset.events;
-    const version = await putFile(url, ticket, file);
+    const version = await putFile(ticket, file);
     progress(100, 'Uploaded; ingesting');
     say(`Uploaded ${file.name}. Waiting for ingestion…`);
     const u = await poll(ticket, version, started);
@@ -83,11 +81,11 @@ async function upload(file: File, onDone: (u: Upload) => void): Promise<void> {
 }
 
 /** PUTs the file to the presigned URL; resolves with the S3 version id when S3 exposes it. */
-function putFile(url: string, ticket: UploadTicket, file: File): Promise<string> {
+function putFile(ticket: UploadTicket, file: File): Promise<string> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open(ticket.method ?? 'PUT', url);
-    for (const [k, v] of Object.entries(ticket.headers ?? {})) {
+    xhr.open(ticket.method, ticket.url);
+    for (const [k, v] of Object.entries(ticket.headers)) {
       if (!/^(host|content-length)$/i.test(k)) xhr.setRequestHeader(k, v);
     }
     progress(0, `Uploading ${file.name}`);
@@ -133,14 +131,16 @@ async function poll(ticket: UploadTicket, version: string, started: number): Pro
   }
 }
 
-/** The status of this upload: by id, or by key and S3 version id. */
+/**
+ * The status of this upload, by key and S3 version id: the ticket has no
+ * upload id, which only exists once S3 has assigned the version.
+ */
 async function find(ticket: UploadTicket, version: string, started: number): Promise<Upload | null> {
   try {
-    if (ticket.id) return await get<Upload>(`/v1/uploads/${encodeURIComponent(ticket.id)}`);
     const u = await get<Upload>('/v1/uploads', { key: ticket.key, version });
     // Without a version id (storage did not expose it) the API reports the
     // key's live version, which may be an older upload of the same name.
-    if (!version && u.started_at && Date.parse(u.started_at) < started - 5000) return null;
+    if (!version && Date.parse(u.started_at) < started - 5000) return null;
     return u;
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) return null; // not seen by ingestion yet

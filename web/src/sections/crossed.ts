@@ -6,7 +6,7 @@
 import { get } from '../api';
 import { byId, h, put } from '../dom';
 import { describeRange, type Filters } from '../filters';
-import { count, money, roundDecimal, group } from '../format';
+import { count, decimal, money } from '../format';
 import { dimensionLabel, dimensionTitle } from '../labels';
 import { Empty, load } from '../loader';
 import type { Breakdown } from '../types';
@@ -45,7 +45,7 @@ export async function showCrossed(f: Filters): Promise<void> {
       // From near white to mid blue: dark text keeps at least 4.5:1
       // contrast on every shade.
       const light = Math.round(97 - t * 37);
-      const td = h('td', { class: 'num', 'data-exact': exact, title: exact ? `${r} × ${c}: ${money(exact)}` : undefined }, exact ? group(roundDecimal(exact, 0)) : '—');
+      const td = h('td', { class: 'num', 'data-exact': exact, title: exact ? `${r} × ${c}: ${money(exact)}` : undefined }, exact ? decimal(exact, 0) : '—');
       td.style.backgroundColor = `hsl(212 70% ${light}%)`;
       td.style.color = '#111827';
       return td;

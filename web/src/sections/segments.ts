@@ -5,7 +5,7 @@ import { get } from '../api';
 import { clear, compactTicks, draw, fitBars, palette } from '../charts';
 import { byId, h, put, table, type Column } from '../dom';
 import { describeRange, type Filters } from '../filters';
-import { count, group, growth, money, percent, roundDecimal, toNumber } from '../format';
+import { count, decimal, growth, money, percent, toNumber } from '../format';
 import { dimensionLabel, dimensionTitle } from '../labels';
 import { Empty, load } from '../loader';
 import type { Breakdown, SegmentRow } from '../types';
@@ -116,7 +116,7 @@ function tableOf(b: Breakdown, rows: SegmentRow[], f: Filters): HTMLTableElement
         key: 'avg_cycle_days',
         label: 'Sales cycle (days)',
         numeric: true,
-        text: (s) => (s.deals?.avg_cycle_days ? group(roundDecimal(s.deals.avg_cycle_days, 0)) : '—'),
+        text: (s) => (s.deals?.avg_cycle_days ? decimal(s.deals.avg_cycle_days, 0) : '—'),
         exact: (s) => s.deals?.avg_cycle_days ?? undefined,
       },
     );
