@@ -263,7 +263,7 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	f := testData()
-	svc := New(Config{Reader: f, Presigner: fakePresigner{}, Bucket: "sales-bucket",
+	svc := New(f, fakePresigner{}, nil, Options{Bucket: "sales-bucket",
 		Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }})
 	return &env{t: t, f: f, svc: svc, spec: loadSpec(t), seen: map[string]bool{}}
 }
