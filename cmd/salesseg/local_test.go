@@ -21,7 +21,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/localstack"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
 // reference is the output of infra/node/reference.mjs: DuckDB's exact
@@ -168,7 +168,7 @@ func sameMoney(t *testing.T, a, b string) bool {
 func TestLocalStackServesSuperstoreExactly(t *testing.T) {
 	ctx := context.Background()
 	s, srv, root := testStack(t)
-	file := emutest.SharedData(t, "sample_superstore_cp1252.csv")
+	file := shareddata.Path(t, "sample_superstore_cp1252.csv")
 	ref := duckdb(t, root, "--file", file, "--amount", "Sales", "--date", "Order Date",
 		"--date-format", "%m/%d/%Y", "--dimension", "Segment", "--encoding", "cp1252")
 	if ref.Rows != 9994 || len(ref.ByValue) != 3 {
@@ -313,7 +313,7 @@ func TestLocalGatewayRequiresTheDevToken(t *testing.T) {
 }
 
 func TestParseCommandPrintsTotals(t *testing.T) {
-	file := emutest.SharedData(t, "sample_superstore_utf8bom_2016-2019.csv")
+	file := shareddata.Path(t, "sample_superstore_utf8bom_2016-2019.csv")
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"parse", file}, &out, &errOut); err != nil {
 		t.Fatal(err)
@@ -328,7 +328,7 @@ func TestParseCommandPrintsTotals(t *testing.T) {
 }
 
 func TestAnalyzeCommandOnALocalFile(t *testing.T) {
-	file := emutest.SharedData(t, "sample_superstore_cp1252.csv")
+	file := shareddata.Path(t, "sample_superstore_cp1252.csv")
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"analyze", "-part", "tiers/segment,rfm/total", file}, &out, &errOut); err != nil {
 		t.Fatal(err)
@@ -357,8 +357,8 @@ func TestAnalyzeCommandOnALocalFile(t *testing.T) {
 // the CRM pipeline with its accounts file: every buying account gets its
 // sector as industry, as ingestion would fill it in.
 func TestAnalyzeFillsAttributesFromACustomersFile(t *testing.T) {
-	pipeline := emutest.SharedData(t, "crm_sales_pipeline.csv")
-	accounts := emutest.SharedData(t, "crm_accounts.csv")
+	pipeline := shareddata.Path(t, "crm_sales_pipeline.csv")
+	accounts := shareddata.Path(t, "crm_accounts.csv")
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"analyze", "-part", "tiers/industry", "-customers", accounts, pipeline}, &out, &errOut); err != nil {
 		t.Fatal(err)
