@@ -11,7 +11,7 @@ import (
 
 	"github.com/govalues/decimal"
 
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
 // superstoreCustomers counts distinct customers, and those whose first
@@ -62,7 +62,7 @@ func superstoreCustomers(t *testing.T, path string, from, to time.Time) (active,
 func TestLocalStackCustomerAnalytics(t *testing.T) {
 	ctx := context.Background()
 	s, srv, _ := testStack(t)
-	file := emutest.SharedData(t, "sample_superstore_utf8bom_2016-2019.csv")
+	file := shareddata.Path(t, "sample_superstore_utf8bom_2016-2019.csv")
 	if err := s.upload(ctx, file, "transactions/superstore.csv"); err != nil {
 		t.Fatal(err)
 	}

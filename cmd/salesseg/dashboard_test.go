@@ -340,7 +340,7 @@ func dashboardStack(t *testing.T) (*stack, string) {
 		t.Fatal(err)
 	}
 	s, err := startStack(context.Background(), stackOptions{root: root, s3Addr: "127.0.0.1:0", schedule: time.Hour,
-		debounce: 500 * time.Millisecond, maxRejectRate: 0.2,
+		debounce: 500 * time.Millisecond, functions: testFunctions(t),
 		log: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)

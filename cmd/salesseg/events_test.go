@@ -28,12 +28,12 @@ func TestSampleEventsDriveTheHandlers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The sample events name bucket salesseg-local, as `make local` does.
-	emu, err := localstack.Start(ctx, localstack.Options{Root: root, Bucket: "salesseg-local", Table: "salesseg-local"})
+	emu, err := localstack.Start(ctx, localstack.Options{Root: root, Bucket: localName, Table: localName})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(emu.Close)
-	h := newHandlers(emu, stackOptions{maxRejectRate: 0.2, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := newHandlers(emu, stackOptions{functions: testFunctions(t), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	sample, err := os.ReadFile(filepath.Join(root, "infra/sample/superstore.csv"))
 	if err != nil {
 		t.Fatal(err)

@@ -18,13 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/salesseg/salesseg/internal/api"
+	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/dashboard"
-	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/localstack"
 	"github.com/salesseg/salesseg/internal/logging"
-	"github.com/salesseg/salesseg/internal/recompute"
-	"github.com/salesseg/salesseg/internal/store"
 )
 
 // stack is the whole salesseg deployment on one machine: the same three
@@ -37,17 +34,33 @@ type stack struct {
 }
 
 type stackOptions struct {
-	root          string
-	s3Addr        string
-	schedule      time.Duration
-	debounce      time.Duration
-	maxRejectRate float64
-	log           *slog.Logger
-	devToken      string // bearer token the local gateway accepts; "" for the default
+	root      string
+	s3Addr    string
+	schedule  time.Duration
+	debounce  time.Duration
+	functions config.Functions // read through localEnv
+	log       *slog.Logger
+	devToken  string // bearer token the local gateway accepts; "" for the default
+}
+
+// localName names the emulated table and bucket; the sample events in
+// events/ use it too.
+const localName = "salesseg-local"
+
+// localEnv is the environment the functions see locally: getenv's, with
+// the emulated table and bucket in TABLE_NAME and BUCKET_NAME, where
+// template.yaml puts the real ones.
+func localEnv(getenv func(string) string) func(string) string {
+	return func(name string) string {
+		if name == config.TableVar || name == config.BucketVar {
+			return localName
+		}
+		return getenv(name)
+	}
 }
 
 func startStack(ctx context.Context, o stackOptions) (*stack, error) {
-	emu, err := localstack.Start(ctx, localstack.Options{Root: o.root, Bucket: "salesseg-local", Table: "salesseg-local", S3Addr: o.s3Addr})
+	emu, err := localstack.Start(ctx, localstack.Options{Root: o.root, Bucket: localName, Table: localName, S3Addr: o.s3Addr})
 	if err != nil {
 		return nil, err
 	}
@@ -57,19 +70,18 @@ func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 	return &stack{emu: emu, dispatch: d, gateway: localstack.NewGateway(h.api, o.devToken), cancel: cancel}, nil
 }
 
-// handlers are the three Lambda handlers, wired as functions/*/main.go
-// wire them but on the emulators' clients.
+// handlers are the three Lambda handlers, built from their configuration
+// as functions/*/main.go build them but on the emulators' clients.
 type handlers struct {
 	ingest, api, recompute lambda.Handler
 }
 
 func newHandlers(emu *localstack.Emulators, o stackOptions) handlers {
-	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	f := o.functions
 	return handlers{
-		ingest: lambda.NewHandler(ingest.NewService(emu.Clients.S3, st, o.log, o.maxRejectRate).HandleS3),
-		api: lambda.NewHandler(api.New(api.Config{Reader: st, Presigner: emu.Clients.Presign, Bucket: emu.Bucket,
-			Log: o.log}).Handle),
-		recompute: lambda.NewHandler(recompute.New(st, emu.Clients.S3, o.log, recompute.Options{Bucket: emu.Bucket}).Handle),
+		ingest:    lambda.NewHandler(f.Ingest.Service(emu.Clients, o.log).HandleS3),
+		api:       lambda.NewHandler(f.API.Service(emu.Clients, o.log).Handle),
+		recompute: lambda.NewHandler(f.Recompute.Service(emu.Clients, o.log).Handle),
 	}
 }
 
@@ -124,8 +136,15 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		*root = r
 	}
-	log := logging.New(stderr, "info")
-	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, schedule: *schedule, debounce: *debounce, maxRejectRate: 0.5, log: log, devToken: *devToken})
+	// The functions read the same variables as in Lambda, with the same
+	// defaults and checks.
+	fns, err := config.FunctionsFromEnv(localEnv(os.Getenv))
+	if err != nil {
+		return fmt.Errorf("environment: %w", err)
+	}
+	log := logging.New(stderr, fns.LogLevel)
+	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, schedule: *schedule, debounce: *debounce,
+		functions: fns, log: log, devToken: *devToken})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,8 +19,9 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/localstack"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
 // reference is the output of infra/node/reference.mjs: DuckDB's exact
@@ -54,7 +56,7 @@ func testStack(t *testing.T) (*stack, *httptest.Server, string) {
 		t.Fatal(err)
 	}
 	s, err := startStack(context.Background(), stackOptions{root: root, s3Addr: "127.0.0.1:0", schedule: time.Hour,
-		debounce: time.Hour, maxRejectRate: 0.2, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		debounce: time.Hour, functions: testFunctions(t), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +64,47 @@ func testStack(t *testing.T) (*stack, *httptest.Server, string) {
 	srv := httptest.NewServer(s.gateway)
 	t.Cleanup(srv.Close)
 	return s, srv, root
+}
+
+// testFunctions is the local stack's configuration from an environment
+// that only sets MAX_REJECT_RATE=0.2, stricter than the default so that a
+// sample file losing rows fails loudly.
+func testFunctions(t testing.TB) config.Functions {
+	t.Helper()
+	fns, err := config.FunctionsFromEnv(localEnv(func(name string) string {
+		if name == config.MaxRejectRateVar {
+			return "0.2"
+		}
+		return ""
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fns
+}
+
+// TestLocalEnvKeepsSettingsButNotNames checks that the local stack takes
+// the functions' settings from its environment, as Lambda does, but always
+// its own emulated table and bucket.
+func TestLocalEnvKeepsSettingsButNotNames(t *testing.T) {
+	env := map[string]string{"TABLE_NAME": "prod-table", "BUCKET_NAME": "prod-bucket", "FISCAL_YEAR_START": "4",
+		"MAX_SPOOL_BYTES": "1000", "MAX_REJECT_RATE": "0.1", "LOG_LEVEL": "warn"}
+	fns, err := config.FunctionsFromEnv(localEnv(func(name string) string { return env[name] }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fns.Ingest.Table != localName || fns.API.Table != localName || fns.API.Bucket != localName ||
+		fns.Recompute.Table != localName || fns.Recompute.Bucket != localName {
+		t.Errorf("names %+v, want %s everywhere", fns, localName)
+	}
+	if fns.API.Calendar.FiscalStart() != time.April || fns.Ingest.MaxSpoolBytes != 1000 ||
+		fns.Ingest.MaxRejectRate != 0.1 || fns.LogLevel != slog.LevelWarn {
+		t.Errorf("settings %+v, want April, 1000 bytes, 0.1, warn", fns)
+	}
+	env["MAX_REJECT_RATE"] = "1.5"
+	if _, err := config.FunctionsFromEnv(localEnv(func(name string) string { return env[name] })); !errors.Is(err, config.ErrInvalid) {
+		t.Errorf("MAX_REJECT_RATE=1.5: %v, want ErrInvalid", err)
+	}
 }
 
 // getJSON GETs url with the local dev token, as `salesseg local` prints it.
@@ -125,7 +168,7 @@ func sameMoney(t *testing.T, a, b string) bool {
 func TestLocalStackServesSuperstoreExactly(t *testing.T) {
 	ctx := context.Background()
 	s, srv, root := testStack(t)
-	file := emutest.SharedData(t, "sample_superstore_cp1252.csv")
+	file := shareddata.Path(t, "sample_superstore_cp1252.csv")
 	ref := duckdb(t, root, "--file", file, "--amount", "Sales", "--date", "Order Date",
 		"--date-format", "%m/%d/%Y", "--dimension", "Segment", "--encoding", "cp1252")
 	if ref.Rows != 9994 || len(ref.ByValue) != 3 {
@@ -270,7 +313,7 @@ func TestLocalGatewayRequiresTheDevToken(t *testing.T) {
 }
 
 func TestParseCommandPrintsTotals(t *testing.T) {
-	file := emutest.SharedData(t, "sample_superstore_utf8bom_2016-2019.csv")
+	file := shareddata.Path(t, "sample_superstore_utf8bom_2016-2019.csv")
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"parse", file}, &out, &errOut); err != nil {
 		t.Fatal(err)
@@ -285,7 +328,7 @@ func TestParseCommandPrintsTotals(t *testing.T) {
 }
 
 func TestAnalyzeCommandOnALocalFile(t *testing.T) {
-	file := emutest.SharedData(t, "sample_superstore_cp1252.csv")
+	file := shareddata.Path(t, "sample_superstore_cp1252.csv")
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"analyze", "-part", "tiers/segment,rfm/total", file}, &out, &errOut); err != nil {
 		t.Fatal(err)
@@ -314,8 +357,8 @@ func TestAnalyzeCommandOnALocalFile(t *testing.T) {
 // the CRM pipeline with its accounts file: every buying account gets its
 // sector as industry, as ingestion would fill it in.
 func TestAnalyzeFillsAttributesFromACustomersFile(t *testing.T) {
-	pipeline := emutest.SharedData(t, "crm_sales_pipeline.csv")
-	accounts := emutest.SharedData(t, "crm_accounts.csv")
+	pipeline := shareddata.Path(t, "crm_sales_pipeline.csv")
+	accounts := shareddata.Path(t, "crm_accounts.csv")
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"analyze", "-part", "tiers/industry", "-customers", accounts, pipeline}, &out, &errOut); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,5 @@
 // Command recompute is the Lambda function the recompute schedule invokes.
+// Its environment is described by config.RecomputeFromEnv.
 package main
 
 import (
@@ -8,19 +9,21 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/salesseg/salesseg/internal/awsconf"
+	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/logging"
-	"github.com/salesseg/salesseg/internal/recompute"
-	"github.com/salesseg/salesseg/internal/store"
 )
 
 func main() {
-	log := logging.New(os.Stderr, os.Getenv("LOG_LEVEL"))
+	cfg, err := config.RecomputeFromEnv(os.Getenv)
+	log := logging.New(os.Stderr, cfg.LogLevel)
+	if err != nil {
+		log.Error("configuration", "error", err)
+		os.Exit(1)
+	}
 	clients, err := awsconf.Load(context.Background(), awsconf.Endpoints{})
 	if err != nil {
 		log.Error("aws config", "error", err)
 		os.Exit(1)
 	}
-	svc := recompute.New(store.New(clients.DynamoDB, os.Getenv("TABLE_NAME")), clients.S3, log,
-		recompute.Options{Bucket: os.Getenv("BUCKET_NAME")})
-	lambda.Start(svc.Handle)
+	lambda.Start(cfg.Service(clients, log).Handle)
 }

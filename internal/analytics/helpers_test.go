@@ -14,10 +14,8 @@ import (
 
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/shareddata"
 )
-
-// dataDir holds the shared real data sets (see its README.md).
-const dataDir = "../../../shared/data/"
 
 // saleRow is one transaction line of a test data set.
 type saleRow struct {
@@ -30,7 +28,7 @@ type saleRow struct {
 // header's column positions and the data records.
 func readCSV(tb testing.TB, name string) (map[string]int, [][]string) {
 	tb.Helper()
-	data, err := os.ReadFile(dataDir + name)
+	data, err := os.ReadFile(shareddata.Path(tb, name))
 	if err != nil {
 		tb.Fatalf("read %s: %v", name, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/salesseg/salesseg/internal/clv"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
 // fakePredictor returns canned predictions.
@@ -155,7 +156,7 @@ func TestQuadrantsErrors(t *testing.T) {
 // papers' 39-week calibration period, 1997-09-30.
 func cdnowBase(tb testing.TB) *Base {
 	tb.Helper()
-	data, err := os.ReadFile(dataDir + "CDNOW_sample.txt")
+	data, err := os.ReadFile(shareddata.Path(tb, "CDNOW_sample.txt"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -64,17 +64,15 @@ type Presigner interface {
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
-// Config holds a Service's dependencies and settings.
-type Config struct {
-	Reader Reader
-	// Presigner and Bucket serve POST /v1/uploads and the upload lookup by
-	// key; with either unset those routes answer 503.
-	Presigner Presigner
-	Bucket    string
+// Options configure a Service.
+type Options struct {
+	// Bucket is the sales bucket POST /v1/uploads presigns for and the
+	// upload lookup by key reads; with it or the Presigner unset those
+	// routes answer 503.
+	Bucket string
 	// Calendar sets the default fiscal year start; a request may override
 	// it with fiscal_year_start.
 	Calendar period.Calendar
-	Log      *slog.Logger
 	// Now is the clock for presigned URL expiry times; time.Now if nil.
 	Now func() time.Time
 }
@@ -89,9 +87,10 @@ type Service struct {
 	now     func() time.Time
 }
 
-// New returns a Service. A nil Log discards logs.
-func New(c Config) *Service {
-	s := &Service{r: c.Reader, presign: c.Presigner, bucket: c.Bucket, cal: c.Calendar, log: c.Log, now: c.Now}
+// New returns a Service reading r and presigning uploads with p (which
+// may be nil). A nil log discards logs.
+func New(r Reader, p Presigner, log *slog.Logger, o Options) *Service {
+	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

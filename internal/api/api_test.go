@@ -474,7 +474,7 @@ func TestUploads(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { e.problemOf(post(c.body, c.headers), c.status, c.detail) })
 	}
 	t.Run("not configured", func(t *testing.T) {
-		bare := New(Config{Reader: e.f})
+		bare := New(e.f, nil, nil, Options{})
 		req := request(http.MethodPost, "/v1/uploads", true)
 		req.Body = `{"file_name":"a.csv"}`
 		resp, _ := bare.Handle(t.Context(), req)

@@ -76,7 +76,7 @@ func BenchmarkBreakdown36Months50Segments(b *testing.B) {
 	if _, err := st.Commit(ctx, "transactions/bench.csv", "01", "bench-file"); err != nil {
 		b.Fatal(err)
 	}
-	svc := New(Config{Reader: st})
+	svc := New(st, nil, nil, Options{})
 	req := request(http.MethodGet, "/v1/segments?dimension=segment&from=2022-01&to=2024-12", true)
 	for range 5 { // warm up connections and caches
 		if resp, _ := svc.Handle(ctx, req); resp.StatusCode != 200 {

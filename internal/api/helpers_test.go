@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -55,29 +58,60 @@ func (f *fakeReader) put(d segment.Dimension, g aggregate.Grain, p, v string, m 
 	}
 }
 
-// sale records one order line as ingestion aggregates it: day and month
-// keys for every single dimension and the total, month keys for every
-// crossed pair. cost "" means the line had no cost.
-func (f *fakeReader) sale(day, revenue, cost string, vals map[segment.Dimension]string) {
-	m := aggregate.Measures{Revenue: decimal.MustParse(revenue), Units: decimal.MustNew(2, 0), Lines: 1, Orders: 1}
-	if cost != "" {
-		m.Cost, m.CostLines = decimal.MustParse(cost), 1
-	}
-	all := map[segment.Dimension]string{segment.Total: segment.TotalValue}
-	for d, v := range vals {
-		all[d] = v
-	}
-	for d, v := range all {
-		f.put(d, aggregate.Day, day, v, m)
-		f.put(d, aggregate.Month, day[:7], v, m)
-	}
-	for a, va := range vals {
-		for b, vb := range vals {
-			if c := segment.Cross(a, b); a != b && strings.HasPrefix(string(c), string(a)) {
-				f.put(c, aggregate.Month, day[:7], segment.JoinValues(va, vb), m)
+// sale is one order line of a test sales file; cost "" means the line
+// has no cost.
+type sale struct {
+	day, revenue, cost string
+	vals               map[segment.Dimension]string
+}
+
+// ingest writes sales as a CSV file (two units a line, each line its own
+// order), parses it with the real ingestion and adds the delta to the
+// table, so that the keys the handlers read are exactly those ingestion
+// writes. Any rejected line fails the test.
+func (f *fakeReader) ingest(t testing.TB, sales []sale) {
+	t.Helper()
+	var dims []segment.Dimension
+	for _, d := range segment.All() {
+		for _, s := range sales {
+			if _, ok := s.vals[d]; ok {
+				dims = append(dims, d)
+				break
 			}
 		}
 	}
+	var file bytes.Buffer
+	w := csv.NewWriter(&file)
+	header := []string{"date", "sales", "quantity", "cost"}
+	for _, d := range dims {
+		header = append(header, string(d))
+	}
+	rows := [][]string{header}
+	for _, s := range sales {
+		row := []string{s.day, s.revenue, "2", s.cost}
+		for _, d := range dims {
+			row = append(row, s.vals[d])
+		}
+		rows = append(rows, row)
+	}
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	res, err := parser.Parse(&file, "test.csv", failOnReject{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, m := range res.Delta {
+		f.put(k.Dim, k.Grain, k.Period, k.Value, *m)
+	}
+}
+
+// failOnReject fails the test for every rejected row.
+type failOnReject struct{ t testing.TB }
+
+func (r failOnReject) Reject(e *parser.RowError) error {
+	r.t.Errorf("ingest rejected a test line: %v", e)
+	return nil
 }
 
 func (f *fakeReader) QueryRanges(_ context.Context, d segment.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error) {
@@ -226,8 +260,9 @@ var (
 	testRegions  = []string{"East", "West"}
 )
 
-func testData() *fakeReader {
+func testData(t testing.TB) *fakeReader {
 	f := newFake()
+	var sales []sale
 	for y := 2019; y <= 2024; y++ {
 		for m := 1; m <= 12; m++ {
 			for i, seg := range testSegments {
@@ -237,12 +272,13 @@ func testData() *fakeReader {
 					if i < 2 {
 						cost = fmt.Sprintf("%d", 50*(i+1))
 					}
-					f.sale(fmt.Sprintf("%04d-%02d-%02d", y, m, day), rev, cost,
-						map[segment.Dimension]string{segment.Segment: seg, segment.Region: testRegions[(m+day+i)%2]})
+					sales = append(sales, sale{fmt.Sprintf("%04d-%02d-%02d", y, m, day), rev, cost,
+						map[segment.Dimension]string{segment.Segment: seg, segment.Region: testRegions[(m+day+i)%2]}})
 				}
 			}
 		}
 	}
+	f.ingest(t, sales)
 	f.uploads["0123456789abcdef01234567"] = store.Upload{ID: "0123456789abcdef01234567", Bucket: "b", Key: "transactions/a.csv",
 		Version: "v1", Status: store.StatusSucceeded, Rows: 10, Accepted: 10, Format: json.RawMessage(`{"encoding":"utf-8"}`),
 		Started: "2024-01-01T00:00:00Z", Finished: "2024-01-01T00:00:02Z"}
@@ -262,8 +298,8 @@ type env struct {
 }
 
 func newEnv(t testing.TB) *env {
-	f := testData()
-	svc := New(Config{Reader: f, Presigner: fakePresigner{}, Bucket: "sales-bucket",
+	f := testData(t)
+	svc := New(f, fakePresigner{}, nil, Options{Bucket: "sales-bucket",
 		Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }})
 	return &env{t: t, f: f, svc: svc, spec: loadSpec(t), seen: map[string]bool{}}
 }

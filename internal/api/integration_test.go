@@ -49,10 +49,10 @@ func TestUnicodeRoundTripThroughIngest(t *testing.T) {
 	ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
 		Bucket: events.S3Bucket{Name: emu.Bucket},
 		Object: events.S3Object{Key: url.QueryEscape(key), VersionID: version, Sequencer: "0A"}}}}}
-	if err := ingest.NewService(emu.Clients.S3, st, log, 0.2).HandleS3(ctx, ev); err != nil {
+	if err := ingest.New(emu.Clients.S3, st, log, ingest.ServiceOptions{MaxRejectRate: 0.2}).HandleS3(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, svc: New(Config{Reader: st, Presigner: emu.Clients.Presign, Bucket: emu.Bucket, Log: log}), spec: loadSpec(t), seen: map[string]bool{}}
+	e := &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket}), spec: loadSpec(t), seen: map[string]bool{}}
 
 	var b Breakdown
 	resp := e.get("/v1/segments?dimension=segment&period=2024-Q1", 200, &b)

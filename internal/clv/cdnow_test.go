@@ -10,27 +10,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
-// cdnowPath is the CDNOW 1/10 cohort summary (2,357 customers, 39-week
+// cdnowSummary is the CDNOW 1/10 cohort summary (2,357 customers, 39-week
 // calibration period) used in the BG/NBD and Gamma-Gamma papers.
-const cdnowPath = "../../../shared/data/cdnow_customers_summary_with_transactions.csv"
+const cdnowSummary = "cdnow_customers_summary_with_transactions.csv"
 
 // loadCDNOW reads the CDNOW summary; a missing or malformed file fails the
 // test because the published-value checks must not silently disappear.
 func loadCDNOW(tb testing.TB) []Customer {
 	tb.Helper()
-	f, err := os.Open(cdnowPath)
+	path := shareddata.Path(tb, cdnowSummary)
+	f, err := os.Open(path)
 	if err != nil {
 		tb.Fatalf("CDNOW data is required: %v", err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		tb.Fatalf("read %s: %v", cdnowPath, err)
+		tb.Fatalf("read %s: %v", path, err)
 	}
 	if len(rows) < 2 || len(rows[0]) != 5 || rows[0][1] != "x" || rows[0][2] != "t_x" || rows[0][3] != "T" || rows[0][4] != "zbar" {
-		tb.Fatalf("%s: unexpected header %v", cdnowPath, rows[0])
+		tb.Fatalf("%s: unexpected header %v", path, rows[0])
 	}
 	customers := make([]Customer, 0, len(rows)-1)
 	for i, row := range rows[1:] {
@@ -40,13 +43,13 @@ func loadCDNOW(tb testing.TB) []Customer {
 		z, err4 := strconv.ParseFloat(row[4], 64)
 		for _, err := range []error{err1, err2, err3, err4} {
 			if err != nil {
-				tb.Fatalf("%s line %d: %v", cdnowPath, i+2, err)
+				tb.Fatalf("%s line %d: %v", path, i+2, err)
 			}
 		}
 		customers = append(customers, Customer{X: x, Tx: tx, T: t, MeanSpend: z})
 	}
 	if len(customers) != 2357 {
-		tb.Fatalf("%s: %d customers, want 2357", cdnowPath, len(customers))
+		tb.Fatalf("%s: %d customers, want 2357", path, len(customers))
 	}
 	return customers
 }
@@ -125,9 +128,9 @@ func TestBGNBDCDNOWPublished(t *testing.T) {
 	})
 }
 
-// cdnowSamplePath holds the raw transactions of the same 2,357 customers:
+// cdnowSample holds the raw transactions of the same 2,357 customers:
 // original id, id (1..2357), date YYYYMMDD, CDs, dollars.
-const cdnowSamplePath = "../../../shared/data/CDNOW_sample.txt"
+const cdnowSample = "CDNOW_sample.txt"
 
 // exactMeanSpend recomputes each customer's repeat purchases and mean
 // repeat-transaction value in the 39-week calibration period (1997-01-01 to
@@ -136,7 +139,8 @@ const cdnowSamplePath = "../../../shared/data/CDNOW_sample.txt"
 // cent, zbar. It returns the summary customers with unrounded MeanSpend.
 func exactMeanSpend(tb testing.TB, summary []Customer) []Customer {
 	tb.Helper()
-	data, err := os.ReadFile(cdnowSamplePath)
+	path := shareddata.Path(tb, cdnowSample)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatalf("CDNOW transactions are required: %v", err)
 	}
@@ -148,13 +152,13 @@ func exactMeanSpend(tb testing.TB, summary []Customer) []Customer {
 			continue
 		}
 		if len(f) != 5 {
-			tb.Fatalf("%s line %d: %d fields", cdnowSamplePath, i+1, len(f))
+			tb.Fatalf("%s line %d: %d fields", path, i+1, len(f))
 		}
 		id, err1 := strconv.Atoi(f[1])
 		day, err2 := time.Parse("20060102", f[2])
 		amount, err3 := strconv.ParseFloat(f[4], 64)
 		if err1 != nil || err2 != nil || err3 != nil || id < 1 || id > len(summary) {
-			tb.Fatalf("%s line %d: %q", cdnowSamplePath, i+1, line)
+			tb.Fatalf("%s line %d: %q", path, i+1, line)
 		}
 		if days[id-1] == nil {
 			days[id-1] = make(map[time.Time]float64)

@@ -58,7 +58,7 @@ var ErrBadMappingFile = errors.New("mapping file is not valid")
 // then the global mapping file, then the file's own, each field of a later
 // one replacing the earlier. Missing mapping files are fine.
 func (s *Service) options(ctx context.Context, bucket, key string) (parser.Options, []string, error) {
-	opt := parser.Options{Read: tabular.Options{MaxSpoolBytes: s.MaxSpoolBytes, TempDir: s.TempDir}}
+	opt := parser.Options{Read: tabular.Options{MaxSpoolBytes: s.opts.MaxSpoolBytes, TempDir: s.opts.TempDir}}
 	var used []string
 	for _, k := range []string{ConfigMapping, ConfigMappings + path.Base(key) + ".json"} {
 		m, found, err := s.readMapping(ctx, bucket, k)

@@ -55,25 +55,30 @@ const (
 	RejectsPrefix      = "rejects/"
 )
 
-// Service ingests S3 objects into the aggregate table.
-type Service struct {
-	blobs Blobs
-	aggs  Aggregates
-	log   *slog.Logger
-	// MaxRejectRate is the share of rejected rows above which a file is
-	// failed as a whole and changes no aggregate.
+// ServiceOptions configure a Service.
+type ServiceOptions struct {
+	// MaxRejectRate, in [0, 1], is the share of rejected rows above which
+	// a file is failed as a whole and changes no aggregate.
 	MaxRejectRate float64
 	// MaxSpoolBytes and TempDir bound the temporary copy an XLSX or
 	// Parquet file needs (Lambda's /tmp is 512 MB unless configured);
 	// zero and "" mean the parser's defaults.
 	MaxSpoolBytes int64
 	TempDir       string
-	now           func() time.Time
 }
 
-// NewService returns a Service. maxRejectRate is in [0, 1].
-func NewService(blobs Blobs, aggs Aggregates, log *slog.Logger, maxRejectRate float64) *Service {
-	return &Service{blobs: blobs, aggs: aggs, log: log, MaxRejectRate: maxRejectRate, now: time.Now}
+// Service ingests S3 objects into the aggregate table.
+type Service struct {
+	blobs Blobs
+	aggs  Aggregates
+	log   *slog.Logger
+	opts  ServiceOptions
+	now   func() time.Time
+}
+
+// New returns a Service.
+func New(blobs Blobs, aggs Aggregates, log *slog.Logger, opts ServiceOptions) *Service {
+	return &Service{blobs: blobs, aggs: aggs, log: log, opts: opts, now: time.Now}
 }
 
 // FileID names one version of one object; it is the upload id users see.
@@ -248,10 +253,10 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	}
 	up.Rows, up.Accepted, up.Rejected, up.RejectsKey = res.rows, res.accepted, res.rejected, rejectsKey
 	up.Format, _ = json.Marshal(res.format)
-	if rate := float64(res.rejected) / float64(res.rows); rate > s.MaxRejectRate {
+	if rate := float64(res.rejected) / float64(res.rows); rate > s.opts.MaxRejectRate {
 		up.Status = store.StatusFailed
 		up.Error = fmt.Sprintf("%d of %d rows rejected (%.1f%%), above the %.1f%% threshold: no row was counted; see %s",
-			res.rejected, res.rows, 100*rate, 100*s.MaxRejectRate, rejectsKey)
+			res.rejected, res.rows, 100*rate, 100*s.opts.MaxRejectRate, rejectsKey)
 		return s.finish(ctx, up)
 	}
 	if err := res.write(ctx); err != nil {

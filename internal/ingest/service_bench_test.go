@@ -74,7 +74,7 @@ func BenchmarkIngestWrites(b *testing.B) {
 				emu := emutest.Start(b)
 				ev := upload(b, emu, "transactions/gen.csv", data, 1)
 				cdb := &countingDB{DB: emu.Clients.DynamoDB}
-				svc := ingest.NewService(emu.Clients.S3, store.New(cdb, emu.Table), quiet, 0.5)
+				svc := ingest.New(emu.Clients.S3, store.New(cdb, emu.Table), quiet, ingest.ServiceOptions{MaxRejectRate: 0.5})
 				b.StartTimer()
 				if err := svc.HandleS3(context.Background(), ev); err != nil {
 					b.Fatal(err)

@@ -32,7 +32,7 @@ func newStack(t *testing.T) (*localstack.Emulators, *store.Store, *ingest.Servic
 	t.Helper()
 	emu := emutest.Start(t)
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
-	return emu, st, ingest.NewService(emu.Clients.S3, st, quiet, 0.5)
+	return emu, st, ingest.New(emu.Clients.S3, st, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5})
 }
 
 // upload puts a file and returns the S3 event AWS would send for it.
@@ -200,9 +200,9 @@ func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.E
 			t.Run(name, func(t *testing.T) {
 				emu := emutest.Start(t)
 				clean := store.New(emu.Clients.DynamoDB, emu.Table)
-				ev := prepare(t, emu, ingest.NewService(emu.Clients.S3, clean, quiet, 0.5))
+				ev := prepare(t, emu, ingest.New(emu.Clients.S3, clean, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5}))
 				fdb := &emutest.FaultyDB{DB: emu.Clients.DynamoDB, FailAt: n, After: after}
-				err := ingest.NewService(emu.Clients.S3, store.New(fdb, emu.Table), quiet, 0.5).HandleS3(ctx, ev)
+				err := ingest.New(emu.Clients.S3, store.New(fdb, emu.Table), quiet, ingest.ServiceOptions{MaxRejectRate: 0.5}).HandleS3(ctx, ev)
 				reached = fdb.Calls.Load() >= n
 				if fdb.Injected.Load() && err == nil {
 					t.Fatalf("injected failure at call %d was swallowed", n)
@@ -210,7 +210,7 @@ func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.E
 				if err != nil && !errors.Is(err, emutest.ErrInjected) {
 					t.Fatalf("unexpected error: %v", err)
 				}
-				retry := ingest.NewService(emu.Clients.S3, clean, quiet, 0.5)
+				retry := ingest.New(emu.Clients.S3, clean, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5})
 				if err := retry.HandleS3(ctx, ev); err != nil {
 					t.Fatalf("retry: %v", err)
 				}

@@ -3,24 +3,35 @@
 package logging
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 )
 
-// New returns a JSON logger writing to w at the named level (debug, info,
-// warn, error); an unknown or empty level means info.
-func New(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	switch strings.ToLower(level) {
+// ErrUnknownLevel means a level name is none of those ParseLevel accepts.
+var ErrUnknownLevel = errors.New("unknown log level (want debug, info, warn or error)")
+
+// ParseLevel returns the level a name stands for: debug, info, warn (or
+// warning) or error, in any case; "" means info, so an unset LOG_LEVEL is
+// not an error. Any other name returns an error wrapping ErrUnknownLevel,
+// so that a typo is reported instead of silently logging at info.
+func ParseLevel(name string) (slog.Level, error) {
+	switch strings.ToLower(name) {
+	case "", "info":
+		return slog.LevelInfo, nil
 	case "debug":
-		l = slog.LevelDebug
+		return slog.LevelDebug, nil
 	case "warn", "warning":
-		l = slog.LevelWarn
+		return slog.LevelWarn, nil
 	case "error":
-		l = slog.LevelError
-	default:
-		l = slog.LevelInfo
+		return slog.LevelError, nil
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.LevelInfo, fmt.Errorf("%w: %q", ErrUnknownLevel, name)
+}
+
+// New returns a JSON logger writing to w at level.
+func New(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }

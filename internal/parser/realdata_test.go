@@ -25,10 +25,8 @@ import (
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/shareddata"
 )
-
-// sharedData is where the real public data sets live (see its README.md).
-const sharedData = "../../../shared/data"
 
 // duckRef is the output of infra/node/reference.mjs: DuckDB's exact
 // DECIMAL sums of a file, computed by code that shares nothing with this
@@ -73,15 +71,6 @@ func duckdb(t testing.TB, args ...string) duckRef {
 		t.Fatal(err)
 	}
 	return ref
-}
-
-func dataFile(t testing.TB, name string) string {
-	t.Helper()
-	p := filepath.Join(sharedData, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared data file missing: %v", err)
-	}
-	return p
 }
 
 func parseFile(t testing.TB, path string, opt Options) (*Result, rejectList) {
@@ -176,7 +165,7 @@ func compareTotalMonths(t testing.TB, res *Result, ref duckRef) {
 // facts of their README and DuckDB's sums of the same files. A file in the
 // directory without a case here fails the test, as does a missing one.
 func TestRealData(t *testing.T) {
-	entries, err := os.ReadDir(sharedData)
+	entries, err := os.ReadDir(shareddata.Dir(t))
 	if err != nil {
 		t.Fatalf("shared data directory: %v", err)
 	}
@@ -202,7 +191,7 @@ func TestRealData(t *testing.T) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(cases)) {
 		t.Run(name, func(t *testing.T) {
-			dataFile(t, name)
+			shareddata.Path(t, name)
 			cases[name](t)
 		})
 	}
@@ -210,7 +199,7 @@ func TestRealData(t *testing.T) {
 
 func testSuperstore(name, enc, wantEnc string) func(t *testing.T) {
 	return func(t *testing.T) {
-		path := dataFile(t, name)
+		path := shareddata.Path(t, name)
 		res, rej := parseFile(t, path, Options{})
 		if res.Rows != 9994 || res.Accepted != 9994 || len(rej) != 0 || res.Format.Encoding != wantEnc {
 			t.Fatalf("rows %d accepted %d rejects %v encoding %s", res.Rows, res.Accepted, rej, res.Format.Encoding)
@@ -345,7 +334,7 @@ type pqSuperstore struct {
 }
 
 func testOnlineRetail(t *testing.T) {
-	path := dataFile(t, "uci_online_retail_random_sample_2709.csv")
+	path := shareddata.Path(t, "uci_online_retail_random_sample_2709.csv")
 	res, rej := parseFile(t, path, Options{})
 	if res.Rows != 2709 || res.Accepted != 2709 || len(rej) != 0 {
 		t.Fatalf("rows %d accepted %d rejects %v", res.Rows, res.Accepted, rej)
@@ -369,7 +358,7 @@ func testOnlineRetail(t *testing.T) {
 }
 
 func testCRMPipeline(t *testing.T) {
-	path := dataFile(t, "crm_sales_pipeline.csv")
+	path := shareddata.Path(t, "crm_sales_pipeline.csv")
 	res, rej := parseFile(t, path, Options{})
 	// Won 4238 + Lost 2473 have a close date; the 2,089 open deals have
 	// neither a close date nor a close value and are rejected.
@@ -488,7 +477,7 @@ func cdnowCSV(t testing.TB, path string, header []string) (string, [][]string) {
 }
 
 func testCDNOWMaster(t *testing.T) {
-	path := dataFile(t, "CDNOW_master.txt")
+	path := shareddata.Path(t, "CDNOW_master.txt")
 	res, rej := parseFile(t, path, Options{})
 	if res.Rows != 69659 || res.Accepted != 69659 || len(rej) != 0 || res.Format.Delimiter != "whitespace" {
 		t.Fatalf("rows %d accepted %d rejects %v format %+v", res.Rows, res.Accepted, rej, res.Format)
@@ -532,7 +521,7 @@ func testCDNOWMaster(t *testing.T) {
 }
 
 func testCDNOWSample(t *testing.T) {
-	path := dataFile(t, "CDNOW_sample.txt")
+	path := shareddata.Path(t, "CDNOW_sample.txt")
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -558,7 +547,7 @@ func testCDNOWSample(t *testing.T) {
 
 func notTransactions(name string) func(t *testing.T) {
 	return func(t *testing.T) {
-		f, err := os.Open(dataFile(t, name))
+		f, err := os.Open(shareddata.Path(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -575,7 +564,7 @@ func notTransactions(name string) func(t *testing.T) {
 // enrich the pipeline, whose rows only name the account.
 func testCRMAccounts(t *testing.T) {
 	notTransactions("crm_accounts.csv")(t)
-	path := dataFile(t, "crm_accounts.csv")
+	path := shareddata.Path(t, "crm_accounts.csv")
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -595,7 +584,7 @@ func testCRMAccounts(t *testing.T) {
 	if !maps.Equal(acme, want) {
 		t.Fatalf("Acme Corporation %v, want %v (columns %v)", acme, want, cs.Format.Columns)
 	}
-	res, _ := parseFile(t, dataFile(t, "crm_sales_pipeline.csv"), Options{Customers: cs.Attrs})
+	res, _ := parseFile(t, shareddata.Path(t, "crm_sales_pipeline.csv"), Options{Customers: cs.Attrs})
 	byIndustry := revenueBy(res, segment.Industry)
 	if len(byIndustry) != 10 {
 		t.Fatalf("by industry %v", byIndustry)

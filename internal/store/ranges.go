@@ -16,9 +16,8 @@ import (
 // recompute snapshot. Every read is a GetItem or a Query on known keys.
 
 // UploadID returns the id of the upload of one object version: the file id
-// ingestion derives from the bucket, key and S3 version id, and so the id
-// GET /v1/uploads/{id} takes. It must stay equal to ingest.FileID for a
-// versioned bucket (a test in internal/api checks this).
+// ingestion derives from the bucket, key and S3 version id (ingest.FileID
+// is this function), and so the id GET /v1/uploads/{id} takes.
 func UploadID(bucket, key, version string) string {
 	h := sha256.Sum256([]byte(bucket + "\x00" + key + "\x00" + version))
 	return hex.EncodeToString(h[:12])

@@ -10,7 +10,6 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/localstack/emutest"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
@@ -75,14 +74,6 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 	}
 	if fmt.Sprint(vals[segment.Segment]) != "[{A 2024-01 2024-12} {B#1 2024-01 2024-12} {Ç 2024-01 2024-12}]" || len(vals[segment.Region]) != 0 {
 		t.Fatalf("values %v", vals)
-	}
-}
-
-func TestUploadIDIsIngestFileID(t *testing.T) {
-	for _, c := range [][3]string{{"b", "transactions/a.csv", "v1"}, {"salesseg-local", "transactions/ventes été.csv", "3/abc="}} {
-		if store.UploadID(c[0], c[1], c[2]) != ingest.FileID(c[0], c[1], c[2]) {
-			t.Fatalf("%v: ids differ", c)
-		}
 	}
 }
 

@@ -5,8 +5,6 @@ package emutest
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/govalues/decimal"
@@ -31,21 +29,6 @@ func Start(t testing.TB) *localstack.Emulators {
 	}
 	t.Cleanup(emu.Close)
 	return emu
-}
-
-// SharedData returns the path of a file in ../shared/data beside the
-// repository, failing the test if it is missing.
-func SharedData(t testing.TB, name string) string {
-	t.Helper()
-	root, err := localstack.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(root, "..", "shared", "data", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared data set missing (CI places ../shared beside the clone): %v", err)
-	}
-	return p
 }
 
 // RevenueByValue sums a store query's revenue by dimension value, as the
