@@ -190,6 +190,7 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.Emulators, svc *ingest.Service) events.S3Event,
 	check func(t *testing.T, emu *localstack.Emulators, st *store.Store)) {
 	ctx := context.Background()
+	shared := emutest.Start(t)
 	for _, after := range []bool{false, true} {
 		for n := int64(1); ; n++ {
 			name := fmt.Sprintf("fail call %d before applying", n)
@@ -198,7 +199,7 @@ func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.E
 			}
 			reached := false
 			t.Run(name, func(t *testing.T) {
-				emu := emutest.Start(t)
+				emu := emutest.Fresh(t, shared)
 				clean := store.New(emu.Clients.DynamoDB, emu.Table)
 				ev := prepare(t, emu, ingest.New(emu.Clients.S3, clean, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5}))
 				fdb := &emutest.FaultyDB{DB: emu.Clients.DynamoDB, FailAt: n, After: after}

@@ -114,6 +114,18 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 	return e, nil
 }
 
+// Fresh creates another bucket and table on the same running emulators and
+// returns emulators that use them, so that tests needing many clean tables
+// do not start a process for each. Closing the returned value stops
+// nothing; the original's Close stops the processes.
+func (e *Emulators) Fresh(ctx context.Context, bucket, table string) (*Emulators, error) {
+	f := &Emulators{Clients: e.Clients, Bucket: bucket, Table: table, S3URL: e.S3URL, DDBURL: e.DDBURL, notify: e.notify}
+	if err := f.create(ctx); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // create makes the bucket and table as template.yaml defines them: a
 // versioned bucket, a table keyed by string pk and sk, billed per request.
 func (e *Emulators) create(ctx context.Context) error {
@@ -138,6 +150,12 @@ func (e *Emulators) create(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("create table %s: %w", e.Table, err)
+	}
+	// Even with no creation delay dynalite activates a table
+	// asynchronously: wait, so the first write never finds it missing.
+	w := dynamodb.NewTableExistsWaiter(e.Clients.DynamoDB, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond })
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(e.Table)}, 10*time.Second); err != nil {
+		return fmt.Errorf("table %s did not become active: %w", e.Table, err)
 	}
 	return nil
 }

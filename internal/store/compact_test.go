@@ -247,11 +247,12 @@ func TestGarbageIsCollectedAfterGrace(t *testing.T) {
 // finishes the work, still exact, leaving nothing pending.
 func TestCompactionCrashAtEveryCall(t *testing.T) {
 	ctx := context.Background()
+	shared := emutest.Start(t)
 	for _, after := range []bool{false, true} {
 		for n := int64(1); ; n++ {
 			reached := false
 			t.Run(fmt.Sprintf("call %d after=%v", n, after), func(t *testing.T) {
-				emu := emutest.Start(t)
+				emu := emutest.Fresh(t, shared)
 				clean := store.New(emu.Clients.DynamoDB, emu.Table)
 				clk := newClock()
 				clean.SetClock(clk.now)
