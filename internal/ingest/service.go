@@ -30,6 +30,7 @@ import (
 type Blobs interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 }
 
 // Aggregates is what ingestion needs from the table.
@@ -116,7 +117,11 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 				version = r.S3.Object.ETag + "@" + seq
 			}
 			err = s.ingest(ctx, bucket, key, r.S3.Object.VersionID, FileID(bucket, key, version), seq)
+		case r.EventName == "ObjectRemoved:Delete" && r.S3.Object.VersionID != "":
+			err = s.versionDeleted(ctx, bucket, key, r.S3.Object.VersionID, seq)
 		case strings.HasPrefix(r.EventName, "ObjectRemoved"):
+			// A delete marker (versioned bucket) or a delete in an
+			// unversioned bucket: the object is gone.
 			err = s.retract(ctx, bucket, key, seq)
 		default:
 			s.log.InfoContext(ctx, "ignored event", "event", r.EventName, "key", key)
@@ -545,6 +550,93 @@ func (s *Service) putHistory(ctx context.Context, bucket, file string, res *pars
 }
 
 func curatedKey(file string) string { return CuratedPrefix + file + ".ndjson" }
+
+// versionDeleted follows S3 when one version of an object, or a delete
+// marker, is deleted for good: only the object's current version counts.
+// Deleting a non-current version changes nothing; deleting the current one
+// makes the version now current count instead, under an upload id of its
+// own (its first upload may have been replaced and collected); an object
+// left with no version, or with a delete marker on top, is retracted.
+// S3's own state decides, read when the event is handled; an event older
+// than what is live already is ignored.
+func (s *Service) versionDeleted(ctx context.Context, bucket, key, deleted, seq string) error {
+	current, err := s.currentVersion(ctx, bucket, key)
+	if err != nil {
+		return err
+	}
+	if current == "" {
+		return s.retract(ctx, bucket, key, seq)
+	}
+	cur, exists, err := s.aggs.Object(ctx, key)
+	if err != nil {
+		return err
+	}
+	if exists && cur.Sequencer >= seq {
+		s.log.InfoContext(ctx, "stale version delete ignored", "key", key, "version", deleted)
+		return nil
+	}
+	if exists && cur.File != store.Tombstone {
+		up, err := s.aggs.GetUpload(ctx, cur.File)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && up.Version == current {
+			s.log.InfoContext(ctx, "non-current version deleted: nothing changes", "key", key, "version", deleted)
+			return nil
+		}
+	}
+	s.log.InfoContext(ctx, "current version deleted: the previous one counts again", "key", key, "deleted", deleted, "current", current)
+	return s.ingest(ctx, bucket, key, current, FileID(bucket, key, "restored"+derivedSep+current+derivedSep+seq), seq)
+}
+
+// currentVersion returns the version id of an object's current version,
+// "" when it has none or a delete marker is on top: the version S3 flags
+// latest, or else (an emulator that does not flag it) the newest one.
+func (s *Service) currentVersion(ctx context.Context, bucket, key string) (string, error) {
+	type version struct {
+		id     string
+		marker bool
+		latest bool
+		at     time.Time
+	}
+	var all []version
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)}
+	for {
+		out, err := s.blobs.ListObjectVersions(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("list versions: %w", err)
+		}
+		for _, v := range out.Versions {
+			if aws.ToString(v.Key) == key {
+				all = append(all, version{aws.ToString(v.VersionId), false, aws.ToBool(v.IsLatest), aws.ToTime(v.LastModified)})
+			}
+		}
+		for _, m := range out.DeleteMarkers {
+			if aws.ToString(m.Key) == key {
+				all = append(all, version{aws.ToString(m.VersionId), true, aws.ToBool(m.IsLatest), aws.ToTime(m.LastModified)})
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
+	}
+	var cur *version
+	for i := range all {
+		v := &all[i]
+		if v.latest {
+			cur = v
+			break
+		}
+		if cur == nil || v.at.After(cur.at) {
+			cur = v
+		}
+	}
+	if cur == nil || cur.marker {
+		return "", nil
+	}
+	return cur.id, nil
+}
 
 // retract makes a deleted object's contribution disappear.
 func (s *Service) retract(ctx context.Context, bucket, key, seq string) error {

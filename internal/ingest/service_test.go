@@ -227,6 +227,75 @@ func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.E
 	}
 }
 
+// TestVersionDeletesFollowS3 deletes versions of an object in a
+// versioned bucket as S3 reports them (ObjectRemoved:Delete with the
+// deleted version's id, ObjectRemoved:DeleteMarkerCreated for a plain
+// delete): only the current version ever counts.
+func TestVersionDeletesFollowS3(t *testing.T) {
+	ctx := context.Background()
+	emu, st, svc := newStack(t)
+	const key = "transactions/a.csv"
+	v3 := []byte("Order Date,Customer ID,Segment,Sales\n2024-01-02,C1,Corporate,7.00\n")
+	var evs []events.S3Event
+	for i, body := range [][]byte{readFile(t, "testdata/small.csv"), readFile(t, "testdata/small_v2.csv"), v3} {
+		evs = append(evs, upload(t, emu, key, body, i+1))
+		if err := svc.HandleS3(ctx, evs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version := func(i int) string { return evs[i].Records[0].S3.Object.VersionID }
+	del := func(version string, seq int) {
+		t.Helper()
+		out, err := emu.Clients.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key),
+			VersionId: aws.String(version)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := "ObjectRemoved:Delete"
+		if version == "" {
+			version, name = aws.ToString(out.VersionId), "ObjectRemoved:DeleteMarkerCreated"
+		}
+		if err := svc.HandleS3(ctx, s3Event(name, emu.Bucket, key, version, seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name    string
+		version string // "" deletes without a version: a delete marker
+		want    map[string]string
+	}{
+		{"a non-current version: nothing changes", version(0), map[string]string{"Corporate": "7.00"}},
+		{"the current version: the previous one counts", version(2), map[string]string{"Consumer": "999.00"}},
+		{"a delete marker: nothing counts", "", map[string]string{}},
+	}
+	marker := ""
+	for i, step := range steps {
+		del(step.version, 10+i)
+		if got := revenue(t, st, segment.Segment); !sameMap(got, step.want) {
+			t.Fatalf("after deleting %s: %v, want %v", step.name, got, step.want)
+		}
+		if step.version == "" {
+			versions, err := emu.Clients.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(emu.Bucket), Prefix: aws.String(key)})
+			if err != nil || len(versions.DeleteMarkers) != 1 {
+				t.Fatalf("delete markers %+v, %v", versions, err)
+			}
+			marker = aws.ToString(versions.DeleteMarkers[0].VersionId)
+		}
+	}
+	// Deleting the delete marker brings the object back.
+	del(marker, 20)
+	if got := revenue(t, st, segment.Segment); !sameMap(got, map[string]string{"Consumer": "999.00"}) {
+		t.Fatalf("after deleting the delete marker: %v", got)
+	}
+	// A version delete older than what is live changes nothing.
+	if err := svc.HandleS3(ctx, s3Event("ObjectRemoved:Delete", emu.Bucket, key, version(1), 15)); err != nil {
+		t.Fatal(err)
+	}
+	if got := revenue(t, st, segment.Segment); !sameMap(got, map[string]string{"Consumer": "999.00"}) {
+		t.Fatalf("after a stale version delete: %v", got)
+	}
+}
+
 // TestCrashAtEveryWriteBoundaryThenRetry replaces a first version by a
 // second, failing each DynamoDB call of the second ingest in turn: every
 // run must end with exactly the second version's totals.
