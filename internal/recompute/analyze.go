@@ -22,7 +22,8 @@ const maxTopCustomers = 1000
 // and CLV are measured at (it is moved to the last purchase day when
 // earlier). A CLV model that cannot be fitted is reported in
 // Meta.Warnings and leaves the CLV-based parts out; any other failure is
-// an error.
+// an error. An empty base gives a snapshot with only a Meta, which encodes
+// to no parts.
 func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Prospect, asOf time.Time) (snapshot.Snapshot, error) {
 	if base.Len() == 0 {
 		return snapshot.Snapshot{Meta: snapshot.Meta{AsOf: asOf.Format(time.DateOnly), Revenue: "0", Warnings: []string{"no customer history yet"}}}, nil
