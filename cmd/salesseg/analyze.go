@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,15 +15,16 @@ import (
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 )
 
 // analyzeReport is what `salesseg analyze` prints: the same parts a
 // recompute snapshot holds, computed from local files.
 type analyzeReport struct {
-	Files []string       `json:"files"`
-	Meta  recompute.Meta `json:"meta"`
-	Parts map[string]any `json:"parts"`
-	Names []string       `json:"part_names"`
+	Files []string                   `json:"files"`
+	Meta  snapshot.Meta              `json:"meta"`
+	Parts map[string]json.RawMessage `json:"parts"`
+	Names []string                   `json:"part_names"`
 }
 
 // runAnalyze parses local sales files as ingestion would and runs the
@@ -62,18 +62,21 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
-	meta, all, err := recompute.Analyze(ctx, b.Build(), recompute.Prospects(accounts), at)
+	snap, err := recompute.Analyze(ctx, b.Build(), recompute.Prospects(accounts), at)
 	if err != nil {
 		return err
 	}
-	rep := analyzeReport{Files: fs.Args(), Meta: meta, Parts: map[string]any{}}
-	for name, v := range all {
-		if name != "meta" && keep(name, *parts) {
-			rep.Parts[name] = v
-			rep.Names = append(rep.Names, name)
+	all, err := snap.Encode()
+	if err != nil {
+		return err
+	}
+	rep := analyzeReport{Files: fs.Args(), Meta: snap.Meta, Parts: map[string]json.RawMessage{}}
+	for _, p := range all {
+		if p.Name != snapshot.MetaPart().Name() && keep(p.Name, *parts) {
+			rep.Parts[p.Name] = p.Data
+			rep.Names = append(rep.Names, p.Name)
 		}
 	}
-	sort.Strings(rep.Names)
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)

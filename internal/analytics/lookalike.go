@@ -67,7 +67,7 @@ type Lookalike struct {
 	// value (see Lookalikes).
 	Score float64 `json:"score"`
 	// Matches lists the prospect's values that some seed customer shares,
-	// largest contribution first.
+	// largest contribution first; empty, not nil, when there are none.
 	Matches []AttributeMatch `json:"matches"`
 }
 
@@ -160,7 +160,7 @@ func Lookalikes(b *Base, seeds []int, prospects []Prospect, cfg LookalikeConfig)
 		if _, ok := b.Index(p.ID); ok {
 			continue
 		}
-		l := Lookalike{ID: p.ID}
+		l := Lookalike{ID: p.ID, Matches: []AttributeMatch{}} // [] rather than null in JSON when nothing matches
 		// Σ w·count is summed before the one division, so prospects
 		// matching equally score exactly equal.
 		weighted := 0.0

@@ -69,6 +69,9 @@ func TestLookalikes(t *testing.T) {
 			}
 			var lines []string
 			for _, l := range got {
+				if l.Matches == nil {
+					t.Errorf("%s: nil matches encode as null, not the empty list", l.ID)
+				}
 				var ms []string
 				sum := 0.0
 				for _, m := range l.Matches {

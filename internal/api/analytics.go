@@ -2,13 +2,15 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
+	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -25,53 +27,55 @@ type SnapshotRef struct {
 }
 
 // Analytics is the body of the per-dimension analytics routes: value
-// tiers, RFM groups, propensity × potential quadrants and CLV forecasts.
-type Analytics struct {
-	Snapshot  SnapshotRef       `json:"snapshot"`
-	Kind      string            `json:"kind"`
-	Dimension string            `json:"dimension"`
-	Rows      []json.RawMessage `json:"rows"`
+// tiers, RFM groups and propensity × potential quadrants, whose rows are
+// analytics.Summary, and CLV forecasts, whose rows are
+// analytics.ValueForecast.
+type Analytics[R any] struct {
+	Snapshot  SnapshotRef `json:"snapshot"`
+	Kind      string      `json:"kind"`
+	Dimension string      `json:"dimension"`
+	Rows      []R         `json:"rows"`
 }
 
 // BridgeResponse is the body of GET /v1/analytics/bridge.
 type BridgeResponse struct {
-	Snapshot  SnapshotRef       `json:"snapshot"`
-	Dimension string            `json:"dimension"`
-	Grain     string            `json:"grain"`
-	Rows      []json.RawMessage `json:"rows"`
+	Snapshot  SnapshotRef           `json:"snapshot"`
+	Dimension string                `json:"dimension"`
+	Grain     string                `json:"grain"`
+	Rows      []analytics.BridgeRow `json:"rows"`
 }
 
 // rankedPage is one page of a ranked snapshot list.
-type rankedPage struct {
-	Snapshot   SnapshotRef `json:"snapshot"`
-	Total      int         `json:"total"`
-	NextCursor *string     `json:"next_cursor"`
-	items      []json.RawMessage
+type rankedPage[T any] struct {
+	Snapshot   SnapshotRef
+	Total      int
+	NextCursor *string
+	items      []T
 }
 
 // CustomerList is the body of GET /v1/analytics/customers: customers by
 // predicted CLV.
 type CustomerList struct {
-	Snapshot   SnapshotRef       `json:"snapshot"`
-	Customers  []json.RawMessage `json:"customers"`
-	Total      int               `json:"total"`
-	NextCursor *string           `json:"next_cursor"`
+	Snapshot   SnapshotRef            `json:"snapshot"`
+	Customers  []snapshot.TopCustomer `json:"customers"`
+	Total      int                    `json:"total"`
+	NextCursor *string                `json:"next_cursor"`
 }
 
 // LookalikeList is the body of GET /v1/analytics/lookalikes: accounts
 // without purchases by likeness to the top tier.
 type LookalikeList struct {
-	Snapshot   SnapshotRef       `json:"snapshot"`
-	Prospects  []json.RawMessage `json:"prospects"`
-	Total      int               `json:"total"`
-	NextCursor *string           `json:"next_cursor"`
+	Snapshot   SnapshotRef           `json:"snapshot"`
+	Prospects  []analytics.Lookalike `json:"prospects"`
+	Total      int                   `json:"total"`
+	NextCursor *string               `json:"next_cursor"`
 }
 
 // ModelResponse is the body of GET /v1/analytics/model: what the snapshot
 // covers and the fitted CLV model.
 type ModelResponse struct {
-	Snapshot SnapshotRef     `json:"snapshot"`
-	Meta     json.RawMessage `json:"meta"`
+	Snapshot SnapshotRef   `json:"snapshot"`
+	Meta     snapshot.Meta `json:"meta"`
 }
 
 // analyticsKinds are the per-dimension analytics parts, by route name.
@@ -94,14 +98,25 @@ func (s *Service) snapshot(ctx context.Context) (store.SnapshotInfo, SnapshotRef
 	return info, SnapshotRef{ID: info.ID, ComputedAt: info.ComputedAt, AsOf: info.AsOf}, nil
 }
 
-// part reads one snapshot part, turning a missing part into a 404 that
-// says why it can be missing.
-func (s *Service) part(ctx context.Context, info store.SnapshotInfo, name, why string, dst any) error {
-	err := s.r.SnapshotPart(ctx, info.ID, name, dst)
-	if errors.Is(err, store.ErrNotFound) {
-		return &Error{Status: http.StatusNotFound, Detail: why}
+// readPart reads and decodes one part of a snapshot; the error wraps
+// store.ErrNotFound when the snapshot has no such part.
+func readPart[T any](ctx context.Context, r Reader, info store.SnapshotInfo, p snapshot.Part[T]) (T, error) {
+	data, err := r.SnapshotPart(ctx, info.ID, p.Name())
+	if err != nil {
+		var zero T
+		return zero, err
 	}
-	return err
+	return p.Decode(data)
+}
+
+// servePart is readPart for a route: a missing part is a 404 whose detail,
+// why, says why it can be missing.
+func servePart[T any](ctx context.Context, s *Service, info store.SnapshotInfo, p snapshot.Part[T], why string) (T, error) {
+	v, err := readPart(ctx, s.r, info, p)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, &Error{Status: http.StatusNotFound, Detail: why}
+	}
+	return v, err
 }
 
 func analyticsDimension(q query) (segment.Dimension, error) {
@@ -116,24 +131,34 @@ func analyticsDimension(q query) (segment.Dimension, error) {
 	return d, nil
 }
 
-func (s *Service) analytics(ctx context.Context, kind string, q query) (*Analytics, error) {
+// analytics answers the per-dimension analytics route of kind.
+func (s *Service) analytics(ctx context.Context, kind string, q query) (any, error) {
 	d, err := analyticsDimension(q)
 	if err != nil {
 		return nil, err
 	}
-	info, ref, err := s.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := &Analytics{Snapshot: ref, Kind: kind, Dimension: string(d)}
 	why := fmt.Sprintf("The snapshot has no %s by %s: the data has no %s values", kind, d, d)
 	if kind == "quadrants" || kind == "forecast" {
 		why += ", or the CLV model could not be fitted (see GET /v1/analytics/model)"
 	}
-	if err := s.part(ctx, info, kind+"/"+string(d), why+".", &out.Rows); err != nil {
+	why += "."
+	if kind == "forecast" {
+		return analyticsRows(ctx, s, kind, d, snapshot.ForecastPart(d), why)
+	}
+	return analyticsRows(ctx, s, kind, d, snapshot.GroupsPart(snapshot.Grouping(kind), d), why)
+}
+
+// analyticsRows serves the rows of one per-dimension part.
+func analyticsRows[R any](ctx context.Context, s *Service, kind string, d segment.Dimension, p snapshot.Part[[]R], why string) (*Analytics[R], error) {
+	info, ref, err := s.snapshot(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	rows, err := servePart(ctx, s, info, p, why)
+	if err != nil {
+		return nil, err
+	}
+	return &Analytics[R]{Snapshot: ref, Kind: kind, Dimension: string(d), Rows: rows}, nil
 }
 
 func (s *Service) bridge(ctx context.Context, q query) (*BridgeResponse, error) {
@@ -141,47 +166,38 @@ func (s *Service) bridge(ctx context.Context, q query) (*BridgeResponse, error) 
 	if err != nil {
 		return nil, err
 	}
-	grain := q["grain"]
-	switch grain {
-	case "":
-		grain = "month"
-	case "month", "quarter", "year":
-	default:
-		return nil, badRequest("Parameter grain must be month, quarter or year, got %s.", quote(grain))
+	grain := analytics.ByMonth
+	if g, ok := q["grain"]; ok && g != "" {
+		if grain = analytics.Grain(g); !slices.Contains(snapshot.BridgeGrains(), grain) {
+			return nil, badRequest("Parameter grain must be month, quarter or year, got %s.", quote(g))
+		}
 	}
 	from, to := q["from"], q["to"]
 	info, ref, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var rows []json.RawMessage
-	if err := s.part(ctx, info, "bridge/"+string(d)+"/"+grain,
-		fmt.Sprintf("The snapshot has no revenue bridge by %s: the data has no %s values.", d, d), &rows); err != nil {
+	rows, err := servePart(ctx, s, info, snapshot.BridgePart(d, grain),
+		fmt.Sprintf("The snapshot has no revenue bridge by %s: the data has no %s values.", d, d))
+	if err != nil {
 		return nil, err
 	}
-	out := &BridgeResponse{Snapshot: ref, Dimension: string(d), Grain: grain, Rows: []json.RawMessage{}}
-	for _, raw := range rows {
-		var r struct {
-			Period string `json:"period"`
-			Value  string `json:"value"`
-		}
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return nil, fmt.Errorf("decode bridge row: %w", err)
-		}
+	out := &BridgeResponse{Snapshot: ref, Dimension: string(d), Grain: string(grain), Rows: []analytics.BridgeRow{}}
+	for _, r := range rows {
 		if (from != "" && r.Period < from) || (to != "" && r.Period > to) {
 			continue
 		}
 		if v, ok := q["value"]; ok && r.Value != v {
 			continue
 		}
-		out.Rows = append(out.Rows, raw)
+		out.Rows = append(out.Rows, r)
 	}
 	return out, nil
 }
 
 // rankedList pages through a ranked snapshot part; why explains a missing
 // part.
-func (s *Service) rankedList(ctx context.Context, q query, part, why string) (*rankedPage, error) {
+func rankedList[T any](ctx context.Context, s *Service, q query, p snapshot.Part[[]T], why string) (*rankedPage[T], error) {
 	limit, err := parseInt(q, "limit", 100, 1, 500)
 	if err != nil {
 		return nil, err
@@ -200,11 +216,11 @@ func (s *Service) rankedList(ctx context.Context, q query, part, why string) (*r
 	if err != nil {
 		return nil, err
 	}
-	var all []json.RawMessage
-	if err := s.part(ctx, info, part, why, &all); err != nil {
+	all, err := servePart(ctx, s, info, p, why)
+	if err != nil {
 		return nil, err
 	}
-	out := &rankedPage{Snapshot: ref, Total: len(all), items: []json.RawMessage{}}
+	out := &rankedPage[T]{Snapshot: ref, Total: len(all), items: []T{}}
 	if start < len(all) {
 		end := min(start+limit, len(all))
 		out.items = all[start:end]
@@ -221,15 +237,15 @@ func (s *Service) model(ctx context.Context) (*ModelResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &ModelResponse{Snapshot: ref}
-	if err := s.part(ctx, info, "meta", "The snapshot has no model description.", &out.Meta); err != nil {
+	meta, err := servePart(ctx, s, info, snapshot.MetaPart(), "The snapshot has no model description.")
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &ModelResponse{Snapshot: ref, Meta: meta}, nil
 }
 
 func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, error) {
-	p, err := s.rankedList(ctx, q, "customers", "The snapshot has no customer list.")
+	p, err := rankedList(ctx, s, q, snapshot.CustomersPart(), "The snapshot has no customer list.")
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +253,7 @@ func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, err
 }
 
 func (s *Service) lookalikeList(ctx context.Context, q query) (*LookalikeList, error) {
-	p, err := s.rankedList(ctx, q, "lookalikes",
+	p, err := rankedList(ctx, s, q, snapshot.LookalikesPart(),
 		"No prospects to rank: upload a customers/ file listing accounts (with industry, size, region or country), including ones that have not bought yet.")
 	if err != nil {
 		return nil, err

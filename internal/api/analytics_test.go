@@ -1,48 +1,59 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
-// withSnapshot gives the fake a published snapshot with the part shapes
-// recompute writes.
+// withSnapshot gives the fake a published snapshot, encoded as recompute
+// encodes it.
 func withSnapshot(e *env) {
-	e.f.snapshot = &store.SnapshotInfo{ID: "s1", StartedAt: "2026-11-23T10:00:00.000000000Z", ComputedAt: "2026-11-23T10:00:05Z", AsOf: "2026-11-22"}
-	group := func(value string) map[string]any {
-		return map[string]any{"dimension": "segment", "value": value, "customers": 2, "revenue": "30.00", "groups": []map[string]any{
-			{"group": "A", "customers": 1, "revenue": "25.00", "customer_share": 0.5, "revenue_share": 25.0 / 30},
-			{"group": "B", "customers": 1, "revenue": "5.00", "customer_share": 0.5, "revenue_share": 5.0 / 30}}}
+	t := e.t
+	group := func(value string) analytics.Summary {
+		return analytics.Summary{Dimension: segment.Segment, Value: value, Customers: 2, Revenue: decimal.MustParse("30.00"), Groups: []analytics.GroupStats{
+			{Group: "A", Customers: 1, Revenue: decimal.MustParse("25.00"), CustomerShare: 0.5, RevenueShare: 25.0 / 30},
+			{Group: "B", Customers: 1, Revenue: decimal.MustParse("5.00"), CustomerShare: 0.5, RevenueShare: 5.0 / 30}}}
 	}
-	mv := func(c int, r string) map[string]any { return map[string]any{"customers": c, "revenue": r} }
-	bridge := func(value, period, prev string) map[string]any {
-		return map[string]any{"dimension": "segment", "value": value, "period": period, "previous": prev,
-			"start": mv(1, "10"), "end": mv(2, "15"), "new": mv(1, "7"), "retained": mv(1, "8"), "expansion": mv(0, "0"),
-			"contraction": mv(1, "-2"), "churned": mv(0, "0"), "reactivated": mv(0, "0"), "known": 2, "prospects": 0,
-			"retention_rate": 1.0, "revenue_retention": 0.8, "gross_revenue_retention": 0.8, "conversion": nil, "penetration": 1.0}
+	mv := func(c int64, r string) analytics.Movement {
+		return analytics.Movement{Customers: c, Revenue: decimal.MustParse(r)}
 	}
-	customers := make([]map[string]any, 0, 5)
+	bridge := func(value, period, prev string) analytics.BridgeRow {
+		return analytics.BridgeRow{Dimension: segment.Segment, Value: value, Period: period, Previous: prev,
+			Start: mv(1, "10"), End: mv(2, "15"), New: mv(1, "7"), Retained: mv(1, "8"), Expansion: mv(0, "0"),
+			Contraction: mv(1, "-2"), Churned: mv(0, "0"), Reactivated: mv(0, "0"), Known: 2, Prospects: 0,
+			RetentionRate: ptr(1.0), RevenueRetention: ptr(0.8), GrossRevenueRetention: ptr(0.8), Conversion: nil, Penetration: ptr(1.0)}
+	}
+	customers := make([]snapshot.TopCustomer, 0, 5)
 	for _, id := range []string{"c1", "c2", "c3", "c4", "c5"} {
-		customers = append(customers, map[string]any{"id": id, "revenue": "1.00", "orders": 1, "first_day": "2026-01-01",
-			"last_day": "2026-02-01", "tier": "A", "rfm_group": "Champions", "rfm_score": "555", "quadrant": "Prioritize",
-			"p_alive": 0.9, "expected_purchases": 1.5, "clv": 12.5, "attributes": map[string]string{"segment": "Consumer"}})
+		customers = append(customers, snapshot.TopCustomer{ID: id, Revenue: "1.00", Orders: 1, FirstDay: "2026-01-01",
+			LastDay: "2026-02-01", Tier: "A", RFM: "Champions", RFMScore: "555", Quadrant: "Prioritize",
+			PAlive: ptr(0.9), ExpectedPurchases: ptr(1.5), CLV: ptr(12.5), Attributes: map[string]string{"segment": "Consumer"}})
 	}
-	e.f.parts = map[string]any{
-		"tiers/segment":     []map[string]any{group("Consumer"), group("Corporate")},
-		"rfm/segment":       []map[string]any{group("Consumer")},
-		"quadrants/segment": []map[string]any{group("Consumer")},
-		"forecast/segment": []map[string]any{{"dimension": "segment", "value": "Consumer", "customers": 2, "revenue": "30.00",
-			"expected_active": 1.4, "expected_purchases": 3.2, "projected_revenue": 96.5}},
-		"bridge/segment/month": []map[string]any{bridge("Consumer", "2026-01", "2025-12"), bridge("Consumer", "2026-02", "2026-01"),
-			bridge("Corporate", "2026-02", "2026-01")},
-		"customers": customers,
-		"lookalikes": []map[string]any{{"id": "p1", "score": 0.7, "matches": []map[string]any{{"dimension": "industry", "value": "Retail",
-			"seed_share": 0.7, "base_share": 0.4, "lift": 1.75, "contribution": 0.35}}}},
-		"meta": map[string]any{"as_of": "2026-11-22", "customers": 5, "revenue": "5.00", "warnings": []string{},
-			"clv": map[string]any{"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4, "p": 6.2, "q": 3.7, "gamma": 15.4, "log_likelihood": -9582.4}},
-	}
+	e.f.publish(store.SnapshotInfo{ID: "s1", StartedAt: "2026-11-23T10:00:00.000000000Z", ComputedAt: "2026-11-23T10:00:05Z", AsOf: "2026-11-22"},
+		[]snapshot.Encoded{
+			encoded(t, snapshot.GroupsPart(snapshot.Tiers, segment.Segment), []analytics.Summary{group("Consumer"), group("Corporate")}),
+			encoded(t, snapshot.GroupsPart(snapshot.RFM, segment.Segment), []analytics.Summary{group("Consumer")}),
+			encoded(t, snapshot.GroupsPart(snapshot.Quadrants, segment.Segment), []analytics.Summary{group("Consumer")}),
+			encoded(t, snapshot.ForecastPart(segment.Segment), []analytics.ValueForecast{{Dimension: segment.Segment, Value: "Consumer",
+				Customers: 2, Revenue: decimal.MustParse("30.00"), ExpectedActive: 1.4, ExpectedPurchases: 3.2, ProjectedRevenue: 96.5}}),
+			encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByMonth), []analytics.BridgeRow{bridge("Consumer", "2026-01", "2025-12"),
+				bridge("Consumer", "2026-02", "2026-01"), bridge("Corporate", "2026-02", "2026-01")}),
+			encoded(t, snapshot.CustomersPart(), customers),
+			encoded(t, snapshot.LookalikesPart(), []analytics.Lookalike{{ID: "p1", Score: 0.7, Matches: []analytics.AttributeMatch{
+				{Dimension: segment.Industry, Value: "Retail", SeedShare: 0.7, BaseShare: 0.4, Lift: 1.75, Contribution: 0.35}}}}),
+			encoded(t, snapshot.MetaPart(), snapshot.Meta{AsOf: "2026-11-22", FirstDay: "2026-01-01", LastDay: "2026-11-22", Customers: 5,
+				Purchases: 7, Revenue: "5.00", Dimensions: []string{"total", "segment"}, Warnings: []string{},
+				CLV: &snapshot.CLVParams{R: 0.24, Alpha: 4.4, A: 0.79, B: 2.4, P: 6.2, Q: 3.7, Gamma: 15.4, LogLikelihood: -9582.4,
+					UnitDays: 7, HorizonMonths: 12, RepeatBuyers: 3, SpendLogLikelihood: -120.5}}),
+		})
 }
 
 func TestAnalyticsBeforeAnySnapshot(t *testing.T) {
@@ -58,7 +69,7 @@ func TestAnalytics(t *testing.T) {
 	e := newEnv(t)
 	withSnapshot(e)
 	t.Run("tiers carry the snapshot's as-of", func(t *testing.T) {
-		var a Analytics
+		var a Analytics[json.RawMessage]
 		e.get("/v1/analytics/tiers?dimension=Segment", 200, &a)
 		if a.Snapshot.AsOf != "2026-11-22" || a.Kind != "tiers" || a.Dimension != "segment" || len(a.Rows) != 2 {
 			t.Fatalf("%+v", a)
@@ -66,7 +77,7 @@ func TestAnalytics(t *testing.T) {
 	})
 	for _, kind := range []string{"rfm", "quadrants", "forecast"} {
 		t.Run(kind, func(t *testing.T) {
-			var a Analytics
+			var a Analytics[json.RawMessage]
 			e.get("/v1/analytics/"+kind+"?dimension=segment", 200, &a)
 			if a.Kind != kind || len(a.Rows) != 1 {
 				t.Fatalf("%+v", a)
@@ -116,7 +127,7 @@ func TestAnalytics(t *testing.T) {
 	t.Run("model", func(t *testing.T) {
 		var m ModelResponse
 		e.get("/v1/analytics/model", 200, &m)
-		if len(m.Meta) == 0 || m.Snapshot.ID != "s1" {
+		if m.Meta.Customers != 5 || m.Meta.CLV == nil || m.Snapshot.ID != "s1" {
 			t.Fatalf("%+v", m)
 		}
 	})

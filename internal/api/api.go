@@ -50,12 +50,10 @@ type Reader interface {
 	Object(ctx context.Context, objectKey string) (store.Entry, bool, error)
 	GetUpload(ctx context.Context, id string) (store.Upload, error)
 	GetSummary(ctx context.Context, dst any) error
-	// CustomerStats returns customer counts from the recompute snapshot,
-	// or an error wrapping store.ErrNotFound while none are available.
-	CustomerStats(ctx context.Context, d segment.Dimension, value, from, to string) (store.CustomerStats, error)
-	// LatestSnapshot and SnapshotPart read recompute's published snapshot.
+	// LatestSnapshot and SnapshotPart read recompute's published snapshot;
+	// package snapshot decodes the parts.
 	LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error)
-	SnapshotPart(ctx context.Context, id, part string, dst any) error
+	SnapshotPart(ctx context.Context, id, part string) ([]byte, error)
 }
 
 // Presigner makes presigned S3 requests; *s3.PresignClient implements it.
@@ -173,19 +171,14 @@ func (c *counter) GetSummary(ctx context.Context, dst any) error {
 	return c.Reader.GetSummary(ctx, dst)
 }
 
-func (c *counter) CustomerStats(ctx context.Context, d segment.Dimension, value, from, to string) (store.CustomerStats, error) {
-	c.n++
-	return c.Reader.CustomerStats(ctx, d, value, from, to)
-}
-
 func (c *counter) LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error) {
 	c.n++
 	return c.Reader.LatestSnapshot(ctx)
 }
 
-func (c *counter) SnapshotPart(ctx context.Context, id, part string, dst any) error {
+func (c *counter) SnapshotPart(ctx context.Context, id, part string) ([]byte, error) {
 	c.n++
-	return c.Reader.SnapshotPart(ctx, id, part, dst)
+	return c.Reader.SnapshotPart(ctx, id, part)
 }
 
 // DBRequestsHeader is the response header that reports how many DynamoDB

@@ -11,7 +11,9 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -270,14 +272,17 @@ func TestKPIs(t *testing.T) {
 		}
 	})
 	t.Run("one segment with customers from the snapshot", func(t *testing.T) {
-		e.f.customers = &store.CustomerStats{Customers: 40, New: 10, Returning: 30, AsOf: "2024-12-31", ComputedAt: "2025-01-01T02:00:00Z"}
-		defer func() { e.f.customers = nil }()
+		mv := func(c int64) analytics.Movement { return analytics.Movement{Customers: c} }
+		e.f.publish(store.SnapshotInfo{ID: "s1", AsOf: "2024-12-31", ComputedAt: "2025-01-01T02:00:00Z"}, []snapshot.Encoded{
+			encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByQuarter), []analytics.BridgeRow{
+				{Value: "Corporate", Period: "2024-Q4", End: mv(40), New: mv(10)}, {Value: "Consumer", Period: "2024-Q4", End: mv(7), New: mv(1)}})})
+		defer func() { e.f.snapshot = nil }()
 		var k KPIs
 		e.get("/v1/kpis?period=2024-Q4&dimension=segment&value=Corporate", 200, &k)
 		cur := e.f.expected(segment.Segment, aggregate.Month, "2024-10", "2024-12")["Corporate"]
 		sameDec(t, k.Revenue, cur.Revenue)
 		perCustomer, _ := cur.Revenue.Quo(decimal.MustNew(40, 0))
-		if !k.Customers.Available || *k.Customers.New != 10 || *k.Customers.AsOf != "2024-12-31" {
+		if !k.Customers.Available || *k.Customers.Customers != 40 || *k.Customers.New != 10 || *k.Customers.Returning != 30 || *k.Customers.AsOf != "2024-12-31" {
 			t.Fatalf("customers %+v", k.Customers)
 		}
 		sameDec(t, *k.Customers.RevenuePerCustomer, perCustomer.Round(4))
@@ -285,6 +290,59 @@ func TestKPIs(t *testing.T) {
 			t.Fatalf("scope %+v", k.Scope)
 		}
 	})
+}
+
+// TestKPICustomersFromTheSnapshot answers customer counts only for ranges
+// the snapshot can count distinct customers over: one calendar month,
+// quarter or year (from its revenue bridge) or all of its history (from
+// its value tiers, every customer then new).
+func TestKPICustomersFromTheSnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.get("/v1/kpis?period=2024&dimension=segment&value=Consumer", 200, nil) // no snapshot yet: unavailable, not an error
+	row := func(period string, end, fresh int64) analytics.BridgeRow {
+		return analytics.BridgeRow{Dimension: segment.Segment, Value: "Consumer", Period: period,
+			End: analytics.Movement{Customers: end}, New: analytics.Movement{Customers: fresh}}
+	}
+	e.f.publish(store.SnapshotInfo{ID: "s1", ComputedAt: "2026-01-01T00:00:09Z", AsOf: "2025-12-31"}, []snapshot.Encoded{
+		encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByMonth), []analytics.BridgeRow{row("2024-02", 7, 2)}),
+		encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByQuarter), []analytics.BridgeRow{row("2024-Q1", 9, 4)}),
+		encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByYear), []analytics.BridgeRow{row("2024", 12, 12)}),
+		encoded(t, snapshot.MetaPart(), snapshot.Meta{FirstDay: "2024-01-03", LastDay: "2024-12-20"}),
+		encoded(t, snapshot.GroupsPart(snapshot.Tiers, segment.Segment), []analytics.Summary{{Value: "Consumer", Customers: 15}}),
+	})
+	cases := []struct {
+		name, query                 string
+		customers, fresh, returning int64 // all 0: not available
+	}{
+		{"month", "period=2024-02", 7, 2, 5},
+		{"quarter", "period=2024-Q1", 9, 4, 5},
+		{"year", "period=2024", 12, 12, 0},
+		{"fiscal year that is the calendar year", "period=FY2024&fiscal_year_start=1", 12, 12, 0},
+		{"month as a range of days", "from=2024-02-01&to=2024-02-29", 7, 2, 5},
+		{"all history", "from=2023-06-01&to=2025-01-15", 15, 15, 0},
+		{"no range", "", 15, 15, 0},
+		{"not a calendar period", "from=2024-01-05&to=2024-02-04", 0, 0, 0},
+		{"quarter not on a quarter boundary", "from=2024-02&to=2024-04", 0, 0, 0},
+		{"period the snapshot lacks", "period=2023", 0, 0, 0},
+		{"open range short of the history", "from=2024-02", 0, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var k KPIs
+			e.get("/v1/kpis?dimension=segment&value=Consumer&"+c.query, 200, &k)
+			got := k.Customers
+			if c.customers == 0 {
+				if got.Available || got.Customers != nil {
+					t.Fatalf("customers %+v, want none", got)
+				}
+				return
+			}
+			if !got.Available || *got.Customers != c.customers || *got.New != c.fresh || *got.Returning != c.returning ||
+				*got.AsOf != "2025-12-31" || *got.ComputedAt != "2026-01-01T00:00:09Z" {
+				t.Fatalf("customers %+v", got)
+			}
+		})
+	}
 }
 
 // TestDeals reads closed deals of a deal file's segments: counts, win

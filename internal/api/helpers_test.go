@@ -22,6 +22,7 @@ import (
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -33,10 +34,10 @@ type fakeReader struct {
 	uploads   map[string]store.Upload
 	objects   map[string]store.Entry
 	summary   string
-	customers *store.CustomerStats
 	snapshot  *store.SnapshotInfo
-	parts     map[string]any // snapshot parts by name
-	calls     int            // reads of any kind: must stay 0 for rejected requests
+	parts     map[string][]byte // encoded snapshot parts by name
+	partsRead map[string]bool   // names of the parts read successfully
+	calls     int               // reads of any kind: must stay 0 for rejected requests
 }
 
 func newFake() *fakeReader {
@@ -187,16 +188,6 @@ func (f *fakeReader) GetSummary(_ context.Context, dst any) error {
 	return json.Unmarshal([]byte(f.summary), dst)
 }
 
-func (f *fakeReader) CustomerStats(_ context.Context, d segment.Dimension, value, from, to string) (store.CustomerStats, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	if f.customers == nil {
-		return store.CustomerStats{}, fmt.Errorf("customers: %w", store.ErrNotFound)
-	}
-	return *f.customers, nil
-}
-
 func (f *fakeReader) LatestSnapshot(context.Context) (store.SnapshotInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -207,20 +198,40 @@ func (f *fakeReader) LatestSnapshot(context.Context) (store.SnapshotInfo, error)
 	return *f.snapshot, nil
 }
 
-// SnapshotPart round-trips the part through JSON, as the store does.
-func (f *fakeReader) SnapshotPart(_ context.Context, id, part string, dst any) error {
+func (f *fakeReader) SnapshotPart(_ context.Context, id, part string) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	v, ok := f.parts[part]
+	data, ok := f.parts[part]
 	if f.snapshot == nil || f.snapshot.ID != id || !ok {
-		return fmt.Errorf("part %s: %w", part, store.ErrNotFound)
+		return nil, fmt.Errorf("part %s: %w", part, store.ErrNotFound)
 	}
-	data, err := json.Marshal(v)
+	if f.partsRead == nil {
+		f.partsRead = map[string]bool{}
+	}
+	f.partsRead[part] = true
+	return data, nil
+}
+
+// publish replaces the fake's snapshot with info and the given parts.
+func (f *fakeReader) publish(info store.SnapshotInfo, parts []snapshot.Encoded) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snapshot, f.parts, f.partsRead = &info, map[string][]byte{}, nil
+	for _, p := range parts {
+		f.parts[p.Name] = p.Data
+		f.snapshot.Parts = append(f.snapshot.Parts, p.Name)
+	}
+}
+
+// encoded encodes v as part p, failing the test if it cannot.
+func encoded[T any](t testing.TB, p snapshot.Part[T], v T) snapshot.Encoded {
+	t.Helper()
+	e, err := p.Encode(v)
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	return json.Unmarshal(data, dst)
+	return e
 }
 
 func (f *fakeReader) readCount() int {

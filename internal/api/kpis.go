@@ -3,12 +3,15 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -122,15 +125,7 @@ func (s *Service) kpis(ctx context.Context, in kpiRequest) (*KPIs, error) {
 // error: the response says where they will come from.
 func (s *Service) customers(ctx context.Context, in kpiRequest, revenue decimal.Decimal) (CustomerKPIs, error) {
 	out := CustomerKPIs{Source: "recompute_snapshot"}
-	w := in.w
-	from, to := "0000-01-01", "9999-12-31"
-	if !w.openFrom {
-		from = w.r.From.String()
-	}
-	if !w.openTo {
-		to = w.r.To.String()
-	}
-	st, err := s.r.CustomerStats(ctx, in.dims.stored, in.dims.join(in.values), from, to)
+	c, err := s.snapshotCustomers(ctx, in.dims.stored, in.dims.join(in.values), in.w)
 	if errors.Is(err, store.ErrNotFound) {
 		out.Detail = "Customer counts (distinct, new, returning) come from the snapshot that recompute builds from per-customer history; none covers this request yet."
 		return out, nil
@@ -139,9 +134,72 @@ func (s *Service) customers(ctx context.Context, in kpiRequest, revenue decimal.
 		return out, err
 	}
 	out.Available = true
-	out.Customers, out.New, out.Returning = ptr(st.Customers), ptr(st.New), ptr(st.Returning)
-	out.AsOf, out.ComputedAt = ptr(st.AsOf), ptr(st.ComputedAt)
-	out.RevenuePerCustomer = ratio(revenue, decimal.MustNew(st.Customers, 0))
-	out.Detail = "From the recompute snapshot computed at " + st.ComputedAt + ", covering purchases up to " + st.AsOf + "."
+	out.Customers, out.New, out.Returning = ptr(c.customers), ptr(c.fresh), ptr(c.customers-c.fresh)
+	out.AsOf, out.ComputedAt = ptr(c.info.AsOf), ptr(c.info.ComputedAt)
+	out.RevenuePerCustomer = ratio(revenue, decimal.MustNew(c.customers, 0))
+	out.Detail = "From the recompute snapshot computed at " + c.info.ComputedAt + ", covering purchases up to " + c.info.AsOf + "."
 	return out, nil
+}
+
+// customerCounts are one segment value's customers over a range: those
+// with a purchase in it, and of those the ones whose first purchase is in
+// it; the rest are returning customers.
+type customerCounts struct {
+	customers, fresh int64
+	info             store.SnapshotInfo // the snapshot they come from
+}
+
+// snapshotCustomers returns the customer counts of value of dimension d
+// over w's range from the latest snapshot. Distinct customers do not add
+// up across periods, so only two kinds of range are answered: exactly one
+// calendar month, quarter or year, from that grain's revenue bridge; and a
+// range covering all of the snapshot's history, in which every customer is
+// new, from the value tiers. Any other range, a value the snapshot does
+// not know, or no snapshot yet gives an error wrapping store.ErrNotFound.
+func (s *Service) snapshotCustomers(ctx context.Context, d segment.Dimension, value string, w window) (customerCounts, error) {
+	info, err := s.r.LatestSnapshot(ctx)
+	if err != nil {
+		return customerCounts{}, err
+	}
+	if !w.openFrom && !w.openTo {
+		// Bridges label their periods by the calendar, whatever the
+		// request's fiscal year.
+		grains := []struct {
+			cal    period.Grain
+			bridge analytics.Grain
+		}{{period.Month, analytics.ByMonth}, {period.Quarter, analytics.ByQuarter}, {period.Year, analytics.ByYear}}
+		for _, g := range grains {
+			p, ok := period.Calendar{}.Exact(g.cal, w.r)
+			if !ok {
+				continue
+			}
+			rows, err := readPart(ctx, s.r, info, snapshot.BridgePart(d, g.bridge))
+			if err != nil {
+				return customerCounts{}, err
+			}
+			for _, r := range rows {
+				if r.Value == value && r.Period == p.Label() {
+					return customerCounts{customers: r.End.Customers, fresh: r.New.Customers, info: info}, nil
+				}
+			}
+			return customerCounts{}, fmt.Errorf("customer counts of %s %q in %s: %w", d, value, p.Label(), store.ErrNotFound)
+		}
+	}
+	meta, err := readPart(ctx, s.r, info, snapshot.MetaPart())
+	if err != nil {
+		return customerCounts{}, err
+	}
+	if meta.FirstDay == "" || (!w.openFrom && w.r.From.String() > meta.FirstDay) || (!w.openTo && w.r.To.String() < meta.LastDay) {
+		return customerCounts{}, fmt.Errorf("customer counts of %s (not one calendar month, quarter or year, nor all history): %w", w.label, store.ErrNotFound)
+	}
+	tiers, err := readPart(ctx, s.r, info, snapshot.GroupsPart(snapshot.Tiers, d))
+	if err != nil {
+		return customerCounts{}, err
+	}
+	for _, t := range tiers {
+		if t.Value == value {
+			return customerCounts{customers: t.Customers, fresh: t.Customers, info: info}, nil
+		}
+	}
+	return customerCounts{}, fmt.Errorf("customer counts of %s %q: %w", d, value, store.ErrNotFound)
 }

@@ -436,6 +436,14 @@ func (c Calendar) Aligned(g Grain, r Range) bool {
 	return c.Of(g, r.From).From == r.From && c.Of(g, r.To).To == r.To
 }
 
+// Exact returns the period of g that r is, and false when r is not
+// exactly one whole period of g (it starts or ends inside a period, or
+// spans several).
+func (c Calendar) Exact(g Grain, r Range) (Period, bool) {
+	p := c.Of(g, r.From)
+	return p, p.Range == r
+}
+
 // Span returns the periods of g that make up r, in order. ErrNotAligned if
 // r does not start and end on g's boundaries.
 func (c Calendar) Span(g Grain, r Range) ([]Period, error) {

@@ -214,6 +214,35 @@ func TestSpanAndCount(t *testing.T) {
 	}
 }
 
+func TestExact(t *testing.T) {
+	cal := mustCal(t, time.April)
+	cases := []struct {
+		name     string
+		g        Grain
+		from, to string
+		label    string // "" when the range is not one period
+	}{
+		{"a month", Month, "2024-02-01", "2024-02-29", "2024-02"},
+		{"a calendar quarter", Quarter, "2017-10-01", "2017-12-31", "2017-Q4"},
+		{"a calendar year", Year, "2017-01-01", "2017-12-31", "2017"},
+		{"a fiscal year", FiscalYear, "2023-04-01", "2024-03-31", "FY2024"},
+		{"a week", Week, "2020-12-28", "2021-01-03", "2020-W53"},
+		{"two months", Month, "2024-01-01", "2024-02-29", ""},
+		{"a month short of its last day", Month, "2024-02-01", "2024-02-28", ""},
+		{"a month starting late", Month, "2024-02-02", "2024-03-01", ""},
+		{"three months off the quarter boundary", Quarter, "2024-02-01", "2024-04-30", ""},
+		{"a year not starting in January", Year, "2024-04-01", "2025-03-31", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, ok := cal.Exact(c.g, Range{date(t, c.from), date(t, c.to)})
+			if ok != (c.label != "") || (ok && p.Label() != c.label) {
+				t.Fatalf("got %s %v, want %q", p.Label(), ok, c.label)
+			}
+		})
+	}
+}
+
 func TestPreviousAndYearAgoRanges(t *testing.T) {
 	cal := mustCal(t, time.January)
 	cases := []struct {

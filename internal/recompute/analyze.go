@@ -10,99 +10,32 @@ import (
 
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 )
-
-// Meta describes a snapshot: what data it covers and how the models fit.
-type Meta struct {
-	AsOf       string   `json:"as_of"` // the day recency and CLV are measured at
-	FirstDay   string   `json:"first_day"`
-	LastDay    string   `json:"last_day"`
-	Customers  int      `json:"customers"`
-	Purchases  int64    `json:"purchases"` // customer-days
-	Revenue    string   `json:"revenue"`
-	Dimensions []string `json:"dimensions"`
-	// CLV is the fitted model, absent when it could not be fitted (for
-	// example when no customer bought twice); Warnings says why.
-	CLV      *CLVParams `json:"clv,omitempty"`
-	Warnings []string   `json:"warnings"`
-}
-
-// CLVParams are the fitted BG/NBD and Gamma-Gamma parameters.
-type CLVParams struct {
-	R                  float64 `json:"r"`
-	Alpha              float64 `json:"alpha"`
-	A                  float64 `json:"a"`
-	B                  float64 `json:"b"`
-	P                  float64 `json:"p"`
-	Q                  float64 `json:"q"`
-	Gamma              float64 `json:"gamma"`
-	LogLikelihood      float64 `json:"log_likelihood"`
-	UnitDays           float64 `json:"unit_days"`
-	HorizonMonths      int     `json:"horizon_months"`
-	RepeatBuyers       int     `json:"repeat_buyers"`
-	SpendLogLikelihood float64 `json:"spend_log_likelihood"`
-}
-
-// TopCustomer is one customer in the ranked customer list.
-type TopCustomer struct {
-	ID                string            `json:"id"`
-	Revenue           string            `json:"revenue"`
-	Orders            int64             `json:"orders"`
-	FirstDay          string            `json:"first_day"`
-	LastDay           string            `json:"last_day"`
-	Tier              string            `json:"tier"`
-	RFM               string            `json:"rfm_group"`
-	RFMScore          string            `json:"rfm_score"`
-	Quadrant          string            `json:"quadrant,omitempty"`
-	PAlive            *float64          `json:"p_alive,omitempty"`
-	ExpectedPurchases *float64          `json:"expected_purchases,omitempty"`
-	CLV               *float64          `json:"clv,omitempty"`
-	Attributes        map[string]string `json:"attributes"`
-}
 
 // maxTopCustomers bounds the ranked list kept in a snapshot.
 const maxTopCustomers = 1000
 
-// Bridge grains computed for every dimension.
-var bridgeGrains = []analytics.Grain{analytics.ByMonth, analytics.ByQuarter, analytics.ByYear}
-
-// Part names. A snapshot's parts are these, per dimension d:
-//
-//	meta                    Meta
-//	tiers/<d>               []analytics.Summary (groups A, B, C)
-//	rfm/<d>                 []analytics.Summary (the named RFM groups)
-//	quadrants/<d>           []analytics.Summary (Prioritize, Nurture, Monitor, Deprioritize)
-//	forecast/<d>            []analytics.ValueForecast
-//	bridge/<d>/<grain>      []analytics.BridgeRow, grain month, quarter or year
-//	customers               []TopCustomer, by CLV (or revenue) descending
-//	lookalikes              []analytics.Lookalike, accounts without purchases most like tier A
-func PartName(kind string, d segment.Dimension) string { return kind + "/" + string(d) }
-
-// BridgePart names the bridge part of a dimension at a grain.
-func BridgePart(d segment.Dimension, g analytics.Grain) string {
-	return "bridge/" + string(d) + "/" + string(g)
-}
-
-// Analyze computes every snapshot part from a customer base and the
-// accounts of the customers files (firmographics; those without purchases
-// are the prospects ranked by likeness to the top tier). asOf is the
-// day recency and CLV are measured at (it is moved to the last purchase day
-// when earlier). A CLV model that cannot be fitted is reported in
-// Meta.Warnings and leaves the CLV-based parts out; any other failure is an
-// error.
-func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Prospect, asOf time.Time) (Meta, map[string]any, error) {
-	parts := map[string]any{}
+// Analyze computes a snapshot from a customer base and the accounts of the
+// customers files (firmographics; those without purchases are the
+// prospects ranked by likeness to the top tier). asOf is the day recency
+// and CLV are measured at (it is moved to the last purchase day when
+// earlier). A CLV model that cannot be fitted is reported in
+// Meta.Warnings and leaves the CLV-based parts out; any other failure is
+// an error. An empty base gives a snapshot with only a Meta, which encodes
+// to no parts.
+func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Prospect, asOf time.Time) (snapshot.Snapshot, error) {
 	if base.Len() == 0 {
-		return Meta{AsOf: asOf.Format(time.DateOnly), Revenue: "0", Warnings: []string{"no customer history yet"}}, parts, nil
+		return snapshot.Snapshot{Meta: snapshot.Meta{AsOf: asOf.Format(time.DateOnly), Revenue: "0", Warnings: []string{"no customer history yet"}}}, nil
 	}
 	if last := base.LastDay.Time(); asOf.Before(last) {
 		asOf = last
 	}
 	total, err := base.Revenue()
 	if err != nil {
-		return Meta{}, nil, err
+		return snapshot.Snapshot{}, err
 	}
-	meta := Meta{AsOf: asOf.Format(time.DateOnly), FirstDay: base.FirstDay.String(), LastDay: base.LastDay.String(),
+	meta := snapshot.Meta{AsOf: asOf.Format(time.DateOnly), FirstDay: base.FirstDay.String(), LastDay: base.LastDay.String(),
 		Customers: base.Len(), Revenue: total.String(), Warnings: []string{}}
 	for _, c := range base.Customers {
 		meta.Purchases += int64(c.PurchaseDays)
@@ -119,11 +52,11 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 
 	tiers, err := analytics.Tiers(base, analytics.DefaultTierConfig())
 	if err != nil {
-		return Meta{}, nil, fmt.Errorf("tiers: %w", err)
+		return snapshot.Snapshot{}, fmt.Errorf("tiers: %w", err)
 	}
 	rfm, err := analytics.RFM(base, analytics.RFMConfig{AsOf: asOf})
 	if err != nil {
-		return Meta{}, nil, fmt.Errorf("rfm: %w", err)
+		return snapshot.Snapshot{}, fmt.Errorf("rfm: %w", err)
 	}
 	var quads *analytics.QuadrantResult
 	fit, err := analytics.FitCLV(ctx, base, analytics.CLVConfig{AsOf: asOf})
@@ -132,49 +65,52 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 	} else {
 		meta.Warnings = append(meta.Warnings, fit.Warnings...)
 		m := fit.Model
-		meta.CLV = &CLVParams{R: m.Purchases.R, Alpha: m.Purchases.Alpha, A: m.Purchases.A, B: m.Purchases.B,
+		meta.CLV = &snapshot.CLVParams{R: m.Purchases.R, Alpha: m.Purchases.Alpha, A: m.Purchases.A, B: m.Purchases.B,
 			P: m.Spend.P, Q: m.Spend.Q, Gamma: m.Spend.Gamma, LogLikelihood: fit.PurchasesInfo.LogLikelihood,
 			UnitDays: m.UnitDays, HorizonMonths: 12, RepeatBuyers: fit.SpendInfo.Customers, SpendLogLikelihood: fit.SpendInfo.LogLikelihood}
 		q, err := analytics.Quadrants(ctx, base, m, analytics.QuadrantConfig{})
 		if err != nil {
-			return Meta{}, nil, fmt.Errorf("quadrants: %w", err)
+			return snapshot.Snapshot{}, fmt.Errorf("quadrants: %w", err)
 		}
 		quads = &q
 	}
+	snap := snapshot.Snapshot{Dimensions: make([]snapshot.DimensionParts, 0, len(dims))}
 	for _, d := range dims {
-		if parts[PartName("tiers", d)], err = tiers.Summarize(base, d); err != nil {
-			return Meta{}, nil, fmt.Errorf("tiers by %s: %w", d, err)
+		p := snapshot.DimensionParts{Dimension: d, Bridges: map[analytics.Grain][]analytics.BridgeRow{}}
+		if p.Tiers, err = tiers.Summarize(base, d); err != nil {
+			return snapshot.Snapshot{}, fmt.Errorf("tiers by %s: %w", d, err)
 		}
-		if parts[PartName("rfm", d)], err = rfm.Summarize(base, d); err != nil {
-			return Meta{}, nil, fmt.Errorf("rfm by %s: %w", d, err)
+		if p.RFM, err = rfm.Summarize(base, d); err != nil {
+			return snapshot.Snapshot{}, fmt.Errorf("rfm by %s: %w", d, err)
 		}
 		if quads != nil {
-			if parts[PartName("quadrants", d)], err = quads.Summarize(base, d); err != nil {
-				return Meta{}, nil, fmt.Errorf("quadrants by %s: %w", d, err)
+			if p.Quadrants, err = quads.Summarize(base, d); err != nil {
+				return snapshot.Snapshot{}, fmt.Errorf("quadrants by %s: %w", d, err)
 			}
-			if parts[PartName("forecast", d)], err = analytics.Forecast(base, quads.Predictions, d); err != nil {
-				return Meta{}, nil, fmt.Errorf("forecast by %s: %w", d, err)
-			}
-		}
-		for _, g := range bridgeGrains {
-			if parts[BridgePart(d, g)], err = analytics.Bridge(base, analytics.BridgeConfig{Grain: g, Dimension: d, Prospects: accounts}); err != nil {
-				return Meta{}, nil, fmt.Errorf("bridge by %s %s: %w", d, g, err)
+			if p.Forecast, err = analytics.Forecast(base, quads.Predictions, d); err != nil {
+				return snapshot.Snapshot{}, fmt.Errorf("forecast by %s: %w", d, err)
 			}
 		}
+		for _, g := range snapshot.BridgeGrains() {
+			if p.Bridges[g], err = analytics.Bridge(base, analytics.BridgeConfig{Grain: g, Dimension: d, Prospects: accounts}); err != nil {
+				return snapshot.Snapshot{}, fmt.Errorf("bridge by %s %s: %w", d, g, err)
+			}
+		}
+		snap.Dimensions = append(snap.Dimensions, p)
 	}
-	parts["customers"] = topCustomers(base, tiers, rfm, quads)
+	snap.Customers = topCustomers(base, tiers, rfm, quads)
 	if looks, err := lookalikes(base, tiers, accounts); err != nil {
 		meta.Warnings = append(meta.Warnings, "lookalike prospects not ranked: "+err.Error())
-	} else if looks != nil {
-		parts["lookalikes"] = looks
+	} else {
+		snap.Lookalikes = looks
 	}
-	parts["meta"] = meta
-	return meta, parts, nil
+	snap.Meta = meta
+	return snap, nil
 }
 
 // topCustomers ranks customers by CLV when the model fitted, else by
 // revenue, and keeps the first maxTopCustomers.
-func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytics.RFMResult, quads *analytics.QuadrantResult) []TopCustomer {
+func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytics.RFMResult, quads *analytics.QuadrantResult) []snapshot.TopCustomer {
 	idx := make([]int, base.Len())
 	for i := range idx {
 		idx[i] = i
@@ -191,11 +127,11 @@ func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytic
 		return cmp.Compare(base.Customers[i].ID, base.Customers[j].ID)
 	})
 	idx = idx[:min(len(idx), maxTopCustomers)]
-	out := make([]TopCustomer, 0, len(idx))
+	out := make([]snapshot.TopCustomer, 0, len(idx))
 	for _, i := range idx {
 		c := &base.Customers[i]
 		s := rfm.Scores[i]
-		tc := TopCustomer{ID: c.ID, Revenue: c.Revenue.String(), Orders: c.Orders, FirstDay: c.FirstDay.String(),
+		tc := snapshot.TopCustomer{ID: c.ID, Revenue: c.Revenue.String(), Orders: c.Orders, FirstDay: c.FirstDay.String(),
 			LastDay: c.LastDay.String(), Tier: tiers.Group(i), RFM: rfm.Group(i),
 			RFMScore: strconv.Itoa(s.R) + strconv.Itoa(s.F) + strconv.Itoa(s.M), Attributes: map[string]string{}}
 		for _, a := range c.Attrs {

@@ -29,6 +29,7 @@ import (
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -39,7 +40,7 @@ type Table interface {
 	LiveObjects(ctx context.Context) (map[string]store.Entry, error)
 	LastChange(ctx context.Context) (string, error)
 	LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error)
-	PutSnapshotPart(ctx context.Context, id, part string, v any) error
+	PutSnapshotPart(ctx context.Context, id, part string, data []byte) error
 	PublishSnapshot(ctx context.Context, info store.SnapshotInfo) (store.SnapshotInfo, error)
 	DeleteSnapshot(ctx context.Context, info store.SnapshotInfo) error
 	Compact(ctx context.Context) (store.Compaction, error)
@@ -122,7 +123,7 @@ func (s *Service) upToDate(ctx context.Context) (bool, error) {
 type Result struct {
 	Summary  *Summary
 	Snapshot store.SnapshotInfo
-	Meta     Meta
+	Meta     snapshot.Meta
 }
 
 // Run recomputes the totals summary and a new snapshot, publishes it, and
@@ -146,21 +147,21 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	if base.Len() == 0 {
 		asOf = started // nothing to measure: the snapshot is as of now
 	}
-	meta, parts, err := Analyze(ctx, base, prospects, asOf)
+	snap, err := Analyze(ctx, base, prospects, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	info := store.SnapshotInfo{ID: fmt.Sprintf("%d", started.UnixNano()), StartedAt: store.SnapshotTime(started), AsOf: meta.AsOf}
-	names := make([]string, 0, len(parts))
-	for name := range parts {
-		names = append(names, name)
+	meta := snap.Meta
+	parts, err := snap.Encode()
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.t.PutSnapshotPart(ctx, info.ID, name, parts[name]); err != nil {
+	info := store.SnapshotInfo{ID: fmt.Sprintf("%d", started.UnixNano()), StartedAt: store.SnapshotTime(started), AsOf: meta.AsOf}
+	for _, p := range parts {
+		if err := s.t.PutSnapshotPart(ctx, info.ID, p.Name, p.Data); err != nil {
 			return nil, err
 		}
-		info.Parts = append(info.Parts, name)
+		info.Parts = append(info.Parts, p.Name)
 	}
 	info.ComputedAt = s.now().UTC().Format(time.RFC3339)
 	prev, err := s.t.PublishSnapshot(ctx, info)

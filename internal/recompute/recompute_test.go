@@ -18,6 +18,7 @@ import (
 	"github.com/salesseg/salesseg/internal/localstack/emutest"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -40,6 +41,20 @@ func putFile(t *testing.T, ctx context.Context, st *store.Store, s3c *s3.Client,
 	if _, err := st.Commit(ctx, object, seq, file); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// readPart reads and decodes one part of a stored snapshot.
+func readPart[T any](t *testing.T, ctx context.Context, st *store.Store, id string, p snapshot.Part[T]) T {
+	t.Helper()
+	data, err := st.SnapshotPart(ctx, id, p.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := p.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func purchases() []history.Purchase {
@@ -80,10 +95,7 @@ func TestRunPublishesASnapshotOfLiveFilesOnly(t *testing.T) {
 	if err != nil || latest.ID != res.Snapshot.ID {
 		t.Fatalf("latest %+v %v", latest, err)
 	}
-	var tiers []analytics.Summary
-	if err := st.SnapshotPart(ctx, latest.ID, recompute.PartName("tiers", segment.Segment), &tiers); err != nil {
-		t.Fatal(err)
-	}
+	tiers := readPart(t, ctx, st, latest.ID, snapshot.GroupsPart(snapshot.Tiers, segment.Segment))
 	got := map[string]string{}
 	for _, s := range tiers {
 		got[s.Value] = s.Revenue.String()
@@ -91,10 +103,7 @@ func TestRunPublishesASnapshotOfLiveFilesOnly(t *testing.T) {
 	if got["Consumer"] != "175.75" || got["Corporate"] != "20.00" {
 		t.Fatalf("tiers by segment %v", got)
 	}
-	var bridge []analytics.BridgeRow
-	if err := st.SnapshotPart(ctx, latest.ID, recompute.BridgePart(segment.Total, analytics.ByMonth), &bridge); err != nil {
-		t.Fatal(err)
-	}
+	bridge := readPart(t, ctx, st, latest.ID, snapshot.BridgePart(segment.Total, analytics.ByMonth))
 	for _, r := range bridge {
 		if err := r.Check(); err != nil {
 			t.Errorf("bridge %s: %v", r.Period, err)
@@ -106,7 +115,7 @@ func TestRunPublishesASnapshotOfLiveFilesOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.SnapshotPart(ctx, res.Snapshot.ID, "meta", &map[string]any{}); !errors.Is(err, store.ErrNotFound) {
+		if _, err := st.SnapshotPart(ctx, res.Snapshot.ID, snapshot.MetaPart().Name()); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("old snapshot still readable: %v", err)
 		}
 		if l, _ := st.LatestSnapshot(ctx); l.ID != res2.Snapshot.ID {
@@ -165,8 +174,8 @@ func TestNoHistoryYieldsAnEmptySnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Meta.Customers != 0 || len(res.Meta.Warnings) == 0 {
-		t.Fatalf("meta %+v", res.Meta)
+	if res.Meta.Customers != 0 || len(res.Meta.Warnings) == 0 || len(res.Snapshot.Parts) != 0 {
+		t.Fatalf("meta %+v, parts %v", res.Meta, res.Snapshot.Parts)
 	}
 }
 
@@ -195,10 +204,7 @@ func TestAccountsFillAttributesAndBecomeProspects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tiers []analytics.Summary
-	if err := st.SnapshotPart(ctx, res.Snapshot.ID, recompute.PartName("tiers", segment.Industry), &tiers); err != nil {
-		t.Fatal(err)
-	}
+	tiers := readPart(t, ctx, st, res.Snapshot.ID, snapshot.GroupsPart(snapshot.Tiers, segment.Industry))
 	got := map[string]int64{}
 	for _, s := range tiers {
 		got[s.Value] = s.Customers
@@ -206,19 +212,13 @@ func TestAccountsFillAttributesAndBecomeProspects(t *testing.T) {
 	if got["Retail"] != 1 || got["Software"] != 1 || got[segment.Blank] != 1 {
 		t.Fatalf("customers by industry %v", got)
 	}
-	var segs []analytics.Summary
-	if err := st.SnapshotPart(ctx, res.Snapshot.ID, recompute.PartName("tiers", segment.Segment), &segs); err != nil {
-		t.Fatal(err)
-	}
+	segs := readPart(t, ctx, st, res.Snapshot.ID, snapshot.GroupsPart(snapshot.Tiers, segment.Segment))
 	for _, s := range segs {
 		if s.Value != "Consumer" && s.Value != "Corporate" {
 			t.Fatalf("an account overrode the file's segment: %q", s.Value)
 		}
 	}
-	var looks []analytics.Lookalike
-	if err := st.SnapshotPart(ctx, res.Snapshot.ID, "lookalikes", &looks); err != nil {
-		t.Fatal(err)
-	}
+	looks := readPart(t, ctx, st, res.Snapshot.ID, snapshot.LookalikesPart())
 	if len(looks) != 2 || looks[0].ID != "p1" || looks[0].Score <= looks[1].Score {
 		t.Fatalf("lookalikes %+v: want p1 (Retail, like the A tier's c1) ranked above p2", looks)
 	}

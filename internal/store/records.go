@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,4 +143,12 @@ func (s *Store) LastChange(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("read last change: %w", err)
 	}
 	return attrS(out.Item, "at"), nil
+}
+
+// UploadID returns the id of the upload of one object version: the file id
+// ingestion derives from the bucket, key and S3 version id (ingest.FileID
+// is this function), and so the id GET /v1/uploads/{id} takes.
+func UploadID(bucket, key, version string) string {
+	h := sha256.Sum256([]byte(bucket + "\x00" + key + "\x00" + version))
+	return hex.EncodeToString(h[:12])
 }

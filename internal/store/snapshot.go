@@ -22,7 +22,8 @@ import (
 // snapshot, and a slow run can never replace a newer one.
 
 // ErrTooLarge means a snapshot part does not fit in one item even
-// compressed; the caller must split it.
+// compressed, so the caller must split it, or that a stored part inflates
+// beyond what a reader accepts.
 var ErrTooLarge = errors.New("snapshot part too large for one item")
 
 // maxPartBytes keeps a compressed part well under DynamoDB's 400 KB item
@@ -42,16 +43,18 @@ type SnapshotInfo struct {
 
 const snapshotPK, snapshotSK = "SNAPSHOT", "LATEST"
 
-// PutSnapshotPart stores one part of an unpublished snapshot as gzipped
-// JSON. Rewriting a part is harmless.
-func (s *Store) PutSnapshotPart(ctx context.Context, id, part string, v any) error {
+// PutSnapshotPart stores one encoded part of an unpublished snapshot,
+// gzipped; what the bytes mean is package snapshot's business. Rewriting
+// a part is harmless. A part that does not fit in one item even
+// compressed gives ErrTooLarge.
+func (s *Store) PutSnapshotPart(ctx context.Context, id, part string, data []byte) error {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(v); err != nil {
-		return fmt.Errorf("encode snapshot part %s: %w", part, err)
+	if _, err := zw.Write(data); err != nil {
+		return fmt.Errorf("compress snapshot part %s: %w", part, err)
 	}
 	if err := zw.Close(); err != nil {
-		return err
+		return fmt.Errorf("compress snapshot part %s: %w", part, err)
 	}
 	if buf.Len() > maxPartBytes {
 		return fmt.Errorf("snapshot part %s: %d bytes compressed: %w", part, buf.Len(), ErrTooLarge)
@@ -103,25 +106,34 @@ func (s *Store) LatestSnapshot(ctx context.Context) (SnapshotInfo, error) {
 	return info, err
 }
 
-// SnapshotPart decodes one part of a snapshot into dst; ErrNotFound if the
-// snapshot has no such part.
-func (s *Store) SnapshotPart(ctx context.Context, id, part string, dst any) error {
+// maxPartSize bounds a part's uncompressed size, so that a corrupt item
+// cannot exhaust a reader's memory.
+const maxPartSize = 64 << 20
+
+// SnapshotPart returns one part of a snapshot as PutSnapshotPart was
+// given it; an error wrapping ErrNotFound if the snapshot has no such
+// part, ErrTooLarge if it inflates beyond 64 MiB.
+func (s *Store) SnapshotPart(ctx context.Context, id, part string) ([]byte, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key("SNAP#"+id, part)})
 	if err != nil {
-		return fmt.Errorf("get snapshot part %s: %w", part, err)
+		return nil, fmt.Errorf("get snapshot part %s: %w", part, err)
 	}
 	gz, ok := out.Item["gz"].(*types.AttributeValueMemberB)
 	if !ok {
-		return fmt.Errorf("snapshot %s part %s: %w", id, part, ErrNotFound)
+		return nil, fmt.Errorf("snapshot %s part %s: %w", id, part, ErrNotFound)
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(gz.Value))
 	if err != nil {
-		return fmt.Errorf("snapshot part %s: %w", part, err)
+		return nil, fmt.Errorf("snapshot part %s: %w", part, err)
 	}
-	if err := json.NewDecoder(io.LimitReader(zr, 64<<20)).Decode(dst); err != nil {
-		return fmt.Errorf("decode snapshot part %s: %w", part, err)
+	data, err := io.ReadAll(io.LimitReader(zr, maxPartSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("snapshot part %s: %w", part, err)
 	}
-	return nil
+	if len(data) > maxPartSize {
+		return nil, fmt.Errorf("snapshot part %s: more than %d bytes: %w", part, maxPartSize, ErrTooLarge)
+	}
+	return data, nil
 }
 
 // DeleteSnapshot removes a replaced snapshot's parts.

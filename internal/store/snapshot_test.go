@@ -22,7 +22,7 @@ func TestSnapshotsPublishAtomicallyAndNewestWins(t *testing.T) {
 	older := store.SnapshotInfo{ID: "s1", StartedAt: store.SnapshotTime(t0), ComputedAt: "x", Parts: []string{"tiers"}}
 	newer := store.SnapshotInfo{ID: "s2", StartedAt: store.SnapshotTime(t0.Add(time.Nanosecond)), ComputedAt: "y", Parts: []string{"tiers"}}
 	for _, info := range []store.SnapshotInfo{older, newer} {
-		if err := s.PutSnapshotPart(ctx, info.ID, "tiers", map[string]string{"id": info.ID}); err != nil {
+		if err := s.PutSnapshotPart(ctx, info.ID, "tiers", []byte(info.ID)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -39,11 +39,10 @@ func TestSnapshotsPublishAtomicallyAndNewestWins(t *testing.T) {
 		}
 	})
 	t.Run("parts round-trip", func(t *testing.T) {
-		var got map[string]string
-		if err := s.SnapshotPart(ctx, "s2", "tiers", &got); err != nil || got["id"] != "s2" {
-			t.Fatalf("got %v %v", got, err)
+		if got, err := s.SnapshotPart(ctx, "s2", "tiers"); err != nil || string(got) != "s2" {
+			t.Fatalf("got %q %v", got, err)
 		}
-		if err := s.SnapshotPart(ctx, "s2", "nope", &got); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.SnapshotPart(ctx, "s2", "nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("missing part: %v", err)
 		}
 	})
@@ -56,8 +55,7 @@ func TestSnapshotsPublishAtomicallyAndNewestWins(t *testing.T) {
 		if err := s.DeleteSnapshot(ctx, prev); err != nil {
 			t.Fatal(err)
 		}
-		var got map[string]string
-		if err := s.SnapshotPart(ctx, "s2", "tiers", &got); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.SnapshotPart(ctx, "s2", "tiers"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("deleted part still readable: %v", err)
 		}
 	})
@@ -71,7 +69,16 @@ func TestSnapshotsPublishAtomicallyAndNewestWins(t *testing.T) {
 			x ^= x << 17
 			b.WriteByte(byte('a' + x%26))
 		}
-		if err := s.PutSnapshotPart(ctx, "s4", "big", b.String()); !errors.Is(err, store.ErrTooLarge) {
+		if err := s.PutSnapshotPart(ctx, "s4", "big", []byte(b.String())); !errors.Is(err, store.ErrTooLarge) {
+			t.Fatalf("err = %v, want ErrTooLarge", err)
+		}
+	})
+	t.Run("a part inflating beyond what readers accept is refused", func(t *testing.T) {
+		// Zeros compress a thousandfold, so this fits in one item.
+		if err := s.PutSnapshotPart(ctx, "s5", "bomb", make([]byte, 64<<20+1)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SnapshotPart(ctx, "s5", "bomb"); !errors.Is(err, store.ErrTooLarge) {
 			t.Fatalf("err = %v, want ErrTooLarge", err)
 		}
 	})

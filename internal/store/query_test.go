@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -74,61 +73,5 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 	}
 	if fmt.Sprint(vals[segment.Segment]) != "[{A 2024-01 2024-12} {B#1 2024-01 2024-12} {Ç 2024-01 2024-12}]" || len(vals[segment.Region]) != 0 {
 		t.Fatalf("values %v", vals)
-	}
-}
-
-func TestCustomerStatsFromTheSnapshotBridge(t *testing.T) {
-	ctx := context.Background()
-	emu := emutest.Start(t)
-	s := store.New(emu.Clients.DynamoDB, emu.Table)
-	if _, err := s.CustomerStats(ctx, segment.Total, segment.TotalValue, "2024-01-01", "2024-12-31"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("before any snapshot: %v, want ErrNotFound", err)
-	}
-	row := func(value, period string, end, fresh int64) map[string]any {
-		return map[string]any{"value": value, "period": period, "end": map[string]any{"customers": end}, "new": map[string]any{"customers": fresh}}
-	}
-	parts := map[string]any{
-		"bridge/segment/month":   []map[string]any{row("Consumer", "2024-02", 7, 2)},
-		"bridge/segment/quarter": []map[string]any{row("Consumer", "2024-Q1", 9, 4)},
-		"bridge/segment/year":    []map[string]any{row("Consumer", "2024", 12, 12)},
-		"meta":                   map[string]any{"first_day": "2024-01-03", "last_day": "2024-12-20"},
-		"tiers/segment":          []map[string]any{{"value": "Consumer", "customers": 15}},
-	}
-	info := store.SnapshotInfo{ID: "s1", StartedAt: "2026-01-01T00:00:00.000000000Z", ComputedAt: "2026-01-01T00:00:09Z", AsOf: "2025-12-31"}
-	for name, v := range parts {
-		if err := s.PutSnapshotPart(ctx, info.ID, name, v); err != nil {
-			t.Fatal(err)
-		}
-		info.Parts = append(info.Parts, name)
-	}
-	if _, err := s.PublishSnapshot(ctx, info); err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name, from, to            string
-		customers, fresh, return_ int64
-		err                       error
-	}{
-		{"month", "2024-02-01", "2024-02-29", 7, 2, 5, nil},
-		{"quarter", "2024-01-01", "2024-03-31", 9, 4, 5, nil},
-		{"year", "2024-01-01", "2024-12-31", 12, 12, 0, nil},
-		{"all history", "2023-06-01", "2025-01-15", 15, 15, 0, nil},
-		{"not a calendar period", "2024-01-05", "2024-02-04", 0, 0, 0, store.ErrNotFound},
-		{"quarter not on a quarter boundary", "2024-02-01", "2024-04-30", 0, 0, 0, store.ErrNotFound},
-		{"period the snapshot lacks", "2023-01-01", "2023-12-31", 0, 0, 0, store.ErrNotFound},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			st, err := s.CustomerStats(ctx, segment.Segment, "Consumer", c.from, c.to)
-			if c.err != nil {
-				if !errors.Is(err, c.err) {
-					t.Fatalf("err %v, want %v", err, c.err)
-				}
-				return
-			}
-			if err != nil || st.Customers != c.customers || st.New != c.fresh || st.Returning != c.return_ || st.AsOf != "2025-12-31" {
-				t.Fatalf("got %+v %v", st, err)
-			}
-		})
 	}
 }

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/recompute"
+	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+// analyzedSnapshot runs recompute's analysis on a synthetic base that
+// yields every kind of part: dimensions with values, enough repeat buyers
+// for the CLV model, and accounts that never bought, some like the buyers
+// (Retail) and some like none of them (Mining).
+func analyzedSnapshot(t *testing.T) *fakeReader {
+	t.Helper()
+	b := analytics.NewBuilder()
+	accounts := map[string]map[segment.Dimension]string{}
+	x := uint32(2463534242)
+	next := func(n uint32) uint32 { // xorshift: varied but reproducible
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		return x % n
+	}
+	start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	for c := range 120 {
+		id := fmt.Sprintf("c%03d", c)
+		industry := []string{"Retail", "Software"}[c%2]
+		accounts[id] = map[segment.Dimension]string{segment.Industry: industry}
+		attrs := map[segment.Dimension]string{segment.Segment: []string{"Consumer", "Corporate"}[c%2],
+			segment.Region: []string{"East", "West", "North"}[c%3], segment.Industry: industry}
+		day := int(next(300))
+		for n := 1 + int(next(6)); n > 0 && day < 730; n-- {
+			if err := b.Add(history.Purchase{Customer: id, Day: start.AddDate(0, 0, day).Format(time.DateOnly), Orders: 1, Lines: 1,
+				Revenue: fmt.Sprintf("%d.%02d", 10+next(500), next(100)), Attrs: attrs}); err != nil {
+				t.Fatal(err)
+			}
+			day += 1 + int(next(120))
+		}
+	}
+	for p := range 10 {
+		accounts[fmt.Sprintf("p%02d", p)] = map[segment.Dimension]string{segment.Industry: []string{"Retail", "Mining"}[p%2]}
+	}
+	snap, err := recompute.Analyze(context.Background(), b.Build(), recompute.Prospects(accounts), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Meta.CLV == nil || snap.Lookalikes == nil || len(snap.Meta.Dimensions) < 3 {
+		t.Fatalf("the base should yield every kind of part: meta %+v, %d lookalikes", snap.Meta, len(snap.Lookalikes))
+	}
+	parts, err := snap.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake()
+	f.publish(store.SnapshotInfo{ID: "s1", AsOf: snap.Meta.AsOf, ComputedAt: "2025-01-01T00:00:00Z"}, parts)
+	return f
+}
+
+// TestAPIReadsEveryPartRecomputeWrites holds recompute and the API to one
+// contract: asking every analytics route for every dimension and grain the
+// API accepts reads each part recompute wrote, and every dimension the
+// snapshot describes is answered (as the OpenAPI document says).
+func TestAPIReadsEveryPartRecomputeWrites(t *testing.T) {
+	e := newEnv(t)
+	e.f = analyzedSnapshot(t)
+	e.svc = New(e.f, fakePresigner{}, nil, Options{Bucket: "sales-bucket"})
+	e.get("/v1/analytics/customers", 200, nil)
+	e.get("/v1/analytics/lookalikes", 200, nil)
+	var model ModelResponse
+	e.get("/v1/analytics/model", 200, &model)
+	described := map[string]bool{}
+	for _, d := range model.Meta.Dimensions {
+		described[d] = true
+	}
+	for _, d := range segment.All() {
+		targets := []string{}
+		for _, kind := range []string{"tiers", "rfm", "quadrants", "forecast"} {
+			targets = append(targets, "/v1/analytics/"+kind+"?dimension="+string(d))
+		}
+		for _, g := range []string{"month", "quarter", "year"} {
+			targets = append(targets, "/v1/analytics/bridge?dimension="+string(d)+"&grain="+g)
+		}
+		for _, target := range targets {
+			if resp := e.do(request(http.MethodGet, target, true)); described[string(d)] && resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s: %d %s", target, resp.StatusCode, resp.Body)
+			}
+		}
+	}
+	var unread []string
+	for _, name := range e.f.snapshot.Parts {
+		if !e.f.partsRead[name] {
+			unread = append(unread, name)
+		}
+	}
+	sort.Strings(unread)
+	if len(unread) > 0 || len(e.f.snapshot.Parts) == 0 {
+		t.Fatalf("recompute writes parts no API route reads: %v", unread)
+	}
+}
