@@ -10,6 +10,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -112,9 +113,8 @@ func NewBuilder() *Builder {
 // Revenue that is not a decimal number in plain notation (an empty Revenue
 // included) or has more digits than a decimal holds exactly (19
 // significant digits), a non-empty Cost that is not one, or negative
-// Orders or Lines; and one
-// wrapping ErrOverflow when a customer's sums would lose digits. On error
-// the Builder is unchanged. Add has the signature history.Read expects, so
+// Orders or Lines; and one wrapping money.ErrOverflow when a customer's
+// sums would lose digits. On error the Builder is unchanged. Add has the signature history.Read expects, so
 // a history file folds with history.Read(r, b.Add).
 //
 // Revenue may be negative (returns, cancellations): sums are net. An empty
@@ -166,11 +166,11 @@ func (b *Builder) Add(p history.Purchase) error {
 	a := &b.accs[i]
 	// Compute every new sum before changing anything, so that an overflow
 	// leaves the customer as it was.
-	newRev, err := add(a.revenue, rev)
+	newRev, err := money.Add(a.revenue, rev)
 	if err != nil {
 		return fmt.Errorf("customer %q revenue: %w", p.Customer, err)
 	}
-	newCost, err := add(a.cost, cost)
+	newCost, err := money.Add(a.cost, cost)
 	if err != nil {
 		return fmt.Errorf("customer %q cost: %w", p.Customer, err)
 	}
@@ -179,7 +179,7 @@ func (b *Builder) Add(p history.Purchase) error {
 	case day < a.first:
 		newFirst = rev
 	case day == a.first:
-		if newFirst, err = add(a.firstRevenue, rev); err != nil {
+		if newFirst, err = money.Add(a.firstRevenue, rev); err != nil {
 			return fmt.Errorf("customer %q first-day revenue: %w", p.Customer, err)
 		}
 	}
@@ -196,7 +196,7 @@ func (b *Builder) Add(p history.Purchase) error {
 	}
 	var newMonth decimal.Decimal
 	if inMonth {
-		if newMonth, err = add(a.months[j].revenue, rev); err != nil {
+		if newMonth, err = money.Add(a.months[j].revenue, rev); err != nil {
 			return fmt.Errorf("customer %q month %s revenue: %w", p.Customer, month, err)
 		}
 	}
@@ -401,11 +401,11 @@ func (b *Base) Index(id string) (int, bool) {
 }
 
 // Revenue returns the net revenue of all customers. The error wraps
-// ErrOverflow when the sum needs more than 19 digits.
+// money.ErrOverflow when the sum needs more than 19 digits.
 func (b *Base) Revenue() (decimal.Decimal, error) {
 	var total decimal.Decimal
 	for i := range b.Customers {
-		if err := accum(&total, b.Customers[i].Revenue); err != nil {
+		if err := money.AddTo(&total, b.Customers[i].Revenue); err != nil {
 			return decimal.Decimal{}, err
 		}
 	}

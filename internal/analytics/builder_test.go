@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -257,10 +258,10 @@ func TestBuilderRejects(t *testing.T) {
 		{"bad cost", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "1", Cost: "x"}, ErrInvalidPurchase},
 		{"negative orders", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "1", Orders: -1}, ErrInvalidPurchase},
 		{"negative lines", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "1", Lines: -1}, ErrInvalidPurchase},
-		{"revenue overflow", one, history.Purchase{Customer: "c", Day: "2019-03-01", Revenue: "1"}, ErrOverflow},
-		{"cost overflow", one, history.Purchase{Customer: "c", Day: "2019-03-01", Revenue: "0", Cost: "1"}, ErrOverflow},
-		{"month overflow", two, history.Purchase{Customer: "c", Day: "2019-01-05", Revenue: "1"}, ErrOverflow},
-		{"first-day overflow", two, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "0.01"}, ErrOverflow},
+		{"revenue overflow", one, history.Purchase{Customer: "c", Day: "2019-03-01", Revenue: "1"}, money.ErrOverflow},
+		{"cost overflow", one, history.Purchase{Customer: "c", Day: "2019-03-01", Revenue: "0", Cost: "1"}, money.ErrOverflow},
+		{"month overflow", two, history.Purchase{Customer: "c", Day: "2019-01-05", Revenue: "1"}, money.ErrOverflow},
+		{"first-day overflow", two, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "0.001"}, money.ErrOverflow},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := NewBuilder()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -91,7 +92,7 @@ func checkInvariants(t testing.TB, res *Result, rej rejectList) {
 		if err != nil {
 			return err
 		}
-		rev, err = aggregate.Sum(rev, r)
+		rev, err = money.Add(rev, r)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func revenueBy(res *Result, d segment.Dimension) map[string]string {
 	sums := map[string]decimal.Decimal{}
 	for k, m := range res.Delta {
 		if k.Dim == d && k.Grain == aggregate.Month {
-			sums[k.Value], _ = aggregate.Sum(sums[k.Value], m.Revenue)
+			sums[k.Value], _ = money.Add(sums[k.Value], m.Revenue)
 		}
 	}
 	out := map[string]string{}
@@ -238,7 +239,7 @@ func TestOrdersAreDistinctPerKey(t *testing.T) {
 					a.orders[rw.order] = true
 				}
 				a.lines++
-				a.rev, _ = aggregate.Sum(a.rev, decimal.MustParse(rw.amount))
+				a.rev, _ = money.Add(a.rev, decimal.MustParse(rw.amount))
 			}
 			blank := func(s string) string {
 				if s == "" {
@@ -272,7 +273,7 @@ func TestOrdersAreDistinctPerKey(t *testing.T) {
 						a.orders[rw.order] = true
 					}
 					a.lines++
-					a.rev, _ = aggregate.Sum(a.rev, decimal.MustParse(rw.amount))
+					a.rev, _ = money.Add(a.rev, decimal.MustParse(rw.amount))
 				}
 			}
 			if len(want) != len(res.Delta) {

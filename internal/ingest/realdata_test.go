@@ -23,6 +23,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -152,7 +153,7 @@ func compareTotalMonths(t testing.TB, res *Result, ref duckRef) {
 	want := map[string]decimal.Decimal{}
 	for _, months := range ref.ByValueMonth {
 		for m, s := range months {
-			want[m], _ = aggregate.Sum(want[m], decimal.MustParse(s))
+			want[m], _ = money.Add(want[m], decimal.MustParse(s))
 		}
 	}
 	if w, ok := want[""]; ok {
@@ -432,7 +433,7 @@ func testCRMPipeline(t *testing.T) {
 	var wonRevenue decimal.Decimal
 	for k, m := range res.Delta {
 		if k.Dim == segment.Total && k.Grain == aggregate.Month {
-			wonRevenue, _ = aggregate.Sum(wonRevenue, m.WonRevenue)
+			wonRevenue, _ = money.Add(wonRevenue, m.WonRevenue)
 		}
 	}
 	got.WonRevenue, want.WonRevenue = decimal.Decimal{}, decimal.Decimal{}
