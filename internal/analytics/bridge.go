@@ -149,8 +149,8 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 	if len(b.Customers) == 0 {
 		return nil, nil
 	}
-	pMin, _ := grain.Of(b.FirstDay.Month())
-	pMax, _ := grain.Of(b.LastDay.Month())
+	pMin, _ := grain.Of(b.FirstDay.YearMonth())
+	pMax, _ := grain.Of(b.LastDay.YearMonth())
 	np := int(pMax-pMin) + 1
 
 	type series struct {

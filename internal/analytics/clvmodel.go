@@ -13,6 +13,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/clv"
 	"github.com/salesseg/salesseg/internal/money"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -32,7 +33,7 @@ const daysPerMonth = 365.25 / 12
 //
 // The error wraps ErrInvalidConfig when asOf is before the base's last
 // purchase or unitDays is not finite and positive, or money.ErrOverflow.
-func CLVCustomers(b *Base, asOf Day, unitDays float64) ([]clv.Customer, error) {
+func CLVCustomers(b *Base, asOf period.Date, unitDays float64) ([]clv.Customer, error) {
 	if !(unitDays > 0) || math.IsInf(unitDays, 0) {
 		return nil, fmt.Errorf("%w: CLV time unit of %v days", ErrInvalidConfig, unitDays)
 	}
@@ -80,7 +81,7 @@ type CLVModel struct {
 	Horizon   clv.Horizon
 	// AsOf is the end of the calibration period and UnitDays the model's
 	// time unit in days.
-	AsOf     Day
+	AsOf     period.Date
 	UnitDays float64
 }
 
@@ -106,7 +107,7 @@ type CLVFit struct {
 func FitCLV(ctx context.Context, b *Base, cfg CLVConfig) (CLVFit, error) {
 	asOf := b.LastDay
 	if !cfg.AsOf.IsZero() {
-		asOf = DayOf(cfg.AsOf)
+		asOf = period.DateOf(cfg.AsOf)
 	}
 	unit := cfg.UnitDays
 	if unit == 0 {

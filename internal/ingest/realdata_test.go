@@ -522,11 +522,11 @@ func testCDNOWMaster(t *testing.T) {
 		t.Fatalf("%d purchases, want %d customer-days", len(ps), len(custDays))
 	}
 	for _, p := range ps {
-		if want := custDays[p.Customer+" "+strings.ReplaceAll(p.Day, "-", "")]; int64(want) != p.Lines || p.Orders != p.Lines {
+		if want := custDays[p.Customer+" "+strings.ReplaceAll(p.Day.String(), "-", "")]; int64(want) != p.Lines || p.Orders != p.Lines {
 			t.Fatalf("purchase %+v: %d rows that day", p, want)
 		}
 	}
-	if ps[0].Customer != "00001" || ps[0].Day != "1997-01-01" {
+	if ps[0].Customer != "00001" || ps[0].Day.String() != "1997-01-01" {
 		t.Fatalf("first purchase %+v", ps[0])
 	}
 }

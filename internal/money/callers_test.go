@@ -3,6 +3,7 @@ package money_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/govalues/decimal"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/money"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -23,7 +25,7 @@ func TestOverflowIsOneError(t *testing.T) {
 	base := func(t *testing.T) *analytics.Base {
 		b := analytics.NewBuilder()
 		for _, id := range []string{"a", "b"} {
-			if err := b.Add(history.Purchase{Customer: id, Day: "2024-01-01", Orders: 1, Lines: 1, Revenue: most,
+			if err := b.Add(history.Purchase{Customer: id, Day: period.NewDate(2024, time.January, 1), Orders: 1, Lines: 1, Revenue: most,
 				Attrs: map[segment.Dimension]string{segment.Segment: "Retail"}}); err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +50,7 @@ func TestOverflowIsOneError(t *testing.T) {
 		}},
 		{"analytics Builder.Add", func(*testing.T) error {
 			b := analytics.NewBuilder()
-			p := history.Purchase{Customer: "c", Day: "2024-01-01", Orders: 1, Lines: 1, Revenue: most}
+			p := history.Purchase{Customer: "c", Day: period.NewDate(2024, time.January, 1), Orders: 1, Lines: 1, Revenue: most}
 			if err := b.Add(p); err != nil {
 				return err
 			}
