@@ -3,23 +3,19 @@
 // orders per dimension value and period, and for deal files the closed deals
 // won and lost and their sales cycles.
 //
-// All money is exact: amounts are decimals and every addition either keeps
-// every digit or fails with ErrOverflow; nothing is ever rounded.
+// All money is exact: amounts are decimals added with package money, so
+// every addition either keeps every digit or fails with money.ErrOverflow;
+// nothing is ever rounded.
 package aggregate
 
 import (
-	"errors"
-	"fmt"
 	"sort"
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 )
-
-// ErrOverflow is returned when a sum would need more than the 19 significant
-// digits an exact decimal holds at its current scale.
-var ErrOverflow = errors.New("decimal sum overflows 19 digits")
 
 // Grain is the period length a key is aggregated at.
 type Grain string
@@ -59,31 +55,22 @@ type Measures struct {
 	WonRevenue                   decimal.Decimal
 }
 
-// Sum adds two decimals exactly, failing with ErrOverflow rather than
-// rounding away digits.
-func Sum(a, b decimal.Decimal) (decimal.Decimal, error) {
-	s, err := a.AddExact(b, max(a.Scale(), b.Scale()))
-	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("%w: %s + %s", ErrOverflow, a, b)
-	}
-	return s, nil
-}
-
-// Add adds o into m. On error m is unchanged.
+// Add adds o into m. The error wraps money.ErrOverflow when a sum needs
+// more than 19 significant digits; then m is unchanged.
 func (m *Measures) Add(o Measures) error {
-	rev, err := Sum(m.Revenue, o.Revenue)
+	rev, err := money.Add(m.Revenue, o.Revenue)
 	if err != nil {
 		return err
 	}
-	cost, err := Sum(m.Cost, o.Cost)
+	cost, err := money.Add(m.Cost, o.Cost)
 	if err != nil {
 		return err
 	}
-	units, err := Sum(m.Units, o.Units)
+	units, err := money.Add(m.Units, o.Units)
 	if err != nil {
 		return err
 	}
-	won, err := Sum(m.WonRevenue, o.WonRevenue)
+	won, err := money.Add(m.WonRevenue, o.WonRevenue)
 	if err != nil {
 		return err
 	}
@@ -101,7 +88,8 @@ func (m *Measures) Add(o Measures) error {
 // Delta is the contribution of one file version: measures per key.
 type Delta map[Key]*Measures
 
-// Add adds measures into the key's entry, creating it when absent.
+// Add adds measures into the key's entry, creating it when absent. The
+// error wraps money.ErrOverflow, as Measures.Add's does.
 func (d Delta) Add(k Key, m Measures) error {
 	cur, ok := d[k]
 	if !ok {

@@ -8,8 +8,10 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -24,7 +26,7 @@ type genPurchase struct {
 
 type genData struct {
 	ids       []string
-	days      []string
+	days      []period.Date
 	revenues  []string
 	attrs     []map[segment.Dimension]string
 	attrOf    []int32
@@ -48,9 +50,9 @@ func generate(customers, perCustomer int) *genData {
 	rng := rand.New(rand.NewPCG(2024, 6))
 	const window = 1095
 	g := &genData{}
-	start := civilToDay(2021, 1, 1)
+	start := period.NewDate(2021, time.January, 1)
 	for d := range window {
-		g.days = append(g.days, (start + Day(d)).String())
+		g.days = append(g.days, start.AddDays(d))
 	}
 	for k := range 2000 {
 		g.revenues = append(g.revenues, fmt.Sprintf("%d.%02d", 5+k*k%997, k%100))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -96,11 +97,12 @@ type BridgeRow struct {
 }
 
 // Check returns an error wrapping ErrUnbalanced when the row does not
-// reconcile exactly, or ErrOverflow when its sum needs more than 19 digits.
+// reconcile exactly, or money.ErrOverflow when its sum needs more than 19
+// digits.
 func (r *BridgeRow) Check() error {
 	sum := r.Start.Revenue
 	for _, m := range []decimal.Decimal{r.New.Revenue, r.Expansion.Revenue, r.Contraction.Revenue, r.Churned.Revenue, r.Reactivated.Revenue} {
-		if err := accum(&sum, m); err != nil {
+		if err := money.AddTo(&sum, m); err != nil {
 			return err
 		}
 	}
@@ -128,8 +130,9 @@ type periodRevenue struct {
 // bridge. Rates whose denominator is zero are nil.
 //
 // Every row is checked with BridgeRow.Check. The error wraps
-// ErrInvalidConfig for an unknown grain, ErrOverflow when a sum needs more
-// than 19 digits, or ErrUnbalanced if a row failed to reconcile (a bug).
+// ErrInvalidConfig for an unknown grain, money.ErrOverflow when a sum needs
+// more than 19 digits, or ErrUnbalanced if a row failed to reconcile (a
+// bug).
 // An empty base gives no rows.
 func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 	grain := cfg.Grain
@@ -146,8 +149,8 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 	if len(b.Customers) == 0 {
 		return nil, nil
 	}
-	pMin, _ := grain.Of(b.FirstDay.Month())
-	pMax, _ := grain.Of(b.LastDay.Month())
+	pMin, _ := grain.Of(b.FirstDay.YearMonth())
+	pMax, _ := grain.Of(b.LastDay.YearMonth())
 	np := int(pMax-pMin) + 1
 
 	type series struct {
@@ -174,7 +177,7 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 		for _, m := range c.Months {
 			p, _ := grain.Of(m.Month)
 			if k := len(periods) - 1; k >= 0 && periods[k].p == p {
-				if err := accum(&periods[k].rev, m.Revenue); err != nil {
+				if err := money.AddTo(&periods[k].rev, m.Revenue); err != nil {
 					return nil, fmt.Errorf("bridge customer %q: %w", c.ID, err)
 				}
 				continue
@@ -194,7 +197,7 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 				prev := periods[j-1].rev
 				err = move(&row.Retained, 1, prev.Min(pr.rev))
 				if err == nil {
-					diff, derr := sub(pr.rev, prev)
+					diff, derr := money.Sub(pr.rev, prev)
 					switch {
 					case derr != nil:
 						err = derr
@@ -247,7 +250,7 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 			if r.Start.Revenue.IsPos() {
 				kept := r.Start.Revenue
 				for _, m := range []decimal.Decimal{r.Expansion.Revenue, r.Contraction.Revenue, r.Churned.Revenue} {
-					if err := accum(&kept, m); err != nil {
+					if err := money.AddTo(&kept, m); err != nil {
 						return nil, fmt.Errorf("bridge %q %s: %w", s.value, r.Period, err)
 					}
 				}
@@ -265,7 +268,7 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 
 // move adds one movement of n customers and revenue rev into m.
 func move(m *Movement, n int64, rev decimal.Decimal) error {
-	if err := accum(&m.Revenue, rev); err != nil {
+	if err := money.AddTo(&m.Revenue, rev); err != nil {
 		return err
 	}
 	m.Customers += n

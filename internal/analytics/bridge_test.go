@@ -20,7 +20,7 @@ import (
 //	c4 (S2): Mar −3 (returns only), then –        new with negative revenue, churned
 func bridgeFixture(tb testing.TB) *Base {
 	p := func(c, day, rev, seg string) history.Purchase {
-		return history.Purchase{Customer: c, Day: day, Orders: 1, Lines: 1, Revenue: rev, Attrs: attrs("segment", seg)}
+		return history.Purchase{Customer: c, Day: mustDay(tb, day), Orders: 1, Lines: 1, Revenue: rev, Attrs: attrs("segment", seg)}
 	}
 	return build(tb, []history.Purchase{
 		p("c1", "2020-01-10", "100", "S1"), p("c1", "2020-02-10", "150", "S1"), p("c1", "2020-03-10", "120", "S1"),

@@ -10,6 +10,8 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -41,7 +43,7 @@ type Builder struct {
 
 type custAcc struct {
 	id            string
-	first, last   Day
+	first, last   period.Date
 	firstRevenue  decimal.Decimal
 	orders, lines int64
 	revenue, cost decimal.Decimal
@@ -87,12 +89,12 @@ func dimSlot(d segment.Dimension) int {
 // dimension has been seen.
 type slotAcc struct {
 	value string
-	day   Day
+	day   period.Date
 	set   bool
 }
 
 type monthAcc struct {
-	month   Month
+	month   period.YearMonth
 	days    uint32 // bit d-1 set when the customer bought on day d
 	revenue decimal.Decimal
 }
@@ -108,14 +110,13 @@ func NewBuilder() *Builder {
 }
 
 // Add folds one purchase. It returns an error wrapping ErrInvalidPurchase
-// for an empty customer id, a Day that is not a valid 2006-01-02 date, a
-// Revenue that is not a decimal number in plain notation (an empty Revenue
-// included) or has more digits than a decimal holds exactly (19
-// significant digits), a non-empty Cost that is not one, or negative
-// Orders or Lines; and one
-// wrapping ErrOverflow when a customer's sums would lose digits. On error
-// the Builder is unchanged. Add has the signature history.Read expects, so
-// a history file folds with history.Read(r, b.Add).
+// for an empty customer id, a zero Day, a Revenue that is not a decimal
+// number in plain notation (an empty Revenue included) or has more digits
+// than a decimal holds exactly (19 significant digits), a non-empty Cost
+// that is not one, or negative Orders or Lines; and one wrapping
+// money.ErrOverflow when a customer's sums would lose digits. On error the
+// Builder is unchanged. Add has the signature history.Read expects, so a
+// history file folds with history.Read(r, b.Add).
 //
 // Revenue may be negative (returns, cancellations): sums are net. An empty
 // Cost adds nothing to the customer's cost.
@@ -123,12 +124,11 @@ func (b *Builder) Add(p history.Purchase) error {
 	if p.Customer == "" {
 		return fmt.Errorf("%w: empty customer id", ErrInvalidPurchase)
 	}
-	y, m, d, ok := parseYMD(p.Day)
-	if !ok {
-		return fmt.Errorf("%w: customer %q: day %q is not a 2006-01-02 date", ErrInvalidPurchase, p.Customer, p.Day)
+	if p.Day.IsZero() {
+		return fmt.Errorf("%w: customer %q: no day", ErrInvalidPurchase, p.Customer)
 	}
-	day := civilToDay(y, m, d)
-	month := MonthOf(y, m)
+	y, m, d := p.Day.Date()
+	day, month := p.Day, period.NewYearMonth(y, m)
 	rev, err := parseMoney(p.Revenue)
 	if err != nil {
 		return fmt.Errorf("%w: customer %q day %s: revenue %q: %v", ErrInvalidPurchase, p.Customer, p.Day, p.Revenue, err)
@@ -166,11 +166,11 @@ func (b *Builder) Add(p history.Purchase) error {
 	a := &b.accs[i]
 	// Compute every new sum before changing anything, so that an overflow
 	// leaves the customer as it was.
-	newRev, err := add(a.revenue, rev)
+	newRev, err := money.Add(a.revenue, rev)
 	if err != nil {
 		return fmt.Errorf("customer %q revenue: %w", p.Customer, err)
 	}
-	newCost, err := add(a.cost, cost)
+	newCost, err := money.Add(a.cost, cost)
 	if err != nil {
 		return fmt.Errorf("customer %q cost: %w", p.Customer, err)
 	}
@@ -179,7 +179,7 @@ func (b *Builder) Add(p history.Purchase) error {
 	case day < a.first:
 		newFirst = rev
 	case day == a.first:
-		if newFirst, err = add(a.firstRevenue, rev); err != nil {
+		if newFirst, err = money.Add(a.firstRevenue, rev); err != nil {
 			return fmt.Errorf("customer %q first-day revenue: %w", p.Customer, err)
 		}
 	}
@@ -192,11 +192,11 @@ func (b *Builder) Add(p history.Purchase) error {
 	case a.months[n-1].month < month:
 		j = n
 	default:
-		j, inMonth = slices.BinarySearchFunc(a.months, month, func(e monthAcc, t Month) int { return cmp.Compare(e.month, t) })
+		j, inMonth = slices.BinarySearchFunc(a.months, month, func(e monthAcc, t period.YearMonth) int { return cmp.Compare(e.month, t) })
 	}
 	var newMonth decimal.Decimal
 	if inMonth {
-		if newMonth, err = add(a.months[j].revenue, rev); err != nil {
+		if newMonth, err = money.Add(a.months[j].revenue, rev); err != nil {
 			return fmt.Errorf("customer %q month %s revenue: %w", p.Customer, month, err)
 		}
 	}
@@ -223,7 +223,7 @@ func isBlank(v string) bool { return v == "" || v == segment.Blank }
 // does not depend on the order of purchases: a non-blank value beats a
 // blank one, then the later day wins, then (same day, several files) the
 // smaller string.
-func (b *Builder) mergeAttrs(a *custAcc, attrs map[segment.Dimension]string, day Day) {
+func (b *Builder) mergeAttrs(a *custAcc, attrs map[segment.Dimension]string, day period.Date) {
 	for dim, v := range attrs {
 		var cur *slotAcc
 		if k := dimSlot(dim); k >= 0 {
@@ -247,7 +247,7 @@ func (b *Builder) mergeAttrs(a *custAcc, attrs map[segment.Dimension]string, day
 }
 
 // mergeValue folds one value seen on day into cur.
-func (b *Builder) mergeValue(cur *slotAcc, v string, day Day) {
+func (b *Builder) mergeValue(cur *slotAcc, v string, day period.Date) {
 	switch {
 	case !cur.set:
 		*cur = slotAcc{value: b.intern(v), day: day, set: true}
@@ -326,7 +326,7 @@ type Customer struct {
 	// ID is the customer id as ingested.
 	ID string
 	// FirstDay and LastDay are the days of the first and last purchase.
-	FirstDay, LastDay Day
+	FirstDay, LastDay period.Date
 	// FirstDayRevenue is the revenue of the first purchase day (all files),
 	// which the spend model of package clv leaves out.
 	FirstDayRevenue decimal.Decimal
@@ -349,7 +349,7 @@ type Customer struct {
 // MonthActivity is one customer's activity in one month.
 type MonthActivity struct {
 	// Month is the calendar month.
-	Month Month
+	Month period.YearMonth
 	// Revenue is the month's net revenue; it may be zero or negative when
 	// the month holds only returns.
 	Revenue decimal.Decimal
@@ -386,9 +386,9 @@ type Base struct {
 	// Customers is sorted by ID; analyses return per-customer results in
 	// this order.
 	Customers []Customer
-	// FirstDay and LastDay span every purchase; both are 0 for an empty
-	// base.
-	FirstDay, LastDay Day
+	// FirstDay and LastDay span every purchase; both are the zero Date
+	// for an empty base.
+	FirstDay, LastDay period.Date
 }
 
 // Len returns the number of customers.
@@ -401,11 +401,11 @@ func (b *Base) Index(id string) (int, bool) {
 }
 
 // Revenue returns the net revenue of all customers. The error wraps
-// ErrOverflow when the sum needs more than 19 digits.
+// money.ErrOverflow when the sum needs more than 19 digits.
 func (b *Base) Revenue() (decimal.Decimal, error) {
 	var total decimal.Decimal
 	for i := range b.Customers {
-		if err := accum(&total, b.Customers[i].Revenue); err != nil {
+		if err := money.AddTo(&total, b.Customers[i].Revenue); err != nil {
 			return decimal.Decimal{}, err
 		}
 	}

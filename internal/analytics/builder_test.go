@@ -2,7 +2,6 @@ package analytics
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"reflect"
@@ -10,84 +9,13 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
-func TestParseDay(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		want     time.Time
-		ok       bool
-	}{
-		{"epoch", "1970-01-01", time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), true},
-		{"leap day", "2016-02-29", time.Date(2016, 2, 29, 0, 0, 0, 0, time.UTC), true},
-		{"century leap", "2000-02-29", time.Date(2000, 2, 29, 0, 0, 0, 0, time.UTC), true},
-		{"before epoch", "1899-12-31", time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC), true},
-		{"not leap", "2019-02-29", time.Time{}, false},
-		{"century not leap", "1900-02-29", time.Time{}, false},
-		{"month 13", "2019-13-01", time.Time{}, false},
-		{"day 0", "2019-01-00", time.Time{}, false},
-		{"slashes", "2019/01/01", time.Time{}, false},
-		{"short", "2019-1-01", time.Time{}, false},
-		{"sign", "+019-01-01", time.Time{}, false},
-		{"empty", "", time.Time{}, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d, err := ParseDay(tc.in)
-			if !tc.ok {
-				if !errors.Is(err, ErrInvalidPurchase) {
-					t.Fatalf("ParseDay(%q) = %v, %v; want ErrInvalidPurchase", tc.in, d, err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !d.Time().Equal(tc.want) || d.String() != tc.in {
-				t.Errorf("ParseDay(%q) = %v (%s), want %v", tc.in, d.Time(), d, tc.want)
-			}
-			if got := DayOf(tc.want); got != d {
-				t.Errorf("DayOf(%v) = %d, want %d", tc.want, got, d)
-			}
-			if got, want := d.Time().Sub(time.Unix(0, 0).UTC()).Hours()/24, float64(d); got != want {
-				t.Errorf("day number %v, want %v", want, got)
-			}
-		})
-	}
-	t.Run("every day 1890-2110 round-trips", func(t *testing.T) {
-		for tm := time.Date(1890, 1, 1, 0, 0, 0, 0, time.UTC); tm.Year() < 2110; tm = tm.AddDate(0, 0, 1) {
-			s := tm.Format(time.DateOnly)
-			d, err := ParseDay(s)
-			if err != nil || d.String() != s || !d.Time().Equal(tm) || d.Month() != MonthOf(tm.Year(), int(tm.Month())) {
-				t.Fatalf("%s: got %v %v", s, d, err)
-			}
-		}
-	})
-}
-
-func TestDayJSON(t *testing.T) {
-	type doc struct {
-		Day   Day   `json:"day"`
-		Month Month `json:"month"`
-	}
-	data, err := json.Marshal(doc{Day: mustDay(t, "2024-02-29"), Month: MonthOf(2024, 2)})
-	if err != nil || string(data) != `{"day":"2024-02-29","month":"2024-02"}` {
-		t.Fatalf("Marshal = %s, %v", data, err)
-	}
-	var back doc
-	if err := json.Unmarshal(data, &back.Day); err == nil {
-		t.Error("Unmarshal of an object into a Day succeeded")
-	}
-	if err := json.Unmarshal([]byte(`"2024-02-29"`), &back.Day); err != nil || back.Day.String() != "2024-02-29" {
-		t.Errorf("Unmarshal = %v, %v", back.Day, err)
-	}
-	if err := json.Unmarshal([]byte(`"2024-02-30"`), &back.Day); !errors.Is(err, ErrInvalidPurchase) {
-		t.Errorf("Unmarshal of a bad day = %v", err)
-	}
-}
-
 func TestGrainLabels(t *testing.T) {
-	m := MonthOf(2019, 11)
+	m := period.NewYearMonth(2019, time.November)
 	for _, tc := range []struct {
 		grain      Grain
 		want, prev string
@@ -103,7 +31,7 @@ func TestGrainLabels(t *testing.T) {
 			}
 		})
 	}
-	if q, _ := ByQuarter.Of(MonthOf(2019, 1)); ByQuarter.Label(q-1) != "2018-Q4" {
+	if q, _ := ByQuarter.Of(period.NewYearMonth(2019, time.January)); ByQuarter.Label(q-1) != "2018-Q4" {
 		t.Errorf("quarter before 2019-Q1 = %s", ByQuarter.Label(q-1))
 	}
 	if _, ok := Grain("week").Of(m); ok {
@@ -123,20 +51,20 @@ func TestBuilderFold(t *testing.T) {
 	// Two files both hold customer c1 on 2019-03-05; c1 also buys on
 	// 2019-03-20 and 2019-05-01, and once before (2019-02-28).
 	ps := []history.Purchase{
-		{Customer: "c1", Day: "2019-03-05", Orders: 1, Lines: 2, Revenue: "10.50", Cost: "4", Attrs: attrs("segment", "Consumer", "region", "East")},
-		{Customer: "c1", Day: "2019-03-05", Orders: 2, Lines: 3, Revenue: "0.25", Attrs: attrs("segment", "Corporate", "region", "")},
-		{Customer: "c1", Day: "2019-03-20", Orders: 1, Lines: 1, Revenue: "-2.000000000000000000", Cost: "1.5", Attrs: attrs("region", segment.Blank)},
-		{Customer: "c1", Day: "2019-05-01", Orders: 1, Lines: 1, Revenue: "100", Attrs: attrs("segment", "Home Office")},
-		{Customer: "c1", Day: "2019-02-28", Orders: 1, Lines: 1, Revenue: "1.125", Attrs: attrs("segment", "Old", "industry", "Retail")},
-		{Customer: "c0", Day: "2018-12-31", Orders: 1, Lines: 1, Revenue: "5"},
+		{Customer: "c1", Day: mustDay(t, "2019-03-05"), Orders: 1, Lines: 2, Revenue: "10.50", Cost: "4", Attrs: attrs("segment", "Consumer", "region", "East")},
+		{Customer: "c1", Day: mustDay(t, "2019-03-05"), Orders: 2, Lines: 3, Revenue: "0.25", Attrs: attrs("segment", "Corporate", "region", "")},
+		{Customer: "c1", Day: mustDay(t, "2019-03-20"), Orders: 1, Lines: 1, Revenue: "-2.000000000000000000", Cost: "1.5", Attrs: attrs("region", segment.Blank)},
+		{Customer: "c1", Day: mustDay(t, "2019-05-01"), Orders: 1, Lines: 1, Revenue: "100", Attrs: attrs("segment", "Home Office")},
+		{Customer: "c1", Day: mustDay(t, "2019-02-28"), Orders: 1, Lines: 1, Revenue: "1.125", Attrs: attrs("segment", "Old", "industry", "Retail")},
+		{Customer: "c0", Day: mustDay(t, "2018-12-31"), Orders: 1, Lines: 1, Revenue: "5"},
 	}
 	want := Customer{
 		ID: "c1", FirstDay: mustDay(t, "2019-02-28"), LastDay: mustDay(t, "2019-05-01"), FirstDayRevenue: mustDec("1.125"),
 		PurchaseDays: 4, Orders: 6, Lines: 8, Revenue: mustDec("109.875"), Cost: mustDec("5.5"),
 		Months: []MonthActivity{
-			{Month: MonthOf(2019, 2), Revenue: mustDec("1.125"), Days: 1},
-			{Month: MonthOf(2019, 3), Revenue: mustDec("8.75"), Days: 2},
-			{Month: MonthOf(2019, 5), Revenue: mustDec("100"), Days: 1},
+			{Month: period.NewYearMonth(2019, time.February), Revenue: mustDec("1.125"), Days: 1},
+			{Month: period.NewYearMonth(2019, time.March), Revenue: mustDec("8.75"), Days: 2},
+			{Month: period.NewYearMonth(2019, time.May), Revenue: mustDec("100"), Days: 1},
 		},
 		// segment: latest day wins; region: blanks never replace East;
 		// industry: only value ever seen.
@@ -169,8 +97,8 @@ func TestBuilderFold(t *testing.T) {
 	t.Run("same day, two files, conflicting segment: smallest wins", func(t *testing.T) {
 		for _, order := range [][]int{{0, 1}, {1, 0}} {
 			in := []history.Purchase{
-				{Customer: "x", Day: "2019-01-01", Revenue: "1", Attrs: attrs("segment", "Zeta")},
-				{Customer: "x", Day: "2019-01-01", Revenue: "1", Attrs: attrs("segment", "Alpha")},
+				{Customer: "x", Day: mustDay(t, "2019-01-01"), Revenue: "1", Attrs: attrs("segment", "Zeta")},
+				{Customer: "x", Day: mustDay(t, "2019-01-01"), Revenue: "1", Attrs: attrs("segment", "Alpha")},
 			}
 			b := build(t, []history.Purchase{in[order[0]], in[order[1]]})
 			if got := b.Customers[0].Attr(segment.Segment); got != "Alpha" {
@@ -183,9 +111,9 @@ func TestBuilderFold(t *testing.T) {
 	})
 	t.Run("other dimensions; total ignored", func(t *testing.T) {
 		b := build(t, []history.Purchase{
-			{Customer: "x", Day: "2019-01-02", Revenue: "1", Attrs: attrs("tier", "gold", "total", "everything")},
-			{Customer: "x", Day: "2019-01-01", Revenue: "1", Attrs: attrs("tier", "silver", "channel", "web")},
-			{Customer: "y", Day: "2019-01-01", Revenue: "1", Attrs: attrs("channel", "shop")},
+			{Customer: "x", Day: mustDay(t, "2019-01-02"), Revenue: "1", Attrs: attrs("tier", "gold", "total", "everything")},
+			{Customer: "x", Day: mustDay(t, "2019-01-01"), Revenue: "1", Attrs: attrs("tier", "silver", "channel", "web")},
+			{Customer: "y", Day: mustDay(t, "2019-01-01"), Revenue: "1", Attrs: attrs("channel", "shop")},
 		})
 		x := &b.Customers[0]
 		if x.Attr("tier") != "gold" || x.Attr(segment.Total) != segment.TotalValue || x.Attr(segment.Channel) != "web" ||
@@ -207,9 +135,9 @@ func TestBuilderFold(t *testing.T) {
 	})
 }
 
-func mustDay(tb testing.TB, s string) Day {
+func mustDay(tb testing.TB, s string) period.Date {
 	tb.Helper()
-	d, err := ParseDay(s)
+	d, err := period.ParseDate(s)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -235,11 +163,11 @@ func assertCustomer(t *testing.T, got, want *Customer) {
 func TestBuilderRejects(t *testing.T) {
 	// big has 19 digits, the most a decimal holds.
 	const big = "99999999999999999.99"
-	one := []history.Purchase{{Customer: "c", Day: "2019-01-01", Orders: 1, Lines: 1, Revenue: big, Cost: big}}
+	one := []history.Purchase{{Customer: "c", Day: mustDay(t, "2019-01-01"), Orders: 1, Lines: 1, Revenue: big, Cost: big}}
 	// two nets to zero over January and February.
 	two := []history.Purchase{
-		{Customer: "c", Day: "2019-01-01", Orders: 1, Lines: 1, Revenue: big},
-		{Customer: "c", Day: "2019-02-01", Orders: 1, Lines: 1, Revenue: "-" + big},
+		{Customer: "c", Day: mustDay(t, "2019-01-01"), Orders: 1, Lines: 1, Revenue: big},
+		{Customer: "c", Day: mustDay(t, "2019-02-01"), Orders: 1, Lines: 1, Revenue: "-" + big},
 	}
 	for _, tc := range []struct {
 		name  string
@@ -247,20 +175,20 @@ func TestBuilderRejects(t *testing.T) {
 		p     history.Purchase
 		want  error
 	}{
-		{"empty customer", one, history.Purchase{Day: "2019-01-01", Revenue: "1"}, ErrInvalidPurchase},
-		{"bad day", one, history.Purchase{Customer: "c", Day: "2019-02-30", Revenue: "1"}, ErrInvalidPurchase},
-		{"empty revenue", one, history.Purchase{Customer: "c", Day: "2019-01-01"}, ErrInvalidPurchase},
-		{"bad revenue", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "1,5"}, ErrInvalidPurchase},
-		{"revenue with 20 decimals", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "0.00000000000000000001"}, ErrInvalidPurchase},
-		{"revenue with 20 digits", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "99999999999999999.991"}, ErrInvalidPurchase},
-		{"revenue in exponent notation", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "1e3"}, ErrInvalidPurchase},
-		{"bad cost", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "1", Cost: "x"}, ErrInvalidPurchase},
-		{"negative orders", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "1", Orders: -1}, ErrInvalidPurchase},
-		{"negative lines", one, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "1", Lines: -1}, ErrInvalidPurchase},
-		{"revenue overflow", one, history.Purchase{Customer: "c", Day: "2019-03-01", Revenue: "1"}, ErrOverflow},
-		{"cost overflow", one, history.Purchase{Customer: "c", Day: "2019-03-01", Revenue: "0", Cost: "1"}, ErrOverflow},
-		{"month overflow", two, history.Purchase{Customer: "c", Day: "2019-01-05", Revenue: "1"}, ErrOverflow},
-		{"first-day overflow", two, history.Purchase{Customer: "c", Day: "2019-01-01", Revenue: "0.01"}, ErrOverflow},
+		{"empty customer", one, history.Purchase{Day: mustDay(t, "2019-01-01"), Revenue: "1"}, ErrInvalidPurchase},
+		{"no day", one, history.Purchase{Customer: "c", Revenue: "1"}, ErrInvalidPurchase},
+		{"empty revenue", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01")}, ErrInvalidPurchase},
+		{"bad revenue", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01"), Revenue: "1,5"}, ErrInvalidPurchase},
+		{"revenue with 20 decimals", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01"), Revenue: "0.00000000000000000001"}, ErrInvalidPurchase},
+		{"revenue with 20 digits", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01"), Revenue: "99999999999999999.991"}, ErrInvalidPurchase},
+		{"revenue in exponent notation", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01"), Revenue: "1e3"}, ErrInvalidPurchase},
+		{"bad cost", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01"), Revenue: "1", Cost: "x"}, ErrInvalidPurchase},
+		{"negative orders", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01"), Revenue: "1", Orders: -1}, ErrInvalidPurchase},
+		{"negative lines", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01"), Revenue: "1", Lines: -1}, ErrInvalidPurchase},
+		{"revenue overflow", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-03-01"), Revenue: "1"}, money.ErrOverflow},
+		{"cost overflow", one, history.Purchase{Customer: "c", Day: mustDay(t, "2019-03-01"), Revenue: "0", Cost: "1"}, money.ErrOverflow},
+		{"month overflow", two, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-05"), Revenue: "1"}, money.ErrOverflow},
+		{"first-day overflow", two, history.Purchase{Customer: "c", Day: mustDay(t, "2019-01-01"), Revenue: "0.001"}, money.ErrOverflow},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := NewBuilder()

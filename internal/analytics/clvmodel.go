@@ -12,6 +12,8 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/clv"
+	"github.com/salesseg/salesseg/internal/money"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -30,8 +32,8 @@ const daysPerMonth = 365.25 / 12
 // and FitCLV and CLVModel deal with them (see there).
 //
 // The error wraps ErrInvalidConfig when asOf is before the base's last
-// purchase or unitDays is not finite and positive, or ErrOverflow.
-func CLVCustomers(b *Base, asOf Day, unitDays float64) ([]clv.Customer, error) {
+// purchase or unitDays is not finite and positive, or money.ErrOverflow.
+func CLVCustomers(b *Base, asOf period.Date, unitDays float64) ([]clv.Customer, error) {
 	if !(unitDays > 0) || math.IsInf(unitDays, 0) {
 		return nil, fmt.Errorf("%w: CLV time unit of %v days", ErrInvalidConfig, unitDays)
 	}
@@ -44,7 +46,7 @@ func CLVCustomers(b *Base, asOf Day, unitDays float64) ([]clv.Customer, error) {
 		s := clv.Customer{X: c.PurchaseDays - 1, T: float64(asOf-c.FirstDay) / unitDays}
 		if s.X > 0 {
 			s.Tx = float64(c.LastDay-c.FirstDay) / unitDays
-			repeat, err := sub(c.Revenue, c.FirstDayRevenue)
+			repeat, err := money.Sub(c.Revenue, c.FirstDayRevenue)
 			if err != nil {
 				return nil, fmt.Errorf("customer %q repeat revenue: %w", c.ID, err)
 			}
@@ -79,7 +81,7 @@ type CLVModel struct {
 	Horizon   clv.Horizon
 	// AsOf is the end of the calibration period and UnitDays the model's
 	// time unit in days.
-	AsOf     Day
+	AsOf     period.Date
 	UnitDays float64
 }
 
@@ -105,7 +107,7 @@ type CLVFit struct {
 func FitCLV(ctx context.Context, b *Base, cfg CLVConfig) (CLVFit, error) {
 	asOf := b.LastDay
 	if !cfg.AsOf.IsZero() {
-		asOf = DayOf(cfg.AsOf)
+		asOf = period.DateOf(cfg.AsOf)
 	}
 	unit := cfg.UnitDays
 	if unit == 0 {
@@ -196,7 +198,7 @@ type ValueForecast struct {
 // Forecast sums predictions per value of dimension d (each customer under
 // its latest value), sorted by value; segment.Total gives one entry for
 // the whole base. The error wraps ErrMismatch when preds does not have one
-// entry per customer, or ErrOverflow.
+// entry per customer, or money.ErrOverflow.
 func Forecast(b *Base, preds []Prediction, d segment.Dimension) ([]ValueForecast, error) {
 	if len(preds) != len(b.Customers) {
 		return nil, fmt.Errorf("%w: %d predictions for %d customers", ErrMismatch, len(preds), len(b.Customers))
@@ -213,7 +215,7 @@ func Forecast(b *Base, preds []Prediction, d segment.Dimension) ([]ValueForecast
 			out = append(out, ValueForecast{Dimension: d, Value: v})
 		}
 		f := &out[k]
-		if err := accum(&f.Revenue, c.Revenue); err != nil {
+		if err := money.AddTo(&f.Revenue, c.Revenue); err != nil {
 			return nil, fmt.Errorf("forecast %s %q: %w", d, v, err)
 		}
 		f.Customers++

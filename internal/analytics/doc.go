@@ -25,13 +25,13 @@
 // with Assignment.Summarize.
 //
 // Money is exact: revenue and cost are github.com/govalues/decimal values
-// and every sum either keeps every digit or fails with ErrOverflow; nothing
-// is rounded. Shares and rates are float64 ratios of exact figures, meant
-// for display. Otherwise floating point enters only through the
-// statistical model behind the quadrants and forecasts (a Predictor,
-// usually backed by package clv) and the lookalike similarity scores.
-// Result types carry snake_case JSON tags; decimals encode as JSON
-// strings, days as "2006-01-02".
+// added with package money, so every sum either keeps every digit or fails
+// with money.ErrOverflow; nothing is rounded. Shares and rates are float64
+// ratios of exact figures, meant for display. Otherwise floating point
+// enters only through the statistical model behind the quadrants and
+// forecasts (a Predictor, usually backed by package clv) and the lookalike
+// similarity scores. Result types carry snake_case JSON tags; decimals
+// encode as JSON strings, days as "2006-01-02".
 //
 // A customer's dimension values (segment, industry, size, region, …) are
 // the latest ones seen in its history (see Customer.Attr), and every

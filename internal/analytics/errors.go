@@ -2,18 +2,15 @@ package analytics
 
 import "errors"
 
-// Sentinel errors returned, wrapped with context, by this package.
+// Sentinel errors returned, wrapped with context, by this package. A sum
+// of money that needs more than 19 significant digits fails with
+// money.ErrOverflow, the error every package's exact sums share.
 var (
 	// ErrInvalidPurchase is returned by Builder.Add for a purchase that
 	// cannot be folded: an empty customer id, a day that is not a valid
 	// 2006-01-02 date, a revenue or cost that is not a decimal number, or
 	// negative order or line counts.
 	ErrInvalidPurchase = errors.New("analytics: invalid purchase")
-
-	// ErrOverflow is returned when an exact sum of money would need more
-	// than the 19 significant digits a decimal holds. Nothing is ever
-	// rounded instead.
-	ErrOverflow = errors.New("analytics: decimal sum overflows")
 
 	// ErrInvalidConfig is returned when an analysis is given an impossible
 	// configuration: tier cuts outside (0, 1) or not increasing, a quantile

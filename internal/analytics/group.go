@@ -6,6 +6,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -73,7 +74,7 @@ type GroupStats struct {
 // dimension d (each customer under its latest value, see Customer.Attr),
 // sorted by value. With d = segment.Total it returns one Summary for the
 // whole base (none for an empty base). The error wraps ErrMismatch when a does not belong to b, or
-// ErrOverflow when a revenue sum needs more than 19 digits.
+// money.ErrOverflow when a revenue sum needs more than 19 digits.
 func (a Assignment) Summarize(b *Base, d segment.Dimension) ([]Summary, error) {
 	if len(a.Of) != len(b.Customers) {
 		return nil, fmt.Errorf("%w: assignment of %d customers, base of %d", ErrMismatch, len(a.Of), len(b.Customers))
@@ -98,10 +99,10 @@ func (a Assignment) Summarize(b *Base, d segment.Dimension) ([]Summary, error) {
 			out = append(out, s)
 		}
 		s := &out[k]
-		if err := accum(&s.Groups[g].Revenue, c.Revenue); err != nil {
+		if err := money.AddTo(&s.Groups[g].Revenue, c.Revenue); err != nil {
 			return nil, fmt.Errorf("%s %q group %q: %w", d, v, a.Groups[g], err)
 		}
-		if err := accum(&s.Revenue, c.Revenue); err != nil {
+		if err := money.AddTo(&s.Revenue, c.Revenue); err != nil {
 			return nil, fmt.Errorf("%s %q: %w", d, v, err)
 		}
 		s.Groups[g].Customers++

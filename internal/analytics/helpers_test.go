@@ -140,7 +140,7 @@ func toPurchases(tb testing.TB, rows []saleRow, files int) []history.Purchase {
 			j = len(out)
 			index[k] = j
 			orders[k] = map[string]bool{}
-			out = append(out, history.Purchase{Customer: r.customer, Day: r.day})
+			out = append(out, history.Purchase{Customer: r.customer, Day: mustDay(tb, r.day)})
 			sums = append(sums, decimal.Decimal{})
 		}
 		s, err := sums[j].AddExact(r.amount, max(sums[j].Scale(), r.amount.Scale()))

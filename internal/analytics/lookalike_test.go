@@ -15,7 +15,7 @@ import (
 
 func TestLookalikes(t *testing.T) {
 	p := func(id string, kv ...string) history.Purchase {
-		return history.Purchase{Customer: id, Day: "2020-01-01", Orders: 1, Lines: 1, Revenue: "1", Attrs: attrs(kv...)}
+		return history.Purchase{Customer: id, Day: mustDay(t, "2020-01-01"), Orders: 1, Lines: 1, Revenue: "1", Attrs: attrs(kv...)}
 	}
 	b := build(t, []history.Purchase{
 		p("s1", "industry", "Retail", "size", "1-10", "country", "US"),
@@ -155,7 +155,7 @@ func crmData(tb testing.TB) (*Base, []Prospect) {
 		if r[cols["deal_stage"]] != "Won" || held[acc] {
 			continue
 		}
-		if err := b.Add(history.Purchase{Customer: acc, Day: r[cols["close_date"]], Orders: 1, Lines: 1,
+		if err := b.Add(history.Purchase{Customer: acc, Day: mustDay(tb, r[cols["close_date"]]), Orders: 1, Lines: 1,
 			Revenue: r[cols["close_value"]], Attrs: accounts[acc]}); err != nil {
 			tb.Fatal(err)
 		}

@@ -8,34 +8,6 @@ import (
 	"github.com/govalues/decimal"
 )
 
-// add returns a+b exactly, at the larger of the two scales, or an error
-// wrapping ErrOverflow; it never rounds. When the sum does not fit at that
-// scale only because of trailing zeros (2.000000000000000000 + 111.875),
-// they are dropped: the value stays exact, only its scale shrinks.
-func add(a, b decimal.Decimal) (decimal.Decimal, error) {
-	s, err := a.AddExact(b, max(a.Scale(), b.Scale()))
-	if err != nil {
-		a, b = a.Trim(0), b.Trim(0)
-		if s, err = a.AddExact(b, max(a.Scale(), b.Scale())); err != nil {
-			return decimal.Decimal{}, fmt.Errorf("%w: %s + %s", ErrOverflow, a, b)
-		}
-	}
-	return s, nil
-}
-
-// sub returns a−b exactly, as add does, or an error wrapping ErrOverflow.
-func sub(a, b decimal.Decimal) (decimal.Decimal, error) { return add(a, b.Neg()) }
-
-// accum adds b into *a exactly, leaving *a unchanged on overflow.
-func accum(a *decimal.Decimal, b decimal.Decimal) error {
-	s, err := add(*a, b)
-	if err != nil {
-		return err
-	}
-	*a = s
-	return nil
-}
-
 // ratio returns num/den as a float64 for display, and 0 when den is zero.
 func ratio(num, den decimal.Decimal) float64 {
 	if den.IsZero() {

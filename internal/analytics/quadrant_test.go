@@ -35,7 +35,7 @@ func (f *fakePredictor) Predict(_ context.Context, b *Base) ([]Prediction, error
 func quadrantBase(tb testing.TB) *Base {
 	var ps []history.Purchase
 	for _, c := range []struct{ id, size string }{{"a", "1000+"}, {"b", "11-50"}, {"c", "Enterprise"}, {"d", ""}} {
-		ps = append(ps, history.Purchase{Customer: c.id, Day: "2020-01-01", Orders: 1, Lines: 1, Revenue: "10", Attrs: attrs("size", c.size)})
+		ps = append(ps, history.Purchase{Customer: c.id, Day: mustDay(tb, "2020-01-01"), Orders: 1, Lines: 1, Revenue: "10", Attrs: attrs("size", c.size)})
 	}
 	return build(tb, ps)
 }
@@ -170,7 +170,7 @@ func cdnowBase(tb testing.TB) *Base {
 		if day > "1997-09-30" {
 			continue
 		}
-		if err := b.Add(history.Purchase{Customer: f[1], Day: day, Orders: 1, Lines: 1, Revenue: f[4]}); err != nil {
+		if err := b.Add(history.Purchase{Customer: f[1], Day: mustDay(tb, day), Orders: 1, Lines: 1, Revenue: f[4]}); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -282,11 +282,11 @@ func TestFitCLVReproducesCDNOW(t *testing.T) {
 func TestCLVModelPredict(t *testing.T) {
 	// A repeat buyer whose repeat day is a return gets no CLV, others do.
 	b := build(t, []history.Purchase{
-		{Customer: "returner", Day: "2020-01-01", Revenue: "100"},
-		{Customer: "returner", Day: "2020-02-01", Revenue: "-100"},
-		{Customer: "repeat", Day: "2020-01-01", Revenue: "20"},
-		{Customer: "repeat", Day: "2020-03-01", Revenue: "30"},
-		{Customer: "once", Day: "2020-01-15", Revenue: "10"},
+		{Customer: "returner", Day: mustDay(t, "2020-01-01"), Revenue: "100"},
+		{Customer: "returner", Day: mustDay(t, "2020-02-01"), Revenue: "-100"},
+		{Customer: "repeat", Day: mustDay(t, "2020-01-01"), Revenue: "20"},
+		{Customer: "repeat", Day: mustDay(t, "2020-03-01"), Revenue: "30"},
+		{Customer: "once", Day: mustDay(t, "2020-01-15"), Revenue: "10"},
 	})
 	m := CLVModel{
 		Purchases: clv.BGNBD{R: 0.243, Alpha: 4.414, A: 0.793, B: 2.426},
@@ -324,7 +324,7 @@ func TestCLVModelPredict(t *testing.T) {
 		if _, err := FitCLV(context.Background(), &Base{}, CLVConfig{}); !errors.Is(err, clv.ErrNoData) {
 			t.Errorf("empty base: %v", err)
 		}
-		once := build(t, []history.Purchase{{Customer: "a", Day: "2020-01-01", Revenue: "1"}, {Customer: "b", Day: "2020-01-02", Revenue: "1"}})
+		once := build(t, []history.Purchase{{Customer: "a", Day: mustDay(t, "2020-01-01"), Revenue: "1"}, {Customer: "b", Day: mustDay(t, "2020-01-02"), Revenue: "1"}})
 		if _, err := FitCLV(context.Background(), once, CLVConfig{}); !errors.Is(err, clv.ErrNoRepeatBuyers) {
 			t.Errorf("no repeat buyers: %v", err)
 		}

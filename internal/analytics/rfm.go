@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/period"
 )
 
 // The named RFM groups, as RFM reports them.
@@ -99,7 +101,7 @@ type RFMScore struct {
 // RFMResult is an RFM analysis of a base.
 type RFMResult struct {
 	// AsOf is the day recency was measured at.
-	AsOf Day
+	AsOf period.Date
 	// Scores holds one entry per customer, in Base order.
 	Scores []RFMScore
 	// Assignment puts every customer in its named group; its Groups are
@@ -125,7 +127,7 @@ type RFMResult struct {
 func RFM(b *Base, cfg RFMConfig) (RFMResult, error) {
 	asOf := b.LastDay
 	if !cfg.AsOf.IsZero() {
-		asOf = DayOf(cfg.AsOf)
+		asOf = period.DateOf(cfg.AsOf)
 		if len(b.Customers) > 0 && asOf < b.LastDay {
 			return RFMResult{}, fmt.Errorf("%w: RFM as of %s is before the last purchase on %s", ErrInvalidConfig, asOf, b.LastDay)
 		}

@@ -79,17 +79,17 @@ func TestRFMGrid(t *testing.T) {
 func TestRFMMeasures(t *testing.T) {
 	// Five customers with distinct recency, frequency and spend.
 	ps := []history.Purchase{
-		{Customer: "champ", Day: "2020-03-30", Orders: 9, Revenue: "500"},
-		{Customer: "champ", Day: "2020-03-01", Orders: 1, Revenue: "500"},
-		{Customer: "champ", Day: "2020-02-01", Orders: 1, Revenue: "500"},
-		{Customer: "champ", Day: "2020-01-01", Orders: 1, Revenue: "500"},
-		{Customer: "new", Day: "2020-03-29", Orders: 1, Revenue: "1"},
-		{Customer: "lapsed", Day: "2019-01-01", Orders: 1, Revenue: "900"},
-		{Customer: "lapsed", Day: "2019-01-02", Orders: 1, Revenue: "900"},
-		{Customer: "lapsed", Day: "2019-01-03", Orders: 1, Revenue: "900"},
-		{Customer: "lost", Day: "2018-01-01", Orders: 5, Revenue: "2"},
-		{Customer: "mid", Day: "2019-06-01", Orders: 1, Revenue: "50"},
-		{Customer: "mid", Day: "2019-06-02", Orders: 1, Revenue: "50"},
+		{Customer: "champ", Day: mustDay(t, "2020-03-30"), Orders: 9, Revenue: "500"},
+		{Customer: "champ", Day: mustDay(t, "2020-03-01"), Orders: 1, Revenue: "500"},
+		{Customer: "champ", Day: mustDay(t, "2020-02-01"), Orders: 1, Revenue: "500"},
+		{Customer: "champ", Day: mustDay(t, "2020-01-01"), Orders: 1, Revenue: "500"},
+		{Customer: "new", Day: mustDay(t, "2020-03-29"), Orders: 1, Revenue: "1"},
+		{Customer: "lapsed", Day: mustDay(t, "2019-01-01"), Orders: 1, Revenue: "900"},
+		{Customer: "lapsed", Day: mustDay(t, "2019-01-02"), Orders: 1, Revenue: "900"},
+		{Customer: "lapsed", Day: mustDay(t, "2019-01-03"), Orders: 1, Revenue: "900"},
+		{Customer: "lost", Day: mustDay(t, "2018-01-01"), Orders: 5, Revenue: "2"},
+		{Customer: "mid", Day: mustDay(t, "2019-06-01"), Orders: 1, Revenue: "50"},
+		{Customer: "mid", Day: mustDay(t, "2019-06-02"), Orders: 1, Revenue: "50"},
 	}
 	b := build(t, ps)
 	asOf := time.Date(2020, 3, 31, 0, 0, 0, 0, time.UTC)

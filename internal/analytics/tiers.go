@@ -7,6 +7,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -69,8 +70,8 @@ func (cfg TierConfig) validate() error {
 // part of any share and are always in the last tier. A single customer
 // making more than 80% is the whole of A, and a tier may be empty.
 //
-// The error wraps ErrInvalidConfig for an invalid cfg, or ErrOverflow when
-// a revenue sum needs more than 19 digits.
+// The error wraps ErrInvalidConfig for an invalid cfg, or
+// money.ErrOverflow when a revenue sum needs more than 19 digits.
 func Tiers(b *Base, cfg TierConfig) (Assignment, error) {
 	if err := cfg.validate(); err != nil {
 		return Assignment{}, err
@@ -106,7 +107,7 @@ func Tiers(b *Base, cfg TierConfig) (Assignment, error) {
 		})
 		var total decimal.Decimal
 		for _, i := range members {
-			if err := accum(&total, b.Customers[i].Revenue); err != nil {
+			if err := money.AddTo(&total, b.Customers[i].Revenue); err != nil {
 				return Assignment{}, fmt.Errorf("tiers %q: %w", v, err)
 			}
 		}
@@ -114,7 +115,7 @@ func Tiers(b *Base, cfg TierConfig) (Assignment, error) {
 		for k, cut := range cfg.Cuts {
 			t, err := total.Mul(cut)
 			if err != nil {
-				return Assignment{}, fmt.Errorf("%w: tier line %s × %s", ErrOverflow, total, cut)
+				return Assignment{}, fmt.Errorf("%w: tier line %s × %s", money.ErrOverflow, total, cut)
 			}
 			lines[k] = t
 		}
@@ -125,7 +126,7 @@ func Tiers(b *Base, cfg TierConfig) (Assignment, error) {
 				k++
 			}
 			a.Of[i] = k
-			if err := accum(&before, b.Customers[i].Revenue); err != nil {
+			if err := money.AddTo(&before, b.Customers[i].Revenue); err != nil {
 				return Assignment{}, fmt.Errorf("tiers %q: %w", v, err)
 			}
 		}

@@ -21,7 +21,7 @@ func revenueBase(tb testing.TB, specs ...string) *Base {
 	for _, s := range specs {
 		id, rest, _ := strings.Cut(s, "=")
 		rev, seg, _ := strings.Cut(rest, "/")
-		ps = append(ps, history.Purchase{Customer: id, Day: "2020-01-01", Orders: 1, Lines: 1, Revenue: rev, Attrs: attrs("segment", seg)})
+		ps = append(ps, history.Purchase{Customer: id, Day: mustDay(tb, "2020-01-01"), Orders: 1, Lines: 1, Revenue: rev, Attrs: attrs("segment", seg)})
 	}
 	return build(tb, ps)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
@@ -39,7 +40,7 @@ func analyzedSnapshot(t *testing.T) *fakeReader {
 			segment.Region: []string{"East", "West", "North"}[c%3], segment.Industry: industry}
 		day := int(next(300))
 		for n := 1 + int(next(6)); n > 0 && day < 730; n-- {
-			if err := b.Add(history.Purchase{Customer: id, Day: start.AddDate(0, 0, day).Format(time.DateOnly), Orders: 1, Lines: 1,
+			if err := b.Add(history.Purchase{Customer: id, Day: period.DateOf(start.AddDate(0, 0, day)), Orders: 1, Lines: 1,
 				Revenue: fmt.Sprintf("%d.%02d", 10+next(500), next(100)), Attrs: attrs}); err != nil {
 				t.Fatal(err)
 			}

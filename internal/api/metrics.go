@@ -4,6 +4,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/period"
 )
 
@@ -43,8 +44,8 @@ type Deals struct {
 	Velocity     *string `json:"velocity"`
 }
 
-// newMetrics derives the figures from summed measures. It fails only if a
-// margin overflows 19 digits.
+// newMetrics derives the figures from summed measures. It fails, wrapping
+// money.ErrOverflow, only if a margin overflows 19 digits.
 func newMetrics(m aggregate.Measures) (Metrics, error) {
 	out := Metrics{Revenue: m.Revenue.String(), Orders: m.Orders, Units: m.Units.String(), Lines: m.Lines,
 		AvgRevenuePerLine: ratio(m.Revenue, decimal.MustNew(m.Lines, 0)),
@@ -64,7 +65,7 @@ func newMetrics(m aggregate.Measures) (Metrics, error) {
 		out.Deals = d
 	}
 	if m.Lines > 0 && m.CostLines == m.Lines {
-		margin, err := aggregate.Sum(m.Revenue, m.Cost.Neg())
+		margin, err := money.Sub(m.Revenue, m.Cost)
 		if err != nil {
 			return out, err
 		}
@@ -107,7 +108,7 @@ type Growth struct {
 }
 
 func newChange(cur, base decimal.Decimal) (*Change, error) {
-	diff, err := aggregate.Sum(cur, base.Neg())
+	diff, err := money.Sub(cur, base)
 	if err != nil {
 		return nil, err
 	}

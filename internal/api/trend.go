@@ -7,6 +7,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/period"
 )
 
@@ -230,7 +231,7 @@ func (s *Service) trend(ctx context.Context, in trendRequest) (*Trend, error) {
 			if _, ranked := inRange[v]; !ranked {
 				continue
 			}
-			restRev, err = aggregate.Sum(restRev, inRange[v].Revenue)
+			restRev, err = money.Add(restRev, inRange[v].Revenue)
 			if err != nil {
 				return nil, err
 			}

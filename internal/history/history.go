@@ -17,17 +17,18 @@ import (
 	"io"
 	"slices"
 
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // Purchase is one customer's activity on one day within one file version.
 type Purchase struct {
-	Customer string `json:"c"`
-	Day      string `json:"d"` // 2006-01-02
-	Orders   int64  `json:"o"` // distinct order ids that day (lines when the file has no order id)
-	Lines    int64  `json:"l"`
-	Revenue  string `json:"r"` // exact decimal
-	Cost     string `json:"k,omitempty"`
+	Customer string      `json:"c"`
+	Day      period.Date `json:"d"` // encoded 2006-01-02
+	Orders   int64       `json:"o"` // distinct order ids that day (lines when the file has no order id)
+	Lines    int64       `json:"l"`
+	Revenue  string      `json:"r"` // exact decimal
+	Cost     string      `json:"k,omitempty"`
 	// Attrs are the customer's dimension values on that day's last line
 	// (segment, industry, size, region, country, and the category and
 	// channel of that line).
@@ -51,7 +52,8 @@ func (w *Writer) Write(p Purchase) error {
 }
 
 // Read decodes every purchase in r and calls fn for each, stopping at the
-// first error fn returns. Decoding errors wrap ErrCorrupt and name the line.
+// first error fn returns. Decoding errors, a day that is not a 2006-01-02
+// date included, wrap ErrCorrupt and name the line.
 func Read(r io.Reader, fn func(Purchase) error) error { return readLines(r, "purchase history", fn) }
 
 // readLines decodes one JSON value of type T per line.

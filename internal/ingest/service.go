@@ -21,6 +21,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
@@ -330,7 +331,7 @@ func (s *Service) finish(ctx context.Context, up store.Upload) error {
 // to a transient failure worth retrying.
 func isFileError(err error) bool {
 	var he *parser.HeaderError
-	return errors.Is(err, parser.ErrUnreadable) || errors.As(err, &he) || errors.Is(err, aggregate.ErrOverflow) ||
+	return errors.Is(err, parser.ErrUnreadable) || errors.As(err, &he) || errors.Is(err, money.ErrOverflow) ||
 		errors.Is(err, parser.ErrBadOptions) || errors.Is(err, ErrBadMappingFile)
 }
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/govalues/decimal"
 
-	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/tabular"
@@ -37,7 +37,7 @@ type cellMeasures struct {
 }
 
 // add adds o into m; on error (a sum past 19 digits, wrapping
-// aggregate.ErrOverflow) m is unchanged.
+// money.ErrOverflow) m is unchanged.
 func (m *cellMeasures) add(o *cellMeasures) error {
 	rev, err := m.revenue.add(o.revenue)
 	if err != nil {
@@ -368,7 +368,7 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 			return a.rowErr(line, fieldUnitPrice, s, err)
 		}
 		if revenue, err = units.MulExact(price, units.Scale()+price.Scale()); err != nil {
-			return a.rowErr(line, fieldUnitPrice, s, fmt.Errorf("%w: quantity × unit price", aggregate.ErrOverflow))
+			return a.rowErr(line, fieldUnitPrice, s, fmt.Errorf("%w: quantity × unit price", money.ErrOverflow))
 		}
 	}
 	if s, ok := a.cellValue(f, fieldCost); ok && !isMissing(s) {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/govalues/decimal"
 
-	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/money"
 )
 
 // exact is an exact decimal packed as its coefficient and a byte holding
@@ -82,7 +82,7 @@ func pow10(n int) uint64 {
 }
 
 // add returns x+y exactly, at the larger of their scales, as
-// aggregate.Sum does; it fails, wrapping aggregate.ErrOverflow, only when
+// money.Add does; it fails, wrapping money.ErrOverflow, only when
 // the sum needs more than 19 digits.
 func (x exact) add(y exact) (exact, error) {
 	if x.coef == 0 && x.scale() <= y.scale() {
@@ -128,7 +128,7 @@ func (x exact) add(y exact) (exact, error) {
 }
 
 func (x exact) slowAdd(y exact) (exact, error) {
-	d, err := aggregate.Sum(x.decimal(), y.decimal())
+	d, err := money.Add(x.decimal(), y.decimal())
 	if err != nil {
 		return exact{}, err
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/govalues/decimal"
 
-	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/money"
 )
 
 func TestExactPacksDecimals(t *testing.T) {
@@ -21,20 +21,20 @@ func TestExactPacksDecimals(t *testing.T) {
 	}
 }
 
-// checkExactAdd requires exact's add to agree with aggregate.Sum on x+y:
+// checkExactAdd requires exact's add to agree with money.Add on x+y:
 // the same value at the same scale, or both an overflow.
 func checkExactAdd(t *testing.T, x, y decimal.Decimal) {
 	t.Helper()
-	want, wantErr := aggregate.Sum(x, y)
+	want, wantErr := money.Add(x, y)
 	got, err := exactOf(x).add(exactOf(y))
 	if wantErr != nil || err != nil {
-		if !errors.Is(err, aggregate.ErrOverflow) || !errors.Is(wantErr, aggregate.ErrOverflow) {
-			t.Fatalf("%s + %s: error %v, aggregate.Sum %v", x, y, err, wantErr)
+		if !errors.Is(err, money.ErrOverflow) || !errors.Is(wantErr, money.ErrOverflow) {
+			t.Fatalf("%s + %s: error %v, money.Add %v", x, y, err, wantErr)
 		}
 		return
 	}
 	if d := got.decimal(); d.Cmp(want) != 0 || d.Scale() != want.Scale() || d.IsNeg() != want.IsNeg() {
-		t.Fatalf("%s + %s = %s, aggregate.Sum %s", x, y, d, want)
+		t.Fatalf("%s + %s = %s, money.Add %s", x, y, d, want)
 	}
 }
 

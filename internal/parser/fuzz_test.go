@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/money"
 )
 
 func parseSeeds() []string {
@@ -35,7 +35,7 @@ func FuzzParse(f *testing.F) {
 		res, err := Parse(bytes.NewReader(data), "fuzz", &rej)
 		if err != nil {
 			var he *HeaderError
-			if res != nil || !(errors.Is(err, ErrUnreadable) || errors.As(err, &he) || errors.Is(err, aggregate.ErrOverflow)) {
+			if res != nil || !(errors.Is(err, ErrUnreadable) || errors.As(err, &he) || errors.Is(err, money.ErrOverflow)) {
 				t.Fatalf("error %v (result %v) is not a file error", err, res != nil)
 			}
 			return

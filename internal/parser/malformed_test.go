@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
@@ -127,9 +127,9 @@ func TestMalformedInput(t *testing.T) {
 		{"dimension value too long", []byte(csvRows(1, "2024-01-01,"+strings.Repeat("s", 300)+",1")), Options{},
 			want{rows: 1, accepted: 0, reasons: []error{ErrBadText}}},
 		{"mixed date orders beyond memory", []byte(mixedDates(notation.MaxOrderLines + 1)), Options{}, want{err: ErrUnreadable, msg: "mixes day-first and month-first"}},
-		{"sum overflow", []byte(csvRows(2, "2024-01-01,A,9999999999999999999")), Options{}, want{err: aggregate.ErrOverflow}},
+		{"sum overflow", []byte(csvRows(2, "2024-01-01,A,9999999999999999999")), Options{}, want{err: money.ErrOverflow}},
 		{"quantity × price overflow", []byte("Date,Quantity,UnitPrice\n2024-01-01,9999999999,9999999999.5\n2024-01-01,1,1\n"), Options{},
-			want{rows: 2, accepted: 1, reasons: []error{aggregate.ErrOverflow}}},
+			want{rows: 2, accepted: 1, reasons: []error{money.ErrOverflow}}},
 		{"bad options", []byte(good), Options{DateOrder: "YMD"}, want{err: ErrBadOptions}},
 		{"bad mapping", []byte(good), Options{Mapping: map[string]string{"amount": "Nope"}}, want{err: ErrBadMapping}},
 	}
@@ -141,7 +141,7 @@ func TestMalformedInput(t *testing.T) {
 				if res != nil || !errors.Is(err, c.want.err) || !strings.Contains(err.Error(), c.want.msg) {
 					t.Fatalf("got %v (result %v), want %v containing %q", err, res != nil, c.want.err, c.want.msg)
 				}
-				if !errors.Is(err, ErrUnreadable) && !errors.Is(err, ErrBadOptions) && !errors.Is(err, aggregate.ErrOverflow) {
+				if !errors.Is(err, ErrUnreadable) && !errors.Is(err, ErrBadOptions) && !errors.Is(err, money.ErrOverflow) {
 					var he *HeaderError
 					if !errors.As(err, &he) {
 						t.Fatalf("%v is neither ErrUnreadable nor a *HeaderError", err)

@@ -206,7 +206,7 @@ func Parse(r io.Reader, name string, rejects RejectWriter) (*Result, error) {
 //
 // Errors: a file that cannot be read returns an error wrapping
 // ErrUnreadable, a header that cannot be mapped a *HeaderError, invalid
-// options ErrBadOptions, a sum beyond 19 digits aggregate.ErrOverflow; in
+// options ErrBadOptions, a sum beyond 19 digits money.ErrOverflow; in
 // every case the Result is nil. An error from rejects is returned wrapped.
 func ParseWith(r io.Reader, name string, rejects RejectWriter, opt Options) (*Result, error) {
 	res, err := parse(r, rejects, &opt)

@@ -15,7 +15,9 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
@@ -92,7 +94,7 @@ func checkInvariants(t testing.TB, res *Result, rej rejectList) {
 		if err != nil {
 			return err
 		}
-		rev, err = aggregate.Sum(rev, r)
+		rev, err = money.Add(rev, r)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -107,7 +109,7 @@ func revenueBy(res *Result, d segment.Dimension) map[string]string {
 	sums := map[string]decimal.Decimal{}
 	for k, m := range res.Delta {
 		if k.Dim == d && k.Grain == aggregate.Month {
-			sums[k.Value], _ = aggregate.Sum(sums[k.Value], m.Revenue)
+			sums[k.Value], _ = money.Add(sums[k.Value], m.Revenue)
 		}
 	}
 	out := map[string]string{}
@@ -170,13 +172,13 @@ func TestParseSmallFile(t *testing.T) {
 	}
 	got := purchases(t, res)
 	wantP := []history.Purchase{
-		{Customer: "C1", Day: "2024-01-15", Orders: 1, Lines: 2, Revenue: "101.00", Cost: "90.00",
+		{Customer: "C1", Day: period.NewDate(2024, 1, 15), Orders: 1, Lines: 2, Revenue: "101.00", Cost: "90.00",
 			Attrs: map[segment.Dimension]string{segment.Segment: "Consumer", segment.Region: "East", segment.Category: "Paper"}},
-		{Customer: "C1", Day: "2024-02-20", Orders: 1, Lines: 1, Revenue: "-20.00", Cost: "-20.00",
+		{Customer: "C1", Day: period.NewDate(2024, 2, 20), Orders: 1, Lines: 1, Revenue: "-20.00", Cost: "-20.00",
 			Attrs: map[segment.Dimension]string{segment.Segment: "Consumer", segment.Region: "West", segment.Category: "Tech"}},
-		{Customer: "C2", Day: "2024-02-03", Orders: 1, Lines: 1, Revenue: "1250.00", Cost: "1300.00",
+		{Customer: "C2", Day: period.NewDate(2024, 2, 3), Orders: 1, Lines: 1, Revenue: "1250.00", Cost: "1300.00",
 			Attrs: map[segment.Dimension]string{segment.Segment: "Corporate", segment.Region: "West", segment.Category: "Tech"}},
-		{Customer: "C3", Day: "2024-03-31", Orders: 1, Lines: 1, Revenue: "49.99", Cost: "44.99",
+		{Customer: "C3", Day: period.NewDate(2024, 3, 31), Orders: 1, Lines: 1, Revenue: "49.99", Cost: "44.99",
 			Attrs: map[segment.Dimension]string{segment.Segment: "Home Office", segment.Region: segment.Blank, segment.Category: "Tech"}},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(wantP) {
@@ -239,7 +241,7 @@ func TestOrdersAreDistinctPerKey(t *testing.T) {
 					a.orders[rw.order] = true
 				}
 				a.lines++
-				a.rev, _ = aggregate.Sum(a.rev, decimal.MustParse(rw.amount))
+				a.rev, _ = money.Add(a.rev, decimal.MustParse(rw.amount))
 			}
 			blank := func(s string) string {
 				if s == "" {
@@ -273,7 +275,7 @@ func TestOrdersAreDistinctPerKey(t *testing.T) {
 						a.orders[rw.order] = true
 					}
 					a.lines++
-					a.rev, _ = aggregate.Sum(a.rev, decimal.MustParse(rw.amount))
+					a.rev, _ = money.Add(a.rev, decimal.MustParse(rw.amount))
 				}
 			}
 			if len(want) != len(res.Delta) {
@@ -297,7 +299,7 @@ func TestOrdersAreDistinctPerKey(t *testing.T) {
 				if i > 0 && (ps[i-1].Customer > p.Customer || (ps[i-1].Customer == p.Customer && ps[i-1].Day >= p.Day)) {
 					t.Fatalf("purchases out of order at %d: %v then %v", i, ps[i-1], p)
 				}
-				w := hist[[2]string{p.Customer, p.Day}]
+				w := hist[[2]string{p.Customer, p.Day.String()}]
 				if w == nil || p.Orders != int64(len(w.orders))+w.noID || p.Lines != w.lines || decimal.MustParse(p.Revenue).Cmp(w.rev) != 0 {
 					t.Fatalf("purchase %+v, want %+v", p, w)
 				}

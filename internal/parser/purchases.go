@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/notation"
@@ -218,7 +219,7 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 	for _, i := range h.order {
 		p := h.rows.at(i)
 		y, m, d := h.a.dates.Resolve(p.date)
-		out := history.Purchase{Customer: h.a.customers.names[p.cust], Day: period.DayKey(y, m, d), Orders: int64(p.orders),
+		out := history.Purchase{Customer: h.a.customers.names[p.cust], Day: period.NewDate(y, time.Month(m), d), Orders: int64(p.orders),
 			Lines: int64(p.lines), Revenue: p.revenue().String()}
 		if p.costLines == p.lines {
 			out.Cost = p.cost().String()

@@ -23,6 +23,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/shareddata"
@@ -142,7 +143,7 @@ func compareTotalMonths(t testing.TB, res *Result, ref duckRef) {
 	want := map[string]decimal.Decimal{}
 	for _, months := range ref.ByValueMonth {
 		for m, s := range months {
-			want[m], _ = aggregate.Sum(want[m], decimal.MustParse(s))
+			want[m], _ = money.Add(want[m], decimal.MustParse(s))
 		}
 	}
 	if w, ok := want[""]; ok {
@@ -422,7 +423,7 @@ func testCRMPipeline(t *testing.T) {
 	var wonRevenue decimal.Decimal
 	for k, m := range res.Delta {
 		if k.Dim == segment.Total && k.Grain == aggregate.Month {
-			wonRevenue, _ = aggregate.Sum(wonRevenue, m.WonRevenue)
+			wonRevenue, _ = money.Add(wonRevenue, m.WonRevenue)
 		}
 	}
 	got.WonRevenue, want.WonRevenue = decimal.Decimal{}, decimal.Decimal{}
@@ -511,11 +512,11 @@ func testCDNOWMaster(t *testing.T) {
 		t.Fatalf("%d purchases, want %d customer-days", len(ps), len(custDays))
 	}
 	for _, p := range ps {
-		if want := custDays[p.Customer+" "+strings.ReplaceAll(p.Day, "-", "")]; int64(want) != p.Lines || p.Orders != p.Lines {
+		if want := custDays[p.Customer+" "+strings.ReplaceAll(p.Day.String(), "-", "")]; int64(want) != p.Lines || p.Orders != p.Lines {
 			t.Fatalf("purchase %+v: %d rows that day", p, want)
 		}
 	}
-	if ps[0].Customer != "00001" || ps[0].Day != "1997-01-01" {
+	if ps[0].Customer != "00001" || ps[0].Day.String() != "1997-01-01" {
 		t.Fatalf("first purchase %+v", ps[0])
 	}
 }

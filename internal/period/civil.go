@@ -1,7 +1,7 @@
 package period
 
-// Day numbers: the calendar arithmetic ingestion and analytics do on
-// millions of rows, without time.Time's cost. Dates are proleptic
+// Day numbers: the calendar arithmetic behind Date and ingestion's dates,
+// done on millions of rows without time.Time's cost. Dates are proleptic
 // Gregorian; day 0 is 1970-01-01.
 
 // DaysIn returns the number of days of month m (1–12) of year y.

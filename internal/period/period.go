@@ -24,6 +24,8 @@
 // day of to.
 //
 // Dates are civil dates without a time zone; nothing here reads the clock.
+// A Date and a YearMonth take four bytes each, so that analytics can keep
+// several per customer, and encode as text in the label forms above.
 package period
 
 import (
@@ -49,73 +51,6 @@ var (
 	// grain: those need day data.
 	ErrNeedsDays = errors.New("day or week grain needs day data")
 )
-
-// Date is a calendar day without time zone. The zero Date is not a valid
-// day; use NewDate or ParseDate.
-type Date struct{ t time.Time }
-
-// NewDate returns the date y-m-d, normalizing out-of-range months and days
-// as time.Date does (January 32 is February 1).
-func NewDate(y int, m time.Month, d int) Date { return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)} }
-
-// ParseDate parses an ISO 8601 calendar date, YYYY-MM-DD. Errors wrap
-// ErrLabel.
-func ParseDate(s string) (Date, error) {
-	y, ok1 := digits(s, 0, 4)
-	m, ok2 := digits(s, 5, 7)
-	d, ok3 := digits(s, 8, 10)
-	if len(s) != 10 || !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' {
-		return Date{}, fmt.Errorf("%w: %q is not a date as YYYY-MM-DD", ErrLabel, s)
-	}
-	if y < minYear || m < 1 || m > 12 || d < 1 || d > DaysIn(y, m) {
-		return Date{}, fmt.Errorf("%w: %q is not a calendar date", ErrLabel, s)
-	}
-	return NewDate(y, time.Month(m), d), nil
-}
-
-// Year returns the date's year.
-func (d Date) Year() int { return d.t.Year() }
-
-// Month returns the date's month.
-func (d Date) Month() time.Month { return d.t.Month() }
-
-// Day returns the date's day of the month.
-func (d Date) Day() int { return d.t.Day() }
-
-// Weekday returns the date's day of the week.
-func (d Date) Weekday() time.Weekday { return d.t.Weekday() }
-
-// IsZero reports whether d is the zero Date.
-func (d Date) IsZero() bool { return d.t.IsZero() }
-
-// String formats the date as YYYY-MM-DD.
-func (d Date) String() string { return d.t.Format(time.DateOnly) }
-
-// AddDays returns the date n days later (earlier for negative n).
-func (d Date) AddDays(n int) Date { return Date{d.t.AddDate(0, 0, n)} }
-
-// AddMonths returns the date n months later, clamping the day to the end
-// of a shorter month: January 31 plus one month is February 28 or 29.
-func (d Date) AddMonths(n int) Date {
-	first := NewDate(d.Year(), d.Month()+time.Month(n), 1)
-	return NewDate(first.Year(), first.Month(), min(d.Day(), DaysIn(first.Year(), int(first.Month()))))
-}
-
-// Compare returns -1, 0 or +1 as d is before, equal to or after o.
-func (d Date) Compare(o Date) int { return d.t.Compare(o.t) }
-
-// Before reports whether d is before o.
-func (d Date) Before(o Date) bool { return d.t.Before(o.t) }
-
-// After reports whether d is after o.
-func (d Date) After(o Date) bool { return d.t.After(o.t) }
-
-// DaysSince returns the number of days from o to d (negative if d is
-// earlier).
-func (d Date) DaysSince(o Date) int { return int(d.t.Sub(o.t).Hours() / 24) }
-
-// Time returns the date as midnight UTC.
-func (d Date) Time() time.Time { return d.t }
 
 const minYear, maxYear = 1000, 9999
 
@@ -221,7 +156,7 @@ func (p Period) Label() string {
 	case Day:
 		return p.From.String()
 	case Week:
-		y, w := p.From.t.ISOWeek()
+		y, w := p.From.Time().ISOWeek()
 		return fmt.Sprintf("%04d-W%02d", y, w)
 	case Month:
 		return fmt.Sprintf("%04d-%02d", p.From.Year(), p.From.Month())
@@ -302,7 +237,7 @@ func (c Calendar) Of(g Grain, d Date) Period {
 	p := Period{Grain: g, fiscalStart: fs}
 	switch g {
 	case Week:
-		y, w := d.t.ISOWeek()
+		y, w := d.Time().ISOWeek()
 		p.From = isoWeekStart(y, w)
 		p.To = p.From.AddDays(6)
 		return p
@@ -341,7 +276,7 @@ func isoWeekStart(y, w int) Date {
 
 // isoWeeks returns the number of ISO weeks of ISO year y, 52 or 53.
 func isoWeeks(y int) int {
-	_, w := NewDate(y, time.December, 28).t.ISOWeek()
+	_, w := NewDate(y, time.December, 28).Time().ISOWeek()
 	return w
 }
 
@@ -504,7 +439,7 @@ func YearAgo(g Grain, r Range) Range {
 // weekYearAgo returns the start of the week with d's ISO week number in
 // the previous ISO year, clamped to that year's last week.
 func weekYearAgo(d Date) Date {
-	y, w := d.t.ISOWeek()
+	y, w := d.Time().ISOWeek()
 	return isoWeekStart(y-1, min(w, isoWeeks(y-1)))
 }
 
@@ -540,5 +475,5 @@ func (r Range) DayKeys() (from, to string) { return r.From.String(), r.To.String
 // MonthKeys returns the stored month keys bounding r, for a month-grain
 // query; r should be MonthAligned.
 func (r Range) MonthKeys() (from, to string) {
-	return r.From.t.Format("2006-01"), r.To.t.Format("2006-01")
+	return r.From.YearMonth().String(), r.To.YearMonth().String()
 }

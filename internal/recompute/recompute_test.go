@@ -16,6 +16,7 @@ import (
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/snapshot"
@@ -62,12 +63,12 @@ func purchases() []history.Purchase {
 		return map[segment.Dimension]string{segment.Segment: seg}
 	}
 	return []history.Purchase{
-		{Customer: "c1", Day: "2024-01-05", Orders: 1, Lines: 1, Revenue: "100.00", Attrs: attrs("Consumer")},
-		{Customer: "c1", Day: "2024-02-07", Orders: 1, Lines: 2, Revenue: "50.50", Attrs: attrs("Consumer")},
-		{Customer: "c1", Day: "2024-03-09", Orders: 1, Lines: 1, Revenue: "25.25", Attrs: attrs("Consumer")},
-		{Customer: "c2", Day: "2024-01-10", Orders: 2, Lines: 2, Revenue: "10.00", Attrs: attrs("Corporate")},
-		{Customer: "c3", Day: "2024-03-01", Orders: 1, Lines: 1, Revenue: "7.00", Attrs: attrs("Corporate")},
-		{Customer: "c3", Day: "2024-03-20", Orders: 1, Lines: 1, Revenue: "3.00", Attrs: attrs("Corporate")},
+		{Customer: "c1", Day: period.NewDate(2024, 1, 5), Orders: 1, Lines: 1, Revenue: "100.00", Attrs: attrs("Consumer")},
+		{Customer: "c1", Day: period.NewDate(2024, 2, 7), Orders: 1, Lines: 2, Revenue: "50.50", Attrs: attrs("Consumer")},
+		{Customer: "c1", Day: period.NewDate(2024, 3, 9), Orders: 1, Lines: 1, Revenue: "25.25", Attrs: attrs("Consumer")},
+		{Customer: "c2", Day: period.NewDate(2024, 1, 10), Orders: 2, Lines: 2, Revenue: "10.00", Attrs: attrs("Corporate")},
+		{Customer: "c3", Day: period.NewDate(2024, 3, 1), Orders: 1, Lines: 1, Revenue: "7.00", Attrs: attrs("Corporate")},
+		{Customer: "c3", Day: period.NewDate(2024, 3, 20), Orders: 1, Lines: 1, Revenue: "3.00", Attrs: attrs("Corporate")},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/localstack"
 	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -47,7 +48,7 @@ func (m model) want(t *testing.T, d segment.Dimension, g aggregate.Grain) map[st
 			if k.Dim != d || k.Grain != g {
 				continue
 			}
-			s, err := aggregate.Sum(sums[k.Period+" "+k.Value], ms.Revenue)
+			s, err := money.Add(sums[k.Period+" "+k.Value], ms.Revenue)
 			if err != nil {
 				t.Fatal(err)
 			}

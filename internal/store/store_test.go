@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -128,7 +129,7 @@ func TestBatchesLargerThanTheLimit(t *testing.T) {
 	}
 	n := decimal.Decimal{}
 	for _, v := range totals(t, s, "0000-00", "9999-12") {
-		n, _ = aggregate.Sum(n, decimal.MustParse(v))
+		n, _ = money.Add(n, decimal.MustParse(v))
 	}
 	if n.String() != "10.00" {
 		t.Fatalf("sum of 1000 × 0.01 = %s, want 10.00", n)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -57,7 +58,7 @@ func RevenueByValue(t testing.TB, st *store.Store, d segment.Dimension, from, to
 	}
 	sums := map[string]decimal.Decimal{}
 	for _, r := range rows {
-		s, err := aggregate.Sum(sums[r.Value], r.Revenue)
+		s, err := money.Add(sums[r.Value], r.Revenue)
 		if err != nil {
 			t.Fatal(err)
 		}

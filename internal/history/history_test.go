@@ -1,0 +1,50 @@
+package history
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/segment"
+)
+
+// TestPurchaseEncoding pins the line format of the curated history files,
+// which existing buckets hold: the day is written 2006-01-02.
+func TestPurchaseEncoding(t *testing.T) {
+	p := Purchase{Customer: "acme", Day: period.NewDate(2024, time.February, 29), Orders: 1, Lines: 2,
+		Revenue: "800.00", Cost: "512.5", Attrs: map[segment.Dimension]string{segment.Segment: "Corporate"}}
+	const line = `{"c":"acme","d":"2024-02-29","o":1,"l":2,"r":"800.00","k":"512.5","a":{"segment":"Corporate"}}` + "\n"
+	var buf bytes.Buffer
+	if err := NewWriter(&buf).Write(p); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != line {
+		t.Fatalf("encoded\n%s\nwant\n%s", buf.String(), line)
+	}
+	var got []Purchase
+	if err := Read(strings.NewReader(line), func(p Purchase) error { got = append(got, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !reflect.DeepEqual(got[0], p) {
+		t.Fatalf("decoded %+v, want %+v", got, p)
+	}
+}
+
+func TestReadRejectsBadLines(t *testing.T) {
+	for _, tc := range []struct{ name, in string }{
+		{"not a calendar day", `{"c":"acme","d":"2024-02-30","o":1,"l":1,"r":"1"}`},
+		{"day in another layout", `{"c":"acme","d":"29/02/2024","o":1,"l":1,"r":"1"}`},
+		{"not JSON", `{"c":"acme"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Read(strings.NewReader("{\"c\":\"ok\",\"d\":\"2024-01-01\",\"o\":1,\"l\":1,\"r\":\"1\"}\n"+tc.in), func(Purchase) error { return nil })
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "line 2") {
+				t.Fatalf("Read = %v, want ErrCorrupt on line 2", err)
+			}
+		})
+	}
+}
