@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/recompute"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/snapshot"
 )
 
@@ -49,7 +49,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("-as-of: %w", err)
 		}
 	}
-	var accounts map[string]map[segment.Dimension]string
+	var accounts map[string]map[dimension.Dimension]string
 	if *customers != "" {
 		var err error
 		if accounts, err = readAccounts(*customers); err != nil {
@@ -95,7 +95,7 @@ func keep(name, prefixes string) bool {
 }
 
 // readAccounts parses a customers file (rejects to stderr).
-func readAccounts(name string) (map[string]map[segment.Dimension]string, error) {
+func readAccounts(name string) (map[string]map[dimension.Dimension]string, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func readAccounts(name string) (map[string]map[segment.Dimension]string, error) 
 // foldFile parses one sales file (rejects to stderr), filling in missing
 // attributes from accounts as ingestion does, and folds its purchase
 // history into b.
-func foldFile(name string, accounts map[string]map[segment.Dimension]string, b *analytics.Builder) error {
+func foldFile(name string, accounts map[string]map[dimension.Dimension]string, b *analytics.Builder) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 
 	"github.com/govalues/decimal"
 
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
 )
 
 // shown is a figure as the page shows it, with the exact value it carries.
@@ -171,7 +171,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(root, "web", "e2e", "dashboard.mjs"),
-		"--base", srv.URL, "--token", localstack.DefaultDevToken, "--file", filepath.Join(root, "infra", "sample", "superstore.csv"),
+		"--base", srv.URL, "--token", devstack.DefaultDevToken, "--file", filepath.Join(root, "infra", "sample", "superstore.csv"),
 		"--out", out, "--report", reportPath, "--chromium", browser)
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
@@ -335,7 +335,7 @@ func (l testLog) Write(p []byte) (int, error) {
 // after its upload.
 func dashboardStack(t *testing.T) (*stack, string) {
 	t.Helper()
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
 )
 
 // TestSampleEventsDriveTheHandlers invokes each handler with the sample
@@ -23,12 +23,12 @@ import (
 // delete retracts it, and the schedule runs recompute.
 func TestSampleEventsDriveTheHandlers(t *testing.T) {
 	ctx := context.Background()
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The sample events name bucket salesseg-local, as `make local` does.
-	emu, err := localstack.Start(ctx, localstack.Options{Root: root, Bucket: localName, Table: localName})
+	emu, err := devstack.Start(ctx, devstack.Options{Root: root, Bucket: localName, Table: localName})
 	if err != nil {
 		t.Fatal(err)
 	}

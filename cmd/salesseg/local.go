@@ -20,16 +20,16 @@ import (
 
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/dashboard"
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/logging"
 )
 
 // stack is the whole salesseg deployment on one machine: the same three
 // handlers as in Lambda, invoked through Lambda's own JSON decoding.
 type stack struct {
-	emu      *localstack.Emulators
-	dispatch *localstack.Dispatcher
-	gateway  *localstack.Gateway
+	emu      *devstack.Emulators
+	dispatch *devstack.Dispatcher
+	gateway  *devstack.Gateway
 	cancel   context.CancelFunc
 }
 
@@ -60,14 +60,14 @@ func localEnv(getenv func(string) string) func(string) string {
 }
 
 func startStack(ctx context.Context, o stackOptions) (*stack, error) {
-	emu, err := localstack.Start(ctx, localstack.Options{Root: o.root, Bucket: localName, Table: localName, S3Addr: o.s3Addr})
+	emu, err := devstack.Start(ctx, devstack.Options{Root: o.root, Bucket: localName, Table: localName, S3Addr: o.s3Addr})
 	if err != nil {
 		return nil, err
 	}
 	h := newHandlers(emu, o)
 	runCtx, cancel := context.WithCancel(ctx)
 	d := emu.Dispatch(runCtx, h.ingest, h.recompute, o.log, o.schedule, o.debounce)
-	return &stack{emu: emu, dispatch: d, gateway: localstack.NewGateway(h.api, o.devToken), cancel: cancel}, nil
+	return &stack{emu: emu, dispatch: d, gateway: devstack.NewGateway(h.api, o.devToken), cancel: cancel}, nil
 }
 
 // handlers are the three Lambda handlers, built from their configuration
@@ -76,7 +76,7 @@ type handlers struct {
 	ingest, api, recompute lambda.Handler
 }
 
-func newHandlers(emu *localstack.Emulators, o stackOptions) handlers {
+func newHandlers(emu *devstack.Emulators, o stackOptions) handlers {
 	f := o.functions
 	return handlers{
 		ingest:    lambda.NewHandler(f.Ingest.Service(emu.Clients, o.log).HandleS3),
@@ -125,12 +125,12 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sample := fs.String("sample", "infra/sample/superstore.csv", "file uploaded at start, relative to the root; empty for none")
 	schedule := fs.Duration("schedule", time.Hour, "recompute schedule interval")
 	debounce := fs.Duration("debounce", 5*time.Second, "recompute delay after the last ingest")
-	devToken := fs.String("dev-token", localstack.DefaultDevToken, "bearer token the local API accepts (stands in for a JWT)")
+	devToken := fs.String("dev-token", devstack.DefaultDevToken, "bearer token the local API accepts (stands in for a JWT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *root == "" {
-		r, err := localstack.FindRoot()
+		r, err := devstack.FindRoot()
 		if err != nil {
 			return err
 		}

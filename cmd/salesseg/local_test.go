@@ -20,7 +20,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/config"
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
@@ -51,7 +51,7 @@ func duckdb(t *testing.T, root string, args ...string) reference {
 
 func testStack(t *testing.T) (*stack, *httptest.Server, string) {
 	t.Helper()
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestLocalEnvKeepsSettingsButNotNames(t *testing.T) {
 // getJSON GETs url with the local dev token, as `salesseg local` prints it.
 func getJSON(t *testing.T, url string, wantStatus int, dst any) http.Header {
 	t.Helper()
-	return getJSONAs(t, "Bearer "+localstack.DefaultDevToken, url, wantStatus, dst)
+	return getJSONAs(t, "Bearer "+devstack.DefaultDevToken, url, wantStatus, dst)
 }
 
 // getJSONAs GETs url with the given Authorization header ("" for none).
@@ -301,7 +301,7 @@ func TestLocalGatewayRequiresTheDevToken(t *testing.T) {
 		{"segments without token", "", "/v1/segments?dimension=segment", 401},
 		{"segments with wrong token", "Bearer not-the-token", "/v1/segments?dimension=segment", 401},
 		{"segments with basic auth", "Basic ZGV2LXRva2Vu", "/v1/segments?dimension=segment", 401},
-		{"segments with dev token", "Bearer " + localstack.DefaultDevToken, "/v1/segments?dimension=segment", 200},
+		{"segments with dev token", "Bearer " + devstack.DefaultDevToken, "/v1/segments?dimension=segment", 200},
 		{"unknown route without token", "", "/v1/nothing", 401},
 	}
 	for _, c := range cases {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // Grain is the period length a key is aggregated at.
@@ -30,7 +30,7 @@ const (
 // Key identifies one aggregate: a dimension value in one period. Period is
 // "2006-01-02" at Day grain and "2006-01" at Month grain, so keys sort by time.
 type Key struct {
-	Dim    segment.Dimension
+	Dim    dimension.Dimension
 	Value  string
 	Grain  Grain
 	Period string

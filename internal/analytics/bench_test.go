@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // genPurchase is a compact generated purchase: indices into genData's
@@ -28,7 +28,7 @@ type genData struct {
 	ids       []string
 	days      []period.Date
 	revenues  []string
-	attrs     []map[segment.Dimension]string
+	attrs     []map[dimension.Dimension]string
 	attrOf    []int32
 	purchases []genPurchase
 }
@@ -62,9 +62,9 @@ func generate(customers, perCustomer int) *genData {
 	inds := []string{"Retail", "Tech", "Health", "Finance", "Energy", "Media", "Education", "Logistics"}
 	regions := []string{"North", "South", "East", "West"}
 	for k := range 640 {
-		g.attrs = append(g.attrs, map[segment.Dimension]string{
-			segment.Segment: segs[k%4], segment.Size: sizes[k/4%5], segment.Industry: inds[k/20%8],
-			segment.Region: regions[k/160%4], segment.Country: "C" + fmt.Sprint(k%7),
+		g.attrs = append(g.attrs, map[dimension.Dimension]string{
+			dimension.Segment: segs[k%4], dimension.Size: sizes[k/4%5], dimension.Industry: inds[k/20%8],
+			dimension.Region: regions[k/160%4], dimension.Country: "C" + fmt.Sprint(k%7),
 		})
 	}
 	total := customers * perCustomer
@@ -168,7 +168,7 @@ func BenchmarkRecompute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := a.Summarize(base, segment.Segment); err != nil {
+			if _, err := a.Summarize(base, dimension.Segment); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -180,13 +180,13 @@ func BenchmarkRecompute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := r.Summarize(base, segment.Segment); err != nil {
+			if _, err := r.Summarize(base, dimension.Segment); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	for _, g := range []Grain{ByMonth, ByQuarter} {
-		for _, d := range []segment.Dimension{segment.Total, segment.Industry} {
+		for _, d := range []dimension.Dimension{dimension.Total, dimension.Industry} {
 			b.Run("bridge/"+string(g)+"/"+string(d), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // BridgeConfig configures a revenue bridge.
@@ -16,9 +16,9 @@ type BridgeConfig struct {
 	// Grain is the period length; empty means ByMonth.
 	Grain Grain
 	// Dimension splits the bridge by the customers' latest value of that
-	// dimension (see Customer.Attr); empty or segment.Total gives one
+	// dimension (see Customer.Attr); empty or dimension.Total gives one
 	// bridge for the whole base.
-	Dimension segment.Dimension
+	Dimension dimension.Dimension
 	// Prospects, optional, are the accounts known from a customers file
 	// that may never have bought. Those without a purchase in the base
 	// enlarge the denominators of Conversion and Penetration; those with
@@ -43,10 +43,10 @@ type Movement struct {
 // Retained is not a term of that sum: it is the part of End kept from
 // Start, min(previous, current) per customer active in both periods.
 type BridgeRow struct {
-	// Dimension and Value name the segment value; segment.Total and
-	// segment.TotalValue for the whole base.
-	Dimension segment.Dimension `json:"dimension"`
-	Value     string            `json:"value"`
+	// Dimension and Value name the segment value; dimension.Total and
+	// dimension.TotalValue for the whole base.
+	Dimension dimension.Dimension `json:"dimension"`
+	Value     string              `json:"value"`
 	// Period is the period the row ends in and Previous the one before it,
 	// labelled as Grain.Label does.
 	Period   string `json:"period"`
@@ -144,7 +144,7 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 	}
 	dim := cfg.Dimension
 	if dim == "" {
-		dim = segment.Total
+		dim = dimension.Total
 	}
 	if len(b.Customers) == 0 {
 		return nil, nil

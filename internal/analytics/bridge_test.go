@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // bridgeFixture exercises every movement over January–April 2020:
@@ -79,7 +79,7 @@ func TestBridgeFixture(t *testing.T) {
 			"nil nil nil 1.0000 1.0000",
 			"0.5000 0.1509 0.1509 nil 0.5000",
 		}},
-		{"by segment with prospects", BridgeConfig{Dimension: segment.Segment, Prospects: prospects}, []string{
+		{"by segment with prospects", BridgeConfig{Dimension: dimension.Segment, Prospects: prospects}, []string{
 			"S1 2020-01<-2019-12 start 0/0 new 2/150 ret 0/0 exp 0/0 con 0/0 churn 0/0 react 0/0 end 2/150",
 			"S1 2020-02<-2020-01 start 2/150 new 0/0 ret 1/100 exp 1/50 con 0/0 churn 1/-50 react 0/0 end 1/150",
 			"S1 2020-03<-2020-02 start 1/150 new 0/0 ret 1/120 exp 0/0 con 1/-30 churn 0/0 react 1/70 end 2/190",
@@ -185,7 +185,7 @@ func TestBridgeRealData(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						if d == segment.Total {
+						if d == dimension.Total {
 							total = rows
 						}
 						compareBridge(t, rows, ds.ref.Bridge[g][d])
@@ -213,7 +213,7 @@ func TestBridgeEndsMatchDuckDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := build(t, toPurchases(t, superstoreRows(t), 1))
-	rows, err := Bridge(b, BridgeConfig{Dimension: segment.Segment})
+	rows, err := Bridge(b, BridgeConfig{Dimension: dimension.Segment})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,10 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // Builder folds a stream of purchases, possibly from many files, into
@@ -59,27 +59,27 @@ type custAcc struct {
 const inlineDims = 7
 
 // slotDim returns the dimension kept in slot k, the inverse of dimSlot.
-func slotDim(k int) segment.Dimension {
-	return [inlineDims]segment.Dimension{segment.Segment, segment.Industry, segment.Size, segment.Region,
-		segment.Country, segment.Category, segment.Channel}[k]
+func slotDim(k int) dimension.Dimension {
+	return [inlineDims]dimension.Dimension{dimension.Segment, dimension.Industry, dimension.Size, dimension.Region,
+		dimension.Country, dimension.Category, dimension.Channel}[k]
 }
 
 // dimSlot returns the inline slot of d, or -1.
-func dimSlot(d segment.Dimension) int {
+func dimSlot(d dimension.Dimension) int {
 	switch d {
-	case segment.Segment:
+	case dimension.Segment:
 		return 0
-	case segment.Industry:
+	case dimension.Industry:
 		return 1
-	case segment.Size:
+	case dimension.Size:
 		return 2
-	case segment.Region:
+	case dimension.Region:
 		return 3
-	case segment.Country:
+	case dimension.Country:
 		return 4
-	case segment.Category:
+	case dimension.Category:
 		return 5
-	case segment.Channel:
+	case dimension.Channel:
 		return 6
 	}
 	return -1
@@ -100,7 +100,7 @@ type monthAcc struct {
 }
 
 type attrAcc struct {
-	dim segment.Dimension
+	dim dimension.Dimension
 	slotAcc
 }
 
@@ -217,18 +217,18 @@ func (b *Builder) Add(p history.Purchase) error {
 }
 
 // isBlank reports whether a dimension value carries no information.
-func isBlank(v string) bool { return v == "" || v == segment.Blank }
+func isBlank(v string) bool { return v == "" || v == dimension.Blank }
 
 // mergeAttrs keeps, per dimension, the best value under a total order that
 // does not depend on the order of purchases: a non-blank value beats a
 // blank one, then the later day wins, then (same day, several files) the
 // smaller string.
-func (b *Builder) mergeAttrs(a *custAcc, attrs map[segment.Dimension]string, day period.Date) {
+func (b *Builder) mergeAttrs(a *custAcc, attrs map[dimension.Dimension]string, day period.Date) {
 	for dim, v := range attrs {
 		var cur *slotAcc
 		if k := dimSlot(dim); k >= 0 {
 			cur = &a.known[k]
-		} else if dim == segment.Total {
+		} else if dim == dimension.Total {
 			continue
 		} else {
 			for i := range a.other {
@@ -359,26 +359,26 @@ type MonthActivity struct {
 
 // Attr is one dimension value of a customer.
 type Attr struct {
-	Dim   segment.Dimension
+	Dim   dimension.Dimension
 	Value string
 }
 
-// Attr returns the customer's latest value of dimension d: segment.TotalValue
-// for segment.Total, and segment.Blank when the history never gave a
+// Attr returns the customer's latest value of dimension d: dimension.TotalValue
+// for dimension.Total, and dimension.Blank when the history never gave a
 // non-blank value.
-func (c *Customer) Attr(d segment.Dimension) string {
-	if d == segment.Total {
-		return segment.TotalValue
+func (c *Customer) Attr(d dimension.Dimension) string {
+	if d == dimension.Total {
+		return dimension.TotalValue
 	}
 	for _, a := range c.Attrs {
 		if a.Dim == d {
 			if isBlank(a.Value) {
-				return segment.Blank
+				return dimension.Blank
 			}
 			return a.Value
 		}
 	}
-	return segment.Blank
+	return dimension.Blank
 }
 
 // Base is a customer base: every customer with at least one purchase.
@@ -414,7 +414,7 @@ func (b *Base) Revenue() (decimal.Decimal, error) {
 
 // Values returns the distinct values of dimension d among the customers'
 // latest attributes (see Customer.Attr), sorted.
-func (b *Base) Values(d segment.Dimension) []string {
+func (b *Base) Values(d dimension.Dimension) []string {
 	seen := map[string]struct{}{}
 	for i := range b.Customers {
 		seen[b.Customers[i].Attr(d)] = struct{}{}

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 func TestGrainLabels(t *testing.T) {
@@ -39,10 +39,10 @@ func TestGrainLabels(t *testing.T) {
 	}
 }
 
-func attrs(kv ...string) map[segment.Dimension]string {
-	m := map[segment.Dimension]string{}
+func attrs(kv ...string) map[dimension.Dimension]string {
+	m := map[dimension.Dimension]string{}
 	for i := 0; i < len(kv); i += 2 {
-		m[segment.Dimension(kv[i])] = kv[i+1]
+		m[dimension.Dimension(kv[i])] = kv[i+1]
 	}
 	return m
 }
@@ -53,7 +53,7 @@ func TestBuilderFold(t *testing.T) {
 	ps := []history.Purchase{
 		{Customer: "c1", Day: mustDay(t, "2019-03-05"), Orders: 1, Lines: 2, Revenue: "10.50", Cost: "4", Attrs: attrs("segment", "Consumer", "region", "East")},
 		{Customer: "c1", Day: mustDay(t, "2019-03-05"), Orders: 2, Lines: 3, Revenue: "0.25", Attrs: attrs("segment", "Corporate", "region", "")},
-		{Customer: "c1", Day: mustDay(t, "2019-03-20"), Orders: 1, Lines: 1, Revenue: "-2.000000000000000000", Cost: "1.5", Attrs: attrs("region", segment.Blank)},
+		{Customer: "c1", Day: mustDay(t, "2019-03-20"), Orders: 1, Lines: 1, Revenue: "-2.000000000000000000", Cost: "1.5", Attrs: attrs("region", dimension.Blank)},
 		{Customer: "c1", Day: mustDay(t, "2019-05-01"), Orders: 1, Lines: 1, Revenue: "100", Attrs: attrs("segment", "Home Office")},
 		{Customer: "c1", Day: mustDay(t, "2019-02-28"), Orders: 1, Lines: 1, Revenue: "1.125", Attrs: attrs("segment", "Old", "industry", "Retail")},
 		{Customer: "c0", Day: mustDay(t, "2018-12-31"), Orders: 1, Lines: 1, Revenue: "5"},
@@ -68,7 +68,7 @@ func TestBuilderFold(t *testing.T) {
 		},
 		// segment: latest day wins; region: blanks never replace East;
 		// industry: only value ever seen.
-		Attrs: []Attr{{segment.Industry, "Retail"}, {segment.Region, "East"}, {segment.Segment, "Home Office"}},
+		Attrs: []Attr{{dimension.Industry, "Retail"}, {dimension.Region, "East"}, {dimension.Segment, "Home Office"}},
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var first *Base
@@ -101,7 +101,7 @@ func TestBuilderFold(t *testing.T) {
 				{Customer: "x", Day: mustDay(t, "2019-01-01"), Revenue: "1", Attrs: attrs("segment", "Alpha")},
 			}
 			b := build(t, []history.Purchase{in[order[0]], in[order[1]]})
-			if got := b.Customers[0].Attr(segment.Segment); got != "Alpha" {
+			if got := b.Customers[0].Attr(dimension.Segment); got != "Alpha" {
 				t.Errorf("order %v: segment %q, want Alpha", order, got)
 			}
 			if b.Customers[0].PurchaseDays != 1 {
@@ -116,21 +116,21 @@ func TestBuilderFold(t *testing.T) {
 			{Customer: "y", Day: mustDay(t, "2019-01-01"), Revenue: "1", Attrs: attrs("channel", "shop")},
 		})
 		x := &b.Customers[0]
-		if x.Attr("tier") != "gold" || x.Attr(segment.Total) != segment.TotalValue || x.Attr(segment.Channel) != "web" ||
-			!reflect.DeepEqual(x.Attrs, []Attr{{segment.Channel, "web"}, {"tier", "gold"}}) {
+		if x.Attr("tier") != "gold" || x.Attr(dimension.Total) != dimension.TotalValue || x.Attr(dimension.Channel) != "web" ||
+			!reflect.DeepEqual(x.Attrs, []Attr{{dimension.Channel, "web"}, {"tier", "gold"}}) {
 			t.Errorf("attrs %+v", x.Attrs)
 		}
-		if got := b.Values(segment.Channel); !reflect.DeepEqual(got, []string{"shop", "web"}) {
+		if got := b.Values(dimension.Channel); !reflect.DeepEqual(got, []string{"shop", "web"}) {
 			t.Errorf("Values(channel) = %q", got)
 		}
-		if got := b.Values("tier"); !reflect.DeepEqual(got, []string{segment.Blank, "gold"}) {
+		if got := b.Values("tier"); !reflect.DeepEqual(got, []string{dimension.Blank, "gold"}) {
 			t.Errorf("Values(tier) = %q", got)
 		}
 	})
 	t.Run("Attr of missing and total", func(t *testing.T) {
-		c := &Customer{Attrs: []Attr{{segment.Region, ""}}}
-		if c.Attr(segment.Region) != segment.Blank || c.Attr(segment.Size) != segment.Blank || c.Attr(segment.Total) != segment.TotalValue {
-			t.Errorf("Attr: %q %q %q", c.Attr(segment.Region), c.Attr(segment.Size), c.Attr(segment.Total))
+		c := &Customer{Attrs: []Attr{{dimension.Region, ""}}}
+		if c.Attr(dimension.Region) != dimension.Blank || c.Attr(dimension.Size) != dimension.Blank || c.Attr(dimension.Total) != dimension.TotalValue {
+			t.Errorf("Attr: %q %q %q", c.Attr(dimension.Region), c.Attr(dimension.Size), c.Attr(dimension.Total))
 		}
 	})
 }
@@ -235,7 +235,7 @@ func TestSuperstoreBase(t *testing.T) {
 	t.Run("segment totals match reference.mjs", func(t *testing.T) {
 		// node infra/node/reference.mjs ... --dimension Segment (DuckDB).
 		want := map[string]string{"Consumer": "1161401.3450", "Corporate": "706146.3668", "Home Office": "429653.1485"}
-		sums, err := Assignment{Groups: []string{"all"}, Of: make([]int, single.Len())}.Summarize(single, segment.Segment)
+		sums, err := Assignment{Groups: []string{"all"}, Of: make([]int, single.Len())}.Summarize(single, dimension.Segment)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +294,7 @@ func canonical(b *Base) []string {
 			// those of a day's last line, which depends on how a day's
 			// orders are split between files; Segment and Country are the
 			// customer's own.
-			if a.Dim == segment.Segment || a.Dim == segment.Country {
+			if a.Dim == dimension.Segment || a.Dim == dimension.Country {
 				out = append(out, string(a.Dim), a.Value)
 			}
 		}

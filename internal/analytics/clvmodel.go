@@ -12,9 +12,9 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/clv"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // daysPerMonth is the mean length of a calendar month.
@@ -180,8 +180,8 @@ func (m CLVModel) Predict(ctx context.Context, b *Base) ([]Prediction, error) {
 // future.
 type ValueForecast struct {
 	// Dimension and Value name the segment value.
-	Dimension segment.Dimension `json:"dimension"`
-	Value     string            `json:"value"`
+	Dimension dimension.Dimension `json:"dimension"`
+	Value     string              `json:"value"`
 	// Customers and Revenue are its customers and their historical net
 	// revenue.
 	Customers int64           `json:"customers"`
@@ -196,10 +196,10 @@ type ValueForecast struct {
 }
 
 // Forecast sums predictions per value of dimension d (each customer under
-// its latest value), sorted by value; segment.Total gives one entry for
+// its latest value), sorted by value; dimension.Total gives one entry for
 // the whole base. The error wraps ErrMismatch when preds does not have one
 // entry per customer, or money.ErrOverflow.
-func Forecast(b *Base, preds []Prediction, d segment.Dimension) ([]ValueForecast, error) {
+func Forecast(b *Base, preds []Prediction, d dimension.Dimension) ([]ValueForecast, error) {
 	if len(preds) != len(b.Customers) {
 		return nil, fmt.Errorf("%w: %d predictions for %d customers", ErrMismatch, len(preds), len(b.Customers))
 	}

@@ -13,9 +13,9 @@
 //	}
 //	base := b.Build()
 //	tiers, err := analytics.Tiers(base, analytics.DefaultTierConfig())
-//	bySegment, err := tiers.Summarize(base, segment.Segment)
+//	bySegment, err := tiers.Summarize(base, dimension.Segment)
 //	rfm, err := analytics.RFM(base, analytics.RFMConfig{AsOf: now})
-//	bridge, err := analytics.Bridge(base, analytics.BridgeConfig{Grain: analytics.ByQuarter, Dimension: segment.Industry})
+//	bridge, err := analytics.Bridge(base, analytics.BridgeConfig{Grain: analytics.ByQuarter, Dimension: dimension.Industry})
 //	fit, err := analytics.FitCLV(ctx, base, analytics.CLVConfig{AsOf: now})
 //	quads, err := analytics.Quadrants(ctx, base, fit.Model, analytics.QuadrantConfig{})
 //	top, err := tiers.Members("A")

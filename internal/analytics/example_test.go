@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // A recompute folds every history file into one Builder, then runs the
@@ -32,7 +32,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	sums, err := tiers.Summarize(base, segment.Segment)
+	sums, err := tiers.Summarize(base, dimension.Segment)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -6,8 +6,8 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // Assignment puts every customer of a Base into one of a fixed list of
@@ -42,12 +42,12 @@ func (a Assignment) Members(group string) ([]int, error) {
 }
 
 // Summary is the make-up of one segment value (or of the whole base, for
-// segment.Total) by group.
+// dimension.Total) by group.
 type Summary struct {
-	// Dimension and Value name the segment value; segment.Total and
-	// segment.TotalValue for the whole base.
-	Dimension segment.Dimension `json:"dimension"`
-	Value     string            `json:"value"`
+	// Dimension and Value name the segment value; dimension.Total and
+	// dimension.TotalValue for the whole base.
+	Dimension dimension.Dimension `json:"dimension"`
+	Value     string              `json:"value"`
 	// Customers and Revenue are the segment value's totals.
 	Customers int64           `json:"customers"`
 	Revenue   decimal.Decimal `json:"revenue"`
@@ -72,10 +72,10 @@ type GroupStats struct {
 
 // Summarize counts customers and sums revenue per group, for every value of
 // dimension d (each customer under its latest value, see Customer.Attr),
-// sorted by value. With d = segment.Total it returns one Summary for the
+// sorted by value. With d = dimension.Total it returns one Summary for the
 // whole base (none for an empty base). The error wraps ErrMismatch when a does not belong to b, or
 // money.ErrOverflow when a revenue sum needs more than 19 digits.
-func (a Assignment) Summarize(b *Base, d segment.Dimension) ([]Summary, error) {
+func (a Assignment) Summarize(b *Base, d dimension.Dimension) ([]Summary, error) {
 	if len(a.Of) != len(b.Customers) {
 		return nil, fmt.Errorf("%w: assignment of %d customers, base of %d", ErrMismatch, len(a.Of), len(b.Customers))
 	}

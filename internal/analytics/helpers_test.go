@@ -12,8 +12,8 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
@@ -21,7 +21,7 @@ import (
 type saleRow struct {
 	customer, day, order string
 	amount               decimal.Decimal
-	attrs                map[segment.Dimension]string
+	attrs                map[dimension.Dimension]string
 }
 
 // readCSV reads a whole CSV file, dropping a UTF-8 BOM, and returns the
@@ -76,9 +76,9 @@ func superstoreRows(tb testing.TB) []saleRow {
 		}
 		rows = append(rows, saleRow{
 			customer: r[cols["Customer ID"]], day: mdy(tb, r[cols["Order Date"]]), order: r[cols["Order ID"]], amount: amt,
-			attrs: map[segment.Dimension]string{
-				segment.Segment: r[cols["Segment"]], segment.Region: r[cols["Region"]],
-				segment.Category: r[cols["Category"]], segment.Country: r[cols["Country"]],
+			attrs: map[dimension.Dimension]string{
+				dimension.Segment: r[cols["Segment"]], dimension.Region: r[cols["Region"]],
+				dimension.Category: r[cols["Category"]], dimension.Country: r[cols["Country"]],
 			},
 		})
 	}
@@ -107,7 +107,7 @@ func onlineRetailRows(tb testing.TB) []saleRow {
 		}
 		rows = append(rows, saleRow{
 			customer: r[cols["CustomerID"]], day: mdy(tb, r[cols["InvoiceDate"]]), order: r[cols["InvoiceNo"]], amount: amt,
-			attrs: map[segment.Dimension]string{segment.Country: r[cols["Country"]]},
+			attrs: map[dimension.Dimension]string{dimension.Country: r[cols["Country"]]},
 		})
 	}
 	return rows
@@ -195,7 +195,7 @@ func (m *refMove) UnmarshalJSON(b []byte) error {
 }
 
 // refGroups maps dimension → value → group → figures.
-type refGroups map[segment.Dimension]map[string]map[string]refMove
+type refGroups map[dimension.Dimension]map[string]map[string]refMove
 
 type refBridgeRow struct {
 	Period                                                                  string
@@ -209,7 +209,7 @@ type refDataSet struct {
 	Total              string
 	Tiers              refGroups
 	RFM                refGroups `json:"rfm"`
-	Bridge             map[Grain]map[segment.Dimension]map[string][]refBridgeRow
+	Bridge             map[Grain]map[dimension.Dimension]map[string][]refBridgeRow
 	TiersWithinSegment map[string]map[string]refMove `json:"tiers_within_segment"`
 	TiersWithinCountry map[string]map[string]refMove `json:"tiers_within_country"`
 }
@@ -219,7 +219,7 @@ type refCRM struct {
 	Ranking          []struct {
 		ID      string
 		Score   float64
-		Matched []segment.Dimension
+		Matched []dimension.Dimension
 	}
 }
 
@@ -253,12 +253,12 @@ type realDataSet struct {
 	name string
 	rows func(testing.TB) []saleRow
 	ref  refDataSet
-	dims []segment.Dimension
+	dims []dimension.Dimension
 }
 
 func realDataSets(ref reference) []realDataSet {
 	return []realDataSet{
-		{"superstore", superstoreRows, ref.Superstore, []segment.Dimension{segment.Total, segment.Segment, segment.Region}},
-		{"online retail", onlineRetailRows, ref.OnlineRetail, []segment.Dimension{segment.Total, segment.Country}},
+		{"superstore", superstoreRows, ref.Superstore, []dimension.Dimension{dimension.Total, dimension.Segment, dimension.Region}},
+		{"online retail", onlineRetailRows, ref.OnlineRetail, []dimension.Dimension{dimension.Total, dimension.Country}},
 	}
 }

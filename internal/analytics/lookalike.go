@@ -7,37 +7,37 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // Prospect is an account known from a customers file, with its
 // firmographic dimension values.
 type Prospect struct {
-	ID    string                       `json:"id"`
-	Attrs map[segment.Dimension]string `json:"attrs,omitempty"`
+	ID    string                         `json:"id"`
+	Attrs map[dimension.Dimension]string `json:"attrs,omitempty"`
 }
 
 // attr returns the prospect's value of d as Customer.Attr would.
-func (p Prospect) attr(d segment.Dimension) string {
-	if d == segment.Total {
-		return segment.TotalValue
+func (p Prospect) attr(d dimension.Dimension) string {
+	if d == dimension.Total {
+		return dimension.TotalValue
 	}
 	if v := p.Attrs[d]; !isBlank(v) {
 		return v
 	}
-	return segment.Blank
+	return dimension.Blank
 }
 
 // LookalikeConfig configures lookalike ranking.
 type LookalikeConfig struct {
 	// Dimensions are the firmographic dimensions compared; empty means
 	// industry, size, region and country.
-	Dimensions []segment.Dimension
+	Dimensions []dimension.Dimension
 	// Weights gives each dimension's weight; a dimension not in the map
 	// weighs 1, and one weighing 0 is not compared. Weights must be finite
 	// and non-negative, and at least one compared dimension must weigh
 	// more than 0.
-	Weights map[segment.Dimension]float64
+	Weights map[dimension.Dimension]float64
 	// Limit caps the number of prospects returned; 0 returns all.
 	Limit int
 }
@@ -45,7 +45,7 @@ type LookalikeConfig struct {
 // AttributeMatch explains one attribute a prospect shares with the seed
 // customers.
 type AttributeMatch struct {
-	Dimension segment.Dimension `json:"dimension"`
+	Dimension dimension.Dimension `json:"dimension"`
 	// Value is the prospect's value.
 	Value string `json:"value"`
 	// SeedShare is the share of seed customers with that value, and
@@ -94,7 +94,7 @@ type Lookalike struct {
 func Lookalikes(b *Base, seeds []int, prospects []Prospect, cfg LookalikeConfig) ([]Lookalike, error) {
 	dims := cfg.Dimensions
 	if len(dims) == 0 {
-		dims = []segment.Dimension{segment.Industry, segment.Size, segment.Region, segment.Country}
+		dims = []dimension.Dimension{dimension.Industry, dimension.Size, dimension.Region, dimension.Country}
 	}
 	if cfg.Limit < 0 {
 		return nil, fmt.Errorf("%w: negative lookalike limit %d", ErrInvalidConfig, cfg.Limit)
@@ -139,12 +139,12 @@ func Lookalikes(b *Base, seeds []int, prospects []Prospect, cfg LookalikeConfig)
 	for k, d := range dims {
 		seedCount[k], baseCount[k] = map[string]int{}, map[string]int{}
 		for i := range b.Customers {
-			if v := b.Customers[i].Attr(d); v != segment.Blank {
+			if v := b.Customers[i].Attr(d); v != dimension.Blank {
 				baseCount[k][normalized(v)]++
 			}
 		}
 		for _, i := range seeds {
-			if v := b.Customers[i].Attr(d); v != segment.Blank {
+			if v := b.Customers[i].Attr(d); v != dimension.Blank {
 				seedCount[k][normalized(v)]++
 			}
 		}
@@ -166,7 +166,7 @@ func Lookalikes(b *Base, seeds []int, prospects []Prospect, cfg LookalikeConfig)
 		weighted := 0.0
 		for k, d := range dims {
 			v := p.attr(d)
-			if v == segment.Blank || weights[k] == 0 {
+			if v == dimension.Blank || weights[k] == 0 {
 				continue
 			}
 			key := normalized(v)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 func TestLookalikes(t *testing.T) {
@@ -50,12 +50,12 @@ func TestLookalikes(t *testing.T) {
 			"p3 0.0000 []",
 		}},
 		// Σ w·count / (Σw = 4 · 3 seeds).
-		{"weighted, limited", LookalikeConfig{Weights: map[segment.Dimension]float64{segment.Industry: 3, segment.Size: 0, segment.Region: 0}, Limit: 3}, []string{
+		{"weighted, limited", LookalikeConfig{Weights: map[dimension.Dimension]float64{dimension.Industry: 3, dimension.Size: 0, dimension.Region: 0}, Limit: 3}, []string{
 			"p1 0.6667 [industry=Retail 0.667/0.500 country=US 0.667/0.500]",
 			"p2 0.5000 [industry=retail 0.667/0.500]",
 			"p6 0.4167 [industry=Tech 0.333/0.500 country= us  0.667/0.500]",
 		}},
-		{"chosen dimensions", LookalikeConfig{Dimensions: []segment.Dimension{segment.Size}}, []string{
+		{"chosen dimensions", LookalikeConfig{Dimensions: []dimension.Dimension{dimension.Size}}, []string{
 			"p1 0.6667 [size=11-50 0.667/0.500]",
 			"p2 0.3333 [size=1-10 0.333/0.500]",
 			"p3 0.0000 []",
@@ -97,10 +97,10 @@ func TestLookalikes(t *testing.T) {
 		cfg   LookalikeConfig
 		want  error
 	}{
-		{"negative weight", seeds, LookalikeConfig{Weights: map[segment.Dimension]float64{segment.Size: -1}}, ErrInvalidConfig},
-		{"NaN weight", seeds, LookalikeConfig{Weights: map[segment.Dimension]float64{segment.Size: math.NaN()}}, ErrInvalidConfig},
-		{"infinite weight", seeds, LookalikeConfig{Weights: map[segment.Dimension]float64{segment.Size: math.Inf(1)}}, ErrInvalidConfig},
-		{"all weights zero", seeds, LookalikeConfig{Dimensions: []segment.Dimension{segment.Size}, Weights: map[segment.Dimension]float64{segment.Size: 0}}, ErrInvalidConfig},
+		{"negative weight", seeds, LookalikeConfig{Weights: map[dimension.Dimension]float64{dimension.Size: -1}}, ErrInvalidConfig},
+		{"NaN weight", seeds, LookalikeConfig{Weights: map[dimension.Dimension]float64{dimension.Size: math.NaN()}}, ErrInvalidConfig},
+		{"infinite weight", seeds, LookalikeConfig{Weights: map[dimension.Dimension]float64{dimension.Size: math.Inf(1)}}, ErrInvalidConfig},
+		{"all weights zero", seeds, LookalikeConfig{Dimensions: []dimension.Dimension{dimension.Size}, Weights: map[dimension.Dimension]float64{dimension.Size: 0}}, ErrInvalidConfig},
 		{"negative limit", seeds, LookalikeConfig{Limit: -1}, ErrInvalidConfig},
 		{"no seeds", nil, LookalikeConfig{}, ErrNoSeeds},
 		{"seed outside the base", []int{4}, LookalikeConfig{}, ErrMismatch},
@@ -119,7 +119,7 @@ func TestLookalikes(t *testing.T) {
 func crmData(tb testing.TB) (*Base, []Prospect) {
 	tb.Helper()
 	cols, recs := readCSV(tb, "crm_accounts.csv")
-	accounts := map[string]map[segment.Dimension]string{}
+	accounts := map[string]map[dimension.Dimension]string{}
 	var names []string
 	for _, r := range recs {
 		emp, err := strconv.Atoi(r[cols["employees"]])
@@ -134,8 +134,8 @@ func crmData(tb testing.TB) (*Base, []Prospect) {
 			band = "1000-4999"
 		}
 		name := r[cols["account"]]
-		accounts[name] = map[segment.Dimension]string{
-			segment.Industry: r[cols["sector"]], segment.Size: band, segment.Country: r[cols["office_location"]],
+		accounts[name] = map[dimension.Dimension]string{
+			dimension.Industry: r[cols["sector"]], dimension.Size: band, dimension.Country: r[cols["office_location"]],
 		}
 		names = append(names, name)
 	}
@@ -177,7 +177,7 @@ func TestLookalikesCRM(t *testing.T) {
 	if b.Len() != ref.Customers || len(seeds) != ref.Seeds {
 		t.Fatalf("%d customers, %d in A; reference %d, %d", b.Len(), len(seeds), ref.Customers, ref.Seeds)
 	}
-	got, err := Lookalikes(b, seeds, prospects, LookalikeConfig{Dimensions: []segment.Dimension{segment.Industry, segment.Size, segment.Country}})
+	got, err := Lookalikes(b, seeds, prospects, LookalikeConfig{Dimensions: []dimension.Dimension{dimension.Industry, dimension.Size, dimension.Country}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestLookalikesCRM(t *testing.T) {
 	}
 	for i, w := range ref.Ranking {
 		g := got[i]
-		var matched []segment.Dimension
+		var matched []dimension.Dimension
 		for _, m := range g.Matches {
 			matched = append(matched, m.Dimension)
 		}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // The propensity × potential quadrants, in report order.
@@ -200,7 +200,7 @@ func Quadrants(ctx context.Context, b *Base, p Predictor, cfg QuadrantConfig) (Q
 				return QuadrantResult{}, fmt.Errorf("%w: customer %q CLV %v", ErrPrediction, b.Customers[i].ID, pr.CLV)
 			}
 		} else {
-			res.Potential[i] = sizeScore(b.Customers[i].Attr(segment.Size), sizes)
+			res.Potential[i] = sizeScore(b.Customers[i].Attr(dimension.Size), sizes)
 		}
 	}
 	if res.PropensityThreshold, err = cfg.PropensitySplit.threshold(res.Propensity); err != nil {
@@ -229,7 +229,7 @@ func Quadrants(ctx context.Context, b *Base, p Predictor, cfg QuadrantConfig) (Q
 // sizeScore scores a size band with scores (keyed by normalized band), or
 // by its leading number when scores is nil; NaN when it has no score.
 func sizeScore(band string, scores map[string]float64) float64 {
-	if band == segment.Blank {
+	if band == dimension.Blank {
 		return math.NaN()
 	}
 	key := normalizeValue(band)

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/clv"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
@@ -105,7 +105,7 @@ func TestQuadrants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sums, err := res.Summarize(b, segment.Size)
+		sums, err := res.Summarize(b, dimension.Size)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +260,7 @@ func TestFitCLVReproducesCDNOW(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sums, err := res.Summarize(b, segment.Total)
+		sums, err := res.Summarize(b, dimension.Total)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,7 +272,7 @@ func TestFitCLVReproducesCDNOW(t *testing.T) {
 		if n != 2357 {
 			t.Errorf("quadrants hold %d customers", n)
 		}
-		fc, err := Forecast(b, preds, segment.Total)
+		fc, err := Forecast(b, preds, dimension.Total)
 		if err != nil || len(fc) != 1 || !(fc[0].ProjectedRevenue > 0) || fc[0].Customers != 2357 {
 			t.Errorf("forecast %+v, %v", fc, err)
 		}
@@ -317,7 +317,7 @@ func TestCLVModelPredict(t *testing.T) {
 	if _, err := m.Predict(context.Background(), b); !errors.Is(err, clv.ErrInvalidParams) {
 		t.Errorf("unfitted model: %v", err)
 	}
-	if _, err := Forecast(b, preds[:1], segment.Total); !errors.Is(err, ErrMismatch) {
+	if _, err := Forecast(b, preds[:1], dimension.Total); !errors.Is(err, ErrMismatch) {
 		t.Errorf("Forecast with too few predictions: %v", err)
 	}
 	t.Run("fit errors", func(t *testing.T) {
@@ -345,7 +345,7 @@ func TestQuadrantsSuperstoreWithCLV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sums, err := res.Summarize(b, segment.Segment)
+	sums, err := res.Summarize(b, dimension.Segment)
 	if err != nil {
 		t.Fatal(err)
 	}

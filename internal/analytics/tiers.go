@@ -7,8 +7,8 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // TierConfig configures a Pareto (ABC) value-tier analysis.
@@ -21,11 +21,11 @@ type TierConfig struct {
 	// cuts 0.80 and 0.95, the first tier holds the customers making the
 	// first 80% of revenue, the second the next 15%, the last the rest.
 	Cuts []decimal.Decimal
-	// Within, when set to a dimension other than segment.Total, ranks
+	// Within, when set to a dimension other than dimension.Total, ranks
 	// customers within each value of that dimension (each segment gets its
-	// own A, B and C customers). Empty or segment.Total ranks the whole
+	// own A, B and C customers). Empty or dimension.Total ranks the whole
 	// base together.
-	Within segment.Dimension
+	Within dimension.Dimension
 }
 
 // DefaultTierConfig returns the classic ABC split: A makes the first 80% of
@@ -86,7 +86,7 @@ func Tiers(b *Base, cfg TierConfig) (Assignment, error) {
 			a.Of[i] = last
 			continue
 		}
-		v := segment.TotalValue
+		v := dimension.TotalValue
 		if cfg.Within != "" {
 			v = c.Attr(cfg.Within)
 		}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // revenueBase builds a base with one purchase per "id=revenue[/segment]"
@@ -56,7 +56,7 @@ func TestTiers(t *testing.T) {
 		{"exact decimals at the line",
 			[]string{"a=0.4", "b=0.4", "c=0.2"}, TierConfig{Names: []string{"Top", "Rest"}, Cuts: []decimal.Decimal{mustDec("0.8")}}, "a:Top b:Top c:Rest"},
 		{"ranked within segment",
-			[]string{"a=90/S1", "b=10/S1", "c=5/S2", "d=5/S2"}, TierConfig{Names: []string{"A", "B", "C"}, Cuts: DefaultTierConfig().Cuts, Within: segment.Segment},
+			[]string{"a=90/S1", "b=10/S1", "c=5/S2", "d=5/S2"}, TierConfig{Names: []string{"A", "B", "C"}, Cuts: DefaultTierConfig().Cuts, Within: dimension.Segment},
 			"a:A b:B c:A d:A"},
 		{"without within, segments share the ranking",
 			[]string{"a=90/S1", "b=10/S1", "c=5/S2", "d=5/S2"}, DefaultTierConfig(), "a:A b:B c:B d:C"},
@@ -110,7 +110,7 @@ func TestSummarize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sums, err := a.Summarize(b, segment.Segment)
+	sums, err := a.Summarize(b, dimension.Segment)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +120,10 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("Summarize\n got %s\nwant %s", got, want)
 	}
 	t.Run("mismatch", func(t *testing.T) {
-		if _, err := (Assignment{Groups: []string{"x"}, Of: []int{0}}).Summarize(b, segment.Total); !errors.Is(err, ErrMismatch) {
+		if _, err := (Assignment{Groups: []string{"x"}, Of: []int{0}}).Summarize(b, dimension.Total); !errors.Is(err, ErrMismatch) {
 			t.Errorf("short assignment: %v", err)
 		}
-		if _, err := (Assignment{Groups: []string{"x"}, Of: []int{0, 0, 0, 1}}).Summarize(b, segment.Total); !errors.Is(err, ErrMismatch) {
+		if _, err := (Assignment{Groups: []string{"x"}, Of: []int{0, 0, 0, 1}}).Summarize(b, dimension.Total); !errors.Is(err, ErrMismatch) {
 			t.Errorf("group out of range: %v", err)
 		}
 	})
@@ -210,9 +210,9 @@ func TestTiersRealData(t *testing.T) {
 					checkSummaries(t, sums, ds.ref.Tiers[d], b.Len())
 				})
 			}
-			within, want := segment.Segment, ds.ref.TiersWithinSegment
+			within, want := dimension.Segment, ds.ref.TiersWithinSegment
 			if ds.ref.TiersWithinCountry != nil {
-				within, want = segment.Country, ds.ref.TiersWithinCountry
+				within, want = dimension.Country, ds.ref.TiersWithinCountry
 			}
 			t.Run("within "+string(within), func(t *testing.T) {
 				cfg := DefaultTierConfig()

@@ -9,7 +9,7 @@ import (
 	"strconv"
 
 	"github.com/salesseg/salesseg/internal/analytics"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -119,12 +119,12 @@ func servePart[T any](ctx context.Context, s *Service, info store.SnapshotInfo, 
 	return v, err
 }
 
-func analyticsDimension(q query) (segment.Dimension, error) {
+func analyticsDimension(q query) (dimension.Dimension, error) {
 	name, ok := q["dimension"]
 	if !ok {
-		return segment.Total, nil
+		return dimension.Total, nil
 	}
-	d, err := segment.Parse(name)
+	d, err := dimension.Parse(name)
 	if err != nil {
 		return "", badRequest("Parameter dimension: %v.", err)
 	}
@@ -149,7 +149,7 @@ func (s *Service) analytics(ctx context.Context, kind string, q query) (any, err
 }
 
 // analyticsRows serves the rows of one per-dimension part.
-func analyticsRows[R any](ctx context.Context, s *Service, kind string, d segment.Dimension, p snapshot.Part[[]R], why string) (*Analytics[R], error) {
+func analyticsRows[R any](ctx context.Context, s *Service, kind string, d dimension.Dimension, p snapshot.Part[[]R], why string) (*Analytics[R], error) {
 	info, ref, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/analytics"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -18,7 +18,7 @@ import (
 func withSnapshot(e *env) {
 	t := e.t
 	group := func(value string) analytics.Summary {
-		return analytics.Summary{Dimension: segment.Segment, Value: value, Customers: 2, Revenue: decimal.MustParse("30.00"), Groups: []analytics.GroupStats{
+		return analytics.Summary{Dimension: dimension.Segment, Value: value, Customers: 2, Revenue: decimal.MustParse("30.00"), Groups: []analytics.GroupStats{
 			{Group: "A", Customers: 1, Revenue: decimal.MustParse("25.00"), CustomerShare: 0.5, RevenueShare: 25.0 / 30},
 			{Group: "B", Customers: 1, Revenue: decimal.MustParse("5.00"), CustomerShare: 0.5, RevenueShare: 5.0 / 30}}}
 	}
@@ -26,7 +26,7 @@ func withSnapshot(e *env) {
 		return analytics.Movement{Customers: c, Revenue: decimal.MustParse(r)}
 	}
 	bridge := func(value, period, prev string) analytics.BridgeRow {
-		return analytics.BridgeRow{Dimension: segment.Segment, Value: value, Period: period, Previous: prev,
+		return analytics.BridgeRow{Dimension: dimension.Segment, Value: value, Period: period, Previous: prev,
 			Start: mv(1, "10"), End: mv(2, "15"), New: mv(1, "7"), Retained: mv(1, "8"), Expansion: mv(0, "0"),
 			Contraction: mv(1, "-2"), Churned: mv(0, "0"), Reactivated: mv(0, "0"), Known: 2, Prospects: 0,
 			RetentionRate: ptr(1.0), RevenueRetention: ptr(0.8), GrossRevenueRetention: ptr(0.8), Conversion: nil, Penetration: ptr(1.0)}
@@ -39,16 +39,16 @@ func withSnapshot(e *env) {
 	}
 	e.f.publish(store.SnapshotInfo{ID: "s1", StartedAt: "2026-11-23T10:00:00.000000000Z", ComputedAt: "2026-11-23T10:00:05Z", AsOf: "2026-11-22"},
 		[]snapshot.Encoded{
-			encoded(t, snapshot.GroupsPart(snapshot.Tiers, segment.Segment), []analytics.Summary{group("Consumer"), group("Corporate")}),
-			encoded(t, snapshot.GroupsPart(snapshot.RFM, segment.Segment), []analytics.Summary{group("Consumer")}),
-			encoded(t, snapshot.GroupsPart(snapshot.Quadrants, segment.Segment), []analytics.Summary{group("Consumer")}),
-			encoded(t, snapshot.ForecastPart(segment.Segment), []analytics.ValueForecast{{Dimension: segment.Segment, Value: "Consumer",
+			encoded(t, snapshot.GroupsPart(snapshot.Tiers, dimension.Segment), []analytics.Summary{group("Consumer"), group("Corporate")}),
+			encoded(t, snapshot.GroupsPart(snapshot.RFM, dimension.Segment), []analytics.Summary{group("Consumer")}),
+			encoded(t, snapshot.GroupsPart(snapshot.Quadrants, dimension.Segment), []analytics.Summary{group("Consumer")}),
+			encoded(t, snapshot.ForecastPart(dimension.Segment), []analytics.ValueForecast{{Dimension: dimension.Segment, Value: "Consumer",
 				Customers: 2, Revenue: decimal.MustParse("30.00"), ExpectedActive: 1.4, ExpectedPurchases: 3.2, ProjectedRevenue: 96.5}}),
-			encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByMonth), []analytics.BridgeRow{bridge("Consumer", "2026-01", "2025-12"),
+			encoded(t, snapshot.BridgePart(dimension.Segment, analytics.ByMonth), []analytics.BridgeRow{bridge("Consumer", "2026-01", "2025-12"),
 				bridge("Consumer", "2026-02", "2026-01"), bridge("Corporate", "2026-02", "2026-01")}),
 			encoded(t, snapshot.CustomersPart(), customers),
 			encoded(t, snapshot.LookalikesPart(), []analytics.Lookalike{{ID: "p1", Score: 0.7, Matches: []analytics.AttributeMatch{
-				{Dimension: segment.Industry, Value: "Retail", SeedShare: 0.7, BaseShare: 0.4, Lift: 1.75, Contribution: 0.35}}}}),
+				{Dimension: dimension.Industry, Value: "Retail", SeedShare: 0.7, BaseShare: 0.4, Lift: 1.75, Contribution: 0.35}}}}),
 			encoded(t, snapshot.MetaPart(), snapshot.Meta{AsOf: "2026-11-22", FirstDay: "2026-01-01", LastDay: "2026-11-22", Customers: 5,
 				Purchases: 7, Revenue: "5.00", Dimensions: []string{"total", "segment"}, Warnings: []string{},
 				CLV: &snapshot.CLVParams{R: 0.24, Alpha: 4.4, A: 0.79, B: 2.4, P: 6.2, Q: 3.7, Gamma: 15.4, LogLikelihood: -9582.4,

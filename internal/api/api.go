@@ -36,8 +36,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -45,8 +45,8 @@ import (
 // it. Methods return errors wrapping store.ErrNotFound for missing items;
 // the int results count DynamoDB requests.
 type Reader interface {
-	QueryRanges(ctx context.Context, d segment.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error)
-	Values(ctx context.Context, dims ...segment.Dimension) (map[segment.Dimension][]store.ValueSpan, int, error)
+	QueryRanges(ctx context.Context, d dimension.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error)
+	Values(ctx context.Context, dims ...dimension.Dimension) (map[dimension.Dimension][]store.ValueSpan, int, error)
 	Object(ctx context.Context, objectKey string) (store.Entry, bool, error)
 	GetUpload(ctx context.Context, id string) (store.Upload, error)
 	GetSummary(ctx context.Context, dst any) error
@@ -144,13 +144,13 @@ type counter struct {
 	n int
 }
 
-func (c *counter) QueryRanges(ctx context.Context, d segment.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error) {
+func (c *counter) QueryRanges(ctx context.Context, d dimension.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error) {
 	rows, n, err := c.Reader.QueryRanges(ctx, d, g, ranges)
 	c.n += n
 	return rows, n, err
 }
 
-func (c *counter) Values(ctx context.Context, dims ...segment.Dimension) (map[segment.Dimension][]store.ValueSpan, int, error) {
+func (c *counter) Values(ctx context.Context, dims ...dimension.Dimension) (map[dimension.Dimension][]store.ValueSpan, int, error) {
 	v, n, err := c.Reader.Values(ctx, dims...)
 	c.n += n
 	return v, n, err

@@ -12,7 +12,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/analytics"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -22,9 +22,9 @@ func TestBreakdown(t *testing.T) {
 	t.Run("quarter with growth", func(t *testing.T) {
 		var b Breakdown
 		e.get("/v1/segments?dimension=segment&period=2024-Q2", 200, &b)
-		want := e.f.expected(segment.Segment, aggregate.Month, "2024-04", "2024-06")
-		prev := e.f.expected(segment.Segment, aggregate.Month, "2024-01", "2024-03")
-		ya := e.f.expected(segment.Segment, aggregate.Month, "2023-04", "2023-06")
+		want := e.f.expected(dimension.Segment, aggregate.Month, "2024-04", "2024-06")
+		prev := e.f.expected(dimension.Segment, aggregate.Month, "2024-01", "2024-03")
+		ya := e.f.expected(dimension.Segment, aggregate.Month, "2023-04", "2023-06")
 		if b.Period.Label != "2024-Q2" || *b.Period.From != "2024-04-01" || *b.Period.To != "2024-06-30" || b.Period.Grain != "quarter" {
 			t.Fatalf("period %+v", b.Period)
 		}
@@ -131,14 +131,14 @@ func TestBreakdown(t *testing.T) {
 					t.Fatalf("value %q", s.Value)
 				}
 			}
-			total := e.f.expected(segment.Total, aggregate.Month, "2024-01", "2024-03")[segment.TotalValue]
+			total := e.f.expected(dimension.Total, aggregate.Month, "2024-01", "2024-03")[dimension.TotalValue]
 			sameDec(t, b.Revenue, total.Revenue)
 		}
 	})
 	t.Run("week uses day data", func(t *testing.T) {
 		var b Breakdown
 		e.get("/v1/segments?dimension=segment&period=2024-W03", 200, &b) // 2024-01-15..21
-		want := e.f.expected(segment.Segment, aggregate.Day, "2024-01-15", "2024-01-21")
+		want := e.f.expected(dimension.Segment, aggregate.Day, "2024-01-15", "2024-01-21")
 		if len(b.Segments) != 3 {
 			t.Fatalf("%d segments", len(b.Segments))
 		}
@@ -152,7 +152,7 @@ func TestBreakdown(t *testing.T) {
 	t.Run("custom day range", func(t *testing.T) {
 		var b Breakdown
 		e.get("/v1/segments?dimension=segment&from=2024-01-10&to=2024-02-20", 200, &b)
-		want := e.f.expected(segment.Total, aggregate.Day, "2024-01-10", "2024-02-20")[segment.TotalValue]
+		want := e.f.expected(dimension.Total, aggregate.Day, "2024-01-10", "2024-02-20")[dimension.TotalValue]
 		sameDec(t, b.Revenue, want.Revenue)
 		if b.Period.Grain != "day" || b.Comparisons.Previous.Label != "2023-11-29..2024-01-09" {
 			t.Fatalf("period %+v previous %+v", b.Period, b.Comparisons.Previous)
@@ -161,7 +161,7 @@ func TestBreakdown(t *testing.T) {
 	t.Run("fiscal year starting in april", func(t *testing.T) {
 		var b Breakdown
 		e.get("/v1/segments?dimension=segment&period=FY2024&fiscal_year_start=4", 200, &b)
-		want := e.f.expected(segment.Total, aggregate.Month, "2023-04", "2024-03")[segment.TotalValue]
+		want := e.f.expected(dimension.Total, aggregate.Month, "2023-04", "2024-03")[dimension.TotalValue]
 		sameDec(t, b.Revenue, want.Revenue)
 		if *b.Period.From != "2023-04-01" || b.Comparisons.Previous.Label != "FY2023" {
 			t.Fatalf("period %+v previous %+v", b.Period, b.Comparisons.Previous)
@@ -170,7 +170,7 @@ func TestBreakdown(t *testing.T) {
 	t.Run("all time has no comparisons", func(t *testing.T) {
 		var b Breakdown
 		e.get("/v1/segments?dimension=segment", 200, &b)
-		want := e.f.expected(segment.Total, aggregate.Month, "0000", "9999")[segment.TotalValue]
+		want := e.f.expected(dimension.Total, aggregate.Month, "0000", "9999")[dimension.TotalValue]
 		sameDec(t, b.Revenue, want.Revenue)
 		if b.Growth.Previous != nil || b.Comparisons.Previous != nil || b.Period.From != nil {
 			t.Fatalf("open range with comparisons: %+v", b)
@@ -190,8 +190,8 @@ func TestTrend(t *testing.T) {
 		if p.Period != "2024-Q1" {
 			t.Fatalf("point %s", p.Period)
 		}
-		cur := e.f.expected(segment.Segment, aggregate.Month, "2024-01", "2024-03")["Consumer"].Revenue
-		ya := e.f.expected(segment.Segment, aggregate.Month, "2023-01", "2023-03")["Consumer"].Revenue
+		cur := e.f.expected(dimension.Segment, aggregate.Month, "2024-01", "2024-03")["Consumer"].Revenue
+		ya := e.f.expected(dimension.Segment, aggregate.Month, "2023-01", "2023-03")["Consumer"].Revenue
 		sameDec(t, p.Revenue, cur)
 		diff, _ := cur.Sub(ya)
 		rate, _ := diff.Quo(ya)
@@ -225,7 +225,7 @@ func TestTrend(t *testing.T) {
 		if strings.Join(labels, " ") != "2020-W52 2020-W53 2021-W01 2021-W02" {
 			t.Fatalf("weeks %v", labels)
 		}
-		want := e.f.expected(segment.Segment, aggregate.Day, "2020-12-28", "2021-01-03")["Consumer"].Revenue
+		want := e.f.expected(dimension.Segment, aggregate.Day, "2020-12-28", "2021-01-03")["Consumer"].Revenue
 		sameDec(t, tr.Series[0].Points[1].Revenue, want)
 	})
 	t.Run("fiscal quarters", func(t *testing.T) {
@@ -261,8 +261,8 @@ func TestKPIs(t *testing.T) {
 	t.Run("whole business", func(t *testing.T) {
 		var k KPIs
 		e.get("/v1/kpis?period=2024", 200, &k)
-		cur := e.f.expected(segment.Total, aggregate.Month, "2024-01", "2024-12")[segment.TotalValue]
-		prev := e.f.expected(segment.Total, aggregate.Month, "2023-01", "2023-12")[segment.TotalValue]
+		cur := e.f.expected(dimension.Total, aggregate.Month, "2024-01", "2024-12")[dimension.TotalValue]
+		prev := e.f.expected(dimension.Total, aggregate.Month, "2023-01", "2023-12")[dimension.TotalValue]
 		sameDec(t, k.Revenue, cur.Revenue)
 		sameDec(t, k.Growth.Previous.Revenue, prev.Revenue)
 		avg, _ := cur.Revenue.Quo(decimal.MustNew(cur.Orders, 0))
@@ -274,12 +274,12 @@ func TestKPIs(t *testing.T) {
 	t.Run("one segment with customers from the snapshot", func(t *testing.T) {
 		mv := func(c int64) analytics.Movement { return analytics.Movement{Customers: c} }
 		e.f.publish(store.SnapshotInfo{ID: "s1", AsOf: "2024-12-31", ComputedAt: "2025-01-01T02:00:00Z"}, []snapshot.Encoded{
-			encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByQuarter), []analytics.BridgeRow{
+			encoded(t, snapshot.BridgePart(dimension.Segment, analytics.ByQuarter), []analytics.BridgeRow{
 				{Value: "Corporate", Period: "2024-Q4", End: mv(40), New: mv(10)}, {Value: "Consumer", Period: "2024-Q4", End: mv(7), New: mv(1)}})})
 		defer func() { e.f.snapshot = nil }()
 		var k KPIs
 		e.get("/v1/kpis?period=2024-Q4&dimension=segment&value=Corporate", 200, &k)
-		cur := e.f.expected(segment.Segment, aggregate.Month, "2024-10", "2024-12")["Corporate"]
+		cur := e.f.expected(dimension.Segment, aggregate.Month, "2024-10", "2024-12")["Corporate"]
 		sameDec(t, k.Revenue, cur.Revenue)
 		perCustomer, _ := cur.Revenue.Quo(decimal.MustNew(40, 0))
 		if !k.Customers.Available || *k.Customers.Customers != 40 || *k.Customers.New != 10 || *k.Customers.Returning != 30 || *k.Customers.AsOf != "2024-12-31" {
@@ -300,15 +300,15 @@ func TestKPICustomersFromTheSnapshot(t *testing.T) {
 	e := newEnv(t)
 	e.get("/v1/kpis?period=2024&dimension=segment&value=Consumer", 200, nil) // no snapshot yet: unavailable, not an error
 	row := func(period string, end, fresh int64) analytics.BridgeRow {
-		return analytics.BridgeRow{Dimension: segment.Segment, Value: "Consumer", Period: period,
+		return analytics.BridgeRow{Dimension: dimension.Segment, Value: "Consumer", Period: period,
 			End: analytics.Movement{Customers: end}, New: analytics.Movement{Customers: fresh}}
 	}
 	e.f.publish(store.SnapshotInfo{ID: "s1", ComputedAt: "2026-01-01T00:00:09Z", AsOf: "2025-12-31"}, []snapshot.Encoded{
-		encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByMonth), []analytics.BridgeRow{row("2024-02", 7, 2)}),
-		encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByQuarter), []analytics.BridgeRow{row("2024-Q1", 9, 4)}),
-		encoded(t, snapshot.BridgePart(segment.Segment, analytics.ByYear), []analytics.BridgeRow{row("2024", 12, 12)}),
+		encoded(t, snapshot.BridgePart(dimension.Segment, analytics.ByMonth), []analytics.BridgeRow{row("2024-02", 7, 2)}),
+		encoded(t, snapshot.BridgePart(dimension.Segment, analytics.ByQuarter), []analytics.BridgeRow{row("2024-Q1", 9, 4)}),
+		encoded(t, snapshot.BridgePart(dimension.Segment, analytics.ByYear), []analytics.BridgeRow{row("2024", 12, 12)}),
 		encoded(t, snapshot.MetaPart(), snapshot.Meta{FirstDay: "2024-01-03", LastDay: "2024-12-20"}),
-		encoded(t, snapshot.GroupsPart(snapshot.Tiers, segment.Segment), []analytics.Summary{{Value: "Consumer", Customers: 15}}),
+		encoded(t, snapshot.GroupsPart(snapshot.Tiers, dimension.Segment), []analytics.Summary{{Value: "Consumer", Customers: 15}}),
 	})
 	cases := []struct {
 		name, query                 string
@@ -360,12 +360,12 @@ func TestDeals(t *testing.T) {
 	} {
 		m := aggregate.Measures{Revenue: decimal.MustParse(v.rev), Lines: v.won + v.lost, Orders: v.won + v.lost,
 			Won: v.won, Lost: v.lost, Cycled: v.cycled, CycleDays: v.cycDays, WonRevenue: decimal.MustParse(v.rev)}
-		e.f.put(segment.Segment, aggregate.Month, "2030-01", v.value, m)
-		e.f.put(segment.Total, aggregate.Month, "2030-01", segment.TotalValue, m)
+		e.f.put(dimension.Segment, aggregate.Month, "2030-01", v.value, m)
+		e.f.put(dimension.Total, aggregate.Month, "2030-01", dimension.TotalValue, m)
 	}
 	// Sales from a file without deal stages in the same month: in revenue,
 	// not in the deals' won revenue or velocity.
-	e.f.put(segment.Segment, aggregate.Month, "2030-01", "Enterprise", aggregate.Measures{Revenue: decimal.MustParse("1000"), Lines: 1, Orders: 1})
+	e.f.put(dimension.Segment, aggregate.Month, "2030-01", "Enterprise", aggregate.Measures{Revenue: decimal.MustParse("1000"), Lines: 1, Orders: 1})
 	var b Breakdown
 	e.get("/v1/segments?dimension=segment&period=2030-01", 200, &b)
 	byValue := map[string]Segment{}

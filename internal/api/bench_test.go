@@ -14,8 +14,8 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -65,7 +65,7 @@ func BenchmarkBreakdown36Months50Segments(b *testing.B) {
 		for v := 0; v < 50; v++ {
 			meas := aggregate.Measures{Revenue: decimal.MustNew(int64(100000+v*1000+m*37), 2), Cost: decimal.MustNew(int64(50000+v*100), 2),
 				Units: decimal.MustNew(int64(10+v), 0), Lines: int64(20 + v), Orders: int64(10 + v), CostLines: int64(20 + v)}
-			if err := d.Add(aggregate.Key{Dim: segment.Segment, Value: fmt.Sprintf("Segment %02d", v), Grain: aggregate.Month, Period: period}, meas); err != nil {
+			if err := d.Add(aggregate.Key{Dim: dimension.Segment, Value: fmt.Sprintf("Segment %02d", v), Grain: aggregate.Month, Period: period}, meas); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -102,7 +102,7 @@ func BenchmarkBreakdown36Months50Segments(b *testing.B) {
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		rows, _, err := st.Query(ctx, segment.Segment, aggregate.Month, "2022-01", "2024-12")
+		rows, _, err := st.Query(ctx, dimension.Segment, aggregate.Month, "2022-01", "2024-12")
 		if err != nil || len(rows) != 1800 {
 			b.Fatalf("query: %d rows, %v", len(rows), err)
 		}

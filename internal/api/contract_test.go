@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/recompute"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -23,7 +23,7 @@ import (
 func analyzedSnapshot(t *testing.T) *fakeReader {
 	t.Helper()
 	b := analytics.NewBuilder()
-	accounts := map[string]map[segment.Dimension]string{}
+	accounts := map[string]map[dimension.Dimension]string{}
 	x := uint32(2463534242)
 	next := func(n uint32) uint32 { // xorshift: varied but reproducible
 		x ^= x << 13
@@ -35,9 +35,9 @@ func analyzedSnapshot(t *testing.T) *fakeReader {
 	for c := range 120 {
 		id := fmt.Sprintf("c%03d", c)
 		industry := []string{"Retail", "Software"}[c%2]
-		accounts[id] = map[segment.Dimension]string{segment.Industry: industry}
-		attrs := map[segment.Dimension]string{segment.Segment: []string{"Consumer", "Corporate"}[c%2],
-			segment.Region: []string{"East", "West", "North"}[c%3], segment.Industry: industry}
+		accounts[id] = map[dimension.Dimension]string{dimension.Industry: industry}
+		attrs := map[dimension.Dimension]string{dimension.Segment: []string{"Consumer", "Corporate"}[c%2],
+			dimension.Region: []string{"East", "West", "North"}[c%3], dimension.Industry: industry}
 		day := int(next(300))
 		for n := 1 + int(next(6)); n > 0 && day < 730; n-- {
 			if err := b.Add(history.Purchase{Customer: id, Day: period.DateOf(start.AddDate(0, 0, day)), Orders: 1, Lines: 1,
@@ -48,7 +48,7 @@ func analyzedSnapshot(t *testing.T) *fakeReader {
 		}
 	}
 	for p := range 10 {
-		accounts[fmt.Sprintf("p%02d", p)] = map[segment.Dimension]string{segment.Industry: []string{"Retail", "Mining"}[p%2]}
+		accounts[fmt.Sprintf("p%02d", p)] = map[dimension.Dimension]string{dimension.Industry: []string{"Retail", "Mining"}[p%2]}
 	}
 	snap, err := recompute.Analyze(context.Background(), b.Build(), recompute.Prospects(accounts), time.Time{})
 	if err != nil {
@@ -82,7 +82,7 @@ func TestAPIReadsEveryPartRecomputeWrites(t *testing.T) {
 	for _, d := range model.Meta.Dimensions {
 		described[d] = true
 	}
-	for _, d := range segment.All() {
+	for _, d := range dimension.All() {
 		targets := []string{}
 		for _, kind := range []string{"tiers", "rfm", "quadrants", "forecast"} {
 			targets = append(targets, "/v1/analytics/"+kind+"?dimension="+string(d))

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -33,7 +33,7 @@ type DimensionList struct {
 // dimensions answers GET /v1/dimensions from one Query per dimension on its
 // month data over all time.
 func (s *Service) dimensions(ctx context.Context) (*DimensionList, error) {
-	all := segment.All()
+	all := dimension.All()
 	vals, _, err := s.r.Values(ctx, all...)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func (s *Service) dimensions(ctx context.Context) (*DimensionList, error) {
 	out := &DimensionList{Dimensions: make([]DimensionInfo, 0, len(all))}
 	for _, d := range all {
 		info := DimensionInfo{Name: string(d), ValueCount: len(vals[d]), Grains: grains, CrossGrains: cross}
-		if d == segment.Total {
+		if d == dimension.Total {
 			info.CrossGrains = []string{}
 		}
 		for _, v := range vals[d] {
@@ -69,7 +69,7 @@ func valuesParams() []string { return []string{"prefix", "limit", "cursor"} }
 
 type valuesRequest struct {
 	q      query
-	dim    segment.Dimension
+	dim    dimension.Dimension
 	prefix string
 	limit  int
 	cursor []string
@@ -81,7 +81,7 @@ func decodeValues(name string, q query) (valuesRequest, error) {
 	if err != nil || cleanText(name) != nil || len(name) > 64 || strings.Contains(name, "/") {
 		return in, &Error{Status: 404, Detail: "No such dimension; GET /v1/dimensions lists them."}
 	}
-	d, err := segment.Parse(name)
+	d, err := dimension.Parse(name)
 	if err != nil {
 		return in, &Error{Status: 404, Detail: "No dimension " + quote(name) + "; GET /v1/dimensions lists them."}
 	}

@@ -20,8 +20,8 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/parser"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -44,7 +44,7 @@ func newFake() *fakeReader {
 	return &fakeReader{rows: map[string]map[[2]string]*aggregate.Measures{}, uploads: map[string]store.Upload{}, objects: map[string]store.Entry{}}
 }
 
-func (f *fakeReader) put(d segment.Dimension, g aggregate.Grain, p, v string, m aggregate.Measures) {
+func (f *fakeReader) put(d dimension.Dimension, g aggregate.Grain, p, v string, m aggregate.Measures) {
 	k := string(d) + "#" + string(g)
 	if f.rows[k] == nil {
 		f.rows[k] = map[[2]string]*aggregate.Measures{}
@@ -63,7 +63,7 @@ func (f *fakeReader) put(d segment.Dimension, g aggregate.Grain, p, v string, m 
 // has no cost.
 type sale struct {
 	day, revenue, cost string
-	vals               map[segment.Dimension]string
+	vals               map[dimension.Dimension]string
 }
 
 // ingest writes sales as a CSV file (two units a line, each line its own
@@ -72,8 +72,8 @@ type sale struct {
 // writes. Any rejected line fails the test.
 func (f *fakeReader) ingest(t testing.TB, sales []sale) {
 	t.Helper()
-	var dims []segment.Dimension
-	for _, d := range segment.All() {
+	var dims []dimension.Dimension
+	for _, d := range dimension.All() {
 		for _, s := range sales {
 			if _, ok := s.vals[d]; ok {
 				dims = append(dims, d)
@@ -115,7 +115,7 @@ func (r failOnReject) Reject(e *parser.RowError) error {
 	return nil
 }
 
-func (f *fakeReader) QueryRanges(_ context.Context, d segment.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error) {
+func (f *fakeReader) QueryRanges(_ context.Context, d dimension.Dimension, g aggregate.Grain, ranges []store.KeyRange) ([][]store.Row, int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -134,11 +134,11 @@ func (f *fakeReader) QueryRanges(_ context.Context, d segment.Dimension, g aggre
 	return out, 1 + len(ranges), nil
 }
 
-func (f *fakeReader) Values(_ context.Context, dims ...segment.Dimension) (map[segment.Dimension][]store.ValueSpan, int, error) {
+func (f *fakeReader) Values(_ context.Context, dims ...dimension.Dimension) (map[dimension.Dimension][]store.ValueSpan, int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	out := map[segment.Dimension][]store.ValueSpan{}
+	out := map[dimension.Dimension][]store.ValueSpan{}
 	for _, d := range dims {
 		spans := map[string]*store.ValueSpan{}
 		for k := range f.rows[string(d)+"#M"] {
@@ -284,7 +284,7 @@ func testData(t testing.TB) *fakeReader {
 						cost = fmt.Sprintf("%d", 50*(i+1))
 					}
 					sales = append(sales, sale{fmt.Sprintf("%04d-%02d-%02d", y, m, day), rev, cost,
-						map[segment.Dimension]string{segment.Segment: seg, segment.Region: testRegions[(m+day+i)%2]}})
+						map[dimension.Dimension]string{dimension.Segment: seg, dimension.Region: testRegions[(m+day+i)%2]}})
 				}
 			}
 		}
@@ -387,7 +387,7 @@ func (e *env) problemOf(resp events.APIGatewayV2HTTPResponse, status int, want s
 
 // expected sums the fake's rows of a dimension by value over stored period
 // keys from..to, the reference the handlers are compared with.
-func (f *fakeReader) expected(d segment.Dimension, g aggregate.Grain, from, to string) map[string]aggregate.Measures {
+func (f *fakeReader) expected(d dimension.Dimension, g aggregate.Grain, from, to string) map[string]aggregate.Measures {
 	out := map[string]aggregate.Measures{}
 	for k, m := range f.rows[string(d)+"#"+string(g)] {
 		if k[0] >= from && k[0] <= to {

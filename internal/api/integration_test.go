@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
 	"github.com/salesseg/salesseg/internal/ingest"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
 	"github.com/salesseg/salesseg/internal/store"
 )
 

@@ -9,8 +9,8 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -18,14 +18,14 @@ import (
 func kpiParams() []string { return append([]string{"dimension", "value", "value2"}, rangeParams()...) }
 
 type kpiRequest struct {
-	dims   dims // segment.Total unless scoped
+	dims   dims // dimension.Total unless scoped
 	values []string
 	scoped bool
 	w      window
 }
 
 func (s *Service) decodeKPIs(q query) (kpiRequest, error) {
-	in := kpiRequest{dims: dims{list: []segment.Dimension{segment.Total}, stored: segment.Total}, values: []string{segment.TotalValue}}
+	in := kpiRequest{dims: dims{list: []dimension.Dimension{dimension.Total}, stored: dimension.Total}, values: []string{dimension.TotalValue}}
 	var err error
 	if _, ok := q["dimension"]; ok {
 		if in.dims, err = parseDims(q); err != nil {
@@ -38,7 +38,7 @@ func (s *Service) decodeKPIs(q query) (kpiRequest, error) {
 		if !has {
 			return in, badRequest("With dimension, give value (e.g. dimension=segment&value=Consumer) to scope the KPIs to one segment; omit both for the whole business.")
 		}
-		in.scoped = in.dims.list[0] != segment.Total
+		in.scoped = in.dims.list[0] != dimension.Total
 	} else if _, ok := q["value"]; ok {
 		return in, badRequest("Parameter value needs dimension, e.g. dimension=segment&value=Consumer.")
 	} else if _, ok := q["value2"]; ok {
@@ -156,7 +156,7 @@ type customerCounts struct {
 // range covering all of the snapshot's history, in which every customer is
 // new, from the value tiers. Any other range, a value the snapshot does
 // not know, or no snapshot yet gives an error wrapping store.ErrNotFound.
-func (s *Service) snapshotCustomers(ctx context.Context, d segment.Dimension, value string, w window) (customerCounts, error) {
+func (s *Service) snapshotCustomers(ctx context.Context, d dimension.Dimension, value string, w window) (customerCounts, error) {
 	info, err := s.r.LatestSnapshot(ctx)
 	if err != nil {
 		return customerCounts{}, err

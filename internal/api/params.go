@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // Limits on request parameters. They bound the work one request can cause
@@ -94,8 +94,8 @@ func contains(list []string, s string) bool {
 
 // dims is a resolved dimension parameter: one dimension, or two crossed.
 type dims struct {
-	list   []segment.Dimension // as the user ordered them
-	stored segment.Dimension   // the table's dimension (Cross order for two)
+	list   []dimension.Dimension // as the user ordered them
+	stored dimension.Dimension   // the table's dimension (Cross order for two)
 }
 
 func (d dims) crossed() bool { return len(d.list) == 2 }
@@ -113,8 +113,8 @@ func (d dims) values(stored string) []string {
 	if !d.crossed() {
 		return []string{stored}
 	}
-	a, b := segment.SplitValues(stored)
-	if x, _, _ := segment.Split(d.stored); x != d.list[0] {
+	a, b := dimension.SplitValues(stored)
+	if x, _, _ := dimension.Split(d.stored); x != d.list[0] {
 		a, b = b, a
 	}
 	return []string{a, b}
@@ -126,10 +126,10 @@ func (d dims) join(values []string) string {
 		return values[0]
 	}
 	a, b := values[0], values[1]
-	if x, _, _ := segment.Split(d.stored); x != d.list[0] {
+	if x, _, _ := dimension.Split(d.stored); x != d.list[0] {
 		a, b = b, a
 	}
-	return segment.JoinValues(a, b)
+	return dimension.JoinValues(a, b)
 }
 
 // parseDims reads dimension: one name, or two different names separated
@@ -145,7 +145,7 @@ func parseDims(q query) (dims, error) {
 	}
 	var d dims
 	for _, p := range parts {
-		x, err := segment.Parse(p)
+		x, err := dimension.Parse(p)
 		if err != nil {
 			return dims{}, badRequest("Parameter dimension: %v.", err)
 		}
@@ -156,10 +156,10 @@ func parseDims(q query) (dims, error) {
 		if d.list[0] == d.list[1] {
 			return dims{}, badRequest("Parameter dimension crosses %s with itself; name two different dimensions.", d.list[0])
 		}
-		if d.list[0] == segment.Total || d.list[1] == segment.Total {
+		if d.list[0] == dimension.Total || d.list[1] == dimension.Total {
 			return dims{}, badRequest("Parameter dimension: total cannot be crossed; it has a single value.")
 		}
-		d.stored = segment.Cross(d.list[0], d.list[1])
+		d.stored = dimension.Cross(d.list[0], d.list[1])
 	}
 	return d, nil
 }
@@ -173,7 +173,7 @@ func parseValues(q query, d dims) ([]string, bool, error) {
 	case !has && !has2:
 		return nil, false, nil
 	case has && v == "":
-		return nil, false, badRequest("Parameter value is empty; omit it for every value, or give one (blank cells are %q).", segment.Blank)
+		return nil, false, badRequest("Parameter value is empty; omit it for every value, or give one (blank cells are %q).", dimension.Blank)
 	case !d.crossed() && has2:
 		return nil, false, badRequest("Parameter value2 is only for two crossed dimensions.")
 	case d.crossed() && (!has || !has2 || v2 == ""):

@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
 )
 
 // child returns the value node of key in a mapping node, or nil.
@@ -39,7 +39,7 @@ func isRef(n *yaml.Node, name string) bool { return n != nil && n.Tag == "!Ref" 
 // out of it, and that the handler and the local gateway treat the same
 // routes as public.
 func TestTemplateProtectsTheAPI(t *testing.T) {
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,9 +128,9 @@ func TestTemplateProtectsTheAPI(t *testing.T) {
 			{http.MethodPost, "/v1/uploads", false},
 			{http.MethodGet, "/v1/summary", false},
 		} {
-			if public(c.method, c.path) != c.public || localstack.PublicRoute(c.method, c.path) != c.public {
+			if public(c.method, c.path) != c.public || devstack.PublicRoute(c.method, c.path) != c.public {
 				t.Errorf("%s %s: handler public=%v, gateway public=%v, template public=%v", c.method, c.path,
-					public(c.method, c.path), localstack.PublicRoute(c.method, c.path), c.public)
+					public(c.method, c.path), devstack.PublicRoute(c.method, c.path), c.public)
 			}
 		}
 	})

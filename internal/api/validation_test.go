@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // TestInputValidation sends hostile and malformed parameters. Each must
@@ -88,7 +88,7 @@ func TestUnicodeAndOddValues(t *testing.T) {
 	e := newEnv(t)
 	for _, v := range []string{"Café ☕ Zürich", "東京 (Tōkyō)", "A#B$C", "Acme, Inc.", "Ünïcödé 👩‍💼"} {
 		t.Run(v, func(t *testing.T) {
-			e.f.ingest(t, []sale{{"2024-03-05", "10.5", "", map[segment.Dimension]string{segment.Segment: v}}})
+			e.f.ingest(t, []sale{{"2024-03-05", "10.5", "", map[dimension.Dimension]string{dimension.Segment: v}}})
 			var tr Trend
 			e.get("/v1/trend?dimension=segment&grain=month&period=2024-03&value="+url.QueryEscape(v), 200, &tr)
 			if len(tr.Series) != 1 || tr.Series[0].Value != v || tr.Series[0].Revenue == "0" {

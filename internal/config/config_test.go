@@ -14,7 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/salesseg/salesseg/internal/config"
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/period"
 )
 
@@ -221,7 +221,7 @@ func (tm *samTemplate) value(n yaml.Node) string {
 // (globally or on the function), and that the loader accepts the values
 // the template gives.
 func TestTemplateSetsWhatTheFunctionsRead(t *testing.T) {
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 	"io"
 	"slices"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // Purchase is one customer's activity on one day within one file version.
@@ -32,7 +32,7 @@ type Purchase struct {
 	// Attrs are the customer's dimension values on that day's last line
 	// (segment, industry, size, region, country, and the category and
 	// channel of that line).
-	Attrs map[segment.Dimension]string `json:"a,omitempty"`
+	Attrs map[dimension.Dimension]string `json:"a,omitempty"`
 }
 
 // ErrCorrupt means a history stream does not decode.
@@ -83,8 +83,8 @@ func Key(file string) string { return "curated/" + file + ".history.ndjson" }
 // attributes that fill in what transaction files lack, and the prospects
 // (accounts without purchases) for lookalike ranking.
 type Account struct {
-	ID    string                       `json:"id"`
-	Attrs map[segment.Dimension]string `json:"a"`
+	ID    string                         `json:"id"`
+	Attrs map[dimension.Dimension]string `json:"a"`
 }
 
 // AccountsKey is where ingestion keeps the accounts of a customers file
@@ -93,7 +93,7 @@ func AccountsKey(file string) string { return "curated/" + file + ".accounts.ndj
 
 // WriteAccounts encodes accounts, one per line, in id order so the file is
 // reproducible.
-func WriteAccounts(w io.Writer, attrs map[string]map[segment.Dimension]string) error {
+func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string) error {
 	ids := make([]string, 0, len(attrs))
 	for id := range attrs {
 		ids = append(ids, id)

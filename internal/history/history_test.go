@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // TestPurchaseEncoding pins the line format of the curated history files,
 // which existing buckets hold: the day is written 2006-01-02.
 func TestPurchaseEncoding(t *testing.T) {
 	p := Purchase{Customer: "acme", Day: period.NewDate(2024, time.February, 29), Orders: 1, Lines: 2,
-		Revenue: "800.00", Cost: "512.5", Attrs: map[segment.Dimension]string{segment.Segment: "Corporate"}}
+		Revenue: "800.00", Cost: "512.5", Attrs: map[dimension.Dimension]string{dimension.Segment: "Corporate"}}
 	const line = `{"c":"acme","d":"2024-02-29","o":1,"l":2,"r":"800.00","k":"512.5","a":{"segment":"Corporate"}}` + "\n"
 	var buf bytes.Buffer
 	if err := NewWriter(&buf).Write(p); err != nil {

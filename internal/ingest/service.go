@@ -20,10 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/parser"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -448,7 +448,7 @@ func (s *Service) parseCustomers(ctx context.Context, body io.Reader, bucket, ke
 
 // accounts merges the accounts of every live customers file; for a
 // customer in several files, the file whose key sorts last wins.
-func (s *Service) accounts(ctx context.Context, bucket string) (map[string]map[segment.Dimension]string, error) {
+func (s *Service) accounts(ctx context.Context, bucket string) (map[string]map[dimension.Dimension]string, error) {
 	live, err := s.aggs.LiveObjects(ctx)
 	if err != nil {
 		return nil, err
@@ -463,7 +463,7 @@ func (s *Service) accounts(ctx context.Context, bucket string) (map[string]map[s
 		return nil, nil
 	}
 	sort.Strings(keys)
-	out := map[string]map[segment.Dimension]string{}
+	out := map[string]map[dimension.Dimension]string{}
 	for _, k := range keys {
 		obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(history.AccountsKey(live[k].File))})
 		if err != nil {
@@ -480,15 +480,15 @@ func (s *Service) accounts(ctx context.Context, bucket string) (map[string]map[s
 
 // curatedEntry is one key of a delta as kept in S3.
 type curatedEntry struct {
-	Dim     segment.Dimension `json:"dim"`
-	Value   string            `json:"value"`
-	Grain   aggregate.Grain   `json:"grain"`
-	Period  string            `json:"period"`
-	Revenue string            `json:"revenue"`
-	Cost    string            `json:"cost"`
-	Units   string            `json:"units"`
-	Lines   int64             `json:"lines"`
-	Orders  int64             `json:"orders"`
+	Dim     dimension.Dimension `json:"dim"`
+	Value   string              `json:"value"`
+	Grain   aggregate.Grain     `json:"grain"`
+	Period  string              `json:"period"`
+	Revenue string              `json:"revenue"`
+	Cost    string              `json:"cost"`
+	Units   string              `json:"units"`
+	Lines   int64               `json:"lines"`
+	Orders  int64               `json:"orders"`
 	// Closed deals, for files with a deal stage.
 	Won        int64  `json:"won,omitempty"`
 	Lost       int64  `json:"lost,omitempty"`

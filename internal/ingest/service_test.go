@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/devstack"
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/ingest"
-	"github.com/salesseg/salesseg/internal/localstack"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -28,7 +28,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // newStack starts fresh emulators and returns them with a store and an
 // ingest service (reject threshold 50%) on them.
-func newStack(t *testing.T) (*localstack.Emulators, *store.Store, *ingest.Service) {
+func newStack(t *testing.T) (*devstack.Emulators, *store.Store, *ingest.Service) {
 	t.Helper()
 	emu := emutest.Start(t)
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
@@ -36,7 +36,7 @@ func newStack(t *testing.T) (*localstack.Emulators, *store.Store, *ingest.Servic
 }
 
 // upload puts a file and returns the S3 event AWS would send for it.
-func upload(t testing.TB, emu *localstack.Emulators, key string, body []byte, seq int) events.S3Event {
+func upload(t testing.TB, emu *devstack.Emulators, key string, body []byte, seq int) events.S3Event {
 	t.Helper()
 	out, err := emu.Clients.S3.PutObject(context.Background(), &s3.PutObjectInput{
 		Bucket: aws.String(emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
@@ -64,7 +64,7 @@ func readFile(t *testing.T, name string) []byte {
 
 // revenue returns all-time revenue per value of a dimension, as the API
 // would sum it, with two decimals.
-func revenue(t *testing.T, st *store.Store, d segment.Dimension) map[string]string {
+func revenue(t *testing.T, st *store.Store, d dimension.Dimension) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for v, s := range emutest.RevenueByValue(t, st, d, "0000-00", "9999-12") {
@@ -84,10 +84,10 @@ func TestIngestCountsEveryRowOrRejectsIt(t *testing.T) {
 	if err := svc.HandleS3(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	if got := revenue(t, st, segment.Segment); !sameMap(got, smallWant) {
+	if got := revenue(t, st, dimension.Segment); !sameMap(got, smallWant) {
 		t.Fatalf("revenue by segment %v, want %v", got, smallWant)
 	}
-	if got := revenue(t, st, segment.Region); !sameMap(got, map[string]string{"East": "101.00", "West": "1230.00", "South": "49.99"}) {
+	if got := revenue(t, st, dimension.Region); !sameMap(got, map[string]string{"East": "101.00", "West": "1230.00", "South": "49.99"}) {
 		t.Fatalf("revenue by region %v", got)
 	}
 	id := ingest.FileID(emu.Bucket, "transactions/small file.csv", ev.Records[0].S3.Object.VersionID)
@@ -118,7 +118,7 @@ func TestDuplicateEventsCountOnce(t *testing.T) {
 		if err := svc.HandleS3(ctx, ev); err != nil {
 			t.Fatalf("delivery %d: %v", i+1, err)
 		}
-		if got := revenue(t, st, segment.Segment); !sameMap(got, smallWant) {
+		if got := revenue(t, st, dimension.Segment); !sameMap(got, smallWant) {
 			t.Fatalf("after delivery %d: %v, want %v", i+1, got, smallWant)
 		}
 	}
@@ -136,13 +136,13 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := revenue(t, st, segment.Segment); !sameMap(got, v2Want) {
+		if got := revenue(t, st, dimension.Segment); !sameMap(got, v2Want) {
 			t.Fatalf("got %v, want %v", got, v2Want)
 		}
 		if err := svc.HandleS3(ctx, s3Event("ObjectRemoved:Delete", emu.Bucket, "transactions/a.csv", "", 3)); err != nil {
 			t.Fatal(err)
 		}
-		if got := revenue(t, st, segment.Segment); len(got) != 0 {
+		if got := revenue(t, st, dimension.Segment); len(got) != 0 {
 			t.Fatalf("deleted object still counts: %v", got)
 		}
 	})
@@ -158,7 +158,7 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := revenue(t, st, segment.Segment); len(got) != 0 {
+		if got := revenue(t, st, dimension.Segment); len(got) != 0 {
 			t.Fatalf("got %v after a newer delete", got)
 		}
 	})
@@ -171,7 +171,7 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := revenue(t, st, segment.Segment); !sameMap(got, v2Want) {
+		if got := revenue(t, st, dimension.Segment); !sameMap(got, v2Want) {
 			t.Fatalf("got %v, want %v", got, v2Want)
 		}
 		// The late version's upload says why it does not count.
@@ -187,8 +187,8 @@ func TestNewVersionReplacesAndDeleteRetracts(t *testing.T) {
 // whose handling then fails at call N (before or after the call applies,
 // as a crash or a lost response would); the event is retried twice, as
 // Lambda would, and check must find the table as a clean run leaves it.
-func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *localstack.Emulators, svc *ingest.Service) events.S3Event,
-	check func(t *testing.T, emu *localstack.Emulators, st *store.Store)) {
+func crashAtEveryCall(t *testing.T, prepare func(t *testing.T, emu *devstack.Emulators, svc *ingest.Service) events.S3Event,
+	check func(t *testing.T, emu *devstack.Emulators, st *store.Store)) {
 	ctx := context.Background()
 	shared := emutest.Start(t)
 	for _, after := range []bool{false, true} {
@@ -271,7 +271,7 @@ func TestVersionDeletesFollowS3(t *testing.T) {
 	marker := ""
 	for i, step := range steps {
 		del(step.version, 10+i)
-		if got := revenue(t, st, segment.Segment); !sameMap(got, step.want) {
+		if got := revenue(t, st, dimension.Segment); !sameMap(got, step.want) {
 			t.Fatalf("after deleting %s: %v, want %v", step.name, got, step.want)
 		}
 		if step.version == "" {
@@ -284,14 +284,14 @@ func TestVersionDeletesFollowS3(t *testing.T) {
 	}
 	// Deleting the delete marker brings the object back.
 	del(marker, 20)
-	if got := revenue(t, st, segment.Segment); !sameMap(got, map[string]string{"Consumer": "999.00"}) {
+	if got := revenue(t, st, dimension.Segment); !sameMap(got, map[string]string{"Consumer": "999.00"}) {
 		t.Fatalf("after deleting the delete marker: %v", got)
 	}
 	// A version delete older than what is live changes nothing.
 	if err := svc.HandleS3(ctx, s3Event("ObjectRemoved:Delete", emu.Bucket, key, version(1), 15)); err != nil {
 		t.Fatal(err)
 	}
-	if got := revenue(t, st, segment.Segment); !sameMap(got, map[string]string{"Consumer": "999.00"}) {
+	if got := revenue(t, st, dimension.Segment); !sameMap(got, map[string]string{"Consumer": "999.00"}) {
 		t.Fatalf("after a stale version delete: %v", got)
 	}
 }
@@ -301,14 +301,14 @@ func TestVersionDeletesFollowS3(t *testing.T) {
 // run must end with exactly the second version's totals.
 func TestCrashAtEveryWriteBoundaryThenRetry(t *testing.T) {
 	var ev2 events.S3Event
-	crashAtEveryCall(t, func(t *testing.T, emu *localstack.Emulators, svc *ingest.Service) events.S3Event {
+	crashAtEveryCall(t, func(t *testing.T, emu *devstack.Emulators, svc *ingest.Service) events.S3Event {
 		if err := svc.HandleS3(context.Background(), upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small.csv"), 1)); err != nil {
 			t.Fatal(err)
 		}
 		ev2 = upload(t, emu, "transactions/a.csv", readFile(t, "testdata/small_v2.csv"), 2)
 		return ev2
-	}, func(t *testing.T, emu *localstack.Emulators, st *store.Store) {
-		if got, want := revenue(t, st, segment.Segment), map[string]string{"Consumer": "999.00"}; !sameMap(got, want) {
+	}, func(t *testing.T, emu *devstack.Emulators, st *store.Store) {
+		if got, want := revenue(t, st, dimension.Segment), map[string]string{"Consumer": "999.00"}; !sameMap(got, want) {
 			t.Fatalf("after a failure and retries: %v, want %v", got, want)
 		}
 		up, err := st.GetUpload(context.Background(), ingest.FileID(emu.Bucket, "transactions/a.csv", ev2.Records[0].S3.Object.VersionID))
@@ -322,17 +322,17 @@ func TestCrashAtEveryWriteBoundaryThenRetry(t *testing.T) {
 // upload that re-derives an earlier sales file: every run must end with
 // the sales counted once, enriched, and the derived upload finished.
 func TestCrashWhileRederiving(t *testing.T) {
-	crashAtEveryCall(t, func(t *testing.T, emu *localstack.Emulators, svc *ingest.Service) events.S3Event {
+	crashAtEveryCall(t, func(t *testing.T, emu *devstack.Emulators, svc *ingest.Service) events.S3Event {
 		if err := svc.HandleS3(context.Background(), upload(t, emu, "transactions/sales.csv", readFile(t, "testdata/no_attributes.csv"), 1)); err != nil {
 			t.Fatal(err)
 		}
 		return upload(t, emu, "customers/accounts.csv", readFile(t, "testdata/accounts.csv"), 2)
-	}, func(t *testing.T, emu *localstack.Emulators, st *store.Store) {
+	}, func(t *testing.T, emu *devstack.Emulators, st *store.Store) {
 		ctx := context.Background()
-		if got, want := revenue(t, st, segment.Industry), map[string]string{"Retail": "100.00", "Software": "50.00", segment.Blank: "5.00"}; !sameMap(got, want) {
+		if got, want := revenue(t, st, dimension.Industry), map[string]string{"Retail": "100.00", "Software": "50.00", dimension.Blank: "5.00"}; !sameMap(got, want) {
 			t.Fatalf("revenue by industry %v, want %v", got, want)
 		}
-		if got := revenue(t, st, segment.Total); !sameMap(got, map[string]string{segment.TotalValue: "155.00"}) {
+		if got := revenue(t, st, dimension.Total); !sameMap(got, map[string]string{dimension.TotalValue: "155.00"}) {
 			t.Fatalf("total %v", got)
 		}
 		e, _, err := st.Object(ctx, "transactions/sales.csv")
@@ -366,7 +366,7 @@ func TestUnreadableFileChangesNothing(t *testing.T) {
 			if err := svc.HandleS3(ctx, ev); err != nil {
 				t.Fatalf("a bad file is not worth retrying, got %v", err)
 			}
-			if got := revenue(t, st, segment.Segment); !sameMap(got, smallWant) {
+			if got := revenue(t, st, dimension.Segment); !sameMap(got, smallWant) {
 				t.Fatalf("bad version changed aggregates: %v", got)
 			}
 			up, err := st.GetUpload(ctx, ingest.FileID(emu.Bucket, "transactions/good.csv", ev.Records[0].S3.Object.VersionID))
@@ -399,7 +399,7 @@ func TestConcurrentFilesGiveExactTotals(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"Consumer": "1620.00", "Corporate": "25000.00", "Home Office": "999.80"}
-	if got := revenue(t, st, segment.Segment); !sameMap(got, want) {
+	if got := revenue(t, st, dimension.Segment); !sameMap(got, want) {
 		t.Fatalf("20 concurrent files: %v, want %v", got, want)
 	}
 }
@@ -410,7 +410,7 @@ func TestConcurrentFilesGiveExactTotals(t *testing.T) {
 // back out.
 func TestCustomersFilesEnrichTransactions(t *testing.T) {
 	ctx := context.Background()
-	enriched := map[string]string{"Retail": "100.00", "Software": "50.00", segment.Blank: "5.00"}
+	enriched := map[string]string{"Retail": "100.00", "Software": "50.00", dimension.Blank: "5.00"}
 	for _, customersFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("customers first %v", customersFirst), func(t *testing.T) {
 			emu, st, svc := newStack(t)
@@ -429,37 +429,37 @@ func TestCustomersFilesEnrichTransactions(t *testing.T) {
 			if err != nil || up.Status != store.StatusSucceeded || up.Accepted != 3 {
 				t.Fatalf("customers upload %+v %v", up, err)
 			}
-			if got := revenue(t, st, segment.Industry); !sameMap(got, enriched) {
+			if got := revenue(t, st, dimension.Industry); !sameMap(got, enriched) {
 				t.Fatalf("revenue by industry %v, want %v", got, enriched)
 			}
-			if got := revenue(t, st, segment.Country); !sameMap(got, map[string]string{"France": "100.00", "Germany": "50.00", segment.Blank: "5.00"}) {
+			if got := revenue(t, st, dimension.Country); !sameMap(got, map[string]string{"France": "100.00", "Germany": "50.00", dimension.Blank: "5.00"}) {
 				t.Fatalf("revenue by country %v", got)
 			}
-			if got := revenue(t, st, segment.Total); !sameMap(got, map[string]string{segment.TotalValue: "155.00"}) {
+			if got := revenue(t, st, dimension.Total); !sameMap(got, map[string]string{dimension.TotalValue: "155.00"}) {
 				t.Fatalf("total %v: the file must count once", got)
 			}
 			// A duplicated customers event re-derives nothing new.
 			if err := svc.HandleS3(ctx, accounts); err != nil {
 				t.Fatal(err)
 			}
-			if got := revenue(t, st, segment.Industry); !sameMap(got, enriched) {
+			if got := revenue(t, st, dimension.Industry); !sameMap(got, enriched) {
 				t.Fatalf("after a duplicate event: revenue by industry %v", got)
 			}
 			// Deleting the customers file takes its attributes out.
 			if err := svc.HandleS3(ctx, s3Event("ObjectRemoved:Delete", emu.Bucket, "customers/accounts.csv", "", 3)); err != nil {
 				t.Fatal(err)
 			}
-			if got := revenue(t, st, segment.Industry); len(got) != 0 {
+			if got := revenue(t, st, dimension.Industry); len(got) != 0 {
 				t.Fatalf("revenue by industry %v after the customers file was deleted", got)
 			}
-			if got := revenue(t, st, segment.Total); !sameMap(got, map[string]string{segment.TotalValue: "155.00"}) {
+			if got := revenue(t, st, dimension.Total); !sameMap(got, map[string]string{dimension.TotalValue: "155.00"}) {
 				t.Fatalf("total %v", got)
 			}
 			// A new version of the sales file still replaces the derived one.
 			if err := svc.HandleS3(ctx, upload(t, emu, "transactions/sales.csv", []byte("Order Date,Customer ID,Sales\n1/15/2024,C1,7\n"), 4)); err != nil {
 				t.Fatal(err)
 			}
-			if got := revenue(t, st, segment.Total); !sameMap(got, map[string]string{segment.TotalValue: "7.00"}) {
+			if got := revenue(t, st, dimension.Total); !sameMap(got, map[string]string{dimension.TotalValue: "7.00"}) {
 				t.Fatalf("total %v after a new version", got)
 			}
 		})
@@ -509,10 +509,10 @@ func TestMappingFilesInTheBucket(t *testing.T) {
 			t.Errorf("format %s does not name %s", u.Format, want)
 		}
 	}
-	if got := revenue(t, st, segment.Segment); !sameMap(got, map[string]string{"Empresa": "1234.50", "Particular": "10.25"}) {
+	if got := revenue(t, st, dimension.Segment); !sameMap(got, map[string]string{"Empresa": "1234.50", "Particular": "10.25"}) {
 		t.Fatalf("revenue by segment %v", got)
 	}
-	rows, _, err := st.Query(ctx, segment.Total, aggregate.Month, "2024-02", "2024-02")
+	rows, _, err := st.Query(ctx, dimension.Total, aggregate.Month, "2024-02", "2024-02")
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("day-first dates must land in February 2024: %v %v", rows, err)
 	}

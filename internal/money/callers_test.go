@@ -9,10 +9,10 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // TestOverflowIsOneError checks that an overflowing sum reached through
@@ -26,7 +26,7 @@ func TestOverflowIsOneError(t *testing.T) {
 		b := analytics.NewBuilder()
 		for _, id := range []string{"a", "b"} {
 			if err := b.Add(history.Purchase{Customer: id, Day: period.NewDate(2024, time.January, 1), Orders: 1, Lines: 1, Revenue: most,
-				Attrs: map[segment.Dimension]string{segment.Segment: "Retail"}}); err != nil {
+				Attrs: map[dimension.Dimension]string{dimension.Segment: "Retail"}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -42,7 +42,7 @@ func TestOverflowIsOneError(t *testing.T) {
 		}},
 		{"aggregate Delta.Add", func(*testing.T) error {
 			d := aggregate.Delta{}
-			k := aggregate.Key{Dim: segment.Segment, Value: "Retail", Grain: aggregate.Month, Period: "2024-01"}
+			k := aggregate.Key{Dim: dimension.Segment, Value: "Retail", Grain: aggregate.Month, Period: "2024-01"}
 			if err := d.Add(k, aggregate.Measures{Cost: big}); err != nil {
 				return err
 			}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
 
@@ -68,7 +68,7 @@ type cell struct {
 	m   cellMeasures
 }
 
-// dimValues interns one dimension's values; id 0 is segment.Blank.
+// dimValues interns one dimension's values; id 0 is dimension.Blank.
 type dimValues struct {
 	interner
 	// raw caches banded dimensions: raw cell → value id.
@@ -76,7 +76,7 @@ type dimValues struct {
 }
 
 func newDimValues() dimValues {
-	return dimValues{interner: newInterner(6, segment.Blank), raw: map[string]uint32{}}
+	return dimValues{interner: newInterner(6, dimension.Blank), raw: map[string]uint32{}}
 }
 
 // accumulator validates rows and sums the valid ones into cells, orders
@@ -183,21 +183,21 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 		tuples: map[[maxDims]uint32]uint32{}, cellIdx: &keyTable{}, seed: maphash.MakeSeed(),
 		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
 		customers: newInterner(12)}
-	have := map[segment.Dimension]bool{}
+	have := map[dimension.Dimension]bool{}
 	for _, d := range cm.dims {
 		have[d.dim] = true
 	}
-	extra := map[segment.Dimension]bool{}
+	extra := map[dimension.Dimension]bool{}
 	if cm.has(fieldCustomer) {
 		for _, attrs := range opt.Customers {
 			for d := range attrs {
-				if !have[d] && d != segment.Total {
+				if !have[d] && d != dimension.Total {
 					extra[d] = true
 				}
 			}
 		}
 	}
-	for _, d := range segment.All() {
+	for _, d := range dimension.All() {
 		if i := slices.IndexFunc(cm.dims, func(s dimSource) bool { return s.dim == d }); i >= 0 {
 			a.dims = append(a.dims, cm.dims[i])
 		} else if extra[d] {

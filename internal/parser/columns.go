@@ -6,14 +6,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // field is a canonical transaction field a column can map to.
 type field int
 
-// The canonical fields. Dimensions map through segment.Synonym instead.
+// The canonical fields. Dimensions map through dimension.Synonym instead.
 const (
 	fieldDate field = iota
 	fieldCustomer
@@ -72,7 +72,7 @@ func (f field) numeric() bool {
 	return false
 }
 
-// fieldSynonym maps a normalized header (segment.Normalize) to the field it
+// fieldSynonym maps a normalized header (dimension.Normalize) to the field it
 // names and a rank: when several columns name the same field, the lowest
 // rank wins (close_date over engage_date, customer_id over customer_name),
 // then the leftmost. In a transactions file "revenue" is the line's sales;
@@ -140,27 +140,27 @@ func createdSynonym(norm string) bool {
 	return false
 }
 
-// dimSynonym extends segment.Synonym with headers seen in exports that
+// dimSynonym extends dimension.Synonym with headers seen in exports that
 // name a dimension less directly. Total is never mapped from a column.
-func dimSynonym(header string) (segment.Dimension, bool) {
-	switch segment.Normalize(header) {
+func dimSynonym(header string) (dimension.Dimension, bool) {
+	switch dimension.Normalize(header) {
 	case "customertype", "customercategory", "customergroup", "clientsegment":
-		return segment.Segment, true
+		return dimension.Segment, true
 	case "industrysector", "businesssector", "industryname":
-		return segment.Industry, true
+		return dimension.Industry, true
 	case "employeeband", "sizeclass", "companysizeband":
-		return segment.Size, true
+		return dimension.Size, true
 	case "regionaloffice", "salesterritory", "area":
-		return segment.Region, true
+		return dimension.Region, true
 	case "countrycode", "shipcountry", "billingcountry":
-		return segment.Country, true
+		return dimension.Country, true
 	case "productgroup", "productclass", "productseries", "series":
-		return segment.Category, true
+		return dimension.Category, true
 	case "orderchannel", "channelname", "saleschannelname":
-		return segment.Channel, true
+		return dimension.Channel, true
 	}
-	d, ok := segment.Synonym(header)
-	if !ok || d == segment.Total {
+	d, ok := dimension.Synonym(header)
+	if !ok || d == dimension.Total {
 		return "", false
 	}
 	return d, true
@@ -178,13 +178,13 @@ const (
 
 // dimSource is one dimension of the file and where its values come from.
 type dimSource struct {
-	dim  segment.Dimension
+	dim  dimension.Dimension
 	kind sourceKind
 	col  int
 }
 
 // columnMap says which column holds each field (-1 when absent) and where
-// each dimension present comes from, dimensions in segment.All order.
+// each dimension present comes from, dimensions in dimension.All order.
 type columnMap struct {
 	col    [numFields]int
 	dims   []dimSource
@@ -216,18 +216,18 @@ func (cm *columnMap) colName(i int) string {
 // target is what a column can map to: a field or a dimension.
 type target struct {
 	f   field
-	dim segment.Dimension // "" for a field
+	dim dimension.Dimension // "" for a field
 }
 
 // parseTarget reads a key of Options.Mapping.
 func parseTarget(name string) (target, bool) {
-	n := segment.Normalize(name)
+	n := dimension.Normalize(name)
 	for f := range numFields {
-		if segment.Normalize(f.String()) == n {
+		if dimension.Normalize(f.String()) == n {
 			return target{f: f}, true
 		}
 	}
-	if d, ok := segment.Synonym(name); ok && d != segment.Total {
+	if d, ok := dimension.Synonym(name); ok && d != dimension.Total {
 		return target{dim: d}, true
 	}
 	return target{}, false
@@ -237,10 +237,10 @@ func parseTarget(name string) (target, bool) {
 // before synonyms fill in the rest.
 type override struct {
 	cm     *columnMap
-	norms  []string                  // normalized headers
-	used   []bool                    // columns the override took
-	fixed  map[target]bool           // targets the override decided, mapped or unmapped
-	dimCol map[segment.Dimension]int // dimension columns it mapped
+	norms  []string                    // normalized headers
+	used   []bool                      // columns the override took
+	fixed  map[target]bool             // targets the override decided, mapped or unmapped
+	dimCol map[dimension.Dimension]int // dimension columns it mapped
 }
 
 // applyMapping applies a mapping override to a header row. Errors are
@@ -248,12 +248,12 @@ type override struct {
 // targets.
 func applyMapping(header []string, mapping map[string]string) (override, error) {
 	ov := override{cm: &columnMap{header: header}, norms: make([]string, len(header)), used: make([]bool, len(header)),
-		fixed: map[target]bool{}, dimCol: map[segment.Dimension]int{}}
+		fixed: map[target]bool{}, dimCol: map[dimension.Dimension]int{}}
 	for i := range ov.cm.col {
 		ov.cm.col[i] = -1
 	}
 	for i, h := range header {
-		ov.norms[i] = segment.Normalize(h)
+		ov.norms[i] = dimension.Normalize(h)
 	}
 	for name, h := range mapping {
 		t, ok := parseTarget(name)
@@ -334,12 +334,12 @@ func mapHeader(header []string, mapping map[string]string) (*columnMap, error) {
 	if !cm.has(fieldAmount) && !(cm.has(fieldQuantity) && cm.has(fieldUnitPrice)) {
 		return nil, &HeaderError{Column: "amount (or quantity and unit price)", Err: ErrMissingColumn}
 	}
-	for _, d := range segment.All() {
+	for _, d := range dimension.All() {
 		if i, ok := dimCol[d]; ok {
 			cm.dims = append(cm.dims, dimSource{dim: d, kind: fromColumn, col: i})
 			continue
 		}
-		if d == segment.Size {
+		if d == dimension.Size {
 			switch {
 			case cm.has(fieldEmployees):
 				cm.dims = append(cm.dims, dimSource{dim: d, kind: fromEmployees, col: cm.col[fieldEmployees]})
@@ -378,7 +378,7 @@ func findColumn(header, norms []string, h string) (int, error) {
 	if i := slices.Index(header, h); i >= 0 {
 		return i, nil
 	}
-	n := segment.Normalize(h)
+	n := dimension.Normalize(h)
 	found := -1
 	for i, norm := range norms {
 		if norm == n && n != "" {

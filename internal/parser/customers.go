@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
 
@@ -16,7 +16,7 @@ import (
 type Customers struct {
 	// Attrs maps a customer id to its dimension values; empty values are
 	// left out.
-	Attrs    map[string]map[segment.Dimension]string
+	Attrs    map[string]map[dimension.Dimension]string
 	Rows     int64
 	Accepted int64
 	Rejected int64
@@ -34,7 +34,7 @@ func customerSynonym(norm string) (target, bool) {
 	case "revenue", "sales", "annualrevenue", "revenuemillions", "companyrevenue", "turnover":
 		return target{f: fieldAnnualRevenue}, true
 	case "officelocation", "headquarters", "hq", "hqcountry", "location", "headquarterscountry":
-		return target{dim: segment.Country}, true
+		return target{dim: dimension.Country}, true
 	}
 	if f, _, ok := fieldSynonym(norm); ok {
 		switch f {
@@ -81,12 +81,12 @@ func mapCustomerHeader(header []string, mapping map[string]string) (*columnMap, 
 	if !cm.has(fieldCustomer) {
 		return nil, &HeaderError{Column: "customer_id", Err: ErrMissingColumn}
 	}
-	for _, d := range segment.All() {
+	for _, d := range dimension.All() {
 		if i, ok := dimCol[d]; ok {
 			cm.dims = append(cm.dims, dimSource{dim: d, kind: fromColumn, col: i})
-		} else if d == segment.Size && cm.has(fieldEmployees) {
+		} else if d == dimension.Size && cm.has(fieldEmployees) {
 			cm.dims = append(cm.dims, dimSource{dim: d, kind: fromEmployees, col: cm.col[fieldEmployees]})
-		} else if d == segment.Size && cm.has(fieldAnnualRevenue) {
+		} else if d == dimension.Size && cm.has(fieldAnnualRevenue) {
 			cm.dims = append(cm.dims, dimSource{dim: d, kind: fromAnnualRev, col: cm.col[fieldAnnualRevenue]})
 		}
 	}
@@ -120,7 +120,7 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	out := &Customers{Attrs: map[string]map[segment.Dimension]string{}}
+	out := &Customers{Attrs: map[string]map[dimension.Dimension]string{}}
 	src, err := tabular.Open(r, opt.Read, &out.Format.Layout)
 	if err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func (a *accumulator) customerRow(rec tabular.Record, out *Customers) *RowError 
 	if !validText(id) {
 		return a.rowErr(rec.Line, fieldCustomer, id, ErrBadText)
 	}
-	attrs := map[segment.Dimension]string{}
+	attrs := map[dimension.Dimension]string{}
 	for i, d := range a.dims {
 		v, ok := a.dimValue(i, f, id)
 		if !ok {

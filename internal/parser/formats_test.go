@@ -15,8 +15,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
 
@@ -114,10 +114,10 @@ func TestXLSX(t *testing.T) {
 			if len(rej) != 1 || rej[0].Line != 7 || !errors.Is(rej[0].Err, notation.ErrBadAmount) {
 				t.Fatalf("rejects %v", rej)
 			}
-			if got := revenueBy(res, segment.Segment); !maps.Equal(got, map[string]string{"Consumer": "262.26", "Corporate": "1234.50"}) {
+			if got := revenueBy(res, dimension.Segment); !maps.Equal(got, map[string]string{"Consumer": "262.26", "Corporate": "1234.50"}) {
 				t.Fatalf("by segment %v", got)
 			}
-			k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Day, Period: "2024-03-31"}
+			k := aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Day, Period: "2024-03-31"}
 			if m := res.Delta[k]; m == nil || m.Orders != 1 || m.Units.String() != "3" {
 				t.Fatalf("2024-03-31 %+v", m)
 			}
@@ -141,7 +141,7 @@ func TestXLSXFromFile(t *testing.T) {
 	}
 	defer f.Close()
 	res, err := Parse(f, path, discardRejects{})
-	if err != nil || res.Accepted != 1 || revenueBy(res, segment.Total)[segment.TotalValue] != "10.5" {
+	if err != nil || res.Accepted != 1 || revenueBy(res, dimension.Total)[dimension.TotalValue] != "10.5" {
 		t.Fatalf("%v %+v", err, res)
 	}
 }
@@ -212,10 +212,10 @@ func TestParquet(t *testing.T) {
 			if res.Format.Kind != "parquet" || res.Accepted != 2 || res.NoCustomer != 1 {
 				t.Fatalf("format %+v accepted %d no customer %d rejects %v", res.Format, res.Accepted, res.NoCustomer, rej)
 			}
-			if got := revenueBy(res, segment.Segment); !maps.Equal(got, map[string]string{"Consumer": "1234.56", "Corporate": "-0.05"}) {
+			if got := revenueBy(res, dimension.Segment); !maps.Equal(got, map[string]string{"Consumer": "1234.56", "Corporate": "-0.05"}) {
 				t.Fatalf("by segment %v", got)
 			}
-			k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Day, Period: "2024-03-31"}
+			k := aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Day, Period: "2024-03-31"}
 			if m := res.Delta[k]; m == nil || m.Cost.String() != "-1.500" || m.Units.String() != "2" {
 				t.Fatalf("2024-03-31 %+v", m)
 			}
@@ -238,10 +238,10 @@ func TestParquetTimestampAndFloat(t *testing.T) {
 		{When: day(1969, 12, 31).UnixMicro(), Revenue: 0.1, Region: "US"},
 	})
 	res, _ := mustParseBytes(t, data)
-	if got := revenueBy(res, segment.Region); !maps.Equal(got, map[string]string{"EU": "1.25", "US": "0.1"}) {
+	if got := revenueBy(res, dimension.Region); !maps.Equal(got, map[string]string{"EU": "1.25", "US": "0.1"}) {
 		t.Fatalf("by region %v", got)
 	}
-	if _, ok := res.Delta[aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Day, Period: "1969-12-31"}]; !ok {
+	if _, ok := res.Delta[aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Day, Period: "1969-12-31"}]; !ok {
 		t.Fatalf("keys %v", res.Delta.Keys())
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
 
@@ -41,7 +41,7 @@ type Options struct {
 	// Customers enriches rows with attributes their file lacks: customer
 	// id → dimension → value (as ParseCustomers returns). A dimension the
 	// file has a column for is never overridden.
-	Customers map[string]map[segment.Dimension]string
+	Customers map[string]map[dimension.Dimension]string
 }
 
 // validate checks the options; errors wrap ErrBadOptions.

@@ -194,7 +194,7 @@ func Parse(r io.Reader, name string, rejects RejectWriter) (*Result, error) {
 //
 // The delta has, for every dimension present (and Total), Day and Month
 // keys, and for every pair of dimensions present (not Total) Month keys
-// under segment.Cross with segment.JoinValues values. Orders are distinct
+// under dimension.Cross with dimension.JoinValues values. Orders are distinct
 // order ids per key; a line without an order id (or in a file without an
 // order column) is an order of its own.
 //

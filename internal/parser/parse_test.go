@@ -14,11 +14,11 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // rejectList collects rejected rows.
@@ -105,7 +105,7 @@ func checkInvariants(t testing.TB, res *Result, rej rejectList) {
 }
 
 // revenueBy returns all-time revenue per value of a dimension.
-func revenueBy(res *Result, d segment.Dimension) map[string]string {
+func revenueBy(res *Result, d dimension.Dimension) map[string]string {
 	sums := map[string]decimal.Decimal{}
 	for k, m := range res.Delta {
 		if k.Dim == d && k.Grain == aggregate.Month {
@@ -145,41 +145,41 @@ func TestParseSmallFile(t *testing.T) {
 		t.Fatalf("rejects: %s", got)
 	}
 	want := map[string]string{"Consumer": "81.00", "Corporate": "1250.00", "Home Office": "49.99"}
-	if got := revenueBy(res, segment.Segment); !maps.Equal(got, want) {
+	if got := revenueBy(res, dimension.Segment); !maps.Equal(got, want) {
 		t.Fatalf("by segment %v, want %v", got, want)
 	}
-	if got := revenueBy(res, segment.Region); !maps.Equal(got, map[string]string{"East": "101.00", "West": "1230.00", segment.Blank: "49.99"}) {
+	if got := revenueBy(res, dimension.Region); !maps.Equal(got, map[string]string{"East": "101.00", "West": "1230.00", dimension.Blank: "49.99"}) {
 		t.Fatalf("by region %v", got)
 	}
-	cross := segment.Cross(segment.Segment, segment.Category)
-	want = map[string]string{segment.JoinValues("Consumer", "Tech"): "80.10", segment.JoinValues("Consumer", "Paper"): "0.90",
-		segment.JoinValues("Corporate", "Tech"): "1250.00", segment.JoinValues("Home Office", "Tech"): "49.99"}
+	cross := dimension.Cross(dimension.Segment, dimension.Category)
+	want = map[string]string{dimension.JoinValues("Consumer", "Tech"): "80.10", dimension.JoinValues("Consumer", "Paper"): "0.90",
+		dimension.JoinValues("Corporate", "Tech"): "1250.00", dimension.JoinValues("Home Office", "Tech"): "49.99"}
 	if got := revenueBy(res, cross); !maps.Equal(got, want) {
 		t.Fatalf("by %s %v, want %v", cross, got, want)
 	}
 	for k := range res.Delta {
-		if _, _, crossed := segment.Split(k.Dim); crossed && k.Grain != aggregate.Month {
+		if _, _, crossed := dimension.Split(k.Dim); crossed && k.Grain != aggregate.Month {
 			t.Fatalf("crossed key at %s grain: %+v", k.Grain, k)
 		}
 	}
-	day := res.Delta[aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Day, Period: "2024-01-15"}]
+	day := res.Delta[aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Day, Period: "2024-01-15"}]
 	if day == nil || day.Orders != 1 || day.Lines != 2 || day.Revenue.String() != "101.00" || day.Cost.String() != "90.00" {
 		t.Fatalf("2024-01-15 total %+v", day)
 	}
-	tech := res.Delta[aggregate.Key{Dim: segment.Category, Value: "Tech", Grain: aggregate.Month, Period: "2024-01"}]
+	tech := res.Delta[aggregate.Key{Dim: dimension.Category, Value: "Tech", Grain: aggregate.Month, Period: "2024-01"}]
 	if tech == nil || tech.Orders != 1 || tech.Lines != 1 {
 		t.Fatalf("Tech 2024-01 %+v", tech)
 	}
 	got := purchases(t, res)
 	wantP := []history.Purchase{
 		{Customer: "C1", Day: period.NewDate(2024, 1, 15), Orders: 1, Lines: 2, Revenue: "101.00", Cost: "90.00",
-			Attrs: map[segment.Dimension]string{segment.Segment: "Consumer", segment.Region: "East", segment.Category: "Paper"}},
+			Attrs: map[dimension.Dimension]string{dimension.Segment: "Consumer", dimension.Region: "East", dimension.Category: "Paper"}},
 		{Customer: "C1", Day: period.NewDate(2024, 2, 20), Orders: 1, Lines: 1, Revenue: "-20.00", Cost: "-20.00",
-			Attrs: map[segment.Dimension]string{segment.Segment: "Consumer", segment.Region: "West", segment.Category: "Tech"}},
+			Attrs: map[dimension.Dimension]string{dimension.Segment: "Consumer", dimension.Region: "West", dimension.Category: "Tech"}},
 		{Customer: "C2", Day: period.NewDate(2024, 2, 3), Orders: 1, Lines: 1, Revenue: "1250.00", Cost: "1300.00",
-			Attrs: map[segment.Dimension]string{segment.Segment: "Corporate", segment.Region: "West", segment.Category: "Tech"}},
+			Attrs: map[dimension.Dimension]string{dimension.Segment: "Corporate", dimension.Region: "West", dimension.Category: "Tech"}},
 		{Customer: "C3", Day: period.NewDate(2024, 3, 31), Orders: 1, Lines: 1, Revenue: "49.99", Cost: "44.99",
-			Attrs: map[segment.Dimension]string{segment.Segment: "Home Office", segment.Region: segment.Blank, segment.Category: "Tech"}},
+			Attrs: map[dimension.Dimension]string{dimension.Segment: "Home Office", dimension.Region: dimension.Blank, dimension.Category: "Tech"}},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(wantP) {
 		t.Fatalf("purchases\n got %v\nwant %v", got, wantP)
@@ -245,21 +245,21 @@ func TestOrdersAreDistinctPerKey(t *testing.T) {
 			}
 			blank := func(s string) string {
 				if s == "" {
-					return segment.Blank
+					return dimension.Blank
 				}
 				return s
 			}
 			for _, rw := range rows {
-				vals := map[segment.Dimension]string{segment.Total: segment.TotalValue, segment.Segment: rw.seg,
-					segment.Region: blank(rw.region), segment.Category: rw.cat}
+				vals := map[dimension.Dimension]string{dimension.Total: dimension.TotalValue, dimension.Segment: rw.seg,
+					dimension.Region: blank(rw.region), dimension.Category: rw.cat}
 				for d, v := range vals {
 					add(want, aggregate.Key{Dim: d, Value: v, Grain: aggregate.Day, Period: rw.date}, rw)
 					add(want, aggregate.Key{Dim: d, Value: v, Grain: aggregate.Month, Period: rw.date[:7]}, rw)
 				}
-				dims := []segment.Dimension{segment.Segment, segment.Region, segment.Category}
+				dims := []dimension.Dimension{dimension.Segment, dimension.Region, dimension.Category}
 				for i, a := range dims {
 					for _, c := range dims[i+1:] {
-						add(want, aggregate.Key{Dim: segment.Cross(a, c), Value: segment.JoinValues(vals[a], vals[c]),
+						add(want, aggregate.Key{Dim: dimension.Cross(a, c), Value: dimension.JoinValues(vals[a], vals[c]),
 							Grain: aggregate.Month, Period: rw.date[:7]}, rw)
 					}
 				}
@@ -317,11 +317,11 @@ func TestOrderSetsStayLinear(t *testing.T) {
 		fmt.Fprintf(&b, "2024-01-%02d,X,c%d,1\n", 1+i%28, i)
 	}
 	res, _ := mustParse(t, b.String(), Options{})
-	k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Month, Period: "2024-01"}
+	k := aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Month, Period: "2024-01"}
 	if m := res.Delta[k]; m.Orders != 1 || m.Lines != 5000 {
 		t.Fatalf("total %+v", m)
 	}
-	c := res.Delta[aggregate.Key{Dim: segment.Category, Value: "c77", Grain: aggregate.Day, Period: "2024-01-22"}]
+	c := res.Delta[aggregate.Key{Dim: dimension.Category, Value: "c77", Grain: aggregate.Day, Period: "2024-01-22"}]
 	if c == nil || c.Orders != 1 {
 		t.Fatalf("c77 %+v", c)
 	}
@@ -345,7 +345,7 @@ func TestPrivateSetReopened(t *testing.T) {
 		fmt.Fprintf(&b, "2024-02-01,W,c%d,1\n", i)
 	}
 	res, _ := mustParse(t, b.String(), Options{})
-	k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Month, Period: "2024-01"}
+	k := aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Month, Period: "2024-01"}
 	if m := res.Delta[k]; m.Orders != 2 || m.Lines != 1010 {
 		t.Fatalf("total %+v, want 2 orders and 1010 lines", m)
 	}
@@ -355,7 +355,7 @@ func TestPrivateSetReopened(t *testing.T) {
 		value, day string
 		orders     int64
 	}{{"c99", "2024-01-16", 2}, {"c0", "2024-01-01", 1}, {"c0", "2024-02-01", 2}, {"c5", "2024-02-01", 1}} {
-		m := res.Delta[aggregate.Key{Dim: segment.Category, Value: tc.value, Grain: aggregate.Day, Period: tc.day}]
+		m := res.Delta[aggregate.Key{Dim: dimension.Category, Value: tc.value, Grain: aggregate.Day, Period: tc.day}]
 		if m == nil || m.Orders != tc.orders {
 			t.Errorf("%s on %s: %+v, want %d orders", tc.value, tc.day, m, tc.orders)
 		}
@@ -373,7 +373,7 @@ func TestPrivateSetReopened(t *testing.T) {
 // order the close dates decide.
 func TestDealStages(t *testing.T) {
 	month := func(res *Result, p string) aggregate.Measures {
-		m := res.Delta[aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Month, Period: p}]
+		m := res.Delta[aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Month, Period: p}]
 		if m == nil {
 			t.Fatalf("no total for %s", p)
 		}
@@ -426,13 +426,13 @@ func TestReturnsAndCancellations(t *testing.T) {
 	if res.Format.Returns != 2 || res.NoCustomer != 2 || res.Accepted != 4 {
 		t.Fatalf("returns %d, no customer %d, accepted %d", res.Format.Returns, res.NoCustomer, res.Accepted)
 	}
-	if got := revenueBy(res, segment.Total)[segment.TotalValue]; got != "-11077.26" {
+	if got := revenueBy(res, dimension.Total)[dimension.TotalValue]; got != "-11077.26" {
 		t.Fatalf("total %s", got)
 	}
 	// An amount written positive on a cancellation is made negative.
 	text = "Invoice,Date,Qty,Amount\nC1,2024-01-01,2,10.00\n2,2024-01-01,-2,10.00\n3,2024-01-01,-2,-10.00\n4,2024-01-01,2,10.00\n"
 	res, _ = mustParse(t, text, Options{})
-	k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Day, Period: "2024-01-01"}
+	k := aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Day, Period: "2024-01-01"}
 	if m := res.Delta[k]; m.Revenue.String() != "-20.00" || m.Units.String() != "-4" || res.Format.Returns != 3 {
 		t.Fatalf("total %+v, returns %d", m, res.Format.Returns)
 	}
@@ -495,8 +495,8 @@ func TestSizeBands(t *testing.T) {
 	text := "date,amount,employees,annual revenue\n2024-01-01,1,0,1\n2024-01-01,1,9,1\n2024-01-01,1,10,1\n" +
 		"2024-01-01,1,\"1,000\",1\n2024-01-01,1,,1\n2024-01-01,1,n/a,1\n"
 	res, _ := mustParse(t, text, Options{})
-	want := map[string]string{"Micro": "2", "Small": "1", "Enterprise": "1", segment.Blank: "2"}
-	if got := revenueBy(res, segment.Size); !maps.Equal(got, want) {
+	want := map[string]string{"Micro": "2", "Small": "1", "Enterprise": "1", dimension.Blank: "2"}
+	if got := revenueBy(res, dimension.Size); !maps.Equal(got, want) {
 		t.Fatalf("by size %v, want %v", got, want)
 	}
 	if !strings.Contains(res.Format.SizeBands, "0-9 Micro, 10-49 Small") {
@@ -504,7 +504,7 @@ func TestSizeBands(t *testing.T) {
 	}
 	res, _ = mustParse(t, "date,amount,turnover\n2024-01-01,1,\"2,500,000\"\n2024-01-01,1,5e9\n",
 		Options{RevenueBands: []Band{{0, "S"}, {1_000_000_000, "L"}}})
-	if got := revenueBy(res, segment.Size); !maps.Equal(got, map[string]string{"S": "1", "L": "1"}) {
+	if got := revenueBy(res, dimension.Size); !maps.Equal(got, map[string]string{"S": "1", "L": "1"}) {
 		t.Fatalf("by revenue band %v", got)
 	}
 	if _, _, err := parseText(t, text, Options{EmployeeBands: []Band{{10, "a"}, {5, "b"}}}); !errors.Is(err, ErrBadOptions) {
@@ -514,12 +514,12 @@ func TestSizeBands(t *testing.T) {
 
 func TestCustomersEnrichment(t *testing.T) {
 	text := "date,customer,amount,segment\n2024-01-01,a,1,Direct\n2024-01-01,b,2,\n2024-01-01,zz,4,x\n"
-	res, _ := mustParse(t, text, Options{Customers: map[string]map[segment.Dimension]string{
-		"a": {segment.Industry: "Retail", segment.Segment: "ignored"}, "b": {segment.Industry: "Banking"}}})
-	if got := revenueBy(res, segment.Industry); !maps.Equal(got, map[string]string{"Retail": "1", "Banking": "2", segment.Blank: "4"}) {
+	res, _ := mustParse(t, text, Options{Customers: map[string]map[dimension.Dimension]string{
+		"a": {dimension.Industry: "Retail", dimension.Segment: "ignored"}, "b": {dimension.Industry: "Banking"}}})
+	if got := revenueBy(res, dimension.Industry); !maps.Equal(got, map[string]string{"Retail": "1", "Banking": "2", dimension.Blank: "4"}) {
 		t.Fatalf("by industry %v", got)
 	}
-	if got := revenueBy(res, segment.Segment); !maps.Equal(got, map[string]string{"Direct": "1", segment.Blank: "2", "x": "4"}) {
+	if got := revenueBy(res, dimension.Segment); !maps.Equal(got, map[string]string{"Direct": "1", dimension.Blank: "2", "x": "4"}) {
 		t.Fatalf("by segment %v", got)
 	}
 }
@@ -529,10 +529,10 @@ func TestDecimalNotationPerColumn(t *testing.T) {
 	// thousands points: each column is decided from its own values.
 	text := "Datum;Kunde;Menge;Umsatz\n31.01.2024;K1;1.000;1.234,50\n01.02.2024;K2;2.500;99,90\n"
 	res, _ := mustParse(t, text, Options{Mapping: map[string]string{"date": "Datum", "customer_id": "Kunde", "quantity": "Menge", "amount": "Umsatz"}})
-	if got := revenueBy(res, segment.Total)[segment.TotalValue]; got != "1334.40" {
+	if got := revenueBy(res, dimension.Total)[dimension.TotalValue]; got != "1334.40" {
 		t.Fatalf("total %s (format %+v)", got, res.Format)
 	}
-	k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Month, Period: "2024-01"}
+	k := aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Month, Period: "2024-01"}
 	if m := res.Delta[k]; m == nil || m.Units.String() != "1000" {
 		t.Fatalf("units %+v (format %+v)", m, res.Format)
 	}
@@ -541,7 +541,7 @@ func TestDecimalNotationPerColumn(t *testing.T) {
 	}
 	// A comma file whose amounts use a decimal comma (quoted).
 	res, rej := mustParse(t, "date,amount\n2024-01-01,\"12,50\"\n2024-01-02,\"1.000,25\"\n2024-01-03,\"3.5\"\n", Options{})
-	if got := revenueBy(res, segment.Total)[segment.TotalValue]; got != "1012.75" || len(rej) != 1 || !errors.Is(rej[0].Err, notation.ErrBadAmount) || !strings.Contains(rej[0].Err.Error(), "decimal comma") {
+	if got := revenueBy(res, dimension.Total)[dimension.TotalValue]; got != "1012.75" || len(rej) != 1 || !errors.Is(rej[0].Err, notation.ErrBadAmount) || !strings.Contains(rej[0].Err.Error(), "decimal comma") {
 		t.Fatalf("total %s, rejects %v", got, rej)
 	}
 }
@@ -550,8 +550,8 @@ func TestNoHeaderWithPositions(t *testing.T) {
 	text := "00004 0001 19970101  2   29.33\r\n00004 0001 19970118  2   29.73\r\n00018 0002 19970102  2   40.00\r\n"
 	opt := Options{NoHeader: true, Mapping: map[string]string{"customer_id": "#2", "date": "#3", "quantity": "#4", "amount": "#5"}}
 	res, _ := mustParse(t, text, opt)
-	if res.Rows != 3 || revenueBy(res, segment.Total)[segment.TotalValue] != "99.06" {
-		t.Fatalf("rows %d, revenue %v", res.Rows, revenueBy(res, segment.Total))
+	if res.Rows != 3 || revenueBy(res, dimension.Total)[dimension.TotalValue] != "99.06" {
+		t.Fatalf("rows %d, revenue %v", res.Rows, revenueBy(res, dimension.Total))
 	}
 	if ps := purchases(t, res); len(ps) != 3 || ps[0].Customer != "0001" {
 		t.Fatalf("purchases %v", ps)
@@ -561,10 +561,10 @@ func TestNoHeaderWithPositions(t *testing.T) {
 func TestSameDayWrittenTwoWays(t *testing.T) {
 	res, _ := mustParse(t, "date,customer,amount,segment\n2024-03-04,c1,1,A\n3/4/2024,c1,2,B\n2024-03-04,c1,4,C\n", Options{})
 	ps := purchases(t, res)
-	if len(ps) != 1 || ps[0].Lines != 3 || ps[0].Revenue != "7" || ps[0].Attrs[segment.Segment] != "C" || ps[0].Orders != 3 {
+	if len(ps) != 1 || ps[0].Lines != 3 || ps[0].Revenue != "7" || ps[0].Attrs[dimension.Segment] != "C" || ps[0].Orders != 3 {
 		t.Fatalf("purchases %+v", ps)
 	}
-	k := aggregate.Key{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Day, Period: "2024-03-04"}
+	k := aggregate.Key{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Day, Period: "2024-03-04"}
 	if m := res.Delta[k]; m == nil || m.Lines != 3 || len(res.Delta) != 2+2*3 {
 		t.Fatalf("day %+v, %d keys", m, len(res.Delta))
 	}
@@ -627,7 +627,7 @@ func TestEncodings(t *testing.T) {
 			if res.Format.Encoding != c.enc || res.Accepted != 2 {
 				t.Fatalf("encoding %q, accepted %d, rejects %v", res.Format.Encoding, res.Accepted, rej)
 			}
-			got := slices.Sorted(maps.Keys(revenueBy(res, segment.Segment)))
+			got := slices.Sorted(maps.Keys(revenueBy(res, dimension.Segment)))
 			want := []string{"Café", "Ünïcode"}
 			if strings.Contains(c.name, "curly") {
 				want = []string{"Ünïcode", "“Café”"}
@@ -676,19 +676,19 @@ func TestParseCustomers(t *testing.T) {
 		name    string
 		text    string
 		opt     Options
-		want    map[string]map[segment.Dimension]string
+		want    map[string]map[dimension.Dimension]string
 		dups    int64
 		rejects int
 		wantErr error
 	}{
 		{"employees make the size", "account,sector,employees,revenue\nA,retail,12,5000000000\nB,,\"1,500\",1\n", Options{},
-			map[string]map[segment.Dimension]string{"A": {segment.Industry: "retail", segment.Size: "Small"}, "B": {segment.Size: "Enterprise"}}, 0, 0, nil},
+			map[string]map[dimension.Dimension]string{"A": {dimension.Industry: "retail", dimension.Size: "Small"}, "B": {dimension.Size: "Enterprise"}}, 0, 0, nil},
 		{"revenue makes the size", "Customer ID,Annual Revenue,Region\nA,\"2,500,000\",EU\nA,60000000,US\n,1,x\n", Options{},
-			map[string]map[segment.Dimension]string{"A": {segment.Size: "Large", segment.Region: "US"}}, 1, 1, nil},
+			map[string]map[dimension.Dimension]string{"A": {dimension.Size: "Large", dimension.Region: "US"}}, 1, 1, nil},
 		{"a size column wins", "client,company size,employees\nA,SMB,5000\n", Options{},
-			map[string]map[segment.Dimension]string{"A": {segment.Size: "SMB"}}, 0, 0, nil},
+			map[string]map[dimension.Dimension]string{"A": {dimension.Size: "SMB"}}, 0, 0, nil},
 		{"mapping", "id,kind\nA,x\n", Options{Mapping: map[string]string{"customer_id": "id", "segment": "kind"}},
-			map[string]map[segment.Dimension]string{"A": {segment.Segment: "x"}}, 0, 0, nil},
+			map[string]map[dimension.Dimension]string{"A": {dimension.Segment: "x"}}, 0, 0, nil},
 		{"no customer id", "sector,employees\nretail,5\n", Options{}, nil, 0, 0, ErrMissingColumn},
 		{"no attribute", "account,notes\nA,x\n", Options{}, nil, 0, 0, ErrMissingColumn},
 		{"header only", "account,sector\n", Options{}, nil, 0, 0, ErrUnreadable},

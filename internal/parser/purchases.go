@@ -6,10 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // purchaseAgg is one customer's activity on one (raw) day, in 48 bytes:
@@ -210,7 +210,7 @@ func (r *Result) PurchaseCount() int {
 // purchase's Orders are its distinct order ids (lines without an order id
 // count one each), Cost is set only when every line had a cost or profit,
 // and Attrs are the dimension values of the customer's last line that day
-// (segment.Blank when empty).
+// (dimension.Blank when empty).
 func (r *Result) Purchases(fn func(history.Purchase) error) error {
 	h := r.history
 	if h == nil {
@@ -225,7 +225,7 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 			out.Cost = p.cost().String()
 		}
 		if len(h.a.dims) > 0 {
-			out.Attrs = make(map[segment.Dimension]string, len(h.a.dims))
+			out.Attrs = make(map[dimension.Dimension]string, len(h.a.dims))
 			c := &h.a.cells[p.lastCell]
 			for j, ds := range h.a.dims {
 				out.Attrs[ds.dim] = h.a.vals[j].names[c.key.vals[j]]

@@ -22,10 +22,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
@@ -100,7 +100,7 @@ func sameDecimal(t testing.TB, what, got, want string) {
 }
 
 // monthly returns revenue per value and month of a dimension.
-func monthly(res *Result, d segment.Dimension) map[string]map[string]string {
+func monthly(res *Result, d dimension.Dimension) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for k, m := range res.Delta {
 		if k.Dim == d && k.Grain == aggregate.Month {
@@ -114,7 +114,7 @@ func monthly(res *Result, d segment.Dimension) map[string]map[string]string {
 }
 
 // compareDim checks a dimension's values and months against DuckDB's.
-func compareDim(t testing.TB, res *Result, d segment.Dimension, ref duckRef) {
+func compareDim(t testing.TB, res *Result, d dimension.Dimension, ref duckRef) {
 	t.Helper()
 	got := monthly(res, d)
 	if len(got) != len(ref.ByValue) {
@@ -123,7 +123,7 @@ func compareDim(t testing.TB, res *Result, d segment.Dimension, ref duckRef) {
 	for v, months := range ref.ByValueMonth {
 		gv := v
 		if v == "" {
-			gv = segment.Blank
+			gv = dimension.Blank
 		}
 		sameDecimal(t, fmt.Sprintf("%s %q", d, v), revenueBy(res, d)[gv], ref.ByValue[v])
 		if len(got[gv]) != len(months) {
@@ -152,14 +152,14 @@ func compareTotalMonths(t testing.TB, res *Result, ref duckRef) {
 		}
 		delete(want, "")
 	}
-	got := monthly(res, segment.Total)[segment.TotalValue]
+	got := monthly(res, dimension.Total)[dimension.TotalValue]
 	if len(got) != len(want) {
 		t.Fatalf("%d months, DuckDB %d", len(got), len(want))
 	}
 	for m, w := range want {
 		sameDecimal(t, "total "+m, got[m], w.String())
 	}
-	sameDecimal(t, "total", revenueBy(res, segment.Total)[segment.TotalValue], ref.Total)
+	sameDecimal(t, "total", revenueBy(res, dimension.Total)[dimension.TotalValue], ref.Total)
 }
 
 // TestRealData parses every file of the shared data sets and checks the
@@ -208,22 +208,22 @@ func testSuperstore(name, enc, wantEnc string) func(t *testing.T) {
 		if res.Format.DateOrder != notation.OrderMDY || res.Format.Columns["amount"] != "Sales" || res.NoCustomer != 0 {
 			t.Fatalf("format %+v", res.Format)
 		}
-		for col, d := range map[string]segment.Dimension{"Segment": segment.Segment, "Region": segment.Region, "Category": segment.Category} {
+		for col, d := range map[string]dimension.Dimension{"Segment": dimension.Segment, "Region": dimension.Region, "Category": dimension.Category} {
 			ref := duckdb(t, "--file", path, "--amount", "Sales", "--date", "Order Date", "--date-format", "%m/%d/%Y",
 				"--dimension", col, "--encoding", enc)
 			if ref.Rows != res.Rows {
 				t.Fatalf("DuckDB read %d rows, we %d", ref.Rows, res.Rows)
 			}
 			compareDim(t, res, d, ref)
-			if d == segment.Segment {
+			if d == dimension.Segment {
 				compareTotalMonths(t, res, ref)
 			}
 		}
-		sameDecimal(t, "total", revenueBy(res, segment.Total)[segment.TotalValue], "2297200.8603")
+		sameDecimal(t, "total", revenueBy(res, dimension.Total)[dimension.TotalValue], "2297200.8603")
 		// 5,009 orders, 793 customers each in one segment.
 		var orders int64
 		for k, m := range res.Delta {
-			if k.Dim == segment.Total && k.Grain == aggregate.Day {
+			if k.Dim == dimension.Total && k.Grain == aggregate.Day {
 				orders += m.Orders
 			}
 		}
@@ -232,10 +232,10 @@ func testSuperstore(name, enc, wantEnc string) func(t *testing.T) {
 		}
 		customers := map[string]string{}
 		for _, p := range purchases(t, res) {
-			if s, ok := customers[p.Customer]; ok && s != p.Attrs[segment.Segment] {
-				t.Fatalf("customer %s in segments %s and %s", p.Customer, s, p.Attrs[segment.Segment])
+			if s, ok := customers[p.Customer]; ok && s != p.Attrs[dimension.Segment] {
+				t.Fatalf("customer %s in segments %s and %s", p.Customer, s, p.Attrs[dimension.Segment])
 			}
-			customers[p.Customer] = p.Attrs[segment.Segment]
+			customers[p.Customer] = p.Attrs[dimension.Segment]
 		}
 		if len(customers) != 793 {
 			t.Fatalf("%d customers, want 793", len(customers))
@@ -345,7 +345,7 @@ func testOnlineRetail(t *testing.T) {
 	if ref.Rows != 2709 || len(ref.ByValue) != 26 {
 		t.Fatalf("DuckDB: %d rows, %d countries", ref.Rows, len(ref.ByValue))
 	}
-	compareDim(t, res, segment.Country, ref)
+	compareDim(t, res, dimension.Country, ref)
 	compareTotalMonths(t, res, ref)
 	sameDecimal(t, "total", ref.Total, "37503.25")
 	// 57 negative quantities (every C invoice has one) are returns; 668
@@ -416,13 +416,13 @@ func testCRMPipeline(t *testing.T) {
 		want.CycleDays += int64(closed.Sub(engage).Hours() / 24)
 	}
 	for k, m := range res.Delta {
-		if k.Dim == segment.Total && k.Grain == aggregate.Month {
+		if k.Dim == dimension.Total && k.Grain == aggregate.Month {
 			got.Won, got.Lost, got.Cycled, got.CycleDays = got.Won+m.Won, got.Lost+m.Lost, got.Cycled+m.Cycled, got.CycleDays+m.CycleDays
 		}
 	}
 	var wonRevenue decimal.Decimal
 	for k, m := range res.Delta {
-		if k.Dim == segment.Total && k.Grain == aggregate.Month {
+		if k.Dim == dimension.Total && k.Grain == aggregate.Month {
 			wonRevenue, _ = money.Add(wonRevenue, m.WonRevenue)
 		}
 	}
@@ -581,22 +581,22 @@ func testCRMAccounts(t *testing.T) {
 	}
 	// Acme Corporation,technolgy,1996,1100.04,2822,United States,
 	acme := cs.Attrs["Acme Corporation"]
-	want := map[segment.Dimension]string{segment.Industry: "technolgy", segment.Size: "Enterprise", segment.Country: "United States"}
+	want := map[dimension.Dimension]string{dimension.Industry: "technolgy", dimension.Size: "Enterprise", dimension.Country: "United States"}
 	if !maps.Equal(acme, want) {
 		t.Fatalf("Acme Corporation %v, want %v (columns %v)", acme, want, cs.Format.Columns)
 	}
 	res, _ := parseFile(t, shareddata.Path(t, "crm_sales_pipeline.csv"), Options{Customers: cs.Attrs})
-	byIndustry := revenueBy(res, segment.Industry)
+	byIndustry := revenueBy(res, dimension.Industry)
 	if len(byIndustry) != 10 {
 		t.Fatalf("by industry %v", byIndustry)
 	}
-	if _, ok := revenueBy(res, segment.Cross(segment.Industry, segment.Size))[segment.JoinValues("technolgy", "Enterprise")]; !ok {
+	if _, ok := revenueBy(res, dimension.Cross(dimension.Industry, dimension.Size))[dimension.JoinValues("technolgy", "Enterprise")]; !ok {
 		t.Fatal("no industry × size key for technolgy × Enterprise")
 	}
 	// The accepted rows without an account are all in the blank industry.
 	var blankLines int64
 	for k, m := range res.Delta {
-		if k.Dim == segment.Industry && k.Value == segment.Blank && k.Grain == aggregate.Month {
+		if k.Dim == dimension.Industry && k.Value == dimension.Blank && k.Grain == aggregate.Month {
 			blankLines += m.Lines
 		}
 	}

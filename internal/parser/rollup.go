@@ -4,9 +4,9 @@ import (
 	"fmt"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/segment"
 )
 
 // rolledKey is an aggregate key in compact form: kind 0 is Total, 1+i the
@@ -169,11 +169,11 @@ func (r *rollup) orders() {
 // delta writes the rolled keys into d with their names.
 func (r *rollup) delta(d aggregate.Delta) error {
 	dims := r.a.dims
-	cross := make([]segment.Dimension, len(r.pairs))
+	cross := make([]dimension.Dimension, len(r.pairs))
 	swap := make([]bool, len(r.pairs))
 	for p, pr := range r.pairs {
-		cross[p] = segment.Cross(dims[pr[0]].dim, dims[pr[1]].dim)
-		first, _, _ := segment.Split(cross[p])
+		cross[p] = dimension.Cross(dims[pr[0]].dim, dims[pr[1]].dim)
+		first, _, _ := dimension.Split(cross[p])
 		swap[p] = first != dims[pr[0]].dim
 	}
 	days := map[int32]string{}
@@ -195,7 +195,7 @@ func (r *rollup) delta(d aggregate.Delta) error {
 		}
 		switch kind := int(k.kind); {
 		case kind == 0:
-			key.Dim, key.Value = segment.Total, segment.TotalValue
+			key.Dim, key.Value = dimension.Total, dimension.TotalValue
 		case kind <= len(dims):
 			key.Dim, key.Value = dims[kind-1].dim, r.a.vals[kind-1].names[k.v1]
 		default:
@@ -204,7 +204,7 @@ func (r *rollup) delta(d aggregate.Delta) error {
 			if swap[p] {
 				v1, v2 = v2, v1
 			}
-			key.Dim, key.Value = cross[p], segment.JoinValues(v1, v2)
+			key.Dim, key.Value = cross[p], dimension.JoinValues(v1, v2)
 		}
 		if err := d.Add(key, r.ms[i]); err != nil {
 			return fmt.Errorf("%v %s %s: %w", key.Dim, key.Value, key.Period, err)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/analytics"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/snapshot"
 )
 
@@ -40,9 +40,9 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 	for _, c := range base.Customers {
 		meta.Purchases += int64(c.PurchaseDays)
 	}
-	dims := []segment.Dimension{segment.Total}
-	for _, d := range segment.All()[1:] {
-		if vs := base.Values(d); len(vs) > 1 || (len(vs) == 1 && vs[0] != segment.Blank) {
+	dims := []dimension.Dimension{dimension.Total}
+	for _, d := range dimension.All()[1:] {
+		if vs := base.Values(d); len(vs) > 1 || (len(vs) == 1 && vs[0] != dimension.Blank) {
 			dims = append(dims, d)
 		}
 	}

@@ -27,15 +27,15 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
 // Table is what recompute reads and writes in DynamoDB.
 type Table interface {
-	Query(ctx context.Context, d segment.Dimension, g aggregate.Grain, from, to string) ([]store.Row, int, error)
+	Query(ctx context.Context, d dimension.Dimension, g aggregate.Grain, from, to string) ([]store.Row, int, error)
 	PutSummary(ctx context.Context, summary any) error
 	LiveObjects(ctx context.Context) (map[string]store.Entry, error)
 	LastChange(ctx context.Context) (string, error)
@@ -198,7 +198,7 @@ func (s *Service) loadBase(ctx context.Context) (*analytics.Base, []analytics.Pr
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	accounts := map[string]map[segment.Dimension]string{}
+	accounts := map[string]map[dimension.Dimension]string{}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, history.CustomersPrefix) {
 			continue
@@ -238,7 +238,7 @@ func (s *Service) loadBase(ctx context.Context) (*analytics.Base, []analytics.Pr
 
 // Prospects lists accounts (customer id → attributes) in id order, the
 // form Analyze takes; it ranks those without purchases as lookalikes.
-func Prospects(accounts map[string]map[segment.Dimension]string) []analytics.Prospect {
+func Prospects(accounts map[string]map[dimension.Dimension]string) []analytics.Prospect {
 	out := make([]analytics.Prospect, 0, len(accounts))
 	for id, attrs := range accounts {
 		out = append(out, analytics.Prospect{ID: id, Attrs: attrs})
@@ -262,13 +262,13 @@ func (s *Service) read(ctx context.Context, key string, fn func(io.Reader) error
 
 // fill returns attrs with the account's values for the dimensions attrs
 // lacks (absent or blank); the file's own values win.
-func fill(attrs, account map[segment.Dimension]string) map[segment.Dimension]string {
-	out := make(map[segment.Dimension]string, len(attrs)+len(account))
+func fill(attrs, account map[dimension.Dimension]string) map[dimension.Dimension]string {
+	out := make(map[dimension.Dimension]string, len(attrs)+len(account))
 	for d, v := range account {
 		out[d] = v
 	}
 	for d, v := range attrs {
-		if v != "" && v != segment.Blank {
+		if v != "" && v != dimension.Blank {
 			out[d] = v
 		}
 	}

@@ -14,11 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/recompute"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -59,8 +59,8 @@ func readPart[T any](t *testing.T, ctx context.Context, st *store.Store, id stri
 }
 
 func purchases() []history.Purchase {
-	attrs := func(seg string) map[segment.Dimension]string {
-		return map[segment.Dimension]string{segment.Segment: seg}
+	attrs := func(seg string) map[dimension.Dimension]string {
+		return map[dimension.Dimension]string{dimension.Segment: seg}
 	}
 	return []history.Purchase{
 		{Customer: "c1", Day: period.NewDate(2024, 1, 5), Orders: 1, Lines: 1, Revenue: "100.00", Attrs: attrs("Consumer")},
@@ -96,7 +96,7 @@ func TestRunPublishesASnapshotOfLiveFilesOnly(t *testing.T) {
 	if err != nil || latest.ID != res.Snapshot.ID {
 		t.Fatalf("latest %+v %v", latest, err)
 	}
-	tiers := readPart(t, ctx, st, latest.ID, snapshot.GroupsPart(snapshot.Tiers, segment.Segment))
+	tiers := readPart(t, ctx, st, latest.ID, snapshot.GroupsPart(snapshot.Tiers, dimension.Segment))
 	got := map[string]string{}
 	for _, s := range tiers {
 		got[s.Value] = s.Revenue.String()
@@ -104,7 +104,7 @@ func TestRunPublishesASnapshotOfLiveFilesOnly(t *testing.T) {
 	if got["Consumer"] != "175.75" || got["Corporate"] != "20.00" {
 		t.Fatalf("tiers by segment %v", got)
 	}
-	bridge := readPart(t, ctx, st, latest.ID, snapshot.BridgePart(segment.Total, analytics.ByMonth))
+	bridge := readPart(t, ctx, st, latest.ID, snapshot.BridgePart(dimension.Total, analytics.ByMonth))
 	for _, r := range bridge {
 		if err := r.Check(); err != nil {
 			t.Errorf("bridge %s: %v", r.Period, err)
@@ -186,11 +186,11 @@ func TestAccountsFillAttributesAndBecomeProspects(t *testing.T) {
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
 	putFile(t, ctx, st, emu.Clients.S3, emu.Bucket, "transactions/a.csv", "a1", "01", purchases())
 	var buf bytes.Buffer
-	if err := history.WriteAccounts(&buf, map[string]map[segment.Dimension]string{
-		"c1": {segment.Industry: "Retail", segment.Segment: "Ignored: the file's own segment wins"},
-		"c2": {segment.Industry: "Software"},
-		"p1": {segment.Industry: "Retail"},
-		"p2": {segment.Industry: "Mining"},
+	if err := history.WriteAccounts(&buf, map[string]map[dimension.Dimension]string{
+		"c1": {dimension.Industry: "Retail", dimension.Segment: "Ignored: the file's own segment wins"},
+		"c2": {dimension.Industry: "Software"},
+		"p1": {dimension.Industry: "Retail"},
+		"p2": {dimension.Industry: "Mining"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -205,15 +205,15 @@ func TestAccountsFillAttributesAndBecomeProspects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tiers := readPart(t, ctx, st, res.Snapshot.ID, snapshot.GroupsPart(snapshot.Tiers, segment.Industry))
+	tiers := readPart(t, ctx, st, res.Snapshot.ID, snapshot.GroupsPart(snapshot.Tiers, dimension.Industry))
 	got := map[string]int64{}
 	for _, s := range tiers {
 		got[s.Value] = s.Customers
 	}
-	if got["Retail"] != 1 || got["Software"] != 1 || got[segment.Blank] != 1 {
+	if got["Retail"] != 1 || got["Software"] != 1 || got[dimension.Blank] != 1 {
 		t.Fatalf("customers by industry %v", got)
 	}
-	segs := readPart(t, ctx, st, res.Snapshot.ID, snapshot.GroupsPart(snapshot.Tiers, segment.Segment))
+	segs := readPart(t, ctx, st, res.Snapshot.ID, snapshot.GroupsPart(snapshot.Tiers, dimension.Segment))
 	for _, s := range segs {
 		if s.Value != "Consumer" && s.Value != "Corporate" {
 			t.Fatalf("an account overrode the file's segment: %q", s.Value)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // ValueTotal is one dimension value's all-time figures.
@@ -30,7 +30,7 @@ type Summary struct {
 // totals computes all-time totals per dimension value and stores them.
 func (s *Service) totals(ctx context.Context) (*Summary, error) {
 	sum := &Summary{ComputedAt: s.now().UTC().Format(time.RFC3339), Dimensions: map[string][]ValueTotal{}}
-	for _, d := range segment.All() {
+	for _, d := range dimension.All() {
 		rows, _, err := s.t.Query(ctx, d, aggregate.Month, "0000-00", "9999-12")
 		if err != nil {
 			return nil, fmt.Errorf("recompute %s: %w", d, err)
@@ -40,7 +40,7 @@ func (s *Service) totals(ctx context.Context) (*Summary, error) {
 		}
 		byValue := map[string]*aggregate.Measures{}
 		for _, r := range rows {
-			if d == segment.Total {
+			if d == dimension.Total {
 				if sum.FirstMonth == "" || r.Period < sum.FirstMonth {
 					sum.FirstMonth = r.Period
 				}

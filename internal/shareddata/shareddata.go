@@ -15,7 +15,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
 )
 
 // Var is the environment variable naming the data directory. A relative
@@ -26,7 +26,7 @@ const Var = "SALESSEG_DATA"
 // Dir returns the data directory, failing the test if it does not exist.
 func Dir(t testing.TB) string {
 	t.Helper()
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatalf("locate the shared data sets: %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
@@ -41,7 +41,7 @@ func path(t *testing.T, name string) (string, string) {
 }
 
 func TestPath(t *testing.T) {
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestPath(t *testing.T) {
 // TestDefaultIsBesideTheRepository checks the default location, which CI
 // provides.
 func TestDefaultIsBesideTheRepository(t *testing.T) {
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

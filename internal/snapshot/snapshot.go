@@ -28,7 +28,7 @@ import (
 	"sort"
 
 	"github.com/salesseg/salesseg/internal/analytics"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // Meta describes a snapshot: what data it covers and how the models fit.
@@ -92,7 +92,7 @@ type Snapshot struct {
 
 // DimensionParts are the analytics of one dimension.
 type DimensionParts struct {
-	Dimension segment.Dimension
+	Dimension dimension.Dimension
 	Tiers     []analytics.Summary
 	RFM       []analytics.Summary
 	// Quadrants and Forecast are nil, and their parts absent, when the CLV
@@ -211,17 +211,17 @@ func MetaPart() Part[Meta] { return Part[Meta]{"meta"} }
 
 // GroupsPart is the make-up of every value of dimension d by the groups of
 // g.
-func GroupsPart(g Grouping, d segment.Dimension) Part[[]analytics.Summary] {
+func GroupsPart(g Grouping, d dimension.Dimension) Part[[]analytics.Summary] {
 	return Part[[]analytics.Summary]{string(g) + "/" + string(d)}
 }
 
 // ForecastPart is the CLV forecast of every value of dimension d.
-func ForecastPart(d segment.Dimension) Part[[]analytics.ValueForecast] {
+func ForecastPart(d dimension.Dimension) Part[[]analytics.ValueForecast] {
 	return Part[[]analytics.ValueForecast]{"forecast/" + string(d)}
 }
 
 // BridgePart is the revenue bridge of dimension d at grain g.
-func BridgePart(d segment.Dimension, g analytics.Grain) Part[[]analytics.BridgeRow] {
+func BridgePart(d dimension.Dimension, g analytics.Grain) Part[[]analytics.BridgeRow] {
 	return Part[[]analytics.BridgeRow]{"bridge/" + string(d) + "/" + string(g)}
 }
 

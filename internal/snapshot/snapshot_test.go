@@ -8,7 +8,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/analytics"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/snapshot"
 )
 
@@ -17,7 +17,7 @@ func ptr(f float64) *float64 { return &f }
 // sample is a snapshot with every kind of part and no zero-valued field
 // that could hide a field lost on the way.
 func sample() snapshot.Snapshot {
-	summary := func(d segment.Dimension, value string) analytics.Summary {
+	summary := func(d dimension.Dimension, value string) analytics.Summary {
 		return analytics.Summary{Dimension: d, Value: value, Customers: 3, Revenue: decimal.MustParse("30.50"),
 			Groups: []analytics.GroupStats{{Group: "A", Customers: 1, Revenue: decimal.MustParse("25.00"), CustomerShare: 1.0 / 3, RevenueShare: 25 / 30.5},
 				{Group: "B", Customers: 2, Revenue: decimal.MustParse("5.50"), CustomerShare: 2.0 / 3, RevenueShare: 5.5 / 30.5}}}
@@ -25,13 +25,13 @@ func sample() snapshot.Snapshot {
 	mv := func(c int64, r string) analytics.Movement {
 		return analytics.Movement{Customers: c, Revenue: decimal.MustParse(r)}
 	}
-	bridge := func(d segment.Dimension, period, prev string) []analytics.BridgeRow {
+	bridge := func(d dimension.Dimension, period, prev string) []analytics.BridgeRow {
 		return []analytics.BridgeRow{{Dimension: d, Value: "Consumer", Period: period, Previous: prev, Start: mv(1, "10"), End: mv(2, "15"),
 			New: mv(1, "7"), Retained: mv(1, "8"), Expansion: mv(0, "0"), Contraction: mv(1, "-2"), Churned: mv(0, "0"),
 			Reactivated: mv(0, "0"), Known: 2, Prospects: 1, RetentionRate: ptr(1), RevenueRetention: ptr(0.8),
 			GrossRevenueRetention: ptr(0.8), Conversion: nil, Penetration: ptr(2.0 / 3)}}
 	}
-	dim := func(d segment.Dimension, clv bool) snapshot.DimensionParts {
+	dim := func(d dimension.Dimension, clv bool) snapshot.DimensionParts {
 		p := snapshot.DimensionParts{Dimension: d,
 			Tiers: []analytics.Summary{summary(d, "Consumer")}, RFM: []analytics.Summary{summary(d, "Corporate")},
 			Bridges: map[analytics.Grain][]analytics.BridgeRow{analytics.ByMonth: bridge(d, "2026-02", "2026-01"),
@@ -48,11 +48,11 @@ func sample() snapshot.Snapshot {
 			Revenue: "5.00", Dimensions: []string{"total", "segment"}, Warnings: []string{"a warning"},
 			CLV: &snapshot.CLVParams{R: 0.24, Alpha: 4.4, A: 0.79, B: 2.4, P: 6.2, Q: 3.7, Gamma: 15.4, LogLikelihood: -9582.4,
 				UnitDays: 7, HorizonMonths: 12, RepeatBuyers: 3, SpendLogLikelihood: -12.5}},
-		Dimensions: []snapshot.DimensionParts{dim(segment.Total, true), dim(segment.Segment, false)},
+		Dimensions: []snapshot.DimensionParts{dim(dimension.Total, true), dim(dimension.Segment, false)},
 		Customers: []snapshot.TopCustomer{{ID: "c1", Revenue: "1.00", Orders: 2, FirstDay: "2026-01-01", LastDay: "2026-02-01",
 			Tier: "A", RFM: "Champions", RFMScore: "555", Quadrant: "Prioritize", PAlive: ptr(0.9), ExpectedPurchases: ptr(1.5),
 			CLV: ptr(12.5), Attributes: map[string]string{"segment": "Consumer"}}},
-		Lookalikes: []analytics.Lookalike{{ID: "p1", Score: 0.7, Matches: []analytics.AttributeMatch{{Dimension: segment.Industry,
+		Lookalikes: []analytics.Lookalike{{ID: "p1", Score: 0.7, Matches: []analytics.AttributeMatch{{Dimension: dimension.Industry,
 			Value: "Retail", SeedShare: 0.7, BaseShare: 0.4, Lift: 1.75, Contribution: 0.35}}}},
 	}
 }
@@ -149,7 +149,7 @@ func TestOptionalParts(t *testing.T) {
 }
 
 func TestDecodeNamesThePart(t *testing.T) {
-	_, err := snapshot.BridgePart(segment.Region, analytics.ByQuarter).Decode([]byte(`{"not":"rows"}`))
+	_, err := snapshot.BridgePart(dimension.Region, analytics.ByQuarter).Decode([]byte(`{"not":"rows"}`))
 	if err == nil || !strings.Contains(err.Error(), "bridge/region/quarter") {
 		t.Fatalf("err %v", err)
 	}

@@ -17,10 +17,10 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/localstack"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/devstack"
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -40,7 +40,7 @@ func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
 type model map[string]aggregate.Delta
 
 // want sums the live deltas of a dimension by period and value at a grain.
-func (m model) want(t *testing.T, d segment.Dimension, g aggregate.Grain) map[string]string {
+func (m model) want(t *testing.T, d dimension.Dimension, g aggregate.Grain) map[string]string {
 	t.Helper()
 	sums := map[string]decimal.Decimal{}
 	for _, delta := range m {
@@ -65,7 +65,7 @@ func (m model) want(t *testing.T, d segment.Dimension, g aggregate.Grain) map[st
 }
 
 // got reads the same sums back through the store.
-func got(t *testing.T, s *store.Store, d segment.Dimension, g aggregate.Grain) map[string]string {
+func got(t *testing.T, s *store.Store, d dimension.Dimension, g aggregate.Grain) map[string]string {
 	t.Helper()
 	from, to := "0000-00", "9999-12"
 	if g == aggregate.Day {
@@ -91,9 +91,9 @@ func fileDelta(t *testing.T, rows map[string]string) aggregate.Delta {
 		day, value, _ := strings.Cut(k, " ")
 		m := aggregate.Measures{Revenue: decimal.MustParse(rev), Lines: 1, Orders: 1}
 		for _, key := range []aggregate.Key{
-			{Dim: segment.Segment, Value: value, Grain: aggregate.Day, Period: day},
-			{Dim: segment.Segment, Value: value, Grain: aggregate.Month, Period: day[:7]},
-			{Dim: segment.Total, Value: segment.TotalValue, Grain: aggregate.Month, Period: day[:7]},
+			{Dim: dimension.Segment, Value: value, Grain: aggregate.Day, Period: day},
+			{Dim: dimension.Segment, Value: value, Grain: aggregate.Month, Period: day[:7]},
+			{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Month, Period: day[:7]},
 		} {
 			if err := d.Add(key, m); err != nil {
 				t.Fatal(err)
@@ -107,9 +107,9 @@ func fileDelta(t *testing.T, rows map[string]string) aggregate.Delta {
 func check(t *testing.T, s *store.Store, m model, when string) {
 	t.Helper()
 	for _, c := range []struct {
-		d segment.Dimension
+		d dimension.Dimension
 		g aggregate.Grain
-	}{{segment.Segment, aggregate.Day}, {segment.Segment, aggregate.Month}, {segment.Total, aggregate.Month}} {
+	}{{dimension.Segment, aggregate.Day}, {dimension.Segment, aggregate.Month}, {dimension.Total, aggregate.Month}} {
 		if g, w := got(t, s, c.d, c.g), m.want(t, c.d, c.g); !maps.Equal(g, w) {
 			t.Fatalf("%s: %s %s = %v, want %v", when, c.d, c.g, g, w)
 		}
@@ -190,7 +190,7 @@ func TestCompactionNeverChangesAnAnswer(t *testing.T) {
 			}
 			compactAll(t, s)
 			check(t, s, m, "at the end")
-			if _, n, err := s.Query(context.Background(), segment.Segment, aggregate.Month, "2023-01", "2024-12"); err != nil || n != 2 {
+			if _, n, err := s.Query(context.Background(), dimension.Segment, aggregate.Month, "2023-01", "2024-12"); err != nil || n != 2 {
 				t.Fatalf("%d requests, %v: a compacted table answers with the view and one base query", n, err)
 			}
 		})
@@ -199,7 +199,7 @@ func TestCompactionNeverChangesAnAnswer(t *testing.T) {
 
 // countItems counts the table's items whose partition key starts with
 // prefix, with a Scan (tests only: the store never scans).
-func countItems(t *testing.T, emu *localstack.Emulators, prefix string) int {
+func countItems(t *testing.T, emu *devstack.Emulators, prefix string) int {
 	t.Helper()
 	n := 0
 	p := dynamodb.NewScanPaginator(emu.Clients.DynamoDB, &dynamodb.ScanInput{TableName: aws.String(emu.Table)})
@@ -315,7 +315,7 @@ func TestReadsDuringOverwritesAndCompaction(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for !done.Load() {
-				rows, _, err := s.Query(ctx, segment.Total, aggregate.Month, "2024-01", "2024-01")
+				rows, _, err := s.Query(ctx, dimension.Total, aggregate.Month, "2024-01", "2024-01")
 				if err != nil {
 					t.Error(err)
 					return

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // Base items hold the compacted buckets: pk B#<dim>#<kind>, sk
@@ -54,7 +54,7 @@ func prefix7(s string) string {
 // Query sums the live contributions of a dimension at a grain for periods
 // from through to (inclusive, formatted as the grain's periods), ordered by
 // period then value. It reports how many DynamoDB requests it made.
-func (s *Store) Query(ctx context.Context, d segment.Dimension, g aggregate.Grain, from, to string) ([]Row, int, error) {
+func (s *Store) Query(ctx context.Context, d dimension.Dimension, g aggregate.Grain, from, to string) ([]Row, int, error) {
 	rows, n, err := s.QueryRanges(ctx, d, g, []KeyRange{{From: from, To: to}})
 	if err != nil {
 		return nil, n, err
@@ -67,7 +67,7 @@ func (s *Store) Query(ctx context.Context, d segment.Dimension, g aggregate.Grai
 // one GetItem, then per range one paged Query of the base items and one
 // Query per pending file. Result i holds range i's rows, ordered by period
 // then value. It reports how many DynamoDB requests it made.
-func (s *Store) QueryRanges(ctx context.Context, d segment.Dimension, g aggregate.Grain, ranges []KeyRange) ([][]Row, int, error) {
+func (s *Store) QueryRanges(ctx context.Context, d dimension.Dimension, g aggregate.Grain, ranges []KeyRange) ([][]Row, int, error) {
 	v, err := s.readView(ctx)
 	requests := 1
 	if err != nil {
@@ -198,13 +198,13 @@ type ValueSpan struct {
 // buckets of every month (the base's paged Query and one Query per
 // pending file). Dimensions without data map to an empty slice. It reports
 // how many DynamoDB requests it made.
-func (s *Store) Values(ctx context.Context, dims ...segment.Dimension) (map[segment.Dimension][]ValueSpan, int, error) {
+func (s *Store) Values(ctx context.Context, dims ...dimension.Dimension) (map[dimension.Dimension][]ValueSpan, int, error) {
 	v, err := s.readView(ctx)
 	requests := 1
 	if err != nil {
 		return nil, requests, err
 	}
-	out := make(map[segment.Dimension][]ValueSpan, len(dims))
+	out := make(map[dimension.Dimension][]ValueSpan, len(dims))
 	for _, d := range dims {
 		months, n, err := s.readBuckets(ctx, v, string(d), kindMonth, "0000-00", "9999-12")
 		requests += n

@@ -9,8 +9,8 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
-	"github.com/salesseg/salesseg/internal/segment"
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -23,7 +23,7 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 	d := aggregate.Delta{}
 	for m := 1; m <= 12; m++ {
 		for _, v := range []string{"A", "B#1", "Ç"} {
-			if err := d.Add(aggregate.Key{Dim: segment.Segment, Value: v, Grain: aggregate.Month, Period: fmt.Sprintf("2024-%02d", m)},
+			if err := d.Add(aggregate.Key{Dim: dimension.Segment, Value: v, Grain: aggregate.Month, Period: fmt.Sprintf("2024-%02d", m)},
 				aggregate.Measures{Revenue: decimal.MustNew(int64(m*100+len(v)), 2), Lines: 1, Orders: 1}); err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +38,7 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	ranges := []store.KeyRange{{From: "2024-01", To: "2024-03"}, {From: "2024-06", To: "2024-06"}, {From: "2024-11", To: "2025-02"}}
-	got, n, err := s.QueryRanges(ctx, segment.Segment, aggregate.Month, ranges)
+	got, n, err := s.QueryRanges(ctx, dimension.Segment, aggregate.Month, ranges)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 	if _, err := s.Compact(ctx); err != nil {
 		t.Fatal(err)
 	}
-	folded, n, err := s.QueryRanges(ctx, segment.Segment, aggregate.Month, ranges)
+	folded, n, err := s.QueryRanges(ctx, dimension.Segment, aggregate.Month, ranges)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 		t.Errorf("compaction changed the answer: %v, was %v", folded, got)
 	}
 	for i, r := range ranges {
-		want, _, err := s.Query(ctx, segment.Segment, aggregate.Month, r.From, r.To)
+		want, _, err := s.Query(ctx, dimension.Segment, aggregate.Month, r.From, r.To)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,11 +67,11 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 			t.Errorf("range %v: QueryRanges %v, Query %v", r, got[i], want)
 		}
 	}
-	vals, _, err := s.Values(ctx, segment.Segment, segment.Region)
+	vals, _, err := s.Values(ctx, dimension.Segment, dimension.Region)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(vals[segment.Segment]) != "[{A 2024-01 2024-12} {B#1 2024-01 2024-12} {Ç 2024-01 2024-12}]" || len(vals[segment.Region]) != 0 {
+	if fmt.Sprint(vals[dimension.Segment]) != "[{A 2024-01 2024-12} {B#1 2024-01 2024-12} {Ç 2024-01 2024-12}]" || len(vals[dimension.Region]) != 0 {
 		t.Fatalf("values %v", vals)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
 	"github.com/salesseg/salesseg/internal/store"
 )
 

@@ -11,9 +11,9 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/localstack/emutest"
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -25,7 +25,7 @@ func delta(t *testing.T, rows map[string]string) aggregate.Delta {
 		if _, err := fmt.Sscanf(k, "%s %s", &period, &value); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Add(aggregate.Key{Dim: segment.Segment, Value: value, Grain: aggregate.Month, Period: period},
+		if err := d.Add(aggregate.Key{Dim: dimension.Segment, Value: value, Grain: aggregate.Month, Period: period},
 			aggregate.Measures{Revenue: decimal.MustParse(rev), Lines: 1, Orders: 1}); err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func delta(t *testing.T, rows map[string]string) aggregate.Delta {
 func totals(t *testing.T, s *store.Store, from, to string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for v, d := range emutest.RevenueByValue(t, s, segment.Segment, from, to) {
+	for v, d := range emutest.RevenueByValue(t, s, dimension.Segment, from, to) {
 		out[v] = d.Trim(0).String()
 	}
 	return out
@@ -246,7 +246,7 @@ func TestManifestBeyondOneItem(t *testing.T) {
 			break
 		}
 	}
-	rows, requests, err := s.Query(ctx, segment.Segment, aggregate.Month, "2024-01", "2024-01")
+	rows, requests, err := s.Query(ctx, dimension.Segment, aggregate.Month, "2024-01", "2024-01")
 	if err != nil || len(rows) != 1 || rows[0].Revenue.String() != "1" {
 		t.Fatalf("query %+v, %v", rows, err)
 	}
@@ -261,7 +261,7 @@ func TestDealMeasuresRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	emu := emutest.Start(t)
 	s := store.New(emu.Clients.DynamoDB, emu.Table)
-	k := aggregate.Key{Dim: segment.Segment, Value: "A", Grain: aggregate.Month, Period: "2024-01"}
+	k := aggregate.Key{Dim: dimension.Segment, Value: "A", Grain: aggregate.Month, Period: "2024-01"}
 	for i, m := range []aggregate.Measures{
 		{Revenue: decimal.MustParse("10"), Lines: 3, Orders: 3, Won: 2, Lost: 1, Cycled: 3, CycleDays: 45, WonRevenue: decimal.MustParse("10")},
 		{Revenue: decimal.MustParse("5"), Lines: 2, Orders: 2, Won: 1, Lost: 1, Cycled: 1, CycleDays: 7, WonRevenue: decimal.MustParse("4.5")},
@@ -275,7 +275,7 @@ func TestDealMeasuresRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rows, _, err := s.Query(ctx, segment.Segment, aggregate.Month, "2024-01", "2024-01")
+	rows, _, err := s.Query(ctx, dimension.Segment, aggregate.Month, "2024-01", "2024-01")
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("rows %+v, %v", rows, err)
 	}

@@ -1,4 +1,4 @@
-// Package localstack runs salesseg's AWS pieces on one machine: DynamoDB
+// Package devstack runs salesseg's AWS pieces on one machine: DynamoDB
 // (dynalite, a Node.js implementation of the DynamoDB wire protocol), S3
 // (gofakes3, in process), S3 event notifications to the ingest handler, the
 // recompute schedule, and an HTTP server that turns requests into API
@@ -8,7 +8,7 @@
 // storage design needs no transactions and they are an order of magnitude
 // faster on reads (measurements in ../shared/LOCAL-AWS.md); dynalite also
 // enforces AWS limits moto skips, such as 25 items per BatchWriteItem.
-package localstack
+package devstack
 
 import (
 	"context"

@@ -12,21 +12,21 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/localstack"
+	"github.com/salesseg/salesseg/internal/devstack"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
-	"github.com/salesseg/salesseg/internal/segment"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
 // Start starts fresh emulators, so every test has its own empty bucket and
 // table; they are stopped when the test ends.
-func Start(t testing.TB) *localstack.Emulators {
+func Start(t testing.TB) *devstack.Emulators {
 	t.Helper()
-	root, err := localstack.FindRoot()
+	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu, err := localstack.Start(context.Background(), localstack.Options{Root: root, Bucket: "test-bucket", Table: "test-table"})
+	emu, err := devstack.Start(context.Background(), devstack.Options{Root: root, Bucket: "test-bucket", Table: "test-table"})
 	if err != nil {
 		t.Fatalf("start emulators: %v", err)
 	}
@@ -36,7 +36,7 @@ func Start(t testing.TB) *localstack.Emulators {
 
 // Fresh gives a test its own empty bucket and table on emulators already
 // running (see Start), much faster than starting new ones.
-func Fresh(t testing.TB, emu *localstack.Emulators) *localstack.Emulators {
+func Fresh(t testing.TB, emu *devstack.Emulators) *devstack.Emulators {
 	t.Helper()
 	h := sha256.Sum256([]byte(t.Name()))
 	name := "t-" + hex.EncodeToString(h[:10])
@@ -50,7 +50,7 @@ func Fresh(t testing.TB, emu *localstack.Emulators) *localstack.Emulators {
 // RevenueByValue sums a store query's revenue by dimension value, as the
 // API would, for month periods from through to; the test fails on any
 // error.
-func RevenueByValue(t testing.TB, st *store.Store, d segment.Dimension, from, to string) map[string]decimal.Decimal {
+func RevenueByValue(t testing.TB, st *store.Store, d dimension.Dimension, from, to string) map[string]decimal.Decimal {
 	t.Helper()
 	rows, _, err := st.Query(context.Background(), d, aggregate.Month, from, to)
 	if err != nil {

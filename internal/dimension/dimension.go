@@ -1,6 +1,6 @@
-// Package segment names the dimensions that sales are broken down by and
+// Package dimension names the dimensions that sales are broken down by and
 // resolves the spellings users and files give them.
-package segment
+package dimension
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Dimension is a canonical segment dimension such as "segment" or "region".
+// Dimension is a canonical dimension such as "segment" or "region".
 type Dimension string
 
 // The dimensions salesseg aggregates. Total is the single-value dimension that
