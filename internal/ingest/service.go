@@ -1,3 +1,12 @@
+// Package ingest is the event-driven service that keeps the aggregates in
+// step with the bucket: for every S3 event on transactions/ or customers/
+// it reads the object version (package parser does the reading), keeps the
+// file's curated outputs and rejects in S3, writes its fragments and
+// commits it to the table (package store), then compacts. Duplicated,
+// retried, late and out-of-order events leave the table as if each version
+// had been handled once, in S3's order; deleting a version follows S3's
+// versioning. A file that cannot be read gets a failed status and changes
+// nothing; HandleS3 returns an error only for failures worth retrying.
 package ingest
 
 import (
