@@ -265,7 +265,7 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	if err := s.aggs.PutFragments(ctx, key, file, res.delta); err != nil {
 		return err
 	}
-	_, err = s.aggs.Commit(ctx, key, seq, file)
+	prev, err := s.aggs.Commit(ctx, key, seq, file)
 	if errors.Is(err, store.ErrStale) {
 		// A newer version won while we worked: ours never counted.
 		if err := s.aggs.DeleteFragments(ctx, file); err != nil {
@@ -279,6 +279,9 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	}
 	if err := s.aggs.MarkChanged(ctx, s.now()); err != nil {
 		return err
+	}
+	if prev.File != store.Tombstone {
+		up.Replaced = prev.File
 	}
 	up.Status = store.StatusSucceeded
 	if res.rejected > 0 {
