@@ -121,6 +121,6 @@ func TestAnalytics(t *testing.T) {
 		}
 	})
 	t.Run("analytics need a token", func(t *testing.T) {
-		e.problemOf(e.do(request(http.MethodGet, "/v1/analytics/tiers", false)), 401, "bearer token")
+		e.unauthorized(e.do(request(http.MethodGet, "/v1/analytics/tiers", false)))
 	})
 }

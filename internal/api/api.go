@@ -15,7 +15,9 @@
 // Every route except GET /v1/health, GET /v1/openapi.json and OPTIONS
 // requires the JWT claims that API Gateway's JWT authorizer puts into the
 // request context; a request without them gets 401 even if it somehow
-// bypassed the authorizer (defence in depth).
+// bypassed the authorizer (defence in depth), with the authorizer's own
+// body {"message":"Unauthorized"}, the one error that is not a problem
+// document because API Gateway cannot be told to answer otherwise.
 //
 // All reads are DynamoDB GetItem or Query calls on known keys, never Scan;
 // every parameter is validated before anything reaches DynamoDB.
@@ -214,8 +216,7 @@ func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	case method == http.MethodOptions:
 		status = http.StatusNoContent
 	case !public(method, path) && !authed:
-		err = &Error{Status: http.StatusUnauthorized,
-			Detail: "This route needs a bearer token: send Authorization: Bearer <JWT> (locally, the dev token `salesseg local` prints)."}
+		status = http.StatusUnauthorized
 	default:
 		body, err = per.route(ctx, method, path, req)
 	}
@@ -223,9 +224,12 @@ func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err == nil && status == http.StatusOK {
 		resp, err = encode(body)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		resp = s.fail(ctx, method, path, err)
-	} else if status != http.StatusOK {
+	case status == http.StatusUnauthorized:
+		resp = unauthorized()
+	case status != http.StatusOK:
 		resp = events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: map[string]string{"Cache-Control": "no-store"}}
 	}
 	resp.Headers[DBRequestsHeader] = fmt.Sprint(c.n)
@@ -269,10 +273,15 @@ func (s *Service) fail(ctx context.Context, method, path string, err error) even
 	p.Title = http.StatusText(p.Status)
 	data, _ := json.Marshal(p)
 	h := map[string]string{"Content-Type": "application/problem+json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-	if p.Status == http.StatusUnauthorized {
-		h["WWW-Authenticate"] = `Bearer realm="salesseg"`
-	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Body: string(data), Headers: h}
+}
+
+// unauthorized is the answer to a request without JWT claims: the same
+// status, body and challenge as API Gateway's JWT authorizer gives when no
+// token is sent, so that a client sees one 401 whichever layer refuses.
+func unauthorized() events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusUnauthorized, Body: `{"message":"Unauthorized"}`,
+		Headers: map[string]string{"Content-Type": "application/json", "WWW-Authenticate": "Bearer", "Cache-Control": "no-store"}}
 }
 
 // route decodes the request for its route, calls the service method and

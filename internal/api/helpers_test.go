@@ -379,6 +379,16 @@ func (e *env) problemOf(resp events.APIGatewayV2HTTPResponse, status int, want s
 	}
 }
 
+// unauthorized expects the JWT authorizer's 401, which the handler gives
+// too.
+func (e *env) unauthorized(resp events.APIGatewayV2HTTPResponse) {
+	e.t.Helper()
+	if resp.StatusCode != 401 || resp.Headers["Content-Type"] != "application/json" || resp.Body != `{"message":"Unauthorized"}` ||
+		resp.Headers["WWW-Authenticate"] != "Bearer" {
+		e.t.Fatalf("want the JWT authorizer's 401, got %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+}
+
 // expected sums the fake's rows of a dimension by value over stored period
 // keys from..to, the reference the handlers are compared with.
 func (f *fakeReader) expected(d segment.Dimension, g aggregate.Grain, from, to string) map[string]aggregate.Measures {

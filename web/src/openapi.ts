@@ -159,7 +159,7 @@ export interface paths {
         put?: never;
         /**
          * Get an upload URL
-         * @description A presigned S3 PUT URL, valid 15 minutes, for transactions/<safe name>. Uploading a name that exists replaces that file's contribution.
+         * @description A presigned S3 PUT URL, valid 15 minutes, signed for the file's content type and size. Each upload gets a key of its own (transactions/<date>/<random id>-<safe name>), so uploads of files with the same name add up and never replace each other; to replace an upload, name it in replace: the URL then puts the file under that upload's key.
          */
         post: operations["createUpload"];
         delete?: never;
@@ -655,23 +655,28 @@ export interface components {
             finished_at: string | null;
             /** @description Presigned download link of the rejects file, valid 15 minutes; null without rejects. */
             rejects_url: string | null;
+            /** @description The upload whose data this one replaced: the key's live upload when this one was committed; null if the key had none (a new upload) and while processing. */
+            replaced: string | null;
         };
         UploadRequest: {
             /** @description The file's name; must end in .csv, .csv.gz, .xlsx or .parquet. */
             file_name: string;
             /** @description The content type the browser will send; defaults by extension. */
             content_type?: string;
-            /** @description Size in bytes, optional. */
-            size?: number;
+            /** @description The file's size in bytes. The URL is signed for exactly this Content-Length: S3 refuses a PUT of any other size (403 SignatureDoesNotMatch). */
+            size: number;
+            /** @description Replace an existing upload instead of adding a file: its upload id, or its object key under transactions/. The new file is put under that upload's key, so its data replaces the old file's once ingested; the new upload's status names the replaced upload in replaced. The replacement must have the same extension. Without replace, every upload gets a key of its own and adds to the data. */
+            replace?: string;
         };
         /** @description How to PUT the file straight to S3. The upload id is only known once S3 has assigned a version. */
         UploadTicket: {
+            /** @description The object key: transactions/<YYYY-MM-DD>/<random id>-<safe file name> for a new upload, the replaced upload's key with replace. */
             key: string;
             /** Format: uri */
             url: string;
             /** @enum {string} */
             method: "PUT";
-            /** @description Send exactly these headers with the PUT. */
+            /** @description Send exactly these headers with the PUT: Content-Type, and Content-Length equal to the size asked for (browsers and HTTP clients set it from the body). */
             headers: {
                 [key: string]: string;
             };
@@ -1237,6 +1242,15 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description The upload named in replace does not exist or has no live data. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
