@@ -43,7 +43,7 @@ func TestRequestsEmitMetrics(t *testing.T) {
 					} `json:"CloudWatchMetrics"`
 				} `json:"_aws"`
 				Function, Route, StatusClass string
-				Latency, DBRequests              *float64
+				Latency, DBRequests          *float64
 			}
 			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
 				t.Fatalf("%v: %s", err, buf.String())
