@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -145,7 +146,9 @@ func TestUploadsThroughPresignedURLs(t *testing.T) {
 	emu := emutest.Start(t)
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ing := ingest.New(emu.Clients.S3, st, log, ingest.ServiceOptions{MaxRejectRate: 0.2})
+	var ingestLog bytes.Buffer // read only after the dispatcher is idle
+	ing := ingest.New(emu.Clients.S3, st, slog.New(slog.NewJSONHandler(&ingestLog, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ingest.ServiceOptions{MaxRejectRate: 0.2})
 	d := emu.Dispatch(ctx, lambda.NewHandler(ing.HandleS3), noRecompute{}, log, time.Hour, time.Hour)
 	e := &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket}), spec: loadSpec(t), seen: map[string]bool{}}
 
@@ -219,7 +222,38 @@ func TestUploadsThroughPresignedURLs(t *testing.T) {
 	}
 	const header = "Order ID,Order Date,Segment,Sales\n"
 
-	alice, aliceVersion := upload("export.csv", "", header+"A1,2024-01-05,Consumer,100\n")
+	aliceData := header + "A1,2024-01-05,Consumer,100\n"
+	alice, aliceVersion := upload("export.csv", "", aliceData)
+	t.Run("ingest logs one line per file with its metrics", func(t *testing.T) {
+		var lines []map[string]any
+		for _, l := range bytes.Split(bytes.TrimSpace(ingestLog.Bytes()), []byte("\n")) {
+			var m map[string]any
+			if err := json.Unmarshal(l, &m); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			if m["msg"] == "ingested" {
+				lines = append(lines, m)
+			}
+		}
+		if len(lines) != 1 {
+			t.Fatalf("%d lines for one file: %s", len(lines), ingestLog.String())
+		}
+		m := lines[0]
+		if _, ok := m["_aws"].(map[string]any); !ok || m["Function"] != "ingest" || m["key"] != alice.Key || m["status"] != "succeeded" ||
+			m["Rows"] != 1.0 || m["Accepted"] != 1.0 || m["BytesRead"] != float64(len(aliceData)) {
+			t.Fatalf("%v", m)
+		}
+		for _, name := range []string{"ReadSeconds", "AggregateSeconds", "WriteSeconds", "IngestSeconds"} {
+			if v, ok := m[name].(float64); !ok || v <= 0 {
+				t.Errorf("%s = %v", name, m[name])
+			}
+		}
+		// The status twice, the fragments (a meta item and at least one
+		// bucket), the manifest entry twice and the view.
+		if n, _ := m["ItemsWritten"].(float64); n < 6 {
+			t.Errorf("ItemsWritten = %v", m["ItemsWritten"])
+		}
+	})
 	bob, _ := upload("export.csv", "", header+"B1,2024-01-06,Corporate,40\n")
 	if alice.Key == bob.Key {
 		t.Fatalf("both uploads of export.csv got key %s", alice.Key)
