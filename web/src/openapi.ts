@@ -297,7 +297,7 @@ export interface paths {
         };
         /**
          * Revenue bridge
-         * @description New, retained, expansion, contraction, churned and reactivated revenue and customers per period and dimension value, with retention, NRR, conversion and penetration.
+         * @description New, retained, expansion, contraction, churned and reactivated revenue and customers per period and dimension value, with retention, NRR, conversion and penetration. Rows are kept whose period lies within from..to, compared as periods of the calendar, never as strings.
          */
         get: operations["analyticsBridge"];
         put?: never;
@@ -643,7 +643,7 @@ export interface components {
             rows: number;
             accepted: number;
             rejected: number;
-            /** @description Object key of the CSV listing every rejected row with its line and reason. */
+            /** @description Object key of the CSV listing every rejected row with its line and reason. The file expires after the deployment's RejectsRetentionDays (90 by default). */
             rejects_key: string | null;
             /** @description What ingestion detected: encoding, delimiter, date format, column mapping. */
             format: Record<string, never> | null;
@@ -855,6 +855,11 @@ export interface components {
             /** @description Sales velocity: closed deals × win rate × average won deal size / average cycle days (= won revenue / average cycle days), revenue per day, 4 places; null without a cycle. */
             velocity: string | null;
         };
+        /** @description An error API Gateway answers itself, before the function runs, such as the JWT authorizer's 401: {"message":"Unauthorized"}. API Gateway does not let HTTP APIs customise these bodies, so they are not problem documents. */
+        GatewayError: {
+            /** @description API Gateway's own text, e.g. Unauthorized. */
+            message: string;
+        };
     };
     responses: {
         /** @description A parameter is invalid; detail says which and how to fix it. */
@@ -866,13 +871,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No valid bearer token. */
+        /** @description No valid bearer token. The JWT authorizer answers before the function runs, with API Gateway's fixed body {"message":"Unauthorized"} (not a problem document: HTTP APIs cannot customise it) and a WWW-Authenticate header: Bearer when no token was sent, Bearer with error="invalid_token" and an error_description when one was refused. */
         Unauthorized: {
             headers: {
+                /** @description The bearer challenge, saying why a token was refused. */
+                "WWW-Authenticate"?: string;
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/json": components["schemas"]["GatewayError"];
             };
         };
         /** @description No such resource. */
@@ -1420,8 +1427,9 @@ export interface operations {
                 /** @description Dimension to split by (default total). */
                 dimension?: components["parameters"]["analyticsDimension"];
                 grain?: "month" | "quarter" | "year";
-                /** @description First period label (2017-01, 2017-Q1, 2017). */
+                /** @description First period, a label of the calendar (2017-01, 2017-Q1, 2017, FY2017, FY2017-Q1, or a day such as 2017-01-01). A label coarser than the grain covers all its periods: from=2017-Q1 with grain=month starts in January 2017. A finer one must start a period of the grain, or the answer is 400. */
                 from?: string;
+                /** @description Last period, a label as for from; a finer label must end a period of the grain. from after to is a 400. */
                 to?: string;
                 /** @description Only this dimension value. */
                 value?: string;
