@@ -120,6 +120,23 @@ func TestPresignCheckerRefusesWhatS3Refuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("CORS preflights pass", func(t *testing.T) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodOptions, presignPut(t, clients.Presign, "transactions/a.csv"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "http://127.0.0.1:8080")
+		req.Header.Set("Access-Control-Request-Method", http.MethodPut)
+		before := reached
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || reached != before+1 {
+			t.Fatalf("preflight: %d, reached %d", resp.StatusCode, reached-before)
+		}
+	})
 	t.Run("requests signed in the header pass", func(t *testing.T) {
 		before := reached
 		if _, err := clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("transactions/sdk.csv"),
