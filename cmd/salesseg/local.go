@@ -81,7 +81,7 @@ func newHandlers(emu *devstack.Emulators, o stackOptions) handlers {
 	return handlers{
 		ingest:    lambda.NewHandler(f.Ingest.Service(emu.Clients, o.log).HandleS3),
 		api:       lambda.NewHandler(f.API.Service(emu.Clients, o.log).Handle),
-		recompute: lambda.NewHandler(f.Recompute.Service(emu.Clients, o.log).Handle),
+		recompute: lambda.NewHandler(f.Recompute.Handler(emu.Clients, o.log)),
 	}
 }
 

@@ -25,5 +25,5 @@ func main() {
 		log.Error("aws config", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(cfg.Service(clients, log).Handle)
+	lambda.Start(cfg.Handler(clients, log))
 }

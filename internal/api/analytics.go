@@ -10,6 +10,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/dimension"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -172,7 +173,10 @@ func (s *Service) bridge(ctx context.Context, q query) (*BridgeResponse, error) 
 			return nil, badRequest("Parameter grain must be month, quarter or year, got %s.", quote(g))
 		}
 	}
-	from, to := q["from"], q["to"]
+	within, err := s.bridgeRange(q, period.Grain(grain))
+	if err != nil {
+		return nil, err
+	}
 	info, ref, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -184,7 +188,11 @@ func (s *Service) bridge(ctx context.Context, q query) (*BridgeResponse, error) 
 	}
 	out := &BridgeResponse{Snapshot: ref, Dimension: string(d), Grain: string(grain), Rows: []analytics.BridgeRow{}}
 	for _, r := range rows {
-		if (from != "" && r.Period < from) || (to != "" && r.Period > to) {
+		p, err := s.cal.Parse(r.Period)
+		if err != nil {
+			return nil, fmt.Errorf("bridge row period: %w", err)
+		}
+		if !within(p.Range) {
 			continue
 		}
 		if v, ok := q["value"]; ok && r.Value != v {
@@ -193,6 +201,47 @@ func (s *Service) bridge(ctx context.Context, q query) (*BridgeResponse, error) 
 		out.Rows = append(out.Rows, r)
 	}
 	return out, nil
+}
+
+// bridgeRange reads the bridge's from and to as period labels of the
+// calendar and returns whether a row's period lies within them; either
+// may be omitted. A label coarser than the grain covers every period of
+// the grain in it (from=2017-Q1 with grain=month starts in January 2017);
+// a finer one must start (from) or end (to) a period of the grain.
+func (s *Service) bridgeRange(q query, g period.Grain) (func(period.Range) bool, error) {
+	label := func(name string, start bool) (period.Date, error) {
+		v := q[name]
+		if v == "" {
+			return period.Date(0), nil
+		}
+		p, err := s.cal.Parse(v)
+		if err != nil {
+			return period.Date(0), badRequest("Parameter %s: %s is not a period; use a month (2017-01), quarter (2017-Q1), year (2017), fiscal year (FY2017) or fiscal quarter (FY2017-Q1).", name, quote(v))
+		}
+		edge, day, verb := s.cal.Of(g, p.From), p.From, "start"
+		if !start {
+			edge, day, verb = s.cal.Of(g, p.To), p.To, "end"
+		}
+		if start && edge.From != day || !start && edge.To != day {
+			return period.Date(0), badRequest("Parameter %s: %s does not %s a %s; with grain=%s use a label such as %s.",
+				name, quote(v), verb, g, g, edge.Label())
+		}
+		return day, nil
+	}
+	from, err := label("from", true)
+	if err != nil {
+		return nil, err
+	}
+	to, err := label("to", false)
+	if err != nil {
+		return nil, err
+	}
+	if !from.IsZero() && !to.IsZero() && from.After(to) {
+		return nil, badRequest("Parameter from (%s) is after to (%s): from names the first period and to the last.", quote(q["from"]), quote(q["to"]))
+	}
+	return func(r period.Range) bool {
+		return (from.IsZero() || !r.From.Before(from)) && (to.IsZero() || !r.To.After(to))
+	}, nil
 }
 
 // rankedList pages through a ranked snapshot part; why explains a missing

@@ -102,6 +102,43 @@ func TestAnalytics(t *testing.T) {
 		}
 		e.problemOf(e.do(request(http.MethodGet, "/v1/analytics/bridge?grain=week", true)), 400, "month, quarter or year")
 	})
+	t.Run("bridge from and to are periods", func(t *testing.T) {
+		for _, c := range []struct {
+			name, query string
+			rows        int
+		}{
+			{"a quarter covers its months", "from=2026-Q1&to=2026-Q1", 3},
+			{"a year covers its months", "from=2026&to=2026", 3},
+			{"a fiscal year of the calendar", "from=FY2026", 3},
+			{"only to", "to=2026-01", 1},
+			{"only from", "from=2026-02", 2},
+			{"days on month boundaries", "from=2026-02-01&to=2026-02-28", 2},
+			{"a quarter before the data", "from=2025-Q3&to=2025-Q4", 0},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				var b BridgeResponse
+				e.get("/v1/analytics/bridge?dimension=segment&"+c.query, 200, &b)
+				if len(b.Rows) != c.rows {
+					t.Fatalf("%d rows, want %d", len(b.Rows), c.rows)
+				}
+			})
+		}
+		reads := e.f.readCount()
+		for _, c := range []struct{ name, query, detail string }{
+			{"from after to", "from=2026-02&to=2026-01", `Parameter from ("2026-02") is after to ("2026-01")`},
+			{"from after to across grains", "from=2026-Q2&to=2026-03", "is after to"},
+			{"not a period", "from=soon", "Parameter from: \"soon\" is not a period"},
+			{"a day inside a month", "from=2026-01-15", "does not start a month; with grain=month use a label such as 2026-01"},
+			{"a month inside a quarter", "grain=quarter&to=2026-02", "does not end a quarter; with grain=quarter use a label such as 2026-Q1"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				e.problemOf(e.do(request(http.MethodGet, "/v1/analytics/bridge?dimension=segment&"+c.query, true)), 400, c.detail)
+			})
+		}
+		if n := e.f.readCount(); n != reads {
+			t.Fatalf("refused requests made %d reads", n-reads)
+		}
+	})
 	t.Run("customers page with a cursor", func(t *testing.T) {
 		var page CustomerList
 		e.get("/v1/analytics/customers?limit=2", 200, &page)
@@ -132,6 +169,6 @@ func TestAnalytics(t *testing.T) {
 		}
 	})
 	t.Run("analytics need a token", func(t *testing.T) {
-		e.problemOf(e.do(request(http.MethodGet, "/v1/analytics/tiers", false)), 401, "bearer token")
+		e.unauthorized(e.do(request(http.MethodGet, "/v1/analytics/tiers", false)))
 	})
 }

@@ -15,7 +15,9 @@
 // Every route except GET /v1/health, GET /v1/openapi.json and OPTIONS
 // requires the JWT claims that API Gateway's JWT authorizer puts into the
 // request context; a request without them gets 401 even if it somehow
-// bypassed the authorizer (defence in depth).
+// bypassed the authorizer (defence in depth), with the authorizer's own
+// body {"message":"Unauthorized"}, the one error that is not a problem
+// document because API Gateway cannot be told to answer otherwise.
 //
 // All reads are DynamoDB GetItem or Query calls on known keys, never Scan;
 // every parameter is validated before anything reaches DynamoDB.
@@ -28,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,6 +40,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/dimension"
+	"github.com/salesseg/salesseg/internal/metrics"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -82,20 +86,70 @@ type Service struct {
 	bucket  string
 	cal     period.Calendar
 	log     *slog.Logger
+	metrics *metrics.Emitter
+	routes  routeTable
 	now     func() time.Time
 }
 
 // New returns a Service reading r and presigning uploads with p (which
-// may be nil). A nil log discards logs.
+// may be nil). A nil log discards logs. Each request is logged as one
+// line with its latency and DynamoDB requests as metrics (see package
+// metrics) by route and status class.
 func New(r Reader, p Presigner, log *slog.Logger, o Options) *Service {
-	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now}
+	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now, routes: newRouteTable(openAPI)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.metrics = metrics.New(s.log, "api")
 	if s.now == nil {
 		s.now = time.Now
 	}
 	return s
+}
+
+// routeTable holds the path templates of the OpenAPI document, split at
+// slashes, so that metrics name a request by its route, not by its path:
+// /v1/uploads/{id}, never one series per upload.
+type routeTable [][]string
+
+// newRouteTable reads the templates from the document doc; a document it
+// cannot read gives an empty table, which names every path unmatched.
+func newRouteTable(doc []byte) routeTable {
+	var d struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	_ = json.Unmarshal(doc, &d)
+	var t routeTable
+	for p := range d.Paths {
+		t = append(t, strings.Split(p, "/"))
+	}
+	// Fixed paths first, so that a template never claims one of them.
+	sort.Slice(t, func(i, j int) bool {
+		a, b := strings.Join(t[i], "/"), strings.Join(t[j], "/")
+		if x, y := strings.Count(a, "{"), strings.Count(b, "{"); x != y {
+			return x < y
+		}
+		return a < b
+	})
+	return t
+}
+
+// match returns the template path matches, or "unmatched".
+func (t routeTable) match(path string) string {
+	parts := strings.Split(path, "/")
+next:
+	for _, tmpl := range t {
+		if len(tmpl) != len(parts) {
+			continue
+		}
+		for i, seg := range tmpl {
+			if seg != parts[i] && !(strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && parts[i] != "") {
+				continue next
+			}
+		}
+		return strings.Join(tmpl, "/")
+	}
+	return "unmatched"
 }
 
 // problem is an RFC 9457 problem detail, the body of every error response.
@@ -207,8 +261,7 @@ func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	case method == http.MethodOptions:
 		status = http.StatusNoContent
 	case !public(method, path) && !authed:
-		err = &Error{Status: http.StatusUnauthorized,
-			Detail: "This route needs a bearer token: send Authorization: Bearer <JWT> (locally, the dev token `salesseg local` prints)."}
+		status = http.StatusUnauthorized
 	default:
 		body, err = per.route(ctx, method, path, req)
 	}
@@ -216,14 +269,19 @@ func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err == nil && status == http.StatusOK {
 		resp, err = encode(body)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		resp = s.fail(ctx, method, path, err)
-	} else if status != http.StatusOK {
+	case status == http.StatusUnauthorized:
+		resp = unauthorized()
+	case status != http.StatusOK:
 		resp = events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: map[string]string{"Cache-Control": "no-store"}}
 	}
 	resp.Headers[DBRequestsHeader] = fmt.Sprint(c.n)
-	s.log.InfoContext(ctx, "request", "method", method, "path", path, "status", resp.StatusCode, "sub", sub,
-		"db_requests", c.n, "ms", float64(time.Since(start).Microseconds())/1000)
+	s.metrics.Emit(ctx, "request",
+		[]metrics.Dimension{{Name: "Route", Value: method + " " + s.routes.match(path)}, {Name: "StatusClass", Value: fmt.Sprintf("%dxx", resp.StatusCode/100)}},
+		[]metrics.Metric{metrics.Milliseconds("Latency", time.Since(start)), metrics.Count("DBRequests", int64(c.n))},
+		slog.String("method", method), slog.String("path", path), slog.Int("status", resp.StatusCode), slog.String("sub", sub))
 	return resp, nil
 }
 
@@ -262,10 +320,15 @@ func (s *Service) fail(ctx context.Context, method, path string, err error) even
 	p.Title = http.StatusText(p.Status)
 	data, _ := json.Marshal(p)
 	h := map[string]string{"Content-Type": "application/problem+json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-	if p.Status == http.StatusUnauthorized {
-		h["WWW-Authenticate"] = `Bearer realm="salesseg"`
-	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Body: string(data), Headers: h}
+}
+
+// unauthorized is the answer to a request without JWT claims: the same
+// status, body and challenge as API Gateway's JWT authorizer gives when no
+// token is sent, so that a client sees one 401 whichever layer refuses.
+func unauthorized() events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusUnauthorized, Body: `{"message":"Unauthorized"}`,
+		Headers: map[string]string{"Content-Type": "application/json", "WWW-Authenticate": "Bearer", "Cache-Control": "no-store"}}
 }
 
 // route decodes the request for its route, calls the service method and

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -483,27 +485,58 @@ func TestUploads(t *testing.T) {
 		}
 		return e.do(req)
 	}
-	t.Run("presigned PUT", func(t *testing.T) {
-		resp := post(`{"file_name":"Ventes été 2024 (v2).csv","content_type":"text/csv","size":1234}`, map[string]string{"content-type": "application/json"})
-		var tk UploadTicket
+	ticket := func(t *testing.T, body string) UploadTicket {
+		t.Helper()
+		resp := post(body, map[string]string{"content-type": "application/json"})
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 		}
+		var tk UploadTicket
 		if err := json.Unmarshal([]byte(resp.Body), &tk); err != nil {
 			t.Fatal(err)
 		}
-		if tk.Key != "transactions/Ventes-ete-2024-v2.csv" || tk.Method != "PUT" || tk.Headers["Content-Type"] != "text/csv" ||
-			tk.ExpiresAt != "2026-11-23T12:15:00Z" || !strings.Contains(tk.URL, "X-Amz-Expires=900") ||
-			tk.StatusURL != "/v1/uploads?key=transactions%2FVentes-ete-2024-v2.csv" {
+		return tk
+	}
+	newKey := regexp.MustCompile(`^transactions/2026-11-23/[0-9a-f]{16}-Ventes-ete-2024-v2\.csv$`)
+	t.Run("presigned PUT", func(t *testing.T) {
+		tk := ticket(t, `{"file_name":"Ventes été 2024 (v2).csv","content_type":"text/csv","size":1234}`)
+		if !newKey.MatchString(tk.Key) || tk.Method != "PUT" || tk.Headers["Content-Type"] != "text/csv" ||
+			tk.Headers["Content-Length"] != "1234" || tk.ExpiresAt != "2026-11-23T12:15:00Z" || !strings.Contains(tk.URL, "X-Amz-Expires=900") ||
+			tk.StatusURL != "/v1/uploads?key="+url.QueryEscape(tk.Key) {
 			t.Fatalf("%+v", tk)
 		}
 		if _, ok := tk.Headers["Host"]; ok {
 			t.Fatal("Host returned as a header to send")
 		}
 	})
+	t.Run("the same file name twice gets two keys", func(t *testing.T) {
+		body := `{"file_name":"Ventes été 2024 (v2).csv","size":10}`
+		a, b := ticket(t, body), ticket(t, body)
+		if a.Key == b.Key || !newKey.MatchString(a.Key) || !newKey.MatchString(b.Key) {
+			t.Fatalf("keys %s and %s", a.Key, b.Key)
+		}
+	})
+	t.Run("replace an upload by id or key", func(t *testing.T) {
+		for _, ref := range []string{"0123456789abcdef01234567", "transactions/a.csv"} {
+			if tk := ticket(t, `{"file_name":"fixed.csv","size":10,"replace":"`+ref+`"}`); tk.Key != "transactions/a.csv" {
+				t.Fatalf("replace %s: key %s", ref, tk.Key)
+			}
+		}
+	})
+	t.Run("status names the upload it replaced", func(t *testing.T) {
+		id := "00000000000000000000000b"
+		e.f.uploads[id] = store.Upload{ID: id, Key: "transactions/a.csv", Status: store.StatusSucceeded, Replaced: "0123456789abcdef01234567",
+			Started: "2024-01-02T00:00:00Z", Finished: "2024-01-02T00:00:01Z"}
+		var u, first Upload
+		e.get("/v1/uploads/"+id, 200, &u)
+		e.get("/v1/uploads/0123456789abcdef01234567", 200, &first)
+		if u.Replaced == nil || *u.Replaced != "0123456789abcdef01234567" || first.Replaced != nil {
+			t.Fatalf("replaced %v, first upload's %v", u.Replaced, first.Replaced)
+		}
+	})
 	t.Run("base64 body and default content type", func(t *testing.T) {
 		req := request(http.MethodPost, "/v1/uploads", true)
-		req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(`{"file_name":"q1.csv.gz"}`)), true
+		req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(`{"file_name":"q1.csv.gz","size":99}`)), true
 		resp := e.do(req)
 		if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"Content-Type":"application/gzip"`) {
 			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
@@ -515,13 +548,22 @@ func TestUploads(t *testing.T) {
 		status     int
 		detail     string
 	}{
-		{"no file name", `{}`, nil, 400, "file_name is required"},
-		{"unknown extension", `{"file_name":"x.exe"}`, nil, 400, "must end in .csv"},
-		{"content type mismatch", `{"file_name":"x.csv","content_type":"image/png"}`, nil, 400, "does not fit"},
-		{"folders", `{"file_name":"../../etc/passwd.csv"}`, nil, 400, "without folders"},
-		{"control character", `{"file_name":"a\u0000b.csv"}`, nil, 400, "control character"},
-		{"too long", `{"file_name":"` + strings.Repeat("a", 300) + `.csv"}`, nil, 400, "longer than"},
+		{"no file name", `{"size":1}`, nil, 400, "file_name is required"},
+		{"unknown extension", `{"file_name":"x.exe","size":1}`, nil, 400, "must end in .csv"},
+		{"content type mismatch", `{"file_name":"x.csv","content_type":"image/png","size":1}`, nil, 400, "does not fit"},
+		{"folders", `{"file_name":"../../etc/passwd.csv","size":1}`, nil, 400, "without folders"},
+		{"control character", `{"file_name":"a\u0000b.csv","size":1}`, nil, 400, "control character"},
+		{"too long", `{"file_name":"` + strings.Repeat("a", 300) + `.csv","size":1}`, nil, 400, "longer than"},
+		{"no size", `{"file_name":"a.csv"}`, nil, 400, "size is required"},
+		{"empty file", `{"file_name":"a.csv","size":0}`, nil, 400, "1 to 5368709120 bytes"},
 		{"too large", `{"file_name":"a.csv","size":6000000000}`, nil, 400, "S3's limit"},
+		{"size not a number", `{"file_name":"a.csv","size":"10"}`, nil, 400, "field size must be a int64"},
+		{"replace unknown id", `{"file_name":"a.csv","size":1,"replace":"ffffffffffffffffffffffff"}`, nil, 404, "no upload with id"},
+		{"replace deleted key", `{"file_name":"a.csv","size":1,"replace":"transactions/gone.csv"}`, nil, 404, "no live upload"},
+		{"replace unknown key", `{"file_name":"a.csv","size":1,"replace":"transactions/never.csv"}`, nil, 404, "no live upload"},
+		{"replace with another type", `{"file_name":"a.xlsx","size":1,"replace":"transactions/a.csv"}`, nil, 400, "same type"},
+		{"replace outside transactions", `{"file_name":"a.csv","size":1,"replace":"curated/x.csv"}`, nil, 400, "upload id"},
+		{"replace a customers upload", `{"file_name":"a.csv","size":1,"replace":"00000000000000000000000c"}`, nil, 400, "not a transactions file"},
 		{"unknown field", `{"file_name":"a.csv","bucket":"other"}`, nil, 400, "unknown field"},
 		{"not json", `file_name=a.csv`, nil, 400, "invalid JSON"},
 		{"two objects", `{"file_name":"a.csv"}{}`, nil, 400, "nothing after it"},
@@ -534,7 +576,7 @@ func TestUploads(t *testing.T) {
 	t.Run("not configured", func(t *testing.T) {
 		bare := New(e.f, nil, nil, Options{})
 		req := request(http.MethodPost, "/v1/uploads", true)
-		req.Body = `{"file_name":"a.csv"}`
+		req.Body = `{"file_name":"a.csv","size":1}`
 		resp, _ := bare.Handle(t.Context(), req)
 		e.spec.check(t, http.MethodPost, "/v1/uploads", resp.StatusCode, resp.Headers["Content-Type"], resp.Body)
 		if resp.StatusCode != 503 {
@@ -577,7 +619,7 @@ func TestEveryOperationAnswered(t *testing.T) {
 		e.get(target, 200, nil)
 	}
 	req := request(http.MethodPost, "/v1/uploads", true)
-	req.Body = `{"file_name":"a.csv"}`
+	req.Body = `{"file_name":"a.csv","size":1}`
 	if resp := e.do(req); resp.StatusCode != 200 {
 		t.Fatalf("POST /v1/uploads: %d %s", resp.StatusCode, resp.Body)
 	}

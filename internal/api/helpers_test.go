@@ -250,8 +250,11 @@ func (fakePresigner) PresignPutObject(_ context.Context, in *s3.PutObjectInput, 
 		fn(&o)
 	}
 	u := fmt.Sprintf("https://%s.s3.amazonaws.com/%s?X-Amz-Expires=%d", *in.Bucket, url.PathEscape(*in.Key), int(o.Expires.Seconds()))
-	return &v4.PresignedHTTPRequest{URL: u, Method: http.MethodPut,
-		SignedHeader: http.Header{"Host": {*in.Bucket + ".s3.amazonaws.com"}, "Content-Type": {*in.ContentType}}}, nil
+	signed := http.Header{"Host": {*in.Bucket + ".s3.amazonaws.com"}, "Content-Type": {*in.ContentType}}
+	if in.ContentLength != nil {
+		signed.Set("Content-Length", fmt.Sprint(*in.ContentLength))
+	}
+	return &v4.PresignedHTTPRequest{URL: u, Method: http.MethodPut, SignedHeader: signed}, nil
 }
 
 func (fakePresigner) PresignGetObject(_ context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error) {
@@ -295,6 +298,8 @@ func testData(t testing.TB) *fakeReader {
 		Started: "2024-01-01T00:00:00Z", Finished: "2024-01-01T00:00:02Z"}
 	f.objects["transactions/a.csv"] = store.Entry{Sequencer: "1", File: "0123456789abcdef01234567"}
 	f.objects["transactions/gone.csv"] = store.Entry{Sequencer: "2", File: store.Tombstone}
+	f.uploads["00000000000000000000000c"] = store.Upload{ID: "00000000000000000000000c", Bucket: "b", Key: "customers/firms.csv",
+		Version: "v1", Status: store.StatusSucceeded, Started: "2024-01-01T00:00:00Z"}
 	return f
 }
 
@@ -382,6 +387,16 @@ func (e *env) problemOf(resp events.APIGatewayV2HTTPResponse, status int, want s
 	}
 	if p.Status != status || !strings.Contains(p.Detail, want) {
 		e.t.Fatalf("problem %+v, want detail containing %q", p, want)
+	}
+}
+
+// unauthorized expects the JWT authorizer's 401, which the handler gives
+// too.
+func (e *env) unauthorized(resp events.APIGatewayV2HTTPResponse) {
+	e.t.Helper()
+	if resp.StatusCode != 401 || resp.Headers["Content-Type"] != "application/json" || resp.Body != `{"message":"Unauthorized"}` ||
+		resp.Headers["WWW-Authenticate"] != "Bearer" {
+		e.t.Fatalf("want the JWT authorizer's 401, got %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
 	}
 }
 

@@ -3,14 +3,18 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/govalues/decimal"
@@ -92,7 +96,7 @@ func TestUnicodeRoundTripThroughIngest(t *testing.T) {
 	}
 
 	t.Run("presigned PUT works against the emulated bucket", func(t *testing.T) {
-		body := `{"file_name":"more sales.csv","content_type":"text/csv"}`
+		body := fmt.Sprintf(`{"file_name":"more sales.csv","content_type":"text/csv","size":%d}`, len(unicodeSales))
 		req := request(http.MethodPost, "/v1/uploads", true)
 		req.Body = body
 		resp := e.do(req)
@@ -121,6 +125,170 @@ func TestUnicodeRoundTripThroughIngest(t *testing.T) {
 		head, err := emu.Clients.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(tk.Key)})
 		if err != nil || aws.ToString(head.ContentType) != "text/csv" {
 			t.Fatalf("uploaded object: %v %v", err, head)
+		}
+	})
+}
+
+// noRecompute is a recompute handler that does nothing: the uploads test
+// reads only ingested aggregates.
+type noRecompute struct{}
+
+func (noRecompute) Invoke(context.Context, []byte) ([]byte, error) { return []byte("null"), nil }
+
+// TestUploadsThroughPresignedURLs goes the whole way a browser goes: ask
+// for an upload URL, PUT the file to the emulated bucket (which checks the
+// URL's signature as S3 does), let the bucket's event reach the real
+// ingest handler, and read the result through the API. Two uploads of
+// export.csv both count; a replacement names the upload it replaces and
+// takes its place; a body of another size than the one signed is refused.
+func TestUploadsThroughPresignedURLs(t *testing.T) {
+	ctx := t.Context()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var ingestLog bytes.Buffer // read only after the dispatcher is idle
+	ing := ingest.New(emu.Clients.S3, st, slog.New(slog.NewJSONHandler(&ingestLog, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ingest.ServiceOptions{MaxRejectRate: 0.2})
+	d := emu.Dispatch(ctx, lambda.NewHandler(ing.HandleS3), noRecompute{}, log, time.Hour, time.Hour)
+	e := &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket}), spec: loadSpec(t), seen: map[string]bool{}}
+
+	ticket := func(body string) UploadTicket {
+		t.Helper()
+		req := request(http.MethodPost, "/v1/uploads", true)
+		req.Body = body
+		resp := e.do(req)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+		}
+		var tk UploadTicket
+		if err := jsonUnmarshal(resp.Body, &tk); err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	put := func(tk UploadTicket, data string) (int, string, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, tk.Method, tk.URL, strings.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range tk.Headers {
+			if k != "Content-Length" { // the client sets it from the body
+				req.Header.Set(k, v)
+			}
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("x-amz-version-id"), string(out)
+	}
+	upload := func(file, replace, data string) (UploadTicket, string) {
+		t.Helper()
+		body := fmt.Sprintf(`{"file_name":%q,"size":%d}`, file, len(data))
+		if replace != "" {
+			body = fmt.Sprintf(`{"file_name":%q,"size":%d,"replace":%q}`, file, len(data), replace)
+		}
+		tk := ticket(body)
+		status, version, out := put(tk, data)
+		if status != 200 || version == "" {
+			t.Fatalf("PUT %s: %d, version %q: %s", tk.Key, status, version, out)
+		}
+		if err := d.Idle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return tk, version
+	}
+	status := func(tk UploadTicket, version string) Upload {
+		t.Helper()
+		var u Upload
+		e.get(tk.StatusURL+"&version="+url.QueryEscape(version), 200, &u)
+		if u.Status != store.StatusSucceeded {
+			t.Fatalf("%s: %+v", tk.Key, u)
+		}
+		return u
+	}
+	revenue := func() map[string]string {
+		t.Helper()
+		var b Breakdown
+		e.get("/v1/segments?dimension=segment&period=2024-01", 200, &b)
+		out := map[string]string{}
+		for _, s := range b.Segments {
+			out[s.Value] = decimal.MustParse(s.Revenue).Trim(0).String()
+		}
+		return out
+	}
+	const header = "Order ID,Order Date,Segment,Sales\n"
+
+	aliceData := header + "A1,2024-01-05,Consumer,100\n"
+	alice, aliceVersion := upload("export.csv", "", aliceData)
+	t.Run("ingest logs one line per file with its metrics", func(t *testing.T) {
+		var lines []map[string]any
+		for _, l := range bytes.Split(bytes.TrimSpace(ingestLog.Bytes()), []byte("\n")) {
+			var m map[string]any
+			if err := json.Unmarshal(l, &m); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			if m["msg"] == "ingested" {
+				lines = append(lines, m)
+			}
+		}
+		if len(lines) != 1 {
+			t.Fatalf("%d lines for one file: %s", len(lines), ingestLog.String())
+		}
+		m := lines[0]
+		if _, ok := m["_aws"].(map[string]any); !ok || m["Function"] != "ingest" || m["key"] != alice.Key || m["status"] != "succeeded" ||
+			m["Rows"] != 1.0 || m["Accepted"] != 1.0 || m["BytesRead"] != float64(len(aliceData)) {
+			t.Fatalf("%v", m)
+		}
+		for _, name := range []string{"ReadSeconds", "AggregateSeconds", "WriteSeconds", "IngestSeconds"} {
+			if v, ok := m[name].(float64); !ok || v <= 0 {
+				t.Errorf("%s = %v", name, m[name])
+			}
+		}
+		// The status twice, the fragments (a meta item and at least one
+		// bucket), the manifest entry twice and the view.
+		if n, _ := m["ItemsWritten"].(float64); n < 6 {
+			t.Errorf("ItemsWritten = %v", m["ItemsWritten"])
+		}
+	})
+	bob, _ := upload("export.csv", "", header+"B1,2024-01-06,Corporate,40\n")
+	if alice.Key == bob.Key {
+		t.Fatalf("both uploads of export.csv got key %s", alice.Key)
+	}
+	if got := revenue(); got["Consumer"] != "100" || got["Corporate"] != "40" {
+		t.Fatalf("after two uploads of export.csv: %v", got)
+	}
+	first := status(alice, aliceVersion)
+	if first.Replaced != nil {
+		t.Fatalf("a new upload replaced %s", *first.Replaced)
+	}
+
+	fixed, fixedVersion := upload("export-fixed.csv", first.ID, header+"A1,2024-01-05,Consumer,120\n")
+	if fixed.Key != alice.Key {
+		t.Fatalf("replacement went to %s, not %s", fixed.Key, alice.Key)
+	}
+	if u := status(fixed, fixedVersion); u.Replaced == nil || *u.Replaced != first.ID {
+		t.Fatalf("replacement's status names %v as replaced, want %s", u.Replaced, first.ID)
+	}
+	if got := revenue(); got["Consumer"] != "120" || got["Corporate"] != "40" {
+		t.Fatalf("after the replacement: %v", got)
+	}
+
+	t.Run("a body of another size than signed is refused", func(t *testing.T) {
+		data := header + "C1,2024-01-07,Consumer,5\n"
+		tk := ticket(fmt.Sprintf(`{"file_name":"small.csv","size":%d}`, len(data)))
+		if code, _, out := put(tk, data+strings.Repeat("C2,2024-01-07,Consumer,5\n", 40000)); code != http.StatusForbidden ||
+			!strings.Contains(out, "SignatureDoesNotMatch") {
+			t.Fatalf("oversized PUT: %d %s", code, out)
+		}
+		if _, err := emu.Clients.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(tk.Key)}); err == nil {
+			t.Fatal("the refused upload was stored")
+		}
+		if code, _, out := put(tk, data); code != 200 {
+			t.Fatalf("PUT of the signed size: %d %s", code, out)
 		}
 	})
 }

@@ -114,7 +114,7 @@ func TestValidatorCatchesViolations(t *testing.T) {
 	e := newEnv(t)
 	withSnapshot(e)
 	upload := request(http.MethodPost, "/v1/uploads", true)
-	upload.Body = `{"file_name":"a.csv"}`
+	upload.Body = `{"file_name":"a.csv","size":1}`
 	real := map[string]events.APIGatewayV2HTTPRequest{
 		"health":   request(http.MethodGet, "/v1/health", true),
 		"segments": request(http.MethodGet, "/v1/segments?dimension=segment&period=2024", true),

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,19 +40,7 @@ func isRef(n *yaml.Node, name string) bool { return n != nil && n.Tag == "!Ref" 
 // out of it, and that the handler and the local gateway treat the same
 // routes as public.
 func TestTemplateProtectsTheAPI(t *testing.T) {
-	root, err := devstack.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("template.yaml: %v", err)
-	}
-	top := doc.Content[0]
+	top := loadTemplate(t)
 	resources := child(top, "Resources")
 	api := child(resources, "HttpApi")
 	if got := child(api, "Type"); got == nil || got.Value != "AWS::Serverless::HttpApi" {
@@ -142,4 +131,196 @@ func nodeValues(n *yaml.Node) string {
 		out = append(out, c.Value)
 	}
 	return strings.Join(out, ",")
+}
+
+// loadTemplate parses template.yaml into its top mapping node.
+func loadTemplate(t *testing.T) *yaml.Node {
+	t.Helper()
+	root, err := devstack.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	return doc.Content[0]
+}
+
+// resourcesOf returns the template's resources of type typ by logical id.
+func resourcesOf(top *yaml.Node, typ string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	res := child(top, "Resources")
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		if ty := child(res.Content[i+1], "Type"); ty != nil && ty.Value == typ {
+			out[res.Content[i].Value] = res.Content[i+1]
+		}
+	}
+	return out
+}
+
+// TestTemplateOperations checks what keeps the deployment observable and
+// bounded: tracing, reserved concurrency on every function, the API's S3
+// permissions limited to what it presigns, an alarm on every function's
+// errors, throttles and near-timeout runs, on the ingest failure queue and
+// on API 5xx answers, all notifying the alarm topic, and lifecycle rules
+// that expire rejects and overwritten curated objects but never live
+// curated ones.
+func TestTemplateOperations(t *testing.T) {
+	top := loadTemplate(t)
+	if tr := child(top, "Globals", "Function", "Tracing"); tr == nil || tr.Value != "Active" {
+		t.Error("functions are not traced with X-Ray (Globals.Function.Tracing: Active)")
+	}
+	functions := resourcesOf(top, "AWS::Serverless::Function")
+	if len(functions) != 3 {
+		t.Fatalf("%d functions", len(functions))
+	}
+
+	t.Run("reserved concurrency", func(t *testing.T) {
+		for name, fn := range functions {
+			rc := child(fn, "Properties", "ReservedConcurrentExecutions")
+			if rc == nil || rc.Tag != "!If" || len(rc.Content) != 3 || !isRef(rc.Content[2], "AWS::NoValue") || rc.Content[1].Tag != "!Ref" {
+				t.Errorf("%s: ReservedConcurrentExecutions is not !If [condition, !Ref parameter, !Ref AWS::NoValue]", name)
+				continue
+			}
+			param := child(top, "Parameters", rc.Content[1].Value)
+			if d := child(param, "Default"); d == nil || d.Value == "0" || d.Value == "" {
+				t.Errorf("%s: parameter %s has no reservation by default", name, rc.Content[1].Value)
+			}
+			if child(top, "Conditions", rc.Content[0].Value) == nil {
+				t.Errorf("%s: no condition %s", name, rc.Content[0].Value)
+			}
+		}
+	})
+
+	t.Run("the API may only put transactions and read rejects", func(t *testing.T) {
+		allowed := map[string]string{"s3:PutObject": "/transactions/*", "s3:GetObject": "/rejects/*"}
+		seen := map[string]bool{}
+		for _, pol := range child(functions["ApiFunction"], "Properties", "Policies").Content {
+			for _, st := range child(pol, "Statement").Content {
+				actions := child(st, "Action")
+				list := []*yaml.Node{actions}
+				if actions.Kind == yaml.SequenceNode {
+					list = actions.Content
+				}
+				res := child(st, "Resource")
+				resources := []*yaml.Node{res}
+				if res.Kind == yaml.SequenceNode {
+					resources = res.Content
+				}
+				for _, a := range list {
+					if !strings.HasPrefix(a.Value, "s3:") {
+						continue
+					}
+					suffix, ok := allowed[a.Value]
+					if !ok {
+						t.Errorf("the API may %s", a.Value)
+						continue
+					}
+					for _, r := range resources {
+						if !strings.HasSuffix(r.Value, suffix) {
+							t.Errorf("the API may %s on %s", a.Value, r.Value)
+						}
+					}
+					seen[a.Value] = true
+				}
+			}
+		}
+		if len(seen) != len(allowed) {
+			t.Errorf("the API may only %v of %v", seen, allowed)
+		}
+	})
+
+	alarms := resourcesOf(top, "AWS::CloudWatch::Alarm")
+	// find returns the alarms on metric ns/metric whose dimension name is
+	// the node want (compared as YAML: tag and value).
+	find := func(ns, metric, dim string, want *yaml.Node) []*yaml.Node {
+		var out []*yaml.Node
+		for _, a := range alarms {
+			p := child(a, "Properties")
+			if child(p, "Namespace").Value != ns || child(p, "MetricName").Value != metric {
+				continue
+			}
+			for _, d := range child(p, "Dimensions").Content {
+				if v := child(d, "Value"); child(d, "Name").Value == dim && v.Tag == want.Tag && v.Value == want.Value {
+					out = append(out, a)
+				}
+			}
+		}
+		return out
+	}
+	notifies := func(t *testing.T, what string, as []*yaml.Node) {
+		t.Helper()
+		if len(as) != 1 {
+			t.Errorf("%s: %d alarms, want 1", what, len(as))
+			return
+		}
+		acts := child(as[0], "Properties", "AlarmActions")
+		if acts == nil || len(acts.Content) != 1 || !isRef(acts.Content[0], "AlarmTopic") {
+			t.Errorf("%s: the alarm does not notify AlarmTopic", what)
+		}
+	}
+	t.Run("function alarms", func(t *testing.T) {
+		for name, fn := range functions {
+			ref := &yaml.Node{Tag: "!Ref", Value: name}
+			notifies(t, name+" errors", find("AWS/Lambda", "Errors", "FunctionName", ref))
+			notifies(t, name+" throttles", find("AWS/Lambda", "Throttles", "FunctionName", ref))
+			dur := find("AWS/Lambda", "Duration", "FunctionName", ref)
+			notifies(t, name+" duration", dur)
+			if len(dur) != 1 {
+				continue
+			}
+			timeout, err1 := strconv.Atoi(child(fn, "Properties", "Timeout").Value)
+			threshold, err2 := strconv.Atoi(child(dur[0], "Properties", "Threshold").Value)
+			if err1 != nil || err2 != nil || threshold != timeout*800 || child(dur[0], "Properties", "Statistic").Value != "Maximum" {
+				t.Errorf("%s: duration alarm at %d ms (%v %v), want the maximum above 80%% of the %d s timeout", name, threshold, err1, err2, timeout)
+			}
+		}
+	})
+	t.Run("failure queue and API alarms", func(t *testing.T) {
+		dest := child(functions["IngestFunction"], "Properties", "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")
+		if dest == nil || dest.Tag != "!GetAtt" || dest.Value != "IngestFailureQueue.Arn" {
+			t.Fatal("failed ingest events do not go to IngestFailureQueue")
+		}
+		notifies(t, "failure queue", find("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
+			&yaml.Node{Tag: "!GetAtt", Value: "IngestFailureQueue.QueueName"}))
+		notifies(t, "API 5xx", find("AWS/ApiGateway", "5xx", "ApiId", &yaml.Node{Tag: "!Ref", Value: "HttpApi"}))
+		topics := resourcesOf(top, "AWS::SNS::Topic")
+		subs := resourcesOf(top, "AWS::SNS::Subscription")
+		if topics["AlarmTopic"] == nil || len(subs) != 1 {
+			t.Fatal("no alarm topic with an e-mail subscription")
+		}
+		for _, sub := range subs {
+			if c := child(sub, "Condition"); c == nil || child(top, "Conditions", c.Value) == nil ||
+				!isRef(child(sub, "Properties", "Endpoint"), "AlarmEmail") {
+				t.Error("the e-mail subscription is not optional on AlarmEmail")
+			}
+		}
+	})
+	t.Run("lifecycle", func(t *testing.T) {
+		rules := child(resourcesOf(top, "AWS::S3::Bucket")["SalesBucket"], "Properties", "LifecycleConfiguration", "Rules")
+		var rejects, curated bool
+		for _, r := range rules.Content {
+			prefix := ""
+			if p := child(r, "Prefix"); p != nil {
+				prefix = p.Value
+			}
+			expires := child(r, "ExpirationInDays") != nil || child(r, "ExpirationDate") != nil
+			switch {
+			case expires && (prefix == "" || strings.HasPrefix("curated/", prefix) || strings.HasPrefix(prefix, "curated/")):
+				t.Errorf("rule %s expires live curated/ objects", child(r, "Id").Value)
+			case prefix == "rejects/" && expires:
+				rejects = true
+			case prefix == "curated/" && child(r, "NoncurrentVersionExpiration") != nil:
+				curated = true
+			}
+		}
+		if !rejects || !curated {
+			t.Errorf("rejects expire: %v, overwritten curated versions expire: %v", rejects, curated)
+		}
+	})
 }

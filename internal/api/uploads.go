@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,7 +46,10 @@ type Upload struct {
 	RejectsKey *string `json:"rejects_key"`
 	// RejectsURL is a presigned GET of the rejects file, valid for
 	// uploadExpiry, so a browser can download it without AWS credentials.
-	RejectsURL *string         `json:"rejects_url"`
+	RejectsURL *string `json:"rejects_url"`
+	// Replaced is the upload whose data this one replaced: the key's live
+	// upload when this one was committed.
+	Replaced   *string         `json:"replaced"`
 	Format     json.RawMessage `json:"format"`
 	Error      *string         `json:"error"`
 	StartedAt  string          `json:"started_at"`
@@ -75,7 +80,7 @@ func uploadFields(u store.Upload) Upload {
 	}
 	out := Upload{ID: u.ID, Key: u.Key, Version: opt(u.Version), Status: u.Status, Rows: u.Rows, Accepted: u.Accepted,
 		Rejected: u.Rejected, RejectsKey: opt(u.RejectsKey), Format: u.Format, Error: opt(u.Error),
-		StartedAt: u.Started, FinishedAt: opt(u.Finished)}
+		StartedAt: u.Started, FinishedAt: opt(u.Finished), Replaced: opt(u.Replaced)}
 	if len(out.Format) == 0 || !json.Valid(out.Format) {
 		out.Format = json.RawMessage("null")
 	}
@@ -157,9 +162,12 @@ func (s *Service) latestUpload(ctx context.Context, in uploadLookup) (*Upload, e
 type uploadRequest struct {
 	FileName    string `json:"file_name"`
 	ContentType string `json:"content_type"`
-	// Size in bytes, optional: checked against S3's single-PUT limit so a
-	// browser learns before uploading that a file is too large.
+	// Size in bytes, required: the URL is signed for exactly this
+	// Content-Length, so S3 refuses a body of any other size.
 	Size *int64 `json:"size"`
+	// Replace names the upload the file replaces, by upload id or object
+	// key; without it the file gets a key of its own.
+	Replace string `json:"replace"`
 }
 
 // maxPutBytes is S3's limit for one PUT (5 GiB).
@@ -234,25 +242,24 @@ func fileTypes() []fileType {
 
 const maxFileName = 200
 
-// safeKey validates a file name and content type and returns the object
-// key and the content type to sign. The key keeps ASCII letters, digits,
-// dots, hyphens and underscores of the name; every other run of characters
-// becomes one hyphen.
-func safeKey(name, contentType string) (string, string, error) {
+// safeName validates a file name and content type and returns the name
+// to use in the object key, its extension and the content type to sign.
+// The name keeps ASCII letters, digits, dots, hyphens and underscores;
+// every other run of characters becomes one hyphen.
+func safeName(name, contentType string) (safe, ext, ct string, err error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return "", "", badRequest("Field file_name is required, e.g. \"sales-2024.csv\".")
+		return "", "", "", badRequest("Field file_name is required, e.g. \"sales-2024.csv\".")
 	case len(name) > maxFileName:
-		return "", "", badRequest("Field file_name is longer than %d bytes.", maxFileName)
+		return "", "", "", badRequest("Field file_name is longer than %d bytes.", maxFileName)
 	case strings.ContainsAny(name, `/\`):
-		return "", "", badRequest("Field file_name must be a file name without folders.")
+		return "", "", "", badRequest("Field file_name must be a file name without folders.")
 	}
 	if err := cleanText(name); err != nil {
-		return "", "", badRequest("Field file_name %v.", err)
+		return "", "", "", badRequest("Field file_name %v.", err)
 	}
 	lower := strings.ToLower(name)
-	var ext string
 	var types []string
 	for _, ft := range fileTypes() {
 		if strings.HasSuffix(lower, ft.ext) {
@@ -261,14 +268,14 @@ func safeKey(name, contentType string) (string, string, error) {
 		}
 	}
 	if ext == "" {
-		return "", "", badRequest("Field file_name must end in .csv, .csv.gz, .xlsx or .parquet, got %s.", quote(name))
+		return "", "", "", badRequest("Field file_name must end in .csv, .csv.gz, .xlsx or .parquet, got %s.", quote(name))
 	}
-	ct := strings.ToLower(strings.TrimSpace(contentType))
+	ct = strings.ToLower(strings.TrimSpace(contentType))
 	if ct == "" {
 		ct = types[0]
 	}
 	if !contains(types, ct) {
-		return "", "", badRequest("Field content_type %s does not fit a %s file; use %s.", quote(contentType), ext, strings.Join(types, " or "))
+		return "", "", "", badRequest("Field content_type %s does not fit a %s file; use %s.", quote(contentType), ext, strings.Join(types, " or "))
 	}
 	var b strings.Builder
 	dash := false
@@ -289,8 +296,59 @@ func safeKey(name, contentType string) (string, string, error) {
 	if stem == "" {
 		stem = "upload"
 	}
-	return TransactionsPrefix + stem + ext, ct, nil
+	return stem + ext, ext, ct, nil
 }
+
+// newKey returns a key no other upload has: the day's folder, then a
+// random id, then the file's safe name, so that two people uploading
+// export.csv never replace each other's data.
+func (s *Service) newKey(name string) (string, error) {
+	var id [8]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", fmt.Errorf("upload key id: %w", err)
+	}
+	return TransactionsPrefix + s.now().UTC().Format(time.DateOnly) + "/" + hex.EncodeToString(id[:]) + "-" + name, nil
+}
+
+// replacedKey returns the key of the upload ref names, an upload id or an
+// object key under TransactionsPrefix, so that a file put there replaces
+// that upload's data. The upload must exist, be a transactions file and
+// have extension ext; a key must have a live upload.
+func (s *Service) replacedKey(ctx context.Context, ref, ext string) (string, error) {
+	var key string
+	switch {
+	case uploadID.MatchString(ref):
+		u, err := s.r.GetUpload(ctx, ref)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("Field replace: no upload with id %s.", ref)}
+		}
+		if err != nil {
+			return "", err
+		}
+		if !strings.HasPrefix(u.Key, TransactionsPrefix) {
+			return "", badRequest("Field replace: upload %s is not a transactions file; only files under %s are uploaded here.", ref, TransactionsPrefix)
+		}
+		key = u.Key
+	case strings.HasPrefix(ref, TransactionsPrefix) && len(ref) > len(TransactionsPrefix) && len(ref) <= maxKeyBytes:
+		e, ok, err := s.r.Object(ctx, ref)
+		if err != nil {
+			return "", err
+		}
+		if !ok || e.File == store.Tombstone {
+			return "", &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("Field replace: %s has no live upload to replace; leave replace out to upload a new file.", quote(ref))}
+		}
+		key = ref
+	default:
+		return "", badRequest("Field replace must be an upload id (24 lower-case hexadecimal characters) or an object key under %s, got %s.", TransactionsPrefix, quote(ref))
+	}
+	if !strings.HasSuffix(strings.ToLower(key), ext) {
+		return "", badRequest("Field replace: %s is not a %s file; a replacement must be of the same type.", quote(key), ext)
+	}
+	return key, nil
+}
+
+// maxKeyBytes is S3's limit on an object key.
+const maxKeyBytes = 1024
 
 // UploadTicket is the body of POST /v1/uploads: how to PUT the file
 // straight to S3. The upload id is only known once S3 has assigned the
@@ -305,22 +363,35 @@ type UploadTicket struct {
 	StatusURL string            `json:"status_url"`
 }
 
-// createUpload answers POST /v1/uploads with a presigned PUT URL. Putting
-// a file under a key that exists replaces that file's contribution.
+// createUpload answers POST /v1/uploads with a presigned PUT URL for a
+// new key, or for the key of the upload in.Replace names. The URL signs
+// the content type and the size, so S3 refuses any other.
 func (s *Service) createUpload(ctx context.Context, in uploadRequest) (*UploadTicket, error) {
-	key, ct, err := safeKey(in.FileName, in.ContentType)
+	name, ext, ct, err := safeName(in.FileName, in.ContentType)
 	if err != nil {
 		return nil, err
 	}
-	if in.Size != nil && (*in.Size < 1 || *in.Size > maxPutBytes) {
+	switch {
+	case in.Size == nil:
+		return nil, badRequest("Field size is required: the file's size in bytes, which the upload URL is signed for.")
+	case *in.Size < 1 || *in.Size > maxPutBytes:
 		return nil, badRequest("Field size must be 1 to %d bytes (S3's limit for one PUT), got %d.", int64(maxPutBytes), *in.Size)
 	}
 	if s.presign == nil || s.bucket == "" {
 		return nil, &Error{Status: http.StatusServiceUnavailable, Detail: "Uploads are not configured on this deployment."}
 	}
+	var key string
+	if in.Replace != "" {
+		key, err = s.replacedKey(ctx, in.Replace, ext)
+	} else {
+		key, err = s.newKey(name)
+	}
+	if err != nil {
+		return nil, err
+	}
 	expires := s.now().Add(uploadExpiry).UTC()
-	req, err := s.presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key), ContentType: aws.String(ct)},
-		s3.WithPresignExpires(uploadExpiry))
+	req, err := s.presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key),
+		ContentType: aws.String(ct), ContentLength: in.Size}, s3.WithPresignExpires(uploadExpiry))
 	if err != nil {
 		return nil, fmt.Errorf("presign %s: %w", key, err)
 	}

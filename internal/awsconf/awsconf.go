@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/salesseg/salesseg/internal/metrics"
 )
 
 // Endpoints overrides service endpoints; empty fields mean AWS itself.
@@ -51,10 +53,12 @@ func Load(ctx context.Context, ep Endpoints) (*Clients, error) {
 			o.UsePathStyle = true
 		}
 	})
+	// The DynamoDB client counts the items it writes for work that
+	// package metrics measures (an ingested file).
 	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if ep.DynamoDB != "" {
 			o.BaseEndpoint = aws.String(ep.DynamoDB)
 		}
-	})
+	}, metrics.CountWrites)
 	return &Clients{Config: cfg, S3: s3c, DynamoDB: ddb, Presign: s3.NewPresignClient(s3c)}, nil
 }

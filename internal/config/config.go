@@ -17,16 +17,20 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/salesseg/salesseg/internal/api"
 	"github.com/salesseg/salesseg/internal/awsconf"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/logging"
+	"github.com/salesseg/salesseg/internal/metrics"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/store"
@@ -158,6 +162,13 @@ func (c API) Service(clients *awsconf.Clients, log *slog.Logger) *api.Service {
 // Service builds the recompute service c describes on clients.
 func (c Recompute) Service(clients *awsconf.Clients, log *slog.Logger) *recompute.Service {
 	return recompute.New(store.New(clients.DynamoDB, c.Table), clients.S3, log, recompute.Options{Bucket: c.Bucket})
+}
+
+// Handler is the Lambda handler of the service c describes on clients: it
+// logs each scheduled run's duration and outcome as the metrics
+// RecomputeSeconds and RecomputeErrors (see package metrics).
+func (c Recompute) Handler(clients *awsconf.Clients, log *slog.Logger) func(context.Context, events.EventBridgeEvent) error {
+	return metrics.Timed(metrics.New(log, "recompute"), "Recompute", c.Service(clients, log).Handle)
 }
 
 // reader reads variables and collects what is wrong with them, each

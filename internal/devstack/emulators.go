@@ -1,6 +1,7 @@
 // Package devstack runs salesseg's AWS pieces on one machine: DynamoDB
 // (dynalite, a Node.js implementation of the DynamoDB wire protocol), S3
-// (gofakes3, in process), S3 event notifications to the ingest handler, the
+// (gofakes3, in process, behind a check of presigned URLs' signatures,
+// which gofakes3 does not make), S3 event notifications to the ingest handler, the
 // recompute schedule, and an HTTP server that turns requests into API
 // Gateway HTTP API events for the api handler.
 //
@@ -99,14 +100,15 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 		return nil, fmt.Errorf("listen for S3 on %s: %w", addr, err)
 	}
 	e.S3URL = "http://" + e.s3ln.Addr().String()
-	faker := gofakes3.New(s3mem.New(), gofakes3.WithInsecureCORS(), gofakes3.WithTimeSkewLimit(0))
-	e.notify = newNotifier(faker.Server())
-	e.s3srv = &http.Server{Handler: e.notify, ReadHeaderTimeout: 10 * time.Second}
-	go e.s3srv.Serve(e.s3ln) //nolint:errcheck // returns ErrServerClosed on Close
 	if e.Clients, err = awsconf.Load(ctx, awsconf.Endpoints{S3: e.S3URL, DynamoDB: e.DDBURL}); err != nil {
+		e.s3ln.Close()
 		e.Close()
 		return nil, err
 	}
+	faker := gofakes3.New(s3mem.New(), gofakes3.WithInsecureCORS(), gofakes3.WithTimeSkewLimit(0))
+	e.notify = newNotifier(faker.Server())
+	e.s3srv = &http.Server{Handler: newPresignChecker(e.notify, e.Clients.Config.Credentials), ReadHeaderTimeout: 10 * time.Second}
+	go e.s3srv.Serve(e.s3ln) //nolint:errcheck // returns ErrServerClosed on Close
 	if err := e.create(ctx); err != nil {
 		e.Close()
 		return nil, err

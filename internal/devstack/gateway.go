@@ -29,9 +29,13 @@ const integrationTimeout = 30 * time.Second
 // does: it turns each request into a payload-format-2.0 event, invokes the
 // handler and writes its response. Like the JWT authorizer of
 // template.yaml, it lets only the public routes through without a token;
-// every other request must carry "Authorization: Bearer <dev token>", gets
-// 401 {"message":"Unauthorized"} without it, and reaches the handler with
-// JWT claims for the subject LocalSubject.
+// every other request must carry "Authorization: Bearer <dev token>" and
+// reaches the handler with JWT claims for the subject LocalSubject.
+// Without it the answer is the authorizer's: 401, application/json
+// {"message":"Unauthorized"}, and WWW-Authenticate "Bearer" when no token
+// was sent or, for a refused one, the challenge with error="invalid_token"
+// and an error_description. Every answer carries an apigw-requestid
+// header, as API Gateway's do.
 type Gateway struct {
 	handler Invoker
 	token   string
@@ -69,27 +73,43 @@ func PublicRoute(method, path string) bool {
 	return false
 }
 
-// authorized checks the bearer token in constant time.
-func (g *Gateway) authorized(r *http.Request) bool {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
+// challenge returns "" if r carries the dev token, or else the
+// WWW-Authenticate challenge of the JWT authorizer's 401: "Bearer" when
+// no token was sent, and for a refused one the form API Gateway uses,
+// with error="invalid_token" and a description. The token is compared in
+// constant time.
+func (g *Gateway) challenge(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "Bearer"
 	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(g.token)) == 1
+	refused := func(why string) string {
+		return fmt.Sprintf(`Bearer scope="" error="invalid_token" error_description=%q`, why)
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return refused("the token is not a bearer token")
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(g.token)) != 1 {
+		return refused("the token is not the development token")
+	}
+	return ""
 }
 
 // ServeHTTP answers one request as API Gateway would: 404 outside /v1/,
-// 401 without the dev token on a non-public route, otherwise the handler's
-// response (a bare 500 if the invocation fails).
+// the JWT authorizer's 401 without the dev token on a non-public route,
+// otherwise the handler's response (a bare 500 if the invocation fails).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := fmt.Sprintf("local-%d", g.reqID.Add(1))
+	w.Header().Set("Apigw-Requestid", id)
 	if !strings.HasPrefix(r.URL.Path, "/v1/") {
 		// No route matches outside /v1/, as in template.yaml.
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	public := PublicRoute(r.Method, r.URL.Path)
-	if !public && !g.authorized(r) {
-		w.Header().Set("WWW-Authenticate", "Bearer")
+	if c := g.challenge(r); !public && c != "" {
+		w.Header().Set("WWW-Authenticate", c)
 		writeMessage(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
@@ -98,7 +118,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
 		return
 	}
-	ev := g.event(r, body)
+	ev := g.event(r, body, id)
 	if !public {
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
@@ -160,10 +180,10 @@ func writeMessage(w http.ResponseWriter, status int, msg string) {
 	_, _ = fmt.Fprintf(w, `{"message":%q}`, msg)
 }
 
-// event builds the payload format 2.0 event: header names lower-cased,
-// repeated headers and query parameters joined with commas, cookies split
-// out, binary bodies base64-encoded.
-func (g *Gateway) event(r *http.Request, body []byte) events.APIGatewayV2HTTPRequest {
+// event builds the payload format 2.0 event of request id: header names
+// lower-cased, repeated headers and query parameters joined with commas,
+// cookies split out, binary bodies base64-encoded.
+func (g *Gateway) event(r *http.Request, body []byte, id string) events.APIGatewayV2HTTPRequest {
 	headers := map[string]string{}
 	for k, vs := range r.Header {
 		if strings.EqualFold(k, "Cookie") {
@@ -180,7 +200,6 @@ func (g *Gateway) event(r *http.Request, body []byte) events.APIGatewayV2HTTPReq
 		cookies = append(cookies, c.String())
 	}
 	now := time.Now()
-	id := fmt.Sprintf("local-%d", g.reqID.Add(1))
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              "$default",

@@ -30,22 +30,25 @@ func (h *recordingHandler) Invoke(_ context.Context, payload []byte) ([]byte, er
 // public routes reach the handler; other requests get API Gateway's 401
 // and never invoke it; with the token, the handler sees JWT claims.
 func TestGatewayAuthorizesLikeTheJWTAuthorizer(t *testing.T) {
+	const refused = `Bearer scope="" error="invalid_token" error_description="the token is not the development token"`
 	cases := []struct {
 		name, method, path, auth string
 		status                   int
 		claims                   bool
+		challenge                string // WWW-Authenticate of a 401
 	}{
-		{"health is public", "GET", "/v1/health", "", 200, false},
-		{"openapi is public", "GET", "/v1/openapi.json", "", 200, false},
-		{"preflight is public", "OPTIONS", "/v1/segments", "", 200, false},
-		{"no token", "GET", "/v1/segments", "", 401, false},
-		{"wrong token", "GET", "/v1/segments", "Bearer nope", 401, false},
-		{"token with another scheme", "GET", "/v1/segments", "Token s3cret", 401, false},
-		{"token prefix only", "GET", "/v1/segments", "Bearer s3cre", 401, false},
-		{"POST to the health path", "POST", "/v1/health", "", 401, false},
-		{"right token", "GET", "/v1/segments", "Bearer s3cret", 200, true},
-		{"scheme in lower case", "POST", "/v1/uploads", "bearer s3cret", 200, true},
-		{"outside /v1", "GET", "/admin", "Bearer s3cret", 404, false},
+		{"health is public", "GET", "/v1/health", "", 200, false, ""},
+		{"openapi is public", "GET", "/v1/openapi.json", "", 200, false, ""},
+		{"preflight is public", "OPTIONS", "/v1/segments", "", 200, false, ""},
+		{"no token", "GET", "/v1/segments", "", 401, false, "Bearer"},
+		{"wrong token", "GET", "/v1/segments", "Bearer nope", 401, false, refused},
+		{"token with another scheme", "GET", "/v1/segments", "Token s3cret", 401, false,
+			`Bearer scope="" error="invalid_token" error_description="the token is not a bearer token"`},
+		{"token prefix only", "GET", "/v1/segments", "Bearer s3cre", 401, false, refused},
+		{"POST to the health path", "POST", "/v1/health", "", 401, false, "Bearer"},
+		{"right token", "GET", "/v1/segments", "Bearer s3cret", 200, true, ""},
+		{"scheme in lower case", "POST", "/v1/uploads", "bearer s3cret", 200, true, ""},
+		{"outside /v1", "GET", "/admin", "Bearer s3cret", 404, false, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -60,9 +63,13 @@ func TestGatewayAuthorizesLikeTheJWTAuthorizer(t *testing.T) {
 			if rec.Code != c.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, c.status, rec.Body)
 			}
+			if rec.Header().Get("Apigw-Requestid") == "" {
+				t.Fatal("no apigw-requestid header")
+			}
 			if c.status == http.StatusUnauthorized {
-				if h.calls != 0 || rec.Body.String() != `{"message":"Unauthorized"}` || rec.Header().Get("WWW-Authenticate") == "" {
-					t.Fatalf("401 invoked the handler %d times, body %s", h.calls, rec.Body)
+				if h.calls != 0 || rec.Body.String() != `{"message":"Unauthorized"}` || rec.Header().Get("Content-Type") != "application/json" ||
+					rec.Header().Get("WWW-Authenticate") != c.challenge {
+					t.Fatalf("401 invoked the handler %d times, headers %v, body %s", h.calls, rec.Header(), rec.Body)
 				}
 				return
 			}

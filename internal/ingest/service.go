@@ -31,6 +31,7 @@ import (
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/metrics"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/store"
@@ -80,16 +81,19 @@ type ServiceOptions struct {
 
 // Service ingests S3 objects into the aggregate table.
 type Service struct {
-	blobs Blobs
-	aggs  Aggregates
-	log   *slog.Logger
-	opts  ServiceOptions
-	now   func() time.Time
+	blobs   Blobs
+	aggs    Aggregates
+	log     *slog.Logger
+	metrics *metrics.Emitter
+	opts    ServiceOptions
+	now     func() time.Time
 }
 
-// New returns a Service.
+// New returns a Service. It logs one line per file with the file's
+// counts, time per phase and DynamoDB items written as metrics (see
+// package metrics).
 func New(blobs Blobs, aggs Aggregates, log *slog.Logger, opts ServiceOptions) *Service {
-	return &Service{blobs: blobs, aggs: aggs, log: log, opts: opts, now: time.Now}
+	return &Service{blobs: blobs, aggs: aggs, log: log, metrics: metrics.New(log, "ingest"), opts: opts, now: time.Now}
 }
 
 // FileID names one version of one object; it is the upload id users see.
@@ -240,6 +244,7 @@ func url2key(k string) (string, error) {
 // ingest applies one object version. Every step is idempotent so the
 // whole method can be retried after a failure at any point.
 func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq string) error {
+	ctx, work := metrics.Start(ctx)
 	cur, exists, err := s.aggs.Object(ctx, key)
 	if err != nil {
 		return err
@@ -258,7 +263,9 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	if err := s.aggs.PutUpload(ctx, up); err != nil {
 		return err
 	}
+	stop := work.Phase("Aggregate")
 	res, rejectsKey, err := s.parseObject(ctx, bucket, key, version, file)
+	stop()
 	if err != nil {
 		if !isFileError(err) {
 			return err
@@ -274,13 +281,14 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 			res.rejected, res.rows, 100*rate, 100*s.opts.MaxRejectRate, rejectsKey)
 		return s.finish(ctx, up)
 	}
+	stop = work.Phase("Write")
 	if err := res.write(ctx); err != nil {
 		return err
 	}
 	if err := s.aggs.PutFragments(ctx, key, file, res.delta); err != nil {
 		return err
 	}
-	_, err = s.aggs.Commit(ctx, key, seq, file)
+	prev, err := s.aggs.Commit(ctx, key, seq, file)
 	if errors.Is(err, store.ErrStale) {
 		// A newer version won while we worked: ours never counted.
 		if err := s.aggs.DeleteFragments(ctx, file); err != nil {
@@ -294,6 +302,10 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	}
 	if err := s.aggs.MarkChanged(ctx, s.now()); err != nil {
 		return err
+	}
+	stop()
+	if prev.File != store.Tombstone {
+		up.Replaced = prev.File
 	}
 	up.Status = store.StatusSucceeded
 	if res.rejected > 0 {
@@ -331,8 +343,10 @@ func (s *Service) finish(ctx context.Context, up store.Upload) error {
 	if err := s.aggs.PutUpload(ctx, up); err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "ingested", "key", up.Key, "upload", up.ID, "status", up.Status,
-		"rows", up.Rows, "accepted", up.Accepted, "rejected", up.Rejected, "error", up.Error)
+	work := metrics.WorkFrom(ctx)
+	s.metrics.Emit(ctx, "ingested", nil, append(work.Metrics(), metrics.Seconds("IngestSeconds", work.Elapsed()),
+		metrics.Count("Rows", up.Rows), metrics.Count("Accepted", up.Accepted), metrics.Count("Rejected", up.Rejected)),
+		slog.String("key", up.Key), slog.String("upload", up.ID), slog.String("status", up.Status), slog.String("error", up.Error))
 	return nil
 }
 
@@ -375,11 +389,12 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	rw := parser.NewCSVRejects(tmp)
+	body := metrics.WorkFrom(ctx).Reader(obj.Body)
 	var res *parsed
 	if strings.HasPrefix(key, CustomersPrefix) {
-		res, err = s.parseCustomers(ctx, obj.Body, bucket, key, file, rw)
+		res, err = s.parseCustomers(ctx, body, bucket, key, file, rw)
 	} else {
-		res, err = s.parseTransactions(ctx, obj.Body, bucket, key, file, rw)
+		res, err = s.parseTransactions(ctx, body, bucket, key, file, rw)
 	}
 	if err != nil {
 		return nil, "", err

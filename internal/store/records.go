@@ -39,6 +39,9 @@ type Upload struct {
 	Error      string          `json:"error,omitempty"`
 	Started    string          `json:"started_at"`
 	Finished   string          `json:"finished_at,omitempty"`
+	// Replaced is the upload id whose data this one replaced: the live
+	// file of the same object key when this one was committed.
+	Replaced string `json:"replaced,omitempty"`
 }
 
 // PutUpload writes an upload's status. A status that is final

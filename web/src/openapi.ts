@@ -159,7 +159,7 @@ export interface paths {
         put?: never;
         /**
          * Get an upload URL
-         * @description A presigned S3 PUT URL, valid 15 minutes, for transactions/<safe name>. Uploading a name that exists replaces that file's contribution.
+         * @description A presigned S3 PUT URL, valid 15 minutes, signed for the file's content type and size. Each upload gets a key of its own (transactions/<date>/<random id>-<safe name>), so uploads of files with the same name add up and never replace each other; to replace an upload, name it in replace: the URL then puts the file under that upload's key.
          */
         post: operations["createUpload"];
         delete?: never;
@@ -297,7 +297,7 @@ export interface paths {
         };
         /**
          * Revenue bridge
-         * @description New, retained, expansion, contraction, churned and reactivated revenue and customers per period and dimension value, with retention, NRR, conversion and penetration.
+         * @description New, retained, expansion, contraction, churned and reactivated revenue and customers per period and dimension value, with retention, NRR, conversion and penetration. Rows are kept whose period lies within from..to, compared as periods of the calendar, never as strings.
          */
         get: operations["analyticsBridge"];
         put?: never;
@@ -643,7 +643,7 @@ export interface components {
             rows: number;
             accepted: number;
             rejected: number;
-            /** @description Object key of the CSV listing every rejected row with its line and reason. */
+            /** @description Object key of the CSV listing every rejected row with its line and reason. The file expires after the deployment's RejectsRetentionDays (90 by default). */
             rejects_key: string | null;
             /** @description What ingestion detected: encoding, delimiter, date format, column mapping. */
             format: Record<string, never> | null;
@@ -655,23 +655,28 @@ export interface components {
             finished_at: string | null;
             /** @description Presigned download link of the rejects file, valid 15 minutes; null without rejects. */
             rejects_url: string | null;
+            /** @description The upload whose data this one replaced: the key's live upload when this one was committed; null if the key had none (a new upload) and while processing. */
+            replaced: string | null;
         };
         UploadRequest: {
             /** @description The file's name; must end in .csv, .csv.gz, .xlsx or .parquet. */
             file_name: string;
             /** @description The content type the browser will send; defaults by extension. */
             content_type?: string;
-            /** @description Size in bytes, optional. */
-            size?: number;
+            /** @description The file's size in bytes. The URL is signed for exactly this Content-Length: S3 refuses a PUT of any other size (403 SignatureDoesNotMatch). */
+            size: number;
+            /** @description Replace an existing upload instead of adding a file: its upload id, or its object key under transactions/. The new file is put under that upload's key, so its data replaces the old file's once ingested; the new upload's status names the replaced upload in replaced. The replacement must have the same extension. Without replace, every upload gets a key of its own and adds to the data. */
+            replace?: string;
         };
         /** @description How to PUT the file straight to S3. The upload id is only known once S3 has assigned a version. */
         UploadTicket: {
+            /** @description The object key: transactions/<YYYY-MM-DD>/<random id>-<safe file name> for a new upload, the replaced upload's key with replace. */
             key: string;
             /** Format: uri */
             url: string;
             /** @enum {string} */
             method: "PUT";
-            /** @description Send exactly these headers with the PUT. */
+            /** @description Send exactly these headers with the PUT: Content-Type, and Content-Length equal to the size asked for (browsers and HTTP clients set it from the body). */
             headers: {
                 [key: string]: string;
             };
@@ -850,6 +855,11 @@ export interface components {
             /** @description Sales velocity: closed deals × win rate × average won deal size / average cycle days (= won revenue / average cycle days), revenue per day, 4 places; null without a cycle. */
             velocity: string | null;
         };
+        /** @description An error API Gateway answers itself, before the function runs, such as the JWT authorizer's 401: {"message":"Unauthorized"}. API Gateway does not let HTTP APIs customise these bodies, so they are not problem documents. */
+        GatewayError: {
+            /** @description API Gateway's own text, e.g. Unauthorized. */
+            message: string;
+        };
     };
     responses: {
         /** @description A parameter is invalid; detail says which and how to fix it. */
@@ -861,13 +871,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No valid bearer token. */
+        /** @description No valid bearer token. The JWT authorizer answers before the function runs, with API Gateway's fixed body {"message":"Unauthorized"} (not a problem document: HTTP APIs cannot customise it) and a WWW-Authenticate header: Bearer when no token was sent, Bearer with error="invalid_token" and an error_description when one was refused. */
         Unauthorized: {
             headers: {
+                /** @description The bearer challenge, saying why a token was refused. */
+                "WWW-Authenticate"?: string;
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/json": components["schemas"]["GatewayError"];
             };
         };
         /** @description No such resource. */
@@ -1237,6 +1249,15 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description The upload named in replace does not exist or has no live data. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -1406,8 +1427,9 @@ export interface operations {
                 /** @description Dimension to split by (default total). */
                 dimension?: components["parameters"]["analyticsDimension"];
                 grain?: "month" | "quarter" | "year";
-                /** @description First period label (2017-01, 2017-Q1, 2017). */
+                /** @description First period, a label of the calendar (2017-01, 2017-Q1, 2017, FY2017, FY2017-Q1, or a day such as 2017-01-01). A label coarser than the grain covers all its periods: from=2017-Q1 with grain=month starts in January 2017. A finer one must start a period of the grain, or the answer is 400. */
                 from?: string;
+                /** @description Last period, a label as for from; a finer label must end a period of the grain. from after to is a 400. */
                 to?: string;
                 /** @description Only this dimension value. */
                 value?: string;

@@ -58,8 +58,9 @@ async function upload(file: File, onDone: (u: Upload) => void): Promise<void> {
   try {
     say(`Asking the API where to upload ${file.name}…`);
     // The API picks the content type for the file's extension and signs
-    // it; browsers disagree on CSV types, so none is proposed.
-    const ticket = await call<UploadTicket>('POST', '/v1/uploads', undefined, { file_name: file.name });
+    // it; browsers disagree on CSV types, so none is proposed. It signs
+    // the size too, so storage refuses any other body.
+    const ticket = await call<UploadTicket>('POST', '/v1/uploads', undefined, { file_name: file.name, size: file.size });
     const started = Date.now();
     const wrap = byId('upload-progress-wrap');
     delete wrap.dataset.reached;
@@ -179,6 +180,8 @@ export function show(u: Upload): void {
       h('dd', { 'data-field': 'rejected' }, count(u.rejected)),
       fmt.length ? h('dt', {}, 'Detected format') : null,
       fmt.length ? h('dd', { 'data-field': 'format' }, fmt.join(', ')) : null,
+      u.replaced ? h('dt', {}, 'Replaced upload') : null,
+      u.replaced ? h('dd', { 'data-field': 'replaced' }, u.replaced) : null,
       u.error ? h('dt', {}, 'Error') : null,
       u.error ? h('dd', { class: 'bad', 'data-field': 'error' }, u.error) : null,
     ),
