@@ -133,9 +133,6 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 	if err != nil {
 		return nil, err
 	}
-	if len(rec.Fields) > tabular.MaxColumns {
-		return nil, fmt.Errorf("%w: line %d has %d columns, more than %d", ErrUnreadable, rec.Line, len(rec.Fields), tabular.MaxColumns)
-	}
 	header := make([]string, len(rec.Fields))
 	for i, f := range rec.Fields {
 		header[i] = strings.TrimSpace(string(f))

@@ -278,9 +278,6 @@ func readHeader(src *tabular.Reader, opt *Options) (*columnMap, int, *tabular.Re
 		if err != nil {
 			return nil, 0, nil, err
 		}
-		if len(rec.Fields) > tabular.MaxColumns {
-			return nil, 0, nil, fmt.Errorf("%w: line %d has %d columns, more than %d", ErrUnreadable, rec.Line, len(rec.Fields), tabular.MaxColumns)
-		}
 		header := make([]string, len(rec.Fields))
 		for j, f := range rec.Fields {
 			header[j] = strings.TrimSpace(string(f))

@@ -190,9 +190,17 @@ func Open(r io.Reader, opt Options, l *Layout) (*Reader, error) {
 }
 
 // Next returns the next row, or io.EOF after the last one. Other errors
-// wrap ErrUnreadable or are the underlying reader's. The record is valid
-// until the next call.
-func (r *Reader) Next() (Record, error) { return r.src.next() }
+// wrap ErrUnreadable (among them a row with more than MaxColumns fields)
+// or are the underlying reader's. The record is valid until the next call.
+func (r *Reader) Next() (Record, error) {
+	rec, err := r.src.next()
+	if err == nil && len(rec.Fields) > MaxColumns {
+		// Text stops splitting at the limit; workbook rows are bounded by
+		// Excel's 16,384 columns and Parquet's by its schema.
+		return Record{}, tooWide(rec.Line)
+	}
+	return rec, err
+}
 
 // Typed reports whether values are typed cells (XLSX, Parquet): numbers
 // come with a decimal point and no digit grouping.
