@@ -1,14 +1,18 @@
 package tabular
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // gzipped compresses b in the test, so that the bombs below are built on
@@ -158,6 +162,155 @@ func TestLoneCR(t *testing.T) {
 			if l.LineEnd != want || n != strings.Count(text, ",") {
 				t.Fatalf("%q: line end %q and %d records, want %q and %d", text, l.LineEnd, n, want, strings.Count(text, ","))
 			}
+		}
+	})
+}
+
+// workbook returns an XLSX file made by excelize (a header and one row)
+// with some parts replaced or added: parts maps a part's name to what
+// writes its content, so that huge parts are never held by the test.
+func workbook(t testing.TB, parts map[string]func(io.Writer)) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	if err := f.SetSheetRow("Sheet1", "A1", &[]any{"date", "amount"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetSheetRow("Sheet1", "A2", &[]any{"2024-01-01", 1}); err != nil {
+		t.Fatal(err)
+	}
+	var base bytes.Buffer
+	if err := f.Write(&base); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(base.Bytes()), int64(base.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	write := func(name string, gen func(io.Writer)) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen(w)
+	}
+	for _, zf := range zr.File {
+		if gen, ok := parts[zf.Name]; ok {
+			write(zf.Name, gen)
+			continue
+		}
+		write(zf.Name, func(w io.Writer) {
+			rc, err := zf.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			if _, err := io.Copy(w, rc); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for name, gen := range parts {
+		if _, err := zr.Open(name); err != nil {
+			write(name, gen)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// xmlPart writes head, n times item, then tail.
+func xmlPart(head, item string, n int, tail string) func(io.Writer) {
+	return func(w io.Writer) {
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+head)
+		for range n {
+			io.WriteString(w, item)
+		}
+		io.WriteString(w, tail)
+	}
+}
+
+// sheetXML is a worksheet whose second row is n times cell.
+func sheetXML(cell string, n int) func(io.Writer) {
+	return xmlPart(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+
+		`<row r="1"><c r="A1" t="inlineStr"><is><t>date</t></is></c><c r="B1" t="inlineStr"><is><t>amount</t></is></c></row><row r="2">`,
+		cell, n, `</row></sheetData></worksheet>`)
+}
+
+// TestWorkbookLimits is issue 14's item 3 for workbooks: a few kilobytes
+// of zip expand into gigabytes in excelize (a row of ten million empty
+// cells took 6 GB, 200 MB of styles 1.1 GB, a shared string table of a
+// million one-letter strings 800 MB). Each is now refused before excelize
+// opens the file, having allocated next to nothing.
+func TestWorkbookLimits(t *testing.T) {
+	sst := `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>date</t></si><si><t>amount</t></si><si><t>2024-01-01</t></si>`
+	zeros := func(n int) func(io.Writer) {
+		return func(w io.Writer) { w.Write(make([]byte, n)) }
+	}
+	manyParts := map[string]func(io.Writer){}
+	for i := range maxXLSXParts {
+		manyParts[fmt.Sprintf("xl/media/image%d.png", i)] = zeros(1)
+	}
+	cases := []struct {
+		name  string
+		parts map[string]func(io.Writer)
+		opt   Options
+		want  string
+	}{
+		{"row of ten million empty cells", map[string]func(io.Writer){"xl/worksheets/sheet1.xml": sheetXML("<c/>", 10_000_000)},
+			Options{}, "sheet1.xml: row 2 has more than 4096 cells"},
+		{"row of 5000 numbers", map[string]func(io.Writer){"xl/worksheets/sheet1.xml": sheetXML("<c><v>1</v></c>", 5000)},
+			Options{}, "row 2 has more than 4096 cells"},
+		{"prefixed cells count too", map[string]func(io.Writer){"xl/worksheets/sheet1.xml": xmlPart(
+			`<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="1">`,
+			`<x:c><x:v>1</x:v></x:c>`, 5000, `</x:row></x:sheetData></x:worksheet>`)},
+			Options{}, "row 1 has more than 4096 cells"},
+		{"row over 16 MiB", map[string]func(io.Writer){"xl/worksheets/sheet1.xml": sheetXML(
+			`<c t="inlineStr"><is><t>`+strings.Repeat("x", 5000)+`</t></is></c>`, 4000)},
+			Options{}, "row 2 is larger than 16 MiB"},
+		{"cell of a million rich-text runs", map[string]func(io.Writer){"xl/worksheets/sheet1.xml": xmlPart(
+			`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c t="inlineStr"><is>`,
+			`<r><t>a</t></r>`, 1_000_000, `</is></c></row></sheetData></worksheet>`)},
+			Options{}, "a cell of row 1 is larger than 4 MiB"},
+		{"text of 5 MiB", map[string]func(io.Writer){"xl/worksheets/sheet1.xml": sheetXML(
+			`<c t="inlineStr"><is><t>`+strings.Repeat("x", 5<<20)+`</t></is></c>`, 1)},
+			Options{}, "longer than 4 MiB"},
+		{"ten million empty shared strings", map[string]func(io.Writer){"xl/sharedStrings.xml": xmlPart(sst, "<si/>", 10_000_000, "</sst>")},
+			Options{}, "sharedStrings.xml: more than 2097152 shared strings"},
+		{"shared string of a million runs", map[string]func(io.Writer){"xl/sharedStrings.xml": xmlPart(sst+"<si>", "<r><t>a</t></r>", 1_000_000, "</si></sst>")},
+			Options{}, "shared string 4 is larger than 4 MiB"},
+		{"styles of 600,000 tags", map[string]func(io.Writer){"xl/styles.xml": xmlPart(
+			`<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs>`, "<xf/>", 600_000, "</cellXfs></styleSheet>")},
+			Options{}, "more than 524288 XML tags"},
+		{"200 MB of styles", map[string]func(io.Writer){"xl/styles.xml": xmlPart(
+			`<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><!--`, strings.Repeat(" ", 1<<20), 200, "--></styleSheet>")},
+			Options{}, "refused as a decompression bomb"},
+		{"150 MB of images", map[string]func(io.Writer){"xl/media/image1.png": zeros(50 << 20), "xl/media/image2.png": zeros(50 << 20),
+			"xl/media/image3.png": zeros(50 << 20)}, Options{}, "take more than 128 MiB"},
+		{"too many parts", manyParts, Options{}, "parts, more than 10000"},
+		{"over the decompression limit", map[string]func(io.Writer){"xl/media/image1.png": zeros(1 << 20)},
+			Options{MaxDecompressedBytes: 1 << 20}, "decompression limit"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := workbook(t, c.parts)
+			_, err, alloc := readEverything(t, data, c.opt)
+			if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want ErrUnreadable with %q", err, c.want)
+			}
+			if alloc > 16<<20 {
+				t.Fatalf("allocated %d MB refusing a %d KB file", alloc>>20, len(data)>>10)
+			}
+		})
+	}
+	t.Run("an ordinary workbook reads", func(t *testing.T) {
+		data := workbook(t, map[string]func(io.Writer){"xl/worksheets/sheet1.xml": sheetXML(`<c><v>1</v></c>`, MaxColumns-1)})
+		n, err, _ := readEverything(t, data, Options{})
+		if err != nil || n != 2 {
+			t.Fatalf("%d records, error %v", n, err)
 		}
 	})
 }
