@@ -74,8 +74,10 @@ var (
 	ErrFieldTooLong = errors.New("field longer than 1 MiB")
 	// ErrBadText is the reject reason for a customer id or dimension value
 	// that is not valid UTF-8 (a file whose encoding changes after its
-	// first 64 KB), holds control characters (NUL bytes in a damaged file)
-	// or is longer than 256 bytes.
+	// first 64 KB), holds control characters (NUL bytes in a damaged file),
+	// is longer than 256 bytes or is a spreadsheet formula ("=HYPERLINK(",
+	// "+cmd|", "@SUM("), which would run when a report holding it is
+	// opened.
 	ErrBadText = errors.New("invalid text")
 	// ErrMalformedRow is the reject reason for a row whose quoting is
 	// broken locally (text after a closing quote).
