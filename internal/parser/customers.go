@@ -3,7 +3,6 @@ package parser
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/segment"
@@ -135,7 +134,7 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 	}
 	header := make([]string, len(rec.Fields))
 	for i, f := range rec.Fields {
-		header[i] = strings.TrimSpace(string(f))
+		header[i] = headerName(f)
 	}
 	cm, err := mapCustomerHeader(header, opt.Mapping)
 	if err != nil {

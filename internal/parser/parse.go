@@ -282,7 +282,7 @@ func readHeader(src *tabular.Reader, opt *Options) (*columnMap, int, *tabular.Re
 		}
 		header := make([]string, len(rec.Fields))
 		for j, f := range rec.Fields {
-			header[j] = strings.TrimSpace(string(f))
+			header[j] = headerName(f)
 		}
 		if opt.NoHeader {
 			for j := range header {

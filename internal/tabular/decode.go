@@ -283,6 +283,10 @@ func (g *gunzip) Read(p []byte) (int, error) {
 		return n, readErr(g.in.err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return n, fmt.Errorf("%w: gzip stream is truncated (file cut short?)", ErrUnreadable)
+	case errors.Is(err, gzip.ErrHeader):
+		return n, fmt.Errorf("%w: bytes after the end of the gzip stream are not gzip (a damaged file appended?)", ErrUnreadable)
+	case errors.Is(err, gzip.ErrChecksum):
+		return n, fmt.Errorf("%w: gzip checksum does not match: the file is damaged", ErrUnreadable)
 	default:
 		return n, fmt.Errorf("%w: gzip: %v", ErrUnreadable, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -197,6 +198,9 @@ func checkWorkbook(path string, opt *Options) error {
 	defer zr.Close()
 	if len(zr.File) > maxXLSXParts {
 		return fmt.Errorf("%w: the workbook has %d parts, more than %d", ErrUnreadable, len(zr.File), maxXLSXParts)
+	}
+	if !slices.ContainsFunc(zr.File, func(f *zip.File) bool { return strings.HasPrefix(strings.ToLower(f.Name), "xl/") }) {
+		return fmt.Errorf("%w: a zip archive but not an XLSX workbook (no xl/ folder): save the sheet as .xlsx or CSV", ErrUnreadable)
 	}
 	var total, held uint64
 	tags := 0
