@@ -314,3 +314,25 @@ func TestWorkbookLimits(t *testing.T) {
 		}
 	})
 }
+
+// FuzzLineEnds checks lineEnds against a direct rewrite of every CR not
+// followed by LF, however the reads underneath fall.
+func FuzzLineEnds(f *testing.F) {
+	for _, s := range []string{"a\rb\r\nc\n\r", "\r\r\n\r", "x\r"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		want := bytes.Clone(text)
+		for i, c := range want {
+			if c == '\r' && (i+1 == len(want) || want[i+1] != '\n') {
+				want[i] = '\n'
+			}
+		}
+		for _, r := range []io.Reader{bytes.NewReader(text), iotest.OneByteReader(bytes.NewReader(text)), iotest.HalfReader(bytes.NewReader(text))} {
+			got, err := io.ReadAll(newLineBuffer(r))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%q: got %q, %v; want %q", text, got, err, want)
+			}
+		}
+	})
+}
