@@ -5,12 +5,13 @@
 // dates, and Excel serial days.
 //
 // Numbers are read exactly, never rounded, into decimals of at most 19
-// significant digits. A date column's day/month order is decided from the
+// significant digits and below 10^15 in magnitude. A date column's day/month order is decided from the
 // whole column (see DateColumn), so "3/4/2024" is read the way the rest of
 // its column is.
 //
-// Errors: a value that cannot be read wraps ErrBadAmount or ErrBadDate
-// (ErrDateRange, ErrDateOrder for the finer reasons); a column that mixes
+// Errors: a value that cannot be read wraps ErrBadAmount (ErrAmountRange
+// for a magnitude of 10^15 or more) or ErrBadDate (ErrDateRange,
+// ErrDateOrder for the finer reasons); a column that mixes
 // orders beyond repair wraps ErrMixedOrder. Nothing here reads files.
 package notation
 
@@ -31,7 +32,25 @@ import (
 // separator, too many digits).
 var ErrBadAmount = errors.New("not a number")
 
+// ErrAmountRange is the reject reason for an amount of 10^15 or more in
+// magnitude, which wraps ErrBadAmount. No sales line is worth a thousand
+// trillion; such a value is a misplaced id or a broken export, and summed
+// with others at a few decimals it would overflow the 19 digits every
+// aggregate keeps exactly and fail the whole file. Refusing it here
+// rejects its row alone.
+var ErrAmountRange error = amountRange{}
+
+type amountRange struct{}
+
+func (amountRange) Error() string { return "amount beyond ±10^15" }
+func (amountRange) Unwrap() error { return ErrBadAmount }
+
+// maxIntDigits is how many integer digits an amount may have (see
+// ErrAmountRange).
+const maxIntDigits = 15
+
 var (
+	errDoubleSign    = fmt.Errorf("%w: more than one sign (a minus inside parentheses, or both before and after)", ErrBadAmount)
 	errGroupingPoint = fmt.Errorf("%w: digit grouping contradicts the column's decimal point (.)", ErrBadAmount)
 	errGroupingComma = fmt.Errorf("%w: digit grouping contradicts the column's decimal comma (,)", ErrBadAmount)
 	errTooManyDigits = fmt.Errorf("%w: more than 19 significant digits", ErrBadAmount)
@@ -52,11 +71,14 @@ const maxDigits = 19
 //     comma is never read as a thousands separator;
 //   - a currency symbol or ISO code before or after ("$1,234.56",
 //     "1.234,56 €", "USD 12", "12 EUR");
-//   - negatives as "-12", "−12", "12-" (SAP) or "(12)" (accounting);
+//   - negatives as "-12", "−12", "12-" (SAP) or "(12)" (accounting), one
+//     sign at most: "(-5)" or "-5-" is ambiguous and rejected rather than
+//     read as a double negative;
 //   - an exponent ("1.5E+06", as spreadsheets write large numbers).
 //
 // At most 19 significant digits are kept and nothing is ever rounded: more
-// is an error wrapping ErrBadAmount, as is anything else unreadable.
+// is an error wrapping ErrBadAmount, as is anything else unreadable. A
+// magnitude of 10^15 or more is ErrAmountRange (see there).
 func ParseNumber(b []byte, comma bool) (decimal.Decimal, error) {
 	d, _, err := ParseAmount(b, comma)
 	return d, err
@@ -72,21 +94,24 @@ func ParseAmount(b []byte, comma bool) (decimal.Decimal, []byte, error) {
 	if len(b) == 0 {
 		return decimal.Decimal{}, nil, ErrBadAmount
 	}
-	neg := false
+	neg, signs := false, 0
 	if b[0] == '(' && b[len(b)-1] == ')' {
-		neg, b = true, TrimSpace(b[1:len(b)-1])
+		neg, signs, b = true, 1, TrimSpace(b[1:len(b)-1])
 	}
 	var cur []byte
-	b, neg = cutSign(b, neg)
+	b, neg, signs = cutSign(b, neg, signs)
 	if n := currencyPrefix(b); n > 0 {
 		cur, b = b[:n], TrimSpace(b[n:])
-		b, neg = cutSign(b, neg)
+		b, neg, signs = cutSign(b, neg, signs)
 	}
 	if n := currencySuffix(b); n > 0 {
 		cur, b = b[len(b)-n:], TrimSpace(b[:len(b)-n])
 	}
 	if len(b) > 0 && b[len(b)-1] == '-' {
-		neg, b = !neg, TrimSpace(b[:len(b)-1])
+		neg, signs, b = !neg, signs+1, TrimSpace(b[:len(b)-1])
+	}
+	if signs > 1 {
+		return decimal.Decimal{}, nil, errDoubleSign
 	}
 	if len(b) > 0 && b[len(b)-1] == '%' {
 		return decimal.Decimal{}, nil, errPercent
@@ -95,14 +120,27 @@ func ParseAmount(b []byte, comma bool) (decimal.Decimal, []byte, error) {
 	if err != nil {
 		return decimal.Decimal{}, nil, err
 	}
+	if err := CheckRange(d); err != nil {
+		return decimal.Decimal{}, nil, err
+	}
 	if neg {
 		d = d.Neg()
 	}
 	return d, cur, nil
 }
 
+// CheckRange returns ErrAmountRange when d, an amount read or computed
+// (quantity × unit price), is 10^15 or more in magnitude, nil otherwise.
+func CheckRange(d decimal.Decimal) error {
+	if d.Prec()-d.Scale() > maxIntDigits { // its integer digits
+		return ErrAmountRange
+	}
+	return nil
+}
+
 // parsePlain is the fast path: an optional minus, digits and an optional
-// decimal separator, at most 18 digits. ok is false for anything else.
+// decimal separator, at most 18 digits and within ±10^15. ok is false for
+// anything else.
 func parsePlain(b []byte, comma bool) (decimal.Decimal, bool) {
 	i, neg := 0, false
 	if len(b) > 0 && b[0] == '-' {
@@ -137,20 +175,21 @@ func parsePlain(b []byte, comma bool) (decimal.Decimal, bool) {
 		v = -v
 	}
 	d, err := decimal.New(v, scale)
-	return d, err == nil
+	return d, err == nil && CheckRange(d) == nil
 }
 
-// cutSign removes a leading minus (ASCII or U+2212) or plus, flipping neg.
-func cutSign(b []byte, neg bool) ([]byte, bool) {
+// cutSign removes a leading minus (ASCII or U+2212), flipping neg, or
+// plus, counting either in signs.
+func cutSign(b []byte, neg bool, signs int) ([]byte, bool, int) {
 	switch {
 	case len(b) > 0 && b[0] == '-':
-		return TrimSpace(b[1:]), !neg
+		return TrimSpace(b[1:]), !neg, signs + 1
 	case len(b) > 0 && b[0] == '+':
-		return TrimSpace(b[1:]), neg
+		return TrimSpace(b[1:]), neg, signs + 1
 	case bytes.HasPrefix(b, []byte("\u2212")):
-		return TrimSpace(b[len("\u2212"):]), !neg
+		return TrimSpace(b[len("\u2212"):]), !neg, signs + 1
 	}
-	return b, neg
+	return b, neg, signs
 }
 
 // TrimSpace trims ASCII spaces and tabs, no-break spaces (U+00A0, U+202F)

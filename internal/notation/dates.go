@@ -78,8 +78,8 @@ const dateSeps = " -/.,"
 const yearPivot = 70
 
 // parseDateValue reads one date. It accepts ISO dates (optionally with a
-// time, which is dropped: the date is taken as written, without time zone
-// conversion), YYYYMMDD, numeric dates with either day/month order and 4-
+// valid time, see validTime, which is dropped: the date is taken as
+// written, without time zone conversion), YYYYMMDD, numeric dates with either day/month order and 4-
 // or 2-digit years, dates with English month names, and Excel serial day
 // numbers. kind and sep identify the layout.
 func parseDateValue(b []byte) (RawDate, uint16, error) {
@@ -112,11 +112,8 @@ func parseDateValue(b []byte) (RawDate, uint16, error) {
 	if len(t1) == 0 || len(t2) == 0 || len(t3) == 0 || !n3 || s1 == 0 || s2 == 0 {
 		return 0, 0, ErrBadDate
 	}
-	if i < len(b) {
-		// A time may follow: " 10:42", "T10:42:00Z", " 10:42 AM".
-		if (b[i] != ' ' && b[i] != 'T') || i+1 >= len(b) || !isDigit(b[i+1]) {
-			return 0, 0, ErrBadDate
-		}
+	if i < len(b) && !validTime(b[i:]) {
+		return 0, 0, ErrBadDate
 	}
 	switch {
 	case n1 && n2 && len(t1) == 4 && len(t2) <= 2 && len(t3) <= 2 && s1 == s2 && s1 != ' ' && s1 != ',':
@@ -159,6 +156,83 @@ func parseDateValue(b []byte) (RawDate, uint16, error) {
 }
 
 func layoutID(k dateKind, sep byte) uint16 { return uint16(k)<<8 | uint16(sep) }
+
+// validTime reports whether b, what follows a date, is a time of day as
+// exports write it: a space or T, then H:MM, optionally :SS and a fraction
+// of a second, then optionally AM or PM (the hour then 0–12), a zone
+// offset (Z, ±HH, ±HHMM, ±HH:MM) and a zone name ("+0000 UTC", as Go
+// writes times). Hours run 0–23 and minutes and seconds 0–59: an hour 25
+// is a broken value, and its date is not trusted either.
+func validTime(b []byte) bool {
+	if len(b) < 2 || (b[0] != ' ' && b[0] != 'T') {
+		return false
+	}
+	b = b[1:]
+	h, b, ok := clockField(b, 1, 23)
+	if !ok || len(b) == 0 || b[0] != ':' {
+		return false
+	}
+	if _, b, ok = clockField(b[1:], 2, 59); !ok {
+		return false
+	}
+	if len(b) > 0 && b[0] == ':' {
+		if _, b, ok = clockField(b[1:], 2, 59); !ok {
+			return false
+		}
+		if len(b) > 1 && (b[0] == '.' || b[0] == ',') && isDigit(b[1]) {
+			b = b[1:]
+			for len(b) > 0 && isDigit(b[0]) {
+				b = b[1:]
+			}
+		}
+	}
+	if t := bytes.TrimLeft(b, " "); len(t) >= 2 && (t[0]|0x20 == 'a' || t[0]|0x20 == 'p') && t[1]|0x20 == 'm' {
+		if h > 12 {
+			return false
+		}
+		b = t[2:]
+	}
+	if t := bytes.TrimLeft(b, " "); len(t) > 0 && (t[0] == 'Z' || t[0] == '+' || t[0] == '-') {
+		if b = t[1:]; t[0] != 'Z' {
+			if _, b, ok = clockField(b, 2, 14); !ok {
+				return false
+			}
+			if len(b) > 0 && b[0] == ':' {
+				b = b[1:]
+			}
+			if len(b) > 0 && isDigit(b[0]) {
+				if _, b, ok = clockField(b, 2, 59); !ok {
+					return false
+				}
+			}
+		}
+	}
+	if len(b) > 0 { // a zone name
+		if b[0] != ' ' || len(b) < 2 || len(b) > 7 {
+			return false
+		}
+		for _, c := range b[1:] {
+			if c < 'A' || c > 'Z' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// clockField reads a number of minDigits or two digits at the start of b,
+// at most max; it returns the number and the rest of b.
+func clockField(b []byte, minDigits, max int) (int, []byte, bool) {
+	n := 0
+	for n < 2 && n < len(b) && isDigit(b[n]) {
+		n++
+	}
+	if n < minDigits {
+		return 0, b, false
+	}
+	v := atoiBytes(b[:n])
+	return v, b[n:], v <= max
+}
 
 // dateToken reads a run of digits or of letters starting at i.
 func dateToken(b []byte, i int) (tok []byte, numeric bool, next int) {

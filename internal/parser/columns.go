@@ -451,3 +451,10 @@ func isMissing(b []byte) bool {
 	}
 	return false
 }
+
+// headerName reads a header cell as a column name: without surrounding
+// spaces or a stray byte order mark (a file given a second one by a tool
+// that added its own).
+func headerName(f []byte) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(f)), "\uFEFF"))
+}

@@ -3,7 +3,6 @@ package parser
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
@@ -133,12 +132,9 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 	if err != nil {
 		return nil, err
 	}
-	if len(rec.Fields) > tabular.MaxColumns {
-		return nil, fmt.Errorf("%w: line %d has %d columns, more than %d", ErrUnreadable, rec.Line, len(rec.Fields), tabular.MaxColumns)
-	}
 	header := make([]string, len(rec.Fields))
 	for i, f := range rec.Fields {
-		header[i] = strings.TrimSpace(string(f))
+		header[i] = headerName(f)
 	}
 	cm, err := mapCustomerHeader(header, opt.Mapping)
 	if err != nil {

@@ -79,7 +79,7 @@ func (n *interner) slot(v []byte) int {
 
 // validText reports whether a customer id or dimension value can become
 // part of a key: valid UTF-8 without control characters, at most
-// maxValueBytes long.
+// maxValueBytes long, and not a spreadsheet formula (see formulaLike).
 func validText(v []byte) bool {
 	if len(v) > maxValueBytes || !utf8.Valid(v) {
 		return false
@@ -89,5 +89,36 @@ func validText(v []byte) bool {
 			return false
 		}
 	}
-	return true
+	return !formulaLike(v)
+}
+
+// formulaLike reports whether a value would run as a formula in a
+// spreadsheet opening a CSV or report that holds it (OWASP's CSV
+// injection): it starts, after spaces, with '=', or with '+', '-' or '@'
+// followed somewhere by a function call (letters then '(', as in
+// "@SUM(" or "+HYPERLINK(") or a DDE link ('|', as in "+cmd|' /C calc'!A0").
+// The full-width forms of these signs count too. Such a value is rejected
+// rather than stored: no category or id is written that way, and once a
+// dimension value it would reach every report. Plain signed text ("-",
+// "+1 plan", "@home", "+49 (0) 30 1234") is not formula-like.
+func formulaLike(v []byte) bool {
+	v = bytes.TrimLeft(v, " ")
+	r, n := utf8.DecodeRune(v)
+	switch r {
+	case '=', '＝':
+		return true
+	case '+', '-', '@', '＋', '－', '＠':
+	default:
+		return false
+	}
+	rest := v[n:]
+	if bytes.IndexByte(rest, '|') >= 0 {
+		return true
+	}
+	for i := 1; i < len(rest); i++ {
+		if c := rest[i-1] | 0x20; rest[i] == '(' && c >= 'a' && c <= 'z' {
+			return true
+		}
+	}
+	return false
 }

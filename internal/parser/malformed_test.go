@@ -127,7 +127,7 @@ func TestMalformedInput(t *testing.T) {
 		{"dimension value too long", []byte(csvRows(1, "2024-01-01,"+strings.Repeat("s", 300)+",1")), Options{},
 			want{rows: 1, accepted: 0, reasons: []error{ErrBadText}}},
 		{"mixed date orders beyond memory", []byte(mixedDates(notation.MaxOrderLines + 1)), Options{}, want{err: ErrUnreadable, msg: "mixes day-first and month-first"}},
-		{"sum overflow", []byte(csvRows(2, "2024-01-01,A,9999999999999999999")), Options{}, want{err: money.ErrOverflow}},
+		{"sum overflow", []byte(csvRows(200, "2024-01-01,A,999999999999999.99")), Options{}, want{err: money.ErrOverflow}},
 		{"quantity × price overflow", []byte("Date,Quantity,UnitPrice\n2024-01-01,9999999999,9999999999.5\n2024-01-01,1,1\n"), Options{},
 			want{rows: 2, accepted: 1, reasons: []error{money.ErrOverflow}}},
 		{"bad options", []byte(good), Options{DateOrder: "YMD"}, want{err: ErrBadOptions}},

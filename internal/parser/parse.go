@@ -74,8 +74,10 @@ var (
 	ErrFieldTooLong = errors.New("field longer than 1 MiB")
 	// ErrBadText is the reject reason for a customer id or dimension value
 	// that is not valid UTF-8 (a file whose encoding changes after its
-	// first 64 KB), holds control characters (NUL bytes in a damaged file)
-	// or is longer than 256 bytes.
+	// first 64 KB), holds control characters (NUL bytes in a damaged file),
+	// is longer than 256 bytes or is a spreadsheet formula ("=HYPERLINK(",
+	// "+cmd|", "@SUM("), which would run when a report holding it is
+	// opened.
 	ErrBadText = errors.New("invalid text")
 	// ErrMalformedRow is the reject reason for a row whose quoting is
 	// broken locally (text after a closing quote).
@@ -278,12 +280,9 @@ func readHeader(src *tabular.Reader, opt *Options) (*columnMap, int, *tabular.Re
 		if err != nil {
 			return nil, 0, nil, err
 		}
-		if len(rec.Fields) > tabular.MaxColumns {
-			return nil, 0, nil, fmt.Errorf("%w: line %d has %d columns, more than %d", ErrUnreadable, rec.Line, len(rec.Fields), tabular.MaxColumns)
-		}
 		header := make([]string, len(rec.Fields))
 		for j, f := range rec.Fields {
-			header[j] = strings.TrimSpace(string(f))
+			header[j] = headerName(f)
 		}
 		if opt.NoHeader {
 			for j := range header {

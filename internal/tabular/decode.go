@@ -100,7 +100,7 @@ func openInput(r io.Reader, opt *Options, f *Layout) (source, error) {
 	if err != nil {
 		return nil, err
 	}
-	tb := bufio.NewReaderSize(text, 256<<10)
+	tb := newLineBuffer(text)
 	th, err := tb.Peek(SniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, readErr(err)
@@ -111,13 +111,8 @@ func openInput(r io.Reader, opt *Options, f *Layout) (source, error) {
 		}
 		return nil, fmt.Errorf("%w: the file holds only whitespace", ErrUnreadable)
 	}
-	if bytes.IndexByte(th, '\n') < 0 && bytes.IndexByte(th, '\r') >= 0 {
-		// Classic Mac OS line ends: a lone CR ends each line.
-		tb = bufio.NewReaderSize(crToLF{tb}, 256<<10)
-		if th, err = tb.Peek(SniffSize); err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-			return nil, readErr(err)
-		}
-		f.LineEnd = "CR"
+	if tb.ends.lone > 0 && !tb.ends.sawLF {
+		f.LineEnd = "CR" // classic Mac OS: a lone CR ends each line
 	}
 	delim := opt.delimiter()
 	if delim < 0 {
@@ -288,6 +283,10 @@ func (g *gunzip) Read(p []byte) (int, error) {
 		return n, readErr(g.in.err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return n, fmt.Errorf("%w: gzip stream is truncated (file cut short?)", ErrUnreadable)
+	case errors.Is(err, gzip.ErrHeader):
+		return n, fmt.Errorf("%w: bytes after the end of the gzip stream are not gzip (a damaged file appended?)", ErrUnreadable)
+	case errors.Is(err, gzip.ErrChecksum):
+		return n, fmt.Errorf("%w: gzip checksum does not match: the file is damaged", ErrUnreadable)
 	default:
 		return n, fmt.Errorf("%w: gzip: %v", ErrUnreadable, err)
 	}
@@ -349,17 +348,4 @@ func spool(r io.Reader, opt *Options) (*os.File, int64, error) {
 			return fail(readErr(rerr))
 		}
 	}
-}
-
-// crToLF turns every CR into LF, for text whose lines end with a lone CR.
-type crToLF struct{ r io.Reader }
-
-func (c crToLF) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	for i, b := range p[:n] {
-		if b == '\r' {
-			p[i] = '\n'
-		}
-	}
-	return n, err
 }

@@ -5,24 +5,32 @@
 // what was detected is reported in a Layout.
 //
 // A Reader yields Records: a row's fields as byte slices into the reader's
-// buffers, with the physical line the row starts on. Nothing here knows
-// what the columns mean; that is the parser's business.
+// buffers, with the physical line the row starts on (LF, CRLF and a lone
+// CR each end a line, as in Excel). Nothing here knows what the columns
+// mean; that is the parser's business.
 //
 // Errors: a file that cannot be read as a table (empty, binary, broken or
-// over-expanding compression, an unbalanced quote, a corrupt workbook or
-// Parquet file) yields an error wrapping ErrUnreadable; invalid Options
-// yield ErrBadOptions. Failures of the underlying reader (the network) are
+// over-expanding compression, an unbalanced quote, a row wider than
+// MaxColumns, a corrupt or over-expanding workbook, a corrupt Parquet
+// file) yields an error wrapping ErrUnreadable; invalid Options yield
+// ErrBadOptions. Failures of the underlying reader (the network) are
 // returned as they are, so that the caller can retry.
 //
 // # Memory
 //
-// Text is streamed through fixed buffers; one record may not exceed 16 MiB.
-// XLSX and Parquet need random access: an *os.File (or for Parquet anything
-// with ReadAt and Size) is read in place; any other stream is first copied
-// to a temporary file (Options.TempDir, at most Options.MaxSpoolBytes).
-// Parquet is then read a page per column at a time; excelize keeps a
-// workbook's shared strings and small parts in memory and unzips worksheets
-// over 16 MB to temporary files, which it streams.
+// Every limit bounds memory before the work it guards, so that a small
+// compressed file cannot expand into a large allocation. Text is streamed
+// through fixed buffers; one record may not exceed 16 MiB, and a row is
+// refused as soon as it passes MaxColumns fields (a 16 MB line of commas
+// costs a few megabytes, not sixteen million fields). XLSX and Parquet need
+// random access: an *os.File (or for Parquet anything with ReadAt and
+// Size) is read in place; any other stream is first copied to a temporary
+// file (Options.TempDir, at most Options.MaxSpoolBytes). Parquet is then
+// read a page per column at a time. A workbook is first checked part by
+// part against the limits of checkWorkbook (parts held in memory, XML tags
+// parsed whole, shared strings, cells and bytes per row, expansion); then
+// excelize keeps its small parts in memory and unzips worksheets and
+// shared strings over 1 MiB to temporary files, which it streams.
 package tabular
 
 import (
@@ -190,9 +198,17 @@ func Open(r io.Reader, opt Options, l *Layout) (*Reader, error) {
 }
 
 // Next returns the next row, or io.EOF after the last one. Other errors
-// wrap ErrUnreadable or are the underlying reader's. The record is valid
-// until the next call.
-func (r *Reader) Next() (Record, error) { return r.src.next() }
+// wrap ErrUnreadable (among them a row with more than MaxColumns fields)
+// or are the underlying reader's. The record is valid until the next call.
+func (r *Reader) Next() (Record, error) {
+	rec, err := r.src.next()
+	if err == nil && len(rec.Fields) > MaxColumns {
+		// Text stops splitting at the limit; workbook rows are bounded by
+		// Excel's 16,384 columns and Parquet's by its schema.
+		return Record{}, tooWide(rec.Line)
+	}
+	return rec, err
+}
 
 // Typed reports whether values are typed cells (XLSX, Parquet): numbers
 // come with a decimal point and no digit grouping.

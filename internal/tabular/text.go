@@ -21,11 +21,18 @@ const (
 	// the reader itself returns longer ones, so that only their row is
 	// rejected.
 	MaxFieldBytes = 1 << 20
-	// MaxColumns is the widest header accepted; wider files are rejected as
-	// unreadable (they are transposed reports or a wrong delimiter, not
-	// transaction lists).
+	// MaxColumns is the widest row accepted: a row with more fields makes
+	// the whole file unreadable (it is a transposed report, a wrong
+	// delimiter or an attack, not a transaction list). Readers stop
+	// splitting a row as soon as it passes the limit, so a line of
+	// millions of delimiters costs no more memory than the line itself.
 	MaxColumns = 4096
 )
+
+// tooWide is the error for a row with more than MaxColumns fields.
+func tooWide(line int) error {
+	return fmt.Errorf("%w: line %d has more than %d columns", ErrUnreadable, line, MaxColumns)
+}
 
 // ErrMalformedQuote marks a record whose quoting is broken only locally
 // (text after a closing quote); the record is rejected, not the file.
@@ -34,8 +41,9 @@ var ErrMalformedQuote = errors.New(`text after a closing quote: quote the whole 
 // textReader splits UTF-8 delimited text into records. It implements the
 // RFC 4180 quoting rules, with three tolerances found in real exports:
 // spaces around a quoted field, a bare quote inside an unquoted field (kept
-// literally), and CRLF or LF line ends. With delim 0 fields are separated by
-// runs of spaces and tabs (whitespace-aligned text such as CDNOW_master.txt).
+// literally), and LF, CRLF or lone CR line ends (see lineEnds). With delim
+// 0 fields are separated by runs of spaces and tabs (whitespace-aligned
+// text such as CDNOW_master.txt).
 //
 // Records are returned as byte slices into internal buffers, valid until
 // the next call; the fast path (see fastNext) copies only fields with
@@ -56,28 +64,102 @@ type textReader struct {
 	eof        bool
 }
 
+// newTextReader returns a reader of the text r with fields separated by
+// delim (0: whitespace). r is read through a lineBuffer (made here unless r
+// is one).
 func newTextReader(r io.Reader, delim byte) *textReader {
-	br, ok := r.(*bufio.Reader)
-	if !ok || br.Size() < 256<<10 {
-		br = bufio.NewReaderSize(r, 256<<10)
+	lb, ok := r.(*lineBuffer)
+	if !ok {
+		lb = newLineBuffer(r)
 	}
-	return &textReader{br: br, delim: delim}
+	return &textReader{br: lb.Reader, delim: delim}
+}
+
+// lineBuffer is buffered text in which every lone CR (one not followed by
+// LF) has become LF; ends counts what was found.
+type lineBuffer struct {
+	*bufio.Reader
+	ends *lineEnds
+}
+
+func newLineBuffer(r io.Reader) *lineBuffer {
+	ends := &lineEnds{br: bufio.NewReader(r)} // r itself when already buffered
+	return &lineBuffer{Reader: bufio.NewReaderSize(ends, 256<<10), ends: ends}
+}
+
+// lineEnds turns every lone CR into LF, as Excel does on import: a lone CR
+// ends a row, whether the whole file uses them (classic Mac OS) or one
+// slipped between LF or CRLF lines, where it would otherwise merge two rows
+// into one. Inside a quoted field it becomes a line break like any other,
+// which the reader keeps as LF.
+type lineEnds struct {
+	br    *bufio.Reader
+	lone  int64 // lone CRs turned into LF
+	sawLF bool  // an LF was read (a lone CR's LF does not count)
+}
+
+func (l *lineEnds) Read(p []byte) (int, error) {
+	n, err := l.br.Read(p)
+	b := p[:n]
+	if !l.sawLF && bytes.IndexByte(b, '\n') >= 0 {
+		l.sawLF = true
+	}
+	for i := bytes.IndexByte(b, '\r'); i >= 0; {
+		lone := false
+		if i+1 < len(b) {
+			lone = b[i+1] != '\n'
+		} else {
+			// The CR ends this read: the next byte decides. A failing
+			// read underneath is reported by the next call either way.
+			next, perr := l.br.Peek(1)
+			lone = perr != nil || next[0] != '\n'
+		}
+		if lone {
+			b[i] = '\n'
+			l.lone++
+		}
+		j := bytes.IndexByte(b[i+1:], '\r')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return n, err
 }
 
 // readLine returns the next physical line without its line end, or io.EOF
 // when the input is exhausted. The slice is valid until the next call.
-func (t *textReader) readLine() ([]byte, error) {
+// With countFields (a line that starts a record, in delimited text) a long
+// line is refused as soon as it shows more than MaxColumns delimiters
+// before any quote, rather than once it has been read whole.
+func (t *textReader) readLine(countFields bool) ([]byte, error) {
 	if t.eof {
 		return nil, io.EOF
 	}
 	b, err := t.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		t.long = append(t.long[:0], b...)
+		countFields = countFields && t.delim != 0
+		delims := 0
 		for err == bufio.ErrBufferFull {
+			if countFields {
+				if bytes.IndexByte(b, '"') >= 0 {
+					countFields = false // delimiters may be quoted: split it first
+				} else if delims += bytes.Count(b, []byte{t.delim}); delims >= MaxColumns {
+					return nil, tooWide(t.line + 1)
+				}
+			}
 			if len(t.long) > maxRecordBytes {
 				return nil, fmt.Errorf("%w: line %d is longer than %d MiB", ErrUnreadable, t.line+1, maxRecordBytes>>20)
 			}
 			b, err = t.br.ReadSlice('\n')
+			if cap(t.long)-len(t.long) < len(b) {
+				// Doubling, where append grows large slices by a quarter:
+				// at most twice the line is ever allocated for it.
+				grown := make([]byte, len(t.long), 2*cap(t.long)+len(b))
+				copy(grown, t.long)
+				t.long = grown
+			}
 			t.long = append(t.long, b...)
 		}
 		b = t.long
@@ -141,7 +223,7 @@ func (t *textReader) next() ([][]byte, int, error) {
 func (t *textReader) slowNext() ([][]byte, int, error) {
 	t.quoteErr = false
 	for {
-		line, err := t.readLine()
+		line, err := t.readLine(true)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -151,7 +233,10 @@ func (t *textReader) slowNext() ([][]byte, int, error) {
 		}
 		start := t.line
 		if t.delim == 0 && bytes.IndexByte(line, '"') < 0 {
-			t.fields = splitSpace(t.fields[:0], line)
+			var ok bool
+			if t.fields, ok = splitSpace(t.fields[:0], line); !ok {
+				return nil, 0, tooWide(start)
+			}
 			return t.fields, start, nil
 		}
 		if err := t.quoted(line, start); err != nil {
@@ -215,6 +300,9 @@ func (t *textReader) fastNext() (fields [][]byte, ok bool) {
 			dst = append(dst, b[start:j:j])
 			start = j + 1
 		}
+		if len(dst) >= MaxColumns {
+			return nil, false // the general path refuses the row
+		}
 		if sm == 0 {
 			i += 8
 			continue
@@ -242,7 +330,9 @@ func (t *textReader) fastNext() (fields [][]byte, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		dst = append(dst, f)
+		if dst = append(dst, f); len(dst) >= MaxColumns {
+			return nil, false
+		}
 		end := after // the line end, if the record ends here
 		if after+1 < len(b) && b[after] == '\r' {
 			end++
@@ -289,14 +379,19 @@ func (t *textReader) quotedInPlace(b []byte, p int) (field []byte, after int, ok
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 
-func splitSpace(dst [][]byte, line []byte) [][]byte {
+// splitSpace appends the space-separated fields of line to dst; ok is
+// false, and the split stopped, once there are more than MaxColumns.
+func splitSpace(dst [][]byte, line []byte) (fields [][]byte, ok bool) {
 	i := 0
 	for {
 		for i < len(line) && isSpace(line[i]) {
 			i++
 		}
 		if i == len(line) {
-			return dst
+			return dst, true
+		}
+		if len(dst) == MaxColumns {
+			return dst, false
 		}
 		j := i
 		for j < len(line) && !isSpace(line[j]) {
@@ -307,8 +402,9 @@ func splitSpace(dst [][]byte, line []byte) [][]byte {
 	}
 }
 
-// quoted splits a record that contains a quote, reading further lines while
-// a quoted field spans line ends. Field contents are copied to t.buf.
+// quoted splits a record, reading further lines while a quoted field spans
+// line ends. Field contents are copied to t.buf. A record with more than
+// MaxColumns fields is an error as soon as the next field would pass it.
 func (t *textReader) quoted(line []byte, start int) error {
 	t.buf, t.ends = t.buf[:0], t.ends[:0]
 	pos := 0
@@ -321,6 +417,9 @@ func (t *textReader) quoted(line []byte, start int) error {
 			if pos == len(line) {
 				break
 			}
+		}
+		if field == MaxColumns {
+			return tooWide(start)
 		}
 		// Spaces before an opening quote are allowed and dropped.
 		q := pos
@@ -347,7 +446,7 @@ func (t *textReader) quoted(line []byte, start int) error {
 					return fmt.Errorf("%w: quoted field starting on line %d runs past %d MiB (unbalanced quote?)", ErrUnreadable, start, maxRecordBytes>>20)
 				}
 				var err error
-				line, err = t.readLine()
+				line, err = t.readLine(false)
 				if err == io.EOF {
 					return fmt.Errorf("%w: quoted field starting on line %d is never closed (unbalanced quote)", ErrUnreadable, start)
 				}
@@ -392,6 +491,9 @@ func (t *textReader) quoted(line []byte, start int) error {
 		if !ws {
 			pos++ // the delimiter
 			if pos == len(line) {
+				if field+1 == MaxColumns {
+					return tooWide(start)
+				}
 				t.ends = append(t.ends, len(t.buf)) // trailing empty field
 				break
 			}
