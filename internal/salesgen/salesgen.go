@@ -35,7 +35,7 @@ type Shape struct {
 	// Values per dimension. Segments, Industries, Sizes, Countries and
 	// Regions are customer attributes, Categories and Channels line ones.
 	Segments, Industries, Sizes, Regions, Countries, Categories, Channels int
-	Seed                                                                 uint64
+	Seed                                                                  uint64
 }
 
 // Row is one generated order line.
@@ -147,7 +147,7 @@ func (s Shape) Each(fn func(Row) error) error {
 		row.Category, row.Channel = pick(cats, r.Uint64()), pick(chans, r.Uint64())
 		row.Quantity = 1 + r.IntN(9)
 		row.SalesCents = int64(row.Quantity) * int64(500+r.IntN(50000))
-		row.ProfitCents = row.SalesCents*int64(r.IntN(60)-15)/100
+		row.ProfitCents = row.SalesCents * int64(r.IntN(60)-15) / 100
 		if err := fn(row); err != nil {
 			return err
 		}
