@@ -35,7 +35,9 @@ type Shape struct {
 	// Values per dimension. Segments, Industries, Sizes, Countries and
 	// Regions are customer attributes, Categories and Channels line ones.
 	Segments, Industries, Sizes, Regions, Countries, Categories, Channels int
-	Seed                                                                  uint64
+
+	// Seed picks the rows: one shape and seed, one export.
+	Seed uint64
 }
 
 // Row is one generated order line.
