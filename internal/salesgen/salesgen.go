@@ -214,6 +214,30 @@ func (s Shape) WriteCSV(w io.Writer) error {
 	})
 }
 
+// SizedTo returns the shape with Rows set so that WriteCSV writes about
+// size bytes, estimated from a sample of the shape's rows.
+func (s Shape) SizedTo(size int64) (Shape, error) {
+	sample := s
+	sample.Rows = 10_000
+	sample.Days = max(s.Days, 1)
+	sample.Customers = max(s.Customers, 1)
+	var n countingWriter
+	if err := sample.WriteCSV(&n); err != nil {
+		return s, err
+	}
+	perRow := float64(int64(n)-int64(len(s.header()))) / float64(sample.Rows)
+	s.Rows = max(1, int(float64(size-int64(len(s.header())))/perRow))
+	return s, nil
+}
+
+// countingWriter counts the bytes written to it.
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
 // Split returns the export as n CSV files, each with a header line, file
 // k holding the rows of days [k×Days/n, (k+1)×Days/n): with n = Days, one
 // file a day. It fails with ErrShape unless 1 ≤ n ≤ Days.

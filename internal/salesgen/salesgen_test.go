@@ -124,6 +124,24 @@ func TestSameSeedSameRows(t *testing.T) {
 	}
 }
 
+func TestSizedToWritesAboutTheSize(t *testing.T) {
+	for _, size := range []int64{200_000, 2_000_000} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			s, err := shape().SizedTo(size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := s.WriteCSV(&b); err != nil {
+				t.Fatal(err)
+			}
+			if got := int64(b.Len()); got < size*95/100 || got > size*105/100 {
+				t.Fatalf("%d rows wrote %d bytes, want about %d", s.Rows, got, size)
+			}
+		})
+	}
+}
+
 func TestInvalidShapes(t *testing.T) {
 	for _, tc := range []struct {
 		name string
