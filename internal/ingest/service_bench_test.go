@@ -256,7 +256,7 @@ func (noRecompute) Invoke(context.Context, []byte) ([]byte, error) { return nil,
 // file, (a) the ingest core alone: parser.ParseWith from memory, and (b)
 // upload to succeeded on the local stack: the object is put into the
 // emulated bucket, whose S3 event the ingest handler gets as Lambda would,
-// until GetUpload says succeeded (polled every 10 ms), and until the
+// until GetUpload says succeeded (polled every 50 ms), and until the
 // handler has returned (it compacts after setting the status). Each
 // iteration has fresh emulators. It reports the medians, the ratios
 // succeeded/core (the target is ≤ 3) and handled/core, and where the
@@ -308,7 +308,7 @@ func BenchmarkUploadToSucceeded(b *testing.B) {
 				}
 				break
 			}
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
 		succeeded = append(succeeded, time.Since(t0))
 		inDB = append(inDB, time.Duration(db.nanos.Load()))
