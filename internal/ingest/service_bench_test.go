@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/localstack/emutest"
 	"github.com/salesseg/salesseg/internal/parser"
@@ -163,6 +164,15 @@ func csvOf(b *testing.B, s salesgen.Shape) []byte {
 	return buf.Bytes()
 }
 
+// customers counts the distinct customers of a parse's purchase history.
+func customers(b *testing.B, res *parser.Result) int {
+	seen := map[string]bool{}
+	if err := res.Purchases(func(p history.Purchase) error { seen[p.Customer] = true; return nil }); err != nil {
+		b.Fatal(err)
+	}
+	return len(seen)
+}
+
 // buckets counts the (dimension or pair, grain, month) buckets of a delta:
 // what the store keeps one item (or a few pages) of, per file and in the
 // base.
@@ -181,7 +191,7 @@ func buckets(d aggregate.Delta) int {
 // grain × month) bucket of the file's delta, which should be about 1 each:
 // writes grow with dimensions × months, not with rows, values or
 // customers. Files: Superstore-like with 10,000 and 100,000 rows, and a
-// high-cardinality one of SALESSEG_BENCH_WIDE_MB megabytes (default 20;
+// high-cardinality one of SALESSEG_BENCH_WIDE_MB megabytes (default 40;
 // see wideShape).
 func BenchmarkIngestWrites(b *testing.B) {
 	files := []struct {
@@ -191,7 +201,7 @@ func BenchmarkIngestWrites(b *testing.B) {
 		{"superstore-rows=10000", superstoreShape(10_000)},
 		{"superstore-rows=100000", superstoreShape(100_000)},
 	}
-	mb := benchMB(b, "SALESSEG_BENCH_WIDE_MB", 20)
+	mb := benchMB(b, "SALESSEG_BENCH_WIDE_MB", 40)
 	files = append(files, struct {
 		name  string
 		shape salesgen.Shape
@@ -204,6 +214,7 @@ func BenchmarkIngestWrites(b *testing.B) {
 				b.Fatal(err)
 			}
 			nb := float64(buckets(res.Delta))
+			nc := float64(customers(b, res))
 			b.SetBytes(int64(len(data)))
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -217,6 +228,7 @@ func BenchmarkIngestWrites(b *testing.B) {
 				}
 				b.StopTimer()
 				b.ReportMetric(float64(f.shape.Rows), "rows")
+				b.ReportMetric(nc, "customers")
 				b.ReportMetric(float64(db.requests), "write-requests/file")
 				b.ReportMetric(float64(db.puts["F#"]), "fragment-items/file")
 				b.ReportMetric(float64(db.puts["B#"]), "base-items/file")
@@ -233,7 +245,7 @@ func BenchmarkIngestWrites(b *testing.B) {
 
 // uploadFile is the file BenchmarkUploadToSucceeded uploads: the CSV named
 // by SALESSEG_BENCH_FILE, or a generated high-cardinality one of
-// SALESSEG_BENCH_WIDE_MB megabytes (default 20; see wideShape).
+// SALESSEG_BENCH_WIDE_MB megabytes (default 40; see wideShape).
 func uploadFile(b *testing.B) (name string, data []byte) {
 	if path := os.Getenv("SALESSEG_BENCH_FILE"); path != "" {
 		data, err := os.ReadFile(path)
@@ -242,7 +254,7 @@ func uploadFile(b *testing.B) (name string, data []byte) {
 		}
 		return filepath.Base(path), data
 	}
-	mb := benchMB(b, "SALESSEG_BENCH_WIDE_MB", 20)
+	mb := benchMB(b, "SALESSEG_BENCH_WIDE_MB", 40)
 	return fmt.Sprintf("wide-%dmb.csv", mb), csvOf(b, wideShape(b, mb))
 }
 
@@ -267,6 +279,7 @@ func BenchmarkUploadToSucceeded(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	var core, succeeded, handled, inDB, inPut []time.Duration
 	var putBytes int64
+	var rows, buyers int
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -285,6 +298,9 @@ func BenchmarkUploadToSucceeded(b *testing.B) {
 			b.Fatal(err)
 		}
 		core = append(core, time.Since(t0))
+		b.StopTimer()
+		rows, buyers = int(res.Rows), customers(b, res)
+		b.StartTimer()
 
 		key := "transactions/" + name
 		t0 = time.Now()
@@ -328,6 +344,8 @@ func BenchmarkUploadToSucceeded(b *testing.B) {
 		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 		return s[len(s)/2]
 	}
+	b.ReportMetric(float64(rows), "rows")
+	b.ReportMetric(float64(buyers), "customers")
 	b.ReportMetric(median(core).Seconds(), "core-s")
 	b.ReportMetric(median(succeeded).Seconds(), "to-succeeded-s")
 	b.ReportMetric(median(handled).Seconds(), "to-handled-s")
