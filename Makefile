@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 LAMBDA_FLAGS := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_BUILD := $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: local test deps check-tools lint unit bench bench-ingest build size clean web web-deps web-check chromium \
+.PHONY: local test deps check-tools lint unit bench bench-ingest bench-e2e build size clean web web-deps web-check chromium \
 	build-IngestFunction build-ApiFunction build-RecomputeFunction
 
 ## deps: install the Node tools (dynalite, DuckDB) and Go modules.
@@ -90,6 +90,14 @@ MB ?= 1024
 ROUNDS ?= 5
 bench-ingest: deps
 	infra/bench/run.sh $(MB) $(ROUNDS)
+
+## bench-e2e: the local stack end to end, about half an hour: the queries' DynamoDB items and
+## latency for the same rows uploaded as 1, 10, 100 and 1,000 files, then the DynamoDB writes and
+## upload-to-succeeded against the ingest core for a WIDE_MB-megabyte high-cardinality CSV (default 100).
+WIDE_MB ?= 100
+bench-e2e: deps
+	SALESSEG_BENCH_FILES=1,10,100,1000 $(GO) test -run '^$$' -bench QueryCostByFiles -benchtime 100x -timeout 2h ./internal/api/
+	SALESSEG_BENCH_WIDE_MB=$(WIDE_MB) $(GO) test -run '^$$' -bench 'IngestWrites/wide|UploadToSucceeded' -timeout 2h ./internal/ingest/
 
 ## build: the three Lambda bootstraps under build/<Function>/bootstrap.
 build:

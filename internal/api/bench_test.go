@@ -19,24 +19,34 @@ import (
 	"github.com/salesseg/salesseg/internal/store"
 )
 
-// timedDB measures the time spent inside DynamoDB calls, so handler time
-// can be split into emulator time and our own.
+// timedDB measures the time spent inside DynamoDB read calls, so handler
+// time can be split into emulator time and our own, and counts the calls
+// and the items they return (one per GetItem that finds its item).
 type timedDB struct {
 	store.DB
 	nanos atomic.Int64
 	calls atomic.Int64
+	items atomic.Int64
 }
 
 func (d *timedDB) since(t time.Time) { d.nanos.Add(int64(time.Since(t))); d.calls.Add(1) }
 
 func (d *timedDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	defer d.since(time.Now())
-	return d.DB.GetItem(ctx, in, o...)
+	out, err := d.DB.GetItem(ctx, in, o...)
+	if err == nil && len(out.Item) > 0 {
+		d.items.Add(1)
+	}
+	return out, err
 }
 
 func (d *timedDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	defer d.since(time.Now())
-	return d.DB.Query(ctx, in, o...)
+	out, err := d.DB.Query(ctx, in, o...)
+	if err == nil {
+		d.items.Add(int64(len(out.Items)))
+	}
+	return out, err
 }
 
 func percentile(xs []time.Duration, p float64) time.Duration {

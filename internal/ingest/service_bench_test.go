@@ -4,93 +4,354 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/devstack/emutest"
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/parser"
+	"github.com/salesseg/salesseg/internal/salesgen"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
-// countingDB counts DynamoDB write requests and the items they carry.
-type countingDB struct {
+// meteredDB counts DynamoDB write requests, the items they put by kind of
+// partition (F# fragments, B# base, other: view, manifest, uploads) and
+// the items they delete, and adds up the time spent in every call.
+type meteredDB struct {
 	store.DB
-	requests, items atomic.Int64
+	mu       sync.Mutex
+	requests int64
+	puts     map[string]int64
+	deletes  int64
+	nanos    atomic.Int64
 }
 
-func (c *countingDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	c.requests.Add(1)
-	for _, reqs := range in.RequestItems {
-		c.items.Add(int64(len(reqs)))
+func newMeteredDB(db store.DB) *meteredDB {
+	return &meteredDB{DB: db, puts: map[string]int64{}}
+}
+
+func (c *meteredDB) since(t time.Time) { c.nanos.Add(int64(time.Since(t))) }
+
+func itemKind(pk types.AttributeValue) string {
+	s, _ := pk.(*types.AttributeValueMemberS)
+	if s != nil && (strings.HasPrefix(s.Value, "F#") || strings.HasPrefix(s.Value, "B#")) {
+		return s.Value[:2]
 	}
+	return "other"
+}
+
+func (c *meteredDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	c.mu.Lock()
+	c.requests++
+	for _, reqs := range in.RequestItems {
+		for _, r := range reqs {
+			if r.PutRequest != nil {
+				c.puts[itemKind(r.PutRequest.Item["pk"])]++
+			} else {
+				c.deletes++
+			}
+		}
+	}
+	c.mu.Unlock()
+	defer c.since(time.Now())
 	return c.DB.BatchWriteItem(ctx, in, o...)
 }
 
-func (c *countingDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	c.requests.Add(1)
-	c.items.Add(1)
+func (c *meteredDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.mu.Lock()
+	c.requests++
+	c.puts[itemKind(in.Item["pk"])]++
+	c.mu.Unlock()
+	defer c.since(time.Now())
 	return c.DB.PutItem(ctx, in, o...)
 }
 
-func (c *countingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	c.requests.Add(1)
-	c.items.Add(1)
+func (c *meteredDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.mu.Lock()
+	c.requests++
+	c.puts[itemKind(in.Key["pk"])]++
+	c.mu.Unlock()
+	defer c.since(time.Now())
 	return c.DB.UpdateItem(ctx, in, o...)
 }
 
-// salesCSV generates rows of Superstore-like sales over three years, with
-// 3 segments, 4 regions and 3 categories, from a fixed seed.
-func salesCSV(rows int) []byte {
-	r := rand.New(rand.NewPCG(1, 2))
-	var b bytes.Buffer
-	b.WriteString("Order Date,Order ID,Customer ID,Segment,Region,Category,Sales,Profit\n")
-	segs := []string{"Consumer", "Corporate", "Home Office"}
-	regions := []string{"East", "West", "Central", "South"}
-	cats := []string{"Furniture", "Office Supplies", "Technology"}
-	for i := range rows {
-		fmt.Fprintf(&b, "%d/%d/%d,O-%d,C-%d,%s,%s,%s,%d.%02d,%d.%02d\n",
-			r.IntN(12)+1, r.IntN(28)+1, 2021+r.IntN(3), i/3, r.IntN(5000),
-			segs[r.IntN(3)], regions[r.IntN(4)], cats[r.IntN(3)], r.IntN(2000), r.IntN(100), r.IntN(200)-100, r.IntN(100))
-	}
-	return b.Bytes()
+func (c *meteredDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	defer c.since(time.Now())
+	return c.DB.GetItem(ctx, in, o...)
 }
 
-// BenchmarkIngestWrites ingests a generated file through the real service
-// into the emulators and reports DynamoDB write requests and items per
-// million rows, and items per distinct aggregate key: writes must grow with
-// keys, not rows.
+func (c *meteredDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	defer c.since(time.Now())
+	return c.DB.Query(ctx, in, o...)
+}
+
+// meteredBlobs adds up the time and bytes of S3 PutObject calls (the
+// service's curated outputs), whose bodies are all seekable here.
+type meteredBlobs struct {
+	ingest.Blobs
+	nanos, bytes atomic.Int64
+}
+
+func (m *meteredBlobs) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	if sk, ok := in.Body.(io.Seeker); ok {
+		if n, err := sk.Seek(0, io.SeekEnd); err == nil {
+			m.bytes.Add(n)
+		}
+		if _, err := sk.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	defer func(t time.Time) { m.nanos.Add(int64(time.Since(t))) }(time.Now())
+	return m.Blobs.PutObject(ctx, in, o...)
+}
+
+// benchMB reads a size in megabytes from the environment variable name,
+// or returns def when it is unset.
+func benchMB(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive number of megabytes", name, v)
+	}
+	return n
+}
+
+// superstoreShape is a Superstore-like export: three years of daily dates,
+// 5,000 customers, 3 segments, 4 regions and 3 categories.
+func superstoreShape(rows int) salesgen.Shape {
+	return salesgen.Shape{Rows: rows, Customers: 5000, From: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC), Days: 1095,
+		Segments: 3, Regions: 4, Categories: 3, Seed: 1}
+}
+
+// wideShape is a high-cardinality export of about mb megabytes: six years
+// of daily dates (2019–2024), 250,000 customers (about 100,000 of whom
+// buy in 40 MB, most of them in 100 MB), and seven dimensions: 5
+// segments, 12 industries, 5 sizes, 6 regions, 40 countries, 20
+// categories and 5 channels.
+func wideShape(b *testing.B, mb int) salesgen.Shape {
+	s, err := salesgen.Shape{Customers: 250_000, From: time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), Days: 2192,
+		Segments: 5, Industries: 12, Sizes: 5, Regions: 6, Countries: 40, Categories: 20, Channels: 5, Seed: 7}.SizedTo(int64(mb) << 20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func csvOf(b *testing.B, s salesgen.Shape) []byte {
+	var buf bytes.Buffer
+	if err := s.WriteCSV(&buf); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// customers counts the distinct customers of a parse's purchase history.
+func customers(b *testing.B, res *parser.Result) int {
+	seen := map[string]bool{}
+	if err := res.Purchases(func(p history.Purchase) error { seen[p.Customer] = true; return nil }); err != nil {
+		b.Fatal(err)
+	}
+	return len(seen)
+}
+
+// buckets counts the (dimension or pair, grain, month) buckets of a delta:
+// what the store keeps one item (or a few pages) of, per file and in the
+// base.
+func buckets(d aggregate.Delta) int {
+	seen := map[string]bool{}
+	for k := range d {
+		seen[string(k.Dim)+"#"+string(k.Grain)+"#"+k.Period[:7]] = true
+	}
+	return len(seen)
+}
+
+// BenchmarkIngestWrites ingests one generated file through the real
+// service into the emulators (which compacts it into the base) and
+// reports the DynamoDB writes of that one file: write requests, items put
+// as fragments (F#) and as base (B#), and both per (dimension or pair ×
+// grain × month) bucket of the file's delta, which should be about 1 each:
+// writes grow with dimensions × months, not with rows, values or
+// customers. Files: Superstore-like with 10,000 and 100,000 rows, and a
+// high-cardinality one of SALESSEG_BENCH_WIDE_MB megabytes (default 40;
+// see wideShape).
 func BenchmarkIngestWrites(b *testing.B) {
-	for _, rows := range []int{10_000, 100_000} {
-		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
-			data := salesCSV(rows)
+	files := []struct {
+		name  string
+		shape salesgen.Shape
+	}{
+		{"superstore-rows=10000", superstoreShape(10_000)},
+		{"superstore-rows=100000", superstoreShape(100_000)},
+	}
+	mb := benchMB(b, "SALESSEG_BENCH_WIDE_MB", 40)
+	files = append(files, struct {
+		name  string
+		shape salesgen.Shape
+	}{fmt.Sprintf("wide-%dMB", mb), wideShape(b, mb)})
+	for _, f := range files {
+		b.Run(f.name, func(b *testing.B) {
+			data := csvOf(b, f.shape)
+			res, err := parser.Parse(bytes.NewReader(data), "gen.csv", parser.NewCSVRejects(io.Discard))
+			if err != nil {
+				b.Fatal(err)
+			}
+			nb := float64(buckets(res.Delta))
+			nc := float64(customers(b, res))
 			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				emu := emutest.Start(b)
 				ev := upload(b, emu, "transactions/gen.csv", data, 1)
-				cdb := &countingDB{DB: emu.Clients.DynamoDB}
-				svc := ingest.New(emu.Clients.S3, store.New(cdb, emu.Table), quiet, ingest.ServiceOptions{MaxRejectRate: 0.5})
+				db := newMeteredDB(emu.Clients.DynamoDB)
+				svc := ingest.New(emu.Clients.S3, store.New(db, emu.Table), quiet, ingest.ServiceOptions{MaxRejectRate: 0.5})
 				b.StartTimer()
 				if err := svc.HandleS3(context.Background(), ev); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				res, err := parser.Parse(bytes.NewReader(data), "gen.csv", parser.NewCSVRejects(&bytes.Buffer{}))
-				if err != nil {
-					b.Fatal(err)
-				}
-				keys := float64(len(res.Delta))
-				b.ReportMetric(float64(cdb.requests.Load())*1e6/float64(rows), "write-requests/Mrows")
-				b.ReportMetric(float64(cdb.items.Load())*1e6/float64(rows), "items/Mrows")
-				b.ReportMetric(float64(cdb.items.Load())/keys, "items/key")
+				b.ReportMetric(float64(f.shape.Rows), "rows")
+				b.ReportMetric(nc, "customers")
+				b.ReportMetric(float64(db.requests), "write-requests/file")
+				b.ReportMetric(float64(db.puts["F#"]), "fragment-items/file")
+				b.ReportMetric(float64(db.puts["B#"]), "base-items/file")
+				b.ReportMetric(float64(db.puts["other"]), "other-items/file")
+				b.ReportMetric(nb, "buckets")
+				b.ReportMetric(float64(db.puts["F#"])/nb, "fragment-items/bucket")
+				b.ReportMetric(float64(db.puts["B#"])/nb, "base-items/bucket")
 				emu.Close()
 				b.StartTimer()
 			}
 		})
 	}
+}
+
+// uploadFile is the file BenchmarkUploadToSucceeded uploads: the CSV named
+// by SALESSEG_BENCH_FILE, or a generated high-cardinality one of
+// SALESSEG_BENCH_WIDE_MB megabytes (default 40; see wideShape).
+func uploadFile(b *testing.B) (name string, data []byte) {
+	if path := os.Getenv("SALESSEG_BENCH_FILE"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return filepath.Base(path), data
+	}
+	mb := benchMB(b, "SALESSEG_BENCH_WIDE_MB", 40)
+	return fmt.Sprintf("wide-%dmb.csv", mb), csvOf(b, wideShape(b, mb))
+}
+
+// noRecompute stands in for the recompute function, which the benchmark
+// does not measure.
+type noRecompute struct{}
+
+func (noRecompute) Invoke(context.Context, []byte) ([]byte, error) { return nil, nil }
+
+// BenchmarkUploadToSucceeded measures, in each iteration and on the same
+// file, (a) the ingest core alone: parser.ParseWith from memory, and (b)
+// upload to succeeded on the local stack: the object is put into the
+// emulated bucket, whose S3 event the ingest handler gets as Lambda would,
+// until GetUpload says succeeded (polled every 50 ms), and until the
+// handler has returned (it compacts after setting the status). Each
+// iteration has fresh emulators. It reports the medians, the ratios
+// succeeded/core (the target is ≤ 3) and handled/core, and where the
+// time to succeeded went: DynamoDB calls and S3 PutObject of the curated
+// outputs (delta, purchase history), with the bytes these hold.
+func BenchmarkUploadToSucceeded(b *testing.B) {
+	name, data := uploadFile(b)
+	b.SetBytes(int64(len(data)))
+	var core, succeeded, handled, inDB, inPut []time.Duration
+	var putBytes int64
+	var rows, buyers int
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		emu := emutest.Start(b)
+		db := newMeteredDB(emu.Clients.DynamoDB)
+		blobs := &meteredBlobs{Blobs: emu.Clients.S3}
+		svc := ingest.New(blobs, store.New(db, emu.Table), quiet, ingest.ServiceOptions{MaxRejectRate: 0.5})
+		st := store.New(emu.Clients.DynamoDB, emu.Table) // for polling, unmetered
+		runCtx, cancel := context.WithCancel(ctx)
+		d := emu.Dispatch(runCtx, lambda.NewHandler(svc.HandleS3), noRecompute{}, quiet, 24*time.Hour, 24*time.Hour)
+		b.StartTimer()
+
+		t0 := time.Now()
+		res, err := parser.ParseWith(bytes.NewReader(data), name, parser.NewCSVRejects(io.Discard), parser.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		core = append(core, time.Since(t0))
+		b.StopTimer()
+		rows, buyers = int(res.Rows), customers(b, res)
+		b.StartTimer()
+
+		key := "transactions/" + name
+		t0 = time.Now()
+		put, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key),
+			Body: bytes.NewReader(data)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		id := ingest.FileID(emu.Bucket, key, aws.ToString(put.VersionId))
+		for deadline := time.Now().Add(30 * time.Minute); ; {
+			if time.Now().After(deadline) {
+				b.Fatalf("upload %s not finished after 30 minutes", id)
+			}
+			u, err := st.GetUpload(ctx, id)
+			if err == nil && u.Status != store.StatusProcessing {
+				if u.Status != store.StatusSucceeded && u.Status != store.StatusPartiallySucceeded {
+					b.Fatalf("upload %s: %s %s", id, u.Status, u.Error)
+				}
+				if u.Accepted != res.Accepted {
+					b.Fatalf("upload accepted %d rows, the core %d", u.Accepted, res.Accepted)
+				}
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		succeeded = append(succeeded, time.Since(t0))
+		inDB = append(inDB, time.Duration(db.nanos.Load()))
+		inPut = append(inPut, time.Duration(blobs.nanos.Load()))
+		putBytes = blobs.bytes.Load()
+		if err := d.Idle(ctx); err != nil {
+			b.Fatal(err)
+		}
+		handled = append(handled, time.Since(t0))
+		b.StopTimer()
+		cancel()
+		emu.Close()
+		b.StartTimer()
+	}
+	median := func(xs []time.Duration) time.Duration {
+		s := append([]time.Duration(nil), xs...)
+		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+		return s[len(s)/2]
+	}
+	b.ReportMetric(float64(rows), "rows")
+	b.ReportMetric(float64(buyers), "customers")
+	b.ReportMetric(median(core).Seconds(), "core-s")
+	b.ReportMetric(median(succeeded).Seconds(), "to-succeeded-s")
+	b.ReportMetric(median(handled).Seconds(), "to-handled-s")
+	b.ReportMetric(float64(median(succeeded))/float64(median(core)), "succeeded/core")
+	b.ReportMetric(float64(median(handled))/float64(median(core)), "handled/core")
+	b.ReportMetric(median(inDB).Seconds(), "dynamodb-s")
+	b.ReportMetric(median(inPut).Seconds(), "s3-put-s")
+	b.ReportMetric(float64(putBytes)/float64(len(data)), "put-bytes/file-bytes")
 }
