@@ -111,7 +111,7 @@ func TestAdversarialFiles(t *testing.T) {
 	trailing := append(gz(t, sales(good)), "garbage after the gzip stream"...)
 	bigField := strings.Repeat("9", tabular.MaxFieldBytes+1)
 	stylesBomb := replacePart(t, workbook, "xl/styles.xml",
-		`<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><!--`+strings.Repeat(" ", 100<<20)+`--></styleSheet>`)
+		`<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><!--`+strings.Repeat(" ", 70<<20)+`--></styleSheet>`)
 	wideRow := replacePart(t, workbook, "xl/worksheets/sheet1.xml",
 		`<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">`+
 			strings.Repeat("<c/>", 1_000_000)+`<c><v>1</v></c></row></sheetData></worksheet>`)
