@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Ingest core against encoding/csv and DuckDB on one generated file.
 #
-# Usage: infra/bench/run.sh [MB] [ROUNDS]   (defaults 1024 and 3: a 1 GB
-# Superstore-like CSV, three rounds)
+# Usage: infra/bench/run.sh [MB] [ROUNDS] [SHAPE]   (defaults 1024, 3 and
+# superstore: a 1 GB Superstore-like CSV, three rounds; SHAPE highcard is
+# the high-cardinality export: 600k customers, 7 dimensions incl. 40
+# countries, six years of daily ISO dates)
 #
-# 1. go test -bench BenchmarkParse (internal/parser) with SALESSEG_BENCH_MB:
+# 1. go test -bench BenchmarkParse/shape=SHAPE (internal/parser) with SALESSEG_BENCH_MB:
 #    generates the file once (cached in $TMPDIR) and prints rows/s, the
 #    ratio to a bare encoding/csv read measured in the same run
 #    (x-vs-csv) and the peak live heap of one parse.
@@ -18,10 +20,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 MB=${1:-1024}
 ROUNDS=${2:-3}
+SHAPE=${3:-superstore}
 TMP=${TMPDIR:-/tmp}
-FILE="$TMP/salesseg-bench-v1-${MB}mb.csv"
+case $SHAPE in
+  superstore) FILE="$TMP/salesseg-bench-v1-${MB}mb.csv" ;;
+  highcard) FILE="$TMP/salesseg-bench-highcard-v1-${MB}mb.csv" ;;
+  *) echo "run.sh: unknown shape $SHAPE (superstore or highcard)" >&2; exit 2 ;;
+esac
 export SALESSEG_BENCH_MB=$MB
-go test -run '^$' -bench 'BenchmarkParse$' -benchtime 2x -benchmem ./internal/parser/ | grep -E 'Benchmark|ok'
+go test -run '^$' -bench "BenchmarkParse\$/^shape=$SHAPE\$" -benchtime 2x -benchmem ./internal/parser/ | grep -E 'Benchmark|ok'
 go build -o "$TMP/salesseg-bench-cli" ./cmd/salesseg
 # measure OUT COMMAND...: runs COMMAND, stdout to OUT; prints
 # "wall_seconds peak_rss_mb".
@@ -41,11 +48,11 @@ for r in $(seq 1 "$ROUNDS"); do
   s=$(json_seconds "$TMP/salesseg-bench-out.json")
   printf 'round %d  salesseg parse      work %6.3f s  wall %6.2f s  peak RSS %4d MB\n' "$r" "$s" "$w" "$m"
   best_ours=$(echo "$s $best_ours" | awk '{print ($1<$2)?$1:$2}'); best_ours_wall=$(echo "$w $best_ours_wall" | awk '{print ($1<$2)?$1:$2}')
-  read -r w m < <(measure "$TMP/salesseg-bench-duck.json" node infra/bench/duckdb_groupby.mjs "$FILE" equivalent)
+  read -r w m < <(measure "$TMP/salesseg-bench-duck.json" node infra/bench/duckdb_groupby.mjs "$FILE" equivalent "$SHAPE")
   s=$(json_seconds "$TMP/salesseg-bench-duck.json")
   printf 'round %d  duckdb equivalent   work %6.3f s  wall %6.2f s  peak RSS %4d MB\n' "$r" "$s" "$w" "$m"
   best_duck=$(echo "$s $best_duck" | awk '{print ($1<$2)?$1:$2}'); best_duck_wall=$(echo "$w $best_duck_wall" | awk '{print ($1<$2)?$1:$2}')
 done
-awk -v o="$best_ours" -v d="$best_duck" -v ow="$best_ours_wall" -v dw="$best_duck_wall" -v mb="$MB" 'BEGIN {
-  printf "best of rounds: salesseg %.3f s (%.0f MB/s), duckdb %.3f s: salesseg/duckdb work %.2f, wall %.2f (below 1: salesseg faster)\n", o, mb/o, d, o/d, ow/dw }'
-node infra/bench/duckdb_groupby.mjs "$FILE" simple
+awk -v o="$best_ours" -v d="$best_duck" -v ow="$best_ours_wall" -v dw="$best_duck_wall" -v mb="$MB" -v shape="$SHAPE" 'BEGIN {
+  printf "shape %s, best of rounds: salesseg %.3f s (%.0f MB/s), duckdb %.3f s: salesseg/duckdb work %.2f, wall %.2f (below 1: salesseg faster)\n", shape, o, mb/o, d, o/d, ow/dw }'
+node infra/bench/duckdb_groupby.mjs "$FILE" simple "$SHAPE"
