@@ -693,11 +693,10 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	var histErr error
 	histWG.Go(func() { hist, histErr = a.hist.finish(a, dropped) })
 	r := newRollup(a, dropped)
-	if err := r.measures(); err != nil {
+	if err := r.run(); err != nil {
 		return err
 	}
-	r.orders()
-	if err := r.delta(res.Delta); err != nil {
+	if res.Delta, err = r.delta(); err != nil {
 		return err
 	}
 	for i := range a.cells {
