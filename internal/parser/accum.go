@@ -21,14 +21,7 @@ import (
 // of aggregate keys.
 const maxValueBytes = 256
 
-// cellKey identifies a cell: the finest aggregate, one raw date and one
-// value id per dimension of the file.
-type cellKey struct {
-	date notation.RawDate
-	vals [maxDims]uint32
-}
-
-// cellMeasures are the additive figures of a cell.
+// cellMeasures are the additive figures of a row.
 type cellMeasures struct {
 	revenue, cost, units exact
 	lines, costLines     int64
@@ -36,36 +29,46 @@ type cellMeasures struct {
 	returns, noCustomer  int64
 }
 
-// add adds o into m; on error (a sum past 19 digits, wrapping
-// aggregate.ErrOverflow) m is unchanged.
-func (m *cellMeasures) add(o *cellMeasures) error {
-	rev, err := m.revenue.add(o.revenue)
-	if err != nil {
+// cell is the finest aggregate: one raw date and one tuple (the row's
+// value id per dimension, see tupleTable), with its sums. Its orders are
+// those that lie wholly in it: lines without an order id, and the orders
+// whose set is this cell alone (see countSet).
+type cell struct {
+	keyAcc
+	date  notation.RawDate
+	tuple uint32
+}
+
+// addRow adds a row's measures; on error (a sum past 19 digits, wrapping
+// aggregate.ErrOverflow) c may be partly changed, which does not matter as
+// the error ends the parse. A zero cost or units does not add, so that its
+// scale ("0.00") does not widen the sum's.
+func (c *cell) addRow(m *cellMeasures) error {
+	if err := addExact(&c.coef[0], &c.meta[0], m.revenue); err != nil {
 		return err
 	}
-	cost, units := m.cost, m.units
-	if !o.cost.isZero() {
-		if cost, err = m.cost.add(o.cost); err != nil {
+	if !m.cost.isZero() {
+		if err := addExact(&c.coef[1], &c.meta[1], m.cost); err != nil {
 			return err
 		}
 	}
-	if !o.units.isZero() {
-		if units, err = m.units.add(o.units); err != nil {
+	if !m.units.isZero() {
+		if err := addExact(&c.coef[2], &c.meta[2], m.units); err != nil {
 			return err
 		}
 	}
-	m.revenue, m.cost, m.units = rev, cost, units
-	m.lines += o.lines
-	m.costLines += o.costLines
-	m.ordersNoID += o.ordersNoID
-	m.returns += o.returns
-	m.noCustomer += o.noCustomer
+	c.lines += m.lines
+	c.costLines += m.costLines
+	c.orders += m.ordersNoID
 	return nil
 }
 
-type cell struct {
-	key cellKey
-	m   cellMeasures
+// sideCounts are the returns and rows without a customer among the rows
+// whose date only reads in one day/month order (by that order), or in
+// either: the rows of the order that loses are rejected at the end.
+type sideCounts struct {
+	returns, noCustomer int64
+	date                notation.RawDate // one of the side's dates, 0 for none
 }
 
 // dimValues interns one dimension's values; id 0 is segment.Blank.
@@ -101,21 +104,19 @@ type accumulator struct {
 	currencies map[string]struct{}
 	customers  interner
 
-	tuples     map[[maxDims]uint32]uint32
-	lastTuple  [maxDims]uint32
-	lastTupleN uint32 // index+1 of lastTuple, 0 when none
-	cells      []cell
-	cellIdx    *keyTable // raw date << 32 | tuple → cell
-	log        orderLog  // runs of orders' lines, see orderLog
-	sets       orderSets
-	hist       *historyTable
-	// How many orders currently have each set: per cell for one-cell sets,
-	// per interned set otherwise (private sets have one order each).
-	singleCount []int64
-	multiCount  []int64
-	deals       []dealSums // by cell, for files with a deal stage; shorter when the last cells have none
-	open        openOrder
-	sink        uint64 // keeps prepare's warming loads from being optimised away
+	tuples  tupleTable
+	cells   chunked[cell]
+	cellIdx *keyTable // raw date << 32 | tuple → cell
+	log     orderLog  // runs of orders' lines, see orderLog
+	sets    orderSets
+	hist    *historyTable
+	// How many orders currently have each set: per interned set (in their
+	// cells' orders for one-cell sets; private sets have one order each).
+	multiCount []int64
+	deals      []dealSums    // by cell, for files with a deal stage; shorter when the last cells have none
+	sides      [3]sideCounts // by a row's side+1
+	open       openOrder
+	sink       uint64 // keeps prepare's warming loads from being optimised away
 }
 
 // parsedRow is a row after stage 1: either rejected (rowErr) or ready to
@@ -180,7 +181,7 @@ type dealSums struct {
 
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: notation.NewDateColumn(opt.DateOrder, date1904),
-		tuples: map[[maxDims]uint32]uint32{}, cellIdx: &keyTable{}, seed: maphash.MakeSeed(),
+		cellIdx: &keyTable{}, seed: maphash.MakeSeed(),
 		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
 		customers: newInterner(12)}
 	have := map[segment.Dimension]bool{}
@@ -440,22 +441,9 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 	out.date, out.vals = date, vals
 	if side >= 0 {
 		a.dates.Vote(side, line, ds)
+		out.side = int8(side)
 	}
 	return nil
-}
-
-// tuple interns a combination of dimension value ids.
-func (a *accumulator) tuple(vals *[maxDims]uint32) uint32 {
-	if a.lastTupleN != 0 && *vals == a.lastTuple {
-		return a.lastTupleN - 1
-	}
-	t, ok := a.tuples[*vals]
-	if !ok {
-		t = uint32(len(a.tuples))
-		a.tuples[*vals] = t
-	}
-	a.lastTuple, a.lastTupleN = *vals, t+1
-	return t
 }
 
 // aggregate adds a valid row to the cells, orders and purchases (stage 2);
@@ -463,11 +451,16 @@ func (a *accumulator) tuple(vals *[maxDims]uint32) uint32 {
 // digits, a file-level error.
 func (a *accumulator) aggregate(r *parsedRow) error {
 	ci, p := r.cell, r.purchase
-	if err := a.cells[ci].m.add(&r.m); err != nil {
+	if err := a.cells.at(ci).addRow(&r.m); err != nil {
 		return err
 	}
+	if s := &a.sides[r.side+1]; r.m.returns != 0 || r.m.noCustomer != 0 || s.date == 0 {
+		s.returns += r.m.returns
+		s.noCustomer += r.m.noCustomer
+		s.date = r.date
+	}
 	if p != 0 {
-		if err := a.hist.add(p, ci, &r.m); err != nil {
+		if err := a.hist.add(p, r.tuple, &r.m); err != nil {
 			return err
 		}
 	}
@@ -534,7 +527,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		if r.rowErr != nil {
 			continue
 		}
-		r.tuple = a.tuple(&r.vals)
+		r.tuple = a.tuples.id(&r.vals)
 		a.sink += a.cellIdx.touch(cellKeyOf(r))
 		if r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {
@@ -550,12 +543,11 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		}
 		v, found := a.cellIdx.upsert(cellKeyOf(r))
 		if !found {
-			*v = uint64(len(a.cells))
-			a.cells = append(a.cells, cell{key: cellKey{date: r.date, vals: r.vals}})
-			a.singleCount = append(a.singleCount, 0)
+			*v = uint64(a.cells.len())
+			*a.cells.add() = cell{date: r.date, tuple: r.tuple}
 		}
 		r.cell = uint32(*v)
-		a.sink += uint64(a.cells[r.cell].m.lines)
+		a.sink += uint64(a.cells.at(r.cell).lines)
 		if r.cust != 0 {
 			r.purchase = a.hist.purchase(r.cust-1, r.date)
 			a.sink += uint64(a.hist.rows.at(r.purchase - 1).lines)
@@ -570,7 +562,7 @@ func cellKeyOf(r *parsedRow) uint64 { return uint64(r.date)<<32 | uint64(r.tuple
 func (a *accumulator) countSet(s uint32, n int64) {
 	switch {
 	case s&setSingle != 0:
-		a.singleCount[s&^setSingle] += n
+		a.cells.at(s &^ setSingle).orders += n
 	case s&setBig != 0: // one order each
 	default:
 		for int(s) >= len(a.multiCount) {
@@ -665,12 +657,12 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
-	dropped := make([]bool, len(a.cells))
+	dropped := make([]bool, a.cells.len())
 	var droppedLines int64
-	for i := range a.cells {
-		if a.dates.Dropped(a.cells[i].key.date) {
+	for i := range dropped {
+		if c := a.cells.at(uint32(i)); a.dates.Dropped(c.date) {
 			dropped[i] = true
-			droppedLines += a.cells[i].m.lines
+			droppedLines += c.lines
 		}
 	}
 	if droppedLines != int64(len(losers)) {
@@ -691,18 +683,22 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	defer histWG.Wait() // on the error returns below
 	var hist *historyTable
 	var histErr error
-	histWG.Go(func() { hist, histErr = a.hist.finish(a, dropped) })
+	histWG.Go(func() { hist, histErr = a.hist.finish(a) })
 	r := newRollup(a, dropped)
 	if err := r.run(); err != nil {
 		return err
 	}
+	// The cells and orders are rolled up: let them go before the delta
+	// is built.
+	a.cells, a.cellIdx, a.log, a.sets, a.multiCount, a.deals = chunked[cell]{}, nil, orderLog{}, orderSets{}, nil, nil
+	r.dropped = nil
 	if res.Delta, err = r.delta(); err != nil {
 		return err
 	}
-	for i := range a.cells {
-		if !dropped[i] {
-			res.NoCustomer += a.cells[i].m.noCustomer
-			res.Format.Returns += a.cells[i].m.returns
+	for _, s := range a.sides {
+		if s.date == 0 || !a.dates.Dropped(s.date) {
+			res.NoCustomer += s.noCustomer
+			res.Format.Returns += s.returns
 		}
 	}
 
@@ -731,7 +727,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		return histErr
 	}
 	res.history = hist
-	a.cellIdx, a.log, a.sets, a.customers.ids, a.tuples = nil, orderLog{}, orderSets{}, nil, nil
+	a.customers.ids, a.tuples.idx = nil, keyTable{}
 	return nil
 }
 

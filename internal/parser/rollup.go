@@ -248,16 +248,16 @@ func (r *rollup) run() error {
 // cell. It reports false when no cell survives.
 func (r *rollup) plan() bool {
 	a := r.a
-	r.periods = make([]cellPeriod, len(a.cells))
+	r.periods = make([]cellPeriod, a.cells.len())
 	minDay, maxDay, live := int32(1<<31-1), int32(-1<<31), 0
 	var last notation.RawDate
 	var lastP cellPeriod
-	for ci := range a.cells {
+	for ci := range r.periods {
 		if r.dropped[ci] {
 			continue
 		}
 		live++
-		if d := a.cells[ci].key.date; d != last {
+		if d := a.cells.at(uint32(ci)).date; d != last {
 			y, m, day := a.dates.Resolve(d)
 			last, lastP = d, cellPeriod{int32(period.DayNumber(y, m, day)), int32(y*12 + m - 1)}
 		}
@@ -354,14 +354,16 @@ func (r *rollup) work(blocks []*keyBlock) error {
 	var vals blockVals
 	var s cellSums
 	var deal dealAcc
-	for ci := range a.cells {
+	for ci := range r.periods {
 		if r.dropped[ci] {
 			continue
 		}
-		c := &a.cells[ci]
-		copy(vals[:], c.key.vals[:])
-		s = cellSums{amounts: [3]exact{c.m.revenue, c.m.cost, c.m.units}, lines: c.m.lines, costLines: c.m.costLines,
-			orders: c.m.ordersNoID + a.singleCount[ci]}
+		c := a.cells.at(uint32(ci))
+		copy(vals[:], a.tuples.at(c.tuple)[:])
+		s = cellSums{lines: c.lines, costLines: c.costLines, orders: c.orders}
+		for i := range s.amounts {
+			s.amounts[i] = exact{c.coef[i], c.meta[i]}
+		}
 		pd := r.periods[ci]
 		hasDeal := ci < len(a.deals)
 		if hasDeal {
@@ -447,7 +449,7 @@ func (r *rollup) orders(blocks []*keyBlock) {
 			if r.dropped[ci] {
 				continue
 			}
-			copy(vals[:], a.cells[ci].key.vals[:])
+			copy(vals[:], a.tuples.at(a.cells.at(ci).tuple)[:])
 			pd := r.periods[ci]
 			for _, b := range blocks {
 				i := b.at(b.cellKey(pd, &vals))
