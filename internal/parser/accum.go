@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -691,7 +692,8 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	// The cells and orders are rolled up: let them go before the delta
 	// is built.
 	a.cells, a.cellIdx, a.log, a.sets, a.multiCount, a.deals = chunked[cell]{}, nil, orderLog{}, orderSets{}, nil, nil
-	r.dropped = nil
+	r.dropped, r.periods = nil, nil
+	runtime.GC()
 	if res.Delta, err = r.delta(); err != nil {
 		return err
 	}

@@ -50,17 +50,10 @@ type keyAcc struct {
 	meta             [3]uint8
 }
 
-// cellSums are a cell's measures in the form keyAcc adds.
-type cellSums struct {
-	amounts          [3]exact // revenue, cost, units
-	lines, costLines int64
-	orders           int64
-}
-
 // addExact adds y into the exact whose parts are *coef and *meta. Its
 // only error is a sum past 19 digits, wrapping aggregate.ErrOverflow.
 func addExact(coef *uint64, meta *uint8, y exact) error {
-	if *meta == y.meta && *coef < exactFast && y.coef < exactFast {
+	if *meta == y.meta && (*coef|y.coef) < exactFast {
 		*coef += y.coef // same sign and scale: the magnitudes add
 		return nil
 	}
@@ -72,26 +65,25 @@ func addExact(coef *uint64, meta *uint8, y exact) error {
 	return nil
 }
 
-// add adds a cell's sums.
-func (k *keyAcc) add(s *cellSums) error {
-	for i, y := range s.amounts {
-		if err := addExact(&k.coef[i], &k.meta[i], y); err != nil {
-			return err
+// add adds the sums of a cell or another key. Most often the three
+// amounts each have the scale and sign of the sum so far, and their
+// coefficients add as they are.
+func (k *keyAcc) add(o *keyAcc) error {
+	if k.meta == o.meta && (k.coef[0]|k.coef[1]|k.coef[2]|o.coef[0]|o.coef[1]|o.coef[2]) < exactFast {
+		k.coef[0] += o.coef[0]
+		k.coef[1] += o.coef[1]
+		k.coef[2] += o.coef[2]
+	} else {
+		for i := range k.coef {
+			if err := addExact(&k.coef[i], &k.meta[i], exact{o.coef[i], o.meta[i]}); err != nil {
+				return err
+			}
 		}
 	}
-	k.lines += s.lines
-	k.costLines += s.costLines
-	k.orders += s.orders
+	k.lines += o.lines
+	k.costLines += o.costLines
+	k.orders += o.orders
 	return nil
-}
-
-// addAcc adds another key's sums.
-func (k *keyAcc) addAcc(o *keyAcc) error {
-	s := cellSums{lines: o.lines, costLines: o.costLines, orders: o.orders}
-	for i := range s.amounts {
-		s.amounts[i] = exact{o.coef[i], o.meta[i]}
-	}
-	return k.add(&s)
 }
 
 // dealAcc is one key's closed deals (see dealSums): sales cycles are in
@@ -135,7 +127,6 @@ type keyBlock struct {
 	deals     []dealAcc  // nil unless the file has deals
 	table     keyTable   // hashed blocks: hash of a key → index in accs
 	keys      []blockKey // hashed blocks: the key of each acc
-	stamp     []uint32   // the last order set counted in each acc
 }
 
 // noDim is the index of a cell's always-zero value in a blockVals.
@@ -144,6 +135,9 @@ const noDim = maxDims
 // blockVals is a cell's value ids with a zero after them, for blocks keyed
 // by fewer than two dimensions.
 type blockVals [maxDims + 1]uint32
+
+// set sets the value ids to a tuple's.
+func (v *blockVals) set(t *[maxDims]uint32) { *(*[maxDims]uint32)(v[:maxDims]) = *t }
 
 // cellKey returns the block's key of a cell of period p (its day or
 // month, by the block's grain) and values vals.
@@ -160,6 +154,10 @@ func (b *keyBlock) at(k blockKey) uint32 {
 	if b.dense {
 		return uint32(uint64(k.period-b.first)*b.width + uint64(k.v1)*b.n2 + uint64(k.v2))
 	}
+	return b.hashedAt(k)
+}
+
+func (b *keyBlock) hashedAt(k blockKey) uint32 {
 	h := mix64(mix64(uint64(uint32(k.period))<<32|uint64(k.v1)) ^ uint64(k.v2))
 	for {
 		h = max(h, 1) // keyTable keys are nonzero
@@ -352,18 +350,13 @@ func (r *rollup) work(blocks []*keyBlock) error {
 		direct = append(direct, b)
 	}
 	var vals blockVals
-	var s cellSums
 	var deal dealAcc
 	for ci := range r.periods {
 		if r.dropped[ci] {
 			continue
 		}
 		c := a.cells.at(uint32(ci))
-		copy(vals[:], a.tuples.at(c.tuple)[:])
-		s = cellSums{lines: c.lines, costLines: c.costLines, orders: c.orders}
-		for i := range s.amounts {
-			s.amounts[i] = exact{c.coef[i], c.meta[i]}
-		}
+		vals.set(a.tuples.at(c.tuple))
 		pd := r.periods[ci]
 		hasDeal := ci < len(a.deals)
 		if hasDeal {
@@ -371,7 +364,7 @@ func (r *rollup) work(blocks []*keyBlock) error {
 		}
 		for _, b := range direct {
 			i := b.at(b.cellKey(pd, &vals))
-			if err := b.accs[i].add(&s); err != nil {
+			if err := b.accs[i].add(&c.keyAcc); err != nil {
 				return err
 			}
 			if hasDeal {
@@ -421,7 +414,7 @@ func (r *rollup) months(day, month *keyBlock) error {
 		}
 		k.period = lastMonth
 		j := month.at(k)
-		if err := month.accs[j].addAcc(&day.accs[i]); err != nil {
+		if err := month.accs[j].add(&day.accs[i]); err != nil {
 			return err
 		}
 		if r.deals {
@@ -434,27 +427,38 @@ func (r *rollup) months(day, month *keyBlock) error {
 }
 
 // orders adds the orders of multi-cell sets: each set's multiplicity once
-// to every key of the union of its cells' keys.
+// to every key of the union of its cells' keys. A set's cells are
+// gathered first, then each block finds their keys and counts the
+// distinct ones.
 func (r *rollup) orders(blocks []*keyBlock) {
 	a := r.a
-	for _, b := range blocks {
-		b.stamp = make([]uint32, len(b.accs))
+	type member struct {
+		p    cellPeriod
+		vals blockVals
 	}
-	gen := uint32(0)
+	var members []member
+	var idx []uint32
 	var one [1]uint32
-	var vals blockVals
 	add := func(s uint32, k int64) {
-		gen++
+		members = members[:0]
 		for _, ci := range a.sets.elems(s, &one) {
-			if r.dropped[ci] {
-				continue
+			if !r.dropped[ci] {
+				m := member{p: r.periods[ci]}
+				m.vals.set(a.tuples.at(a.cells.at(ci).tuple))
+				members = append(members, m)
 			}
-			copy(vals[:], a.tuples.at(a.cells.at(ci).tuple)[:])
-			pd := r.periods[ci]
-			for _, b := range blocks {
-				i := b.at(b.cellKey(pd, &vals))
-				if b.stamp[i] != gen {
-					b.stamp[i] = gen
+		}
+		for _, b := range blocks {
+			idx = idx[:0]
+			for i := range members {
+				idx = append(idx, b.at(b.cellKey(members[i].p, &members[i].vals)))
+			}
+			if len(idx) > 16 {
+				slices.Sort(idx)
+				idx = slices.Compact(idx)
+			}
+			for j, i := range idx {
+				if j == 0 || !slices.Contains(idx[:j], i) {
 					b.accs[i].orders += k
 				}
 			}
@@ -467,9 +471,6 @@ func (r *rollup) orders(blocks []*keyBlock) {
 	}
 	for i := range a.sets.big {
 		add(setBig|uint32(i), 1)
-	}
-	for _, b := range blocks {
-		b.stamp = nil
 	}
 }
 
