@@ -487,7 +487,9 @@ func (r *rollup) delta() (aggregate.Delta, error) {
 		}
 	}
 	d := make(aggregate.Delta, n)
-	ms := make([]aggregate.Measures, n)
+	// Measures in slabs of a few hundred kilobytes, which fit in the
+	// pages the cells left, unlike one slab of them all.
+	var ms []aggregate.Measures
 	days := map[int32]string{}
 	months := map[int32]string{}
 	periodName := func(grain int, p int32) string {
@@ -552,8 +554,11 @@ func (r *rollup) delta() (aggregate.Delta, error) {
 				}
 				key.Value = v
 			}
+			if len(ms) == 0 {
+				ms = make([]aggregate.Measures, min(n, 2048))
+			}
 			m := &ms[0]
-			ms = ms[1:]
+			ms, n = ms[1:], n-1
 			*m = aggregate.Measures{Revenue: exact{acc.coef[0], acc.meta[0]}.decimal(), Cost: exact{acc.coef[1], acc.meta[1]}.decimal(),
 				Units: exact{acc.coef[2], acc.meta[2]}.decimal(), Lines: acc.lines, CostLines: acc.costLines, Orders: acc.orders}
 			if r.deals {
