@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"math/rand/v2"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -251,17 +252,51 @@ func (m *refMeasures) add(rev, cost, units *big.Rat, order string) {
 // orders and orders in two runs) and compares every key of the delta and
 // every purchase with sums computed here from encoding/csv records: per
 // dimension (and the total) by day and month, per pair of dimensions by
-// month, and per customer and day.
+// month, and per customer and day. It parses the file as written, with a
+// cell cache of a few cells (rolled up thousands of times), and with its
+// dates rewritten M/D/YYYY (read once the order is settled).
 func TestHighcardTotals(t *testing.T) {
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
-	writeHighcard(w, 1<<20, 3000)
+	writeHighcard(w, 3<<20, 3000)
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	want, purchases, rows := highcardReference(t, buf.Bytes())
+	mdy := regexp.MustCompile(`,(\d{4})-(\d\d)-(\d\d),`).ReplaceAllFunc(buf.Bytes(), func(m []byte) []byte {
+		month, _ := strconv.Atoi(string(m[6:8]))
+		day, _ := strconv.Atoi(string(m[9:11]))
+		return fmt.Appendf(nil, ",%d/%d/%s,", month, day, m[1:5])
+	})
+	for _, tc := range []struct {
+		name string
+		file []byte
+		opt  Options
+	}{
+		{"iso", buf.Bytes(), Options{}},
+		{"iso, cache of 16 cells", buf.Bytes(), Options{cellCache: 16}},
+		{"M/D/Y, cache of 16 cells", mdy, Options{cellCache: 16}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := ParseWith(bytes.NewReader(tc.file), "highcard.csv", discardRejects{}, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rows != rows || res.Accepted != rows {
+				t.Fatalf("parsed %d rows, %d accepted; encoding/csv read %d", res.Rows, res.Accepted, rows)
+			}
+			checkHighcard(t, res, want, purchases)
+		})
+	}
+}
+
+// highcardReference sums a high-cardinality file with encoding/csv and
+// big.Rat: the measures of every key and every purchase, and the rows.
+func highcardReference(t *testing.T, file []byte) (map[aggregate.Key]*refMeasures, map[[2]string]*refMeasures, int64) {
+	t.Helper()
 	want := map[aggregate.Key]*refMeasures{}
 	purchases := map[[2]string]*refMeasures{}
-	cr := csv.NewReader(bytes.NewReader(buf.Bytes()))
+	cr := csv.NewReader(bytes.NewReader(file))
 	header, err := cr.Read()
 	if err != nil {
 		t.Fatal(err)
@@ -276,13 +311,6 @@ func TestHighcardTotals(t *testing.T) {
 	}{{segment.Segment, "Segment"}, {segment.Industry, "Industry"}, {segment.Size, "Company Size"},
 		{segment.Region, "Region"}, {segment.Country, "Country"}, {segment.Category, "Product Line"},
 		{segment.Channel, "Channel"}}
-	rat := func(s string) *big.Rat {
-		r, ok := new(big.Rat).SetString(s)
-		if !ok {
-			t.Fatalf("bad number %q", s)
-		}
-		return r
-	}
 	rows := int64(0)
 	for {
 		rec, err := cr.Read()
@@ -295,7 +323,7 @@ func TestHighcardTotals(t *testing.T) {
 		rows++
 		day := rec[col["Order Date"]]
 		month := day[:7]
-		rev, cost, units := rat(rec[col["Sales"]]), rat(rec[col["Cost"]]), rat(rec[col["Quantity"]])
+		rev, cost, units := mustRat(t, rec[col["Sales"]]), mustRat(t, rec[col["Cost"]]), mustRat(t, rec[col["Quantity"]])
 		order := rec[col["Order ID"]]
 		add := func(k aggregate.Key) {
 			if want[k] == nil {
@@ -324,18 +352,25 @@ func TestHighcardTotals(t *testing.T) {
 		}
 		purchases[pk].add(rev, cost, units, order)
 	}
+	return want, purchases, rows
+}
 
-	res, err := Parse(bytes.NewReader(buf.Bytes()), "highcard.csv", discardRejects{})
-	if err != nil {
-		t.Fatal(err)
+func mustRat(t *testing.T, s string) *big.Rat {
+	t.Helper()
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		t.Fatalf("bad number %q", s)
 	}
-	if res.Rows != rows || res.Accepted != rows {
-		t.Fatalf("parsed %d rows, %d accepted; encoding/csv read %d", res.Rows, res.Accepted, rows)
-	}
+	return r
+}
+
+// checkHighcard compares a result with highcardReference's sums.
+func checkHighcard(t *testing.T, res *Result, want map[aggregate.Key]*refMeasures, purchases map[[2]string]*refMeasures) {
+	t.Helper()
 	if len(res.Delta) != len(want) {
 		t.Errorf("%d keys, want %d", len(res.Delta), len(want))
 	}
-	same := func(d fmt.Stringer, r *big.Rat) bool { return rat(d.String()).Cmp(r) == 0 }
+	same := func(d fmt.Stringer, r *big.Rat) bool { return mustRat(t, d.String()).Cmp(r) == 0 }
 	for k, w := range want {
 		m := res.Delta[k]
 		if m == nil {
@@ -349,14 +384,15 @@ func TestHighcardTotals(t *testing.T) {
 		}
 	}
 	n := 0
-	err = res.Purchases(func(p history.Purchase) error {
+	err := res.Purchases(func(p history.Purchase) error {
 		n++
 		w := purchases[[2]string{p.Customer, p.Day}]
 		if w == nil {
 			t.Errorf("purchase %s %s not in the file", p.Customer, p.Day)
 			return nil
 		}
-		if rat(p.Revenue).Cmp(&w.revenue) != 0 || rat(p.Cost).Cmp(&w.cost) != 0 || p.Lines != w.lines || p.Orders != int64(len(w.orders)) {
+		if mustRat(t, p.Revenue).Cmp(&w.revenue) != 0 || mustRat(t, p.Cost).Cmp(&w.cost) != 0 || p.Lines != w.lines ||
+			p.Orders != int64(len(w.orders)) {
 			t.Errorf("purchase %s %s: %+v, want revenue %s cost %s lines %d orders %d", p.Customer, p.Day, p,
 				w.revenue.FloatString(2), w.cost.FloatString(2), w.lines, len(w.orders))
 		}

@@ -242,6 +242,7 @@ func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 	}
 	res.Format.Columns = cm.describe()
 	acc := newAccumulator(cm, opt, src.Date1904())
+	defer acc.roller.stop() // on errors: finish has stopped it otherwise
 	p := startPipeline(src, acc, first, res.Format.Delimiter == ";")
 	err = p.drive(res, rejects)
 	p.stop()

@@ -2,37 +2,38 @@ package parser
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
-	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/segment"
 )
 
-// The rollup turns cells into the delta's keys. A file with D dimensions
+// The rollup sums cells into the delta's keys. A file with D dimensions
 // has 2+2D+D(D-1)/2 keys per cell (the total and each dimension by day and
 // by month, each pair of dimensions by month): 37 with seven dimensions,
 // for up to one cell per row in a file of many customers and values. So
-// the rollup does little per (cell, key):
+// the rollup does little per (cell, key), and runs while the file is read:
 //
+//   - cells are a cache: when it is full, the cells whose date can be read
+//     (an unambiguous date, or once the day/month order is settled) are
+//     rolled up and leave it, so that memory follows keys, not rows;
 //   - keys are grouped in blocks, one per kind (the total, a dimension, a
-//     pair) and grain; a block indexes its sums directly by period and
-//     value ids when its range is small (dense), else through a keyTable;
+//     pair) and grain; a block holds a row of sums per period, indexed
+//     directly by value ids, unless that would leave most slots empty:
+//     then it finds keys through a keyTable;
 //   - sums are exact, added as packed coefficients (see exact), not
 //     decimals;
 //   - cells add into day keys, and month keys of the total and the
-//     dimensions are then summed from those (one add per day key, not per
-//     cell); pairs have month keys only;
-//   - blocks are shared out among workers, one per core: each reads every
-//     cell and writes only its blocks.
+//     dimensions are summed from those when the file ends (one add per day
+//     key, not per cell); pairs have month keys only.
 //
 // Orders are the exception to summing days into months: an order counts
-// once in every key its lines reach, so the orders of multi-cell sets (see
-// orderSets) are added to every block's keys directly, after the sums.
+// once in every key its lines reach. The orders within one cell (lines
+// without an order id, orders of one cell) are the cell's and sum like the
+// rest; those of a multi-cell set (see orderSets) are added to every
+// block's keys directly, to a count that days do not pass on to months.
 
 // Grains of a block.
 const (
@@ -42,11 +43,13 @@ const (
 
 // keyAcc is one key's sums: revenue, cost and units as exact decimals
 // (coefficients and meta bytes apart, so that they pack), lines, lines with
-// a cost, orders. A key with no lines does not exist.
+// a cost, orders that lie in one cell (orders) and orders of multi-cell
+// sets (setOrders). A key with no lines does not exist.
 type keyAcc struct {
 	coef             [3]uint64
 	lines, costLines int64
 	orders           int64
+	setOrders        int64
 	meta             [3]uint8
 }
 
@@ -65,9 +68,9 @@ func addExact(coef *uint64, meta *uint8, y exact) error {
 	return nil
 }
 
-// add adds the sums of a cell or another key. Most often the three
-// amounts each have the scale and sign of the sum so far, and their
-// coefficients add as they are.
+// add adds the sums of a cell or of a day into its month, but not
+// o.setOrders. Most often the three amounts each have the scale and sign
+// of the sum so far, and their coefficients add as they are.
 func (k *keyAcc) add(o *keyAcc) error {
 	if k.meta == o.meta && (k.coef[0]|k.coef[1]|k.coef[2]|o.coef[0]|o.coef[1]|o.coef[2]) < exactFast {
 		k.coef[0] += o.coef[0]
@@ -113,21 +116,42 @@ type blockKey struct {
 	v1, v2 uint32
 }
 
+// blockRow holds sums by value ids: accs[v1*n2+v2] for v1 < n1, v2 < n2.
+// A hashed block keeps all its keys in one row, in order of appearance.
+type blockRow struct {
+	n1, n2 uint32
+	accs   []keyAcc
+	deals  []dealAcc // nil until the file has a closed deal
+}
+
 // keyBlock holds the keys of one kind and grain.
 type keyBlock struct {
 	kind  int // 0 total, 1+i dimension i, 1+D+p pair p
 	grain int
 	d1    int // the dimensions keying the block, noDim for none
 	d2    int
-	// Dense blocks: accs[(period-first)*width + v1*n2 + v2].
-	dense     bool
-	first     int32
-	width, n2 uint64
-	accs      []keyAcc
-	deals     []dealAcc  // nil unless the file has deals
-	table     keyTable   // hashed blocks: hash of a key → index in accs
-	keys      []blockKey // hashed blocks: the key of each acc
+	// Dense: rows[p-first] holds the keys of period p.
+	first int32
+	rows  []blockRow
+	// Hashed: the keys in hrow, found through table by hash.
+	hashed bool
+	hrow   blockRow
+	table  keyTable
+	keys   []blockKey
+	// slots counts the dense sums held, used the keys with lines: a dense
+	// block with too few of its slots used turns hashed.
+	slots, used int
+	// max1 and max2 bound the value ids seen, the width of new rows.
+	max1, max2 uint32
 }
+
+// Limits of dense blocks: a row of at most maxDenseRow sums, and slots at
+// most denseSlack plus denseFactor per key with lines.
+const (
+	maxDenseRow = 1 << 14
+	denseSlack  = 1 << 16
+	denseFactor = 4
+)
 
 // noDim is the index of a cell's always-zero value in a blockVals.
 const noDim = maxDims
@@ -149,140 +173,189 @@ func (b *keyBlock) cellKey(p cellPeriod, vals *blockVals) blockKey {
 	return k
 }
 
-// at returns the index in accs of key k, creating it in a hashed block.
-func (b *keyBlock) at(k blockKey) uint32 {
-	if b.dense {
-		return uint32(uint64(k.period-b.first)*b.width + uint64(k.v1)*b.n2 + uint64(k.v2))
+// at returns the row and index of key k, making room for it. The row is
+// valid until the next call.
+func (b *keyBlock) at(k blockKey, r *rollup) (*blockRow, int) {
+	if !b.hashed {
+		if off := uint(k.period - b.first); off < uint(len(b.rows)) {
+			row := &b.rows[off]
+			if k.v1 < row.n1 && k.v2 < row.n2 {
+				return row, int(k.v1*row.n2 + k.v2)
+			}
+		}
+		if b.grow(k, r) {
+			return b.at(k, r)
+		}
 	}
-	return b.hashedAt(k)
+	return &b.hrow, b.hashedAt(k, r)
 }
 
-func (b *keyBlock) hashedAt(k blockKey) uint32 {
+// hashedAt returns the index in hrow of key k, adding it.
+func (b *keyBlock) hashedAt(k blockKey, r *rollup) int {
 	h := mix64(mix64(uint64(uint32(k.period))<<32|uint64(k.v1)) ^ uint64(k.v2))
 	for {
 		h = max(h, 1) // keyTable keys are nonzero
 		v, found := b.table.upsert(h)
 		if !found {
-			*v = uint64(len(b.accs))
-			b.accs = append(b.accs, keyAcc{})
+			*v = uint64(len(b.keys))
 			b.keys = append(b.keys, k)
-			if b.deals != nil {
-				b.deals = append(b.deals, dealAcc{})
+			b.hrow.accs = append(b.hrow.accs, keyAcc{})
+			if r.deals {
+				b.hrow.deals = append(b.hrow.deals, dealAcc{})
 			}
-			return uint32(*v)
+			return int(*v)
 		}
 		if b.keys[*v] == k {
-			return uint32(*v)
+			return int(*v)
 		}
 		h++ // another key with the same hash: probe the next
 	}
 }
 
-// key returns the key of accs[i].
-func (b *keyBlock) key(i int) blockKey {
-	if !b.dense {
-		return b.keys[i]
+// grow makes room for key k in a dense block: rows up to its period, a
+// row as wide as the values of its dimensions. It reports false, having
+// made the block hashed, when the room would be too sparse.
+func (b *keyBlock) grow(k blockKey, r *rollup) bool {
+	// Values are numbered as they appear, so rows are as wide as the
+	// values seen so far; a later value widens the rows it reaches.
+	b.max1, b.max2 = max(b.max1, k.v1+1), max(b.max2, k.v2+1)
+	n1, n2 := b.max1, b.max2
+	// Rows from the first period to the last: a period before them
+	// shifts them, one after extends them.
+	span := len(b.rows)
+	switch {
+	case span == 0:
+		b.first, span = k.period, 1
+	case k.period < b.first:
+		span += int(b.first - k.period)
+	case int(k.period-b.first) >= span:
+		span = int(k.period-b.first) + 1
 	}
-	off, v := uint64(i)/b.width, uint64(i)%b.width
-	return blockKey{period: b.first + int32(off), v1: uint32(v / b.n2), v2: uint32(v % b.n2)}
-}
-
-// cellPeriod is a surviving cell's day number and month.
-type cellPeriod struct {
-	day, month int32
-}
-
-// rollup turns cells into the delta's keys.
-type rollup struct {
-	a       *accumulator
-	dropped []bool
-	pairs   [][2]int
-	blocks  []*keyBlock
-	periods []cellPeriod // by cell
-	deals   bool
-}
-
-func newRollup(a *accumulator, dropped []bool) *rollup {
-	r := &rollup{a: a, dropped: dropped, deals: len(a.deals) > 0}
-	for i := range a.dims {
-		for j := i + 1; j < len(a.dims); j++ {
-			r.pairs = append(r.pairs, [2]int{i, j})
+	old := uint64(0)
+	if off := uint(k.period - b.first); k.period >= b.first && off < uint(len(b.rows)) {
+		old = uint64(len(b.rows[off].accs))
+	}
+	row := uint64(n1) * uint64(n2)
+	if row > maxDenseRow || uint64(b.slots)-old+row+uint64(span) > denseFactor*uint64(b.used)+denseSlack {
+		b.toHashed(r)
+		return false
+	}
+	if k.period < b.first {
+		rows := make([]blockRow, span, span+span/2)
+		copy(rows[b.first-k.period:], b.rows)
+		b.rows, b.first = rows, k.period
+	} else if span > len(b.rows) {
+		b.rows = append(b.rows, make([]blockRow, span-len(b.rows))...)
+	}
+	cur := &b.rows[k.period-b.first]
+	grown := blockRow{n1: max(n1, cur.n1), n2: max(n2, cur.n2)}
+	grown.accs = make([]keyAcc, grown.n1*grown.n2)
+	if r.deals {
+		grown.deals = make([]dealAcc, len(grown.accs))
+	}
+	for i := range cur.accs {
+		j := uint32(i)/cur.n2*grown.n2 + uint32(i)%cur.n2
+		grown.accs[j] = cur.accs[i]
+		if cur.deals != nil {
+			grown.deals[j] = cur.deals[i]
 		}
 	}
-	return r
+	b.slots += len(grown.accs) - len(cur.accs)
+	*cur = grown
+	return true
 }
 
-// run sums the surviving cells into the blocks, with the orders of
-// multi-cell sets. Its only error is a sum past 19 digits.
-func (r *rollup) run() error {
-	if !r.plan() {
-		return nil
-	}
-	// A kind's blocks go to one worker: its month block sums its day block.
-	kinds := 1 + len(r.a.dims) + len(r.pairs)
-	workers := min(runtime.GOMAXPROCS(0), kinds, 4)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		var mine []*keyBlock
-		for _, b := range r.blocks {
-			if b.kind%workers == w {
-				mine = append(mine, b)
+// toHashed moves a dense block's keys into its hashed row.
+func (b *keyBlock) toHashed(r *rollup) {
+	rows, first := b.rows, b.first
+	b.hashed, b.rows, b.slots = true, nil, 0
+	for off := range rows {
+		row := &rows[off]
+		for i := range row.accs {
+			if row.accs[i] == (keyAcc{}) && (row.deals == nil || row.deals[i] == (dealAcc{})) {
+				continue
+			}
+			k := blockKey{period: first + int32(off), v1: uint32(i) / row.n2, v2: uint32(i) % row.n2}
+			j := b.hashedAt(k, r)
+			b.hrow.accs[j] = row.accs[i]
+			if row.deals != nil {
+				b.hrow.deals[j] = row.deals[i]
 			}
 		}
-		wg.Go(func() { errs[w] = r.work(mine) })
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
+}
+
+// each calls fn with every key of the block that has lines, its sums and
+// deals (nil unless the file has deals).
+func (b *keyBlock) each(fn func(k blockKey, acc *keyAcc, deal *dealAcc) error) error {
+	visit := func(row *blockRow, i int, k blockKey) error {
+		if row.accs[i].lines == 0 {
+			return nil
+		}
+		var d *dealAcc
+		if row.deals != nil {
+			d = &row.deals[i]
+		}
+		return fn(k, &row.accs[i], d)
+	}
+	if b.hashed {
+		for i, k := range b.keys {
+			if err := visit(&b.hrow, i, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for off := range b.rows {
+		row := &b.rows[off]
+		for i := range row.accs {
+			k := blockKey{period: b.first + int32(off), v1: uint32(i) / row.n2, v2: uint32(i) % row.n2}
+			if err := visit(row, i, k); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// plan resolves every surviving cell's day and month and lays out the
-// blocks, dense while their slots stay within a budget of about one per
-// cell. It reports false when no cell survives.
-func (r *rollup) plan() bool {
-	a := r.a
-	r.periods = make([]cellPeriod, a.cells.len())
-	minDay, maxDay, live := int32(1<<31-1), int32(-1<<31), 0
-	var last notation.RawDate
-	var lastP cellPeriod
-	for ci := range r.periods {
-		if r.dropped[ci] {
-			continue
+// cellPeriod is a cell's day number and month (year*12+month-1).
+type cellPeriod struct {
+	day, month int32
+}
+
+// rollup holds the blocks the cells roll up into.
+type rollup struct {
+	a      *accumulator
+	pairs  [][2]int
+	blocks []*keyBlock
+	// direct are the blocks cells add into: day blocks and pair blocks.
+	direct []*keyBlock
+	deals  bool // the file has closed deals: blocks keep dealAccs
+	// Scratch of addOrders.
+	members []orderMember
+	keys    []blockKey
+	seen    map[blockKey]struct{}
+}
+
+// orderMember is a cell of an order set, as addOrders needs it.
+type orderMember struct {
+	p    cellPeriod
+	vals blockVals
+}
+
+func newRollup(a *accumulator) *rollup {
+	r := &rollup{a: a, seen: map[blockKey]struct{}{}}
+	for i := range a.dims {
+		for j := i + 1; j < len(a.dims); j++ {
+			r.pairs = append(r.pairs, [2]int{i, j})
 		}
-		live++
-		if d := a.cells.at(uint32(ci)).date; d != last {
-			y, m, day := a.dates.Resolve(d)
-			last, lastP = d, cellPeriod{int32(period.DayNumber(y, m, day)), int32(y*12 + m - 1)}
-		}
-		r.periods[ci] = lastP
-		minDay, maxDay = min(minDay, lastP.day), max(maxDay, lastP.day)
 	}
-	if live == 0 {
-		return false
-	}
-	y0, m0, _ := period.Civil(int(minDay))
-	y1, m1, _ := period.Civil(int(maxDay))
-	minMonth, maxMonth := int32(y0*12+m0-1), int32(y1*12+m1-1)
-	size := func(i int) uint64 { return uint64(len(a.vals[i].names)) }
 	add := func(kind, grain, d1, d2 int) {
-		b := &keyBlock{kind: kind, grain: grain, d1: d1, d2: d2, n2: 1, width: 1}
-		if d1 != noDim {
-			b.width = size(d1)
-		}
-		if d2 != noDim {
-			b.n2 = size(d2)
-			b.width *= b.n2
-		}
-		b.first = minDay
-		if grain == grainMonth {
-			b.first = minMonth
-		}
+		b := &keyBlock{kind: kind, grain: grain, d1: d1, d2: d2}
 		r.blocks = append(r.blocks, b)
+		if grain == grainDay || kind > len(a.dims) {
+			r.direct = append(r.direct, b)
+		}
 	}
 	add(0, grainDay, noDim, noDim)
 	add(0, grainMonth, noDim, noDim)
@@ -293,106 +366,207 @@ func (r *rollup) plan() bool {
 	for p, pr := range r.pairs {
 		add(1+len(a.dims)+p, grainMonth, pr[0], pr[1])
 	}
-	// Dense blocks, smallest first, while their slots fit the budget.
-	slots := func(b *keyBlock) uint64 {
-		n := uint64(maxDay-minDay) + 1
-		if b.grain == grainMonth {
-			n = uint64(maxMonth-minMonth) + 1
-		}
-		return n * b.width
+	return r
+}
+
+// startDeals gives every block room for deals, when the first closed deal
+// arrives.
+func (r *rollup) startDeals() {
+	if r.deals {
+		return
 	}
-	bySize := slices.Clone(r.blocks)
-	slices.SortStableFunc(bySize, func(x, y *keyBlock) int { return cmpUint(slots(x), slots(y)) })
-	budget := uint64(live) + 4096*uint64(len(r.blocks))
-	for _, b := range bySize {
-		n := slots(b)
-		if n > budget {
-			break
-		}
-		budget -= n
-		b.dense = true
-		b.accs = make([]keyAcc, n)
-		if r.deals {
-			b.deals = make([]dealAcc, n)
-		}
-	}
+	r.deals = true
 	for _, b := range r.blocks {
-		if !b.dense && r.deals {
-			b.deals = []dealAcc{}
+		b.hrow.deals = make([]dealAcc, len(b.hrow.accs))
+		for i := range b.rows {
+			b.rows[i].deals = make([]dealAcc, len(b.rows[i].accs))
 		}
 	}
-	return true
 }
 
-func cmpUint(x, y uint64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
+// addCell adds a rolled-up cell into the blocks. Its only error is a sum
+// past 19 digits.
+func (r *rollup) addCell(c *rolledCell) error {
+	if c.hasDeal {
+		r.startDeals()
 	}
-	return 0
-}
-
-// work fills blocks: the cells' sums, the months of the day blocks' kinds,
-// the orders of multi-cell sets.
-func (r *rollup) work(blocks []*keyBlock) error {
-	a := r.a
-	// Cells add into the day blocks and the pair blocks; the month blocks
-	// of the total and the dimensions sum their day block afterwards.
-	var direct []*keyBlock
-	monthOf := map[int]*keyBlock{}
-	for _, b := range blocks {
-		if b.grain == grainMonth && b.kind <= len(a.dims) {
-			monthOf[b.kind] = b
-			continue
+	for _, b := range r.direct {
+		row, i := b.at(b.cellKey(c.p, &c.vals), r)
+		acc := &row.accs[i]
+		if acc.lines == 0 && c.acc.lines != 0 {
+			b.used++
 		}
-		direct = append(direct, b)
-	}
-	var vals blockVals
-	var deal dealAcc
-	for ci := range r.periods {
-		if r.dropped[ci] {
-			continue
+		if err := acc.add(&c.acc); err != nil {
+			return err
 		}
-		c := a.cells.at(uint32(ci))
-		vals.set(a.tuples.at(c.tuple))
-		pd := r.periods[ci]
-		hasDeal := ci < len(a.deals)
-		if hasDeal {
-			deal = r.dealOf(&a.deals[ci], pd.day)
-		}
-		for _, b := range direct {
-			i := b.at(b.cellKey(pd, &vals))
-			if err := b.accs[i].add(&c.keyAcc); err != nil {
-				return err
-			}
-			if hasDeal {
-				if err := b.deals[i].add(&deal); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	for _, b := range direct {
-		if m := monthOf[b.kind]; m != nil && b.grain == grainDay {
-			if err := r.months(b, m); err != nil {
+		if c.hasDeal {
+			if err := row.deals[i].add(&c.deal); err != nil {
 				return err
 			}
 		}
 	}
-	r.orders(blocks)
 	return nil
 }
 
+// addOrders adds n orders to every key of the union of the keys of
+// members.
+func (r *rollup) addOrders(members []orderMember, n int64) {
+	for _, b := range r.blocks {
+		r.keys = r.keys[:0]
+		clear(r.seen)
+		for i := range members {
+			k := b.cellKey(members[i].p, &members[i].vals)
+			// A set has a few cells, except an order's private set.
+			if len(members) <= 16 {
+				if slices.Contains(r.keys, k) {
+					continue
+				}
+				r.keys = append(r.keys, k)
+			} else {
+				if _, ok := r.seen[k]; ok {
+					continue
+				}
+				r.seen[k] = struct{}{}
+			}
+			row, j := b.at(k, r)
+			row.accs[j].setOrders += n
+		}
+	}
+}
+
+// rolledCell is a cell leaving the cache, with its period and values.
+type rolledCell struct {
+	acc     keyAcc
+	p       cellPeriod
+	vals    blockVals
+	deal    dealAcc
+	hasDeal bool
+}
+
+// rolledSet is n orders to add to the keys of the next count members of
+// a rollWork.
+type rolledSet struct {
+	n     int64
+	count int
+}
+
+// rollWork is a batch of work for the rollup's goroutine.
+type rollWork struct {
+	cells   []rolledCell
+	members []orderMember
+	sets    []rolledSet
+}
+
+// Sizes of a rollWork that make it go.
+const (
+	rollCells   = 2048
+	rollMembers = 8192
+)
+
+// roller runs the rollup on a goroutine of its own, fed by the aggregation
+// (stage 2 of the pipeline) with batches: the cells leaving the cache and
+// the order sets whose keys gain or lose orders, their dates already read.
+// Both only add, so their order does not matter. The first error (a sum
+// past 19 digits) is kept for stop, and later batches are dropped.
+type roller struct {
+	r    *rollup
+	work chan *rollWork
+	free chan *rollWork
+	cur  *rollWork
+	done chan struct{}
+	err  error
+}
+
+func startRoller(r *rollup) *roller {
+	w := &roller{r: r, work: make(chan *rollWork, 4), free: make(chan *rollWork, 6), done: make(chan struct{}),
+		cur: &rollWork{}}
+	go w.run()
+	return w
+}
+
+func (w *roller) run() {
+	defer close(w.done)
+	defer func() {
+		// A bug must not take the process down from a goroutine the
+		// caller cannot recover, nor leave the aggregation blocked.
+		if v := recover(); v != nil {
+			w.err = fmt.Errorf("ingest: internal error while rolling up: %v", v)
+			for range w.work {
+			}
+		}
+	}()
+	for wk := range w.work {
+		if w.err == nil {
+			w.err = w.apply(wk)
+		}
+		wk.cells, wk.members, wk.sets = wk.cells[:0], wk.members[:0], wk.sets[:0]
+		select {
+		case w.free <- wk:
+		default:
+		}
+	}
+}
+
+func (w *roller) apply(wk *rollWork) error {
+	for i := range wk.cells {
+		if err := w.r.addCell(&wk.cells[i]); err != nil {
+			return err
+		}
+	}
+	members := wk.members
+	for _, s := range wk.sets {
+		w.r.addOrders(members[:s.count], s.n)
+		members = members[s.count:]
+	}
+	return nil
+}
+
+// cell queues a cell leaving the cache.
+func (w *roller) cell(c rolledCell) {
+	w.cur.cells = append(w.cur.cells, c)
+	if len(w.cur.cells) >= rollCells {
+		w.send()
+	}
+}
+
+// orders queues n orders for the keys of members.
+func (w *roller) orders(members []orderMember, n int64) {
+	w.cur.members = append(w.cur.members, members...)
+	w.cur.sets = append(w.cur.sets, rolledSet{n, len(members)})
+	if len(w.cur.members) >= rollMembers {
+		w.send()
+	}
+}
+
+func (w *roller) send() {
+	w.work <- w.cur
+	select {
+	case w.cur = <-w.free:
+	default:
+		w.cur = &rollWork{}
+	}
+}
+
+// stop sends the last batch, waits for the goroutine and returns its
+// error. It may be called again.
+func (w *roller) stop() error {
+	if w.cur != nil {
+		w.work <- w.cur
+		w.cur = nil
+		close(w.work)
+	}
+	<-w.done
+	return w.err
+}
+
 // dealOf returns a cell's deal sums: a sales cycle is the close day (the
-// cell's date, day) minus the created day, read in the order decided for
-// the close dates.
-func (r *rollup) dealOf(d *dealSums, day int32) dealAcc {
+// cell's date, day) minus the created day, read day first when dmy (see
+// accumulator.createdDMY).
+func dealOf(d *dealSums, day int32, dmy bool) dealAcc {
 	out := dealAcc{won: d.won, lost: d.lost, cycled: d.cycled, wonCoef: d.wonRevenue.coef, wonMeta: d.wonRevenue.meta}
 	if d.cycled != 0 {
 		created := d.createdMDY
-		if r.a.dates.Order() == notation.OrderDMY {
+		if dmy {
 			created = d.createdDMY
 		}
 		out.cycleDays = d.cycled*int64(day) - created
@@ -400,78 +574,44 @@ func (r *rollup) dealOf(d *dealSums, day int32) dealAcc {
 	return out
 }
 
-// months sums a day block into the month block of its kind.
-func (r *rollup) months(day, month *keyBlock) error {
-	lastDay, lastMonth := int32(1<<31-1), int32(0)
-	for i := range day.accs {
-		if day.accs[i].lines == 0 {
+// months sums the day blocks into the month blocks of their kinds, when
+// the file ends.
+func (r *rollup) months() error {
+	monthOf := map[int]*keyBlock{}
+	for _, b := range r.blocks {
+		if b.grain == grainMonth && b.kind <= len(r.a.dims) {
+			monthOf[b.kind] = b
+		}
+	}
+	for _, day := range r.blocks {
+		month := monthOf[day.kind]
+		if day.grain != grainDay || month == nil {
 			continue
 		}
-		k := day.key(i)
-		if k.period != lastDay {
-			y, m, _ := period.Civil(int(k.period))
-			lastDay, lastMonth = k.period, int32(y*12+m-1)
-		}
-		k.period = lastMonth
-		j := month.at(k)
-		if err := month.accs[j].add(&day.accs[i]); err != nil {
-			return err
-		}
-		if r.deals {
-			if err := month.deals[j].add(&day.deals[i]); err != nil {
+		lastDay, lastMonth := int32(1<<31-1), int32(0)
+		err := day.each(func(k blockKey, acc *keyAcc, deal *dealAcc) error {
+			if k.period != lastDay {
+				y, m, _ := period.Civil(int(k.period))
+				lastDay, lastMonth = k.period, int32(y*12+m-1)
+			}
+			k.period = lastMonth
+			row, j := month.at(k, r)
+			if row.accs[j].lines == 0 {
+				month.used++
+			}
+			if err := row.accs[j].add(acc); err != nil {
 				return err
 			}
+			if deal != nil {
+				return row.deals[j].add(deal)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// orders adds the orders of multi-cell sets: each set's multiplicity once
-// to every key of the union of its cells' keys. A set's cells are
-// gathered first, then each block finds their keys and counts the
-// distinct ones.
-func (r *rollup) orders(blocks []*keyBlock) {
-	a := r.a
-	type member struct {
-		p    cellPeriod
-		vals blockVals
-	}
-	var members []member
-	var idx []uint32
-	var one [1]uint32
-	add := func(s uint32, k int64) {
-		members = members[:0]
-		for _, ci := range a.sets.elems(s, &one) {
-			if !r.dropped[ci] {
-				m := member{p: r.periods[ci]}
-				m.vals.set(a.tuples.at(a.cells.at(ci).tuple))
-				members = append(members, m)
-			}
-		}
-		for _, b := range blocks {
-			idx = idx[:0]
-			for i := range members {
-				idx = append(idx, b.at(b.cellKey(members[i].p, &members[i].vals)))
-			}
-			if len(idx) > 16 {
-				slices.Sort(idx)
-				idx = slices.Compact(idx)
-			}
-			for j, i := range idx {
-				if j == 0 || !slices.Contains(idx[:j], i) {
-					b.accs[i].orders += k
-				}
-			}
-		}
-	}
-	for s, k := range a.multiCount {
-		if k > 0 {
-			add(uint32(s), k)
-		}
-	}
-	for i := range a.sets.big {
-		add(setBig|uint32(i), 1)
-	}
 }
 
 // delta returns the rolled keys with their names.
@@ -480,11 +620,7 @@ func (r *rollup) delta() (aggregate.Delta, error) {
 	dims := a.dims
 	n := 0
 	for _, b := range r.blocks {
-		for i := range b.accs {
-			if b.accs[i].lines != 0 {
-				n++
-			}
-		}
+		_ = b.each(func(blockKey, *keyAcc, *dealAcc) error { n++; return nil })
 	}
 	d := make(aggregate.Delta, n)
 	// Measures in slabs of a few hundred kilobytes, which fit in the
@@ -527,16 +663,12 @@ func (r *rollup) delta() (aggregate.Delta, error) {
 			// separator; then keys merge as Delta.Add would.
 			merge = slices.ContainsFunc(a.vals[pr[0]].names, hasValueSep) || slices.ContainsFunc(a.vals[pr[1]].names, hasValueSep)
 		}
-		for i := range b.accs {
-			acc := &b.accs[i]
-			if acc.lines == 0 {
-				continue
-			}
-			k := b.key(i)
-			key := aggregate.Key{Dim: dim, Grain: aggregate.Day, Period: periodName(b.grain, k.period)}
-			if b.grain == grainMonth {
-				key.Grain = aggregate.Month
-			}
+		grain := aggregate.Day
+		if b.grain == grainMonth {
+			grain = aggregate.Month
+		}
+		err := b.each(func(k blockKey, acc *keyAcc, deal *dealAcc) error {
+			key := aggregate.Key{Dim: dim, Grain: grain, Period: periodName(b.grain, k.period)}
 			switch {
 			case b.kind == 0:
 				key.Value = segment.TotalValue
@@ -560,21 +692,25 @@ func (r *rollup) delta() (aggregate.Delta, error) {
 			m := &ms[0]
 			ms, n = ms[1:], n-1
 			*m = aggregate.Measures{Revenue: exact{acc.coef[0], acc.meta[0]}.decimal(), Cost: exact{acc.coef[1], acc.meta[1]}.decimal(),
-				Units: exact{acc.coef[2], acc.meta[2]}.decimal(), Lines: acc.lines, CostLines: acc.costLines, Orders: acc.orders}
-			if r.deals {
-				dl := &b.deals[i]
-				m.Won, m.Lost, m.Cycled, m.CycleDays = dl.won, dl.lost, dl.cycled, dl.cycleDays
-				m.WonRevenue = exact{dl.wonCoef, dl.wonMeta}.decimal()
+				Units: exact{acc.coef[2], acc.meta[2]}.decimal(), Lines: acc.lines, CostLines: acc.costLines,
+				Orders: acc.orders + acc.setOrders}
+			if deal != nil {
+				m.Won, m.Lost, m.Cycled, m.CycleDays = deal.won, deal.lost, deal.cycled, deal.cycleDays
+				m.WonRevenue = exact{deal.wonCoef, deal.wonMeta}.decimal()
 			}
 			if merge {
 				if cur, ok := d[key]; ok {
 					if err := cur.Add(*m); err != nil {
-						return nil, fmt.Errorf("%v %s %s: %w", key.Dim, key.Value, key.Period, err)
+						return fmt.Errorf("%v %s %s: %w", key.Dim, key.Value, key.Period, err)
 					}
-					continue
+					return nil
 				}
 			}
 			d[key] = m
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return d, nil
