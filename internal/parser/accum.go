@@ -756,16 +756,19 @@ func (a *accumulator) rollCells() error {
 	}
 	a.cells = a.cells[:kept]
 	a.deals = a.deals[:min(len(a.deals), kept)]
-	// The pending orders of sets whose cells' dates can be read.
+	// The pending orders of sets whose cells' dates can be read, in the
+	// order the sets appeared: close in time, their keys are close in the
+	// blocks.
+	sets := slices.Sorted(maps.Keys(a.pending))
 pending:
-	for s, n := range a.pending {
+	for _, s := range sets {
 		cells := a.sets.elems(s, nil)
 		for _, c := range cells {
 			if _, _, ok := a.period(refDate(c)); !ok {
 				continue pending
 			}
 		}
-		a.addOrders(cells, n)
+		a.addOrders(cells, a.pending[s])
 		delete(a.pending, s)
 	}
 	return nil
