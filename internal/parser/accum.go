@@ -893,9 +893,13 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	res.Accepted -= droppedLines
 	res.Rejected += droppedLines
 
-	// The cells and orders are rolled up: let them go before the delta
-	// is built.
+	// The cells and orders are rolled up, and no name needs numbering:
+	// let them and the indexes go before the delta takes their memory.
 	a.cells, a.cellIdx, a.log, a.sets, a.pending, a.deals = nil, keyTable{}, orderLog{}, orderSets{}, nil, nil
+	a.tuples.idx, a.customers.ids = keyTable{}, nil
+	for i := range a.vals {
+		a.vals[i].ids, a.vals[i].raw = nil, nil
+	}
 	runtime.GC()
 	if res.Delta, err = a.roll.delta(); err != nil {
 		return err
@@ -933,7 +937,6 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		return histErr
 	}
 	res.history = hist
-	a.customers.ids, a.tuples.idx = nil, keyTable{}
 	return nil
 }
 

@@ -149,7 +149,7 @@ type keyBlock struct {
 // most denseSlack plus denseFactor per key with lines.
 const (
 	maxDenseRow = 1 << 14
-	denseSlack  = 1 << 16
+	denseSlack  = 1 << 12
 	denseFactor = 4
 )
 
