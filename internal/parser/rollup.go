@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -614,15 +615,59 @@ func (r *rollup) months() error {
 	return nil
 }
 
-// delta returns the rolled keys with their names.
+// deltaEntry is a key of the delta with its measures; merge says that
+// another key may have the same name (see delta).
+type deltaEntry struct {
+	key   aggregate.Key
+	m     *aggregate.Measures
+	merge bool
+}
+
+// deltaBatch is how many entries delta passes at a time.
+const deltaBatch = 4096
+
+// delta returns the rolled keys with their names. A goroutine names the
+// keys and converts their measures while this one fills the map, the
+// larger half of the work.
 func (r *rollup) delta() (aggregate.Delta, error) {
-	a := r.a
-	dims := a.dims
 	n := 0
 	for _, b := range r.blocks {
 		_ = b.each(func(blockKey, *keyAcc, *dealAcc) error { n++; return nil })
 	}
+	batches := make(chan []deltaEntry, 4)
+	free := make(chan []deltaEntry, 6)
+	stop := make(chan struct{})
+	go r.entries(n, batches, free, stop)
+	defer close(stop) // on an error, the goroutine ends at its next batch
 	d := make(aggregate.Delta, n)
+	for batch := range batches {
+		for i := range batch {
+			e := &batch[i]
+			if e.merge {
+				if cur, ok := d[e.key]; ok {
+					if err := cur.Add(*e.m); err != nil {
+						return nil, fmt.Errorf("%v %s %s: %w", e.key.Dim, e.key.Value, e.key.Period, err)
+					}
+					continue
+				}
+			}
+			d[e.key] = e.m
+		}
+		select {
+		case free <- batch[:0]:
+		default:
+		}
+	}
+	return d, nil
+}
+
+// entries sends the n keys with lines to batches, in batches of up to
+// deltaBatch, reusing those it gets from free, and closes batches (or
+// stops when stop closes).
+func (r *rollup) entries(n int, batches chan<- []deltaEntry, free <-chan []deltaEntry, stop <-chan struct{}) {
+	defer close(batches)
+	a := r.a
+	dims := a.dims
 	// Measures in slabs of a few hundred kilobytes, which fit in the
 	// pages the cells left, unlike one slab of them all.
 	var ms []aggregate.Measures
@@ -644,9 +689,24 @@ func (r *rollup) delta() (aggregate.Delta, error) {
 		}
 		return s
 	}
+	stopped := errors.New("stopped") // ends a walk of a block's keys
+	batch := make([]deltaEntry, 0, deltaBatch)
+	send := func() bool {
+		select {
+		case batches <- batch:
+		case <-stop:
+			return false
+		}
+		select {
+		case batch = <-free:
+		default:
+			batch = make([]deltaEntry, 0, deltaBatch)
+		}
+		return true
+	}
 	for _, b := range r.blocks {
 		var dim segment.Dimension
-		var names map[[2]uint32]string // a pair's joined values
+		var names pairNames
 		swap, merge := false, false
 		switch {
 		case b.kind == 0:
@@ -658,7 +718,7 @@ func (r *rollup) delta() (aggregate.Delta, error) {
 			dim = segment.Cross(dims[pr[0]].dim, dims[pr[1]].dim)
 			first, _, _ := segment.Split(dim)
 			swap = first != dims[pr[0]].dim
-			names = map[[2]uint32]string{}
+			names = newPairNames(len(a.vals[pr[0]].names), len(a.vals[pr[1]].names))
 			// Joined values can only collide when a value holds the
 			// separator; then keys merge as Delta.Add would.
 			merge = slices.ContainsFunc(a.vals[pr[0]].names, hasValueSep) || slices.ContainsFunc(a.vals[pr[1]].names, hasValueSep)
@@ -668,52 +728,78 @@ func (r *rollup) delta() (aggregate.Delta, error) {
 			grain = aggregate.Month
 		}
 		err := b.each(func(k blockKey, acc *keyAcc, deal *dealAcc) error {
-			key := aggregate.Key{Dim: dim, Grain: grain, Period: periodName(b.grain, k.period)}
+			e := deltaEntry{key: aggregate.Key{Dim: dim, Grain: grain, Period: periodName(b.grain, k.period)}, merge: merge}
 			switch {
 			case b.kind == 0:
-				key.Value = segment.TotalValue
-			case names == nil:
-				key.Value = a.vals[b.d1].names[k.v1]
+				e.key.Value = segment.TotalValue
+			case b.kind <= len(dims):
+				e.key.Value = a.vals[b.d1].names[k.v1]
 			default:
-				v, ok := names[[2]uint32{k.v1, k.v2}]
-				if !ok {
+				e.key.Value = names.name(k.v1, k.v2, func() string {
 					v1, v2 := a.vals[b.d1].names[k.v1], a.vals[b.d2].names[k.v2]
 					if swap {
 						v1, v2 = v2, v1
 					}
-					v = segment.JoinValues(v1, v2)
-					names[[2]uint32{k.v1, k.v2}] = v
-				}
-				key.Value = v
+					return segment.JoinValues(v1, v2)
+				})
 			}
 			if len(ms) == 0 {
 				ms = make([]aggregate.Measures, min(n, 2048))
 			}
-			m := &ms[0]
+			e.m = &ms[0]
 			ms, n = ms[1:], n-1
-			*m = aggregate.Measures{Revenue: exact{acc.coef[0], acc.meta[0]}.decimal(), Cost: exact{acc.coef[1], acc.meta[1]}.decimal(),
+			*e.m = aggregate.Measures{Revenue: exact{acc.coef[0], acc.meta[0]}.decimal(), Cost: exact{acc.coef[1], acc.meta[1]}.decimal(),
 				Units: exact{acc.coef[2], acc.meta[2]}.decimal(), Lines: acc.lines, CostLines: acc.costLines,
 				Orders: acc.orders + acc.setOrders}
 			if deal != nil {
-				m.Won, m.Lost, m.Cycled, m.CycleDays = deal.won, deal.lost, deal.cycled, deal.cycleDays
-				m.WonRevenue = exact{deal.wonCoef, deal.wonMeta}.decimal()
+				e.m.Won, e.m.Lost, e.m.Cycled, e.m.CycleDays = deal.won, deal.lost, deal.cycled, deal.cycleDays
+				e.m.WonRevenue = exact{deal.wonCoef, deal.wonMeta}.decimal()
 			}
-			if merge {
-				if cur, ok := d[key]; ok {
-					if err := cur.Add(*m); err != nil {
-						return fmt.Errorf("%v %s %s: %w", key.Dim, key.Value, key.Period, err)
-					}
-					return nil
-				}
+			if batch = append(batch, e); len(batch) == deltaBatch && !send() {
+				return stopped
 			}
-			d[key] = m
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return
 		}
 	}
-	return d, nil
+	if len(batch) > 0 {
+		send()
+	}
+}
+
+// pairNames caches the joined names of a pair's values: by index when
+// the pairs of values are few enough, else in a map.
+type pairNames struct {
+	n2    int
+	dense []string
+	byIDs map[[2]uint32]string
+}
+
+func newPairNames(n1, n2 int) pairNames {
+	if n1*n2 <= 1<<16 {
+		return pairNames{n2: n2, dense: make([]string, n1*n2)}
+	}
+	return pairNames{byIDs: map[[2]uint32]string{}}
+}
+
+// name returns the joined name of values v1 and v2, from join the first
+// time.
+func (p *pairNames) name(v1, v2 uint32, join func() string) string {
+	if p.dense != nil {
+		s := &p.dense[int(v1)*p.n2+int(v2)]
+		if *s == "" {
+			*s = join()
+		}
+		return *s
+	}
+	s, ok := p.byIDs[[2]uint32{v1, v2}]
+	if !ok {
+		s = join()
+		p.byIDs[[2]uint32{v1, v2}] = s
+	}
+	return s
 }
 
 func hasValueSep(v string) bool { return strings.Contains(v, segment.JoinValues("", "")) }
