@@ -614,12 +614,12 @@ func (a *accumulator) cellIndex(c cellRef) uint32 {
 func (a *accumulator) countSet(s setID, n int64) {
 	switch {
 	case s&setBig != 0:
-	case s&setMulti != 0:
+	case s&setSingle != 0:
+		a.cells[a.cellIndex(a.sets.singles[s&setIDMask])].orders += n
+	default:
 		if a.pending[s] += n; a.pending[s] == 0 {
 			delete(a.pending, s)
 		}
-	default:
-		a.cells[a.cellIndex(cellRef(s))].orders += n
 	}
 }
 
@@ -856,6 +856,7 @@ func excelPrecision(b []byte) []byte {
 // purchase history.
 func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	a.finishOrders()
+	a.log = orderLog{} // every order's runs are merged: the runs can go
 	losers, err := a.dates.Decide()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnreadable, err)
@@ -895,7 +896,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 
 	// The cells and orders are rolled up, and no name needs numbering:
 	// let them and the indexes go before the delta takes their memory.
-	a.cells, a.cellIdx, a.log, a.sets, a.pending, a.deals = nil, keyTable{}, orderLog{}, orderSets{}, nil, nil
+	a.cells, a.cellIdx, a.sets, a.pending, a.deals = nil, keyTable{}, orderSets{}, nil, nil
 	a.tuples.idx, a.customers.ids = keyTable{}, nil
 	for i := range a.vals {
 		a.vals[i].ids, a.vals[i].raw = nil, nil

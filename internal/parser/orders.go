@@ -12,8 +12,8 @@ import (
 // dimension, and a month key per pair of dimensions). Instead each order
 // id (as a 64-bit hash) is tied to the set of cells its lines touched
 // (named by cellRef, so that they outlive the cell cache), and sets are
-// shared: a set is an id into orderSets, where one cell is the id itself
-// and larger sets are interned once by content. A set's orders count in
+// shared: a set is an id into orderSets, where sets of one cell and larger
+// sets are interned once by content. A set's orders count in
 // its cell, or are added to every key of the union of its cells' keys as
 // soon as their dates can be read (see countSet), which is exact (up to
 // 64-bit hash collisions of order ids: for a million orders the chance of
@@ -26,21 +26,22 @@ import (
 // (a cache miss per order). The log is split into runBuckets buckets by
 // order hash; an order that comes back in several runs is found when its
 // bucket is compacted (each time it doubles, and at the end) and its runs
-// merge into one, with their counts corrected. Memory is one 24-byte run
+// merge into one, with their counts corrected. Memory is one 16-byte run
 // per order, up to twice that between compactions, plus the distinct sets.
 //
 // An order reaching more than maxSharedSet cells (a constant written in the
 // order id column, say) gets a private set instead, so that interning and
 // the open buffer stay small; its memory is one entry per cell it touched.
 
-// setID names a set of cells: 0 is empty, a cellRef one cell, setMulti|k
-// the interned set k, setBig|k the private set k.
-type setID uint64
+// setID names a set of cells: 0 is empty, setSingle|k the set of the one
+// cell singles[k], setBig|k the private set k, any other the interned set
+// of several cells it is. 32 bits keep an order's run in 16 bytes.
+type setID uint32
 
 const (
-	setMulti  setID = 1 << 63
-	setBig    setID = 1 << 62
-	setIDMask       = setBig - 1
+	setBig    setID = 1 << 31
+	setSingle setID = 1 << 30
+	setIDMask       = setSingle - 1
 	// maxSharedSet is the size above which a set becomes private.
 	maxSharedSet = 64
 )
@@ -48,10 +49,12 @@ const (
 // orderSets interns sets of cells. Interned set k (k > 0) is
 // arena[start[k]:start[k+1]], sorted.
 type orderSets struct {
-	start  []uint32
-	arena  []cellRef
-	byHash keyTable // hash of a set's cells → set id
-	big    []map[cellRef]struct{}
+	start     []uint32
+	arena     []cellRef
+	byHash    keyTable // hash of a set's cells → set id
+	singles   []cellRef
+	singleIdx keyTable // cell → index in singles
+	big       []map[cellRef]struct{}
 }
 
 func newOrderSets() orderSets {
@@ -70,19 +73,23 @@ func (o *orderSets) elems(s setID, single *[1]cellRef) []cellRef {
 			cells = append(cells, c)
 		}
 		return cells
-	case s&setMulti != 0:
-		k := s &^ setMulti
-		return o.arena[o.start[k]:o.start[k+1]]
+	case s&setSingle != 0:
+		single[0] = o.singles[s&setIDMask]
+		return single[:]
 	}
-	single[0] = cellRef(s)
-	return single[:]
+	return o.arena[o.start[s]:o.start[s+1]]
 }
 
 // intern returns the id of the set of cells, which must be sorted,
 // distinct and at most maxSharedSet.
 func (o *orderSets) intern(cells []cellRef) setID {
 	if len(cells) == 1 {
-		return setID(cells[0])
+		v, found := o.singleIdx.upsert(cells[0])
+		if !found {
+			*v = uint64(len(o.singles))
+			o.singles = append(o.singles, cells[0])
+		}
+		return setSingle | setID(*v)
 	}
 	h := uint64(len(cells))
 	for _, c := range cells {
@@ -92,14 +99,14 @@ func (o *orderSets) intern(cells []cellRef) setID {
 		h = max(h, 1) // keyTable keys are nonzero
 		v, found := o.byHash.upsert(h)
 		if !found {
-			id := uint64(len(o.start) - 1)
+			id := setID(len(o.start) - 1)
 			o.arena = append(o.arena, cells...)
 			o.start = append(o.start, uint32(len(o.arena)))
-			*v = id
-			return setMulti | setID(id)
+			*v = uint64(id)
+			return id
 		}
-		if id := *v; slices.Equal(o.arena[o.start[id]:o.start[id+1]], cells) {
-			return setMulti | setID(id)
+		if id := setID(*v); slices.Equal(o.arena[o.start[id]:o.start[id+1]], cells) {
+			return id
 		}
 		h++ // another set with the same hash: probe the next key
 	}
