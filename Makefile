@@ -84,12 +84,14 @@ unit:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## bench-ingest: the ingest core on a generated MB-megabyte CSV (default 1 GB) against
-## encoding/csv and DuckDB, in ROUNDS alternating rounds (default 5); prints the ratios.
+## bench-ingest: the ingest core on a generated MB-megabyte CSV (default 1 GB) of shape
+## SHAPE (superstore, the default, or highcard) against encoding/csv and DuckDB, in ROUNDS
+## alternating rounds (default 5); prints the ratios.
 MB ?= 1024
 ROUNDS ?= 5
+SHAPE ?= superstore
 bench-ingest: deps
-	infra/bench/run.sh $(MB) $(ROUNDS)
+	infra/bench/run.sh $(MB) $(ROUNDS) $(SHAPE)
 
 ## bench-e2e: the local stack end to end, about half an hour: the queries' DynamoDB items and
 ## latency for the same rows uploaded as 1, 10, 100 and 1,000 files, then the DynamoDB writes and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
 
@@ -21,14 +23,7 @@ import (
 // of aggregate keys.
 const maxValueBytes = 256
 
-// cellKey identifies a cell: the finest aggregate, one raw date and one
-// value id per dimension of the file.
-type cellKey struct {
-	date notation.RawDate
-	vals [maxDims]uint32
-}
-
-// cellMeasures are the additive figures of a cell.
+// cellMeasures are the additive figures of a row.
 type cellMeasures struct {
 	revenue, cost, units exact
 	lines, costLines     int64
@@ -36,36 +31,60 @@ type cellMeasures struct {
 	returns, noCustomer  int64
 }
 
-// add adds o into m; on error (a sum past 19 digits, wrapping
-// money.ErrOverflow) m is unchanged.
-func (m *cellMeasures) add(o *cellMeasures) error {
-	rev, err := m.revenue.add(o.revenue)
-	if err != nil {
+// cell is the finest aggregate: one raw date and one tuple (the row's
+// value id per dimension, see tupleTable), with its sums. Its orders are
+// those that lie wholly in it: lines without an order id, and the orders
+// whose set is this cell alone (see countSet). Cells are a cache in front
+// of the rollup (see rollup), so a cell may come and go several times.
+type cell struct {
+	keyAcc
+	date  notation.RawDate
+	tuple uint32
+}
+
+// cellRef names a cell whether or not it is in the cache: its raw date <<
+// 32 | its tuple. It is never 0, as dates are not.
+type cellRef = uint64
+
+func refOf(date notation.RawDate, tuple uint32) cellRef { return uint64(date)<<32 | uint64(tuple) }
+func refDate(c cellRef) notation.RawDate                { return notation.RawDate(c >> 32) }
+func refTuple(c cellRef) uint32                         { return uint32(c) }
+
+// cellCache is how many cells the cache holds before the cells whose date
+// can be read roll up: enough for every cell of a file with few
+// combinations of values (which then roll up once, at the end).
+const cellCache = 1 << 17
+
+// addRow adds a row's measures; on error (a sum past 19 digits, wrapping
+// money.ErrOverflow) c may be partly changed, which does not matter as
+// the error ends the parse. A zero cost or units does not add, so that its
+// scale ("0.00") does not widen the sum's.
+func (c *cell) addRow(m *cellMeasures) error {
+	if err := addExact(&c.coef[0], &c.meta[0], m.revenue); err != nil {
 		return err
 	}
-	cost, units := m.cost, m.units
-	if !o.cost.isZero() {
-		if cost, err = m.cost.add(o.cost); err != nil {
+	if !m.cost.isZero() {
+		if err := addExact(&c.coef[1], &c.meta[1], m.cost); err != nil {
 			return err
 		}
 	}
-	if !o.units.isZero() {
-		if units, err = m.units.add(o.units); err != nil {
+	if !m.units.isZero() {
+		if err := addExact(&c.coef[2], &c.meta[2], m.units); err != nil {
 			return err
 		}
 	}
-	m.revenue, m.cost, m.units = rev, cost, units
-	m.lines += o.lines
-	m.costLines += o.costLines
-	m.ordersNoID += o.ordersNoID
-	m.returns += o.returns
-	m.noCustomer += o.noCustomer
+	c.lines += m.lines
+	c.costLines += m.costLines
+	c.orders += m.ordersNoID
 	return nil
 }
 
-type cell struct {
-	key cellKey
-	m   cellMeasures
+// sideCounts are the returns and rows without a customer among the rows
+// whose date only reads in one day/month order (by that order), or in
+// either: the rows of the order that loses are rejected at the end.
+type sideCounts struct {
+	returns, noCustomer int64
+	date                notation.RawDate // one of the side's dates, 0 for none
 }
 
 // dimValues interns one dimension's values; id 0 is dimension.Blank.
@@ -101,21 +120,36 @@ type accumulator struct {
 	currencies map[string]struct{}
 	customers  interner
 
-	tuples     map[[maxDims]uint32]uint32
-	lastTuple  [maxDims]uint32
-	lastTupleN uint32 // index+1 of lastTuple, 0 when none
-	cells      []cell
-	cellIdx    *keyTable // raw date << 32 | tuple → cell
-	log        orderLog  // runs of orders' lines, see orderLog
-	sets       orderSets
-	hist       *historyTable
-	// How many orders currently have each set: per cell for one-cell sets,
-	// per interned set otherwise (private sets have one order each).
-	singleCount []int64
-	multiCount  []int64
-	deals       []dealSums // by cell, for files with a deal stage; shorter when the last cells have none
-	open        openOrder
-	sink        uint64 // keeps prepare's warming loads from being optimised away
+	tuples  tupleTable
+	cells   []cell   // the cell cache
+	cellIdx keyTable // cellRef → index in cells
+	cellCap int      // the cache's length that makes it roll up
+	// cacheSize is cellCap when the cache holds no cell that must stay.
+	cacheSize int
+	deals     []dealSums // by index in cells, for files with a deal stage; shorter when the last cells have none
+	roll      *rollup
+	roller    *roller
+	members   []orderMember // scratch of addOrders
+	log       orderLog      // runs of orders' lines, see orderLog
+	sets      orderSets
+	hist      *historyTable
+	// pending holds the orders of interned sets not yet added to their
+	// keys (see countSet), by set.
+	pending map[setID]int64
+	sides   [3]sideCounts // by a row's side+1
+	// votes counts the accepted rows whose date only reads month first,
+	// and day first; decided is set once the file's order is decided.
+	votes   [2]int64
+	decided bool
+	// droppedLines counts the rolled-up lines whose date contradicts the
+	// order.
+	droppedLines int64
+	// The last date period resolved.
+	lastDate            notation.RawDate
+	lastPeriod          cellPeriod
+	lastDropped, lastOK bool
+	open                openOrder
+	sink                uint64 // keeps prepare's warming loads from being optimised away
 }
 
 // parsedRow is a row after stage 1: either rejected (rowErr) or ready to
@@ -180,7 +214,7 @@ type dealSums struct {
 
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: notation.NewDateColumn(opt.DateOrder, date1904),
-		tuples: map[[maxDims]uint32]uint32{}, cellIdx: &keyTable{}, seed: maphash.MakeSeed(),
+		cellCap: cellCache, pending: map[setID]int64{}, seed: maphash.MakeSeed(),
 		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
 		customers: newInterner(12)}
 	have := map[dimension.Dimension]bool{}
@@ -207,6 +241,12 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	for i := range a.dims {
 		a.vals[i] = newDimValues()
 	}
+	if opt.cellCache > 0 {
+		a.cellCap = opt.cellCache
+	}
+	a.cacheSize = a.cellCap
+	a.roll = newRollup(a)
+	a.roller = startRoller(a.roll)
 	return a
 }
 
@@ -440,22 +480,9 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 	out.date, out.vals = date, vals
 	if side >= 0 {
 		a.dates.Vote(side, line, ds)
+		out.side = int8(side)
 	}
 	return nil
-}
-
-// tuple interns a combination of dimension value ids.
-func (a *accumulator) tuple(vals *[maxDims]uint32) uint32 {
-	if a.lastTupleN != 0 && *vals == a.lastTuple {
-		return a.lastTupleN - 1
-	}
-	t, ok := a.tuples[*vals]
-	if !ok {
-		t = uint32(len(a.tuples))
-		a.tuples[*vals] = t
-	}
-	a.lastTuple, a.lastTupleN = *vals, t+1
-	return t
 }
 
 // aggregate adds a valid row to the cells, orders and purchases (stage 2);
@@ -463,11 +490,19 @@ func (a *accumulator) tuple(vals *[maxDims]uint32) uint32 {
 // digits, a file-level error.
 func (a *accumulator) aggregate(r *parsedRow) error {
 	ci, p := r.cell, r.purchase
-	if err := a.cells[ci].m.add(&r.m); err != nil {
+	if err := a.cells[ci].addRow(&r.m); err != nil {
 		return err
 	}
+	if r.side >= 0 {
+		a.votes[r.side]++
+	}
+	if s := &a.sides[r.side+1]; r.m.returns != 0 || r.m.noCustomer != 0 || s.date == 0 {
+		s.returns += r.m.returns
+		s.noCustomer += r.m.noCustomer
+		s.date = r.date
+	}
 	if p != 0 {
-		if err := a.hist.add(p, ci, &r.m); err != nil {
+		if err := a.hist.add(p, r.tuple, &r.m); err != nil {
 			return err
 		}
 	}
@@ -486,7 +521,7 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		a.openOrder(r.order)
 	}
 	o := &a.open
-	a.addCell(ci)
+	a.addCell(cellKeyOf(r))
 	if p != 0 && o.purchase != p {
 		if o.purchase == 0 {
 			o.purchase = p
@@ -534,7 +569,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		if r.rowErr != nil {
 			continue
 		}
-		r.tuple = a.tuple(&r.vals)
+		r.tuple = a.tuples.id(&r.vals)
 		a.sink += a.cellIdx.touch(cellKeyOf(r))
 		if r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {
@@ -548,14 +583,8 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		if r.rowErr != nil {
 			continue
 		}
-		v, found := a.cellIdx.upsert(cellKeyOf(r))
-		if !found {
-			*v = uint64(len(a.cells))
-			a.cells = append(a.cells, cell{key: cellKey{date: r.date, vals: r.vals}})
-			a.singleCount = append(a.singleCount, 0)
-		}
-		r.cell = uint32(*v)
-		a.sink += uint64(a.cells[r.cell].m.lines)
+		r.cell = a.cellIndex(cellKeyOf(r))
+		a.sink += uint64(a.cells[r.cell].lines)
 		if r.cust != 0 {
 			r.purchase = a.hist.purchase(r.cust-1, r.date)
 			a.sink += uint64(a.hist.rows.at(r.purchase - 1).lines)
@@ -563,21 +592,186 @@ func (a *accumulator) prepare(rows []parsedRow) {
 	}
 }
 
-// cellKeyOf is a row's key in cellIdx; never 0, as dates are not.
-func cellKeyOf(r *parsedRow) uint64 { return uint64(r.date)<<32 | uint64(r.tuple) }
+// cellKeyOf is a row's cell.
+func cellKeyOf(r *parsedRow) cellRef { return refOf(r.date, r.tuple) }
 
-// countSet adds n to the number of orders whose set is s.
-func (a *accumulator) countSet(s uint32, n int64) {
-	switch {
-	case s&setSingle != 0:
-		a.singleCount[s&^setSingle] += n
-	case s&setBig != 0: // one order each
-	default:
-		for int(s) >= len(a.multiCount) {
-			a.multiCount = append(a.multiCount, 0)
-		}
-		a.multiCount[s] += n
+// cellIndex returns the index of cell c in the cache, adding it.
+func (a *accumulator) cellIndex(c cellRef) uint32 {
+	v, found := a.cellIdx.upsert(c)
+	if !found {
+		*v = uint64(len(a.cells))
+		a.cells = append(a.cells, cell{date: refDate(c), tuple: refTuple(c)})
 	}
+	return uint32(*v)
+}
+
+// countSet adds n to the number of orders whose set is s: to its cell's
+// orders for one cell (which comes back into the cache if it left); for an
+// interned set, to pending, whose orders go to every key of the union of
+// the set's cells' keys with the cells (see rollCells), once per set
+// however many orders share it; nothing for a private set (one order
+// each, added when the file ends).
+func (a *accumulator) countSet(s setID, n int64) {
+	switch {
+	case s&setBig != 0:
+	case s&setSingle != 0:
+		a.cells[a.cellIndex(a.sets.singles[s&setIDMask])].orders += n
+	default:
+		if a.pending[s] += n; a.pending[s] == 0 {
+			delete(a.pending, s)
+		}
+	}
+}
+
+// addOrders queues n orders for every key of the union of the keys of
+// cells (whose dates must be readable), leaving out cells whose date
+// contradicts the day/month order.
+func (a *accumulator) addOrders(cells []cellRef, n int64) {
+	a.members = a.members[:0]
+	for _, c := range cells {
+		p, dropped, _ := a.period(refDate(c))
+		if dropped {
+			continue
+		}
+		m := orderMember{p: p}
+		m.vals.set(a.tuples.at(refTuple(c)))
+		a.members = append(a.members, m)
+	}
+	a.roller.orders(a.members, n)
+}
+
+// settledOrder returns the day/month order the file's ambiguous dates
+// will be read in, once it can no longer change: when more than
+// notation.MaxOrderLines rows read only in one order, the decided order is
+// that one or the file fails (the rows of the losing order are rejected,
+// up to that many). It is "" until then.
+func (a *accumulator) settledOrder() string {
+	switch {
+	case a.votes[0] > notation.MaxOrderLines:
+		return notation.OrderMDY
+	case a.votes[1] > notation.MaxOrderLines:
+		return notation.OrderDMY
+	}
+	return ""
+}
+
+// period returns a date's day and month, whether it contradicts the
+// day/month order (dropped), and ok false while neither can be told.
+func (a *accumulator) period(d notation.RawDate) (p cellPeriod, dropped, ok bool) {
+	if d == a.lastDate && a.lastOK {
+		return a.lastPeriod, a.lastDropped, true
+	}
+	var y, m, day int
+	switch {
+	case a.decided:
+		dropped = a.dates.Dropped(d)
+		y, m, day = a.dates.Resolve(d)
+	case d.ISO():
+		y, m, day = d.Year(), d.A(), d.B()
+	default:
+		order := a.settledOrder()
+		if order == "" {
+			return p, false, false
+		}
+		y, m, day = d.Year(), d.A(), d.B()
+		if order == notation.OrderDMY {
+			m, day = day, m
+		}
+		dropped = m < 1 || m > 12 || day < 1 || day > period.DaysIn(y, m)
+	}
+	if !dropped {
+		p = cellPeriod{int32(period.DayNumber(y, m, day)), int32(y*12 + m - 1)}
+	}
+	a.lastDate, a.lastPeriod, a.lastDropped, a.lastOK = d, p, dropped, true
+	return p, dropped, true
+}
+
+// createdDMY reports whether created dates read day first (in the close
+// dates' order; month first when those need none), and ok false while
+// that cannot be told.
+func (a *accumulator) createdDMY() (dmy, ok bool) {
+	if a.decided {
+		return a.dates.Order() == notation.OrderDMY, true
+	}
+	switch a.settledOrder() {
+	case notation.OrderMDY:
+		return false, true
+	case notation.OrderDMY:
+		return true, true
+	}
+	return false, false
+}
+
+// maybeRoll rolls the cache up when it is full; cells whose date cannot
+// be read yet stay, and the cache then holds cacheSize more. Its only
+// error is a sum past 19 digits.
+func (a *accumulator) maybeRoll() error {
+	if len(a.cells) < a.cellCap {
+		return nil
+	}
+	if err := a.rollCells(); err != nil {
+		return err
+	}
+	a.cellCap = len(a.cells) + a.cacheSize
+	return nil
+}
+
+// rollCells adds the cells whose date can be read into the rollup (or
+// counts their lines as dropped, when the date contradicts the order) and
+// empties them from the cache.
+func (a *accumulator) rollCells() error {
+	a.cellIdx.reset()
+	kept := 0
+	var none dealSums
+	for i := range a.cells {
+		c := &a.cells[i]
+		deal := &none
+		if i < len(a.deals) {
+			deal = &a.deals[i]
+		}
+		p, dropped, ok := a.period(c.date)
+		dmy, dmyOK := a.createdDMY()
+		if ok && deal.cycled != 0 && deal.createdMDY != deal.createdDMY && !dmyOK {
+			ok = false // its sales cycles depend on the order
+		}
+		switch {
+		case !ok:
+			v, _ := a.cellIdx.upsert(refOf(c.date, c.tuple))
+			*v = uint64(kept)
+			a.cells[kept] = *c
+			if kept < len(a.deals) {
+				a.deals[kept] = *deal
+			}
+			kept++
+		case dropped:
+			a.droppedLines += c.lines
+		default:
+			rc := rolledCell{acc: c.keyAcc, p: p}
+			rc.vals.set(a.tuples.at(c.tuple))
+			if *deal != none {
+				rc.deal, rc.hasDeal = dealOf(deal, p.day, dmy), true
+			}
+			a.roller.cell(rc)
+		}
+	}
+	a.cells = a.cells[:kept]
+	a.deals = a.deals[:min(len(a.deals), kept)]
+	// The pending orders of sets whose cells' dates can be read, in the
+	// order the sets appeared: close in time, their keys are close in the
+	// blocks.
+	sets := slices.Sorted(maps.Keys(a.pending))
+pending:
+	for _, s := range sets {
+		cells := a.sets.elems(s, nil)
+		for _, c := range cells {
+			if _, _, ok := a.period(refDate(c)); !ok {
+				continue pending
+			}
+		}
+		a.addOrders(cells, a.pending[s])
+		delete(a.pending, s)
+	}
+	return nil
 }
 
 // cancellation reports whether an invoice number is "C" and digits.
@@ -658,21 +852,36 @@ func excelPrecision(b []byte) []byte {
 }
 
 // finish decides the date order, rejects the rows that contradict it,
-// rolls cells up into the delta and prepares the purchase history.
+// rolls the last cells and orders up into the delta and prepares the
+// purchase history.
 func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	a.finishOrders()
+	a.log = orderLog{} // every order's runs are merged: the runs can go
 	losers, err := a.dates.Decide()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
-	dropped := make([]bool, len(a.cells))
-	var droppedLines int64
-	for i := range a.cells {
-		if a.dates.Dropped(a.cells[i].key.date) {
-			dropped[i] = true
-			droppedLines += a.cells[i].m.lines
-		}
+	a.decided = true
+	// The purchase history is sorted while the rest rolls up: the two
+	// share only what they read.
+	var histWG sync.WaitGroup
+	defer histWG.Wait() // on the error returns below
+	var hist *historyTable
+	var histErr error
+	histWG.Go(func() { hist, histErr = a.hist.finish(a) })
+	if err := a.rollCells(); err != nil {
+		return err
 	}
+	for i := range a.sets.big {
+		a.addOrders(a.sets.elems(setBig|setID(i), nil), 1)
+	}
+	if err := a.roller.stop(); err != nil {
+		return err
+	}
+	if err := a.roll.months(); err != nil {
+		return err
+	}
+	droppedLines := a.droppedLines
 	if droppedLines != int64(len(losers)) {
 		return fmt.Errorf("internal error: %d rows contradict the date order but %d were recorded", droppedLines, len(losers))
 	}
@@ -685,25 +894,22 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	res.Accepted -= droppedLines
 	res.Rejected += droppedLines
 
-	// The purchase history is sorted while the cells roll up: the two
-	// share only what they read.
-	var histWG sync.WaitGroup
-	defer histWG.Wait() // on the error returns below
-	var hist *historyTable
-	var histErr error
-	histWG.Go(func() { hist, histErr = a.hist.finish(a, dropped) })
-	r := newRollup(a, dropped)
-	if err := r.measures(); err != nil {
+	// The cells and orders are rolled up, and no name needs numbering:
+	// let them and the indexes go before the delta takes their memory.
+	a.cells, a.cellIdx, a.sets, a.pending, a.deals = nil, keyTable{}, orderSets{}, nil, nil
+	a.tuples.idx, a.customers.ids = keyTable{}, nil
+	for i := range a.vals {
+		a.vals[i].ids, a.vals[i].raw = nil, nil
+	}
+	runtime.GC()
+	if res.Delta, err = a.roll.delta(); err != nil {
 		return err
 	}
-	r.orders()
-	if err := r.delta(res.Delta); err != nil {
-		return err
-	}
-	for i := range a.cells {
-		if !dropped[i] {
-			res.NoCustomer += a.cells[i].m.noCustomer
-			res.Format.Returns += a.cells[i].m.returns
+	a.roll = nil
+	for _, s := range a.sides {
+		if s.date == 0 || !a.dates.Dropped(s.date) {
+			res.NoCustomer += s.noCustomer
+			res.Format.Returns += s.returns
 		}
 	}
 
@@ -732,7 +938,6 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		return histErr
 	}
 	res.history = hist
-	a.cellIdx, a.log, a.sets, a.customers.ids, a.tuples = nil, orderLog{}, orderSets{}, nil, nil
 	return nil
 }
 

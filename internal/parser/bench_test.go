@@ -25,13 +25,30 @@ func benchMB() int {
 	return 100
 }
 
-// benchFile writes (once, cached in the temporary directory) a
-// Superstore-like CSV of about mb megabytes: 21 columns, orders of 1–4
-// lines, 800 customers each in one segment and region, four years of
-// M/D/YYYY dates, product names quoted on a quarter of the lines.
-func benchFile(b *testing.B, mb int) string {
+// benchShape is one kind of generated benchmark file.
+type benchShape struct {
+	name   string
+	prefix string // of the cached file's name; bump its version when write changes
+	write  func(w *bufio.Writer, bytes int)
+}
+
+// benchShapes are the generated files BenchmarkParse runs on: a
+// Superstore-like export (few customers and dimension values) and a
+// high-cardinality one (see writeHighcard).
+func benchShapes() []benchShape {
+	return []benchShape{
+		{name: "superstore", prefix: "salesseg-bench-v1", write: writeSuperstore},
+		{name: "highcard", prefix: "salesseg-bench-highcard-v1", write: func(w *bufio.Writer, bytes int) {
+			writeHighcard(w, bytes, highcardCustomers)
+		}},
+	}
+}
+
+// benchFile writes (once, cached in the temporary directory) the shape's
+// CSV of about mb megabytes.
+func benchFile(b *testing.B, shape benchShape, mb int) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("salesseg-bench-v1-%dmb.csv", mb))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("%s-%dmb.csv", shape.prefix, mb))
 	if fi, err := os.Stat(path); err == nil && fi.Size() >= int64(mb)<<20 {
 		return path
 	}
@@ -41,6 +58,24 @@ func benchFile(b *testing.B, mb int) string {
 		b.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
+	shape.write(w, mb<<20)
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// writeSuperstore writes a Superstore-like CSV of at least size bytes: 21
+// columns, orders of 1–4 lines, 800 customers each in one segment and
+// region, four years of M/D/YYYY dates, product names quoted on a quarter
+// of the lines.
+func writeSuperstore(w *bufio.Writer, size int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	segs := []string{"Consumer", "Corporate", "Home Office"}
 	regions := []string{"Central", "East", "South", "West"}
@@ -51,7 +86,7 @@ func benchFile(b *testing.B, mb int) string {
 		"Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit\n")
 	written, row, order := 0, 0, 0
 	var line []byte
-	for written < mb<<20 {
+	for written < size {
 		order++
 		c := r.IntN(800)
 		y, m, d := 2016+r.IntN(4), 1+r.IntN(12), 1+r.IntN(28)
@@ -71,16 +106,6 @@ func benchFile(b *testing.B, mb int) string {
 			w.Write(line)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
-	return path
 }
 
 // csvReadTime is the best of three bare encoding/csv reads of the file.
@@ -143,14 +168,21 @@ func peakHeap(fn func()) uint64 {
 
 // BenchmarkParse measures the ingest core — read, split, validate, parse
 // dates and exact decimals, aggregate every dimension, pair and customer-day
-// — on a generated Superstore-like CSV (SALESSEG_BENCH_MB, default 100),
-// with a discarding RejectWriter. In the same run it times a bare
-// encoding/csv read of the same file and reports the ratio (x-vs-csv: below
-// 1 means faster than merely splitting the file with encoding/csv), rows
-// per second, and the peak live heap of one parse.
+// — on each generated shape (shape=superstore, shape=highcard; see
+// benchShapes) of SALESSEG_BENCH_MB megabytes (default 100), with a
+// discarding RejectWriter. In the same run it times a bare encoding/csv
+// read of the same file and reports the ratio (x-vs-csv: below 1 means
+// faster than merely splitting the file with encoding/csv), rows per
+// second, and the peak live heap of one parse.
 func BenchmarkParse(b *testing.B) {
+	for _, shape := range benchShapes() {
+		b.Run("shape="+shape.name, func(b *testing.B) { benchParse(b, shape) })
+	}
+}
+
+func benchParse(b *testing.B, shape benchShape) {
 	mb := benchMB()
-	path := benchFile(b, mb)
+	path := benchFile(b, shape, mb)
 	fi, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)

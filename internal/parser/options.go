@@ -42,6 +42,9 @@ type Options struct {
 	// id → dimension → value (as ParseCustomers returns). A dimension the
 	// file has a column for is never overridden.
 	Customers map[string]map[dimension.Dimension]string
+	// cellCache overrides the size of the cell cache (see cellCache), so
+	// that tests roll up small files many times.
+	cellCache int
 }
 
 // validate checks the options; errors wrap ErrBadOptions.

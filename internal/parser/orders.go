@@ -10,12 +10,14 @@ import (
 // many lines it has there. Keeping a set of order ids per key would grow
 // with orders × keys (each order reaches a day and a month key per
 // dimension, and a month key per pair of dimensions). Instead each order
-// id (as a 64-bit hash) is tied to the set of cells its lines touched, and
-// sets are shared: a set is an id into orderSets, where one cell is
-// encoded in the id itself and larger sets are interned once by content.
-// When the file ends, each set's multiplicity is added to every key of the
-// union of its cells' keys, which is exact (up to 64-bit hash collisions
-// of order ids: for a million orders the chance of any is about 3·10⁻⁸).
+// id (as a 64-bit hash) is tied to the set of cells its lines touched
+// (named by cellRef, so that they outlive the cell cache), and sets are
+// shared: a set is an id into orderSets, where sets of one cell and larger
+// sets are interned once by content. A set's orders count in
+// its cell, or are added to every key of the union of its cells' keys as
+// soon as their dates can be read (see countSet), which is exact (up to
+// 64-bit hash collisions of order ids: for a million orders the chance of
+// any is about 3·10⁻⁸).
 //
 // An order's lines usually follow one another. While they do, its cells
 // gather in a small buffer (openOrder); when the next order starts, the
@@ -31,21 +33,28 @@ import (
 // order id column, say) gets a private set instead, so that interning and
 // the open buffer stay small; its memory is one entry per cell it touched.
 
+// setID names a set of cells: 0 is empty, setSingle|k the set of the one
+// cell singles[k], setBig|k the private set k, any other the interned set
+// of several cells it is. 32 bits keep an order's run in 16 bytes.
+type setID uint32
+
 const (
-	setSingle = 1 << 31 // the id is one cell
-	setBig    = 1 << 30 // the id indexes big, an order's private set
-	setIDMask = setBig - 1
+	setBig    setID = 1 << 31
+	setSingle setID = 1 << 30
+	setIDMask       = setSingle - 1
 	// maxSharedSet is the size above which a set becomes private.
 	maxSharedSet = 64
 )
 
-// orderSets interns sets of cell ids. Set 0 is empty; multi-cell set k
-// (0 < k < setBig) is arena[start[k]:start[k+1]], sorted.
+// orderSets interns sets of cells. Interned set k (k > 0) is
+// arena[start[k]:start[k+1]], sorted.
 type orderSets struct {
-	start  []uint32
-	arena  []uint32
-	byHash keyTable // hash of a set's cells → set id
-	big    []map[uint32]struct{}
+	start     []uint32
+	arena     []cellRef
+	byHash    keyTable // hash of a set's cells → set id
+	singles   []cellRef
+	singleIdx keyTable // cell → index in singles
+	big       []map[cellRef]struct{}
 }
 
 func newOrderSets() orderSets {
@@ -53,29 +62,34 @@ func newOrderSets() orderSets {
 }
 
 // elems returns the cells of a set; single must have room for one.
-func (o *orderSets) elems(s uint32, single *[1]uint32) []uint32 {
+func (o *orderSets) elems(s setID, single *[1]cellRef) []cellRef {
 	switch {
 	case s == 0:
 		return nil
-	case s&setSingle != 0:
-		single[0] = s &^ setSingle
-		return single[:]
 	case s&setBig != 0:
 		big := o.big[s&setIDMask]
-		cells := make([]uint32, 0, len(big))
+		cells := make([]cellRef, 0, len(big))
 		for c := range big {
 			cells = append(cells, c)
 		}
 		return cells
+	case s&setSingle != 0:
+		single[0] = o.singles[s&setIDMask]
+		return single[:]
 	}
 	return o.arena[o.start[s]:o.start[s+1]]
 }
 
 // intern returns the id of the set of cells, which must be sorted,
 // distinct and at most maxSharedSet.
-func (o *orderSets) intern(cells []uint32) uint32 {
+func (o *orderSets) intern(cells []cellRef) setID {
 	if len(cells) == 1 {
-		return setSingle | cells[0]
+		v, found := o.singleIdx.upsert(cells[0])
+		if !found {
+			*v = uint64(len(o.singles))
+			o.singles = append(o.singles, cells[0])
+		}
+		return setSingle | setID(*v)
 	}
 	h := uint64(len(cells))
 	for _, c := range cells {
@@ -85,13 +99,13 @@ func (o *orderSets) intern(cells []uint32) uint32 {
 		h = max(h, 1) // keyTable keys are nonzero
 		v, found := o.byHash.upsert(h)
 		if !found {
-			id := uint32(len(o.start) - 1)
+			id := setID(len(o.start) - 1)
 			o.arena = append(o.arena, cells...)
 			o.start = append(o.start, uint32(len(o.arena)))
 			*v = uint64(id)
 			return id
 		}
-		if id := uint32(*v); slices.Equal(o.arena[o.start[id]:o.start[id+1]], cells) {
+		if id := setID(*v); slices.Equal(o.arena[o.start[id]:o.start[id+1]], cells) {
 			return id
 		}
 		h++ // another set with the same hash: probe the next key
@@ -99,26 +113,26 @@ func (o *orderSets) intern(cells []uint32) uint32 {
 }
 
 // private returns a new private set of cells.
-func (o *orderSets) private(cells []uint32) uint32 {
-	big := make(map[uint32]struct{}, len(cells))
+func (o *orderSets) private(cells []cellRef) setID {
+	big := make(map[cellRef]struct{}, len(cells))
 	for _, c := range cells {
 		big[c] = struct{}{}
 	}
 	o.big = append(o.big, big)
-	return setBig | uint32(len(o.big)-1)
+	return setBig | setID(len(o.big)-1)
 }
 
 // union returns the set of the cells of sets s and t, both counted by
 // their caller; scratch is reused. A private set absorbs the other set
 // (another private one is emptied, so that it counts no order).
-func (o *orderSets) union(s, t uint32, scratch *[]uint32) uint32 {
+func (o *orderSets) union(s, t setID, scratch *[]cellRef) setID {
 	if s == t {
 		return s
 	}
 	if t&setBig != 0 && s&setBig == 0 {
 		s, t = t, s
 	}
-	var one [1]uint32
+	var one [1]cellRef
 	if s&setBig != 0 {
 		big := o.big[s&setIDMask]
 		for _, c := range o.elems(t, &one) {
@@ -145,9 +159,9 @@ func (o *orderSets) union(s, t uint32, scratch *[]uint32) uint32 {
 // unless its set is private (then cells go straight into it).
 type openOrder struct {
 	key      uint64
-	set      uint32 // while private: the private set
+	set      setID // while private: the private set
 	purchase uint32
-	cells    []uint32
+	cells    []cellRef
 	ok       bool
 }
 
@@ -155,8 +169,8 @@ type openOrder struct {
 // runs of one order merged.
 type orderRun struct {
 	key      uint64
+	set      setID
 	purchase uint32 // the first purchase, index+1, 0 for none
-	set      uint32
 }
 
 const (
@@ -174,8 +188,8 @@ type orderLog struct {
 	// compactAt is each bucket's length that triggers its next
 	// compaction.
 	compactAt [runBuckets]int
-	seen      keyTable // scratch of compact: order → its run's index+1
-	cells     []uint32 // scratch of compact
+	seen      keyTable  // scratch of compact: order → its run's index+1
+	cells     []cellRef // scratch of compact
 }
 
 // openOrder starts a run of the order of hash key, closing the previous.
@@ -187,7 +201,7 @@ func (a *accumulator) openOrder(key uint64) {
 }
 
 // addCell records that the open order touches cell c.
-func (a *accumulator) addCell(c uint32) {
+func (a *accumulator) addCell(c cellRef) {
 	o := &a.open
 	if o.set != 0 {
 		a.sets.big[o.set&setIDMask][c] = struct{}{}

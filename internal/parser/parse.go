@@ -15,19 +15,22 @@
 // # Work and memory
 //
 // Reading, splitting, validation and parsing run on one goroutine, the
-// aggregation on the caller's (see pipeline); at the end the cells roll up
-// while another goroutine sorts the purchase history. Text is streamed:
-// memory grows with distinct keys, not rows. Held until the end of the
-// file are
-//   - one cell per distinct (date, combination of dimension values), from
-//     which every day, month and crossed key is rolled up at the end (cells
-//     keep raw dates until the date column's day/month order is decided);
+// aggregation on the caller's (see pipeline), and the rollup of cells into
+// keys on a third (see rollup); at the end the last cells roll up and the
+// delta is built while another goroutine sorts the purchase history. Text
+// is streamed: memory grows with distinct keys, customer-days and orders,
+// not rows. Held until the end of the file are
+//   - the keys' sums (64 bytes a key; a dense block may hold up to four
+//     empty slots per key), and a cache of up to 131,072 cells (a date and
+//     a combination of dimension values), plus those whose date cannot be
+//     read before the date column's day/month order is settled;
+//   - each distinct combination of dimension values (about 50 bytes);
 //   - one purchase (about 100 bytes with its index) per distinct customer and
 //     day, and each customer id once;
-//   - for exact distinct order counts, one 16-byte entry (a hash, two ids)
-//     per distinct order id (up to twice that between compactions of the
-//     log of orders' runs of lines), plus the distinct sets of cells
-//     orders span (see orderSets);
+//   - for exact distinct order counts, one 24-byte entry (a hash, a set, a
+//     purchase) per distinct order id (up to twice that between compactions
+//     of the log of orders' runs of lines), plus the distinct sets of cells
+//     orders span (8 bytes a cell, see orderSets);
 //   - up to 10,000 remembered rows per day/month order while a date column's
 //     order is undecided (see notation.DateColumn), and the first 2,000
 //     rows, read ahead to decide decimal notations.
@@ -244,6 +247,7 @@ func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 	}
 	res.Format.Columns = cm.describe()
 	acc := newAccumulator(cm, opt, src.Date1904())
+	defer acc.roller.stop() // on errors: finish has stopped it otherwise
 	p := startPipeline(src, acc, first, res.Format.Delimiter == ";")
 	err = p.drive(res, rejects)
 	p.stop()

@@ -148,6 +148,9 @@ func (p *pipeline) drive(res *Result, rejects RejectWriter) error {
 		if b, err = p.next(b); err != nil {
 			return err
 		}
+		if err := p.acc.maybeRoll(); err != nil {
+			return err
+		}
 		p.acc.prepare(b.rows)
 		for i := range b.rows {
 			r := &b.rows[i]

@@ -20,7 +20,7 @@ type purchaseAgg struct {
 	lines             uint32
 	orders            uint32
 	costLines         uint32
-	lastCell          uint32 // the cell of the day's last line: its dimension values
+	lastTuple         uint32 // the dimension values of the day's last line (see tupleTable)
 	lastSeq           uint32 // when that line came, for merging
 	cust              uint32
 	date              notation.RawDate
@@ -77,9 +77,9 @@ func (h *historyTable) purchase(c uint32, date notation.RawDate) uint32 {
 	return h.lastP
 }
 
-// add counts a valid line in purchase p (index+1, from purchase), in
-// cell ci. Orders are counted by the caller.
-func (h *historyTable) add(p, ci uint32, m *cellMeasures) error {
+// add counts a valid line in purchase p (index+1, from purchase), of
+// tuple t. Orders are counted by the caller.
+func (h *historyTable) add(p, t uint32, m *cellMeasures) error {
 	row := h.rows.at(p - 1)
 	rev, err := row.revenue().add(m.revenue)
 	if err != nil {
@@ -95,7 +95,7 @@ func (h *historyTable) add(p, ci uint32, m *cellMeasures) error {
 	}
 	row.setRevenue(rev)
 	row.lines++
-	row.lastCell = ci
+	row.lastTuple = t
 	h.seq++
 	row.lastSeq = h.seq
 	return nil
@@ -130,7 +130,7 @@ func (h *historyTable) dropExtra(p uint32, hash uint64) bool {
 
 // finish drops the purchases whose date contradicts the date order and
 // sorts the rest by customer id, then day.
-func (h *historyTable) finish(a *accumulator, dropped []bool) (*historyTable, error) {
+func (h *historyTable) finish(a *accumulator) (*historyTable, error) {
 	names := a.customers.names
 	rank := make([]uint32, len(names))
 	byName := make([]uint32, len(names))
@@ -148,7 +148,7 @@ func (h *historyTable) finish(a *accumulator, dropped []bool) (*historyTable, er
 	keys := make([]sortKey, 0, h.rows.len())
 	for i := range h.rows.len() {
 		p := h.rows.at(uint32(i))
-		if dropped[p.lastCell] {
+		if a.dates.Dropped(p.date) {
 			continue
 		}
 		y, m, d := a.dates.Resolve(p.date)
@@ -190,7 +190,7 @@ func (h *historyTable) merge(i, j uint32) error {
 	p.orders += q.orders
 	p.costLines += q.costLines
 	if q.lastSeq > p.lastSeq {
-		p.lastCell, p.lastSeq = q.lastCell, q.lastSeq
+		p.lastTuple, p.lastSeq = q.lastTuple, q.lastSeq
 	}
 	return nil
 }
@@ -226,9 +226,9 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 		}
 		if len(h.a.dims) > 0 {
 			out.Attrs = make(map[dimension.Dimension]string, len(h.a.dims))
-			c := &h.a.cells[p.lastCell]
+			vals := h.a.tuples.at(p.lastTuple)
 			for j, ds := range h.a.dims {
-				out.Attrs[ds.dim] = h.a.vals[j].names[c.key.vals[j]]
+				out.Attrs[ds.dim] = h.a.vals[j].names[vals[j]]
 			}
 		}
 		if err := fn(out); err != nil {

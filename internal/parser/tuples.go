@@ -1,0 +1,52 @@
+package parser
+
+// tupleTable numbers the distinct combinations of dimension value ids
+// (tuples) in order of first appearance. Cells are keyed by raw date and
+// tuple, and purchases keep the tuple of their last line for its
+// dimension values, so that cells can go once rolled up.
+//
+// A row's tuple is often the previous row's (an order's lines), which is
+// checked first; otherwise one probe of a keyTable by the tuple's hash,
+// checked against the stored tuple (another tuple with the same hash
+// moves on to the next hash).
+type tupleTable struct {
+	idx   keyTable // hash of a tuple → its id
+	vals  chunked[[maxDims]uint32]
+	last  [maxDims]uint32
+	lastN uint32 // id+1 of last, 0 when none
+}
+
+// id returns the number of tuple v, numbering it when new.
+func (t *tupleTable) id(v *[maxDims]uint32) uint32 {
+	if t.lastN != 0 && *v == t.last {
+		return t.lastN - 1
+	}
+	h := uint64(len(v))
+	for i := 0; i < len(v); i += 2 {
+		x := uint64(v[i])
+		if i+1 < len(v) {
+			x |= uint64(v[i+1]) << 32
+		}
+		h = mix64(h ^ x)
+	}
+	var id uint32
+	for {
+		h = max(h, 1) // keyTable keys are nonzero
+		p, found := t.idx.upsert(h)
+		if !found {
+			id = uint32(t.vals.len())
+			*p = uint64(id)
+			*t.vals.add() = *v
+			break
+		}
+		if id = uint32(*p); *t.vals.at(id) == *v {
+			break
+		}
+		h++ // another tuple with the same hash: probe the next
+	}
+	t.last, t.lastN = *v, id+1
+	return id
+}
+
+// at returns the value ids of tuple id.
+func (t *tupleTable) at(id uint32) *[maxDims]uint32 { return t.vals.at(id) }
