@@ -35,9 +35,9 @@ func gzipped(t testing.TB, b []byte) []byte {
 }
 
 // readEverything opens data and reads every record, returning how many
-// were read, the first error other than io.EOF, and the bytes allocated
-// meanwhile (an upper bound of the peak heap the reading added).
-func readEverything(t testing.TB, data []byte, opt Options) (records int, err error, allocated uint64) {
+// were read, the bytes allocated meanwhile (an upper bound of the peak
+// heap the reading added) and the first error other than io.EOF.
+func readEverything(t testing.TB, data []byte, opt Options) (records int, allocated uint64, err error) {
 	t.Helper()
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -57,7 +57,7 @@ func readEverything(t testing.TB, data []byte, opt Options) (records int, err er
 		r.Close()
 	}
 	runtime.ReadMemStats(&after)
-	return records, err, after.TotalAlloc - before.TotalAlloc
+	return records, after.TotalAlloc - before.TotalAlloc, err
 }
 
 // TestWideRowsBoundMemory is issue 14's item 3: a 16 MB line of commas,
@@ -84,7 +84,7 @@ func TestWideRowsBoundMemory(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			n, err, alloc := readEverything(t, c.data, Options{})
+			n, alloc, err := readEverything(t, c.data, Options{})
 			if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "has more than 4096 columns") {
 				t.Fatalf("after %d records: error %v, want ErrUnreadable naming the column limit", n, err)
 			}
@@ -99,7 +99,7 @@ func TestWideRowsBoundMemory(t *testing.T) {
 	}
 	t.Run("exactly the limit is read", func(t *testing.T) {
 		for _, row := range []string{exact, strings.Replace(exact, "x", `"x"`, 1), "y" + strings.Repeat(",", MaxColumns-1)} {
-			n, err, _ := readEverything(t, []byte("a,b\n"+row+"\n1,2\n"), Options{})
+			n, _, err := readEverything(t, []byte("a,b\n"+row+"\n1,2\n"), Options{})
 			if err != nil || n != 3 {
 				t.Fatalf("%d records, error %v; want 3 records", n, err)
 			}
@@ -331,7 +331,7 @@ func TestWorkbookLimits(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			data := workbook(t, c.parts, c.claims)
-			_, err, alloc := readEverything(t, data, c.opt)
+			_, alloc, err := readEverything(t, data, c.opt)
 			if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want ErrUnreadable with %q", err, c.want)
 			}
@@ -342,7 +342,7 @@ func TestWorkbookLimits(t *testing.T) {
 	}
 	t.Run("an ordinary workbook reads", func(t *testing.T) {
 		data := workbook(t, map[string]func(io.Writer){"xl/worksheets/sheet1.xml": sheetXML(`<c><v>1</v></c>`, MaxColumns-1)}, nil)
-		n, err, _ := readEverything(t, data, Options{})
+		n, _, err := readEverything(t, data, Options{})
 		if err != nil || n != 2 {
 			t.Fatalf("%d records, error %v", n, err)
 		}
