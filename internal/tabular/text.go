@@ -130,8 +130,9 @@ func (l *lineEnds) Read(p []byte) (int, error) {
 // readLine returns the next physical line without its line end, or io.EOF
 // when the input is exhausted. The slice is valid until the next call.
 // With countFields (a line that starts a record, in delimited text) a long
-// line is refused as soon as it shows more than MaxColumns delimiters
-// before any quote, rather than once it has been read whole.
+// line that shows MaxColumns delimiters before any quote is not kept: it
+// is refused as too wide as soon as it shows anything else, or returned
+// empty when it is blank (nothing but delimiters and spaces).
 func (t *textReader) readLine(countFields bool) ([]byte, error) {
 	if t.eof {
 		return nil, io.EOF
@@ -146,7 +147,7 @@ func (t *textReader) readLine(countFields bool) ([]byte, error) {
 				if bytes.IndexByte(b, '"') >= 0 {
 					countFields = false // delimiters may be quoted: split it first
 				} else if delims += bytes.Count(b, []byte{t.delim}); delims >= MaxColumns {
-					return nil, tooWide(t.line + 1)
+					return t.wideLine(len(t.long))
 				}
 			}
 			if len(t.long) > maxRecordBytes {
@@ -180,6 +181,39 @@ func (t *textReader) readLine(countFields bool) ([]byte, error) {
 		b = b[:n-1]
 	}
 	return b, nil
+}
+
+// wideLine finishes a line of which n bytes, held in t.long, hold
+// MaxColumns delimiters: a row too wide to read unless the whole line is
+// blank, which is then returned empty. The rest is read without being
+// kept.
+func (t *textReader) wideLine(n int) ([]byte, error) {
+	if !t.blank(t.long) {
+		return nil, tooWide(t.line + 1)
+	}
+	for {
+		b, err := t.br.ReadSlice('\n')
+		if n += len(b); n > maxRecordBytes {
+			return nil, fmt.Errorf("%w: line %d is longer than %d MiB", ErrUnreadable, t.line+1, maxRecordBytes>>20)
+		}
+		if err != bufio.ErrBufferFull {
+			b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})
+		}
+		if !t.blank(b) {
+			return nil, tooWide(t.line + 1)
+		}
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+		case io.EOF:
+			t.eof = true
+		default:
+			return nil, readErr(err)
+		}
+		t.line++
+		return t.long[:0], nil
+	}
 }
 
 // readErr adds context to an error from the reader underneath. It stays
