@@ -27,7 +27,7 @@
 //   - each distinct combination of dimension values (about 50 bytes);
 //   - one purchase (about 100 bytes with its index) per distinct customer and
 //     day, and each customer id once;
-//   - for exact distinct order counts, one 24-byte entry (a hash, a set, a
+//   - for exact distinct order counts, one 16-byte entry (a hash, a set, a
 //     purchase) per distinct order id (up to twice that between compactions
 //     of the log of orders' runs of lines), plus the distinct sets of cells
 //     orders span (8 bytes a cell, see orderSets);
