@@ -335,12 +335,12 @@ func (cp *compaction) fold(ctx context.Context, adds, subs map[string]string, c 
 				}
 			}
 			b.prune()
-			for p, vals := range b.pages(kind) {
-				if len(vals) == 0 {
+			for p, page := range b.pages() {
+				if page == nil {
 					continue
 				}
 				item := key(basePK(dim, kind), baseSK(m, cp.gen, p))
-				item["v"] = &types.AttributeValueMemberM{Value: vals}
+				item["v"] = &types.AttributeValueMemberB{Value: page}
 				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 			}
 		}

@@ -50,12 +50,12 @@ func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggr
 	meta["k"] = str(objectKey)
 	reqs := []types.WriteRequest{{PutRequest: &types.PutRequest{Item: meta}}}
 	for id, b := range buckets {
-		for p, vals := range b.pages(id.kind) {
-			if len(vals) == 0 {
+		for p, page := range b.pages() {
+			if page == nil {
 				continue
 			}
 			item := key(fragmentPK(file), fragmentSK(id, p))
-			item["v"] = &types.AttributeValueMemberM{Value: vals}
+			item["v"] = &types.AttributeValueMemberB{Value: page}
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
 	}

@@ -27,13 +27,13 @@
 //	SNAPSHOT           LATEST                       pointer to the published snapshot
 //	CHANGES            LATEST                       when live data last changed (debounce)
 //
-// A bucket item holds a map from value to a list of DynamoDB Numbers (the
-// measures, exact decimals; for day buckets, per day, the day then its
-// measures). Items grow with (dimension or pair) × month, not with values
+// A bucket item holds one binary attribute, v: every value of its page
+// with its measures (exact decimals as text, counts as varints; for day
+// buckets, per day of the month; see bucket.go). Items grow with (dimension or pair) × month, not with values
 // × days: a 100 MB export with 200,000 customers, six dimensions and six
 // years of daily dates is about (7 dimensions × 2 kinds + 15 pairs) × 72
-// months ≈ 2,100 items. A bucket whose estimated size passes 200 KB is
-// split into pages by a hash of the value.
+// months ≈ 2,100 items. A bucket whose encoding passes 200 KB is split
+// into pages by a hash of the value.
 //
 // # Access patterns and their cost
 //

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/aggregate"
+)
+
+// randomBucket is a bucket of n values of kind with measures that use
+// every field, negative and 16-digit decimals included.
+func randomBucket(t testing.TB, n int, kind string, seed uint64) bucket {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	dec := func() decimal.Decimal {
+		scale := rng.IntN(3)
+		coef := rng.Int64N(1_000_000_000)
+		if rng.IntN(50) == 0 {
+			coef = 9_000_000_000_000_000 + rng.Int64N(100) // 16 digits: sums stay within 19
+		}
+		if rng.IntN(5) == 0 {
+			coef = -coef
+		}
+		d, err := decimal.New(coef, scale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	b := bucket{}
+	for i := range n {
+		v := fmt.Sprintf("value %d · ü", i)
+		days := []int{0}
+		if kind == kindDay {
+			days = []int{1 + rng.IntN(31), 1 + rng.IntN(31)}
+		}
+		for _, d := range days {
+			m := aggregate.Measures{Revenue: dec(), Cost: dec(), Units: dec(), Lines: rng.Int64N(1000), Orders: rng.Int64N(1000),
+				CostLines: rng.Int64N(3), Won: rng.Int64N(5) - 2, Lost: rng.Int64N(5), Cycled: rng.Int64N(5), CycleDays: rng.Int64N(1 << 40)}
+			if rng.IntN(2) == 0 {
+				m.WonRevenue = dec()
+			}
+			if err := b.add(v, d, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return b
+}
+
+func TestPagesRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		kind      string
+		values    int
+		wantPages int
+	}{
+		{"month bucket, one page", kindMonth, 50, 1},
+		{"day bucket, one page", kindDay, 50, 1},
+		{"month bucket of 40,000 values, split by hash", kindMonth, 40_000, 16},
+		{"day bucket of 20,000 values, split by hash", kindDay, 20_000, 16},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := randomBucket(t, tc.values, tc.kind, uint64(tc.values))
+			pages := b.pages()
+			if len(pages) < tc.wantPages {
+				t.Errorf("%d pages, want at least %d", len(pages), tc.wantPages)
+			}
+			got, neg := bucket{}, bucket{}
+			for i, p := range pages {
+				if len(p) > pageTarget {
+					t.Errorf("page %d has %d bytes, above the %d target", i, len(p), pageTarget)
+				}
+				if err := got.decodePage(p, tc.kind, false); err != nil {
+					t.Fatalf("page %d: %v", i, err)
+				}
+				if err := neg.decodePage(p, tc.kind, true); err != nil {
+					t.Fatalf("page %d negated: %v", i, err)
+				}
+			}
+			if !reflect.DeepEqual(got, b) {
+				t.Fatal("decoded pages differ from the bucket")
+			}
+			if err := neg.merge(b); err != nil {
+				t.Fatal(err)
+			}
+			if neg.prune(); len(neg) != 0 {
+				t.Errorf("the negated pages plus the bucket leave %d values, want none", len(neg))
+			}
+			again := b.pages()
+			for i := range pages {
+				if !bytes.Equal(pages[i], again[i]) {
+					t.Fatalf("page %d differs when the same bucket is encoded again", i)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodePageRefusesCorruptPages(t *testing.T) {
+	good := randomBucket(t, 3, kindDay, 7).pages()[0]
+	for _, tc := range []struct {
+		name string
+		kind string
+		page []byte
+	}{
+		{"cut short", kindDay, good[:len(good)-1]},
+		{"value longer than the page", kindDay, []byte{0x7f, 'a'}},
+		{"no days", kindDay, []byte{1, 'a', 0}},
+		{"day 0 in a day bucket", kindDay, []byte{1, 'a', 1, 0, 0}},
+		{"day 5 in a month bucket", kindMonth, []byte{1, 'a', 1, 5, 0}},
+		{"too many measures", kindMonth, []byte{1, 'a', 1, 0, 12}},
+		{"bad decimal", kindMonth, []byte{1, 'a', 1, 0, 1, 2, 'x', 'y'}},
+		{"day bucket read as month", kindMonth, good},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := (bucket{}).decodePage(tc.page, tc.kind, false); err == nil {
+				t.Fatal("decoded without an error")
+			}
+		})
+	}
+}
+
+// FuzzDecodePage checks that no page, however corrupt, panics the
+// decoder, and that a page it accepts encodes back to the same values.
+func FuzzDecodePage(f *testing.F) {
+	f.Add(randomBucket(f, 3, kindDay, 1).pages()[0], true)
+	f.Add(randomBucket(f, 3, kindMonth, 2).pages()[0], false)
+	f.Fuzz(func(t *testing.T, page []byte, day bool) {
+		kind := kindMonth
+		if day {
+			kind = kindDay
+		}
+		b := bucket{}
+		if err := b.decodePage(page, kind, false); err != nil {
+			return
+		}
+		again := bucket{}
+		for _, p := range b.pages() {
+			if err := again.decodePage(p, kind, false); err != nil {
+				t.Fatalf("re-encoded page: %v", err)
+			}
+		}
+		if !reflect.DeepEqual(again, b) {
+			t.Fatal("re-encoded page decodes differently")
+		}
+	})
+}
