@@ -337,7 +337,6 @@ func (b bucket) pages() [][]byte {
 	}
 }
 
-
 // maxPages bounds the pages of one bucket; a page key has three digits.
 const maxPages = 512
 
