@@ -156,21 +156,32 @@ func TestQuadrantsErrors(t *testing.T) {
 // papers' 39-week calibration period, 1997-09-30.
 func cdnowBase(tb testing.TB) *Base {
 	tb.Helper()
-	data, err := os.ReadFile(shareddata.Path(tb, "CDNOW_sample.txt"))
+	return cdnowFileBase(tb, "CDNOW_sample.txt", "1997-09-30")
+}
+
+// cdnowFileBase folds the transactions of a CDNOW file (customer id, day
+// as YYYYMMDD, CDs, dollars) up to the day through.
+func cdnowFileBase(tb testing.TB, name, through string) *Base {
+	tb.Helper()
+	data, err := os.ReadFile(shareddata.Path(tb, name))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	b := NewBuilder()
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
-		if len(f) == 0 {
+		if len(f) == 0 || f[0] == "customer_id" {
 			continue
 		}
-		day := f[2][0:4] + "-" + f[2][4:6] + "-" + f[2][6:8]
-		if day > "1997-09-30" {
+		id, day := f[0], f[1]
+		if len(f) == 5 { // the sample has a master id before the cohort id
+			id, day = f[1], f[2]
+		}
+		day = day[0:4] + "-" + day[4:6] + "-" + day[6:8]
+		if day > through {
 			continue
 		}
-		if err := b.Add(history.Purchase{Customer: f[1], Day: mustDay(tb, day), Orders: 1, Lines: 1, Revenue: f[4]}); err != nil {
+		if err := b.Add(history.Purchase{Customer: id, Day: mustDay(tb, day), Orders: 1, Lines: 1, Revenue: f[len(f)-1]}); err != nil {
 			tb.Fatal(err)
 		}
 	}

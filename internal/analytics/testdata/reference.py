@@ -108,20 +108,12 @@ RFM_NAMES = ["Champions", "Loyal", "Potential loyalist", "New", "Promising", "Ne
 
 
 def quintile_scores(values):
-    """values: id -> comparable, larger is better. Mid-rank quintiles."""
-    ids = sorted(values, key=lambda i: values[i])
+    """values: id -> comparable, larger is better. Quintiles of the rank,
+    ties ranked by id (first come, first ranked), each position scored by
+    the quintile of its midpoint."""
+    ids = sorted(values, key=lambda i: (values[i], i))
     n = len(ids)
-    out = {}
-    lo = 0
-    while lo < n:
-        hi = lo
-        while hi < n and values[ids[hi]] == values[ids[lo]]:
-            hi += 1
-        score = 1 + (5 * (lo + hi)) // (2 * n)
-        for i in ids[lo:hi]:
-            out[i] = min(score, 5)
-        lo = hi
-    return out
+    return {i: 1 + (5 * (2 * k + 1)) // (2 * n) for k, i in enumerate(ids)}
 
 
 def rfm(cs):
