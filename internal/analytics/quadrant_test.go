@@ -235,7 +235,7 @@ func TestFitCLVReproducesCDNOW(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := fit.Model
-	t.Logf("BG/NBD %+v, Gamma-Gamma %+v, warnings %v", m.Purchases, m.Spend, fit.Warnings)
+	t.Logf("BG/NBD %+v, Gamma-Gamma %+v, status %s: %s", m.Purchases, m.Spend, fit.Status, fit.Reason)
 	// Fader, Hardie & Lee (2005): r 0.243, α 4.414, a 0.793, b 2.426;
 	// Gamma-Gamma p 6.25, q 3.74, γ 15.44 on 946 repeat buyers.
 	for _, c := range []struct {
@@ -336,8 +336,8 @@ func TestCLVModelPredict(t *testing.T) {
 			t.Errorf("empty base: %v", err)
 		}
 		once := build(t, []history.Purchase{{Customer: "a", Day: mustDay(t, "2020-01-01"), Revenue: "1"}, {Customer: "b", Day: mustDay(t, "2020-01-02"), Revenue: "1"}})
-		if _, err := FitCLV(context.Background(), once, CLVConfig{}); !errors.Is(err, clv.ErrNoRepeatBuyers) {
-			t.Errorf("no repeat buyers: %v", err)
+		if fit, err := FitCLV(context.Background(), once, CLVConfig{}); err != nil || fit.Status != CLVTooLittleData || fit.Trusted() {
+			t.Errorf("no repeat buyers: %+v, %v", fit, err)
 		}
 		if _, err := FitCLV(context.Background(), once, CLVConfig{Horizon: clv.Horizon{Periods: -1}}); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("bad horizon: %v", err)
@@ -351,7 +351,7 @@ func TestQuadrantsSuperstoreWithCLV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("BG/NBD %+v, Gamma-Gamma %+v, warnings %v", fit.Model.Purchases, fit.Model.Spend, fit.Warnings)
+	t.Logf("BG/NBD %+v, Gamma-Gamma %+v, status %s: %s", fit.Model.Purchases, fit.Model.Spend, fit.Status, fit.Reason)
 	res, err := Quadrants(context.Background(), b, fit.Model, QuadrantConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -381,5 +381,67 @@ func TestQuadrantsSuperstoreWithCLV(t *testing.T) {
 		if h < 390 || h > 397 {
 			t.Errorf("axis %d: %d high customers of 793", k, h)
 		}
+	}
+}
+
+// TestFitCLVJudgesRealData checks that FitCLV tells a fit it can present
+// from one it cannot, on the shared data sets: CDNOW fits, Superstore's
+// BG/NBD estimate lies on the boundary (a ≈ 5e-9: nobody ever drops out,
+// every customer 100% alive), as does the Online Retail sample's, and
+// CDNOW's first ten days, with a handful of repeat buyers, have too little
+// signal.
+func TestFitCLVJudgesRealData(t *testing.T) {
+	superstore := build(t, toPurchases(t, superstoreRows(t), 1))
+	for _, tc := range []struct {
+		name   string
+		base   *Base
+		status CLVStatus
+		reason []string
+	}{
+		{"CDNOW", cdnowBase(t), CLVFitted, nil},
+		{"Superstore", superstore, CLVDegenerate, []string{"BG/NBD", "edge of the parameter range", "nobody ever stops buying", "withheld"}},
+		{"Online Retail sample", build(t, toPurchases(t, onlineRetailRows(t), 1)), CLVDegenerate, []string{"nobody ever stops buying"}},
+		{"CDNOW, first ten days", cdnowFileBase(t, "CDNOW_sample.txt", "1997-01-10"), CLVTooLittleData, []string{"bought on more than one day", "no CLV"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fit, err := FitCLV(context.Background(), tc.base, CLVConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d of %d repeat buyers; %s: %s", fit.RepeatBuyers, tc.base.Len(), fit.Status, fit.Reason)
+			if fit.Status != tc.status || fit.Trusted() != (tc.status == CLVFitted) || (fit.Reason == "") != (tc.status == CLVFitted) {
+				t.Fatalf("status %q, reason %q; want %q", fit.Status, fit.Reason, tc.status)
+			}
+			for _, w := range tc.reason {
+				if !strings.Contains(fit.Reason, w) {
+					t.Errorf("reason %q does not say %q", fit.Reason, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCLVModelProbAliveAt(t *testing.T) {
+	b := cdnowBase(t)
+	fit, err := FitCLV(context.Background(), b, CLVConfig{AsOf: time.Date(1997, 9, 30, 0, 0, 0, 0, time.UTC), UnitDays: 7})
+	if err != nil || !fit.Trusted() {
+		t.Fatal(fit.Reason, err)
+	}
+	i, _ := b.Index("0001") // x = 2, tₓ = 30.43, T = 38.86 weeks
+	c := &b.Customers[i]
+	now, err := fit.Model.ProbAliveAt(c, mustDay(t, "1997-09-30"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := fit.Model.ProbAliveAt(c, mustDay(t, "1998-09-30"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fit.Model.Purchases.ProbAliveAt(clv.Customer{X: 2, Tx: 213.0 / 7, T: 272.0 / 7}, 365.0/7)
+	if now != fit.Model.Purchases.ProbAlive(clv.Customer{X: 2, Tx: 213.0 / 7, T: 272.0 / 7}) || math.Abs(later-want) > 1e-12 || !(later < now) {
+		t.Errorf("P(alive) of 0001 now %v, a year on %v (want %v)", now, later, want)
+	}
+	if _, err := fit.Model.ProbAliveAt(c, mustDay(t, "1997-09-29")); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("a day before the as-of day: %v", err)
 	}
 }

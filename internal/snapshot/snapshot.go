@@ -16,7 +16,8 @@
 //	customers               []TopCustomer, by CLV (or revenue) descending
 //	lookalikes              []analytics.Lookalike, accounts without purchases most like tier A
 //
-// Quadrants and forecasts exist only when the CLV model was fitted,
+// Quadrants and forecasts exist only when the CLV model was fitted and
+// trusted (Meta.CLVStatus "fitted"),
 // lookalikes only when there were accounts without purchases, and a
 // snapshot of an empty customer base has no parts at all. Parts are
 // encoded as JSON; the API serves them as they decode.
@@ -40,10 +41,17 @@ type Meta struct {
 	Purchases  int64    `json:"purchases"` // customer-days
 	Revenue    string   `json:"revenue"`
 	Dimensions []string `json:"dimensions"`
-	// CLV is the fitted model, absent when it could not be fitted (for
-	// example when no customer bought twice); Warnings says why.
-	CLV      *CLVParams `json:"clv,omitempty"`
-	Warnings []string   `json:"warnings"`
+	// CLV is the fitted model, absent when none was fitted (too little
+	// repeat-purchase signal, or no convergence).
+	CLV *CLVParams `json:"clv,omitempty"`
+	// CLVStatus is the analytics.CLVStatus of the fit ("fitted",
+	// "degenerate", "not_converged", "too_little_repeat_purchases"), empty
+	// when no fit was attempted (an empty base). Only a "fitted" model's
+	// predictions are in the snapshot; otherwise CLVReason says in plain
+	// words why they are withheld (it is also one of the Warnings).
+	CLVStatus string   `json:"clv_status,omitempty"`
+	CLVReason string   `json:"clv_reason,omitempty"`
+	Warnings  []string `json:"warnings"`
 }
 
 // CLVParams are the fitted BG/NBD and Gamma-Gamma parameters.
@@ -64,19 +72,23 @@ type CLVParams struct {
 
 // TopCustomer is one customer in the ranked customer list.
 type TopCustomer struct {
-	ID                string            `json:"id"`
-	Revenue           string            `json:"revenue"`
-	Orders            int64             `json:"orders"`
-	FirstDay          string            `json:"first_day"`
-	LastDay           string            `json:"last_day"`
-	Tier              string            `json:"tier"`
-	RFM               string            `json:"rfm_group"`
-	RFMScore          string            `json:"rfm_score"`
-	Quadrant          string            `json:"quadrant,omitempty"`
-	PAlive            *float64          `json:"p_alive,omitempty"`
-	ExpectedPurchases *float64          `json:"expected_purchases,omitempty"`
-	CLV               *float64          `json:"clv,omitempty"`
-	Attributes        map[string]string `json:"attributes"`
+	ID                string   `json:"id"`
+	Revenue           string   `json:"revenue"`
+	Orders            int64    `json:"orders"`
+	PurchaseDays      int      `json:"purchase_days"`
+	FirstDay          string   `json:"first_day"`
+	LastDay           string   `json:"last_day"`
+	Tier              string   `json:"tier"`
+	RFM               string   `json:"rfm_group"`
+	RFMScore          string   `json:"rfm_score"`
+	Quadrant          string   `json:"quadrant,omitempty"`
+	PAlive            *float64 `json:"p_alive,omitempty"`
+	ExpectedPurchases *float64 `json:"expected_purchases,omitempty"`
+	CLV               *float64 `json:"clv,omitempty"`
+	// PAliveAt is P(alive) on a day the reader chose; the API fills it in
+	// on request, the snapshot never holds it.
+	PAliveAt   *float64          `json:"p_alive_at,omitempty"`
+	Attributes map[string]string `json:"attributes"`
 }
 
 // Snapshot is everything one recompute run publishes.
