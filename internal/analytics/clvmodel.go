@@ -298,9 +298,9 @@ func (m CLVModel) ProbAliveAt(c *Customer, day period.Date) (float64, error) {
 }
 
 // Predict returns every customer's P(alive) at AsOf, expected purchase days
-// over the horizon and CLV (discounted expected revenue over the horizon),
-// in Base order. A repeat buyer whose repeat days net to zero revenue or
-// less gets a CLV of zero. The error wraps ErrInvalidConfig when AsOf is
+// over the horizon, CLV (discounted expected revenue over the horizon) and
+// expected spend per purchase, in Base order. A repeat buyer whose repeat
+// days net to zero revenue or less gets a CLV and expected spend of zero. The error wraps ErrInvalidConfig when AsOf is
 // before the base's last purchase, or the clv package's errors (for
 // example clv.ErrInvalidParams for an unfitted model), or ctx's.
 func (m CLVModel) Predict(ctx context.Context, b *Base) ([]Prediction, error) {
@@ -322,10 +322,10 @@ func (m CLVModel) Predict(ctx context.Context, b *Base) ([]Prediction, error) {
 	}
 	out := make([]Prediction, len(vals))
 	for i, v := range vals {
-		out[i] = Prediction{PAlive: v.ProbAlive, ExpectedPurchases: v.ExpectedPurchases, CLV: v.CLV}
+		out[i] = Prediction{PAlive: v.ProbAlive, ExpectedPurchases: v.ExpectedPurchases, CLV: v.CLV, ExpectedSpend: m.Spend.ExpectedSpend(cs[i])}
 	}
 	for _, i := range noSpend {
-		out[i].CLV = 0
+		out[i].CLV, out[i].ExpectedSpend = 0, 0
 	}
 	return out, nil
 }

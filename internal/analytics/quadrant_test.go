@@ -49,12 +49,13 @@ func quadrantsOf(b *Base, res QuadrantResult) string {
 }
 
 func TestQuadrants(t *testing.T) {
-	// Expected purchases 1..4, P(alive) falling, CLV 40, 10, 30, 20.
+	// Expected purchases 1..4, P(alive) falling, expected spend 40, 10,
+	// 30, 20; CLV, which potential no longer uses, the other way round.
 	preds := []Prediction{
-		{PAlive: 0.9, ExpectedPurchases: 1, CLV: 40},
-		{PAlive: 0.8, ExpectedPurchases: 2, CLV: 10},
-		{PAlive: 0.7, ExpectedPurchases: 3, CLV: 30},
-		{PAlive: 0.6, ExpectedPurchases: 4, CLV: 20},
+		{PAlive: 0.9, ExpectedPurchases: 1, ExpectedSpend: 40, CLV: 20},
+		{PAlive: 0.8, ExpectedPurchases: 2, ExpectedSpend: 10, CLV: 30},
+		{PAlive: 0.7, ExpectedPurchases: 3, ExpectedSpend: 30, CLV: 10},
+		{PAlive: 0.6, ExpectedPurchases: 4, ExpectedSpend: 20, CLV: 40},
 	}
 	three := 3.0
 	for _, tc := range []struct {
@@ -64,10 +65,10 @@ func TestQuadrants(t *testing.T) {
 		wantPropT     float64
 		wantPotential string
 	}{
-		// Median of 1..4 is 2 (values above it are high); of CLV, 20.
-		{"defaults: expected purchases × CLV at the median", QuadrantConfig{},
+		// Median of 1..4 is 2 (values above it are high); of spend, 20.
+		{"defaults: expected purchases × spend at the median", QuadrantConfig{},
 			"a:Nurture b:Deprioritize c:Prioritize d:Monitor", 2, "[40 10 30 20]"},
-		{"P(alive) × CLV", QuadrantConfig{Propensity: ProbAliveBasis},
+		{"P(alive) × spend", QuadrantConfig{Propensity: ProbAliveBasis},
 			"a:Prioritize b:Monitor c:Nurture d:Deprioritize", 0.7, "[40 10 30 20]"},
 		// Sizes by leading number: a 1000, b 11, c and d unscored (low).
 		{"size by leading number", QuadrantConfig{Potential: SizeBasis},
@@ -93,7 +94,7 @@ func TestQuadrants(t *testing.T) {
 			}
 		})
 	}
-	t.Run("upper quartile of CLV is 30", func(t *testing.T) {
+	t.Run("upper quartile of spend is 30", func(t *testing.T) {
 		res, err := Quadrants(context.Background(), quadrantBase(t), &fakePredictor{preds: preds}, QuadrantConfig{PotentialSplit: Split{Quantile: 0.75}})
 		if err != nil || res.PotentialThreshold != 30 {
 			t.Errorf("threshold %v, %v", res.PotentialThreshold, err)
@@ -136,7 +137,7 @@ func TestQuadrantsErrors(t *testing.T) {
 		{"predictor fails is ErrPrediction", &fakePredictor{err: boom}, QuadrantConfig{}, ErrPrediction},
 		{"too few predictions", &fakePredictor{preds: good[:3]}, QuadrantConfig{}, ErrMismatch},
 		{"NaN propensity", &fakePredictor{preds: []Prediction{{ExpectedPurchases: nan}, {}, {}, {}}}, QuadrantConfig{}, ErrPrediction},
-		{"infinite CLV", &fakePredictor{preds: []Prediction{{CLV: math.Inf(1)}, {}, {}, {}}}, QuadrantConfig{}, ErrPrediction},
+		{"infinite expected spend", &fakePredictor{preds: []Prediction{{ExpectedSpend: math.Inf(1)}, {}, {}, {}}}, QuadrantConfig{}, ErrPrediction},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Quadrants(context.Background(), quadrantBase(t), tc.p, tc.cfg); !errors.Is(err, tc.want) {
@@ -144,8 +145,8 @@ func TestQuadrantsErrors(t *testing.T) {
 			}
 		})
 	}
-	t.Run("infinite CLV is fine when potential is size", func(t *testing.T) {
-		p := &fakePredictor{preds: []Prediction{{CLV: math.Inf(1)}, {}, {}, {}}}
+	t.Run("infinite expected spend is fine when potential is size", func(t *testing.T) {
+		p := &fakePredictor{preds: []Prediction{{ExpectedSpend: math.Inf(1)}, {}, {}, {}}}
 		if _, err := Quadrants(context.Background(), quadrantBase(t), p, QuadrantConfig{Potential: SizeBasis}); err != nil {
 			t.Error(err)
 		}
@@ -275,13 +276,24 @@ func TestFitCLVReproducesCDNOW(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var n int64
+		var n, diagonal int64
 		for _, g := range sums[0].Groups {
 			n += g.Customers
+			if g.Group == Prioritize || g.Group == Deprioritize {
+				diagonal += g.Customers
+			}
 			t.Logf("%s: %d customers, %s revenue", g.Group, g.Customers, g.Revenue)
 		}
 		if n != 2357 {
 			t.Errorf("quadrants hold %d customers", n)
+		}
+		// With CLV as potential, 2,199 of the 2,357 customers were on the
+		// diagonal (Prioritize or Deprioritize): CLV contains the expected
+		// purchases that propensity ranks by. Expected spend per purchase
+		// does not, so the off-diagonal quadrants fill.
+		t.Logf("%d of %d customers on the diagonal", diagonal, n)
+		if diagonal > n*3/4 {
+			t.Errorf("%d of %d customers on the diagonal", diagonal, n)
 		}
 		fc, err := Forecast(b, preds, dimension.Total)
 		if err != nil || len(fc) != 1 || !(fc[0].ProjectedRevenue > 0) || fc[0].Customers != 2357 {

@@ -15,7 +15,7 @@ func stayAliveByQuadrature(m BGNBD, x int, s float64) float64 {
 	bx := m.B + float64(x)
 	f := func(u float64) float64 {
 		p := math.Pow(u, 1/m.A)
-		return math.Pow(1-p, bx-1) * math.Pow(1+p*s, -(m.R + float64(x)))
+		return math.Pow(1-p, bx-1) * math.Pow(1+p*s, -(m.R+float64(x)))
 	}
 	norm := m.A * math.Exp(mathext.Lbeta(m.A, bx))
 	return quad.Fixed(f, 0, 1, 2000, nil, 0) / norm
