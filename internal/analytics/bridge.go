@@ -138,7 +138,8 @@ type periodRevenue struct {
 // bridge. Rates whose denominator is zero are nil.
 //
 // Every row is checked with BridgeRow.Check. The error wraps
-// ErrInvalidConfig for an unknown grain, money.ErrOverflow when a sum needs
+// ErrInvalidConfig for an unknown grain, ErrProductDimension for a product
+// dimension (CustomerDimension), money.ErrOverflow when a sum needs
 // more than 19 digits, or ErrUnbalanced if a row failed to reconcile (a
 // bug).
 // An empty base gives no rows.
@@ -153,6 +154,9 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 	dim := cfg.Dimension
 	if dim == "" {
 		dim = dimension.Total
+	}
+	if err := CustomerDimension(dim); err != nil {
+		return nil, err
 	}
 	if len(b.Customers) == 0 {
 		return nil, nil

@@ -336,8 +336,8 @@ type ValueForecast struct {
 	// Dimension and Value name the segment value.
 	Dimension dimension.Dimension `json:"dimension"`
 	Value     string              `json:"value"`
-	// Customers and Revenue are its customers and their historical net
-	// revenue.
+	// Customers and Revenue are the customers who bought under the value
+	// and the historical net revenue of those purchases.
 	Customers int64           `json:"customers"`
 	Revenue   decimal.Decimal `json:"revenue"`
 	// ExpectedActive is the sum of P(alive): the expected number of
@@ -349,11 +349,18 @@ type ValueForecast struct {
 	ProjectedRevenue  float64 `json:"projected_revenue"`
 }
 
-// Forecast sums predictions per value of dimension d (each customer under
-// its latest value), sorted by value; dimension.Total gives one entry for
-// the whole base. The error wraps ErrMismatch when preds does not have one
-// entry per customer, or money.ErrOverflow.
+// Forecast sums predictions per value of dimension d, sorted by value;
+// dimension.Total gives one entry for the whole base. A customer who
+// bought under several values (Customer.RevenueBy) counts in each, and its
+// predictions are split between them by its share of positive revenue in
+// each (evenly when it has none), so the values' predictions add up to the
+// base's. The error wraps ErrProductDimension for a product dimension,
+// ErrMismatch when preds does not have one entry per customer, or
+// money.ErrOverflow.
 func Forecast(b *Base, preds []Prediction, d dimension.Dimension) ([]ValueForecast, error) {
+	if err := CustomerDimension(d); err != nil {
+		return nil, err
+	}
 	if len(preds) != len(b.Customers) {
 		return nil, fmt.Errorf("%w: %d predictions for %d customers", ErrMismatch, len(preds), len(b.Customers))
 	}
@@ -361,21 +368,37 @@ func Forecast(b *Base, preds []Prediction, d dimension.Dimension) ([]ValueForeca
 	var out []ValueForecast
 	for i := range b.Customers {
 		c := &b.Customers[i]
-		v := c.Attr(d)
-		k, ok := idx[v]
-		if !ok {
-			k = len(out)
-			idx[v] = k
-			out = append(out, ValueForecast{Dimension: d, Value: v})
+		shares, err := c.RevenueBy(d)
+		if err != nil {
+			return nil, err
 		}
-		f := &out[k]
-		if err := money.AddTo(&f.Revenue, c.Revenue); err != nil {
-			return nil, fmt.Errorf("forecast %s %q: %w", d, v, err)
+		var positive float64
+		for _, s := range shares {
+			if f, _ := s.Revenue.Float64(); f > 0 {
+				positive += f
+			}
 		}
-		f.Customers++
-		f.ExpectedActive += preds[i].PAlive
-		f.ExpectedPurchases += preds[i].ExpectedPurchases
-		f.ProjectedRevenue += preds[i].CLV
+		for _, s := range shares {
+			k, ok := idx[s.Value]
+			if !ok {
+				k = len(out)
+				idx[s.Value] = k
+				out = append(out, ValueForecast{Dimension: d, Value: s.Value})
+			}
+			f := &out[k]
+			if err := money.AddTo(&f.Revenue, s.Revenue); err != nil {
+				return nil, fmt.Errorf("forecast %s %q: %w", d, s.Value, err)
+			}
+			w := 1 / float64(len(shares))
+			if positive > 0 {
+				r, _ := s.Revenue.Float64()
+				w = max(r, 0) / positive
+			}
+			f.Customers++
+			f.ExpectedActive += w * preds[i].PAlive
+			f.ExpectedPurchases += w * preds[i].ExpectedPurchases
+			f.ProjectedRevenue += w * preds[i].CLV
+		}
 	}
 	slices.SortFunc(out, func(x, y ValueForecast) int { return strings.Compare(x.Value, y.Value) })
 	return out, nil

@@ -132,7 +132,24 @@ func analyticsDimension(q query) (dimension.Dimension, error) {
 	if err != nil {
 		return "", badRequest("Parameter dimension: %v.", err)
 	}
+	if analytics.CustomerDimension(d) != nil {
+		return "", badRequest("Parameter dimension: %s describes products, not customers. One order holds several of them, "+
+			"so customer analytics (tiers, RFM groups, quadrants, forecasts, bridges) cannot be split by it; "+
+			"use segment, industry, size, region, country or channel.", d)
+	}
 	return d, nil
+}
+
+// parseBool reads an optional true/false parameter, false when absent.
+func parseBool(q query, name string) (bool, error) {
+	switch v, ok := q[name]; {
+	case !ok || v == "false":
+		return false, nil
+	case v == "true":
+		return true, nil
+	default:
+		return false, badRequest("Parameter %s must be true or false, got %s.", name, quote(v))
+	}
 }
 
 // analytics answers the per-dimension analytics route of kind.
@@ -142,6 +159,18 @@ func (s *Service) analytics(ctx context.Context, kind string, q query) (any, err
 		return nil, err
 	}
 	why := fmt.Sprintf("The snapshot has no %s by %s: the data has no %s values", kind, d, d)
+	if kind == "tiers" {
+		within, err := parseBool(q, "within")
+		if err != nil {
+			return nil, err
+		}
+		if within {
+			if d == dimension.Total {
+				return nil, badRequest("Parameter within=true ranks customers within each value of a dimension: name one, for example dimension=segment.")
+			}
+			return analyticsRows(ctx, s, kind, d, snapshot.GroupsPart(snapshot.TiersWithin, d), why+".")
+		}
+	}
 	if kind == "tiers" || kind == "rfm" {
 		return analyticsRows(ctx, s, kind, d, snapshot.GroupsPart(snapshot.Grouping(kind), d), why+".")
 	}

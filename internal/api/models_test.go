@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govalues/decimal"
+
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/period"
@@ -113,4 +116,65 @@ func TestCLVStatusAndProbAliveAt(t *testing.T) {
 		e.problemOf(e.do(request("GET", "/v1/analytics/customers?alive_at=1997-09-29", true)), 400, "before the snapshot's as-of day")
 		e.problemOf(e.do(request("GET", "/v1/analytics/customers?alive_at=next-year", true)), 400, "alive_at must be a day")
 	})
+}
+
+// TestAnalyticsByDimensionOnSuperstore checks, on Superstore through
+// recompute, that tier revenue by region adds up to the region totals the
+// ingested history gives (customers bought in several regions), that
+// product dimensions are refused with a 400 problem, and that tiers can be
+// ranked within each segment.
+func TestAnalyticsByDimensionOnSuperstore(t *testing.T) {
+	e := newEnv(t)
+	base := superstoreBase(t)
+	withRealSnapshot(e, base)
+	want := map[string]decimal.Decimal{}
+	for i := range base.Customers {
+		shares, err := base.Customers[i].RevenueBy(dimension.Region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range shares {
+			if want[s.Value], err = want[s.Value].Add(s.Revenue); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var tiers Analytics[analytics.Summary]
+	e.get("/v1/analytics/tiers?dimension=region", 200, &tiers)
+	customers := int64(0)
+	for _, r := range tiers.Rows {
+		var sum decimal.Decimal
+		for _, g := range r.Groups {
+			var err error
+			if sum, err = sum.Add(g.Revenue); err != nil {
+				t.Fatal(err)
+			}
+		}
+		customers += r.Customers
+		if sum.Cmp(want[r.Value]) != 0 || r.Revenue.Cmp(want[r.Value]) != 0 {
+			t.Errorf("region %s: tiers add up to %s, row says %s, region total %s", r.Value, sum, r.Revenue, want[r.Value])
+		}
+	}
+	if len(tiers.Rows) != 4 || customers <= 793 {
+		t.Errorf("%d regions holding %d customers: a customer who bought in several regions counts in each", len(tiers.Rows), customers)
+	}
+	for _, target := range []string{"/v1/analytics/tiers?dimension=category", "/v1/analytics/rfm?dimension=product_line",
+		"/v1/analytics/bridge?dimension=category", "/v1/analytics/forecast?dimension=category"} {
+		e.problemOf(e.do(request("GET", target, true)), 400, "describes products, not customers")
+	}
+	var within Analytics[analytics.Summary]
+	e.get("/v1/analytics/tiers?dimension=segment&within=true", 200, &within)
+	for _, r := range within.Rows {
+		// Ranked within the segment, its A tier makes at least 80% of its revenue.
+		share := r.Groups[0].RevenueShare
+		if r.Groups[0].Group != "A" || share < 0.8 || share > 0.9 {
+			t.Errorf("segment %s: tier A makes %.3f of its revenue", r.Value, share)
+		}
+	}
+	if len(within.Rows) != 3 {
+		t.Errorf("%d segments", len(within.Rows))
+	}
+	e.problemOf(e.do(request("GET", "/v1/analytics/tiers?within=true", true)), 400, "name one")
+	e.problemOf(e.do(request("GET", "/v1/analytics/tiers?dimension=segment&within=yes", true)), 400, "true or false")
+	e.problemOf(e.do(request("GET", "/v1/analytics/rfm?dimension=segment&within=true", true)), 400, "within")
 }

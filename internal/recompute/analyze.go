@@ -43,6 +43,9 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 	}
 	dims := []dimension.Dimension{dimension.Total}
 	for _, d := range dimension.All()[1:] {
+		if analytics.CustomerDimension(d) != nil {
+			continue // product dimensions do not split customers
+		}
 		if vs := base.Values(d); len(vs) > 1 || (len(vs) == 1 && vs[0] != dimension.Blank) {
 			dims = append(dims, d)
 		}
@@ -87,6 +90,11 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 		p := snapshot.DimensionParts{Dimension: d, Bridges: map[analytics.Grain][]analytics.BridgeRow{}}
 		if p.Tiers, err = tiers.Summarize(base, d); err != nil {
 			return snapshot.Snapshot{}, fmt.Errorf("tiers by %s: %w", d, err)
+		}
+		if d != dimension.Total {
+			if p.TiersWithin, err = analytics.TiersWithin(base, analytics.DefaultTierConfig(), d); err != nil {
+				return snapshot.Snapshot{}, fmt.Errorf("tiers within %s: %w", d, err)
+			}
 		}
 		if p.RFM, err = rfm.Summarize(base, d); err != nil {
 			return snapshot.Snapshot{}, fmt.Errorf("rfm by %s: %w", d, err)

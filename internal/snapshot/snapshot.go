@@ -8,7 +8,8 @@
 // A snapshot's parts are these, per dimension d of Meta.Dimensions:
 //
 //	meta                    Meta
-//	tiers/<d>               []analytics.Summary (groups A, B, C)
+//	tiers/<d>               []analytics.Summary (groups A, B, C), ranked over the whole base
+//	tiers-within/<d>        []analytics.Summary (groups A, B, C), ranked within each value of d (d ≠ total)
 //	rfm/<d>                 []analytics.Summary (the named RFM groups)
 //	quadrants/<d>           []analytics.Summary (Prioritize, Nurture, Monitor, Deprioritize)
 //	forecast/<d>            []analytics.ValueForecast
@@ -106,7 +107,10 @@ type Snapshot struct {
 type DimensionParts struct {
 	Dimension dimension.Dimension
 	Tiers     []analytics.Summary
-	RFM       []analytics.Summary
+	// TiersWithin ranks customers within each value (nil, and its part
+	// absent, for dimension.Total).
+	TiersWithin []analytics.Summary
+	RFM         []analytics.Summary
 	// Quadrants and Forecast are nil, and their parts absent, when the CLV
 	// model was not fitted.
 	Quadrants []analytics.Summary
@@ -157,6 +161,11 @@ func (p *DimensionParts) encode(add func(Encoded, error) error) error {
 	d := p.Dimension
 	if err := add(GroupsPart(Tiers, d).Encode(p.Tiers)); err != nil {
 		return err
+	}
+	if p.TiersWithin != nil {
+		if err := add(GroupsPart(TiersWithin, d).Encode(p.TiersWithin)); err != nil {
+			return err
+		}
 	}
 	if err := add(GroupsPart(RFM, d).Encode(p.RFM)); err != nil {
 		return err
@@ -213,9 +222,11 @@ type Grouping string
 
 // The groupings of a snapshot.
 const (
-	Tiers     Grouping = "tiers"
-	RFM       Grouping = "rfm"
-	Quadrants Grouping = "quadrants"
+	Tiers Grouping = "tiers"
+	// TiersWithin are tiers ranked within each value of the dimension.
+	TiersWithin Grouping = "tiers-within"
+	RFM         Grouping = "rfm"
+	Quadrants   Grouping = "quadrants"
 )
 
 // MetaPart is the snapshot's description.
