@@ -159,7 +159,7 @@ func (b *Builder) Add(p history.Purchase) error {
 			months: []monthAcc{{month: month, days: 1 << (d - 1), revenue: rev}},
 		}
 		b.mergeAttrs(&a, p.Attrs, day)
-		if err := b.addShares(&a, p.Attrs, rev); err != nil {
+		if a.shares, err = b.addShares(nil, p.Attrs, rev); err != nil {
 			return fmt.Errorf("customer %q: %w", p.Customer, err)
 		}
 		b.last = int32(len(b.accs))
@@ -206,13 +206,11 @@ func (b *Builder) Add(p history.Purchase) error {
 			return fmt.Errorf("customer %q month %s revenue: %w", p.Customer, month, err)
 		}
 	}
-	// Per-value sums never exceed the customer's in digits unless returns
-	// cancel out, so check them on a copy before changing anything too.
-	next := custAcc{shares: slices.Clone(a.shares)}
-	if err := b.addShares(&next, p.Attrs, rev); err != nil {
+	shares, err := b.addShares(a.shares, p.Attrs, rev)
+	if err != nil {
 		return fmt.Errorf("customer %q: %w", p.Customer, err)
 	}
-	a.shares = next.shares
+	a.shares = shares
 
 	a.revenue, a.cost, a.firstRevenue = newRev, newCost, newFirst
 	a.first, a.last = min(a.first, day), max(a.last, day)
@@ -229,10 +227,17 @@ func (b *Builder) Add(p history.Purchase) error {
 	return nil
 }
 
-// addShares adds rev to a's revenue under each of attrs' values; a blank
-// value counts as dimension.Blank. On error a.shares may be partly
-// updated.
-func (b *Builder) addShares(a *custAcc, attrs map[dimension.Dimension]string, rev decimal.Decimal) error {
+// addShares returns shares with rev added under each of attrs' values (a
+// blank value counts as dimension.Blank). Every sum is computed before
+// anything changes, so on error shares is as it was.
+func (b *Builder) addShares(shares []ValueRevenue, attrs map[dimension.Dimension]string, rev decimal.Decimal) ([]ValueRevenue, error) {
+	type update struct {
+		k   int
+		sum decimal.Decimal
+	}
+	var buf [inlineDims]update
+	updates := buf[:0]
+	n := len(shares)
 	for dim, v := range attrs {
 		if dim == dimension.Total {
 			continue
@@ -240,16 +245,21 @@ func (b *Builder) addShares(a *custAcc, attrs map[dimension.Dimension]string, re
 		if isBlank(v) {
 			v = dimension.Blank
 		}
-		k := slices.IndexFunc(a.shares, func(s ValueRevenue) bool { return s.Dim == dim && s.Value == v })
+		k := slices.IndexFunc(shares[:n], func(s ValueRevenue) bool { return s.Dim == dim && s.Value == v })
 		if k < 0 {
-			a.shares = append(a.shares, ValueRevenue{Dim: dim, Value: b.intern(v)})
-			k = len(a.shares) - 1
+			shares = append(shares, ValueRevenue{Dim: dim, Value: b.intern(v), Revenue: rev})
+			continue
 		}
-		if err := money.AddTo(&a.shares[k].Revenue, rev); err != nil {
-			return fmt.Errorf("%s %q revenue: %w", dim, v, err)
+		sum, err := money.Add(shares[k].Revenue, rev)
+		if err != nil {
+			return shares[:n], fmt.Errorf("%s %q revenue: %w", dim, v, err)
 		}
+		updates = append(updates, update{k, sum})
 	}
-	return nil
+	for _, u := range updates {
+		shares[u.k].Revenue = u.sum
+	}
+	return shares, nil
 }
 
 // isBlank reports whether a dimension value carries no information.
