@@ -21,7 +21,8 @@ import (
 // cost are summed, and the day counts once as a purchase day.
 //
 // Memory grows with customers × active months (one entry per customer and
-// month with purchases, plus the customer's latest dimension values), not
+// month with purchases, plus the customer's latest dimension values and its
+// revenue per dimension value), not
 // with the number of purchases. Folding is order-independent: any order of
 // the same purchases builds a Base with the same values. (Sums keep the
 // largest scale of their terms, so 1.50 + 2.5 is 4.00; trailing zeros are
