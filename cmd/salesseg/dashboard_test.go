@@ -517,7 +517,7 @@ func checkNotComputed(t *testing.T, p pageFigures) {
 	t.Helper()
 	for name, s := range map[string]sectionState{"tiers": p.Tiers.sectionState, "rfm": p.RFM.sectionState,
 		"quadrants": p.Quadrants.sectionState, "clv": p.CLV.sectionState, "bridge": p.Bridge.sectionState} {
-		if s.State != "unavailable" || !strings.Contains(s.Message, "Not computed yet") {
+		if s.State != "unavailable" || !strings.Contains(strings.ToLower(s.Message), "not computed yet") {
 			t.Errorf("%s before any recompute: %+v", name, s)
 		}
 	}
@@ -545,11 +545,35 @@ type apiGroups struct {
 // the range when ranged).
 func checkAnalytics(t *testing.T, api apiClient, p pageFigures, dim string, bridgeQuery url.Values, ranged bool) {
 	t.Helper()
-	for _, c := range []struct {
+	// Quadrants and the CLV forecast are shown only from a trusted model;
+	// otherwise the sections give the model's reason.
+	var model struct {
+		Meta struct {
+			CLVStatus string `json:"clv_status"`
+			CLVReason string `json:"clv_reason"`
+		} `json:"meta"`
+	}
+	api.get("/v1/analytics/model", &model)
+	trusted := model.Meta.CLVStatus == "fitted"
+	sections := []struct {
 		kind string
 		rows []map[string]shown
 		sec  sectionState
-	}{{"tiers", p.Tiers.Rows, p.Tiers.sectionState}, {"rfm", p.RFM.Rows, p.RFM.sectionState}, {"quadrants", p.Quadrants.Rows, p.Quadrants.sectionState}} {
+	}{{"tiers", p.Tiers.Rows, p.Tiers.sectionState}, {"rfm", p.RFM.Rows, p.RFM.sectionState}}
+	if trusted {
+		sections = append(sections, struct {
+			kind string
+			rows []map[string]shown
+			sec  sectionState
+		}{"quadrants", p.Quadrants.Rows, p.Quadrants.sectionState})
+	} else {
+		for name, sec := range map[string]sectionState{"quadrants": p.Quadrants.sectionState, "clv": p.CLV.sectionState} {
+			if sec.State != "unavailable" || model.Meta.CLVReason == "" || !strings.Contains(sec.Message, model.Meta.CLVReason) {
+				t.Errorf("%s with the CLV model %s: page %+v, reason %q", name, model.Meta.CLVStatus, sec, model.Meta.CLVReason)
+			}
+		}
+	}
+	for _, c := range sections {
 		var a apiGroups
 		api.get("/v1/analytics/"+c.kind+"?dimension=total", &a)
 		if c.sec.State != "ready" || len(a.Rows) != 1 {
@@ -574,11 +598,21 @@ func checkAnalytics(t *testing.T, api apiClient, p pageFigures, dim string, brid
 			share(t, c.kind+" "+g.Group+" share of customers", r["customer_share"], g.CustomerShare)
 		}
 	}
-	if len(p.Quadrants.Grid) != 4 {
-		t.Errorf("quadrant grid: %v", p.Quadrants.Grid)
-	}
 	if !strings.Contains(p.AsOf, "snapshot computed") {
 		t.Errorf("no snapshot time on the page: %q", p.AsOf)
+	}
+	if trusted {
+		checkForecast(t, api, p, dim)
+	}
+	checkBridge(t, api, p, bridgeQuery, ranged)
+}
+
+// checkForecast compares the quadrant grid and the CLV forecast by dim
+// with the API's.
+func checkForecast(t *testing.T, api apiClient, p pageFigures, dim string) {
+	t.Helper()
+	if len(p.Quadrants.Grid) != 4 {
+		t.Errorf("quadrant grid: %v", p.Quadrants.Grid)
 	}
 
 	var fc struct {
@@ -600,6 +634,12 @@ func checkAnalytics(t *testing.T, api apiClient, p pageFigures, dim string, brid
 	if !strings.Contains(p.CLV.Alt, "Histogram of customer lifetime value") {
 		t.Errorf("CLV chart: %q", p.CLV.Alt)
 	}
+}
+
+// checkBridge compares the revenue bridge for bridgeQuery (chained over
+// the range when ranged) with the API's.
+func checkBridge(t *testing.T, api apiClient, p pageFigures, bridgeQuery url.Values, ranged bool) {
+	t.Helper()
 
 	var br struct {
 		Rows []map[string]json.RawMessage `json:"rows"`

@@ -19,10 +19,11 @@ type BridgeConfig struct {
 	// dimension (see Customer.Attr); empty or dimension.Total gives one
 	// bridge for the whole base.
 	Dimension dimension.Dimension
-	// Prospects, optional, are the accounts known from a customers file
-	// that may never have bought. Those without a purchase in the base
-	// enlarge the denominators of Conversion and Penetration; those with
-	// one are ignored (they are customers), and a repeated ID counts once.
+	// Prospects, optional, are the accounts known from a customers file,
+	// bought or not; a repeated ID counts once. They are the population
+	// Conversion is measured on: a customers file carries no date, so every
+	// account is taken as known from the first period on. Those without a
+	// purchase also enlarge the denominator of Penetration.
 	Prospects []Prospect
 }
 
@@ -77,6 +78,11 @@ type BridgeRow struct {
 	// purchase (see BridgeConfig.Prospects).
 	Known     int64 `json:"known"`
 	Prospects int64 `json:"prospects"`
+	// ProspectsAtStart is the number of accounts (BridgeConfig.Prospects)
+	// that had not bought before the period, and Converted the number of
+	// them whose first purchase is in it.
+	ProspectsAtStart int64 `json:"prospects_at_start"`
+	Converted        int64 `json:"converted"`
 	// RetentionRate is Retained.Customers / Start.Customers.
 	RetentionRate *float64 `json:"retention_rate"`
 	// RevenueRetention (net revenue retention, NRR) is what the previous
@@ -87,9 +93,11 @@ type BridgeRow struct {
 	// GrossRevenueRetention is the same without expansion:
 	// Retained revenue / Start revenue.
 	GrossRevenueRetention *float64 `json:"gross_revenue_retention"`
-	// Conversion is the share of the not-yet customers at the start of the
-	// period who bought for the first time in it: New.Customers / (customers
-	// whose first purchase is in or after the period + Prospects).
+	// Conversion is the share of the accounts known at the start of the
+	// period and not yet customers that bought for the first time in it:
+	// Converted / ProspectsAtStart. It looks at nothing after the period:
+	// customers who first buy later, and customers who appear without an
+	// account, are not in the denominator. It is nil without accounts.
 	Conversion *float64 `json:"conversion"`
 	// Penetration is the share of the known accounts active in the period:
 	// End.Customers / (Known + Prospects).
@@ -130,7 +138,8 @@ type periodRevenue struct {
 // bridge. Rates whose denominator is zero are nil.
 //
 // Every row is checked with BridgeRow.Check. The error wraps
-// ErrInvalidConfig for an unknown grain, money.ErrOverflow when a sum needs
+// ErrInvalidConfig for an unknown grain, ErrProductDimension for a product
+// dimension (CustomerDimension), money.ErrOverflow when a sum needs
 // more than 19 digits, or ErrUnbalanced if a row failed to reconcile (a
 // bug).
 // An empty base gives no rows.
@@ -146,6 +155,9 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 	if dim == "" {
 		dim = dimension.Total
 	}
+	if err := CustomerDimension(dim); err != nil {
+		return nil, err
+	}
 	if len(b.Customers) == 0 {
 		return nil, nil
 	}
@@ -154,21 +166,36 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 	np := int(pMax-pMin) + 1
 
 	type series struct {
-		value     string
-		rows      []BridgeRow
-		customers int64
-		prospects int64
+		value string
+		rows  []BridgeRow
+		// prospects counts the accounts without a purchase, accounts those
+		// with one, and converted[k] the accounts first buying in period k.
+		prospects, accounts int64
+		converted           []int64
 	}
 	var all []*series
 	byValue := map[string]*series{}
 	get := func(v string) *series {
 		s, ok := byValue[v]
 		if !ok {
-			s = &series{value: v, rows: make([]BridgeRow, np)}
+			s = &series{value: v, rows: make([]BridgeRow, np), converted: make([]int64, np)}
 			byValue[v] = s
 			all = append(all, s)
 		}
 		return s
+	}
+	isAccount := make([]bool, len(b.Customers))
+	seen := map[string]bool{}
+	for _, pr := range cfg.Prospects {
+		if seen[pr.ID] {
+			continue
+		}
+		seen[pr.ID] = true
+		if i, ok := b.Index(pr.ID); ok {
+			isAccount[i] = true
+		} else {
+			get(pr.attr(dim)).prospects++
+		}
 	}
 	var periods []periodRevenue
 	for i := range b.Customers {
@@ -185,7 +212,10 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 			periods = append(periods, periodRevenue{p: p, rev: m.Revenue})
 		}
 		s := get(c.Attr(dim))
-		s.customers++
+		if isAccount[i] {
+			s.accounts++
+			s.converted[periods[0].p-pMin]++
+		}
 		for j, pr := range periods {
 			row := &s.rows[pr.p-pMin]
 			if err := move(&row.End, 1, pr.rev); err != nil {
@@ -220,19 +250,11 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 			}
 		}
 	}
-	seen := map[string]bool{}
-	for _, pr := range cfg.Prospects {
-		if _, ok := b.Index(pr.ID); ok || seen[pr.ID] {
-			continue
-		}
-		seen[pr.ID] = true
-		get(pr.attr(dim)).prospects++
-	}
 
 	slices.SortFunc(all, func(x, y *series) int { return strings.Compare(x.value, y.value) })
 	out := make([]BridgeRow, 0, len(all)*np)
 	for _, s := range all {
-		var known int64
+		var known, convertedBefore int64
 		for k := range s.rows {
 			r := &s.rows[k]
 			p := pMin + Period(k)
@@ -241,11 +263,13 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 			if k > 0 {
 				r.Start = s.rows[k-1].End
 			}
-			notYet := s.customers - known + s.prospects
 			known += r.New.Customers
 			r.Known, r.Prospects = known, s.prospects
+			r.ProspectsAtStart = s.prospects + s.accounts - convertedBefore
+			r.Converted = s.converted[k]
+			convertedBefore += r.Converted
 			r.RetentionRate = rate(r.Retained.Customers, r.Start.Customers)
-			r.Conversion = rate(r.New.Customers, notYet)
+			r.Conversion = rate(r.Converted, r.ProspectsAtStart)
 			r.Penetration = rate(r.End.Customers, known+s.prospects)
 			if r.Start.Revenue.IsPos() {
 				kept := r.Start.Revenue

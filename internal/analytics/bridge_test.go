@@ -50,7 +50,7 @@ func TestBridgeFixture(t *testing.T) {
 	prospects := []Prospect{
 		{ID: "p1", Attrs: attrs("segment", "S2")},
 		{ID: "p2", Attrs: attrs("segment", "s2")}, // another value: case is not folded
-		{ID: "c1", Attrs: attrs("segment", "S2")}, // a customer: ignored
+		{ID: "c1", Attrs: attrs("segment", "S2")}, // an account that bought: under its purchases' S1
 		{ID: "p1", Attrs: attrs("segment", "S2")}, // repeated: counts once
 	}
 	for _, tc := range []struct {
@@ -65,18 +65,19 @@ func TestBridgeFixture(t *testing.T) {
 			"all 2020-03<-2020-02 start 2/160 new 1/-3 ret 1/120 exp 0/0 con 1/-30 churn 1/-10 react 1/70 end 3/187",
 			"all 2020-04<-2020-03 start 3/187 new 0/0 ret 1/70 exp 0/0 con 0/0 churn 2/-117 react 1/5 end 2/75",
 		}, []string{
-			// conversion: new / (4 customers − known before); penetration: end / known.
-			"nil nil nil 0.5000 1.0000",
-			"0.5000 1.0000 0.6667 0.5000 0.6667",
+			// conversion: no accounts, so none (customers who buy later
+			// are not counted as prospects); penetration: end / known.
+			"nil nil nil nil 1.0000",
+			"0.5000 1.0000 0.6667 nil 0.6667",
 			// NRR Mar: (160 − 30 − 10) / 160; Apr: (187 − 117) / 187.
-			"0.5000 0.7500 0.7500 1.0000 0.7500",
+			"0.5000 0.7500 0.7500 nil 0.7500",
 			"0.3333 0.3743 0.3743 nil 0.5000",
 		}},
 		{"total by quarter", BridgeConfig{Grain: ByQuarter}, []string{
 			"all 2020-Q1<-2019-Q4 start 0/0 new 4/497 ret 0/0 exp 0/0 con 0/0 churn 0/0 react 0/0 end 4/497",
 			"all 2020-Q2<-2020-Q1 start 4/497 new 0/0 ret 2/75 exp 0/0 con 2/-55 churn 2/-367 react 0/0 end 2/75",
 		}, []string{
-			"nil nil nil 1.0000 1.0000",
+			"nil nil nil nil 1.0000",
 			"0.5000 0.1509 0.1509 nil 0.5000",
 		}},
 		{"by segment with prospects", BridgeConfig{Dimension: dimension.Segment, Prospects: prospects}, []string{
@@ -93,15 +94,16 @@ func TestBridgeFixture(t *testing.T) {
 			"s2 2020-03<-2020-02 start 0/0 new 0/0 ret 0/0 exp 0/0 con 0/0 churn 0/0 react 0/0 end 0/0",
 			"s2 2020-04<-2020-03 start 0/0 new 0/0 ret 0/0 exp 0/0 con 0/0 churn 0/0 react 0/0 end 0/0",
 		}, []string{
+			// Account c1 converts in January; c2 has no account.
 			"nil nil nil 1.0000 1.0000",
-			// Both S1 customers are known from January: nobody left to convert.
 			"0.5000 1.0000 0.6667 nil 0.5000",
 			"1.0000 0.8000 0.8000 nil 1.0000",
 			"0.5000 0.3684 0.3684 nil 0.5000",
-			// S2: 2 customers and prospect p1.
+			// S2: 2 customers without accounts and prospect p1, who never
+			// converts.
 			"nil nil nil 0.0000 0.0000",
-			"nil nil nil 0.3333 0.5000",
-			"0.0000 0.0000 0.0000 0.5000 0.3333",
+			"nil nil nil 0.0000 0.5000",
+			"0.0000 0.0000 0.0000 0.0000 0.3333",
 			"0.0000 nil nil 0.0000 0.3333",
 			// s2: prospect p2 alone.
 			"nil nil nil 0.0000 0.0000",
@@ -298,5 +300,49 @@ func checkAddsUpToTotal(t *testing.T, rows, total []BridgeRow) {
 			Expansion: s.Expansion, Contraction: s.Contraction, Churned: s.Churned, Reactivated: s.Reactivated}) != renderRow(tr) {
 			t.Errorf("%s: values add up to a different bridge than the total", tr.Period)
 		}
+	}
+}
+
+// TestBridgeConversionHasNoLookAhead checks on Superstore, with every
+// customer and 50 accounts that never buy known from a customers file,
+// that a period's conversion is the same whether or not the data after the
+// period exists: its denominator holds only accounts known, and not yet
+// converted, at the period's start.
+func TestBridgeConversionHasNoLookAhead(t *testing.T) {
+	purchases := toPurchases(t, superstoreRows(t), 1)
+	full := build(t, purchases)
+	var accounts []Prospect
+	for _, c := range full.Customers {
+		accounts = append(accounts, Prospect{ID: c.ID})
+	}
+	for i := range 50 {
+		accounts = append(accounts, Prospect{ID: fmt.Sprintf("never-%02d", i)})
+	}
+	rows, err := Bridge(full, BridgeConfig{Grain: ByQuarter, Prospects: accounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, end := range []string{"2016-03-31", "2016-06-30", "2017-03-31", "2018-12-31"} {
+		var upTo []history.Purchase
+		for _, p := range purchases {
+			if p.Day <= mustDay(t, end) {
+				upTo = append(upTo, p)
+			}
+		}
+		cut, err := Bridge(build(t, upTo), BridgeConfig{Grain: ByQuarter, Prospects: accounts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := cut[len(cut)-1]
+		var same *BridgeRow
+		for i := range rows {
+			if rows[i].Period == last.Period {
+				same = &rows[i]
+			}
+		}
+		if same == nil || same.Conversion == nil || last.Conversion == nil || *same.Conversion != *last.Conversion {
+			t.Errorf("%s: conversion %s with the data up to then, %s with all of it", last.Period, fmtRate(last.Conversion), fmtRate(same.Conversion))
+		}
+		t.Logf("%s: %d of %d accounts converted", last.Period, last.Converted, last.ProspectsAtStart)
 	}
 }

@@ -21,7 +21,8 @@ import (
 // cost are summed, and the day counts once as a purchase day.
 //
 // Memory grows with customers × active months (one entry per customer and
-// month with purchases, plus the customer's latest dimension values), not
+// month with purchases, plus the customer's latest dimension values and its
+// revenue per dimension value), not
 // with the number of purchases. Folding is order-independent: any order of
 // the same purchases builds a Base with the same values. (Sums keep the
 // largest scale of their terms, so 1.50 + 2.5 is 4.00; trailing zeros are
@@ -52,6 +53,9 @@ type custAcc struct {
 	// dimension in order of first appearance.
 	known [inlineDims]slotAcc
 	other []attrAcc
+	// shares holds the revenue per dimension and value the purchases
+	// carried, in order of first appearance.
+	shares []ValueRevenue
 }
 
 // inlineDims is the number of dimensions kept inline in a custAcc; see
@@ -156,6 +160,9 @@ func (b *Builder) Add(p history.Purchase) error {
 			months: []monthAcc{{month: month, days: 1 << (d - 1), revenue: rev}},
 		}
 		b.mergeAttrs(&a, p.Attrs, day)
+		if a.shares, err = b.addShares(nil, p.Attrs, rev); err != nil {
+			return fmt.Errorf("customer %q: %w", p.Customer, err)
+		}
 		b.last = int32(len(b.accs))
 		b.index[a.id] = b.last
 		b.accs = append(b.accs, a)
@@ -200,6 +207,11 @@ func (b *Builder) Add(p history.Purchase) error {
 			return fmt.Errorf("customer %q month %s revenue: %w", p.Customer, month, err)
 		}
 	}
+	shares, err := b.addShares(a.shares, p.Attrs, rev)
+	if err != nil {
+		return fmt.Errorf("customer %q: %w", p.Customer, err)
+	}
+	a.shares = shares
 
 	a.revenue, a.cost, a.firstRevenue = newRev, newCost, newFirst
 	a.first, a.last = min(a.first, day), max(a.last, day)
@@ -214,6 +226,41 @@ func (b *Builder) Add(p history.Purchase) error {
 	b.mergeAttrs(a, p.Attrs, day)
 	b.rows++
 	return nil
+}
+
+// addShares returns shares with rev added under each of attrs' values (a
+// blank value counts as dimension.Blank). Every sum is computed before
+// anything changes, so on error shares is as it was.
+func (b *Builder) addShares(shares []ValueRevenue, attrs map[dimension.Dimension]string, rev decimal.Decimal) ([]ValueRevenue, error) {
+	type update struct {
+		k   int
+		sum decimal.Decimal
+	}
+	var buf [inlineDims]update
+	updates := buf[:0]
+	n := len(shares)
+	for dim, v := range attrs {
+		if dim == dimension.Total {
+			continue
+		}
+		if isBlank(v) {
+			v = dimension.Blank
+		}
+		k := slices.IndexFunc(shares[:n], func(s ValueRevenue) bool { return s.Dim == dim && s.Value == v })
+		if k < 0 {
+			shares = append(shares, ValueRevenue{Dim: dim, Value: b.intern(v), Revenue: rev})
+			continue
+		}
+		sum, err := money.Add(shares[k].Revenue, rev)
+		if err != nil {
+			return shares[:n], fmt.Errorf("%s %q revenue: %w", dim, v, err)
+		}
+		updates = append(updates, update{k, sum})
+	}
+	for _, u := range updates {
+		shares[u.k].Revenue = u.sum
+	}
+	return shares, nil
 }
 
 // isBlank reports whether a dimension value carries no information.
@@ -312,6 +359,10 @@ func (b *Builder) Build() *Base {
 		}
 		c.Attrs = attrs[start:len(attrs):len(attrs)]
 		slices.SortFunc(c.Attrs, func(x, y Attr) int { return cmp.Compare(x.Dim, y.Dim) })
+		c.Shares = slices.Clone(a.shares)
+		slices.SortFunc(c.Shares, func(x, y ValueRevenue) int {
+			return cmp.Or(cmp.Compare(x.Dim, y.Dim), cmp.Compare(x.Value, y.Value))
+		})
 		if i == 0 {
 			base.FirstDay, base.LastDay = a.first, a.last
 		}
@@ -344,6 +395,58 @@ type Customer struct {
 	// gave a non-blank one (ties on one day, from several files, go to the
 	// smallest string). See Attr.
 	Attrs []Attr
+	// Shares holds the net revenue of the purchases that carried each
+	// dimension value, sorted by dimension and value (a blank value as
+	// dimension.Blank). A dimension some purchases did not carry has less
+	// revenue in Shares than the customer; see RevenueBy.
+	Shares []ValueRevenue
+}
+
+// ValueRevenue is a customer's net revenue under one dimension value.
+type ValueRevenue struct {
+	Dim     dimension.Dimension
+	Value   string
+	Revenue decimal.Decimal
+}
+
+// RevenueBy returns the customer's net revenue per value of dimension d,
+// sorted by value, adding up exactly to Revenue: the revenue of purchases
+// that carried no value of d is under dimension.Blank. For dimension.Total
+// it is the whole revenue under dimension.TotalValue. The error wraps
+// money.ErrOverflow.
+func (c *Customer) RevenueBy(d dimension.Dimension) ([]ValueRevenue, error) {
+	if d == dimension.Total {
+		return []ValueRevenue{{Dim: d, Value: dimension.TotalValue, Revenue: c.Revenue}}, nil
+	}
+	lo, found := slices.BinarySearchFunc(c.Shares, d, func(s ValueRevenue, d dimension.Dimension) int { return cmp.Compare(s.Dim, d) })
+	if !found {
+		return []ValueRevenue{{Dim: d, Value: dimension.Blank, Revenue: c.Revenue}}, nil
+	}
+	hi := lo
+	var sum decimal.Decimal
+	for hi < len(c.Shares) && c.Shares[hi].Dim == d {
+		if err := money.AddTo(&sum, c.Shares[hi].Revenue); err != nil {
+			return nil, fmt.Errorf("customer %q %s: %w", c.ID, d, err)
+		}
+		hi++
+	}
+	out := c.Shares[lo:hi:hi]
+	if sum.Cmp(c.Revenue) == 0 {
+		return out, nil
+	}
+	rest, err := money.Sub(c.Revenue, sum)
+	if err != nil {
+		return nil, fmt.Errorf("customer %q %s: %w", c.ID, d, err)
+	}
+	out = slices.Clone(out)
+	if k, ok := slices.BinarySearchFunc(out, dimension.Blank, func(s ValueRevenue, v string) int { return cmp.Compare(s.Value, v) }); ok {
+		if out[k].Revenue, err = money.Add(out[k].Revenue, rest); err != nil {
+			return nil, fmt.Errorf("customer %q %s: %w", c.ID, d, err)
+		}
+	} else {
+		out = slices.Insert(out, k, ValueRevenue{Dim: d, Value: dimension.Blank, Revenue: rest})
+	}
+	return out, nil
 }
 
 // MonthActivity is one customer's activity in one month.
@@ -413,11 +516,22 @@ func (b *Base) Revenue() (decimal.Decimal, error) {
 }
 
 // Values returns the distinct values of dimension d among the customers'
-// latest attributes (see Customer.Attr), sorted.
+// purchases (see Customer.Shares; dimension.Blank for a customer whose
+// purchases carried none), sorted.
 func (b *Base) Values(d dimension.Dimension) []string {
 	seen := map[string]struct{}{}
 	for i := range b.Customers {
-		seen[b.Customers[i].Attr(d)] = struct{}{}
+		c := &b.Customers[i]
+		n := 0
+		for _, s := range c.Shares {
+			if s.Dim == d {
+				seen[s.Value] = struct{}{}
+				n++
+			}
+		}
+		if n == 0 {
+			seen[c.Attr(d)] = struct{}{}
+		}
 	}
 	out := make([]string, 0, len(seen))
 	for v := range seen {

@@ -123,7 +123,7 @@ func TestBuilderFold(t *testing.T) {
 		if got := b.Values(dimension.Channel); !reflect.DeepEqual(got, []string{"shop", "web"}) {
 			t.Errorf("Values(channel) = %q", got)
 		}
-		if got := b.Values("tier"); !reflect.DeepEqual(got, []string{dimension.Blank, "gold"}) {
+		if got := b.Values("tier"); !reflect.DeepEqual(got, []string{dimension.Blank, "gold", "silver"}) {
 			t.Errorf("Values(tier) = %q", got)
 		}
 	})

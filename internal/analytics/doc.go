@@ -17,7 +17,9 @@
 //	rfm, err := analytics.RFM(base, analytics.RFMConfig{AsOf: now})
 //	bridge, err := analytics.Bridge(base, analytics.BridgeConfig{Grain: analytics.ByQuarter, Dimension: dimension.Industry})
 //	fit, err := analytics.FitCLV(ctx, base, analytics.CLVConfig{AsOf: now})
-//	quads, err := analytics.Quadrants(ctx, base, fit.Model, analytics.QuadrantConfig{})
+//	if fit.Trusted() {
+//		quads, err := analytics.Quadrants(ctx, base, fit.Model, analytics.QuadrantConfig{})
+//	}
 //	top, err := tiers.Members("A")
 //	prospects, err := analytics.Lookalikes(base, top, accounts, analytics.LookalikeConfig{Limit: 100})
 //
@@ -33,11 +35,23 @@
 // similarity scores. Result types carry snake_case JSON tags; decimals
 // encode as JSON strings, days as "2006-01-02".
 //
-// A customer's dimension values (segment, industry, size, region, …) are
-// the latest ones seen in its history (see Customer.Attr), and every
-// analysis by segment uses them for the customer's whole history: a
-// customer whose segment changed is reported entirely under its current
-// segment, so segment figures always add up to the total.
+// A customer's figures by a dimension (segment, industry, size, region, …)
+// follow its purchases: a customer counts under every value its purchases
+// carried, with the revenue of those purchases (see Customer.RevenueBy), so
+// each value's revenue is exactly what its purchases made and the values
+// add up to the total, while customer counts may add up to more than the
+// base. Tiers within a value (TiersWithin) rank by that revenue too. The
+// revenue bridge still puts a customer's whole history under its latest
+// value (Customer.Attr). Product dimensions (category) do not describe
+// customers and are refused with ErrProductDimension (CustomerDimension).
+//
+// The CLV model is judged before it is used (CLVStatus): a BG/NBD estimate
+// on the parameter boundary where nobody ever drops out, an optimiser that
+// did not converge, or too few repeat buyers make FitCLV report why, in
+// plain words, instead of a prediction. Quadrants put expected purchases
+// (propensity) against expected spend per purchase (potential), which are
+// independent: CLV, their product, would line customers up on the
+// diagonal.
 //
 // Results are deterministic: they do not depend on the order in which
 // purchases or files are folded, and ties are broken by customer ID.

@@ -31,6 +31,11 @@ var (
 	// Predictor fails for a customer or returns a non-finite value.
 	ErrPrediction = errors.New("analytics: prediction failed")
 
+	// ErrProductDimension is returned when a customer-level analysis is
+	// asked to split by a dimension that describes products rather than
+	// customers (see CustomerDimension).
+	ErrProductDimension = errors.New("analytics: a product dimension does not describe customers")
+
 	// ErrNoSeeds is returned by Lookalikes when there are no seed
 	// customers to compare prospects with.
 	ErrNoSeeds = errors.New("analytics: no seed customers")

@@ -70,12 +70,34 @@ type GroupStats struct {
 	RevenueShare float64 `json:"revenue_share"`
 }
 
+// CustomerDimension returns nil when d can split customer-level analytics,
+// and an error wrapping ErrProductDimension when it describes products
+// (dimension.Category: product line, category): one order holds several
+// of them, so a customer's tier, RFM group or quadrant says nothing about
+// a category, and "the customer's category" is no attribute of the
+// customer.
+func CustomerDimension(d dimension.Dimension) error {
+	if d == dimension.Category {
+		return fmt.Errorf("%w: %s describes what was bought, not who bought it", ErrProductDimension, d)
+	}
+	return nil
+}
+
 // Summarize counts customers and sums revenue per group, for every value of
-// dimension d (each customer under its latest value, see Customer.Attr),
-// sorted by value. With d = dimension.Total it returns one Summary for the
-// whole base (none for an empty base). The error wraps ErrMismatch when a does not belong to b, or
-// money.ErrOverflow when a revenue sum needs more than 19 digits.
+// dimension d, sorted by value. A customer counts under every value its
+// purchases carried, with the revenue of those purchases (Customer.RevenueBy),
+// so the revenue of each value is exactly the revenue its purchases made
+// and the values add up to the total; a customer who bought in two regions
+// counts once in each, so customer counts may add up to more than the
+// base. With d = dimension.Total it returns one Summary for the whole base
+// (none for an empty base). The error wraps ErrProductDimension for a
+// product dimension (CustomerDimension), ErrMismatch when a does not
+// belong to b, or money.ErrOverflow when a revenue sum needs more than 19
+// digits.
 func (a Assignment) Summarize(b *Base, d dimension.Dimension) ([]Summary, error) {
+	if err := CustomerDimension(d); err != nil {
+		return nil, err
+	}
 	if len(a.Of) != len(b.Customers) {
 		return nil, fmt.Errorf("%w: assignment of %d customers, base of %d", ErrMismatch, len(a.Of), len(b.Customers))
 	}
@@ -87,26 +109,32 @@ func (a Assignment) Summarize(b *Base, d dimension.Dimension) ([]Summary, error)
 		if g < 0 || g >= len(a.Groups) {
 			return nil, fmt.Errorf("%w: customer %q in group %d of %d", ErrMismatch, c.ID, g, len(a.Groups))
 		}
-		v := c.Attr(d)
-		k, ok := idx[v]
-		if !ok {
-			k = len(out)
-			idx[v] = k
-			s := Summary{Dimension: d, Value: v, Groups: make([]GroupStats, len(a.Groups))}
-			for j, name := range a.Groups {
-				s.Groups[j].Group = name
+		shares, err := c.RevenueBy(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, sh := range shares {
+			v := sh.Value
+			k, ok := idx[v]
+			if !ok {
+				k = len(out)
+				idx[v] = k
+				s := Summary{Dimension: d, Value: v, Groups: make([]GroupStats, len(a.Groups))}
+				for j, name := range a.Groups {
+					s.Groups[j].Group = name
+				}
+				out = append(out, s)
 			}
-			out = append(out, s)
+			s := &out[k]
+			if err := money.AddTo(&s.Groups[g].Revenue, sh.Revenue); err != nil {
+				return nil, fmt.Errorf("%s %q group %q: %w", d, v, a.Groups[g], err)
+			}
+			if err := money.AddTo(&s.Revenue, sh.Revenue); err != nil {
+				return nil, fmt.Errorf("%s %q: %w", d, v, err)
+			}
+			s.Groups[g].Customers++
+			s.Customers++
 		}
-		s := &out[k]
-		if err := money.AddTo(&s.Groups[g].Revenue, c.Revenue); err != nil {
-			return nil, fmt.Errorf("%s %q group %q: %w", d, v, a.Groups[g], err)
-		}
-		if err := money.AddTo(&s.Revenue, c.Revenue); err != nil {
-			return nil, fmt.Errorf("%s %q: %w", d, v, err)
-		}
-		s.Groups[g].Customers++
-		s.Customers++
 	}
 	for k := range out {
 		s := &out[k]

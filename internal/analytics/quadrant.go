@@ -31,6 +31,11 @@ type Prediction struct {
 	ExpectedPurchases float64 `json:"expected_purchases"`
 	// CLV is the expected (discounted) revenue over the horizon.
 	CLV float64 `json:"clv"`
+	// ExpectedSpend is the expected revenue per purchase (the Gamma-Gamma
+	// conditional mean; the population mean for a customer without repeat
+	// purchases, 0 for one whose repeat days net to zero or less). Unlike
+	// CLV it does not contain the expected number of purchases.
+	ExpectedSpend float64 `json:"expected_spend"`
 }
 
 // Predictor predicts the future of every customer of a base. Predict
@@ -55,12 +60,17 @@ const (
 // PotentialBasis selects the quadrants' potential measure.
 type PotentialBasis string
 
-// The potential bases. CLVBasis, the default, uses predicted revenue over
-// the horizon; SizeBasis uses the firmographic size band (see
-// QuadrantConfig.SizeScores).
+// The potential bases. SpendBasis, the default, uses the expected spend
+// per purchase (Prediction.ExpectedSpend); SizeBasis uses the firmographic
+// size band (see QuadrantConfig.SizeScores), for data with no
+// repeat-purchase signal to learn spend from. Neither contains the
+// expected number of purchases, so potential is independent of the
+// propensity axis: a customer can buy often and little (Monitor) or
+// rarely and much (Nurture). (CLV, expected purchases × spend, would put
+// most customers on the diagonal: on CDNOW, 2,199 of 2,357.)
 const (
-	CLVBasis  PotentialBasis = "clv"
-	SizeBasis PotentialBasis = "size"
+	SpendBasis PotentialBasis = "spend"
+	SizeBasis  PotentialBasis = "size"
 )
 
 // Split is where a measure is split into high and low. A customer is high
@@ -82,7 +92,7 @@ type QuadrantConfig struct {
 	// Propensity selects the propensity measure; empty means
 	// ExpectedPurchasesBasis.
 	Propensity PropensityBasis
-	// Potential selects the potential measure; empty means CLVBasis.
+	// Potential selects the potential measure; empty means SpendBasis.
 	Potential PotentialBasis
 	// PropensitySplit and PotentialSplit say where each measure splits.
 	PropensitySplit, PotentialSplit Split
@@ -156,13 +166,13 @@ func Quadrants(ctx context.Context, b *Base, p Predictor, cfg QuadrantConfig) (Q
 		prop = ExpectedPurchasesBasis
 	}
 	if pot == "" {
-		pot = CLVBasis
+		pot = SpendBasis
 	}
 	if prop != ExpectedPurchasesBasis && prop != ProbAliveBasis {
 		return QuadrantResult{}, fmt.Errorf("%w: propensity basis %q: use %q or %q", ErrInvalidConfig, prop, ExpectedPurchasesBasis, ProbAliveBasis)
 	}
-	if pot != CLVBasis && pot != SizeBasis {
-		return QuadrantResult{}, fmt.Errorf("%w: potential basis %q: use %q or %q", ErrInvalidConfig, pot, CLVBasis, SizeBasis)
+	if pot != SpendBasis && pot != SizeBasis {
+		return QuadrantResult{}, fmt.Errorf("%w: potential basis %q: use %q or %q", ErrInvalidConfig, pot, SpendBasis, SizeBasis)
 	}
 	preds, err := p.Predict(ctx, b)
 	if err != nil {
@@ -194,10 +204,10 @@ func Quadrants(ctx context.Context, b *Base, p Predictor, cfg QuadrantConfig) (Q
 		if v := res.Propensity[i]; math.IsNaN(v) || math.IsInf(v, 0) {
 			return QuadrantResult{}, fmt.Errorf("%w: customer %q propensity %v", ErrPrediction, b.Customers[i].ID, v)
 		}
-		if pot == CLVBasis {
-			res.Potential[i] = pr.CLV
-			if math.IsNaN(pr.CLV) || math.IsInf(pr.CLV, 0) {
-				return QuadrantResult{}, fmt.Errorf("%w: customer %q CLV %v", ErrPrediction, b.Customers[i].ID, pr.CLV)
+		if pot == SpendBasis {
+			res.Potential[i] = pr.ExpectedSpend
+			if math.IsNaN(pr.ExpectedSpend) || math.IsInf(pr.ExpectedSpend, 0) {
+				return QuadrantResult{}, fmt.Errorf("%w: customer %q expected spend %v", ErrPrediction, b.Customers[i].ID, pr.ExpectedSpend)
 			}
 		} else {
 			res.Potential[i] = sizeScore(b.Customers[i].Attr(dimension.Size), sizes)

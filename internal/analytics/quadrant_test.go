@@ -49,12 +49,13 @@ func quadrantsOf(b *Base, res QuadrantResult) string {
 }
 
 func TestQuadrants(t *testing.T) {
-	// Expected purchases 1..4, P(alive) falling, CLV 40, 10, 30, 20.
+	// Expected purchases 1..4, P(alive) falling, expected spend 40, 10,
+	// 30, 20; CLV, which potential no longer uses, the other way round.
 	preds := []Prediction{
-		{PAlive: 0.9, ExpectedPurchases: 1, CLV: 40},
-		{PAlive: 0.8, ExpectedPurchases: 2, CLV: 10},
-		{PAlive: 0.7, ExpectedPurchases: 3, CLV: 30},
-		{PAlive: 0.6, ExpectedPurchases: 4, CLV: 20},
+		{PAlive: 0.9, ExpectedPurchases: 1, ExpectedSpend: 40, CLV: 20},
+		{PAlive: 0.8, ExpectedPurchases: 2, ExpectedSpend: 10, CLV: 30},
+		{PAlive: 0.7, ExpectedPurchases: 3, ExpectedSpend: 30, CLV: 10},
+		{PAlive: 0.6, ExpectedPurchases: 4, ExpectedSpend: 20, CLV: 40},
 	}
 	three := 3.0
 	for _, tc := range []struct {
@@ -64,10 +65,10 @@ func TestQuadrants(t *testing.T) {
 		wantPropT     float64
 		wantPotential string
 	}{
-		// Median of 1..4 is 2 (values above it are high); of CLV, 20.
-		{"defaults: expected purchases × CLV at the median", QuadrantConfig{},
+		// Median of 1..4 is 2 (values above it are high); of spend, 20.
+		{"defaults: expected purchases × spend at the median", QuadrantConfig{},
 			"a:Nurture b:Deprioritize c:Prioritize d:Monitor", 2, "[40 10 30 20]"},
-		{"P(alive) × CLV", QuadrantConfig{Propensity: ProbAliveBasis},
+		{"P(alive) × spend", QuadrantConfig{Propensity: ProbAliveBasis},
 			"a:Prioritize b:Monitor c:Nurture d:Deprioritize", 0.7, "[40 10 30 20]"},
 		// Sizes by leading number: a 1000, b 11, c and d unscored (low).
 		{"size by leading number", QuadrantConfig{Potential: SizeBasis},
@@ -93,7 +94,7 @@ func TestQuadrants(t *testing.T) {
 			}
 		})
 	}
-	t.Run("upper quartile of CLV is 30", func(t *testing.T) {
+	t.Run("upper quartile of spend is 30", func(t *testing.T) {
 		res, err := Quadrants(context.Background(), quadrantBase(t), &fakePredictor{preds: preds}, QuadrantConfig{PotentialSplit: Split{Quantile: 0.75}})
 		if err != nil || res.PotentialThreshold != 30 {
 			t.Errorf("threshold %v, %v", res.PotentialThreshold, err)
@@ -136,7 +137,7 @@ func TestQuadrantsErrors(t *testing.T) {
 		{"predictor fails is ErrPrediction", &fakePredictor{err: boom}, QuadrantConfig{}, ErrPrediction},
 		{"too few predictions", &fakePredictor{preds: good[:3]}, QuadrantConfig{}, ErrMismatch},
 		{"NaN propensity", &fakePredictor{preds: []Prediction{{ExpectedPurchases: nan}, {}, {}, {}}}, QuadrantConfig{}, ErrPrediction},
-		{"infinite CLV", &fakePredictor{preds: []Prediction{{CLV: math.Inf(1)}, {}, {}, {}}}, QuadrantConfig{}, ErrPrediction},
+		{"infinite expected spend", &fakePredictor{preds: []Prediction{{ExpectedSpend: math.Inf(1)}, {}, {}, {}}}, QuadrantConfig{}, ErrPrediction},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Quadrants(context.Background(), quadrantBase(t), tc.p, tc.cfg); !errors.Is(err, tc.want) {
@@ -144,8 +145,8 @@ func TestQuadrantsErrors(t *testing.T) {
 			}
 		})
 	}
-	t.Run("infinite CLV is fine when potential is size", func(t *testing.T) {
-		p := &fakePredictor{preds: []Prediction{{CLV: math.Inf(1)}, {}, {}, {}}}
+	t.Run("infinite expected spend is fine when potential is size", func(t *testing.T) {
+		p := &fakePredictor{preds: []Prediction{{ExpectedSpend: math.Inf(1)}, {}, {}, {}}}
 		if _, err := Quadrants(context.Background(), quadrantBase(t), p, QuadrantConfig{Potential: SizeBasis}); err != nil {
 			t.Error(err)
 		}
@@ -156,21 +157,32 @@ func TestQuadrantsErrors(t *testing.T) {
 // papers' 39-week calibration period, 1997-09-30.
 func cdnowBase(tb testing.TB) *Base {
 	tb.Helper()
-	data, err := os.ReadFile(shareddata.Path(tb, "CDNOW_sample.txt"))
+	return cdnowFileBase(tb, "CDNOW_sample.txt", "1997-09-30")
+}
+
+// cdnowFileBase folds the transactions of a CDNOW file (customer id, day
+// as YYYYMMDD, CDs, dollars) up to the day through.
+func cdnowFileBase(tb testing.TB, name, through string) *Base {
+	tb.Helper()
+	data, err := os.ReadFile(shareddata.Path(tb, name))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	b := NewBuilder()
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
-		if len(f) == 0 {
+		if len(f) == 0 || f[0] == "customer_id" {
 			continue
 		}
-		day := f[2][0:4] + "-" + f[2][4:6] + "-" + f[2][6:8]
-		if day > "1997-09-30" {
+		id, day := f[0], f[1]
+		if len(f) == 5 { // the sample has a master id before the cohort id
+			id, day = f[1], f[2]
+		}
+		day = day[0:4] + "-" + day[4:6] + "-" + day[6:8]
+		if day > through {
 			continue
 		}
-		if err := b.Add(history.Purchase{Customer: f[1], Day: mustDay(tb, day), Orders: 1, Lines: 1, Revenue: f[4]}); err != nil {
+		if err := b.Add(history.Purchase{Customer: id, Day: mustDay(tb, day), Orders: 1, Lines: 1, Revenue: f[len(f)-1]}); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -224,7 +236,7 @@ func TestFitCLVReproducesCDNOW(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := fit.Model
-	t.Logf("BG/NBD %+v, Gamma-Gamma %+v, warnings %v", m.Purchases, m.Spend, fit.Warnings)
+	t.Logf("BG/NBD %+v, Gamma-Gamma %+v, status %s: %s", m.Purchases, m.Spend, fit.Status, fit.Reason)
 	// Fader, Hardie & Lee (2005): r 0.243, α 4.414, a 0.793, b 2.426;
 	// Gamma-Gamma p 6.25, q 3.74, γ 15.44 on 946 repeat buyers.
 	for _, c := range []struct {
@@ -264,13 +276,24 @@ func TestFitCLVReproducesCDNOW(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var n int64
+		var n, diagonal int64
 		for _, g := range sums[0].Groups {
 			n += g.Customers
+			if g.Group == Prioritize || g.Group == Deprioritize {
+				diagonal += g.Customers
+			}
 			t.Logf("%s: %d customers, %s revenue", g.Group, g.Customers, g.Revenue)
 		}
 		if n != 2357 {
 			t.Errorf("quadrants hold %d customers", n)
+		}
+		// With CLV as potential, 2,199 of the 2,357 customers were on the
+		// diagonal (Prioritize or Deprioritize): CLV contains the expected
+		// purchases that propensity ranks by. Expected spend per purchase
+		// does not, so the off-diagonal quadrants fill.
+		t.Logf("%d of %d customers on the diagonal", diagonal, n)
+		if diagonal > n*3/4 {
+			t.Errorf("%d of %d customers on the diagonal", diagonal, n)
 		}
 		fc, err := Forecast(b, preds, dimension.Total)
 		if err != nil || len(fc) != 1 || !(fc[0].ProjectedRevenue > 0) || fc[0].Customers != 2357 {
@@ -325,8 +348,8 @@ func TestCLVModelPredict(t *testing.T) {
 			t.Errorf("empty base: %v", err)
 		}
 		once := build(t, []history.Purchase{{Customer: "a", Day: mustDay(t, "2020-01-01"), Revenue: "1"}, {Customer: "b", Day: mustDay(t, "2020-01-02"), Revenue: "1"}})
-		if _, err := FitCLV(context.Background(), once, CLVConfig{}); !errors.Is(err, clv.ErrNoRepeatBuyers) {
-			t.Errorf("no repeat buyers: %v", err)
+		if fit, err := FitCLV(context.Background(), once, CLVConfig{}); err != nil || fit.Status != CLVTooLittleData || fit.Trusted() {
+			t.Errorf("no repeat buyers: %+v, %v", fit, err)
 		}
 		if _, err := FitCLV(context.Background(), once, CLVConfig{Horizon: clv.Horizon{Periods: -1}}); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("bad horizon: %v", err)
@@ -340,7 +363,7 @@ func TestQuadrantsSuperstoreWithCLV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("BG/NBD %+v, Gamma-Gamma %+v, warnings %v", fit.Model.Purchases, fit.Model.Spend, fit.Warnings)
+	t.Logf("BG/NBD %+v, Gamma-Gamma %+v, status %s: %s", fit.Model.Purchases, fit.Model.Spend, fit.Status, fit.Reason)
 	res, err := Quadrants(context.Background(), b, fit.Model, QuadrantConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -370,5 +393,67 @@ func TestQuadrantsSuperstoreWithCLV(t *testing.T) {
 		if h < 390 || h > 397 {
 			t.Errorf("axis %d: %d high customers of 793", k, h)
 		}
+	}
+}
+
+// TestFitCLVJudgesRealData checks that FitCLV tells a fit it can present
+// from one it cannot, on the shared data sets: CDNOW fits, Superstore's
+// BG/NBD estimate lies on the boundary (a ≈ 5e-9: nobody ever drops out,
+// every customer 100% alive), as does the Online Retail sample's, and
+// CDNOW's first ten days, with a handful of repeat buyers, have too little
+// signal.
+func TestFitCLVJudgesRealData(t *testing.T) {
+	superstore := build(t, toPurchases(t, superstoreRows(t), 1))
+	for _, tc := range []struct {
+		name   string
+		base   *Base
+		status CLVStatus
+		reason []string
+	}{
+		{"CDNOW", cdnowBase(t), CLVFitted, nil},
+		{"Superstore", superstore, CLVDegenerate, []string{"BG/NBD", "edge of the parameter range", "nobody ever stops buying", "withheld"}},
+		{"Online Retail sample", build(t, toPurchases(t, onlineRetailRows(t), 1)), CLVDegenerate, []string{"nobody ever stops buying"}},
+		{"CDNOW, first ten days", cdnowFileBase(t, "CDNOW_sample.txt", "1997-01-10"), CLVTooLittleData, []string{"bought on more than one day", "no CLV"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fit, err := FitCLV(context.Background(), tc.base, CLVConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d of %d repeat buyers; %s: %s", fit.RepeatBuyers, tc.base.Len(), fit.Status, fit.Reason)
+			if fit.Status != tc.status || fit.Trusted() != (tc.status == CLVFitted) || (fit.Reason == "") != (tc.status == CLVFitted) {
+				t.Fatalf("status %q, reason %q; want %q", fit.Status, fit.Reason, tc.status)
+			}
+			for _, w := range tc.reason {
+				if !strings.Contains(fit.Reason, w) {
+					t.Errorf("reason %q does not say %q", fit.Reason, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCLVModelProbAliveAt(t *testing.T) {
+	b := cdnowBase(t)
+	fit, err := FitCLV(context.Background(), b, CLVConfig{AsOf: time.Date(1997, 9, 30, 0, 0, 0, 0, time.UTC), UnitDays: 7})
+	if err != nil || !fit.Trusted() {
+		t.Fatal(fit.Reason, err)
+	}
+	i, _ := b.Index("0001") // x = 2, tₓ = 30.43, T = 38.86 weeks
+	c := &b.Customers[i]
+	now, err := fit.Model.ProbAliveAt(c, mustDay(t, "1997-09-30"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := fit.Model.ProbAliveAt(c, mustDay(t, "1998-09-30"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fit.Model.Purchases.ProbAliveAt(clv.Customer{X: 2, Tx: 213.0 / 7, T: 272.0 / 7}, 365.0/7)
+	if now != fit.Model.Purchases.ProbAlive(clv.Customer{X: 2, Tx: 213.0 / 7, T: 272.0 / 7}) || math.Abs(later-want) > 1e-12 || !(later < now) {
+		t.Errorf("P(alive) of 0001 now %v, a year on %v (want %v)", now, later, want)
+	}
+	if _, err := fit.Model.ProbAliveAt(c, mustDay(t, "1997-09-29")); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("a day before the as-of day: %v", err)
 	}
 }

@@ -113,14 +113,19 @@ type RFMResult struct {
 // RFM scores every customer of b on recency, frequency and monetary value
 // and names its group.
 //
-// Scores are quintiles of rank: customers are ordered from worst to best on
-// each measure (longest recency, fewest purchases, least revenue first);
-// customers with equal measures form a tie group occupying positions
-// [lo, hi) of n, and all of them score 1 + ⌊5·(lo+hi)/(2n)⌋, the quintile of
-// the group's mid-rank. So ties always share a score whatever their IDs,
-// large bases split into fifths, and small bases still spread over the
-// scale: a single customer scores 3, two score 2 and 4, five score 1 to 5.
-// A base where everybody is equal scores 3 throughout.
+// Scores are quintiles of rank, as common RFM tools compute them (rank
+// with method "first", then cut into five equal parts): customers are
+// ordered from worst to best on each measure (longest recency, fewest
+// purchases, least revenue first), equal measures ordered by customer ID,
+// so every customer has its own position k of n and scores
+// 1 + ⌊5·(2k+1)/(2n)⌋, the quintile of its position's midpoint. Large
+// bases split into fifths and every score 1 to 5 is given whenever there
+// are five customers or more, even when most customers tie (on CDNOW half
+// the customers bought on one day only: the lower IDs among them score F
+// 1, the others F 2). Small bases still spread over the scale: a single
+// customer scores 3, two score 2 and 4, five score 1 to 5. Equal
+// customers may therefore score differently; which one scores higher
+// depends only on their IDs.
 //
 // The error wraps ErrInvalidConfig when cfg.AsOf is before the base's last
 // purchase or cfg.Frequency is unknown.
@@ -185,23 +190,20 @@ func RFM(b *Base, cfg RFMConfig) (RFMResult, error) {
 }
 
 // quintiles sorts order (reset to 0..n-1) by worse-to-better comparison
-// cmp and calls set with the quintile score of each customer, equal
-// customers sharing the score of their tie group's mid-rank.
+// cmp, equal customers by Base position (customer ID), and calls set with
+// the quintile score of each customer's position.
 func quintiles(order []int, cmp func(x, y int) int, set func(i, q int)) {
 	n := len(order)
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, cmp)
-	for lo := 0; lo < n; {
-		hi := lo + 1
-		for hi < n && cmp(order[lo], order[hi]) == 0 {
-			hi++
+	slices.SortFunc(order, func(x, y int) int {
+		if c := cmp(x, y); c != 0 {
+			return c
 		}
-		q := min(5, 1+5*(lo+hi)/(2*n))
-		for _, i := range order[lo:hi] {
-			set(i, q)
-		}
-		lo = hi
+		return x - y
+	})
+	for k, i := range order {
+		set(i, 1+5*(2*k+1)/(2*n))
 	}
 }

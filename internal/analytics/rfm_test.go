@@ -22,9 +22,9 @@ func TestRFMQuintiles(t *testing.T) {
 		{"four", []string{"a=1", "b=2", "c=3", "d=4"}, "[1 2 4 5]"},
 		{"five", []string{"a=5", "b=4", "c=3", "d=2", "e=1"}, "[5 4 3 2 1]"},
 		{"ten, two per quintile", []string{"a=1", "b=2", "c=3", "d=4", "e=5", "f=6", "g=7", "h=8", "i=9", "j=10"}, "[1 1 2 2 3 3 4 4 5 5]"},
-		{"all tied", []string{"a=7", "b=7", "c=7", "d=7", "e=7", "f=7", "g=7"}, "[3 3 3 3 3 3 3]"},
-		{"ties share the mid-rank score", []string{"a=1", "b=1", "c=2", "d=3"}, "[2 2 4 5]"},
-		{"equal values of different scale tie", []string{"a=1.50", "b=1.5", "c=0"}, "[4 4 1]"},
+		{"all tied, split by ID", []string{"a=7", "b=7", "c=7", "d=7", "e=7", "f=7", "g=7"}, "[1 2 2 3 4 4 5]"},
+		{"ties split by ID", []string{"b=1", "a=1", "c=2", "d=3"}, "[1 2 4 5]"},
+		{"equal values of different scale tie", []string{"a=1.50", "b=1.5", "c=0"}, "[3 5 1]"},
 		{"negative monetary lowest", []string{"a=-1", "b=0", "c=1", "d=2", "e=3"}, "[1 2 3 4 5]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -33,12 +33,14 @@ func TestRFMQuintiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var m []int
+			var m, r, f []int
 			for _, s := range res.Scores {
-				m = append(m, s.M)
-				if s.R != 3 || s.F != 3 {
-					t.Errorf("everyone bought on one day once, got R %d F %d", s.R, s.F)
-				}
+				m, r, f = append(m, s.M), append(r, s.R), append(f, s.F)
+			}
+			// Everyone bought once on one day: R and F tie throughout and
+			// are split by ID alone.
+			if !slices.Equal(r, f) || !slices.IsSorted(r) {
+				t.Errorf("tied R %v and F %v are not split by ID", r, f)
 			}
 			if got := fmt.Sprint(m); got != tc.want {
 				t.Errorf("M scores %s, want %s", got, tc.want)
@@ -100,15 +102,16 @@ func TestRFMMeasures(t *testing.T) {
 	}{
 		// Worked by hand. Recency from 2020-03-31: lost 820 days, lapsed
 		// 453, mid 303, new 2, champ 1, so R = 1..5 in that order.
-		// Purchase days: new 1 and lost 1 tie at positions [0, 2) of 5 and
-		// both score 1 + ⌊5·2/10⌋ = 2; mid 2 → 3, lapsed 3 → 4, champ 4 → 5.
+		// Purchase days: new 1 and lost 1 tie and are ranked by ID, lost at
+		// position 0 of 5 scoring 1 + ⌊5·1/10⌋ = 1, new at 1 scoring
+		// 1 + ⌊5·3/10⌋ = 2; mid 2 → 3, lapsed 3 → 4, champ 4 → 5.
 		// Revenue: new 1 → 1, lost 2 → 2, mid 100 → 3, champ 2000 → 4,
 		// lapsed 2700 → 5. FM = ⌊(F+M+1)/2⌋.
 		{"purchase days", RFMConfig{AsOf: asOf}, map[string]string{
 			"champ":  "1 4 5 5 4 Champions",          // FM 5
 			"new":    "2 1 4 2 1 Potential loyalist", // FM 2
 			"lapsed": "453 3 2 4 5 Can't lose",       // FM 5
-			"lost":   "820 1 1 2 2 Lost",             // FM 2
+			"lost":   "820 1 1 1 2 Lost",             // FM 2
 			"mid":    "303 2 3 3 3 Need attention",   // FM 3
 		}},
 		// Orders: new 1 → 1, mid 2 → 2, lapsed 3 → 3, lost 5 → 4, champ 12 → 5.
@@ -123,7 +126,7 @@ func TestRFMMeasures(t *testing.T) {
 			"champ":  "0 4 5 5 4 Champions",
 			"new":    "1 1 4 2 1 Potential loyalist",
 			"lapsed": "452 3 2 4 5 Can't lose",
-			"lost":   "819 1 1 2 2 Lost",
+			"lost":   "819 1 1 1 2 Lost",
 			"mid":    "302 2 3 3 3 Need attention",
 		}},
 	} {
@@ -192,5 +195,53 @@ func TestRFMRealData(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRFMCDNOWTies checks that ties do not leave scores or groups empty on
+// CDNOW, where 12,054 of the 23,570 customers bought on one day only: every
+// score 1 to 5 is given on each measure at every as-of day, and every named
+// group is populated at some as-of day of the cohort's history (New, for
+// example, needs recent first-time buyers, so it fills during the
+// acquisition quarter and empties after it).
+func TestRFMCDNOWTies(t *testing.T) {
+	seen := map[string]int{}
+	for _, through := range []string{"1997-02-28", "1997-03-31", "1997-06-30", "1997-12-31", "1998-06-30"} {
+		t.Run(through, func(t *testing.T) {
+			b := cdnowFileBase(t, "CDNOW_master.txt", through)
+			res, err := RFM(b, RFMConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r, f, m [6]int
+			for _, s := range res.Scores {
+				r[s.R]++
+				f[s.F]++
+				m[s.M]++
+			}
+			for q := 1; q <= 5; q++ {
+				if r[q] == 0 || f[q] == 0 || m[q] == 0 {
+					t.Errorf("score %d not given: R %v F %v M %v", q, r[1:], f[1:], m[1:])
+				}
+			}
+			sums, err := res.Summarize(b, "total")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var line []string
+			for _, g := range sums[0].Groups {
+				seen[g.Group] += int(g.Customers)
+				line = append(line, fmt.Sprintf("%s %d", g.Group, g.Customers))
+			}
+			t.Logf("%d customers, F scores %v; %v", b.Len(), f[1:], line)
+		})
+	}
+	if b := cdnowFileBase(t, "CDNOW_master.txt", "1998-06-30"); b.Len() != 23570 {
+		t.Errorf("CDNOW master has %d customers, want 23,570", b.Len())
+	}
+	for _, g := range RFMGroups() {
+		if seen[g] == 0 {
+			t.Errorf("group %q is never populated", g)
+		}
 	}
 }

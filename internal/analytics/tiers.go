@@ -21,11 +21,6 @@ type TierConfig struct {
 	// cuts 0.80 and 0.95, the first tier holds the customers making the
 	// first 80% of revenue, the second the next 15%, the last the rest.
 	Cuts []decimal.Decimal
-	// Within, when set to a dimension other than dimension.Total, ranks
-	// customers within each value of that dimension (each segment gets its
-	// own A, B and C customers). Empty or dimension.Total ranks the whole
-	// base together.
-	Within dimension.Dimension
 }
 
 // DefaultTierConfig returns the classic ABC split: A makes the first 80% of
@@ -77,59 +72,122 @@ func Tiers(b *Base, cfg TierConfig) (Assignment, error) {
 		return Assignment{}, err
 	}
 	a := Assignment{Groups: slices.Clone(cfg.Names), Of: make([]int, len(b.Customers))}
-	last := len(cfg.Cuts)
-	groups := map[string][]int{}
-	var keys []string
+	members := make([]ranked, len(b.Customers))
 	for i := range b.Customers {
-		c := &b.Customers[i]
-		if !c.Revenue.IsPos() {
-			a.Of[i] = last
-			continue
-		}
-		v := dimension.TotalValue
-		if cfg.Within != "" {
-			v = c.Attr(cfg.Within)
-		}
-		if _, ok := groups[v]; !ok {
-			keys = append(keys, v)
-		}
-		groups[v] = append(groups[v], i)
+		members[i] = ranked{i: i, revenue: b.Customers[i].Revenue}
 	}
-	slices.Sort(keys)
-	for _, v := range keys {
-		members := groups[v]
-		slices.SortFunc(members, func(x, y int) int {
-			cx, cy := &b.Customers[x], &b.Customers[y]
-			if r := cy.Revenue.Cmp(cx.Revenue); r != 0 {
-				return r
-			}
-			return strings.Compare(cx.ID, cy.ID)
-		})
-		var total decimal.Decimal
-		for _, i := range members {
-			if err := money.AddTo(&total, b.Customers[i].Revenue); err != nil {
-				return Assignment{}, fmt.Errorf("tiers %q: %w", v, err)
-			}
-		}
-		lines := make([]decimal.Decimal, len(cfg.Cuts))
-		for k, cut := range cfg.Cuts {
-			t, err := total.Mul(cut)
-			if err != nil {
-				return Assignment{}, fmt.Errorf("%w: tier line %s × %s", money.ErrOverflow, total, cut)
-			}
-			lines[k] = t
-		}
-		var before decimal.Decimal
-		k := 0
-		for _, i := range members {
-			for k < last && before.Cmp(lines[k]) >= 0 {
-				k++
-			}
-			a.Of[i] = k
-			if err := money.AddTo(&before, b.Customers[i].Revenue); err != nil {
-				return Assignment{}, fmt.Errorf("tiers %q: %w", v, err)
-			}
-		}
+	err := cfg.rank(b, members, func(i, tier int) { a.Of[i] = tier })
+	if err != nil {
+		return Assignment{}, fmt.Errorf("tiers: %w", err)
 	}
 	return a, nil
+}
+
+// ranked is a customer (its Base index) with the revenue it is ranked by.
+type ranked struct {
+	i       int
+	revenue decimal.Decimal
+}
+
+// rank assigns each member its tier as Tiers documents, by the members'
+// revenue, and calls set with the member's Base index and tier index.
+func (cfg TierConfig) rank(b *Base, members []ranked, set func(i, tier int)) error {
+	last := len(cfg.Cuts)
+	var total decimal.Decimal
+	pos := members[:0:0]
+	for _, m := range members {
+		if !m.revenue.IsPos() {
+			set(m.i, last)
+			continue
+		}
+		pos = append(pos, m)
+		if err := money.AddTo(&total, m.revenue); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(pos, func(x, y ranked) int {
+		if r := y.revenue.Cmp(x.revenue); r != 0 {
+			return r
+		}
+		return strings.Compare(b.Customers[x.i].ID, b.Customers[y.i].ID)
+	})
+	lines := make([]decimal.Decimal, len(cfg.Cuts))
+	for k, cut := range cfg.Cuts {
+		t, err := total.Mul(cut)
+		if err != nil {
+			return fmt.Errorf("%w: tier line %s × %s", money.ErrOverflow, total, cut)
+		}
+		lines[k] = t
+	}
+	var before decimal.Decimal
+	k := 0
+	for _, m := range pos {
+		for k < last && before.Cmp(lines[k]) >= 0 {
+			k++
+		}
+		set(m.i, k)
+		if err := money.AddTo(&before, m.revenue); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TiersWithin ranks customers into tiers within each value of dimension d
+// (each segment gets its own A, B and C customers) and summarises them per
+// value, sorted by value. Within a value, customers are the ones whose
+// purchases carried it and are ranked, as Tiers ranks the whole base, by
+// the revenue of those purchases (Customer.RevenueBy): a customer who
+// bought in two regions is ranked in each with what it spent there, and may
+// be A in one and C in the other. So each value's revenue is exactly the
+// revenue its purchases made. The error wraps ErrInvalidConfig for an
+// invalid cfg, ErrProductDimension for a product dimension, or
+// money.ErrOverflow.
+func TiersWithin(b *Base, cfg TierConfig, d dimension.Dimension) ([]Summary, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := CustomerDimension(d); err != nil {
+		return nil, err
+	}
+	byValue := map[string][]ranked{}
+	for i := range b.Customers {
+		shares, err := b.Customers[i].RevenueBy(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range shares {
+			byValue[s.Value] = append(byValue[s.Value], ranked{i: i, revenue: s.Revenue})
+		}
+	}
+	out := make([]Summary, 0, len(byValue))
+	for v, members := range byValue {
+		s := Summary{Dimension: d, Value: v, Groups: make([]GroupStats, len(cfg.Names))}
+		for j, name := range cfg.Names {
+			s.Groups[j].Group = name
+		}
+		tierOf := map[int]int{}
+		if err := cfg.rank(b, members, func(i, tier int) { tierOf[i] = tier }); err != nil {
+			return nil, fmt.Errorf("tiers within %s %q: %w", d, v, err)
+		}
+		for _, m := range members {
+			g := &s.Groups[tierOf[m.i]]
+			g.Customers++
+			s.Customers++
+			if err := money.AddTo(&g.Revenue, m.revenue); err != nil {
+				return nil, fmt.Errorf("tiers within %s %q: %w", d, v, err)
+			}
+			if err := money.AddTo(&s.Revenue, m.revenue); err != nil {
+				return nil, fmt.Errorf("tiers within %s %q: %w", d, v, err)
+			}
+		}
+		for j := range s.Groups {
+			g := &s.Groups[j]
+			g.CustomerShare = fraction(g.Customers, s.Customers)
+			g.RevenueShare = ratio(g.Revenue, s.Revenue)
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(x, y Summary) int { return strings.Compare(x.Value, y.Value) })
+	return out, nil
 }

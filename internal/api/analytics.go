@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/clv"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/snapshot"
@@ -55,9 +56,11 @@ type rankedPage[T any] struct {
 }
 
 // CustomerList is the body of GET /v1/analytics/customers: customers by
-// predicted CLV.
+// predicted CLV. AliveAt echoes the alive_at parameter, the day each
+// customer's p_alive_at is for.
 type CustomerList struct {
 	Snapshot   SnapshotRef            `json:"snapshot"`
+	AliveAt    *string                `json:"alive_at,omitempty"`
 	Customers  []snapshot.TopCustomer `json:"customers"`
 	Total      int                    `json:"total"`
 	NextCursor *string                `json:"next_cursor"`
@@ -129,7 +132,24 @@ func analyticsDimension(q query) (dimension.Dimension, error) {
 	if err != nil {
 		return "", badRequest("Parameter dimension: %v.", err)
 	}
+	if analytics.CustomerDimension(d) != nil {
+		return "", badRequest("Parameter dimension: %s describes products, not customers. One order holds several of them, "+
+			"so customer analytics (tiers, RFM groups, quadrants, forecasts, bridges) cannot be split by it; "+
+			"use segment, industry, size, region, country or channel.", d)
+	}
 	return d, nil
+}
+
+// parseBool reads an optional true/false parameter, false when absent.
+func parseBool(q query, name string) (bool, error) {
+	switch v, ok := q[name]; {
+	case !ok || v == "false":
+		return false, nil
+	case v == "true":
+		return true, nil
+	default:
+		return false, badRequest("Parameter %s must be true or false, got %s.", name, quote(v))
+	}
 }
 
 // analytics answers the per-dimension analytics route of kind.
@@ -139,14 +159,36 @@ func (s *Service) analytics(ctx context.Context, kind string, q query) (any, err
 		return nil, err
 	}
 	why := fmt.Sprintf("The snapshot has no %s by %s: the data has no %s values", kind, d, d)
-	if kind == "quadrants" || kind == "forecast" {
-		why += ", or the CLV model could not be fitted (see GET /v1/analytics/model)"
+	if kind == "tiers" {
+		within, err := parseBool(q, "within")
+		if err != nil {
+			return nil, err
+		}
+		if within {
+			if d == dimension.Total {
+				return nil, badRequest("Parameter within=true ranks customers within each value of a dimension: name one, for example dimension=segment.")
+			}
+			return analyticsRows(ctx, s, kind, d, snapshot.GroupsPart(snapshot.TiersWithin, d), why+".")
+		}
 	}
-	why += "."
+	if kind == "tiers" || kind == "rfm" {
+		return analyticsRows(ctx, s, kind, d, snapshot.GroupsPart(snapshot.Grouping(kind), d), why+".")
+	}
+	why += ", or the CLV model could not be fitted or trusted (see GET /v1/analytics/model)."
+	var rows any
 	if kind == "forecast" {
-		return analyticsRows(ctx, s, kind, d, snapshot.ForecastPart(d), why)
+		rows, err = analyticsRows(ctx, s, kind, d, snapshot.ForecastPart(d), why)
+	} else {
+		rows, err = analyticsRows(ctx, s, kind, d, snapshot.GroupsPart(snapshot.Grouping(kind), d), why)
 	}
-	return analyticsRows(ctx, s, kind, d, snapshot.GroupsPart(snapshot.Grouping(kind), d), why)
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusNotFound {
+		// Say why the model's parts are missing, in the snapshot's words.
+		if _, merr := s.trustedModel(ctx, "The "+kind+" by "+string(d)); merr != nil {
+			return nil, merr
+		}
+	}
+	return rows, err
 }
 
 // analyticsRows serves the rows of one per-dimension part.
@@ -294,11 +336,74 @@ func (s *Service) model(ctx context.Context) (*ModelResponse, error) {
 }
 
 func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, error) {
+	var aliveAt period.Date
+	if v, ok := q["alive_at"]; ok {
+		var err error
+		if aliveAt, err = period.ParseDate(v); err != nil {
+			return nil, badRequest("Parameter alive_at must be a day, YYYY-MM-DD, got %s.", quote(v))
+		}
+	}
 	p, err := rankedList(ctx, s, q, snapshot.CustomersPart(), "The snapshot has no customer list.")
 	if err != nil {
 		return nil, err
 	}
-	return &CustomerList{Snapshot: p.Snapshot, Customers: p.items, Total: p.Total, NextCursor: p.NextCursor}, nil
+	out := &CustomerList{Snapshot: p.Snapshot, Customers: p.items, Total: p.Total, NextCursor: p.NextCursor}
+	if aliveAt.IsZero() {
+		return out, nil
+	}
+	m, err := s.trustedModel(ctx, "P(alive)")
+	if err != nil {
+		return nil, err
+	}
+	if aliveAt < m.AsOf {
+		return nil, badRequest("Parameter alive_at (%s) is before the snapshot's as-of day %s: P(alive) is predicted from that day on.", aliveAt, m.AsOf)
+	}
+	for i := range out.Customers {
+		c := &out.Customers[i]
+		ac := analytics.Customer{ID: c.ID, PurchaseDays: c.PurchaseDays}
+		if ac.FirstDay, err = period.ParseDate(c.FirstDay); err != nil {
+			return nil, fmt.Errorf("customer %q first day: %w", c.ID, err)
+		}
+		if ac.LastDay, err = period.ParseDate(c.LastDay); err != nil {
+			return nil, fmt.Errorf("customer %q last day: %w", c.ID, err)
+		}
+		pa, err := m.ProbAliveAt(&ac, aliveAt)
+		if err != nil {
+			return nil, fmt.Errorf("customer %q P(alive): %w", c.ID, err)
+		}
+		c.PAliveAt = &pa
+	}
+	day := aliveAt.String()
+	out.AliveAt = &day
+	return out, nil
+}
+
+// trustedModel returns the snapshot's purchase model, or a 404 saying in
+// the snapshot's words why what (a prediction) is not available. A
+// snapshot from before CLV statuses existed has a model but no status; its
+// model was presented then and still is.
+func (s *Service) trustedModel(ctx context.Context, what string) (analytics.CLVModel, error) {
+	info, _, err := s.snapshot(ctx)
+	if err != nil {
+		return analytics.CLVModel{}, err
+	}
+	meta, err := servePart(ctx, s, info, snapshot.MetaPart(), "The snapshot has no model description.")
+	if err != nil {
+		return analytics.CLVModel{}, err
+	}
+	if meta.CLV == nil || meta.CLVStatus != "" && meta.CLVStatus != string(analytics.CLVFitted) {
+		why := meta.CLVReason
+		if why == "" {
+			why = "No CLV model was fitted to this data."
+		}
+		return analytics.CLVModel{}, &Error{Status: http.StatusNotFound, Detail: what + " is not available: " + why}
+	}
+	asOf, err := period.ParseDate(meta.AsOf)
+	if err != nil {
+		return analytics.CLVModel{}, fmt.Errorf("snapshot as-of day: %w", err)
+	}
+	c := meta.CLV
+	return analytics.CLVModel{Purchases: clv.BGNBD{R: c.R, Alpha: c.Alpha, A: c.A, B: c.B}, AsOf: asOf, UnitDays: c.UnitDays}, nil
 }
 
 func (s *Service) lookalikeList(ctx context.Context, q query) (*LookalikeList, error) {

@@ -377,11 +377,15 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 			return s.kpis(ctx, in)
 		})
 	case analyticsKinds[path] != "":
-		return get([]string{"dimension"}, func(q query) (any, error) { return s.analytics(ctx, analyticsKinds[path], q) })
+		params := []string{"dimension"}
+		if path == "/v1/analytics/tiers" {
+			params = append(params, "within")
+		}
+		return get(params, func(q query) (any, error) { return s.analytics(ctx, analyticsKinds[path], q) })
 	case path == "/v1/analytics/bridge":
 		return get([]string{"dimension", "grain", "from", "to", "value"}, func(q query) (any, error) { return s.bridge(ctx, q) })
 	case path == "/v1/analytics/customers":
-		return get([]string{"limit", "cursor"}, func(q query) (any, error) { return s.customerList(ctx, q) })
+		return get([]string{"limit", "cursor", "alive_at"}, func(q query) (any, error) { return s.customerList(ctx, q) })
 	case path == "/v1/analytics/lookalikes":
 		return get([]string{"limit", "cursor"}, func(q query) (any, error) { return s.lookalikeList(ctx, q) })
 	case path == "/v1/analytics/model":

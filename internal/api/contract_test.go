@@ -90,6 +90,9 @@ func TestAPIReadsEveryPartRecomputeWrites(t *testing.T) {
 		for _, g := range []string{"month", "quarter", "year"} {
 			targets = append(targets, "/v1/analytics/bridge?dimension="+string(d)+"&grain="+g)
 		}
+		if d != dimension.Total {
+			targets = append(targets, "/v1/analytics/tiers?within=true&dimension="+string(d))
+		}
 		for _, target := range targets {
 			if resp := e.do(request(http.MethodGet, target, true)); described[string(d)] && resp.StatusCode != http.StatusOK {
 				t.Errorf("GET %s: %d %s", target, resp.StatusCode, resp.Body)

@@ -20,9 +20,10 @@ const maxTopCustomers = 1000
 // customers files (firmographics; those without purchases are the
 // prospects ranked by likeness to the top tier). asOf is the day recency
 // and CLV are measured at (it is moved to the last purchase day when
-// earlier). A CLV model that cannot be fitted is reported in
-// Meta.Warnings and leaves the CLV-based parts out; any other failure is
-// an error. An empty base gives a snapshot with only a Meta, which encodes
+// earlier). A CLV model that cannot be fitted or trusted (see
+// analytics.CLVStatus) is reported in Meta.CLVStatus, Meta.CLVReason and
+// Meta.Warnings and leaves the CLV-based parts out: quadrants, forecasts
+// and the customers' predictions; any other failure is an error. An empty base gives a snapshot with only a Meta, which encodes
 // to no parts.
 func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Prospect, asOf time.Time) (snapshot.Snapshot, error) {
 	if base.Len() == 0 {
@@ -42,6 +43,9 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 	}
 	dims := []dimension.Dimension{dimension.Total}
 	for _, d := range dimension.All()[1:] {
+		if analytics.CustomerDimension(d) != nil {
+			continue // product dimensions do not split customers
+		}
 		if vs := base.Values(d); len(vs) > 1 || (len(vs) == 1 && vs[0] != dimension.Blank) {
 			dims = append(dims, d)
 		}
@@ -61,14 +65,21 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 	var quads *analytics.QuadrantResult
 	fit, err := analytics.FitCLV(ctx, base, analytics.CLVConfig{AsOf: asOf})
 	if err != nil {
-		meta.Warnings = append(meta.Warnings, "CLV model not fitted: "+err.Error())
-	} else {
-		meta.Warnings = append(meta.Warnings, fit.Warnings...)
-		m := fit.Model
+		return snapshot.Snapshot{}, fmt.Errorf("clv: %w", err)
+	}
+	meta.CLVStatus, meta.CLVReason = string(fit.Status), fit.Reason
+	if m := fit.Model; m.Purchases.Validate() == nil {
 		meta.CLV = &snapshot.CLVParams{R: m.Purchases.R, Alpha: m.Purchases.Alpha, A: m.Purchases.A, B: m.Purchases.B,
 			P: m.Spend.P, Q: m.Spend.Q, Gamma: m.Spend.Gamma, LogLikelihood: fit.PurchasesInfo.LogLikelihood,
 			UnitDays: m.UnitDays, HorizonMonths: 12, RepeatBuyers: fit.SpendInfo.Customers, SpendLogLikelihood: fit.SpendInfo.LogLikelihood}
-		q, err := analytics.Quadrants(ctx, base, m, analytics.QuadrantConfig{})
+	}
+	if fit.Note != "" {
+		meta.Warnings = append(meta.Warnings, fit.Note)
+	}
+	if !fit.Trusted() {
+		meta.Warnings = append(meta.Warnings, fit.Reason)
+	} else {
+		q, err := analytics.Quadrants(ctx, base, fit.Model, analytics.QuadrantConfig{})
 		if err != nil {
 			return snapshot.Snapshot{}, fmt.Errorf("quadrants: %w", err)
 		}
@@ -79,6 +90,11 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 		p := snapshot.DimensionParts{Dimension: d, Bridges: map[analytics.Grain][]analytics.BridgeRow{}}
 		if p.Tiers, err = tiers.Summarize(base, d); err != nil {
 			return snapshot.Snapshot{}, fmt.Errorf("tiers by %s: %w", d, err)
+		}
+		if d != dimension.Total {
+			if p.TiersWithin, err = analytics.TiersWithin(base, analytics.DefaultTierConfig(), d); err != nil {
+				return snapshot.Snapshot{}, fmt.Errorf("tiers within %s: %w", d, err)
+			}
 		}
 		if p.RFM, err = rfm.Summarize(base, d); err != nil {
 			return snapshot.Snapshot{}, fmt.Errorf("rfm by %s: %w", d, err)
@@ -131,7 +147,7 @@ func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytic
 	for _, i := range idx {
 		c := &base.Customers[i]
 		s := rfm.Scores[i]
-		tc := snapshot.TopCustomer{ID: c.ID, Revenue: c.Revenue.String(), Orders: c.Orders, FirstDay: c.FirstDay.String(),
+		tc := snapshot.TopCustomer{ID: c.ID, Revenue: c.Revenue.String(), Orders: c.Orders, PurchaseDays: c.PurchaseDays, FirstDay: c.FirstDay.String(),
 			LastDay: c.LastDay.String(), Tier: tiers.Group(i), RFM: rfm.Group(i),
 			RFMScore: strconv.Itoa(s.R) + strconv.Itoa(s.F) + strconv.Itoa(s.M), Attributes: map[string]string{}}
 		for _, a := range c.Attrs {

@@ -8,7 +8,8 @@
 // A snapshot's parts are these, per dimension d of Meta.Dimensions:
 //
 //	meta                    Meta
-//	tiers/<d>               []analytics.Summary (groups A, B, C)
+//	tiers/<d>               []analytics.Summary (groups A, B, C), ranked over the whole base
+//	tiers-within/<d>        []analytics.Summary (groups A, B, C), ranked within each value of d (d ≠ total)
 //	rfm/<d>                 []analytics.Summary (the named RFM groups)
 //	quadrants/<d>           []analytics.Summary (Prioritize, Nurture, Monitor, Deprioritize)
 //	forecast/<d>            []analytics.ValueForecast
@@ -16,7 +17,8 @@
 //	customers               []TopCustomer, by CLV (or revenue) descending
 //	lookalikes              []analytics.Lookalike, accounts without purchases most like tier A
 //
-// Quadrants and forecasts exist only when the CLV model was fitted,
+// Quadrants and forecasts exist only when the CLV model was fitted and
+// trusted (Meta.CLVStatus "fitted"),
 // lookalikes only when there were accounts without purchases, and a
 // snapshot of an empty customer base has no parts at all. Parts are
 // encoded as JSON; the API serves them as they decode.
@@ -40,10 +42,17 @@ type Meta struct {
 	Purchases  int64    `json:"purchases"` // customer-days
 	Revenue    string   `json:"revenue"`
 	Dimensions []string `json:"dimensions"`
-	// CLV is the fitted model, absent when it could not be fitted (for
-	// example when no customer bought twice); Warnings says why.
-	CLV      *CLVParams `json:"clv,omitempty"`
-	Warnings []string   `json:"warnings"`
+	// CLV is the fitted model, absent when none was fitted (too little
+	// repeat-purchase signal, or no convergence).
+	CLV *CLVParams `json:"clv,omitempty"`
+	// CLVStatus is the analytics.CLVStatus of the fit ("fitted",
+	// "degenerate", "not_converged", "too_little_repeat_purchases"), empty
+	// when no fit was attempted (an empty base). Only a "fitted" model's
+	// predictions are in the snapshot; otherwise CLVReason says in plain
+	// words why they are withheld (it is also one of the Warnings).
+	CLVStatus string   `json:"clv_status,omitempty"`
+	CLVReason string   `json:"clv_reason,omitempty"`
+	Warnings  []string `json:"warnings"`
 }
 
 // CLVParams are the fitted BG/NBD and Gamma-Gamma parameters.
@@ -64,19 +73,23 @@ type CLVParams struct {
 
 // TopCustomer is one customer in the ranked customer list.
 type TopCustomer struct {
-	ID                string            `json:"id"`
-	Revenue           string            `json:"revenue"`
-	Orders            int64             `json:"orders"`
-	FirstDay          string            `json:"first_day"`
-	LastDay           string            `json:"last_day"`
-	Tier              string            `json:"tier"`
-	RFM               string            `json:"rfm_group"`
-	RFMScore          string            `json:"rfm_score"`
-	Quadrant          string            `json:"quadrant,omitempty"`
-	PAlive            *float64          `json:"p_alive,omitempty"`
-	ExpectedPurchases *float64          `json:"expected_purchases,omitempty"`
-	CLV               *float64          `json:"clv,omitempty"`
-	Attributes        map[string]string `json:"attributes"`
+	ID                string   `json:"id"`
+	Revenue           string   `json:"revenue"`
+	Orders            int64    `json:"orders"`
+	PurchaseDays      int      `json:"purchase_days"`
+	FirstDay          string   `json:"first_day"`
+	LastDay           string   `json:"last_day"`
+	Tier              string   `json:"tier"`
+	RFM               string   `json:"rfm_group"`
+	RFMScore          string   `json:"rfm_score"`
+	Quadrant          string   `json:"quadrant,omitempty"`
+	PAlive            *float64 `json:"p_alive,omitempty"`
+	ExpectedPurchases *float64 `json:"expected_purchases,omitempty"`
+	CLV               *float64 `json:"clv,omitempty"`
+	// PAliveAt is P(alive) on a day the reader chose; the API fills it in
+	// on request, the snapshot never holds it.
+	PAliveAt   *float64          `json:"p_alive_at,omitempty"`
+	Attributes map[string]string `json:"attributes"`
 }
 
 // Snapshot is everything one recompute run publishes.
@@ -94,7 +107,10 @@ type Snapshot struct {
 type DimensionParts struct {
 	Dimension dimension.Dimension
 	Tiers     []analytics.Summary
-	RFM       []analytics.Summary
+	// TiersWithin ranks customers within each value (nil, and its part
+	// absent, for dimension.Total).
+	TiersWithin []analytics.Summary
+	RFM         []analytics.Summary
 	// Quadrants and Forecast are nil, and their parts absent, when the CLV
 	// model was not fitted.
 	Quadrants []analytics.Summary
@@ -145,6 +161,11 @@ func (p *DimensionParts) encode(add func(Encoded, error) error) error {
 	d := p.Dimension
 	if err := add(GroupsPart(Tiers, d).Encode(p.Tiers)); err != nil {
 		return err
+	}
+	if p.TiersWithin != nil {
+		if err := add(GroupsPart(TiersWithin, d).Encode(p.TiersWithin)); err != nil {
+			return err
+		}
 	}
 	if err := add(GroupsPart(RFM, d).Encode(p.RFM)); err != nil {
 		return err
@@ -201,9 +222,11 @@ type Grouping string
 
 // The groupings of a snapshot.
 const (
-	Tiers     Grouping = "tiers"
-	RFM       Grouping = "rfm"
-	Quadrants Grouping = "quadrants"
+	Tiers Grouping = "tiers"
+	// TiersWithin are tiers ranked within each value of the dimension.
+	TiersWithin Grouping = "tiers-within"
+	RFM         Grouping = "rfm"
+	Quadrants   Grouping = "quadrants"
 )
 
 // MetaPart is the snapshot's description.

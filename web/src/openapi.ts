@@ -760,8 +760,13 @@ export interface components {
             retention_rate?: number | null;
             revenue_retention?: number | null;
             gross_revenue_retention?: number | null;
+            /** @description Converted / prospects_at_start: the share of the accounts known and not yet customers at the period's start that bought for the first time in it; no look-ahead (customers who buy only later, or have no account, are not counted). Null without accounts. */
             conversion?: number | null;
             penetration?: number | null;
+            /** @description Accounts from customers files that had not bought before the period (all accounts are taken as known from the first period). */
+            prospects_at_start?: number;
+            /** @description Of prospects_at_start, those whose first purchase is in the period; conversion = converted / prospects_at_start, null without accounts. */
+            converted?: number;
         };
         Bridge: {
             snapshot: components["schemas"]["SnapshotRef"];
@@ -789,6 +794,10 @@ export interface components {
             attributes: {
                 [key: string]: string;
             };
+            /** @description Distinct days with a purchase. */
+            purchase_days?: number;
+            /** @description P(alive) on the day of the alive_at parameter; only when it was given. */
+            p_alive_at?: number;
         };
         Model: {
             snapshot: components["schemas"]["SnapshotRef"];
@@ -809,6 +818,13 @@ export interface components {
                     /** @description Months ahead the CLV figures project. */
                     horizon_months?: number;
                 };
+                /**
+                 * @description Whether the CLV model's predictions are shown: only when fitted. degenerate: an estimate lies on the parameter boundary (for example nobody ever drops out); not_converged: the optimiser found no best estimate; too_little_repeat_purchases: fewer than 30 repeat buyers or 5% of customers.
+                 * @enum {string}
+                 */
+                clv_status?: "fitted" | "degenerate" | "not_converged" | "too_little_repeat_purchases";
+                /** @description Why the CLV predictions are withheld, in plain words; absent when fitted. */
+                clv_reason?: string;
             };
         };
         /** @description A prospect (an account without purchases) and how much its firmographics resemble the A tier's. */
@@ -830,6 +846,11 @@ export interface components {
             total: number;
             next_cursor: string | null;
             customers: components["schemas"]["Customer"][];
+            /**
+             * Format: date
+             * @description The alive_at parameter, when given.
+             */
+            alive_at?: string;
         };
         /** @description Prospects ranked by likeness to the A tier, one page. */
         LookalikeList: {
@@ -958,7 +979,7 @@ export interface components {
         value: string;
         /** @description A value of the second of two crossed dimensions. */
         value2: string;
-        /** @description Dimension to split by (default total). */
+        /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
         analyticsDimension: string;
     };
     requestBodies: never;
@@ -1316,8 +1337,10 @@ export interface operations {
     analyticsTiers: {
         parameters: {
             query?: {
-                /** @description Dimension to split by (default total). */
+                /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
                 dimension?: components["parameters"]["analyticsDimension"];
+                /** @description true ranks customers into tiers within each value of the dimension (each segment its own A, B and C, by the revenue customers made in it); false, the default, ranks the whole base together. A 400 with dimension=total. */
+                within?: boolean;
             };
             header?: never;
             path?: never;
@@ -1343,7 +1366,7 @@ export interface operations {
     analyticsRfm: {
         parameters: {
             query?: {
-                /** @description Dimension to split by (default total). */
+                /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
                 dimension?: components["parameters"]["analyticsDimension"];
             };
             header?: never;
@@ -1370,7 +1393,7 @@ export interface operations {
     analyticsQuadrants: {
         parameters: {
             query?: {
-                /** @description Dimension to split by (default total). */
+                /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
                 dimension?: components["parameters"]["analyticsDimension"];
             };
             header?: never;
@@ -1397,7 +1420,7 @@ export interface operations {
     analyticsForecast: {
         parameters: {
             query?: {
-                /** @description Dimension to split by (default total). */
+                /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
                 dimension?: components["parameters"]["analyticsDimension"];
             };
             header?: never;
@@ -1424,7 +1447,7 @@ export interface operations {
     analyticsBridge: {
         parameters: {
             query?: {
-                /** @description Dimension to split by (default total). */
+                /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
                 dimension?: components["parameters"]["analyticsDimension"];
                 grain?: "month" | "quarter" | "year";
                 /** @description First period, a label of the calendar (2017-01, 2017-Q1, 2017, FY2017, FY2017-Q1, or a day such as 2017-01-01). A label coarser than the grain covers all its periods: from=2017-Q1 with grain=month starts in January 2017. A finer one must start a period of the grain, or the answer is 400. */
@@ -1461,6 +1484,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque next_cursor of the previous page. */
                 cursor?: components["parameters"]["cursor"];
+                /** @description A day (YYYY-MM-DD) on or after the snapshot's as-of day: each customer gets p_alive_at, the probability that it is still active that day whatever it buys until then (BG/NBD). 404 with the reason when the snapshot's CLV model is withheld (see clv_status of GET /v1/analytics/model). */
+                alive_at?: string;
             };
             header?: never;
             path?: never;

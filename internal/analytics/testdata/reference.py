@@ -50,6 +50,16 @@ class Cust:
         self.months = defaultdict(Decimal)  # (y, m) -> revenue
         self.attr_day = {}
         self.attrs = {}
+        self.day_revenue = defaultdict(Decimal)
+        self.day_attrs = {}  # day -> attrs of its last line, as ingestion keeps them
+
+    def shares(self, dim):
+        """Revenue per value of dim: each purchase day under its last line's value."""
+        out = defaultdict(Decimal)
+        for day, rev in self.day_revenue.items():
+            v = self.day_attrs[day].get(dim, "") or "(blank)"
+            out[v] += rev
+        return out
 
 
 def customers(rows):
@@ -59,6 +69,8 @@ def customers(rows):
         c.revenue += rev
         c.days.add(day)
         c.months[(day.year, day.month)] += rev
+        c.day_revenue[day] += rev
+        c.day_attrs[day] = attrs
         for k, v in attrs.items():
             # the last line of the latest day wins (one file, as ingested)
             if k not in c.attrs or day >= c.attr_day[k]:
@@ -66,13 +78,15 @@ def customers(rows):
     return cs
 
 
-def tiers(cs, ids, cuts=(Decimal("0.80"), Decimal("0.95")), names=("A", "B", "C")):
+def tiers(cs, ids, cuts=(Decimal("0.80"), Decimal("0.95")), names=("A", "B", "C"), revenue=None):
     """Tier of each id: ranked by revenue desc, id asc; a customer is in the
     first tier whose line (cut x positive total) the revenue ranked above it
-    has not reached; non-positive revenue is in the last tier."""
-    pos = [i for i in ids if cs[i].revenue > 0]
-    pos.sort(key=lambda i: (-cs[i].revenue, i))
-    total = sum((cs[i].revenue for i in pos), Decimal(0))
+    has not reached; non-positive revenue is in the last tier. revenue maps
+    an id to the revenue it is ranked by (default: its whole revenue)."""
+    rev = revenue or {i: cs[i].revenue for i in ids}
+    pos = [i for i in ids if rev[i] > 0]
+    pos.sort(key=lambda i: (-rev[i], i))
+    total = sum((rev[i] for i in pos), Decimal(0))
     out = {i: names[-1] for i in ids}
     above = Decimal(0)
     for i in pos:
@@ -82,17 +96,20 @@ def tiers(cs, ids, cuts=(Decimal("0.80"), Decimal("0.95")), names=("A", "B", "C"
                 t = k
                 break
         out[i] = names[t]
-        above += cs[i].revenue
+        above += rev[i]
     return out
 
 
 def summarize(cs, groups, dim, names):
+    """Customers and revenue per value and group: a customer counts under
+    every value its purchase days carried, with their revenue."""
     res = {}
     for cid, c in cs.items():
-        v = c.attrs.get(dim, "(blank)") if dim != "total" else "all"
-        s = res.setdefault(v, {n: [0, Decimal(0)] for n in names})
-        s[groups[cid]][0] += 1
-        s[groups[cid]][1] += c.revenue
+        shares = {"all": c.revenue} if dim == "total" else c.shares(dim)
+        for v, rev in shares.items():
+            s = res.setdefault(v, {n: [0, Decimal(0)] for n in names})
+            s[groups[cid]][0] += 1
+            s[groups[cid]][1] += rev
     return {v: {n: [x[0], str(x[1])] for n, x in s.items()} for v, s in res.items()}
 
 
@@ -108,20 +125,12 @@ RFM_NAMES = ["Champions", "Loyal", "Potential loyalist", "New", "Promising", "Ne
 
 
 def quintile_scores(values):
-    """values: id -> comparable, larger is better. Mid-rank quintiles."""
-    ids = sorted(values, key=lambda i: values[i])
+    """values: id -> comparable, larger is better. Quintiles of the rank,
+    ties ranked by id (first come, first ranked), each position scored by
+    the quintile of its midpoint."""
+    ids = sorted(values, key=lambda i: (values[i], i))
     n = len(ids)
-    out = {}
-    lo = 0
-    while lo < n:
-        hi = lo
-        while hi < n and values[ids[hi]] == values[ids[lo]]:
-            hi += 1
-        score = 1 + (5 * (lo + hi)) // (2 * n)
-        for i in ids[lo:hi]:
-            out[i] = min(score, 5)
-        lo = hi
-    return out
+    return {i: 1 + (5 * (2 * k + 1)) // (2 * n) for k, i in enumerate(ids)}
 
 
 def rfm(cs):
@@ -213,12 +222,19 @@ def report(rows, dims):
         "rfm": {d: summarize(cs, rfm(cs), d, RFM_NAMES) for d in ["total"] + dims},
         "bridge": {g: {d: bridge(cs, d, g) for d in ["total"] + dims} for g in ("month", "quarter", "year")},
     }
-    # Tiers ranked within each value of the first dimension.
-    within = {}
+    # Tiers ranked within each value of the first dimension, by the revenue
+    # customers made in it.
     d0 = dims[0]
-    for v in {c.attrs[d0] for c in cs.values()}:
-        within.update(tiers(cs, [i for i, c in cs.items() if c.attrs[d0] == v]))
-    res["tiers_within_" + d0] = summarize(cs, within, d0, ["A", "B", "C"])
+    within = {}
+    for v in sorted({v for c in cs.values() for v in c.shares(d0)}):
+        rev = {i: c.shares(d0)[v] for i, c in cs.items() if v in c.shares(d0)}
+        t = tiers(cs, list(rev), revenue=rev)
+        s = {n: [0, Decimal(0)] for n in ["A", "B", "C"]}
+        for i, tier in t.items():
+            s[tier][0] += 1
+            s[tier][1] += rev[i]
+        within[v] = {n: [x[0], str(x[1])] for n, x in s.items()}
+    res["tiers_within_" + d0] = within
     return res
 
 

@@ -3,7 +3,9 @@
 // quadrants, CLV and the revenue bridge. They cover the whole history as of
 // the snapshot, not the period picked above. Before recompute has run the
 // API answers 404 and each section says "Not computed yet" with the API's
-// reason; nothing is ever made up.
+// reason; quadrants and CLV say "Not shown" with the API's reason, which is
+// also why the CLV model was withheld when it could not be trusted (see
+// clv_status); nothing is ever made up.
 
 import { ApiError, get } from '../api';
 import { compactTicks, draw, palette, tone } from '../charts';
@@ -15,6 +17,7 @@ import { Empty, load } from '../loader';
 import type { Bridge, BridgeRow, CustomerList, Forecast, GroupAnalytics, GroupFigures, Model, Movement, Snapshot } from '../types';
 
 const NOT_YET = 'Not computed yet';
+const NOT_SHOWN = 'Not shown';
 const MAX_VALUES = 8;
 
 /** The snapshot the sections show, for the watcher after uploads. */
@@ -25,8 +28,8 @@ export async function showCustomers(f: Filters): Promise<void> {
   await Promise.all([
     load(byId('tiers'), (s) => groups('tiers', 'Tier', f, s), NOT_YET),
     load(byId('rfm'), (s) => groups('rfm', 'RFM group', f, s), NOT_YET),
-    load(byId('quadrants'), (s) => quadrants(f, s), NOT_YET),
-    load(byId('clv'), (s) => clv(f, s), NOT_YET),
+    load(byId('quadrants'), (s) => quadrants(f, s), NOT_SHOWN),
+    load(byId('clv'), (s) => clv(f, s), NOT_SHOWN),
     load(byId('bridge'), (s) => bridge(f, s), NOT_YET),
   ]);
 }
