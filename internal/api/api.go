@@ -339,6 +339,9 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 		if err := allow(method, http.MethodGet); err != nil {
 			return nil, err
 		}
+		if err := checkRawQuery(req.RawQueryString); err != nil {
+			return nil, err
+		}
 		qq, err := newQuery(q, params)
 		if err != nil {
 			return nil, err
@@ -404,6 +407,12 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 	case path == "/v1/uploads":
 		switch method {
 		case http.MethodPost:
+			if err := checkRawQuery(req.RawQueryString); err != nil {
+				return nil, err
+			}
+			if _, err := newQuery(q, nil); err != nil {
+				return nil, err
+			}
 			in, err := decodeUploadRequest(req)
 			if err != nil {
 				return nil, err

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,6 +64,27 @@ func newQuery(q map[string]string, allowed []string) (query, error) {
 		}
 	}
 	return query(q), nil
+}
+
+// checkRawQuery checks the query string as the client sent it. API
+// Gateway decodes parameters into a JSON event, where bytes that are not
+// UTF-8 arrive as U+FFFD: only the raw string still shows that a value
+// was not text (%C0%AF, a lone surrogate, a cut sequence), or that an
+// escape was malformed and dropped.
+func checkRawQuery(raw string) error {
+	for pair := range strings.SplitSeq(raw, "&") {
+		name, value, _ := strings.Cut(pair, "=")
+		for _, part := range []string{name, value} {
+			v, err := url.QueryUnescape(part)
+			if err != nil {
+				return badRequest("The query string has a malformed escape in %s; write %% as %%25.", quote(part))
+			}
+			if !utf8.ValidString(v) {
+				return badRequest("Parameter %s is not valid UTF-8.", quote(strings.ToValidUTF8(name, "?")))
+			}
+		}
+	}
+	return nil
 }
 
 // cleanText rejects invalid UTF-8, control characters (NUL, newlines,

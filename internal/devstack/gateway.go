@@ -98,6 +98,7 @@ func (g *Gateway) challenge(r *http.Request) string {
 
 // ServeHTTP answers one request as API Gateway would: 404 outside /v1/,
 // the JWT authorizer's 401 without the dev token on a non-public route,
+// 413 for a body over 10 MB,
 // otherwise the handler's response (a bare 500 if the invocation fails).
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := fmt.Sprintf("local-%d", g.reqID.Add(1))
@@ -115,7 +116,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, g.maxBody+1))
 	if err != nil || int64(len(body)) > g.maxBody {
-		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		// API Gateway refuses a payload over 10 MB itself, with its own
+		// JSON message, before any integration runs.
+		writeMessage(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
 	ev := g.event(r, body, id)

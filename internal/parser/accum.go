@@ -13,7 +13,6 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/dimension"
-	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/tabular"
@@ -119,6 +118,9 @@ type accumulator struct {
 	seed       maphash.Seed
 	currencies map[string]struct{}
 	customers  interner
+	// rounded counts, by field, the values of accepted rows rounded to
+	// moneyScale decimals.
+	rounded [numFields]int64
 
 	tuples  tupleTable
 	cells   []cell   // the cell cache
@@ -384,6 +386,7 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 	m := &out.m
 	m.lines = 1
 	var units, revenue decimal.Decimal
+	var rounded roundedFields
 	if s, ok := a.cellValue(f, fieldQuantity); ok && !isMissing(s) {
 		if units, err = a.number(fieldQuantity, s); err != nil {
 			return a.rowErr(line, fieldQuantity, s, err)
@@ -398,6 +401,7 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 		if revenue, err = a.number(fieldAmount, s); err != nil {
 			return a.rowErr(line, fieldAmount, s, err)
 		}
+		revenue = rounded.fit(fieldAmount, revenue)
 	} else {
 		s, _ := a.cellValue(f, fieldUnitPrice)
 		if isMissing(s) {
@@ -407,21 +411,29 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 		if err != nil {
 			return a.rowErr(line, fieldUnitPrice, s, err)
 		}
-		if revenue, err = units.MulExact(price, units.Scale()+price.Scale()); err != nil {
-			return a.rowErr(line, fieldUnitPrice, s, fmt.Errorf("%w: quantity × unit price", money.ErrOverflow))
+		// The product of the unrounded quantity and price is what is
+		// rounded, as an invoice line's amount is.
+		if revenue, err = units.Mul(price); err == nil {
+			err = notation.CheckRange(revenue)
 		}
+		if err != nil {
+			return a.rowErr(line, fieldUnitPrice, s, fmt.Errorf("%w: quantity × unit price", notation.ErrAmountRange))
+		}
+		revenue = rounded.fit(fieldUnitPrice, revenue)
 	}
+	units = rounded.fit(fieldQuantity, units)
 	if s, ok := a.cellValue(f, fieldCost); ok && !isMissing(s) {
 		cost, err := a.number(fieldCost, s)
 		if err != nil {
 			return a.rowErr(line, fieldCost, s, err)
 		}
-		m.cost, m.costLines = exactOf(cost), 1
+		m.cost, m.costLines = exactOf(rounded.fit(fieldCost, cost)), 1
 	} else if s, ok := a.cellValue(f, fieldProfit); ok && !isMissing(s) {
 		profit, err := a.number(fieldProfit, s)
 		if err != nil {
 			return a.rowErr(line, fieldProfit, s, err)
 		}
+		profit = rounded.fit(fieldProfit, profit)
 		if m.cost, err = exactOf(revenue).add(exactOf(profit).neg()); err != nil {
 			return a.rowErr(line, fieldProfit, s, err)
 		}
@@ -478,6 +490,9 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 		}
 	}
 	out.date, out.vals = date, vals
+	for _, fl := range rounded.list() {
+		a.rounded[fl]++
+	}
 	if side >= 0 {
 		a.dates.Vote(side, line, ds)
 		out.side = int8(side)
@@ -923,6 +938,14 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		f.Decimal = a.decimal
 	}
 	f.Currencies = slices.Sorted(maps.Keys(a.currencies))
+	for fl, n := range a.rounded {
+		if n > 0 {
+			if f.Rounded == nil {
+				f.Rounded = map[string]int64{}
+			}
+			f.Rounded[a.cm.name(field(fl))] = n
+		}
+	}
 	for _, d := range a.dims {
 		switch d.kind {
 		case fromEmployees:

@@ -6,10 +6,12 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"maps"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/tabular"
@@ -36,6 +38,12 @@ type outcome struct {
 // sales is a file with the header Order Date,Segment,Sales and rows.
 func sales(rows ...string) []byte {
 	return []byte("Order Date,Segment,Sales\n" + strings.Join(rows, "\n") + "\n")
+}
+
+// priced is a file with the header Order Date,Quantity,UnitPrice and
+// rows of quantity and unit price, all on 2024-01-01.
+func priced(rows ...string) []byte {
+	return []byte("Order Date,Quantity,UnitPrice\n2024-01-01," + strings.Join(rows, "\n2024-01-01,") + "\n")
 }
 
 // rejected is rows data rows of which the listed are rejected.
@@ -194,6 +202,21 @@ func TestAdversarialFiles(t *testing.T) {
 		{"binary and hex amounts", sales("2024-01-01,A,0b101", "2024-01-01,A,0x1F", good), Options{},
 			rejected(3, reject{2, "Sales", notation.ErrBadAmount}, reject{3, "Sales", notation.ErrBadAmount})},
 		{"junk after an exponent", sales("2024-01-01,A,1e5x", good), Options{}, rejected(2, reject{2, "Sales", notation.ErrBadAmount})},
+		{"quantity × unit price beyond 10^15", priced("1000000,1000000000000", "1,0.25", "1,0.25"), Options{},
+			outcome{rows: 3, accepted: 2, rejects: []reject{{2, "UnitPrice", notation.ErrAmountRange}}, revenue: "0.50"}},
+		{"negative quantity × unit price beyond 10^15", priced("-5000000,300000000.5", "2,0.125"), Options{},
+			outcome{rows: 2, accepted: 1, rejects: []reject{{2, "UnitPrice", notation.ErrAmountRange}}, revenue: "0.250"}},
+		{"quantity × unit price of 22 digits", priced("9999999999,9999999999.5", "1,1"), Options{}, rejected(2, reject{2, "UnitPrice", notation.ErrAmountRange})},
+		{"quantity × unit price just under 10^15", priced("1000,999999999999.99", "1,0.01"), Options{},
+			outcome{rows: 2, accepted: 2, revenue: "999999999999990.01"}},
+		{"nine decimals beside eleven-digit amounts", sales("2024-01-01,A,1.123456789", "2024-01-01,A,12345678901.5"), Options{},
+			outcome{rows: 2, accepted: 2, revenue: "12345678902.6235"}},
+		{"nineteen decimals", sales("2024-01-01,A,0.1234567890123456789", "2024-01-01,A,99999999999999.5"), Options{},
+			outcome{rows: 2, accepted: 2, revenue: "99999999999999.6235"}},
+		{"ties at the fifth decimal round to even", sales("2024-01-01,A,0.00005", "2024-01-01,A,0.00015", "2024-01-01,A,2.00025", "2024-01-01,A,-0.00035"), Options{},
+			outcome{rows: 4, accepted: 4, revenue: "2.0000"}},
+		{"six-decimal unit price rounded as a product", priced("3,0.123456", "7,1000000000.000001"), Options{},
+			outcome{rows: 2, accepted: 2, revenue: "7000000000.3704"}},
 
 		// Dates.
 		{"hour 25", sales("2021-01-05T25:00:00,A,1", good), Options{}, rejected(2, reject{2, "Order Date", notation.ErrBadDate})},
@@ -333,4 +356,36 @@ func TestWideGzipLineBoundedMemory(t *testing.T) {
 		t.Fatalf("allocated %d MB", alloc>>20)
 	}
 	t.Logf("refused after allocating %d KB", (after.TotalAlloc-before.TotalAlloc)>>10)
+}
+
+// TestLongDecimalsRoundedAndReported checks the rule for amounts of more
+// than 4 decimal places: each is rounded half to even to 4, never
+// truncated, and the upload's format says how many were rounded in which
+// column; values that only had trailing zeros are not counted.
+func TestLongDecimalsRoundedAndReported(t *testing.T) {
+	data := "Order Date,Segment,Quantity,Sales,Cost\n" +
+		"2024-01-01,A,1,0.123456789,0.00015\n" + // both rounded: 0.1235, 0.0002
+		"2024-01-01,A,2.000000,1.50000000,0.1\n" + // trailing zeros only
+		"2024-01-01,B,0.333333,1.99995,1\n" + // quantity 0.3333, sales 2.0000
+		"2024-01-01,B,1,5.000049999,x\n" // rejected (cost): not counted
+	var rej rejectList
+	res, err := Parse(strings.NewReader(data), "long.csv", &rej)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rej) != 1 || rej[0].Column != "Cost" {
+		t.Fatalf("rejects %v", rej)
+	}
+	want := map[string]int64{"Sales": 2, "Cost": 1, "Quantity": 1}
+	if !maps.Equal(res.Format.Rounded, want) {
+		t.Fatalf("format.rounded %v, want %v", res.Format.Rounded, want)
+	}
+	if got := revenueBy(res, dimension.Segment); got["A"] != "1.6235" || got["B"] != "2.0000" {
+		t.Fatalf("revenue %v", got)
+	}
+	for k, m := range res.Delta {
+		if k.Dim == dimension.Total && k.Grain == aggregate.Month && (m.Cost.String() != "1.1002" || m.Units.String() != "3.3333") {
+			t.Fatalf("cost %s units %s, want 1.1002 and 3.3333", m.Cost, m.Units)
+		}
+	}
 }

@@ -129,7 +129,7 @@ func TestMalformedInput(t *testing.T) {
 		{"mixed date orders beyond memory", []byte(mixedDates(notation.MaxOrderLines + 1)), Options{}, want{err: ErrUnreadable, msg: "mixes day-first and month-first"}},
 		{"sum overflow", []byte(csvRows(200, "2024-01-01,A,999999999999999.99")), Options{}, want{err: money.ErrOverflow}},
 		{"quantity × price overflow", []byte("Date,Quantity,UnitPrice\n2024-01-01,9999999999,9999999999.5\n2024-01-01,1,1\n"), Options{},
-			want{rows: 2, accepted: 1, reasons: []error{money.ErrOverflow}}},
+			want{rows: 2, accepted: 1, reasons: []error{notation.ErrAmountRange}}},
 		{"bad options", []byte(good), Options{DateOrder: "YMD"}, want{err: ErrBadOptions}},
 		{"bad mapping", []byte(good), Options{Mapping: map[string]string{"amount": "Nope"}}, want{err: ErrBadMapping}},
 	}

@@ -150,6 +150,9 @@ type Format struct {
 	// suffixed " (assumed)" when no value in the sample decided it.
 	Decimal    map[string]string `json:"decimal,omitempty"`
 	Currencies []string          `json:"currencies,omitempty"`
+	// Rounded counts, by column, the values of more than 4 decimal places
+	// that were rounded half to even to 4 (see moneyScale in rounding.go).
+	Rounded map[string]int64 `json:"rounded,omitempty"`
 	// Columns maps canonical fields and dimensions to the headers read.
 	Columns map[string]string `json:"columns"`
 	// SizeBands describes how the size dimension was derived, if it was.
