@@ -910,11 +910,16 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	res.Rejected += droppedLines
 
 	// The cells and orders are rolled up, and no name needs numbering:
-	// let them and the indexes go before the delta takes their memory.
+	// let them and the indexes go before the delta takes their memory,
+	// and the history's sort too (its keys are garbage once it is done).
 	a.cells, a.cellIdx, a.sets, a.pending, a.deals = nil, keyTable{}, orderSets{}, nil, nil
 	a.tuples.idx, a.customers.ids = keyTable{}, nil
 	for i := range a.vals {
 		a.vals[i].ids, a.vals[i].raw = nil, nil
+	}
+	histWG.Wait()
+	if histErr != nil {
+		return histErr
 	}
 	runtime.GC()
 	if res.Delta, err = a.roll.delta(); err != nil {
@@ -955,10 +960,6 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		case fromCustomers:
 			f.Columns[string(d.dim)] = "customers table"
 		}
-	}
-	histWG.Wait()
-	if histErr != nil {
-		return histErr
 	}
 	res.history = hist
 	return nil

@@ -131,6 +131,9 @@ func (h *historyTable) dropExtra(p uint32, hash uint64) bool {
 // finish drops the purchases whose date contradicts the date order and
 // sorts the rest by customer id, then day.
 func (h *historyTable) finish(a *accumulator) (*historyTable, error) {
+	// Every order's runs are merged: the index and the extra orders are
+	// done with, and their memory goes to the sort.
+	h.idx, h.extra = keyTable{}, nil
 	names := a.customers.names
 	rank := make([]uint32, len(names))
 	byName := make([]uint32, len(names))
@@ -168,7 +171,6 @@ func (h *historyTable) finish(a *accumulator) (*historyTable, error) {
 		sorted = append(sorted, k.row)
 	}
 	h.order, h.a = sorted, a
-	h.idx, h.extra = keyTable{}, nil
 	return h, nil
 }
 

@@ -556,6 +556,9 @@ func (w *roller) stop() error {
 		close(w.work)
 	}
 	<-w.done
+	// The rollup outlives the roller only as long as its owner keeps it:
+	// the blocks must not stay reachable from here once the delta is built.
+	w.r = nil
 	return w.err
 }
 
@@ -762,6 +765,9 @@ func (r *rollup) entries(n int, batches chan<- []deltaEntry, free <-chan []delta
 		if err != nil {
 			return
 		}
+		// The block's sums are in the entries now: its memory can go to
+		// the delta's measures while the next blocks are walked.
+		b.rows, b.hrow, b.keys, b.table = nil, blockRow{}, nil, keyTable{}
 	}
 	if len(batch) > 0 {
 		send()
