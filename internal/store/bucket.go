@@ -26,7 +26,7 @@ const (
 )
 
 // measureCount is how many numbers encode one Measures; see encodeMeasures.
-const measureCount = 11
+const measureCount = 14
 
 // pageTarget is the estimated size a page is kept under. The estimate
 // (a number's decimal length plus one byte) overstates DynamoDB's own
@@ -89,8 +89,9 @@ func (b bucket) prune() {
 }
 
 func isZero(m *aggregate.Measures) bool {
-	return m.Revenue.IsZero() && m.Cost.IsZero() && m.Units.IsZero() && m.WonRevenue.IsZero() &&
-		m.Lines == 0 && m.Orders == 0 && m.CostLines == 0 && m.Won == 0 && m.Lost == 0 && m.Cycled == 0 && m.CycleDays == 0
+	return m.Revenue.IsZero() && m.Cost.IsZero() && m.Units.IsZero() && m.WonRevenue.IsZero() && m.LostValue.IsZero() &&
+		m.Lines == 0 && m.Orders == 0 && m.CostLines == 0 && m.Won == 0 && m.Lost == 0 && m.Cycled == 0 && m.CycleDays == 0 &&
+		m.LostCycled == 0 && m.LostCycleDays == 0
 }
 
 // deltaBuckets groups a file's delta into buckets: day keys into the day
@@ -131,6 +132,7 @@ func encodeMeasures(dst []types.AttributeValue, m *aggregate.Measures) []types.A
 		strconv.FormatInt(m.Lines, 10), strconv.FormatInt(m.Orders, 10), strconv.FormatInt(m.CostLines, 10),
 		strconv.FormatInt(m.Won, 10), strconv.FormatInt(m.Lost, 10), strconv.FormatInt(m.Cycled, 10),
 		strconv.FormatInt(m.CycleDays, 10), m.WonRevenue.String(),
+		m.LostValue.String(), strconv.FormatInt(m.LostCycled, 10), strconv.FormatInt(m.LostCycleDays, 10),
 	}
 	n := measureCount
 	for n > 0 && isZeroNumber(nums[n-1]) {
@@ -163,8 +165,9 @@ func decodeMeasures(list []types.AttributeValue, i int, neg bool) (aggregate.Mea
 	if n < 0 || n > measureCount || i+1+n > len(list) {
 		return m, 0, fmt.Errorf("measure run of %d numbers at %d", n, i)
 	}
-	decs := [...]*decimal.Decimal{0: &m.Revenue, 1: &m.Cost, 2: &m.Units, 10: &m.WonRevenue}
-	ints := [...]*int64{3: &m.Lines, 4: &m.Orders, 5: &m.CostLines, 6: &m.Won, 7: &m.Lost, 8: &m.Cycled, 9: &m.CycleDays}
+	decs := [...]*decimal.Decimal{0: &m.Revenue, 1: &m.Cost, 2: &m.Units, 10: &m.WonRevenue, 11: &m.LostValue}
+	ints := [...]*int64{3: &m.Lines, 4: &m.Orders, 5: &m.CostLines, 6: &m.Won, 7: &m.Lost, 8: &m.Cycled, 9: &m.CycleDays,
+		12: &m.LostCycled, 13: &m.LostCycleDays}
 	for j := range n {
 		v, ok := list[i+1+j].(*types.AttributeValueMemberN)
 		if !ok {
