@@ -421,6 +421,66 @@ func testCRMPipeline(t *testing.T) {
 	}
 }
 
+// TestCRMDealsBySectorAndAgent checks won and lost counts and values, win
+// rate and won and lost cycles per sector (the account's, from the
+// accounts file) and per sales agent against DuckDB.
+func TestCRMDealsBySectorAndAgent(t *testing.T) {
+	f, err := os.Open(shareddata.Path(t, "crm_accounts.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rej rejectList
+	cs, err := ParseCustomers(f, "crm_accounts.csv", &rej, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := parseFile(t, shareddata.Path(t, "crm_sales_pipeline.csv"), Options{Customers: cs.Attrs})
+	for _, tc := range []struct {
+		dim dimension.Dimension
+		by  string
+	}{{dimension.Industry, "sector"}, {dimension.Owner, "sales_agent"}} {
+		t.Run(tc.by, func(t *testing.T) {
+			got := map[string]*aggregate.Measures{}
+			for k, m := range res.Delta {
+				if k.Dim == tc.dim && k.Grain == aggregate.Month {
+					v := k.Value
+					if v == dimension.Blank {
+						v = ""
+					}
+					if got[v] == nil {
+						got[v] = &aggregate.Measures{}
+					}
+					if err := got[v].Add(*m); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			want := dealsRef(t, tc.by)
+			if len(got) != len(want) {
+				t.Fatalf("%d values, DuckDB %d", len(got), len(want))
+			}
+			for v, w := range want {
+				g := got[v]
+				if g == nil {
+					t.Fatalf("no %s %q", tc.by, v)
+				}
+				if g.Won != w.Won || g.Lost != w.Lost || g.Orders != w.Won || g.Cycled != w.WonCycleN || g.CycleDays != w.WonCycleSum ||
+					g.LostCycled != w.LostCycleN || g.LostCycleDays != w.LostCycleSum {
+					t.Fatalf("%s %q: %+v, DuckDB %+v", tc.by, v, *g, w)
+				}
+				sameDecimal(t, v+" won value", g.WonRevenue.String(), w.WonValue)
+				sameDecimal(t, v+" revenue", g.Revenue.String(), w.WonValue)
+				sameDecimal(t, v+" lost value", g.LostValue.String(), w.LostValue)
+			}
+			// The misspelled sector is kept as written, not dropped.
+			if tc.by == "sector" && (got["technolgy"] == nil || got["technolgy"].Won == 0) {
+				t.Fatalf("no deals in the sector technolgy: %v", slices.Sorted(maps.Keys(got)))
+			}
+		})
+	}
+}
+
 // dealsGroup is one group of infra/node/deals_reference.mjs's output.
 type dealsGroup struct {
 	Won            int64  `json:"won"`
