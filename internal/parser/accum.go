@@ -172,6 +172,9 @@ type parsedRow struct {
 	// marks an open deal, accepted but neither a sale nor a closed deal.
 	lostValue exact
 	open      bool
+	// noAccount marks a deal without an account in a file with an
+	// account column, reported in Format.DealsWithoutAccount.
+	noAccount bool
 }
 
 // openDeal accepts an open deal's row (a stage neither won nor lost): it
@@ -183,7 +186,8 @@ func (a *accumulator) openDeal(f [][]byte, line int, out *parsedRow) *RowError {
 			return a.rowErr(line, fieldCreated, cs, err)
 		}
 	}
-	out.open = true
+	cust, ok := a.cellValue(f, fieldCustomer)
+	out.open, out.noAccount = true, ok && isMissing(cust)
 	return nil
 }
 
@@ -484,7 +488,8 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 			m.units = m.units.neg()
 		}
 	}
-	cust, _ := a.cellValue(f, fieldCustomer)
+	cust, hasCust := a.cellValue(f, fieldCustomer)
+	out.noAccount = out.deal != 0 && hasCust && isMissing(cust)
 	if isMissing(cust) {
 		m.noCustomer = 1
 	} else if out.cust = a.customer(cust); out.cust == 0 {

@@ -161,6 +161,10 @@ type Format struct {
 	// OpenDeals counts the accepted rows of open deals (a stage neither
 	// won nor lost): pipeline, not sales, so in no sales figure.
 	OpenDeals int64 `json:"open_deals,omitempty"`
+	// DealsWithoutAccount counts the accepted deals (won, lost or open)
+	// whose account cell is empty: they count in the deal figures and the
+	// blank value of the account's dimensions, but no customer has them.
+	DealsWithoutAccount int64 `json:"deals_without_account,omitempty"`
 }
 
 // HasCustomerIDs reports whether the file had a customer id column, so its

@@ -162,6 +162,9 @@ func (p *pipeline) drive(res *Result, rejects RejectWriter) error {
 				}
 				continue
 			}
+			if r.noAccount {
+				res.Format.DealsWithoutAccount++
+			}
 			if r.open {
 				res.Accepted++
 				res.Format.OpenDeals++

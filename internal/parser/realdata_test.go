@@ -367,6 +367,17 @@ func testCRMPipeline(t *testing.T) {
 	if res.Rows != 8800 || res.Accepted != 8800 || len(rej) != 0 || res.Format.OpenDeals != 2089 {
 		t.Fatalf("rows %d accepted %d rejects %d open deals %d", res.Rows, res.Accepted, len(rej), res.Format.OpenDeals)
 	}
+	// The data set's README: 1,425 rows have no account; the upload's
+	// format reports them.
+	var noAccount int64
+	for _, r := range readCSV(t, path)[1:] {
+		if r[3] == "" {
+			noAccount++
+		}
+	}
+	if noAccount != 1425 || res.Format.DealsWithoutAccount != noAccount {
+		t.Fatalf("deals without an account %d, file has %d (README: 1,425)", res.Format.DealsWithoutAccount, noAccount)
+	}
 	if res.Format.Columns["date"] != "close_date" || res.Format.Columns["customer_id"] != "account" ||
 		res.Format.Columns["product"] != "product" || res.Format.Columns["owner"] != "sales_agent" {
 		t.Fatalf("columns %v", res.Format.Columns)

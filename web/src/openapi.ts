@@ -645,7 +645,7 @@ export interface components {
             rejected: number;
             /** @description Object key of the CSV listing every rejected row with its line and reason. The file expires after the deployment's RejectsRetentionDays (90 by default). */
             rejects_key: string | null;
-            /** @description What ingestion detected: encoding, delimiter, date format, column mapping. */
+            /** @description What ingestion detected: encoding, delimiter, date format, column mapping; for deal files open_deals (accepted open pipeline, in no sales figure) and deals_without_account. */
             format: Record<string, never> | null;
             /** @description Why the file failed, for failed uploads. */
             error: string | null;
