@@ -46,13 +46,17 @@ type Measures struct {
 	// CostLines counts the lines that carried a cost or profit, so margin is
 	// only reported where every line had one.
 	CostLines int64
-	// Won and Lost count the lines of closed deals (files with a deal
-	// stage), so that win rate is Won / (Won + Lost). Cycled counts the
-	// closed deals that also have a created date and CycleDays sums their
-	// days from created to closed: the average sales cycle is
-	// CycleDays / Cycled. WonRevenue is the revenue of the won deals.
+	// Won and Lost count the closed deals (files with a deal stage), so
+	// that win rate is Won / (Won + Lost); WonRevenue and LostValue are
+	// their values. Only won deals are also lines, orders and revenue.
+	// Cycled counts the won deals that also have a created date and
+	// CycleDays sums their days from created to closed: the won-deal
+	// sales cycle is CycleDays / Cycled. LostCycled and LostCycleDays are
+	// the same for lost deals.
 	Won, Lost, Cycled, CycleDays int64
 	WonRevenue                   decimal.Decimal
+	LostValue                    decimal.Decimal
+	LostCycled, LostCycleDays    int64
 }
 
 // Add adds o into m. The error wraps money.ErrOverflow when a sum needs
@@ -74,7 +78,11 @@ func (m *Measures) Add(o Measures) error {
 	if err != nil {
 		return err
 	}
-	m.Revenue, m.Cost, m.Units, m.WonRevenue = rev, cost, units, won
+	lost, err := money.Add(m.LostValue, o.LostValue)
+	if err != nil {
+		return err
+	}
+	m.Revenue, m.Cost, m.Units, m.WonRevenue, m.LostValue = rev, cost, units, won, lost
 	m.Lines += o.Lines
 	m.Orders += o.Orders
 	m.CostLines += o.CostLines
@@ -82,6 +90,8 @@ func (m *Measures) Add(o Measures) error {
 	m.Lost += o.Lost
 	m.Cycled += o.Cycled
 	m.CycleDays += o.CycleDays
+	m.LostCycled += o.LostCycled
+	m.LostCycleDays += o.LostCycleDays
 	return nil
 }
 

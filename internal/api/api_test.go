@@ -348,20 +348,22 @@ func TestKPICustomersFromTheSnapshot(t *testing.T) {
 }
 
 // TestDeals reads closed deals of a deal file's segments: counts, win
-// rate, average cycle and velocity (revenue / average cycle), all checked
-// against the OpenAPI document; segments without deals have none.
+// rate by count and by value, the won deals' average cycle, the lost
+// deals' apart, and velocity (won revenue / average won cycle), all
+// checked against the OpenAPI document; segments without deals have none.
 func TestDeals(t *testing.T) {
 	e := newEnv(t)
 	for _, v := range []struct {
-		value                      string
-		rev                        string
-		won, lost, cycled, cycDays int64
+		value, rev, lostValue                        string
+		won, lost, cycled, cycDays, lostCyc, lostDay int64
 	}{
-		{"Enterprise", "9000", 3, 1, 4, 100},
-		{"Startup", "0", 0, 2, 0, 0},
+		{"Enterprise", "9000", "1000", 3, 1, 3, 75, 1, 10},
+		{"Startup", "0", "0", 0, 2, 0, 0, 0, 0},
 	} {
-		m := aggregate.Measures{Revenue: decimal.MustParse(v.rev), Lines: v.won + v.lost, Orders: v.won + v.lost,
-			Won: v.won, Lost: v.lost, Cycled: v.cycled, CycleDays: v.cycDays, WonRevenue: decimal.MustParse(v.rev)}
+		// Only won deals are lines and orders.
+		m := aggregate.Measures{Revenue: decimal.MustParse(v.rev), Lines: v.won, Orders: v.won,
+			Won: v.won, Lost: v.lost, Cycled: v.cycled, CycleDays: v.cycDays, WonRevenue: decimal.MustParse(v.rev),
+			LostValue: decimal.MustParse(v.lostValue), LostCycled: v.lostCyc, LostCycleDays: v.lostDay}
 		e.f.put(dimension.Segment, aggregate.Month, "2030-01", v.value, m)
 		e.f.put(dimension.Total, aggregate.Month, "2030-01", dimension.TotalValue, m)
 	}
@@ -376,10 +378,12 @@ func TestDeals(t *testing.T) {
 	}
 	ent, st := byValue["Enterprise"].Deals, byValue["Startup"].Deals
 	if ent == nil || ent.Won != 3 || ent.Lost != 1 || ent.WinRate != "0.75" || ent.WonRevenue != "9000" || *ent.AvgWonDeal != "3000" ||
-		*ent.AvgCycleDays != "25" || *ent.Velocity != "360" || byValue["Enterprise"].Revenue != "10000" {
+		*ent.AvgCycleDays != "25" || *ent.Velocity != "360" || byValue["Enterprise"].Revenue != "10000" ||
+		ent.LostValue != "1000" || ent.WinRateByValue == nil || *ent.WinRateByValue != "0.9" ||
+		ent.AvgLostCycleDays == nil || *ent.AvgLostCycleDays != "10" {
 		t.Fatalf("Enterprise deals %+v", ent)
 	}
-	if st == nil || st.WinRate != "0" || st.AvgCycleDays != nil || st.Velocity != nil {
+	if st == nil || st.WinRate != "0" || st.AvgCycleDays != nil || st.Velocity != nil || st.WinRateByValue != nil || st.AvgLostCycleDays != nil {
 		t.Fatalf("Startup deals %+v", st)
 	}
 	if b.Deals == nil || b.Deals.Won != 3 || b.Deals.Lost != 3 || b.Deals.WinRate != "0.5" {

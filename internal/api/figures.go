@@ -29,19 +29,25 @@ type Metrics struct {
 }
 
 // Deals are the closed deals of a segment over a range: won and lost,
-// win rate (won / closed), the revenue of the won deals and their average
-// size, the average sales cycle in days from created to close (null when
-// no closed deal had a created date), and sales velocity, the revenue a
-// day of cycle brings: closed deals × win rate × average won deal size /
-// average cycle, which is won revenue / average cycle.
+// win rate (won / closed) by count and by value, the values of the won
+// and lost deals and the average won deal, the average sales cycle of the
+// won deals in days from created to close (the usual definition; null
+// when no won deal had a created date) and of the lost deals apart, and
+// sales velocity, the revenue a day of cycle brings: closed deals × win
+// rate × average won deal / average won cycle, which is won revenue /
+// average won cycle. Lost and open deals are never sales: they are in no
+// revenue, order or line figure.
 type Deals struct {
-	Won          int64   `json:"won"`
-	Lost         int64   `json:"lost"`
-	WinRate      string  `json:"win_rate"`
-	WonRevenue   string  `json:"won_revenue"`
-	AvgWonDeal   *string `json:"avg_won_deal"`
-	AvgCycleDays *string `json:"avg_cycle_days"`
-	Velocity     *string `json:"velocity"`
+	Won              int64   `json:"won"`
+	Lost             int64   `json:"lost"`
+	WinRate          string  `json:"win_rate"`
+	WinRateByValue   *string `json:"win_rate_by_value"`
+	WonRevenue       string  `json:"won_revenue"`
+	LostValue        string  `json:"lost_value"`
+	AvgWonDeal       *string `json:"avg_won_deal"`
+	AvgCycleDays     *string `json:"avg_cycle_days"`
+	AvgLostCycleDays *string `json:"avg_lost_cycle_days"`
+	Velocity         *string `json:"velocity"`
 }
 
 // newMetrics derives the figures from summed measures. It fails, wrapping
@@ -52,7 +58,12 @@ func newMetrics(m aggregate.Measures) (Metrics, error) {
 		AvgOrderValue:     ratio(m.Revenue, decimal.MustNew(m.Orders, 0))}
 	if closed := m.Won + m.Lost; closed > 0 {
 		d := &Deals{Won: m.Won, Lost: m.Lost, WinRate: *ratio(decimal.MustNew(m.Won, 0), decimal.MustNew(closed, 0)),
-			WonRevenue: m.WonRevenue.String(), AvgWonDeal: ratio(m.WonRevenue, decimal.MustNew(m.Won, 0))}
+			WonRevenue: m.WonRevenue.String(), LostValue: m.LostValue.String(),
+			AvgWonDeal:       ratio(m.WonRevenue, decimal.MustNew(m.Won, 0)),
+			AvgLostCycleDays: ratio(decimal.MustNew(m.LostCycleDays, 0), decimal.MustNew(m.LostCycled, 0))}
+		if total, err := money.Add(m.WonRevenue, m.LostValue); err == nil {
+			d.WinRateByValue = ratio(m.WonRevenue, total)
+		}
 		if m.Cycled > 0 {
 			d.AvgCycleDays = ratio(decimal.MustNew(m.CycleDays, 0), decimal.MustNew(m.Cycled, 0))
 			if m.CycleDays > 0 {

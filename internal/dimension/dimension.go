@@ -22,6 +22,12 @@ const (
 	Country  Dimension = "country"
 	Category Dimension = "category"
 	Channel  Dimension = "channel"
+	// Product, Owner and Manager come from deal files (CRM pipelines) and
+	// their lookup files: the product sold, the sales agent who owns the
+	// deal, and that agent's manager.
+	Product Dimension = "product"
+	Owner   Dimension = "owner"
+	Manager Dimension = "manager"
 )
 
 // TotalValue is the only value of the Total dimension.
@@ -36,7 +42,7 @@ var ErrUnknown = errors.New("unknown dimension")
 
 // All returns every dimension in a stable order, Total first.
 func All() []Dimension {
-	return []Dimension{Total, Segment, Industry, Size, Region, Country, Category, Channel}
+	return []Dimension{Total, Segment, Industry, Size, Region, Country, Category, Channel, Product, Owner, Manager}
 }
 
 // Normalize folds a header or parameter to the form synonyms are matched in:
@@ -75,6 +81,12 @@ func Synonym(name string) (Dimension, bool) {
 		return Category, true
 	case "channel", "saleschannel", "distributionchannel":
 		return Channel, true
+	case "product", "dealproduct":
+		return Product, true
+	case "owner", "salesagent", "agent", "dealowner", "opportunityowner", "salesrep", "salesperson", "accountexecutive":
+		return Owner, true
+	case "manager", "salesmanager", "teammanager":
+		return Manager, true
 	}
 	return "", false
 }

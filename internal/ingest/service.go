@@ -513,12 +513,16 @@ type curatedEntry struct {
 	Units   string              `json:"units"`
 	Lines   int64               `json:"lines"`
 	Orders  int64               `json:"orders"`
-	// Closed deals, for files with a deal stage.
-	Won        int64  `json:"won,omitempty"`
-	Lost       int64  `json:"lost,omitempty"`
-	Cycled     int64  `json:"cycled,omitempty"`
-	CycleDays  int64  `json:"cycle_days,omitempty"`
-	WonRevenue string `json:"won_revenue,omitempty"`
+	// Closed deals, for files with a deal stage; the cycles are won
+	// deals', then lost deals'.
+	Won           int64  `json:"won,omitempty"`
+	Lost          int64  `json:"lost,omitempty"`
+	Cycled        int64  `json:"cycled,omitempty"`
+	CycleDays     int64  `json:"cycle_days,omitempty"`
+	WonRevenue    string `json:"won_revenue,omitempty"`
+	LostValue     string `json:"lost_value,omitempty"`
+	LostCycled    int64  `json:"lost_cycled,omitempty"`
+	LostCycleDays int64  `json:"lost_cycle_days,omitempty"`
 }
 
 // putDelta keeps the delta in S3 before any fragment is written, so the
@@ -530,9 +534,13 @@ func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate
 		m := d[k]
 		e := curatedEntry{Dim: k.Dim, Value: k.Value, Grain: k.Grain, Period: k.Period,
 			Revenue: m.Revenue.String(), Cost: m.Cost.String(), Units: m.Units.String(), Lines: m.Lines, Orders: m.Orders,
-			Won: m.Won, Lost: m.Lost, Cycled: m.Cycled, CycleDays: m.CycleDays}
+			Won: m.Won, Lost: m.Lost, Cycled: m.Cycled, CycleDays: m.CycleDays,
+			LostCycled: m.LostCycled, LostCycleDays: m.LostCycleDays}
 		if !m.WonRevenue.IsZero() {
 			e.WonRevenue = m.WonRevenue.String()
+		}
+		if !m.LostValue.IsZero() {
+			e.LostValue = m.LostValue.String()
 		}
 		if err := enc.Encode(e); err != nil {
 			return err

@@ -170,6 +170,27 @@ type parsedRow struct {
 	side     int8             // the date's day/month vote, -1 for none
 	deal     int8             // dealWon, dealLost, or 0 (no stage, or open)
 	created  notation.RawDate // a closed deal's created date, 0 for none
+	// lostValue is a lost deal's value (its measures are zero); open
+	// marks an open deal, accepted but neither a sale nor a closed deal.
+	lostValue exact
+	open      bool
+	// noAccount marks a deal without an account in a file with an
+	// account column, reported in Format.DealsWithoutAccount.
+	noAccount bool
+}
+
+// openDeal accepts an open deal's row (a stage neither won nor lost): it
+// is pipeline, not a sale, so it needs no close date or value, but a
+// created date it has must read as a date.
+func (a *accumulator) openDeal(f [][]byte, line int, out *parsedRow) *RowError {
+	if cs, ok := a.cellValue(f, fieldCreated); ok && !isMissing(cs) {
+		if _, err := a.dates.ParseOther(cs); err != nil {
+			return a.rowErr(line, fieldCreated, cs, err)
+		}
+	}
+	cust, ok := a.cellValue(f, fieldCustomer)
+	out.open, out.noAccount = true, ok && isMissing(cust)
+	return nil
 }
 
 // Outcomes of a deal stage.
@@ -205,13 +226,30 @@ func dealOutcome(stage []byte) int8 {
 	return 0
 }
 
-// dealSums are a cell's closed deals: won and lost lines, and of those
-// with a created date, how many and the sums of their created day numbers
-// under each day/month order (the close date's order decides at the end).
+// dealSums are a cell's closed deals: won and lost deals and their
+// values, and by outcome (won, lost) the cycles of those with a created
+// date (the close date's order decides at the end).
 type dealSums struct {
-	won, lost, cycled      int64
-	createdMDY, createdDMY int64
-	wonRevenue             exact
+	won, lost           int64
+	wonValue, lostValue exact
+	cycles              [2]cycleSums
+}
+
+// cycleSums are closed deals with a created date: how many, and the sums
+// of their created day numbers under each day/month order.
+type cycleSums struct {
+	n, createdMDY, createdDMY int64
+}
+
+// ambiguous reports whether the created dates' day numbers depend on the
+// day/month order.
+func (d *dealSums) ambiguous() bool {
+	for _, c := range d.cycles {
+		if c.n != 0 && c.createdMDY != c.createdDMY {
+			return true
+		}
+	}
+	return false
 }
 
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
@@ -375,6 +413,14 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 			return &RowError{Line: line, Column: a.cm.colName(i), Value: rejectValue(v[:64]) + "…", Err: ErrFieldTooLong}
 		}
 	}
+	if s, ok := a.cellValue(f, fieldStage); ok {
+		if isMissing(s) {
+			return a.rowErr(line, fieldStage, s, ErrMissingValue)
+		}
+		if out.deal = dealOutcome(s); out.deal == 0 {
+			return a.openDeal(f, line, out)
+		}
+	}
 	ds, _ := a.cellValue(f, fieldDate)
 	if isMissing(ds) {
 		return a.rowErr(line, fieldDate, ds, ErrMissingValue)
@@ -454,7 +500,8 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 			m.units = m.units.neg()
 		}
 	}
-	cust, _ := a.cellValue(f, fieldCustomer)
+	cust, hasCust := a.cellValue(f, fieldCustomer)
+	out.noAccount = out.deal != 0 && hasCust && isMissing(cust)
 	if isMissing(cust) {
 		m.noCustomer = 1
 	} else if out.cust = a.customer(cust); out.cust == 0 {
@@ -473,20 +520,25 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 	} else {
 		m.ordersNoID = 1
 	}
-	if s, ok := a.cellValue(f, fieldStage); ok {
-		if out.deal = dealOutcome(s); out.deal != 0 {
-			if cs, ok := a.cellValue(f, fieldCreated); ok && !isMissing(cs) {
-				cr, err := a.dates.ParseOther(cs)
-				if err != nil {
-					return a.rowErr(line, fieldCreated, cs, err)
-				}
-				createdMDY, createdDMY := cr.DayNumbers()
-				closedMDY, closedDMY := date.DayNumbers()
-				if createdMDY > closedMDY && createdDMY > closedDMY {
-					return a.rowErr(line, fieldCreated, cs, ErrCreatedAfterClose)
-				}
-				out.created = cr
+	if out.deal != 0 {
+		if cs, ok := a.cellValue(f, fieldCreated); ok && !isMissing(cs) {
+			cr, err := a.dates.ParseOther(cs)
+			if err != nil {
+				return a.rowErr(line, fieldCreated, cs, err)
 			}
+			createdMDY, createdDMY := cr.DayNumbers()
+			closedMDY, closedDMY := date.DayNumbers()
+			if createdMDY > closedMDY && createdDMY > closedDMY {
+				return a.rowErr(line, fieldCreated, cs, ErrCreatedAfterClose)
+			}
+			out.created = cr
+		}
+		if out.deal == dealLost {
+			// A lost deal is no sale: not a line, order, revenue or
+			// purchase; its value is kept apart.
+			out.lostValue = m.revenue
+			*m = cellMeasures{}
+			out.cust, out.hasOrder = 0, false
 		}
 	}
 	out.date, out.vals = date, vals
@@ -556,20 +608,26 @@ func (a *accumulator) addDeal(ci uint32, r *parsedRow) error {
 	}
 	d := &a.deals[ci]
 	if r.deal == dealWon {
-		won, err := d.wonRevenue.add(r.m.revenue)
+		won, err := d.wonValue.add(r.m.revenue)
 		if err != nil {
 			return err
 		}
 		d.won++
-		d.wonRevenue = won
+		d.wonValue = won
 	} else {
+		lost, err := d.lostValue.add(r.lostValue)
+		if err != nil {
+			return err
+		}
 		d.lost++
+		d.lostValue = lost
 	}
 	if r.created != 0 {
 		mdy, dmy := r.created.DayNumbers()
-		d.cycled++
-		d.createdMDY += mdy
-		d.createdDMY += dmy
+		c := &d.cycles[r.deal-1]
+		c.n++
+		c.createdMDY += mdy
+		c.createdDMY += dmy
 	}
 	return nil
 }
@@ -581,7 +639,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 	lastP := a.hist.lastKey
 	for i := range rows {
 		r := &rows[i]
-		if r.rowErr != nil {
+		if r.rowErr != nil || r.open {
 			continue
 		}
 		r.tuple = a.tuples.id(&r.vals)
@@ -595,7 +653,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 	}
 	for i := range rows {
 		r := &rows[i]
-		if r.rowErr != nil {
+		if r.rowErr != nil || r.open {
 			continue
 		}
 		r.cell = a.cellIndex(cellKeyOf(r))
@@ -746,7 +804,7 @@ func (a *accumulator) rollCells() error {
 		}
 		p, dropped, ok := a.period(c.date)
 		dmy, dmyOK := a.createdDMY()
-		if ok && deal.cycled != 0 && deal.createdMDY != deal.createdDMY && !dmyOK {
+		if ok && deal.ambiguous() && !dmyOK {
 			ok = false // its sales cycles depend on the order
 		}
 		switch {

@@ -161,6 +161,13 @@ type Format struct {
 	// revenue is negative (see the policy on Parse).
 	Returns    int64 `json:"returns"`
 	BlankLines int64 `json:"blank_lines,omitempty"`
+	// OpenDeals counts the accepted rows of open deals (a stage neither
+	// won nor lost): pipeline, not sales, so in no sales figure.
+	OpenDeals int64 `json:"open_deals,omitempty"`
+	// DealsWithoutAccount counts the accepted deals (won, lost or open)
+	// whose account cell is empty: they count in the deal figures and the
+	// blank value of the account's dimensions, but no customer has them.
+	DealsWithoutAccount int64 `json:"deals_without_account,omitempty"`
 }
 
 // HasCustomerIDs reports whether the file had a customer id column, so its
@@ -329,4 +336,4 @@ func nonEmpty(ss []string) int {
 }
 
 // maxDims is how many dimensions a file can have: all but Total.
-const maxDims = 7
+const maxDims = 10

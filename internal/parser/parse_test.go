@@ -78,8 +78,9 @@ func checkInvariants(t testing.TB, res *Result, rej rejectList) {
 		}
 		return
 	}
-	if total.Lines != res.Accepted {
-		t.Fatalf("total lines %d, accepted %d", total.Lines, res.Accepted)
+	// Lost and open deals are accepted but no lines.
+	if total.Lines+total.Lost+res.Format.OpenDeals != res.Accepted {
+		t.Fatalf("total lines %d, lost deals %d, open deals %d, accepted %d", total.Lines, total.Lost, res.Format.OpenDeals, res.Accepted)
 	}
 	for id, s := range sums {
 		if s.Revenue.Cmp(total.Revenue) != 0 || s.Lines != total.Lines || s.Units.Cmp(total.Units) != 0 {
@@ -99,8 +100,8 @@ func checkInvariants(t testing.TB, res *Result, rej rejectList) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if lines != res.Accepted-res.NoCustomer {
-		t.Fatalf("purchases have %d lines, rows with a customer %d", lines, res.Accepted-res.NoCustomer)
+	if lines != total.Lines-res.NoCustomer {
+		t.Fatalf("purchases have %d lines, lines with a customer %d", lines, total.Lines-res.NoCustomer)
 	}
 }
 
@@ -385,10 +386,20 @@ func TestDealStages(t *testing.T) {
 			"B,Closed Lost,2024-01-05,2024-01-20,0\n"+
 			"C,closed-won,,2024-01-21,10\n"+ // no created date: no cycle
 			"D,Engaging,2024-01-07,2024-01-22,0\n"+ // open stage: no outcome
-			"E,Lost,2024-02-10,2024-02-01,0\n", Options{})
+			"E,Lost,2024-02-10,2024-02-01,0\n"+
+			"F,Prospecting,,,\n"+ // open: no dates or value needed
+			"G,Lost,2024-01-01,2024-01-31,40\n", Options{})
 		m := month(res, "2024-01")
-		if m.Won != 2 || m.Lost != 1 || m.Cycled != 2 || m.CycleDays != 10+15 || m.Lines != 4 || m.WonRevenue.String() != "110" {
+		// Won deals are the only sales: lines, orders and revenue; the
+		// cycle is the won deals' (A: 10 days), lost deals' apart (B 15,
+		// G 30).
+		if m.Won != 2 || m.Lost != 2 || m.Cycled != 1 || m.CycleDays != 10 || m.Lines != 2 || m.Orders != 2 ||
+			m.Revenue.String() != "110" || m.WonRevenue.String() != "110" || m.LostValue.String() != "40" ||
+			m.LostCycled != 2 || m.LostCycleDays != 15+30 {
 			t.Fatalf("January %+v", m)
+		}
+		if res.Format.OpenDeals != 2 || res.Accepted != 6 {
+			t.Fatalf("open deals %d, accepted %d", res.Format.OpenDeals, res.Accepted)
 		}
 		if len(rej) != 1 || rej[0].Line != 6 || rej[0].Column != "engage_date" || !errors.Is(rej[0].Err, ErrCreatedAfterClose) {
 			t.Fatalf("rejects %v", rej)
@@ -406,6 +417,23 @@ func TestDealStages(t *testing.T) {
 		}
 		if feb, mar := month(res, "2024-02"), month(res, "2024-03"); feb.CycleDays != 12 || mar.CycleDays != 4 || feb.Won != 1 || mar.Cycled != 1 {
 			t.Fatalf("February %+v, March %+v", feb, mar)
+		}
+	})
+	t.Run("lost and open deals are no purchases", func(t *testing.T) {
+		res, _ := mustParse(t, "opportunity_id,account,deal_stage,engage_date,close_date,close_value\n"+
+			"A,Acme,Won,2024-01-01,2024-01-11,100\n"+
+			"B,Bolt,Lost,2024-01-05,2024-01-20,0\n"+ // Bolt's only deal is lost
+			"C,Acme,Lost,2024-01-05,2024-01-11,0\n"+
+			"D,Core,Engaging,2024-01-07,,\n", Options{}) // Core's only deal is open
+		var got []string
+		if err := res.Purchases(func(p history.Purchase) error {
+			got = append(got, fmt.Sprintf("%s %s %d %d %s", p.Customer, p.Day, p.Orders, p.Lines, p.Revenue))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"Acme 2024-01-11 1 1 100"}; !slices.Equal(got, want) {
+			t.Fatalf("purchases %q, want %q", got, want)
 		}
 	})
 	t.Run("no stage, no deal measures", func(t *testing.T) {

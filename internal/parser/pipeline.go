@@ -162,6 +162,14 @@ func (p *pipeline) drive(res *Result, rejects RejectWriter) error {
 				}
 				continue
 			}
+			if r.noAccount {
+				res.Format.DealsWithoutAccount++
+			}
+			if r.open {
+				res.Accepted++
+				res.Format.OpenDeals++
+				continue
+			}
 			if err := p.acc.aggregate(r); err != nil {
 				return err
 			}

@@ -91,21 +91,28 @@ func (k *keyAcc) add(o *keyAcc) error {
 }
 
 // dealAcc is one key's closed deals (see dealSums): sales cycles are in
-// days, the cell's date being the close date.
+// days, the cell's date being the close date; cycled and cycleDays are by
+// outcome (won, lost).
 type dealAcc struct {
-	won, lost, cycled, cycleDays int64
-	wonCoef                      uint64
-	wonMeta                      uint8
+	won, lost         int64
+	cycled, cycleDays [2]int64
+	wonCoef, lostCoef uint64
+	wonMeta, lostMeta uint8
 }
 
 func (d *dealAcc) add(o *dealAcc) error {
 	if err := addExact(&d.wonCoef, &d.wonMeta, exact{o.wonCoef, o.wonMeta}); err != nil {
 		return err
 	}
+	if err := addExact(&d.lostCoef, &d.lostMeta, exact{o.lostCoef, o.lostMeta}); err != nil {
+		return err
+	}
 	d.won += o.won
 	d.lost += o.lost
-	d.cycled += o.cycled
-	d.cycleDays += o.cycleDays
+	for i := range d.cycled {
+		d.cycled[i] += o.cycled[i]
+		d.cycleDays[i] += o.cycleDays[i]
+	}
 	return nil
 }
 
@@ -286,11 +293,17 @@ func (b *keyBlock) toHashed(r *rollup) {
 	}
 }
 
-// each calls fn with every key of the block that has lines, its sums and
-// deals (nil unless the file has deals).
+// present reports whether key i of a row holds anything: lines, or
+// closed deals (a lost deal is no line).
+func (row *blockRow) present(i int) bool {
+	return row.accs[i].lines != 0 || (row.deals != nil && row.deals[i].won+row.deals[i].lost != 0)
+}
+
+// each calls fn with every key of the block that has lines or closed
+// deals, its sums and deals (nil unless the file has deals).
 func (b *keyBlock) each(fn func(k blockKey, acc *keyAcc, deal *dealAcc) error) error {
 	visit := func(row *blockRow, i int, k blockKey) error {
-		if row.accs[i].lines == 0 {
+		if !row.present(i) {
 			return nil
 		}
 		var d *dealAcc
@@ -392,17 +405,17 @@ func (r *rollup) addCell(c *rolledCell) error {
 	}
 	for _, b := range r.direct {
 		row, i := b.at(b.cellKey(c.p, &c.vals), r)
-		acc := &row.accs[i]
-		if acc.lines == 0 && c.acc.lines != 0 {
-			b.used++
-		}
-		if err := acc.add(&c.acc); err != nil {
+		was := row.present(i)
+		if err := row.accs[i].add(&c.acc); err != nil {
 			return err
 		}
 		if c.hasDeal {
 			if err := row.deals[i].add(&c.deal); err != nil {
 				return err
 			}
+		}
+		if !was && row.present(i) {
+			b.used++
 		}
 	}
 	return nil
@@ -566,13 +579,14 @@ func (w *roller) stop() error {
 // cell's date, day) minus the created day, read day first when dmy (see
 // accumulator.createdDMY).
 func dealOf(d *dealSums, day int32, dmy bool) dealAcc {
-	out := dealAcc{won: d.won, lost: d.lost, cycled: d.cycled, wonCoef: d.wonRevenue.coef, wonMeta: d.wonRevenue.meta}
-	if d.cycled != 0 {
-		created := d.createdMDY
+	out := dealAcc{won: d.won, lost: d.lost, wonCoef: d.wonValue.coef, wonMeta: d.wonValue.meta,
+		lostCoef: d.lostValue.coef, lostMeta: d.lostValue.meta}
+	for i, c := range d.cycles {
+		created := c.createdMDY
 		if dmy {
-			created = d.createdDMY
+			created = c.createdDMY
 		}
-		out.cycleDays = d.cycled*int64(day) - created
+		out.cycled[i], out.cycleDays[i] = c.n, c.n*int64(day)-created
 	}
 	return out
 }
@@ -599,7 +613,7 @@ func (r *rollup) months() error {
 			}
 			k.period = lastMonth
 			row, j := month.at(k, r)
-			if row.accs[j].lines == 0 {
+			if !row.present(j) {
 				month.used++
 			}
 			if err := row.accs[j].add(acc); err != nil {
@@ -754,8 +768,10 @@ func (r *rollup) entries(n int, batches chan<- []deltaEntry, free <-chan []delta
 				Units: exact{acc.coef[2], acc.meta[2]}.decimal(), Lines: acc.lines, CostLines: acc.costLines,
 				Orders: acc.orders + acc.setOrders}
 			if deal != nil {
-				e.m.Won, e.m.Lost, e.m.Cycled, e.m.CycleDays = deal.won, deal.lost, deal.cycled, deal.cycleDays
+				e.m.Won, e.m.Lost, e.m.Cycled, e.m.CycleDays = deal.won, deal.lost, deal.cycled[0], deal.cycleDays[0]
+				e.m.LostCycled, e.m.LostCycleDays = deal.cycled[1], deal.cycleDays[1]
 				e.m.WonRevenue = exact{deal.wonCoef, deal.wonMeta}.decimal()
+				e.m.LostValue = exact{deal.lostCoef, deal.lostMeta}.decimal()
 			}
 			if batch = append(batch, e); len(batch) == deltaBatch && !send() {
 				return stopped

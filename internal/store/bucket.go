@@ -27,7 +27,7 @@ const (
 )
 
 // measureCount is how many numbers encode one Measures; see appendMeasures.
-const measureCount = 11
+const measureCount = 14
 
 // pageTarget is the size a page's binary attribute is kept under: half
 // of DynamoDB's 400 KB item limit, so a page grown by a compaction's
@@ -89,8 +89,9 @@ func (b bucket) prune() {
 }
 
 func isZero(m *aggregate.Measures) bool {
-	return m.Revenue.IsZero() && m.Cost.IsZero() && m.Units.IsZero() && m.WonRevenue.IsZero() &&
-		m.Lines == 0 && m.Orders == 0 && m.CostLines == 0 && m.Won == 0 && m.Lost == 0 && m.Cycled == 0 && m.CycleDays == 0
+	return m.Revenue.IsZero() && m.Cost.IsZero() && m.Units.IsZero() && m.WonRevenue.IsZero() && m.LostValue.IsZero() &&
+		m.Lines == 0 && m.Orders == 0 && m.CostLines == 0 && m.Won == 0 && m.Lost == 0 && m.Cycled == 0 && m.CycleDays == 0 &&
+		m.LostCycled == 0 && m.LostCycleDays == 0
 }
 
 // deltaBuckets groups a file's delta into buckets: day keys into the day
@@ -130,19 +131,20 @@ func deltaBuckets(d aggregate.Delta) (map[bucketID]bucket, error) {
 // with day 0 the one entry of a month bucket. Measures are a byte n, how
 // many of the measureCount numbers follow (trailing zeros are dropped:
 // deal measures are zero outside deal files), then the numbers in a fixed
-// order: decimals (revenue, cost, units, won revenue) as a uvarint length
+// order: decimals (revenue, cost, units, won and lost value) as a uvarint length
 // and their exact decimal text, counts as zigzag varints. One binary
 // attribute instead of a map of Number lists makes items about a third
 // of the size, and a DynamoDB server parses one attribute per item
 // instead of one per number, which is what made writes slow.
 
 // isDecimal reports whether measure i of the fixed order is a decimal.
-func isDecimal(i int) bool { return i <= 2 || i == 10 }
+func isDecimal(i int) bool { return i <= 2 || i == 10 || i == 11 }
 
 // appendMeasures appends m in the page encoding.
 func appendMeasures(dst []byte, m *aggregate.Measures) []byte {
-	decs := [measureCount]decimal.Decimal{0: m.Revenue, 1: m.Cost, 2: m.Units, 10: m.WonRevenue}
-	ints := [measureCount]int64{3: m.Lines, 4: m.Orders, 5: m.CostLines, 6: m.Won, 7: m.Lost, 8: m.Cycled, 9: m.CycleDays}
+	decs := [measureCount]decimal.Decimal{0: m.Revenue, 1: m.Cost, 2: m.Units, 10: m.WonRevenue, 11: m.LostValue}
+	ints := [measureCount]int64{3: m.Lines, 4: m.Orders, 5: m.CostLines, 6: m.Won, 7: m.Lost, 8: m.Cycled, 9: m.CycleDays,
+		12: m.LostCycled, 13: m.LostCycleDays}
 	n := measureCount
 	for n > 0 && (isDecimal(n-1) && decs[n-1].IsZero() || !isDecimal(n-1) && ints[n-1] == 0) {
 		n--
@@ -210,8 +212,9 @@ func (r *pageReader) measures(neg bool) (aggregate.Measures, error) {
 	if n > measureCount {
 		return m, fmt.Errorf("measure run of %d numbers at byte %d", n, r.off-1)
 	}
-	decs := [...]*decimal.Decimal{0: &m.Revenue, 1: &m.Cost, 2: &m.Units, 10: &m.WonRevenue}
-	ints := [...]*int64{3: &m.Lines, 4: &m.Orders, 5: &m.CostLines, 6: &m.Won, 7: &m.Lost, 8: &m.Cycled, 9: &m.CycleDays}
+	decs := [...]*decimal.Decimal{0: &m.Revenue, 1: &m.Cost, 2: &m.Units, 10: &m.WonRevenue, 11: &m.LostValue}
+	ints := [...]*int64{3: &m.Lines, 4: &m.Orders, 5: &m.CostLines, 6: &m.Won, 7: &m.Lost, 8: &m.Cycled, 9: &m.CycleDays,
+		12: &m.LostCycled, 13: &m.LostCycleDays}
 	for i := range n {
 		if isDecimal(i) {
 			s, err := r.bytes()

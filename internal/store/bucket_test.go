@@ -45,6 +45,9 @@ func randomBucket(t testing.TB, n int, kind string, seed uint64) bucket {
 			if rng.IntN(2) == 0 {
 				m.WonRevenue = dec()
 			}
+			if rng.IntN(3) == 0 {
+				m.LostValue, m.LostCycled, m.LostCycleDays = dec(), rng.Int64N(4), rng.Int64N(400)
+			}
 			if err := b.add(v, d, m); err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +117,7 @@ func TestDecodePageRefusesCorruptPages(t *testing.T) {
 		{"no days", kindDay, []byte{1, 'a', 0}},
 		{"day 0 in a day bucket", kindDay, []byte{1, 'a', 1, 0, 0}},
 		{"day 5 in a month bucket", kindMonth, []byte{1, 'a', 1, 5, 0}},
-		{"too many measures", kindMonth, []byte{1, 'a', 1, 0, 12}},
+		{"too many measures", kindMonth, []byte{1, 'a', 1, 0, 15}},
 		{"bad decimal", kindMonth, []byte{1, 'a', 1, 0, 1, 2, 'x', 'y'}},
 		{"day bucket read as month", kindMonth, good},
 	} {

@@ -263,8 +263,10 @@ func TestDealMeasuresRoundTrip(t *testing.T) {
 	s := store.New(emu.Clients.DynamoDB, emu.Table)
 	k := aggregate.Key{Dim: dimension.Segment, Value: "A", Grain: aggregate.Month, Period: "2024-01"}
 	for i, m := range []aggregate.Measures{
-		{Revenue: decimal.MustParse("10"), Lines: 3, Orders: 3, Won: 2, Lost: 1, Cycled: 3, CycleDays: 45, WonRevenue: decimal.MustParse("10")},
-		{Revenue: decimal.MustParse("5"), Lines: 2, Orders: 2, Won: 1, Lost: 1, Cycled: 1, CycleDays: 7, WonRevenue: decimal.MustParse("4.5")},
+		{Revenue: decimal.MustParse("10"), Lines: 2, Orders: 2, Won: 2, Lost: 1, Cycled: 2, CycleDays: 45, WonRevenue: decimal.MustParse("10"),
+			LostValue: decimal.MustParse("3.25"), LostCycled: 1, LostCycleDays: 12},
+		// A lost deal's measures alone: no line, still kept.
+		{Lost: 1, LostValue: decimal.MustParse("0.75"), LostCycled: 1, LostCycleDays: 8},
 		{Revenue: decimal.MustParse("1"), Lines: 1, Orders: 1},
 	} {
 		file := fmt.Sprintf("deals%d", i)
@@ -279,7 +281,8 @@ func TestDealMeasuresRoundTrip(t *testing.T) {
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("rows %+v, %v", rows, err)
 	}
-	if m := rows[0].Measures; m.Won != 3 || m.Lost != 2 || m.Cycled != 4 || m.CycleDays != 52 || m.Lines != 6 || m.WonRevenue.String() != "14.5" {
+	if m := rows[0].Measures; m.Won != 2 || m.Lost != 2 || m.Cycled != 2 || m.CycleDays != 45 || m.Lines != 3 || m.WonRevenue.String() != "10" ||
+		m.LostValue.String() != "4.00" || m.LostCycled != 2 || m.LostCycleDays != 20 {
 		t.Fatalf("sums %+v", m)
 	}
 }

@@ -645,7 +645,7 @@ export interface components {
             rejected: number;
             /** @description Object key of the CSV listing every rejected row with its line and reason. The file expires after the deployment's RejectsRetentionDays (90 by default). */
             rejects_key: string | null;
-            /** @description What ingestion detected: encoding, delimiter, date format, column mapping. */
+            /** @description What ingestion detected: encoding, delimiter, date format, column mapping; for deal files open_deals (accepted open pipeline, in no sales figure) and deals_without_account. */
             format: Record<string, never> | null;
             /** @description Why the file failed, for failed uploads. */
             error: string | null;
@@ -859,7 +859,7 @@ export interface components {
             next_cursor: string | null;
             prospects: components["schemas"]["Lookalike"][];
         };
-        /** @description Closed deals of files with a deal stage (CRM pipelines). */
+        /** @description Closed deals of files with a deal stage (CRM pipelines). Only won deals are sales (revenue, orders, lines); lost and open deals are in no sales figure. */
         Deals: {
             /** @description Closed deals won. */
             won: number;
@@ -867,13 +867,19 @@ export interface components {
             lost: number;
             /** @description Won / (won + lost), 4 places. */
             win_rate: string;
+            /** @description Won value / (won + lost value), 4 places; null when both are zero. */
+            win_rate_by_value: string | null;
             /** @description Revenue of the won deals, exact. */
             won_revenue: string;
+            /** @description Value of the lost deals, exact (in no revenue figure). */
+            lost_value: string;
             /** @description Won revenue / won deals, 4 places; null without won deals. */
             avg_won_deal: string | null;
-            /** @description Average days from created to close, 4 places; null when no closed deal had a created date. */
+            /** @description Average days from created to close of the won deals (the usual sales cycle), 4 places; null when no won deal had a created date. */
             avg_cycle_days: string | null;
-            /** @description Sales velocity: closed deals × win rate × average won deal size / average cycle days (= won revenue / average cycle days), revenue per day, 4 places; null without a cycle. */
+            /** @description Average days from created to close of the lost deals, 4 places; null when no lost deal had a created date. */
+            avg_lost_cycle_days: string | null;
+            /** @description Sales velocity: closed deals × win rate × average won deal / average won cycle days (= won revenue / average won cycle days), revenue per day, 4 places; null without a won cycle. */
             velocity: string | null;
         };
         /** @description An error API Gateway answers itself, before the function runs, such as the JWT authorizer's 401: {"message":"Unauthorized"}. API Gateway does not let HTTP APIs customise these bodies, so they are not problem documents. */
@@ -959,7 +965,7 @@ export interface components {
         };
     };
     parameters: {
-        /** @description A dimension (segment, industry, size, region, country, category, channel, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
+        /** @description A dimension (segment, industry, size, region, country, category, channel, product, owner, manager, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
         dimension: string;
         /** @description One named period: 2024-01-15, 2024-W03 (ISO week), 2024-01, 2024-Q1, 2024, FY2024 (fiscal year, named after the year it ends in), FY2024-Q1. Not with from/to. */
         period: string;
@@ -1034,7 +1040,7 @@ export interface operations {
     segmentBreakdown: {
         parameters: {
             query: {
-                /** @description A dimension (segment, industry, size, region, country, category, channel, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
+                /** @description A dimension (segment, industry, size, region, country, category, channel, product, owner, manager, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
                 dimension: components["parameters"]["dimension"];
                 /** @description One named period: 2024-01-15, 2024-W03 (ISO week), 2024-01, 2024-Q1, 2024, FY2024 (fiscal year, named after the year it ends in), FY2024-Q1. Not with from/to. */
                 period?: components["parameters"]["period"];
@@ -1076,7 +1082,7 @@ export interface operations {
     segmentTrend: {
         parameters: {
             query: {
-                /** @description A dimension (segment, industry, size, region, country, category, channel, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
+                /** @description A dimension (segment, industry, size, region, country, category, channel, product, owner, manager, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
                 dimension: components["parameters"]["dimension"];
                 /** @description A value of the (first) dimension. */
                 value?: components["parameters"]["value"];
@@ -1122,7 +1128,7 @@ export interface operations {
     kpis: {
         parameters: {
             query?: {
-                /** @description A dimension (segment, industry, size, region, country, category, channel, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
+                /** @description A dimension (segment, industry, size, region, country, category, channel, product, owner, manager, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
                 dimension?: string;
                 /** @description A value of the (first) dimension. */
                 value?: components["parameters"]["value"];

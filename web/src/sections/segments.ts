@@ -114,7 +114,7 @@ function tableOf(b: Breakdown, rows: SegmentRow[], f: Filters): HTMLTableElement
       { key: 'win_rate', label: 'Win rate', numeric: true, text: (s) => percent(s.deals?.win_rate), exact: (s) => s.deals?.win_rate },
       {
         key: 'avg_cycle_days',
-        label: 'Sales cycle (days)',
+        label: 'Won cycle (days)',
         numeric: true,
         text: (s) => (s.deals?.avg_cycle_days ? decimal(s.deals.avg_cycle_days, 0) : '—'),
         exact: (s) => s.deals?.avg_cycle_days ?? undefined,
