@@ -123,8 +123,12 @@ type compaction struct {
 }
 
 // release gives the lease back after a failure, so that a retry need not
-// wait for it to run out. It is best effort: the lease expires anyway.
+// wait for it to run out. It is best effort: the lease expires anyway. It
+// outlives ctx, because a cancelled or timed-out caller is the usual
+// failure and would otherwise leave the lease held for leaseTime.
 func (cp *compaction) release(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	_, _ = cp.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(cp.s.table),
 		Key:                       key(viewPK, viewSK),
