@@ -110,10 +110,10 @@ type PointGrowth struct {
 
 // Series is one value's trend.
 type Series struct {
-	Value   string   `json:"value"`
-	Values  []string `json:"values"`
-	Revenue string   `json:"revenue"` // over the whole range
-	Points  []Point  `json:"points"`
+	Value   *string   `json:"value"`   // null when unassigned, as in Segment
+	Values  []*string `json:"values"`  // null where unassigned
+	Revenue string    `json:"revenue"` // over the whole range
+	Points  []Point   `json:"points"`
 }
 
 // SeriesTotal is the trend of a sum of values: all of them (total) or
@@ -126,11 +126,14 @@ type SeriesTotal struct {
 
 // Trend is the body of GET /v1/trend.
 type Trend struct {
-	Dimension  string       `json:"dimension"`
-	Dimensions []string     `json:"dimensions"`
-	Period     Window       `json:"period"`
-	Periods    []Window     `json:"periods"`
-	Total      SeriesTotal  `json:"total"`
+	Dimension  string      `json:"dimension"`
+	Dimensions []string    `json:"dimensions"`
+	Period     Window      `json:"period"`
+	Periods    []Window    `json:"periods"`
+	Total      SeriesTotal `json:"total"`
+	// Coverage is the share of the range's revenue with an assigned value,
+	// as in Breakdown.
+	Coverage   *string      `json:"coverage"`
 	ValueCount int          `json:"value_count"`
 	Series     []Series     `json:"series"`
 	Other      *SeriesTotal `json:"other"`
@@ -200,6 +203,9 @@ func (s *Service) trend(ctx context.Context, in trendRequest) (*Trend, error) {
 		return nil, err
 	}
 	out.Total.ValueCount, out.Total.Revenue = len(ranked), totalRange.Revenue.String()
+	if out.Coverage, err = coverage(inRange, totalRange.Revenue); err != nil {
+		return nil, err
+	}
 	shown := ranked
 	var next []string
 	if in.top > 0 {
@@ -210,8 +216,8 @@ func (s *Service) trend(ctx context.Context, in trendRequest) (*Trend, error) {
 		}
 	}
 	for _, v := range shown {
-		ser := Series{Values: in.dims.values(v), Revenue: inRange[v].Revenue.String()}
-		ser.Value = displayValue(ser.Values)
+		ser := Series{Revenue: inRange[v].Revenue.String()}
+		ser.Values, ser.Value = labelled(in.dims.values(v))
 		if ser.Points, err = points(ps, b[v]); err != nil {
 			return nil, err
 		}
