@@ -14,12 +14,12 @@ func TestComplete(t *testing.T) {
 	}
 	// A file with a region column only: two segments in one month.
 	d := Delta{
-		{dimension.Total, dimension.TotalValue, Month, "2024-01"}: m("30", 3),
+		{dimension.Total, dimension.TotalValue, Month, "2024-01"}:  m("30", 3),
 		{dimension.Total, dimension.TotalValue, Day, "2024-01-05"}: m("30", 3),
-		{dimension.Region, "A", Month, "2024-01"}:                 m("10", 1),
-		{dimension.Region, "B", Month, "2024-01"}:                 m("20", 2),
-		{dimension.Region, "A", Day, "2024-01-05"}:                m("10", 1),
-		{dimension.Region, "B", Day, "2024-01-05"}:                m("20", 2),
+		{dimension.Region, "A", Month, "2024-01"}:                  m("10", 1),
+		{dimension.Region, "B", Month, "2024-01"}:                  m("20", 2),
+		{dimension.Region, "A", Day, "2024-01-05"}:                 m("10", 1),
+		{dimension.Region, "B", Day, "2024-01-05"}:                 m("20", 2),
 	}
 	Complete(d)
 	for _, dim := range dimension.All() {
