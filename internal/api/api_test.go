@@ -197,7 +197,7 @@ func TestTrend(t *testing.T) {
 		sameDec(t, p.Revenue, cur)
 		diff, _ := cur.Sub(ya)
 		rate, _ := diff.Quo(ya)
-		sameDec(t, *p.Growth.YearAgo, rate.Round(4))
+		sameDec(t, *p.Growth.YearAgo.Rate, rate.Round(4))
 		// The first point compares with 2022-Q4, before the range.
 		if tr.Series[0].Points[0].Growth.Previous == nil {
 			t.Fatal("first point has no previous growth")

@@ -90,22 +90,16 @@ func withDefault(q query, name, v string) query {
 
 // Point is one period of a series.
 type Point struct {
-	Period        string      `json:"period"`
-	Revenue       string      `json:"revenue"`
-	Orders        int64       `json:"orders"`
-	Units         string      `json:"units"`
-	Lines         int64       `json:"lines"`
-	Margin        *string     `json:"margin"`
-	AvgOrderValue *string     `json:"avg_order_value"`
-	Growth        PointGrowth `json:"growth"`
-}
-
-// PointGrowth holds a point's revenue growth rates (4 places) against the
-// previous period and the same period a year earlier; null where the
-// comparison revenue is zero.
-type PointGrowth struct {
-	Previous *string `json:"previous"`
-	YearAgo  *string `json:"year_ago"`
+	Period        string  `json:"period"`
+	Revenue       string  `json:"revenue"`
+	Orders        int64   `json:"orders"`
+	Units         string  `json:"units"`
+	Lines         int64   `json:"lines"`
+	Margin        *string `json:"margin"`
+	AvgOrderValue *string `json:"avg_order_value"`
+	// Growth compares the point with the previous period and the same
+	// period a year earlier, in the shape of a breakdown's growth.
+	Growth Growth `json:"growth"`
 }
 
 // Series is one value's trend.
@@ -294,15 +288,11 @@ func points(ps []period.Period, byPeriod map[period.Date]*aggregate.Measures) ([
 		}
 		pt := Point{Period: p.Label(), Revenue: met.Revenue, Orders: m.Orders, Units: met.Units, Lines: m.Lines,
 			Margin: met.Margin, AvgOrderValue: met.AvgOrderValue}
-		for _, c := range []struct {
-			dst  **string
-			base decimal.Decimal
-		}{{&pt.Growth.Previous, at(p.Prev().From).Revenue}, {&pt.Growth.YearAgo, at(p.YearAgo().From).Revenue}} {
-			ch, err := newChange(m.Revenue, c.base)
-			if err != nil {
-				return nil, err
-			}
-			*c.dst = ch.Rate
+		if pt.Growth.Previous, err = newChange(m.Revenue, at(p.Prev().From).Revenue); err != nil {
+			return nil, err
+		}
+		if pt.Growth.YearAgo, err = newChange(m.Revenue, at(p.YearAgo().From).Revenue); err != nil {
+			return nil, err
 		}
 		out = append(out, pt)
 	}
