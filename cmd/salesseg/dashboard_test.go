@@ -472,8 +472,8 @@ func checkTrend(t *testing.T, api apiClient, p pageFigures, q url.Values) {
 	var tr struct {
 		Total struct {
 			Points []struct {
-				Period  string `json:"period"`
-				Revenue string `json:"revenue"`
+				Period  string    `json:"period"`
+				Revenue string    `json:"revenue"`
 				Growth  apiGrowth `json:"growth"`
 			} `json:"points"`
 		} `json:"total"`
