@@ -363,19 +363,38 @@ type apiChange struct {
 	Rate *string `json:"rate"`
 }
 
+// rate is the change's rate, nil for no change.
+func (c *apiChange) rate() *string {
+	if c == nil {
+		return nil
+	}
+	return c.Rate
+}
+
 type apiGrowth struct {
 	Previous *apiChange `json:"previous"`
 	YearAgo  *apiChange `json:"year_ago"`
 }
 
 type apiSegment struct {
-	Value         string    `json:"value"`
-	Values        []string  `json:"values"`
+	Value         *string   `json:"value"` // null: unassigned
+	Values        []*string `json:"values"`
 	Revenue       string    `json:"revenue"`
 	Share         *string   `json:"share"`
 	Orders        int64     `json:"orders"`
 	AvgOrderValue *string   `json:"avg_order_value"`
 	Growth        apiGrowth `json:"growth"`
+}
+
+// label is how the dashboard names a single-dimension row.
+func (s apiSegment) label() string { return labelOf(s.Value) }
+
+// labelOf is how the dashboard names a value: null is unassigned.
+func labelOf(v *string) string {
+	if v == nil {
+		return "Unassigned"
+	}
+	return *v
 }
 
 func checkSegments(t *testing.T, api apiClient, p pageFigures, q url.Values) {
@@ -392,22 +411,22 @@ func checkSegments(t *testing.T, api apiClient, p pageFigures, q url.Values) {
 	}
 	for i, seg := range b.Segments {
 		row := p.Segments.Rows[i]
-		if row["value"].Text != seg.Value {
-			t.Errorf("row %d: page %q, API %q", i, row["value"].Text, seg.Value)
+		if row["value"].Text != seg.label() {
+			t.Errorf("row %d: page %q, API %q", i, row["value"].Text, seg.label())
 		}
-		money(t, seg.Value+" revenue", row["revenue"], seg.Revenue)
-		pct(t, seg.Value+" share", row["share"], seg.Share)
-		whole(t, seg.Value+" orders", row["orders"], seg.Orders)
+		money(t, seg.label()+" revenue", row["revenue"], seg.Revenue)
+		pct(t, seg.label()+" share", row["share"], seg.Share)
+		whole(t, seg.label()+" orders", row["orders"], seg.Orders)
 		if seg.AvgOrderValue != nil {
-			money(t, seg.Value+" average order", row["avg_order_value"], *seg.AvgOrderValue)
+			money(t, seg.label()+" average order", row["avg_order_value"], *seg.AvgOrderValue)
 		}
 		if q.Get("from") != "" {
 			if seg.Growth.Previous == nil {
-				t.Fatalf("%s: the API gives no growth for a closed range", seg.Value)
+				t.Fatalf("%s: the API gives no growth for a closed range", seg.label())
 			}
-			pct(t, seg.Value+" growth", row["growth"], seg.Growth.Previous.Rate)
+			pct(t, seg.label()+" growth", row["growth"], seg.Growth.Previous.Rate)
 		} else if _, ok := row["growth"]; ok {
-			t.Errorf("%s: growth column without a closed range", seg.Value)
+			t.Errorf("%s: growth column without a closed range", seg.label())
 		}
 	}
 	money(t, "total revenue", p.Segments.Total["revenue"], b.Revenue)
@@ -453,12 +472,9 @@ func checkTrend(t *testing.T, api apiClient, p pageFigures, q url.Values) {
 	var tr struct {
 		Total struct {
 			Points []struct {
-				Period  string `json:"period"`
-				Revenue string `json:"revenue"`
-				Growth  struct {
-					Previous *string `json:"previous"`
-					YearAgo  *string `json:"year_ago"`
-				} `json:"growth"`
+				Period  string    `json:"period"`
+				Revenue string    `json:"revenue"`
+				Growth  apiGrowth `json:"growth"`
 			} `json:"points"`
 		} `json:"total"`
 	}
@@ -472,8 +488,8 @@ func checkTrend(t *testing.T, api apiClient, p pageFigures, q url.Values) {
 			t.Errorf("trend row %d: page %q, API %q", i, row["period"].Text, pt.Period)
 		}
 		money(t, pt.Period+" revenue", row["revenue"], pt.Revenue)
-		pct(t, pt.Period+" growth", row["growth_previous"], pt.Growth.Previous)
-		pct(t, pt.Period+" growth on a year", row["growth_year_ago"], pt.Growth.YearAgo)
+		pct(t, pt.Period+" growth", row["growth_previous"], pt.Growth.Previous.rate())
+		pct(t, pt.Period+" growth on a year", row["growth_year_ago"], pt.Growth.YearAgo.rate())
 	}
 }
 
@@ -493,7 +509,7 @@ func checkHeatmap(t *testing.T, api apiClient, p pageFigures, q url.Values) {
 	}
 	want := map[[2]string]string{}
 	for _, s := range b.Segments {
-		want[[2]string{s.Values[0], s.Values[1]}] = s.Revenue
+		want[[2]string{labelOf(s.Values[0]), labelOf(s.Values[1])}] = s.Revenue
 	}
 	if p.Heatmap.State != "ready" || len(p.Heatmap.Rows) == 0 {
 		t.Fatalf("heat map: %+v", p.Heatmap.sectionState)

@@ -38,14 +38,14 @@ func TestBreakdown(t *testing.T) {
 		}
 		total := decimal.Decimal{}
 		for i, s := range b.Segments {
-			w := want[s.Value]
+			w := want[str(s.Value)]
 			sameDec(t, s.Revenue, w.Revenue)
-			sameDec(t, s.Growth.Previous.Revenue, prev[s.Value].Revenue)
-			sameDec(t, s.Growth.YearAgo.Revenue, ya[s.Value].Revenue)
-			change, _ := w.Revenue.Sub(prev[s.Value].Revenue)
+			sameDec(t, s.Growth.Previous.Revenue, prev[str(s.Value)].Revenue)
+			sameDec(t, s.Growth.YearAgo.Revenue, ya[str(s.Value)].Revenue)
+			change, _ := w.Revenue.Sub(prev[str(s.Value)].Revenue)
 			sameDec(t, s.Growth.Previous.Change, change)
 			if s.Orders != w.Orders || s.Lines != w.Lines {
-				t.Fatalf("%s: orders %d lines %d, want %d %d", s.Value, s.Orders, s.Lines, w.Orders, w.Lines)
+				t.Fatalf("%s: orders %d lines %d, want %d %d", str(s.Value), s.Orders, s.Lines, w.Orders, w.Lines)
 			}
 			if i > 0 && decimal.MustParse(b.Segments[i-1].Revenue).Cmp(decimal.MustParse(s.Revenue)) < 0 {
 				t.Fatalf("not ranked by revenue: %s before %s", b.Segments[i-1].Revenue, s.Revenue)
@@ -58,9 +58,9 @@ func TestBreakdown(t *testing.T) {
 		var b Breakdown
 		e.get("/v1/segments?dimension=segment&period=2024", 200, &b)
 		for _, s := range b.Segments {
-			hasCost := s.Value != "Café ☕ Zürich"
+			hasCost := str(s.Value) != "Café ☕ Zürich"
 			if (s.Margin != nil) != hasCost || (s.Cost != nil) != hasCost || (s.MarginRate != nil) != hasCost {
-				t.Fatalf("%s: cost %v margin %v", s.Value, s.Cost, s.Margin)
+				t.Fatalf("%s: cost %v margin %v", str(s.Value), s.Cost, s.Margin)
 			}
 		}
 		if b.Margin != nil {
@@ -100,10 +100,10 @@ func TestBreakdown(t *testing.T) {
 			var b Breakdown
 			e.get(target, 200, &b)
 			for _, s := range b.Segments {
-				if seen[s.Value] {
-					t.Fatalf("%s twice", s.Value)
+				if seen[str(s.Value)] {
+					t.Fatalf("%s twice", str(s.Value))
 				}
-				seen[s.Value] = true
+				seen[str(s.Value)] = true
 			}
 			if b.NextCursor == nil {
 				break
@@ -122,15 +122,15 @@ func TestBreakdown(t *testing.T) {
 				t.Fatalf("%s: dimensions %v, %d segments", c.dims, b.Dimensions, len(b.Segments))
 			}
 			for _, s := range b.Segments {
-				region := s.Values[1]
+				region := str(s.Values[1])
 				if c.first == "region" {
-					region = s.Values[0]
+					region = str(s.Values[0])
 				}
 				if region != "East" && region != "West" {
 					t.Fatalf("%s: values %v in the wrong order", c.dims, s.Values)
 				}
-				if s.Value != s.Values[0]+" × "+s.Values[1] {
-					t.Fatalf("value %q", s.Value)
+				if str(s.Value) != str(s.Values[0])+" × "+str(s.Values[1]) {
+					t.Fatalf("value %q", str(s.Value))
 				}
 			}
 			total := e.f.expected(dimension.Total, aggregate.Month, "2024-01", "2024-03")[dimension.TotalValue]
@@ -145,7 +145,7 @@ func TestBreakdown(t *testing.T) {
 			t.Fatalf("%d segments", len(b.Segments))
 		}
 		for _, s := range b.Segments {
-			sameDec(t, s.Revenue, want[s.Value].Revenue)
+			sameDec(t, s.Revenue, want[str(s.Value)].Revenue)
 		}
 		if b.Comparisons.YearAgo.Label != "2023-W03" || b.Comparisons.Previous.Label != "2024-W02" {
 			t.Fatalf("comparisons %+v %+v", b.Comparisons.Previous, b.Comparisons.YearAgo)
@@ -197,7 +197,7 @@ func TestTrend(t *testing.T) {
 		sameDec(t, p.Revenue, cur)
 		diff, _ := cur.Sub(ya)
 		rate, _ := diff.Quo(ya)
-		sameDec(t, *p.Growth.YearAgo, rate.Round(4))
+		sameDec(t, *p.Growth.YearAgo.Rate, rate.Round(4))
 		// The first point compares with 2022-Q4, before the range.
 		if tr.Series[0].Points[0].Growth.Previous == nil {
 			t.Fatal("first point has no previous growth")
@@ -245,7 +245,7 @@ func TestTrend(t *testing.T) {
 		}
 		var next Trend
 		e.get("/v1/trend?dimension=segment&period=2024&limit=2&cursor="+*tr.NextCursor, 200, &next)
-		if len(next.Series) != 1 || next.NextCursor != nil || next.Series[0].Value == tr.Series[1].Value {
+		if len(next.Series) != 1 || next.NextCursor != nil || str(next.Series[0].Value) == str(tr.Series[1].Value) {
 			t.Fatalf("second page %+v", next.Series)
 		}
 	})
@@ -288,7 +288,7 @@ func TestKPIs(t *testing.T) {
 			t.Fatalf("customers %+v", k.Customers)
 		}
 		sameDec(t, *k.Customers.RevenuePerCustomer, perCustomer.Round(4))
-		if k.Scope == nil || k.Scope.Value != "Corporate" {
+		if k.Scope == nil || str(k.Scope.Value) != "Corporate" {
 			t.Fatalf("scope %+v", k.Scope)
 		}
 	})
@@ -374,19 +374,19 @@ func TestDeals(t *testing.T) {
 	e.get("/v1/segments?dimension=segment&period=2030-01", 200, &b)
 	byValue := map[string]Segment{}
 	for _, s := range b.Segments {
-		byValue[s.Value] = s
+		byValue[str(s.Value)] = s
 	}
 	ent, st := byValue["Enterprise"].Deals, byValue["Startup"].Deals
-	if ent == nil || ent.Won != 3 || ent.Lost != 1 || ent.WinRate != "0.75" || ent.WonRevenue != "9000" || *ent.AvgWonDeal != "3000" ||
-		*ent.AvgCycleDays != "25" || *ent.Velocity != "360" || byValue["Enterprise"].Revenue != "10000" ||
-		ent.LostValue != "1000" || ent.WinRateByValue == nil || *ent.WinRateByValue != "0.9" ||
-		ent.AvgLostCycleDays == nil || *ent.AvgLostCycleDays != "10" {
+	if ent == nil || ent.Won != 3 || ent.Lost != 1 || ent.WinRate != "0.7500" || ent.WonRevenue != "9000" || *ent.AvgWonDeal != "3000.0000" ||
+		*ent.AvgCycleDays != "25.0000" || *ent.Velocity != "360.0000" || byValue["Enterprise"].Revenue != "10000" ||
+		ent.LostValue != "1000" || ent.WinRateByValue == nil || *ent.WinRateByValue != "0.9000" ||
+		ent.AvgLostCycleDays == nil || *ent.AvgLostCycleDays != "10.0000" {
 		t.Fatalf("Enterprise deals %+v", ent)
 	}
-	if st == nil || st.WinRate != "0" || st.AvgCycleDays != nil || st.Velocity != nil || st.WinRateByValue != nil || st.AvgLostCycleDays != nil {
+	if st == nil || st.WinRate != "0.0000" || st.AvgCycleDays != nil || st.Velocity != nil || st.WinRateByValue != nil || st.AvgLostCycleDays != nil {
 		t.Fatalf("Startup deals %+v", st)
 	}
-	if b.Deals == nil || b.Deals.Won != 3 || b.Deals.Lost != 3 || b.Deals.WinRate != "0.5" {
+	if b.Deals == nil || b.Deals.Won != 3 || b.Deals.Lost != 3 || b.Deals.WinRate != "0.5000" {
 		t.Fatalf("total deals %+v", b.Deals)
 	}
 	e.get("/v1/segments?dimension=segment&period=2024", 200, &b)

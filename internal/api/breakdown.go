@@ -52,10 +52,11 @@ func (s *Service) decodeBreakdown(q query) (breakdownRequest, error) {
 
 // Segment is one dimension value's figures in a breakdown.
 type Segment struct {
-	// Value is the dimension value; for two crossed dimensions, the two
-	// values joined with " × " for display (Values has them apart).
-	Value  string   `json:"value"`
-	Values []string `json:"values"`
+	// Value is the dimension value, null when unassigned; for two crossed
+	// dimensions, the two values joined with " × " for display (null if
+	// either is unassigned; Values has them apart, null where unassigned).
+	Value  *string   `json:"value"`
+	Values []*string `json:"values"`
 	Metrics
 	// Share is the value's share of the total revenue, 4 places.
 	Share  *string `json:"share"`
@@ -79,14 +80,18 @@ type Breakdown struct {
 	Comparisons Comparisons `json:"comparisons"`
 	Metrics
 	Growth Growth `json:"growth"`
-	// ValueCount is the number of values with data in the period.
+	// Coverage is the share of the total revenue with an assigned value
+	// (both values for crossed dimensions), 4 places; null when the total
+	// is zero. The segments always sum to the total: unassigned revenue is
+	// a segment of its own.
+	Coverage *string `json:"coverage"`
+	// ValueCount is the number of values with data in the period, the
+	// unassigned one included.
 	ValueCount int       `json:"value_count"`
 	Segments   []Segment `json:"segments"`
 	Other      *Other    `json:"other"`
 	NextCursor *string   `json:"next_cursor"`
 }
-
-func displayValue(values []string) string { return strings.Join(values, " × ") }
 
 // breakdown answers GET /v1/segments: every value of a dimension (or of two
 // crossed dimensions) over a range, ranked by revenue, with shares and
@@ -115,7 +120,10 @@ func (s *Service) breakdown(ctx context.Context, in breakdownRequest) (*Breakdow
 	if err != nil {
 		return nil, err
 	}
-	if out.Growth, err = growthOf(w.comparable, total.Revenue, prevTotal.Revenue, yaTotal.Revenue); err != nil {
+	if out.Growth, err = growthOf(w, total.Revenue, prevTotal.Revenue, yaTotal.Revenue); err != nil {
+		return nil, err
+	}
+	if out.Coverage, err = coverage(cur, total.Revenue); err != nil {
 		return nil, err
 	}
 	ranked := cur.ranked()
@@ -128,19 +136,19 @@ func (s *Service) breakdown(ctx context.Context, in breakdownRequest) (*Breakdow
 		return nil, err
 	}
 	for _, v := range shown {
-		seg := Segment{Values: in.dims.values(v)}
-		seg.Value = displayValue(seg.Values)
+		var seg Segment
+		seg.Values, seg.Value = labelled(in.dims.values(v))
 		if seg.Metrics, err = newMetrics(*cur[v]); err != nil {
 			return nil, err
 		}
 		seg.Share = ratio(cur[v].Revenue, total.Revenue)
-		if seg.Growth, err = growthOf(w.comparable, cur[v].Revenue, prev.revenue(v), ya.revenue(v)); err != nil {
+		if seg.Growth, err = growthOf(w, cur[v].Revenue, prev.revenue(v), ya.revenue(v)); err != nil {
 			return nil, err
 		}
 		out.Segments = append(out.Segments, seg)
 	}
 	if in.top > 0 && len(ranked) > len(shown) {
-		if out.Other, err = s.other(cur, prev, ya, shown, total.Revenue, w.comparable); err != nil {
+		if out.Other, err = s.other(cur, prev, ya, shown, total.Revenue, w); err != nil {
 			return nil, err
 		}
 	}
@@ -150,7 +158,7 @@ func (s *Service) breakdown(ctx context.Context, in breakdownRequest) (*Breakdow
 	return out, nil
 }
 
-func (s *Service) other(cur, prev, ya sums, shown []string, total decimal.Decimal, cmp bool) (*Other, error) {
+func (s *Service) other(cur, prev, ya sums, shown []string, total decimal.Decimal, w window) (*Other, error) {
 	rest, n, err := cur.rest(shown)
 	if err != nil {
 		return nil, err
@@ -160,7 +168,7 @@ func (s *Service) other(cur, prev, ya sums, shown []string, total decimal.Decima
 		return nil, err
 	}
 	var p, y aggregate.Measures
-	if cmp {
+	if w.comparable {
 		if p, err = prev.restOf(cur, shown); err != nil {
 			return nil, err
 		}
@@ -168,7 +176,7 @@ func (s *Service) other(cur, prev, ya sums, shown []string, total decimal.Decima
 			return nil, err
 		}
 	}
-	if o.Growth, err = growthOf(cmp, rest.Revenue, p.Revenue, y.Revenue); err != nil {
+	if o.Growth, err = growthOf(w, rest.Revenue, p.Revenue, y.Revenue); err != nil {
 		return nil, err
 	}
 	return o, nil

@@ -52,7 +52,12 @@ func (s *Service) dimensions(ctx context.Context) (*DimensionList, error) {
 			info.CrossGrains = []string{}
 		}
 		for _, v := range vals[d] {
-			info.HasData = true
+			if v.Value == dimension.Blank {
+				// Lines without a value: data, but not a value to list.
+				info.ValueCount--
+			} else {
+				info.HasData = true
+			}
 			if info.FirstMonth == nil || v.First < *info.FirstMonth {
 				info.FirstMonth = ptr(v.First)
 			}

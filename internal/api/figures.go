@@ -88,7 +88,8 @@ func newMetrics(m aggregate.Measures) (Metrics, error) {
 
 func ptr[T any](v T) *T { return &v }
 
-// ratio divides and rounds to 4 places; nil when b is zero.
+// ratio divides and rounds to exactly 4 places ("1.0000", never "1"), so
+// that every ratio of the API has one scale; nil when b is zero.
 func ratio(a, b decimal.Decimal) *string {
 	if b.IsZero() {
 		return nil
@@ -97,7 +98,7 @@ func ratio(a, b decimal.Decimal) *string {
 	if err != nil {
 		return nil
 	}
-	return ptr(q.Round(4).String())
+	return ptr(q.Round(4).Pad(4).String())
 }
 
 // Change compares revenue with a comparison range.
@@ -126,21 +127,24 @@ func newChange(cur, base decimal.Decimal) (*Change, error) {
 	return &Change{Revenue: base.String(), Change: diff.String(), Rate: ratio(diff, base)}, nil
 }
 
-// growthOf compares cur with the previous and year-ago measures; without
-// comparisons (cmp false) both are null.
-func growthOf(cmp bool, cur, prev, ya decimal.Decimal) (Growth, error) {
-	if !cmp {
+// growthOf compares cur with the previous and year-ago measures of window
+// w: both are null when w has no comparisons, the year-ago one when w is
+// longer than a year (see Comparisons.YearAgoReason).
+func growthOf(w window, cur, prev, ya decimal.Decimal) (Growth, error) {
+	if !w.comparable {
 		return Growth{}, nil
 	}
 	p, err := newChange(cur, prev)
 	if err != nil {
 		return Growth{}, err
 	}
-	y, err := newChange(cur, ya)
-	if err != nil {
-		return Growth{}, err
+	g := Growth{Previous: p}
+	if w.yearAgo {
+		if g.YearAgo, err = newChange(cur, ya); err != nil {
+			return Growth{}, err
+		}
 	}
-	return Growth{Previous: p, YearAgo: y}, nil
+	return g, nil
 }
 
 // Window describes the period a response covers. From and To are ISO
@@ -153,10 +157,29 @@ type Window struct {
 }
 
 // Comparisons are the ranges growth is computed against; null without a
-// closed range.
+// closed range. YearAgo is also null for a range longer than a year, whose
+// year-ago range would overlap it; YearAgoReason then says so (and is
+// null otherwise). Previous, the equally long range just before, never
+// overlaps.
 type Comparisons struct {
-	Previous *Window `json:"previous"`
-	YearAgo  *Window `json:"year_ago"`
+	Previous      *Window `json:"previous"`
+	YearAgo       *Window `json:"year_ago"`
+	YearAgoReason *string `json:"year_ago_reason"`
+}
+
+// yearAgoOverlaps is the reason given when a range is too long for a
+// year-ago comparison.
+const yearAgoOverlaps = "The range is longer than a year, so the same range a year earlier would overlap it; compare with previous, the range of equal length just before."
+
+// comparisonsOf describes the ranges w is compared with.
+func comparisonsOf(w window, prev, ya period.Range) Comparisons {
+	c := Comparisons{Previous: rangeJSON(w.grain, w.cal, prev)}
+	if w.yearAgo {
+		c.YearAgo = rangeJSON(w.grain, w.cal, ya)
+	} else {
+		c.YearAgoReason = ptr(yearAgoOverlaps)
+	}
+	return c
 }
 
 func windowJSON(w window) Window {

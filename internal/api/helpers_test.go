@@ -425,3 +425,11 @@ func sameDec(t testing.TB, got string, want decimal.Decimal) {
 }
 
 func jsonUnmarshal(s string, dst any) error { return json.Unmarshal([]byte(s), dst) }
+
+// str reads a nullable value for comparisons: "" for null (unassigned).
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

@@ -65,9 +65,9 @@ func TestUnicodeRoundTripThroughIngest(t *testing.T) {
 		t.Fatalf("segments %+v", b.Segments)
 	}
 	for _, s := range b.Segments {
-		sameDec(t, s.Revenue, decimal.MustParse(want[s.Value]))
+		sameDec(t, s.Revenue, decimal.MustParse(want[str(s.Value)]))
 		if s.Margin == nil {
-			t.Fatalf("%s: no margin although every line had a profit", s.Value)
+			t.Fatalf("%s: no margin although every line had a profit", str(s.Value))
 		}
 	}
 	if resp.Headers[DBRequestsHeader] != "2" {
@@ -216,7 +216,7 @@ func TestUploadsThroughPresignedURLs(t *testing.T) {
 		e.get("/v1/segments?dimension=segment&period=2024-01", 200, &b)
 		out := map[string]string{}
 		for _, s := range b.Segments {
-			out[s.Value] = decimal.MustParse(s.Revenue).Trim(0).String()
+			out[str(s.Value)] = decimal.MustParse(s.Revenue).Trim(0).String()
 		}
 		return out
 	}

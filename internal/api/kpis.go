@@ -52,10 +52,10 @@ func (s *Service) decodeKPIs(q query) (kpiRequest, error) {
 
 // Scope is the segment KPIs are restricted to.
 type Scope struct {
-	Dimension  string   `json:"dimension"`
-	Dimensions []string `json:"dimensions"`
-	Value      string   `json:"value"`
-	Values     []string `json:"values"`
+	Dimension  string    `json:"dimension"`
+	Dimensions []string  `json:"dimensions"`
+	Value      *string   `json:"value"`  // null when unassigned, as in Segment
+	Values     []*string `json:"values"` // null where unassigned
 }
 
 // CustomerKPIs are the customer figures, which cannot be summed from
@@ -95,7 +95,8 @@ func (s *Service) kpis(ctx context.Context, in kpiRequest) (*KPIs, error) {
 	keep := func(v string) bool { return v == stored }
 	out := &KPIs{Period: windowJSON(w)}
 	if in.scoped {
-		out.Scope = &Scope{Dimension: strings.Join(in.dims.names(), ","), Dimensions: in.dims.names(), Value: displayValue(in.values), Values: in.values}
+		out.Scope = &Scope{Dimension: strings.Join(in.dims.names(), ","), Dimensions: in.dims.names()}
+		out.Scope.Values, out.Scope.Value = labelled(in.values)
 	}
 	c, err := s.loadCompared(ctx, in.dims, w, keep)
 	if err != nil {
@@ -111,7 +112,7 @@ func (s *Service) kpis(ctx context.Context, in kpiRequest) (*KPIs, error) {
 		return nil, err
 	}
 	out.AvgDealSize = out.AvgOrderValue
-	if out.Growth, err = growthOf(w.comparable, total.Revenue, c.prev.revenue(stored), c.ya.revenue(stored)); err != nil {
+	if out.Growth, err = growthOf(w, total.Revenue, c.prev.revenue(stored), c.ya.revenue(stored)); err != nil {
 		return nil, err
 	}
 	out.Customers, err = s.customers(ctx, in, total.Revenue)

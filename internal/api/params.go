@@ -187,24 +187,28 @@ func parseDims(q query) (dims, error) {
 }
 
 // parseValues reads value (and value2 for crossed dimensions). ok is false
-// when no value is given.
+// when no value is given; an empty one selects the unassigned value.
 func parseValues(q query, d dims) ([]string, bool, error) {
 	v, has := q["value"]
 	v2, has2 := q["value2"]
 	switch {
 	case !has && !has2:
 		return nil, false, nil
-	case has && v == "":
-		return nil, false, badRequest("Parameter value is empty; omit it for every value, or give one (blank cells are %q).", dimension.Blank)
 	case !d.crossed() && has2:
 		return nil, false, badRequest("Parameter value2 is only for two crossed dimensions.")
-	case d.crossed() && (!has || !has2 || v2 == ""):
+	case d.crossed() && (!has || !has2):
 		return nil, false, badRequest("With two crossed dimensions give value (for %s) and value2 (for %s), or neither.", d.list[0], d.list[1])
 	}
-	if d.crossed() {
-		return []string{v, v2}, true, nil
+	unassigned := func(v string) string {
+		if v == "" {
+			return dimension.Blank
+		}
+		return v
 	}
-	return []string{v}, true, nil
+	if d.crossed() {
+		return []string{unassigned(v), unassigned(v2)}, true, nil
+	}
+	return []string{unassigned(v)}, true, nil
 }
 
 // window is a resolved period parameter set.
@@ -220,6 +224,11 @@ type window struct {
 	label      string
 	daily      bool // needs day data
 	comparable bool // previous and year-ago ranges exist
+	// yearAgo is false when the range is longer than a year, so that the
+	// same range a year earlier would overlap it: growth against a range
+	// sharing months with the current one says nothing (2016-01..2019-12
+	// against 2015-01..2018-12 compares three years with themselves).
+	yearAgo bool
 }
 
 // storedGrain is the table grain the window reads.
@@ -360,6 +369,7 @@ func (s *Service) parseWindow(q query, requireClosed bool, defGrain period.Grain
 		return w, badRequest("The range %s has %d days; ranges that need day data (grain day or week, or not whole months) are limited to %d days. Use a coarser grain or whole months.", w.r, w.r.Days(), maxDayRange)
 	}
 	w.comparable = true
+	w.yearAgo = period.YearAgo(w.grain, w.r).To.Before(w.r.From)
 	return w, nil
 }
 

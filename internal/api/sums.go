@@ -248,8 +248,11 @@ func (s *Service) loadCompared(ctx context.Context, d dims, w window, keep func(
 			return c, err
 		}
 		yaR = period.YearAgo(w.grain, w.r)
-		ranges = append(ranges, prevR, yaR)
-		c.comparisons = Comparisons{Previous: rangeJSON(w.grain, w.cal, prevR), YearAgo: rangeJSON(w.grain, w.cal, yaR)}
+		ranges = append(ranges, prevR)
+		if w.yearAgo {
+			ranges = append(ranges, yaR)
+		}
+		c.comparisons = comparisonsOf(w, prevR, yaR)
 	}
 	rows, err := s.load(ctx, d, w, ranges...)
 	if err != nil {
@@ -263,8 +266,10 @@ func (s *Service) loadCompared(ctx context.Context, d dims, w window, keep func(
 		if c.prev, err = sumIn(rows, prevR, false, keep); err != nil {
 			return c, err
 		}
-		if c.ya, err = sumIn(rows, yaR, false, keep); err != nil {
-			return c, err
+		if w.yearAgo {
+			if c.ya, err = sumIn(rows, yaR, false, keep); err != nil {
+				return c, err
+			}
 		}
 	}
 	return c, nil

@@ -90,30 +90,24 @@ func withDefault(q query, name, v string) query {
 
 // Point is one period of a series.
 type Point struct {
-	Period        string      `json:"period"`
-	Revenue       string      `json:"revenue"`
-	Orders        int64       `json:"orders"`
-	Units         string      `json:"units"`
-	Lines         int64       `json:"lines"`
-	Margin        *string     `json:"margin"`
-	AvgOrderValue *string     `json:"avg_order_value"`
-	Growth        PointGrowth `json:"growth"`
-}
-
-// PointGrowth holds a point's revenue growth rates (4 places) against the
-// previous period and the same period a year earlier; null where the
-// comparison revenue is zero.
-type PointGrowth struct {
-	Previous *string `json:"previous"`
-	YearAgo  *string `json:"year_ago"`
+	Period        string  `json:"period"`
+	Revenue       string  `json:"revenue"`
+	Orders        int64   `json:"orders"`
+	Units         string  `json:"units"`
+	Lines         int64   `json:"lines"`
+	Margin        *string `json:"margin"`
+	AvgOrderValue *string `json:"avg_order_value"`
+	// Growth compares the point with the previous period and the same
+	// period a year earlier, in the shape of a breakdown's growth.
+	Growth Growth `json:"growth"`
 }
 
 // Series is one value's trend.
 type Series struct {
-	Value   string   `json:"value"`
-	Values  []string `json:"values"`
-	Revenue string   `json:"revenue"` // over the whole range
-	Points  []Point  `json:"points"`
+	Value   *string   `json:"value"`   // null when unassigned, as in Segment
+	Values  []*string `json:"values"`  // null where unassigned
+	Revenue string    `json:"revenue"` // over the whole range
+	Points  []Point   `json:"points"`
 }
 
 // SeriesTotal is the trend of a sum of values: all of them (total) or
@@ -126,11 +120,14 @@ type SeriesTotal struct {
 
 // Trend is the body of GET /v1/trend.
 type Trend struct {
-	Dimension  string       `json:"dimension"`
-	Dimensions []string     `json:"dimensions"`
-	Period     Window       `json:"period"`
-	Periods    []Window     `json:"periods"`
-	Total      SeriesTotal  `json:"total"`
+	Dimension  string      `json:"dimension"`
+	Dimensions []string    `json:"dimensions"`
+	Period     Window      `json:"period"`
+	Periods    []Window    `json:"periods"`
+	Total      SeriesTotal `json:"total"`
+	// Coverage is the share of the range's revenue with an assigned value,
+	// as in Breakdown.
+	Coverage   *string      `json:"coverage"`
 	ValueCount int          `json:"value_count"`
 	Series     []Series     `json:"series"`
 	Other      *SeriesTotal `json:"other"`
@@ -200,6 +197,9 @@ func (s *Service) trend(ctx context.Context, in trendRequest) (*Trend, error) {
 		return nil, err
 	}
 	out.Total.ValueCount, out.Total.Revenue = len(ranked), totalRange.Revenue.String()
+	if out.Coverage, err = coverage(inRange, totalRange.Revenue); err != nil {
+		return nil, err
+	}
 	shown := ranked
 	var next []string
 	if in.top > 0 {
@@ -210,8 +210,8 @@ func (s *Service) trend(ctx context.Context, in trendRequest) (*Trend, error) {
 		}
 	}
 	for _, v := range shown {
-		ser := Series{Values: in.dims.values(v), Revenue: inRange[v].Revenue.String()}
-		ser.Value = displayValue(ser.Values)
+		ser := Series{Revenue: inRange[v].Revenue.String()}
+		ser.Values, ser.Value = labelled(in.dims.values(v))
 		if ser.Points, err = points(ps, b[v]); err != nil {
 			return nil, err
 		}
@@ -288,15 +288,11 @@ func points(ps []period.Period, byPeriod map[period.Date]*aggregate.Measures) ([
 		}
 		pt := Point{Period: p.Label(), Revenue: met.Revenue, Orders: m.Orders, Units: met.Units, Lines: m.Lines,
 			Margin: met.Margin, AvgOrderValue: met.AvgOrderValue}
-		for _, c := range []struct {
-			dst  **string
-			base decimal.Decimal
-		}{{&pt.Growth.Previous, at(p.Prev().From).Revenue}, {&pt.Growth.YearAgo, at(p.YearAgo().From).Revenue}} {
-			ch, err := newChange(m.Revenue, c.base)
-			if err != nil {
-				return nil, err
-			}
-			*c.dst = ch.Rate
+		if pt.Growth.Previous, err = newChange(m.Revenue, at(p.Prev().From).Revenue); err != nil {
+			return nil, err
+		}
+		if pt.Growth.YearAgo, err = newChange(m.Revenue, at(p.YearAgo().From).Revenue); err != nil {
+			return nil, err
 		}
 		out = append(out, pt)
 	}

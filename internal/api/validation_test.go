@@ -40,7 +40,6 @@ func TestInputValidation(t *testing.T) {
 		{"newline", "/v1/trend?dimension=segment&period=2024&value=" + url.QueryEscape("Con\nsumer"), 400, "control character"},
 		{"bidi override", "/v1/trend?dimension=segment&period=2024&value=" + url.QueryEscape("\u202eremusnoC"), 400, "control character"},
 		{"invalid utf-8", "/v1/trend?dimension=segment&period=2024&value=%ff%fe", 400, "UTF-8"},
-		{"empty value", "/v1/trend?dimension=segment&period=2024&value=", 400, "value is empty"},
 		{"value2 without crossing", "/v1/trend?dimension=segment&period=2024&value=a&value2=b", 400, "value2"},
 		{"crossed with one value", "/v1/trend?dimension=segment,region&period=2024&value=a", 400, "value2"},
 		{"month 13", "/v1/segments?dimension=segment&from=2016-13", 400, "YYYY-MM"},
@@ -91,12 +90,12 @@ func TestUnicodeAndOddValues(t *testing.T) {
 			e.f.ingest(t, []sale{{"2024-03-05", "10.5", "", map[dimension.Dimension]string{dimension.Segment: v}}})
 			var tr Trend
 			e.get("/v1/trend?dimension=segment&grain=month&period=2024-03&value="+url.QueryEscape(v), 200, &tr)
-			if len(tr.Series) != 1 || tr.Series[0].Value != v || tr.Series[0].Revenue == "0" {
+			if len(tr.Series) != 1 || str(tr.Series[0].Value) != v || tr.Series[0].Revenue == "0" {
 				t.Fatalf("series %+v", tr.Series)
 			}
 			var k KPIs
 			e.get("/v1/kpis?period=2024-03&dimension=segment&value="+url.QueryEscape(v), 200, &k)
-			if k.Scope.Value != v || k.Revenue == "0" {
+			if str(k.Scope.Value) != v || k.Revenue == "0" {
 				t.Fatalf("kpis %+v", k)
 			}
 		})

@@ -432,6 +432,9 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 	if err != nil {
 		return nil, err
 	}
+	// Every dimension covers every line: a column the file lacks counts
+	// its lines as unassigned, so totals agree across dimensions.
+	aggregate.Complete(res.Delta)
 	format := struct {
 		parser.Format
 		MappingFiles []string `json:"mapping_files,omitempty"`

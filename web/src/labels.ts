@@ -22,3 +22,16 @@ export function dimensionLabel(d: string): string {
 export function dimensionTitle(d: string): string {
   return dimensionNames[d] ?? d.replace(/^./, (c) => c.toUpperCase());
 }
+
+/** How the dashboard names the unassigned value (null in the API: lines
+ * without a value for the dimension, an empty cell or a file without the
+ * column). */
+export const unassignedLabel = 'Unassigned';
+
+/** A row's display name: its value, or each of its values with
+ * unassigned ones named, joined as the API joins them. */
+export function valueLabel(r: { value: string | null; values: (string | null)[] }): string {
+  if (r.value !== null) return r.value;
+  if (!r.values.length) return unassignedLabel;
+  return r.values.map((v) => v ?? unassignedLabel).join(' × ');
+}

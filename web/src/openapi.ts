@@ -397,10 +397,12 @@ export interface components {
              */
             to: string | null;
         };
-        /** @description The ranges growth is computed against: the same number of periods just before, and the same periods a year earlier (same ISO week numbers for weeks; February 29 becomes February 28). Both null when the range is open. */
+        /** @description The ranges growth is computed against: the same number of periods just before (never overlapping), and the same periods a year earlier (same ISO week numbers for weeks; February 29 becomes February 28). Both null when the range is open; year_ago is null, with year_ago_reason, when the range is longer than a year. */
         Comparisons: {
             previous: components["schemas"]["Window"] | null;
             year_ago: components["schemas"]["Window"] | null;
+            /** @description Why year_ago is null for a closed range: a range longer than a year would overlap the same range a year earlier. Null otherwise. */
+            year_ago_reason: string | null;
         };
         Change: {
             /** @description Revenue of the comparison range. */
@@ -410,7 +412,7 @@ export interface components {
             /** @description Change / comparison revenue, 4 places (0.1 is +10%); null when the comparison revenue is zero. */
             rate: string | null;
         };
-        /** @description Revenue growth against the previous range and the same range a year earlier; null without a closed range. */
+        /** @description Revenue growth against the previous range and the same range a year earlier; null without a closed range, and year_ago null for a range longer than a year (it would overlap). */
         Growth: {
             previous: components["schemas"]["Change"] | null;
             year_ago: components["schemas"]["Change"] | null;
@@ -436,10 +438,10 @@ export interface components {
             avg_order_value: string | null;
             /** @description Closed deals, win rate, sales cycle and velocity; null without closed deals. */
             deals: components["schemas"]["Deals"] | null;
-            /** @description The value; for crossed dimensions both values joined with " × ". */
-            value: string;
-            /** @description The value of each dimension, in the order of dimensions. */
-            values: string[];
+            /** @description The value, null when unassigned (lines without a value for the dimension: an empty cell, or a file without the column; the dashboard labels it "Unassigned"). For crossed dimensions both values joined with " × ", null if either is unassigned. */
+            value: string | null;
+            /** @description The value of each dimension, in the order of dimensions; null where unassigned. */
+            values: (string | null)[];
             /** @description Share of the total revenue, 4 places. */
             share: string | null;
             growth: components["schemas"]["Growth"];
@@ -499,18 +501,14 @@ export interface components {
             period: components["schemas"]["Window"];
             comparisons: components["schemas"]["Comparisons"];
             growth: components["schemas"]["Growth"];
-            /** @description Values with data in the period (all pages). */
+            /** @description Values with data in the period (all pages), the unassigned one included. */
             value_count: number;
             segments: components["schemas"]["Segment"][];
             other: components["schemas"]["Other"] | null;
             /** @description Pass as cursor for the next page; null on the last page. */
             next_cursor: string | null;
-        };
-        PointGrowth: {
-            /** @description Growth rate against the previous period. */
-            previous: string | null;
-            /** @description Growth rate against the same period a year earlier. */
-            year_ago: string | null;
+            /** @description Share of the total revenue with an assigned value (every value assigned for crossed dimensions), 4 places; null when the total is zero. Values always sum to the total: unassigned revenue is a row of its own (value null). */
+            coverage: string | null;
         };
         Point: {
             period: string;
@@ -524,11 +522,13 @@ export interface components {
             margin: string | null;
             /** @description Average order value. */
             avg_order_value: string | null;
-            growth: components["schemas"]["PointGrowth"];
+            growth: components["schemas"]["Growth"];
         };
         Series: {
-            value: string;
-            values: string[];
+            /** @description The value, null when unassigned (lines without a value for the dimension: an empty cell, or a file without the column; the dashboard labels it "Unassigned"). For crossed dimensions both values joined with " × ", null if either is unassigned. */
+            value: string | null;
+            /** @description The value of each dimension, in the order of dimensions; null where unassigned. */
+            values: (string | null)[];
             /** @description Revenue over the whole range. */
             revenue: string;
             points: components["schemas"]["Point"][];
@@ -551,12 +551,16 @@ export interface components {
             other: components["schemas"]["SeriesTotal"] | null;
             /** @description Pass as cursor for the next page of series; null on the last page. */
             next_cursor: string | null;
+            /** @description Share of the total revenue with an assigned value (every value assigned for crossed dimensions), 4 places; null when the total is zero. Values always sum to the total: unassigned revenue is a row of its own (value null). */
+            coverage: string | null;
         };
         Scope: {
             dimension: string;
             dimensions: string[];
-            value: string;
-            values: string[];
+            /** @description The value, null when unassigned (lines without a value for the dimension: an empty cell, or a file without the column; the dashboard labels it "Unassigned"). For crossed dimensions both values joined with " × ", null if either is unassigned. */
+            value: string | null;
+            /** @description The value of each dimension, in the order of dimensions; null where unassigned. */
+            values: (string | null)[];
         };
         CustomerKPIs: {
             available: boolean;
@@ -981,9 +985,9 @@ export interface components {
         top: number;
         /** @description Opaque next_cursor of the previous page. */
         cursor: string;
-        /** @description A value of the (first) dimension. */
+        /** @description A value of the (first) dimension. Empty selects the unassigned value (lines without one). */
         value: string;
-        /** @description A value of the second of two crossed dimensions. */
+        /** @description A value of the second of two crossed dimensions. Empty selects the unassigned value (lines without one). */
         value2: string;
         /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
         analyticsDimension: string;
@@ -1084,9 +1088,9 @@ export interface operations {
             query: {
                 /** @description A dimension (segment, industry, size, region, country, category, channel, product, owner, manager, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
                 dimension: components["parameters"]["dimension"];
-                /** @description A value of the (first) dimension. */
+                /** @description A value of the (first) dimension. Empty selects the unassigned value (lines without one). */
                 value?: components["parameters"]["value"];
-                /** @description A value of the second of two crossed dimensions. */
+                /** @description A value of the second of two crossed dimensions. Empty selects the unassigned value (lines without one). */
                 value2?: components["parameters"]["value2"];
                 /** @description One named period: 2024-01-15, 2024-W03 (ISO week), 2024-01, 2024-Q1, 2024, FY2024 (fiscal year, named after the year it ends in), FY2024-Q1. Not with from/to. */
                 period?: components["parameters"]["period"];
@@ -1130,9 +1134,9 @@ export interface operations {
             query?: {
                 /** @description A dimension (segment, industry, size, region, country, category, channel, product, owner, manager, total; synonyms such as product_line work), or two different ones joined with a comma to cross them (month data only). */
                 dimension?: string;
-                /** @description A value of the (first) dimension. */
+                /** @description A value of the (first) dimension. Empty selects the unassigned value (lines without one). */
                 value?: components["parameters"]["value"];
-                /** @description A value of the second of two crossed dimensions. */
+                /** @description A value of the second of two crossed dimensions. Empty selects the unassigned value (lines without one). */
                 value2?: components["parameters"]["value2"];
                 /** @description One named period: 2024-01-15, 2024-W03 (ISO week), 2024-01, 2024-Q1, 2024, FY2024 (fiscal year, named after the year it ends in), FY2024-Q1. Not with from/to. */
                 period?: components["parameters"]["period"];
@@ -1462,7 +1466,7 @@ export interface operations {
                 from?: string;
                 /** @description Last period, a label as for from; a finer label must end a period of the grain. from after to is a 400. */
                 to?: string;
-                /** @description Only this dimension value. */
+                /** @description Only this dimension value. Empty selects the unassigned value (lines without one). */
                 value?: string;
             };
             header?: never;

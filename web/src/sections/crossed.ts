@@ -7,7 +7,7 @@ import { get } from '../api';
 import { byId, h, put } from '../dom';
 import { describeRange, type Filters } from '../filters';
 import { count, decimal, money } from '../format';
-import { dimensionLabel, dimensionTitle } from '../labels';
+import { dimensionLabel, dimensionTitle, unassignedLabel } from '../labels';
 import { Empty, load } from '../loader';
 import type { Breakdown } from '../types';
 
@@ -27,7 +27,7 @@ export async function showCrossed(f: Filters): Promise<void> {
     const colTotals = new Map<string, number>();
     const cells = new Map<string, string>();
     for (const s of b.segments) {
-      const [r, c] = s.values;
+      const [r, c] = s.values.map((v) => v ?? unassignedLabel);
       const v = Number(s.revenue);
       rowTotals.set(r, (rowTotals.get(r) ?? 0) + v);
       colTotals.set(c, (colTotals.get(c) ?? 0) + v);

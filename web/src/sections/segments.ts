@@ -6,7 +6,7 @@ import { clear, compactTicks, draw, fitBars, palette } from '../charts';
 import { byId, h, put, table, type Column } from '../dom';
 import { describeRange, type Filters } from '../filters';
 import { count, decimal, growth, money, percent, toNumber } from '../format';
-import { dimensionLabel, dimensionTitle } from '../labels';
+import { dimensionLabel, dimensionTitle, valueLabel } from '../labels';
 import { Empty, load } from '../loader';
 import type { Breakdown, SegmentRow } from '../types';
 
@@ -46,7 +46,7 @@ export async function showSegments(f: Filters): Promise<void> {
 function chart(b: Breakdown, f: Filters, canvas: HTMLCanvasElement): void {
   const shown = b.segments.slice(0, MAX_BARS);
   const restCount = b.value_count - shown.length;
-  const labels = shown.map((s) => s.value);
+  const labels = shown.map((s) => valueLabel(s));
   const values = shown.map((s) => toNumber(s.revenue));
   if (restCount > 0) {
     labels.push(`${count(restCount)} others`);
@@ -54,7 +54,7 @@ function chart(b: Breakdown, f: Filters, canvas: HTMLCanvasElement): void {
   }
   const alt =
     `Bar chart of revenue by ${dimensionLabel(f.dimension)}, ${describeRange(f)}: ` +
-    shown.map((s) => `${s.value} ${money(s.revenue)} (${percent(s.share)})`).join('; ') +
+    shown.map((s) => `${valueLabel(s)} ${money(s.revenue)} (${percent(s.share)})`).join('; ') +
     (restCount > 0 ? `; and ${count(restCount)} more values, listed in the table.` : '.');
   fitBars(canvas, labels.length);
   draw(
@@ -89,7 +89,7 @@ function tableOf(b: Breakdown, rows: SegmentRow[], f: Filters): HTMLTableElement
   const comparable = b.growth?.previous !== null && b.growth?.previous !== undefined;
   const hasMargin = rows.some((s) => s.margin_rate !== null && s.margin_rate !== undefined);
   const cols: Column<SegmentRow>[] = [
-    { key: 'value', label: dimensionTitle(f.dimension), text: (s) => s.value },
+    { key: 'value', label: dimensionTitle(f.dimension), text: (s) => valueLabel(s) },
     { key: 'revenue', label: 'Revenue', numeric: true, text: (s) => money(s.revenue), exact: (s) => s.revenue },
     { key: 'share', label: 'Share', numeric: true, text: (s) => percent(s.share), exact: (s) => s.share ?? undefined },
   ];
@@ -121,9 +121,11 @@ function tableOf(b: Breakdown, rows: SegmentRow[], f: Filters): HTMLTableElement
       },
     );
   }
-  const total: SegmentRow = { ...b, value: 'Total', values: [], share: '1', growth: b.growth };
+  const total: SegmentRow = { ...b, value: 'Total', values: [], share: '1.0000', growth: b.growth };
   const caption = `Revenue by ${dimensionLabel(f.dimension)}, ${b.period?.label && b.period.label !== 'all' ? b.period.label : describeRange(f)}` +
     (comparable ? `; growth vs ${b.comparisons.previous?.label ?? 'the previous period'}` : '') +
+    // The rows always add up to the total; say how much of it has a value.
+    (b.coverage !== null && b.coverage !== '1.0000' ? `; ${percent(b.coverage)} of revenue has a ${dimensionLabel(f.dimension)}, the rest is “Unassigned”` : '') +
     (b.value_count > rows.length ? ` (${count(rows.length)} of ${count(b.value_count)} values)` : '');
   return table(caption, cols, rows, total);
 }

@@ -7,7 +7,7 @@ import { compactTicks, draw, palette } from '../charts';
 import { byId, put, table, type Column } from '../dom';
 import type { Filters } from '../filters';
 import { growth, money } from '../format';
-import { dimensionLabel } from '../labels';
+import { dimensionLabel, valueLabel } from '../labels';
 import { Empty, load } from '../loader';
 import type { Point, Trend } from '../types';
 
@@ -37,7 +37,7 @@ export async function showTrends(f: Filters): Promise<void> {
     if (!t.series.length) throw new Empty('No sales in this range.');
     const labels = t.periods.map((p) => p.label);
     const lines = [
-      ...t.series.map((s, i) => ({ label: s.value, revenue: s.revenue, points: s.points, color: palette[i % palette.length], dash: [] as number[] })),
+      ...t.series.map((s, i) => ({ label: valueLabel(s), revenue: s.revenue, points: s.points, color: palette[i % palette.length], dash: [] as number[] })),
       ...(t.other ? [{ label: `Other (${t.other.value_count})`, revenue: t.other.revenue, points: t.other.points, color: '#6b7280', dash: [6, 4] }] : []),
     ];
     const alt =
@@ -69,7 +69,7 @@ export async function showTrends(f: Filters): Promise<void> {
               callbacks: {
                 label: (ctx) => {
                   const p = lines[ctx.datasetIndex]?.points[ctx.dataIndex];
-                  return p ? `${ctx.dataset.label}: ${money(p.revenue)} (${growth(p.growth.previous)} vs previous)` : '';
+                  return p ? `${ctx.dataset.label}: ${money(p.revenue)} (${growth(p.growth.previous?.rate)} vs previous)` : '';
                 },
               },
             },
@@ -82,11 +82,11 @@ export async function showTrends(f: Filters): Promise<void> {
     const cols: Column<Point>[] = [
       { key: 'period', label: 'Period', text: (p) => p.period },
       { key: 'revenue', label: 'Revenue', numeric: true, text: (p) => money(p.revenue), exact: (p) => p.revenue },
-      { key: 'growth_previous', label: 'vs previous', numeric: true, text: (p) => growth(p.growth.previous), exact: (p) => p.growth.previous ?? undefined },
-      { key: 'growth_year_ago', label: 'vs a year earlier', numeric: true, text: (p) => growth(p.growth.year_ago), exact: (p) => p.growth.year_ago ?? undefined },
+      { key: 'growth_previous', label: 'vs previous', numeric: true, text: (p) => growth(p.growth.previous?.rate), exact: (p) => p.growth.previous?.rate ?? undefined },
+      { key: 'growth_year_ago', label: 'vs a year earlier', numeric: true, text: (p) => growth(p.growth.year_ago?.rate), exact: (p) => p.growth.year_ago?.rate ?? undefined },
       ...t.series.map((s, i) => ({
         key: `series-${i}`,
-        label: s.value,
+        label: valueLabel(s),
         numeric: true,
         text: (p: Point) => money(s.points[t.total.points.indexOf(p)]?.revenue),
         exact: (p: Point) => s.points[t.total.points.indexOf(p)]?.revenue,
