@@ -23,8 +23,6 @@
 //	UPLOAD#<file>      STATUS                       an upload's status, counts, format, deadline
 //	INFLIGHT           <deadline>#<file>            an upload entered processing (see ExpireOverdue)
 //	RECONCILIATION     LATEST                       the last reconciliation of bucket and table
-//	FAILURE            <id>                         a failed ingest event (local stack only;
-//	                                                deployed, they go to an SQS queue)
 //	SUMMARY            LATEST                       the last recompute's totals summary
 //	SNAP#<id>          <part>                       one gzipped JSON part of a recompute
 //	                                                snapshot (tiers/<dim>, bridge/<dim>/<grain>…)
