@@ -481,6 +481,18 @@ func TestUploads(t *testing.T) {
 		}
 		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads?key=transactions/b.csv&version=other", true)), 404, "No status yet")
 	})
+	t.Run("an upload past its deadline reads failed", func(t *testing.T) {
+		e := newEnv(t)
+		id := "0000000000000000000000dd"
+		e.f.uploads[id] = store.Upload{ID: id, Key: "transactions/d.csv", Status: store.StatusProcessing,
+			Started: "2024-01-01T00:00:00Z", Deadline: "2024-01-01T00:55:00Z"}
+		var u Upload
+		e.get("/v1/uploads/"+id, 200, &u)
+		if u.Status != store.StatusFailed || u.Error == nil || !strings.Contains(*u.Error, "did not finish by 2024-01-01T00:55:00Z") ||
+			!strings.Contains(*u.Error, "redriven") {
+			t.Fatalf("%+v", u)
+		}
+	})
 	post := func(body string, headers map[string]string) events.APIGatewayV2HTTPResponse {
 		req := request(http.MethodPost, "/v1/uploads", true)
 		req.Body = body

@@ -56,10 +56,12 @@ type Upload struct {
 	FinishedAt *string         `json:"finished_at"`
 }
 
-// uploadJSON converts a stored status, signing a download link for its
-// rejects file when there is one and a bucket to sign for.
+// uploadJSON converts a stored status as it stands now (a processing
+// upload past its deadline reads failed, see store.Upload.At), signing a
+// download link for its rejects file when there is one and a bucket to
+// sign for.
 func (s *Service) uploadJSON(ctx context.Context, u store.Upload) (*Upload, error) {
-	out := uploadFields(u)
+	out := uploadFields(u.At(s.now()))
 	if out.RejectsKey != nil && s.presign != nil && s.bucket != "" {
 		req, err := s.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: out.RejectsKey},
 			func(o *s3.PresignOptions) { o.Expires = uploadExpiry })

@@ -45,7 +45,16 @@ const (
 	MaxRejectRateVar   = "MAX_REJECT_RATE"   // ingest: 0 to 1; default DefaultMaxRejectRate
 	MaxSpoolBytesVar   = "MAX_SPOOL_BYTES"   // ingest: bytes, 0 or more; default 0, the parser's own limit
 	FiscalYearStartVar = "FISCAL_YEAR_START" // api: month number 1 to 12; default 1 (January)
+	// ProcessingDeadlineVar is ingest's: a Go duration ("55m"), more than
+	// zero; default DefaultProcessingDeadline.
+	ProcessingDeadlineVar = "PROCESSING_DEADLINE"
 )
+
+// DefaultProcessingDeadline is how long an upload may stay processing
+// when PROCESSING_DEADLINE is unset: the ingest function's 900 s timeout
+// times Lambda's three asynchronous attempts, plus 10 minutes for the
+// waits between attempts.
+const DefaultProcessingDeadline = 3*900*time.Second + 10*time.Minute
 
 // DefaultMaxRejectRate is the share of rejected rows above which ingest
 // fails a file when MAX_REJECT_RATE is unset.
@@ -83,6 +92,9 @@ type Ingest struct {
 	LogLevel      slog.Level
 	MaxRejectRate float64
 	MaxSpoolBytes int64
+	// ProcessingDeadline bounds how long an upload stays processing (see
+	// ingest.ServiceOptions).
+	ProcessingDeadline time.Duration
 }
 
 // API is the api function's configuration.
@@ -111,7 +123,7 @@ type Functions struct {
 }
 
 // IngestFromEnv reads the ingest function's configuration (TABLE_NAME,
-// LOG_LEVEL, MAX_REJECT_RATE, MAX_SPOOL_BYTES) through getenv, which is
+// LOG_LEVEL, MAX_REJECT_RATE, MAX_SPOOL_BYTES, PROCESSING_DEADLINE) through getenv, which is
 // os.Getenv in Lambda. Errors are described in the package comment.
 func IngestFromEnv(getenv func(string) string) (Ingest, error) {
 	r := newReader(getenv)
@@ -150,7 +162,7 @@ func FunctionsFromEnv(getenv func(string) string) (Functions, error) {
 // Service builds the ingest service c describes on clients.
 func (c Ingest) Service(clients *awsconf.Clients, log *slog.Logger) *ingest.Service {
 	return ingest.New(clients.S3, store.New(clients.DynamoDB, c.Table), log,
-		ingest.ServiceOptions{MaxRejectRate: c.MaxRejectRate, MaxSpoolBytes: c.MaxSpoolBytes})
+		ingest.ServiceOptions{MaxRejectRate: c.MaxRejectRate, MaxSpoolBytes: c.MaxSpoolBytes, ProcessingDeadline: c.ProcessingDeadline})
 }
 
 // Service builds the api service c describes on clients.
@@ -195,10 +207,11 @@ func (r *reader) fail(name, value string, err error) {
 
 func (r *reader) ingest() Ingest {
 	return Ingest{
-		Table:         r.required(TableVar),
-		LogLevel:      r.logLevel(),
-		MaxRejectRate: r.float(MaxRejectRateVar, DefaultMaxRejectRate, 0, 1),
-		MaxSpoolBytes: r.nonNegative(MaxSpoolBytesVar),
+		Table:              r.required(TableVar),
+		LogLevel:           r.logLevel(),
+		MaxRejectRate:      r.float(MaxRejectRateVar, DefaultMaxRejectRate, 0, 1),
+		MaxSpoolBytes:      r.nonNegative(MaxSpoolBytesVar),
+		ProcessingDeadline: r.duration(ProcessingDeadlineVar, DefaultProcessingDeadline),
 	}
 }
 
@@ -258,6 +271,20 @@ func (r *reader) nonNegative(name string) int64 {
 		return 0
 	}
 	return n
+}
+
+// duration reads a Go duration more than zero; unset means def.
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, v, fmt.Errorf("%w: want a duration more than zero, such as 55m", ErrInvalid))
+		return def
+	}
+	return d
 }
 
 // calendar reads the month fiscal years start in; unset means January,

@@ -101,11 +101,11 @@ func TestIngestFromEnv(t *testing.T) {
 		bad  []string
 	}{
 		{name: "defaults", env: base,
-			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: config.DefaultMaxRejectRate}},
-		{name: "all set", env: with(base, "LOG_LEVEL", "DEBUG", "MAX_REJECT_RATE", "0", "MAX_SPOOL_BYTES", "4000000000"),
-			want: config.Ingest{Table: "t", LogLevel: slog.LevelDebug, MaxRejectRate: 0, MaxSpoolBytes: 4000000000}},
+			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: config.DefaultMaxRejectRate, ProcessingDeadline: config.DefaultProcessingDeadline}},
+		{name: "all set", env: with(base, "LOG_LEVEL", "DEBUG", "MAX_REJECT_RATE", "0", "MAX_SPOOL_BYTES", "4000000000", "PROCESSING_DEADLINE", "2m30s"),
+			want: config.Ingest{Table: "t", LogLevel: slog.LevelDebug, MaxRejectRate: 0, MaxSpoolBytes: 4000000000, ProcessingDeadline: 150 * time.Second}},
 		{name: "rate of one", env: with(base, "MAX_REJECT_RATE", "1"),
-			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: 1}},
+			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: 1, ProcessingDeadline: config.DefaultProcessingDeadline}},
 		{name: "missing table", env: map[string]string{}, bad: []string{"TABLE_NAME"}},
 		{name: "empty table", env: with(base, "TABLE_NAME", ""), bad: []string{"TABLE_NAME"}},
 		{name: "rate above one", env: with(base, "MAX_REJECT_RATE", "1.5"), bad: []string{"MAX_REJECT_RATE"}},
@@ -115,6 +115,9 @@ func TestIngestFromEnv(t *testing.T) {
 		{name: "negative spool", env: with(base, "MAX_SPOOL_BYTES", "-1"), bad: []string{"MAX_SPOOL_BYTES"}},
 		{name: "spool with a unit", env: with(base, "MAX_SPOOL_BYTES", "4GB"), bad: []string{"MAX_SPOOL_BYTES"}},
 		{name: "spool overflow", env: with(base, "MAX_SPOOL_BYTES", "9223372036854775808"), bad: []string{"MAX_SPOOL_BYTES"}},
+		{name: "deadline in bare seconds", env: with(base, "PROCESSING_DEADLINE", "3300"), bad: []string{"PROCESSING_DEADLINE"}},
+		{name: "zero deadline", env: with(base, "PROCESSING_DEADLINE", "0s"), bad: []string{"PROCESSING_DEADLINE"}},
+		{name: "negative deadline", env: with(base, "PROCESSING_DEADLINE", "-5m"), bad: []string{"PROCESSING_DEADLINE"}},
 		{name: "unknown log level", env: with(base, "LOG_LEVEL", "verbose"), bad: []string{"LOG_LEVEL"}},
 		{name: "every problem at once", env: map[string]string{"MAX_REJECT_RATE": "x", "MAX_SPOOL_BYTES": "y"},
 			bad: []string{"MAX_REJECT_RATE", "MAX_SPOOL_BYTES", "TABLE_NAME"}},
@@ -202,7 +205,11 @@ type samTemplate struct {
 	} `yaml:"Globals"`
 	Resources map[string]struct {
 		Properties struct {
-			Environment environment `yaml:"Environment"`
+			Environment       environment `yaml:"Environment"`
+			Timeout           int         `yaml:"Timeout"`
+			EventInvokeConfig struct {
+				MaximumRetryAttempts int `yaml:"MaximumRetryAttempts"`
+			} `yaml:"EventInvokeConfig"`
 		} `yaml:"Properties"`
 	} `yaml:"Resources"`
 }
@@ -219,6 +226,41 @@ func (tm *samTemplate) value(n yaml.Node) string {
 		return p.Default.Value
 	}
 	return n.Value
+}
+
+// TestTemplateDeadlineOutlastsEveryAttempt checks that the ingest
+// function's PROCESSING_DEADLINE in template.yaml is longer than all of
+// Lambda's attempts at an event together: an upload must never be given
+// up on while an attempt could still finish it.
+func TestTemplateDeadlineOutlastsEveryAttempt(t *testing.T) {
+	root, err := devstack.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tm samTemplate
+	if err := yaml.Unmarshal(data, &tm); err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	fn := tm.Resources["IngestFunction"].Properties
+	v := fn.Environment.Variables[config.ProcessingDeadlineVar]
+	c, err := config.IngestFromEnv(envOf(map[string]string{"TABLE_NAME": "t", config.ProcessingDeadlineVar: tm.value(v)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempts := 1 + fn.EventInvokeConfig.MaximumRetryAttempts
+	if fn.Timeout == 0 || attempts < 1 {
+		t.Fatalf("IngestFunction: Timeout %d, MaximumRetryAttempts %d", fn.Timeout, fn.EventInvokeConfig.MaximumRetryAttempts)
+	}
+	if busy := time.Duration(attempts*fn.Timeout) * time.Second; c.ProcessingDeadline <= busy {
+		t.Errorf("PROCESSING_DEADLINE %v is not longer than %d attempts of %d s", c.ProcessingDeadline, attempts, fn.Timeout)
+	}
+	if c.ProcessingDeadline != config.DefaultProcessingDeadline {
+		t.Errorf("the template's PROCESSING_DEADLINE %v differs from the default %v: keep them in step", c.ProcessingDeadline, config.DefaultProcessingDeadline)
+	}
 }
 
 // TestTemplateSetsWhatTheFunctionsRead reads template.yaml and checks, for

@@ -77,6 +77,11 @@ type ServiceOptions struct {
 	// zero and "" mean the parser's defaults.
 	MaxSpoolBytes int64
 	TempDir       string
+	// ProcessingDeadline is how long after an attempt starts its upload
+	// may stay processing: the function's timeout times the attempts
+	// Lambda makes, plus a margin for the waits between them. Past it the
+	// upload reads as failed (store.Upload.At). Zero sets no deadline.
+	ProcessingDeadline time.Duration
 }
 
 // Service ingests S3 objects into the aggregate table.
@@ -253,13 +258,19 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		return s.superseded(ctx, bucket, key, version, file)
 	}
 	if exists && cur.Sequencer == seq && cur.File == file {
-		if u, err := s.aggs.GetUpload(ctx, file); err == nil && final(u.Status) {
+		// A committed upload that reads failed was given up on past its
+		// deadline after the commit: finishing it again corrects that.
+		if u, err := s.aggs.GetUpload(ctx, file); err == nil && final(u.Status) && u.Status != store.StatusFailed {
 			s.log.InfoContext(ctx, "duplicate event: already applied", "key", key, "file", file)
 			return nil
 		}
 	}
+	started := s.now().UTC()
 	up := store.Upload{ID: file, Bucket: bucket, Key: key, Version: version, Status: store.StatusProcessing,
-		Started: s.now().UTC().Format(time.RFC3339)}
+		Started: started.Format(time.RFC3339)}
+	if s.opts.ProcessingDeadline > 0 {
+		up.Deadline = started.Add(s.opts.ProcessingDeadline).Format(store.DeadlineFormat)
+	}
 	if err := s.aggs.PutUpload(ctx, up); err != nil {
 		return err
 	}
@@ -626,52 +637,70 @@ func (s *Service) versionDeleted(ctx context.Context, bucket, key, deleted, seq 
 }
 
 // currentVersion returns the version id of an object's current version,
-// "" when it has none or a delete marker is on top: the version S3 flags
-// latest, or else (an emulator that does not flag it) the newest one.
+// "" when it has none or a delete marker is on top.
 func (s *Service) currentVersion(ctx context.Context, bucket, key string) (string, error) {
+	live, err := LiveVersions(ctx, s.blobs, bucket, key)
+	if err != nil {
+		return "", err
+	}
+	return live[key], nil
+}
+
+// VersionLister lists object versions; *s3.Client implements it.
+type VersionLister interface {
+	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
+}
+
+// LiveVersions returns the current version id of every object under
+// prefix that has one, by key; objects with a delete marker on top are
+// left out. The current version is the one S3 flags latest, or else (an
+// emulator that does not flag it) the newest one. Errors are S3's,
+// wrapped.
+func LiveVersions(ctx context.Context, s3c VersionLister, bucket, prefix string) (map[string]string, error) {
 	type version struct {
 		id     string
 		marker bool
 		latest bool
 		at     time.Time
 	}
-	var all []version
-	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)}
+	byKey := map[string][]version{}
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
 	for {
-		out, err := s.blobs.ListObjectVersions(ctx, in)
+		out, err := s3c.ListObjectVersions(ctx, in)
 		if err != nil {
-			return "", fmt.Errorf("list versions: %w", err)
+			return nil, fmt.Errorf("list versions of %s: %w", prefix, err)
 		}
 		for _, v := range out.Versions {
-			if aws.ToString(v.Key) == key {
-				all = append(all, version{aws.ToString(v.VersionId), false, aws.ToBool(v.IsLatest), aws.ToTime(v.LastModified)})
-			}
+			k := aws.ToString(v.Key)
+			byKey[k] = append(byKey[k], version{aws.ToString(v.VersionId), false, aws.ToBool(v.IsLatest), aws.ToTime(v.LastModified)})
 		}
 		for _, m := range out.DeleteMarkers {
-			if aws.ToString(m.Key) == key {
-				all = append(all, version{aws.ToString(m.VersionId), true, aws.ToBool(m.IsLatest), aws.ToTime(m.LastModified)})
-			}
+			k := aws.ToString(m.Key)
+			byKey[k] = append(byKey[k], version{aws.ToString(m.VersionId), true, aws.ToBool(m.IsLatest), aws.ToTime(m.LastModified)})
 		}
 		if !aws.ToBool(out.IsTruncated) {
 			break
 		}
 		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
 	}
-	var cur *version
-	for i := range all {
-		v := &all[i]
-		if v.latest {
-			cur = v
-			break
+	live := make(map[string]string, len(byKey))
+	for k, all := range byKey {
+		var cur *version
+		for i := range all {
+			v := &all[i]
+			if v.latest {
+				cur = v
+				break
+			}
+			if cur == nil || v.at.After(cur.at) {
+				cur = v
+			}
 		}
-		if cur == nil || v.at.After(cur.at) {
-			cur = v
+		if !cur.marker {
+			live[k] = cur.id
 		}
 	}
-	if cur == nil || cur.marker {
-		return "", nil
-	}
-	return cur.id, nil
+	return live, nil
 }
 
 // retract makes a deleted object's contribution disappear.

@@ -44,11 +44,17 @@ type Table interface {
 	PublishSnapshot(ctx context.Context, info store.SnapshotInfo) (store.SnapshotInfo, error)
 	DeleteSnapshot(ctx context.Context, info store.SnapshotInfo) error
 	Compact(ctx context.Context) (store.Compaction, error)
+	// GetUpload, ExpireOverdue and PutReconciliation serve Reconcile.
+	GetUpload(ctx context.Context, id string) (store.Upload, error)
+	ExpireOverdue(ctx context.Context, now time.Time) ([]store.Upload, error)
+	PutReconciliation(ctx context.Context, report any) error
 }
 
-// Blobs is what recompute reads from S3: the purchase histories.
+// Blobs is what recompute reads from S3: the purchase histories, and the
+// object versions Reconcile compares with the table.
 type Blobs interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 }
 
 // Options configure a Service.
@@ -58,6 +64,8 @@ type Options struct {
 	// MaxAge is how old a snapshot may grow before a scheduled run
 	// recomputes although nothing changed; 0 means one day.
 	MaxAge time.Duration
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
 }
 
 // Service computes summaries and snapshots.
@@ -74,28 +82,39 @@ func New(t Table, blobs Blobs, log *slog.Logger, opts Options) *Service {
 	if opts.MaxAge == 0 {
 		opts.MaxAge = 24 * time.Hour
 	}
-	return &Service{t: t, blobs: blobs, opts: opts, log: log, now: time.Now}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{t: t, blobs: blobs, opts: opts, log: log, now: now}
 }
 
 // Handle is the Lambda entry point for the schedule's events. It first
 // compacts the aggregates (ingestion does after every file, but a busy
-// moment can leave files pending), then recomputes unless nothing changed.
+// moment can leave files pending), reconciles the bucket with the table
+// (see Reconcile), then recomputes unless nothing changed. A failed
+// reconciliation is logged and returned after the recompute, so that it
+// never holds the analytics back.
 func (s *Service) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 	if c, err := s.t.Compact(ctx); err == nil {
 		s.log.InfoContext(ctx, "compacted", "folded", c.Folded, "subtracted", c.Subtracted, "collected", c.Collected)
 	} else if !errors.Is(err, store.ErrBusy) {
 		return err
 	}
+	_, recErr := s.Reconcile(ctx)
+	if recErr != nil {
+		s.log.ErrorContext(ctx, "reconciliation failed", "error", recErr)
+	}
 	skip, err := s.upToDate(ctx)
 	if err != nil {
-		return err
+		return errors.Join(err, recErr)
 	}
 	if skip {
 		s.log.InfoContext(ctx, "recompute skipped: no change since the last snapshot", "event_time", ev.Time)
-		return nil
+		return recErr
 	}
 	_, err = s.Run(ctx)
-	return err
+	return errors.Join(err, recErr)
 }
 
 // upToDate reports whether the latest snapshot started after the last

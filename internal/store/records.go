@@ -42,21 +42,35 @@ type Upload struct {
 	// Replaced is the upload id whose data this one replaced: the live
 	// file of the same object key when this one was committed.
 	Replaced string `json:"replaced,omitempty"`
+	// Deadline, RFC 3339 in UTC, is when a processing upload is given up
+	// on: its start plus every attempt the ingest function gets, with a
+	// margin (see At). Empty for uploads that never had one.
+	Deadline string `json:"deadline_at,omitempty"`
 }
 
 // PutUpload writes an upload's status. A status that is final
 // (succeeded, partially succeeded) is never overwritten by processing, so
-// a duplicated event cannot make a finished upload look unfinished.
+// a duplicated event cannot make a finished upload look unfinished. A
+// processing upload with a deadline is first entered in the in-flight
+// index, so that ExpireOverdue finds it if its function dies.
 func (s *Store) PutUpload(ctx context.Context, u Upload) error {
 	body, err := json.Marshal(u)
 	if err != nil {
 		return fmt.Errorf("encode upload %s: %w", u.ID, err)
+	}
+	if u.Status == StatusProcessing && u.Deadline != "" {
+		if err := s.putInFlight(ctx, u); err != nil {
+			return err
+		}
 	}
 	in := &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
 		Item: map[string]types.AttributeValue{
 			"pk": str("UPLOAD#" + u.ID), "sk": str("STATUS"), "status": str(u.Status), "body": str(string(body)),
 		},
+	}
+	if u.Deadline != "" {
+		in.Item["deadline"] = str(u.Deadline)
 	}
 	if u.Status == StatusProcessing {
 		in.ConditionExpression = aws.String("attribute_not_exists(pk) OR NOT (#s IN (:ok, :partial))")

@@ -20,7 +20,9 @@
 //	                                                f live file id, pf file it replaced, fd file
 //	                                                folded into the base, vu/rm/sb view edits
 //	                                                (H#<sha256> for keys too long to fit)
-//	UPLOAD#<file>      STATUS                       an upload's status, counts, format
+//	UPLOAD#<file>      STATUS                       an upload's status, counts, format, deadline
+//	INFLIGHT           <deadline>#<file>            an upload entered processing (see ExpireOverdue)
+//	RECONCILIATION     LATEST                       the last reconciliation of bucket and table
 //	SUMMARY            LATEST                       the last recompute's totals summary
 //	SNAP#<id>          <part>                       one gzipped JSON part of a recompute
 //	                                                snapshot (tiers/<dim>, bridge/<dim>/<grain>…)
