@@ -76,10 +76,13 @@ func (s *Store) Compact(ctx context.Context) (Compaction, error) {
 		return c, err
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      key(viewPK, viewSK),
-		UpdateExpression:         aws.String("SET #l = :until, #o = :me ADD #n :one"),
-		ConditionExpression:      aws.String("attribute_not_exists(#l) OR #l < :now"),
+		TableName:        aws.String(s.table),
+		Key:              key(viewPK, viewSK),
+		UpdateExpression: aws.String("SET #l = :until, #o = :me ADD #n :one"),
+		// Our own owner id passes too: the SDK retries a call whose answer
+		// was lost, and that retry must not find our lease and give up with
+		// it held (every compaction then skipped until it ran out).
+		ConditionExpression:      aws.String("attribute_not_exists(#l) OR #l < :now OR #o = :me"),
 		ExpressionAttributeNames: map[string]string{"#l": "lease", "#o": "owner", "#n": "next"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":until": numInt(now.Add(leaseTime).UnixMilli()),
 			":me": str(owner), ":one": numInt(1), ":now": numInt(now.UnixMilli())},
@@ -90,6 +93,8 @@ func (s *Store) Compact(ctx context.Context) (Compaction, error) {
 		return c, ErrBusy
 	}
 	if err != nil {
+		// The lease may have been taken all the same.
+		(&compaction{s: s, owner: owner}).release(ctx)
 		return c, fmt.Errorf("take compaction lease: %w", err)
 	}
 	v, err := viewOf(out.Attributes)

@@ -352,3 +352,42 @@ func TestReadsDuringOverwritesAndCompaction(t *testing.T) {
 	check(t, s, m, "at the end")
 	t.Logf("%d reads, none inconsistent", reads.Load())
 }
+
+// replayingDB applies the first UpdateItem that takes the compaction
+// lease twice and answers with the second outcome, as when the SDK
+// retries a call whose answer was lost after the server applied it.
+type replayingDB struct {
+	store.DB
+	replayed atomic.Bool
+}
+
+func (r *replayingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if strings.Contains(aws.ToString(in.ConditionExpression), "#l < :now") && r.replayed.CompareAndSwap(false, true) {
+		if _, err := r.DB.UpdateItem(ctx, in, o...); err != nil {
+			return nil, err
+		}
+	}
+	return r.DB.UpdateItem(ctx, in, o...)
+}
+
+// TestCompactionLeaseSurvivesARetriedCall: a retried lease call must find
+// its own lease and go on, not report another compaction busy while the
+// lease it took blocks every compaction until it runs out.
+func TestCompactionLeaseSurvivesARetriedCall(t *testing.T) {
+	emu := emutest.Start(t)
+	s := store.New(&replayingDB{DB: emu.Clients.DynamoDB}, emu.Table)
+	m := model{}
+	apply(t, s, m, 0, step{"transactions/a.csv", "v00", map[string]string{"2024-01-05 Consumer": "10"}})
+	c, err := s.Compact(context.Background())
+	if err != nil {
+		t.Fatalf("compaction after a retried lease call: %v", err)
+	}
+	if c.Folded != 1 || c.Pending != 0 {
+		t.Fatalf("compaction %+v, want the file folded", c)
+	}
+	apply(t, s, m, 1, step{"transactions/b.csv", "v01", map[string]string{"2024-01-06 Consumer": "5"}})
+	if c, err := s.Compact(context.Background()); err != nil || c.Folded != 1 {
+		t.Fatalf("the next compaction: %+v, %v (the lease was left held)", c, err)
+	}
+	check(t, s, m, "after both compactions")
+}
