@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -22,12 +23,14 @@ import (
 	"github.com/salesseg/salesseg/internal/dashboard"
 	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/logging"
+	"github.com/salesseg/salesseg/internal/store"
 )
 
 // stack is the whole salesseg deployment on one machine: the same three
 // handlers as in Lambda, invoked through Lambda's own JSON decoding.
 type stack struct {
 	emu      *devstack.Emulators
+	failures *devstack.FailureQueue // nil without moto_server
 	dispatch *devstack.Dispatcher
 	gateway  *devstack.Gateway
 	cancel   context.CancelFunc
@@ -36,16 +39,32 @@ type stack struct {
 type stackOptions struct {
 	root      string
 	s3Addr    string
+	ddbPort   int
+	sqsAddr   string // failure queue's address; "" for none
 	schedule  time.Duration
 	debounce  time.Duration
 	functions config.Functions // read through localEnv
 	log       *slog.Logger
 	devToken  string // bearer token the local gateway accepts; "" for the default
+	// ingestDB, when set, wraps the DynamoDB client ingest uses, for
+	// tests that make ingest fail.
+	ingestDB func(store.DB) store.DB
 }
 
 // localName names the emulated table and bucket; the sample events in
 // events/ use it too.
 const localName = "salesseg-local"
+
+// localFailureQueue names the local stack's failure queue.
+const localFailureQueue = "salesseg-local-ingest-failures"
+
+// The local stack's default addresses, which `salesseg redrive -local`
+// uses too.
+const (
+	localS3Addr  = "127.0.0.1:4566"
+	localDDBPort = 4567
+	localSQSAddr = "127.0.0.1:4568"
+)
 
 // localEnv is the environment the functions see locally: getenv's, with
 // the emulated table and bucket in TABLE_NAME and BUCKET_NAME, where
@@ -60,14 +79,24 @@ func localEnv(getenv func(string) string) func(string) string {
 }
 
 func startStack(ctx context.Context, o stackOptions) (*stack, error) {
-	emu, err := devstack.Start(ctx, devstack.Options{Root: o.root, Bucket: localName, Table: localName, S3Addr: o.s3Addr})
+	emu, err := devstack.Start(ctx, devstack.Options{Root: o.root, Bucket: localName, Table: localName, S3Addr: o.s3Addr, DDBPort: o.ddbPort})
 	if err != nil {
 		return nil, err
+	}
+	var fq *devstack.FailureQueue
+	if o.sqsAddr != "" {
+		if fq, err = devstack.StartFailureQueue(ctx, emu.Clients.Config, o.sqsAddr, localFailureQueue); err != nil {
+			emu.Close()
+			return nil, err
+		}
 	}
 	h := newHandlers(emu, o)
 	runCtx, cancel := context.WithCancel(ctx)
 	d := emu.Dispatch(runCtx, h.ingest, h.recompute, o.log, o.schedule, o.debounce)
-	return &stack{emu: emu, dispatch: d, gateway: devstack.NewGateway(h.api, o.devToken), cancel: cancel}, nil
+	if fq != nil {
+		d.OnFailure(fq)
+	}
+	return &stack{emu: emu, failures: fq, dispatch: d, gateway: devstack.NewGateway(h.api, o.devToken), cancel: cancel}, nil
 }
 
 // handlers are the three Lambda handlers, built from their configuration
@@ -78,8 +107,12 @@ type handlers struct {
 
 func newHandlers(emu *devstack.Emulators, o stackOptions) handlers {
 	f := o.functions
+	var db store.DB = emu.Clients.DynamoDB
+	if o.ingestDB != nil {
+		db = o.ingestDB(db)
+	}
 	return handlers{
-		ingest:    lambda.NewHandler(f.Ingest.Service(emu.Clients, o.log).HandleS3),
+		ingest:    lambda.NewHandler(f.Ingest.ServiceOn(emu.Clients.S3, db, o.log).HandleS3),
 		api:       lambda.NewHandler(f.API.Service(emu.Clients, o.log).Handle),
 		recompute: lambda.NewHandler(f.Recompute.Handler(emu.Clients, o.log)),
 	}
@@ -100,6 +133,9 @@ func (s *stack) handler() http.Handler {
 
 func (s *stack) close() {
 	s.cancel()
+	if s.failures != nil {
+		s.failures.Close()
+	}
 	s.emu.Close()
 }
 
@@ -120,7 +156,9 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the HTTP API")
-	s3Addr := fs.String("s3-addr", "127.0.0.1:4566", "listen address of the emulated S3")
+	s3Addr := fs.String("s3-addr", localS3Addr, "listen address of the emulated S3")
+	ddbPort := fs.Int("dynamodb-port", localDDBPort, "port of the emulated DynamoDB on 127.0.0.1 (0: any free port)")
+	sqsAddr := fs.String("sqs-addr", localSQSAddr, "listen address of the emulated failure queue (moto_server); empty for none")
 	root := fs.String("root", "", "repository root (default: found from the working directory)")
 	sample := fs.String("sample", "infra/sample/superstore.csv", "file uploaded at start, relative to the root; empty for none")
 	schedule := fs.Duration("schedule", time.Hour, "recompute schedule interval")
@@ -143,8 +181,16 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("environment: %w", err)
 	}
 	log := logging.New(stderr, fns.LogLevel)
-	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, schedule: *schedule, debounce: *debounce,
-		functions: fns, log: log, devToken: *devToken})
+	if *sqsAddr != "" {
+		if _, err := exec.LookPath("moto_server"); err != nil {
+			// The queue only keeps failed ingests for redrive: run
+			// without it rather than not at all.
+			log.Warn("no failure queue: failed ingests are only logged", "reason", devstack.ErrNoMoto.Error())
+			*sqsAddr = ""
+		}
+	}
+	s, err := startStack(ctx, stackOptions{root: *root, s3Addr: *s3Addr, ddbPort: *ddbPort, sqsAddr: *sqsAddr,
+		schedule: *schedule, debounce: *debounce, functions: fns, log: log, devToken: *devToken})
 	if err != nil {
 		return err
 	}
@@ -167,11 +213,16 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go srv.Serve(ln) //nolint:errcheck // ErrServerClosed on shutdown
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
+	failures := "off (moto_server not installed): failed ingests are only logged"
+	if s.failures != nil {
+		failures = s.failures.URL + "  (ingests that fail after 3 attempts; replay them with: go run ./cmd/salesseg redrive -local)"
+	}
 	fmt.Fprintf(stdout, `salesseg is running locally.
   Dashboard:  %[1]s/#token=%[6]s
   HTTP API:   %[1]s/v1/  (send Authorization: Bearer %[6]s; the dev token stands in for a JWT)
   S3:         %[2]s  (bucket %[3]s; put files under transactions/ to ingest them)
   DynamoDB:   %[4]s  (table %[5]s)
+  Failures:   %[7]s
 
 Try:
   curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/segments?dimension=segment&from=2016-01&to=2019-12'
@@ -183,7 +234,7 @@ Try:
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url %[2]s s3 cp FILE s3://%[3]s/transactions/FILE
 
 Press Ctrl-C to stop.
-`, base, s.emu.S3URL, s.emu.Bucket, s.emu.DDBURL, s.emu.Table, *devToken)
+`, base, s.emu.S3URL, s.emu.Bucket, s.emu.DDBURL, s.emu.Table, *devToken, failures)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return nil

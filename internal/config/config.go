@@ -161,7 +161,13 @@ func FunctionsFromEnv(getenv func(string) string) (Functions, error) {
 
 // Service builds the ingest service c describes on clients.
 func (c Ingest) Service(clients *awsconf.Clients, log *slog.Logger) *ingest.Service {
-	return ingest.New(clients.S3, store.New(clients.DynamoDB, c.Table), log,
+	return c.ServiceOn(clients.S3, clients.DynamoDB, log)
+}
+
+// ServiceOn builds the ingest service c describes on the given S3 and
+// DynamoDB clients, such as a DynamoDB client that fails on purpose.
+func (c Ingest) ServiceOn(blobs ingest.Blobs, db store.DB, log *slog.Logger) *ingest.Service {
+	return ingest.New(blobs, store.New(db, c.Table), log,
 		ingest.ServiceOptions{MaxRejectRate: c.MaxRejectRate, MaxSpoolBytes: c.MaxSpoolBytes, ProcessingDeadline: c.ProcessingDeadline})
 }
 

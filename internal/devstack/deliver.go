@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/salesseg/salesseg/internal/redrive"
 )
 
 // asyncRetries is how often Lambda retries a failed asynchronous
@@ -23,12 +27,13 @@ type Dispatcher struct {
 	log               *slog.Logger
 	debounce          time.Duration
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []events.S3Event
-	busy    bool
-	kick    chan struct{}
-	trigger chan struct{}
+	mu       sync.Mutex
+	cond     *sync.Cond
+	failures FailureSink
+	queue    []events.S3Event
+	busy     bool
+	kick     chan struct{}
+	trigger  chan struct{}
 }
 
 // Dispatch subscribes to the emulated bucket's events and starts delivering
@@ -44,7 +49,42 @@ func (e *Emulators) Dispatch(ctx context.Context, ingest, recompute Invoker, log
 	return d
 }
 
+// FailureSink receives the invocation record of an ingest event that still
+// failed after the retries, as the deployed function's on-failure
+// destination (an SQS queue) does.
+type FailureSink interface {
+	Send(ctx context.Context, body []byte) error
+}
+
+// OnFailure sends the record of every ingest event that fails after the
+// retries to sink, from where `salesseg redrive` replays it; without a
+// sink such an event is only logged.
+func (d *Dispatcher) OnFailure(sink FailureSink) {
+	d.mu.Lock()
+	d.failures = sink
+	d.mu.Unlock()
+}
+
+// localIngestArn names the local ingest function in failure records.
+const localIngestArn = "arn:aws:lambda:us-east-1:000000000000:function:salesseg-local-ingest"
+
+// notified says whether an object key is under a prefix whose events
+// invoke ingest, as template.yaml's notification filters say; ingest's own
+// curated/ and rejects/ outputs invoke nothing, as in AWS.
+func notified(ev events.S3Event) bool {
+	for _, r := range ev.Records {
+		key, err := url.QueryUnescape(r.S3.Object.Key)
+		if err == nil && (strings.HasPrefix(key, "transactions/") || strings.HasPrefix(key, "customers/")) {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *Dispatcher) enqueue(ev events.S3Event) {
+	if !notified(ev) {
+		return
+	}
 	d.mu.Lock()
 	d.queue = append(d.queue, ev)
 	d.mu.Unlock()
@@ -91,7 +131,9 @@ func (d *Dispatcher) deliver(ctx context.Context) {
 		d.queue = d.queue[1:]
 		d.busy = true
 		d.mu.Unlock()
-		d.invoke(ctx, "ingest", d.ingest, ev)
+		if payload, err := d.invoke(ctx, "ingest", d.ingest, ev); err != nil {
+			d.fail(ctx, payload, err)
+		}
 		select {
 		case d.trigger <- struct{}{}:
 		default:
@@ -99,24 +141,44 @@ func (d *Dispatcher) deliver(ctx context.Context) {
 	}
 }
 
-func (d *Dispatcher) invoke(ctx context.Context, name string, h Invoker, ev any) {
+// invoke delivers ev to h with Lambda's retries and returns the payload
+// and the last error when every attempt failed.
+func (d *Dispatcher) invoke(ctx context.Context, name string, h Invoker, ev any) ([]byte, error) {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		d.log.ErrorContext(ctx, "encode event", "function", name, "error", err)
-		return
+		return nil, nil
 	}
 	for attempt := 0; attempt <= asyncRetries; attempt++ {
 		if _, err = h.Invoke(ctx, payload); err == nil {
-			return
+			return payload, nil
 		}
 		d.log.WarnContext(ctx, "invocation failed", "function", name, "attempt", attempt+1, "error", err)
 	}
 	d.log.ErrorContext(ctx, "invocation failed after retries", "function", name, "error", err)
+	return payload, err
+}
+
+// fail hands a failed ingest event to the failure sink, if there is one.
+func (d *Dispatcher) fail(ctx context.Context, payload []byte, err error) {
+	d.mu.Lock()
+	sink := d.failures
+	d.mu.Unlock()
+	if sink == nil || ctx.Err() != nil {
+		return
+	}
+	rec, rerr := redrive.NewRecord(localIngestArn, payload, asyncRetries+1, err, time.Now())
+	if rerr == nil {
+		rerr = sink.Send(ctx, rec)
+	}
+	if rerr != nil {
+		d.log.ErrorContext(ctx, "send to failure queue", "error", rerr)
+	}
 }
 
 // RunRecompute invokes recompute now with a scheduled event.
 func (d *Dispatcher) RunRecompute(ctx context.Context) {
-	d.invoke(ctx, "recompute", d.recompute, events.EventBridgeEvent{
+	_, _ = d.invoke(ctx, "recompute", d.recompute, events.EventBridgeEvent{
 		Version: "0", ID: time.Now().Format(time.RFC3339Nano), DetailType: "Scheduled Event", Source: "aws.events",
 		AccountID: "000000000000", Time: time.Now().UTC(), Region: "us-east-1", Detail: json.RawMessage("{}"),
 	})

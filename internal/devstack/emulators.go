@@ -67,6 +67,8 @@ type Options struct {
 	Bucket string
 	Table  string
 	S3Addr string // listen address for S3, e.g. "127.0.0.1:0"
+	// DDBPort is dynalite's port on 127.0.0.1; 0 picks a free one.
+	DDBPort int
 }
 
 // Start starts dynalite and gofakes3 and creates the bucket (versioned) and
@@ -76,8 +78,15 @@ func Start(ctx context.Context, o Options) (*Emulators, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%w (looked for %s)", ErrNoDynalite, bin)
 	}
-	port, err := freePort()
-	if err != nil {
+	var err error
+	port := o.DDBPort
+	if port == 0 {
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		port = p
+	} else if err := portFree(port); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command("node", filepath.Join(o.Root, DynaliteLauncher), "--port", fmt.Sprint(port), "--host", "127.0.0.1")
@@ -171,16 +180,32 @@ func (e *Emulators) stop() {
 		e.s3srv.Close()
 	}
 	if e.dynalite != nil && e.dynalite.Process != nil {
-		_ = syscall.Kill(-e.dynalite.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = e.dynalite.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-e.dynalite.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
+		stopGroup(e.dynalite)
 	}
+}
+
+// stopGroup stops an emulator started in its own process group and waits
+// for it to exit, killing it if it takes longer than five seconds.
+func stopGroup(cmd *exec.Cmd) {
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// portFree fails when port is taken, which dynalite would only report by
+// exiting, leaving the wait for it to time out.
+func portFree(port int) error {
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return fmt.Errorf("DynamoDB port %d: %w", port, err)
+	}
+	return ln.Close()
 }
 
 func freePort() (int, error) {
