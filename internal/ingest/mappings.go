@@ -29,12 +29,16 @@ import (
 //
 //	{"columns": {"amount": "Net Sales", "segment": "Customer Type", "date": "#1"},
 //	 "date_order": "DMY", "decimal_separator": ",", "delimiter": ";",
-//	 "sheet": "Sales", "no_header": false}
+//	 "sheet": "Sales", "no_header": false,
+//	 "values": {"country": {"Philipines": "Philippines"}}, "keep_spelling": false}
 //
 // columns maps canonical fields (date, customer_id, order_id, amount,
 // quantity, unit_price, cost, profit, employees, annual_revenue) and
 // dimensions (segment, industry, size, region, country, category,
 // channel) to headers, or to "#N" for the Nth column; "" unmaps one.
+// values respells dimension values (dimension → as written → as stored)
+// on top of the built-in spelling rules, which keep_spelling switches off
+// (see package spelling); the upload's format lists every value respelled.
 const (
 	ConfigMapping  = "config/mapping.json"
 	ConfigMappings = "config/mappings/"
@@ -42,12 +46,14 @@ const (
 
 // mappingFile is the JSON form of a mapping file.
 type mappingFile struct {
-	Columns          map[string]string `json:"columns"`
-	DateOrder        string            `json:"date_order"`
-	DecimalSeparator string            `json:"decimal_separator"`
-	Delimiter        string            `json:"delimiter"`
-	Sheet            string            `json:"sheet"`
-	NoHeader         bool              `json:"no_header"`
+	Columns          map[string]string            `json:"columns"`
+	DateOrder        string                       `json:"date_order"`
+	DecimalSeparator string                       `json:"decimal_separator"`
+	Delimiter        string                       `json:"delimiter"`
+	Sheet            string                       `json:"sheet"`
+	NoHeader         bool                         `json:"no_header"`
+	Values           map[string]map[string]string `json:"values"`
+	KeepSpelling     bool                         `json:"keep_spelling"`
 }
 
 // ErrBadMappingFile means a mapping file in the bucket does not decode;
@@ -84,6 +90,18 @@ func (s *Service) options(ctx context.Context, bucket, key string) (parser.Optio
 			}
 		}
 		opt.NoHeader = opt.NoHeader || m.NoHeader
+		opt.KeepSpelling = opt.KeepSpelling || m.KeepSpelling
+		for d, vals := range m.Values {
+			if opt.Values == nil {
+				opt.Values = map[string]map[string]string{}
+			}
+			if opt.Values[d] == nil {
+				opt.Values[d] = map[string]string{}
+			}
+			for from, to := range vals {
+				opt.Values[d][from] = to
+			}
+		}
 	}
 	return opt, used, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/spelling"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
 
@@ -93,8 +94,33 @@ type dimValues struct {
 	raw map[string]uint32
 }
 
-func newDimValues() dimValues {
-	return dimValues{interner: newInterner(6, dimension.Blank), raw: map[string]uint32{}}
+// newDimValues returns the value table of dimension d, spelling values as
+// opt says (see Options.Values and Options.KeepSpelling).
+func newDimValues(d dimension.Dimension, opt *Options) dimValues {
+	v := dimValues{interner: newInterner(6, dimension.Blank), raw: map[string]uint32{}}
+	own := opt.Values[string(d)]
+	switch {
+	case opt.KeepSpelling && len(own) == 0:
+	case opt.KeepSpelling:
+		v.canon = func(s string) string {
+			if o, ok := own[s]; ok {
+				return o
+			}
+			return s
+		}
+	default:
+		v.canon = func(s string) string {
+			if o, ok := own[s]; ok {
+				return o
+			}
+			if d == dimension.Country {
+				s, _ = spelling.Country(s)
+				return s
+			}
+			return spelling.Tidy(s)
+		}
+	}
+	return v
 }
 
 // accumulator validates rows and sums the valid ones into cells, orders
@@ -278,8 +304,8 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 			a.dims = append(a.dims, dimSource{dim: d, kind: fromCustomers, col: cm.col[fieldCustomer]})
 		}
 	}
-	for i := range a.dims {
-		a.vals[i] = newDimValues()
+	for i, d := range a.dims {
+		a.vals[i] = newDimValues(d.dim, opt)
 	}
 	if opt.cellCache > 0 {
 		a.cellCap = opt.cellCache
@@ -1009,6 +1035,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 			f.Rounded[a.cm.name(field(fl))] = n
 		}
 	}
+	f.Normalized = a.normalized()
 	for _, d := range a.dims {
 		switch d.kind {
 		case fromEmployees:
@@ -1021,6 +1048,21 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	}
 	res.history = hist
 	return nil
+}
+
+// normalized returns the values stored under another spelling, by
+// dimension name, or nil when there are none.
+func (a *accumulator) normalized() map[string]map[string]string {
+	var out map[string]map[string]string
+	for i, d := range a.dims {
+		if r := a.vals[i].renamed; len(r) > 0 {
+			if out == nil {
+				out = map[string]map[string]string{}
+			}
+			out[string(d.dim)] = r
+		}
+	}
+	return out
 }
 
 func describeBands(bands []Band) string {

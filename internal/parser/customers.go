@@ -194,6 +194,7 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 		out.Format.Decimal = a.decimal
 	}
 	out.Format.BlankLines = src.BlankLines()
+	out.Format.Normalized = a.normalized()
 	return out, nil
 }
 

@@ -14,11 +14,16 @@ import (
 // table indexed by a multiplicative hash of the name's last eight bytes,
 // which costs a few instructions where a map lookup hashes and probes.
 type interner struct {
-	ids    map[string]uint32
-	names  []string
-	last   []byte
-	lastID uint32
-	recent []recentName // len is a power of two
+	ids   map[string]uint32
+	names []string
+	// canon, when set, gives the name a new value is stored under (see
+	// package spelling); values that differ but share a canonical name
+	// share its number, and renamed records each value changed.
+	canon   func(string) string
+	renamed map[string]string
+	last    []byte
+	lastID  uint32
+	recent  []recentName // len is a power of two
 }
 
 type recentName struct {
@@ -52,15 +57,34 @@ func (n *interner) id(v []byte) (id uint32, ok bool) {
 			if !validText(v) {
 				return 0, false
 			}
-			id = uint32(len(n.names))
-			name := string(v)
-			n.ids[name] = id
-			n.names = append(n.names, name)
+			id = n.add(string(v))
 		}
 		*slot = recentName{n.names[id], id}
 	}
 	n.last, n.lastID = append(n.last[:0], v...), id
 	return id, true
+}
+
+// add numbers a name not seen before, under its canonical name.
+func (n *interner) add(name string) uint32 {
+	stored := name
+	if n.canon != nil {
+		stored = n.canon(name)
+	}
+	id, ok := n.ids[stored]
+	if !ok {
+		id = uint32(len(n.names))
+		n.ids[stored] = id
+		n.names = append(n.names, stored)
+	}
+	if stored != name {
+		n.ids[name] = id
+		if n.renamed == nil {
+			n.renamed = map[string]string{}
+		}
+		n.renamed[name] = stored
+	}
+	return id
 }
 
 // slot returns v's place in n.recent.

@@ -42,6 +42,12 @@ type Options struct {
 	// id → dimension → value (as ParseCustomers returns). A dimension the
 	// file has a column for is never overridden.
 	Customers map[string]map[dimension.Dimension]string
+	// Values respells dimension values: dimension name → value as
+	// written → value to store. It wins over the built-in rules of
+	// package spelling (spacing, lower case, country names and codes),
+	// which KeepSpelling switches off.
+	Values       map[string]map[string]string
+	KeepSpelling bool
 	// cellCache overrides the size of the cell cache (see cellCache), so
 	// that tests roll up small files many times.
 	cellCache int
@@ -68,6 +74,21 @@ func (o *Options) validate() error {
 		for i := range bands {
 			if bands[i].Name == "" || (i > 0 && bands[i].Min <= bands[i-1].Min) {
 				return fmt.Errorf("%w: size bands must be named and ascending by Min", ErrBadOptions)
+			}
+		}
+	}
+	for name, m := range o.Values {
+		d, err := dimension.Parse(name)
+		if err != nil {
+			return fmt.Errorf("%w: values: %w", ErrBadOptions, err)
+		}
+		if string(d) != name {
+			// Stored under the canonical name so lookups by dimension find it.
+			return fmt.Errorf("%w: values: name the dimension %q as %q", ErrBadOptions, name, d)
+		}
+		for from, to := range m {
+			if from == "" || to == "" || !validText([]byte(to)) || strings.TrimSpace(to) != to {
+				return fmt.Errorf("%w: values of %s: %q → %q: both must be non-empty text without leading or trailing spaces or formulas", ErrBadOptions, name, from, to)
 			}
 		}
 	}

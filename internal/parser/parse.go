@@ -161,6 +161,10 @@ type Format struct {
 	// revenue is negative (see the policy on Parse).
 	Returns    int64 `json:"returns"`
 	BlankLines int64 `json:"blank_lines,omitempty"`
+	// Normalized lists, per dimension, every value stored under another
+	// spelling (as written → as stored; see package spelling and
+	// Options.Values), so that a user sees each merge and can undo it.
+	Normalized map[string]map[string]string `json:"normalized,omitempty"`
 	// OpenDeals counts the accepted rows of open deals (a stage neither
 	// won nor lost): pipeline, not sales, so in no sales figure.
 	OpenDeals int64 `json:"open_deals,omitempty"`

@@ -710,7 +710,7 @@ func TestParseCustomers(t *testing.T) {
 		wantErr error
 	}{
 		{"employees make the size", "account,sector,employees,revenue\nA,retail,12,5000000000\nB,,\"1,500\",1\n", Options{},
-			map[string]map[dimension.Dimension]string{"A": {dimension.Industry: "retail", dimension.Size: "Small"}, "B": {dimension.Size: "Enterprise"}}, 0, 0, nil},
+			map[string]map[dimension.Dimension]string{"A": {dimension.Industry: "Retail", dimension.Size: "Small"}, "B": {dimension.Size: "Enterprise"}}, 0, 0, nil},
 		{"revenue makes the size", "Customer ID,Annual Revenue,Region\nA,\"2,500,000\",EU\nA,60000000,US\n,1,x\n", Options{},
 			map[string]map[dimension.Dimension]string{"A": {dimension.Size: "Large", dimension.Region: "US"}}, 1, 1, nil},
 		{"a size column wins", "client,company size,employees\nA,SMB,5000\n", Options{},

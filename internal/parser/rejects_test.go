@@ -87,7 +87,7 @@ func TestFormulaValuesRejected(t *testing.T) {
 			t.Fatalf("reject %d: %v, want ErrBadText on line %d", i, r, i+2)
 		}
 	}
-	if got := slices.Sorted(maps.Keys(revenueBy(res, dimension.Segment))); !slices.Equal(got, []string{"+1 plan", "-", "@home"}) {
+	if got := slices.Sorted(maps.Keys(revenueBy(res, dimension.Segment))); !slices.Equal(got, []string{"+1 Plan", "-", "@home"}) {
 		t.Fatalf("segments %q", got)
 	}
 	var out bytes.Buffer
