@@ -385,8 +385,9 @@ func TestAnalyzeFillsAttributesFromACustomersFile(t *testing.T) {
 		t.Fatalf("industries hold %d of %d customers", sum, rep.Meta.Customers)
 	}
 	// The data set's README: 12 accounts have the misspelled sector
-	// "technolgy", and every pipeline account is in the accounts file.
-	if byIndustry["technolgy"] != 12 || byIndustry["(blank)"] != 0 {
+	// "technolgy" (stored capitalised), and every pipeline account is in
+	// the accounts file.
+	if byIndustry["Technolgy"] != 12 || byIndustry["(blank)"] != 0 {
 		t.Fatalf("customers by industry %v", byIndustry)
 	}
 }
