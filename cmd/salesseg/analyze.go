@@ -35,6 +35,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	asOf := fs.String("as-of", "", "day recency and CLV are measured at, YYYY-MM-DD (default: the last purchase day)")
 	parts := fs.String("part", "", "comma-separated part name prefixes to print, e.g. meta,tiers/segment,bridge/total/quarter (default: all)")
+	mapping := fs.String("mapping", "", "a mapping file (JSON, as config/mapping.json in the bucket) applied to every FILE")
 	customers := fs.String("customers", "", "a customers (firmographics) file: fills in missing attributes and ranks accounts without purchases as lookalike prospects")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,16 +50,19 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("-as-of: %w", err)
 		}
 	}
-	var accounts map[string]map[dimension.Dimension]string
+	opt, err := mappingOptions(*mapping)
+	if err != nil {
+		return err
+	}
 	if *customers != "" {
-		var err error
-		if accounts, err = readAccounts(*customers); err != nil {
+		if opt.Customers, err = readAccounts(*customers); err != nil {
 			return err
 		}
 	}
+	accounts := opt.Customers
 	b := analytics.NewBuilder()
 	for _, name := range fs.Args() {
-		if err := foldFile(name, accounts, b); err != nil {
+		if err := foldFile(name, opt, b); err != nil {
 			return err
 		}
 	}
@@ -109,17 +113,17 @@ func readAccounts(name string) (map[string]map[dimension.Dimension]string, error
 	return res.Attrs, rejects.Flush()
 }
 
-// foldFile parses one sales file (rejects to stderr), filling in missing
-// attributes from accounts as ingestion does, and folds its purchase
-// history into b.
-func foldFile(name string, accounts map[string]map[dimension.Dimension]string, b *analytics.Builder) error {
+// foldFile parses one sales file with opt (rejects to stderr), filling in
+// missing attributes from opt.Customers as ingestion does, and folds its
+// purchase history into b.
+func foldFile(name string, opt parser.Options, b *analytics.Builder) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	rejects := parser.NewCSVRejects(os.Stderr)
-	res, err := parser.ParseWith(f, name, rejects, parser.Options{Customers: accounts})
+	res, err := parser.ParseWith(f, name, rejects, opt)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 
 const usage = `usage:
   salesseg local [flags]   run the whole stack locally (emulated S3 and DynamoDB, API on localhost)
-  salesseg parse FILE      parse a sales file and print its totals and detected format as JSON
+  salesseg parse FILE      parse a sales file and print its totals and detected format as JSON (-mapping FILE)
   salesseg analyze FILE... customer analytics (tiers, RFM, CLV, quadrants, bridges) of local files as JSON
   salesseg redrive [flags] replay ingests that failed after Lambda's retries (-local: the local stack's)
 
@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "local":
 		return runLocal(ctx, args[1:], stdout, stderr)
 	case "parse":
-		return runParse(args[1:], stdout)
+		return runParse(args[1:], stdout, stderr)
 	case "analyze":
 		return runAnalyze(ctx, args[1:], stdout, stderr)
 	case "redrive":

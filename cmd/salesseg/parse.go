@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,18 +28,34 @@ type parseReport struct {
 
 // runParse parses a local file and prints all-time revenue per dimension
 // value; rejected rows go to stderr as CSV.
-func runParse(args []string, stdout io.Writer) error {
-	if len(args) != 1 {
+func runParse(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: salesseg parse [-mapping FILE] FILE\n\nPrints what ingestion makes of a sales file (format, mapping, totals) as JSON; rejected rows go to stderr as CSV.")
+		fs.PrintDefaults()
+	}
+	mapping := fs.String("mapping", "", "a mapping file (JSON, as config/mapping.json in the bucket): columns, date order, no_header, values, ...")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
 		return errors.New("parse needs exactly one FILE")
 	}
-	f, err := os.Open(args[0])
+	opt, err := mappingOptions(*mapping)
+	if err != nil {
+		return err
+	}
+	name := fs.Arg(0)
+	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	rejects := parser.NewCSVRejects(os.Stderr)
+	rejects := parser.NewCSVRejects(stderr)
 	start := time.Now()
-	res, err := parser.Parse(f, args[0], rejects)
+	res, err := parser.ParseWith(f, name, rejects, opt)
 	took := time.Since(start)
 	if err != nil {
 		return err
@@ -46,7 +63,7 @@ func runParse(args []string, stdout io.Writer) error {
 	if err := rejects.Flush(); err != nil {
 		return err
 	}
-	rep := parseReport{File: args[0], Rows: res.Rows, Accepted: res.Accepted, Rejected: res.Rejected,
+	rep := parseReport{File: name, Rows: res.Rows, Accepted: res.Accepted, Rejected: res.Rejected,
 		Format: res.Format, Seconds: took.Seconds(), Totals: map[string]map[string]string{}}
 	sums := map[[2]string]*aggregate.Measures{}
 	// Sums do not depend on the order of the keys: no need to sort them.
@@ -59,7 +76,7 @@ func runParse(args []string, stdout io.Writer) error {
 			sums[id] = &aggregate.Measures{}
 		}
 		if err := sums[id].Add(*m); err != nil {
-			return fmt.Errorf("%s: %w", args[0], err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	for id, m := range sums {
@@ -71,4 +88,23 @@ func runParse(args []string, stdout io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
+}
+
+// mappingOptions reads the parse options of a mapping file; "" is none.
+func mappingOptions(path string) (parser.Options, error) {
+	var opt parser.Options
+	if path == "" {
+		return opt, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return opt, fmt.Errorf("-mapping: %w", err)
+	}
+	defer f.Close()
+	m, err := parser.ReadMappingFile(f, path)
+	if err != nil {
+		return opt, err
+	}
+	m.Apply(&opt)
+	return opt, nil
 }

@@ -366,7 +366,7 @@ func (s *Service) finish(ctx context.Context, up store.Upload) error {
 func isFileError(err error) bool {
 	var he *parser.HeaderError
 	return errors.Is(err, parser.ErrUnreadable) || errors.As(err, &he) || errors.Is(err, money.ErrOverflow) ||
-		errors.Is(err, parser.ErrBadOptions) || errors.Is(err, ErrBadMappingFile)
+		errors.Is(err, parser.ErrBadOptions) || errors.Is(err, parser.ErrBadMappingFile)
 }
 
 // parsed is what one file version contributes, whatever its kind.
