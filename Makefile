@@ -60,9 +60,15 @@ chromium:
 	fi
 	@$(CHROMIUM) --version
 
-## local: run the whole stack locally with the sample data loaded.
+## local: run the whole stack locally with the sample data loaded; PORT, S3_PORT,
+## DYNAMODB_PORT and SQS_PORT choose its ports (make local PORT=9090).
+PORT ?= 8080
+S3_PORT ?= 4566
+DYNAMODB_PORT ?= 4567
+SQS_PORT ?= 4568
 local: deps
-	$(GO) run ./cmd/salesseg local
+	$(GO) run ./cmd/salesseg local -addr 127.0.0.1:$(PORT) -s3-addr 127.0.0.1:$(S3_PORT) \
+	  -dynamodb-port $(DYNAMODB_PORT) -sqs-addr 127.0.0.1:$(SQS_PORT)
 
 ## test: formatting, vet, staticcheck, cfn-lint, the dashboard build check, and all tests
 ## with the race detector (the browser test needs Chromium and playwright-core).

@@ -152,6 +152,13 @@ func (s *stack) upload(ctx context.Context, path, key string) error {
 	return nil
 }
 
+// portTaken explains a port that cannot be listened on and how to pick
+// another, with make's variable and the command's flag.
+func portTaken(what, addr, makeVar, flag string, err error) error {
+	return fmt.Errorf("%s cannot listen on %s (%w): is another salesseg local running? Stop it, or choose another port: make local %s=<port> (salesseg local %s)",
+		what, addr, err, makeVar, flag)
+}
+
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -181,6 +188,27 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("environment: %w", err)
 	}
 	log := logging.New(stderr, fns.LogLevel)
+	// Take the API's port and check the emulators' before any work, so a
+	// taken port is reported at once rather than after loading the sample.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return portTaken("the HTTP API", *addr, "PORT", "-addr", err)
+	}
+	defer ln.Close()
+	for _, p := range []struct{ what, addr, makeVar, flag string }{
+		{"the emulated S3", *s3Addr, "S3_PORT", "-s3-addr"},
+		{"the emulated DynamoDB", fmt.Sprintf("127.0.0.1:%d", *ddbPort), "DYNAMODB_PORT", "-dynamodb-port"},
+		{"the failure queue", *sqsAddr, "SQS_PORT", "-sqs-addr"},
+	} {
+		if p.addr == "" || strings.HasSuffix(p.addr, ":0") {
+			continue
+		}
+		probe, err := net.Listen("tcp", p.addr)
+		if err != nil {
+			return portTaken(p.what, p.addr, p.makeVar, p.flag, err)
+		}
+		probe.Close()
+	}
 	if *sqsAddr != "" {
 		if _, err := exec.LookPath("moto_server"); err != nil {
 			// The queue only keeps failed ingests for redrive: run
@@ -204,11 +232,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		s.dispatch.RunRecompute(ctx)
 	}
-	// Listen only once the sample is in, so the first request sees data.
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
-	}
+	// Serve only once the sample is in, so the first request sees data.
 	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ErrServerClosed on shutdown
 	defer srv.Close()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -389,5 +390,38 @@ func TestAnalyzeFillsAttributesFromACustomersFile(t *testing.T) {
 	// the accounts file.
 	if byIndustry["Technolgy"] != 12 || byIndustry["(blank)"] != 0 {
 		t.Fatalf("customers by industry %v", byIndustry)
+	}
+}
+
+// TestLocalReportsATakenPortFirst checks that `salesseg local` names a
+// taken port, and how to choose another, before starting anything.
+func TestLocalReportsATakenPortFirst(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"API", []string{"local", "-addr", addr}, "make local PORT=<port>"},
+		{"S3", []string{"local", "-addr", "127.0.0.1:0", "-s3-addr", addr}, "make local S3_PORT=<port>"},
+		{"failure queue", []string{"local", "-addr", "127.0.0.1:0", "-s3-addr", "127.0.0.1:0", "-sqs-addr", addr}, "make local SQS_PORT=<port>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			start := time.Now()
+			err := run(context.Background(), tc.args, &out, &errOut)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), addr) {
+				t.Fatalf("err %v, want the port %s named with %q", err, addr, tc.want)
+			}
+			if out.Len() > 0 {
+				t.Errorf("printed %q before failing", out.String())
+			}
+			t.Logf("failed after %v", time.Since(start))
+		})
 	}
 }
