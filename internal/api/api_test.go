@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -558,6 +559,20 @@ func TestUploads(t *testing.T) {
 			t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 		}
 	})
+	t.Run("text exports", func(t *testing.T) {
+		for _, c := range []struct{ name, ct, want string }{
+			{"Sales Export.txt", "", "text/plain"},
+			{"sales.tsv", "text/tab-separated-values", "text/tab-separated-values"},
+			{"sales.TSV.gz", "", "application/gzip"},
+		} {
+			req := request(http.MethodPost, "/v1/uploads", true)
+			req.Body = fmt.Sprintf(`{"file_name":%q,"content_type":%q,"size":10}`, c.name, c.ct)
+			resp := e.do(req)
+			if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"Content-Type":"`+c.want+`"`) {
+				t.Errorf("%s: %d %s", c.name, resp.StatusCode, resp.Body)
+			}
+		}
+	})
 	cases := []struct {
 		name, body string
 		headers    map[string]string
@@ -565,7 +580,7 @@ func TestUploads(t *testing.T) {
 		detail     string
 	}{
 		{"no file name", `{"size":1}`, nil, 400, "file_name is required"},
-		{"unknown extension", `{"file_name":"x.exe","size":1}`, nil, 400, "must end in .csv"},
+		{"unknown extension", `{"file_name":"x.exe","size":1}`, nil, 400, "must end in .csv.gz, .tsv.gz, .txt.gz, .csv, .tsv, .txt, .xlsx, .parquet"},
 		{"content type mismatch", `{"file_name":"x.csv","content_type":"image/png","size":1}`, nil, 400, "does not fit"},
 		{"folders", `{"file_name":"../../etc/passwd.csv","size":1}`, nil, 400, "without folders"},
 		{"control character", `{"file_name":"a\u0000b.csv","size":1}`, nil, 400, "control character"},

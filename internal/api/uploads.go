@@ -234,9 +234,16 @@ type fileType struct {
 // browsers report CSV as application/vnd.ms-excel; browsers that do not
 // know a type send application/octet-stream).
 func fileTypes() []fileType {
+	gz := []string{"application/gzip", "application/x-gzip", "application/octet-stream"}
 	return []fileType{
-		{".csv.gz", []string{"application/gzip", "application/x-gzip", "application/octet-stream"}},
+		{".csv.gz", gz},
+		{".tsv.gz", gz},
+		{".txt.gz", gz},
 		{".csv", []string{"text/csv", "application/vnd.ms-excel", "text/plain", "application/csv", "application/octet-stream"}},
+		// Excel's "Unicode Text" export is UTF-16 tab-separated .txt;
+		// ingest decides the encoding and delimiter from the content.
+		{".tsv", []string{"text/tab-separated-values", "text/plain", "application/octet-stream"}},
+		{".txt", []string{"text/plain", "application/octet-stream"}},
 		{".xlsx", []string{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"}},
 		{".parquet", []string{"application/vnd.apache.parquet", "application/octet-stream"}},
 	}
@@ -270,7 +277,11 @@ func safeName(name, contentType string) (safe, ext, ct string, err error) {
 		}
 	}
 	if ext == "" {
-		return "", "", "", badRequest("Field file_name must end in .csv, .csv.gz, .xlsx or .parquet, got %s.", quote(name))
+		var exts []string
+		for _, ft := range fileTypes() {
+			exts = append(exts, ft.ext)
+		}
+		return "", "", "", badRequest("Field file_name must end in %s, got %s.", strings.Join(exts, ", "), quote(name))
 	}
 	ct = strings.ToLower(strings.TrimSpace(contentType))
 	if ct == "" {

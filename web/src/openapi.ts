@@ -663,7 +663,7 @@ export interface components {
             replaced: string | null;
         };
         UploadRequest: {
-            /** @description The file's name; must end in .csv, .csv.gz, .xlsx or .parquet. */
+            /** @description The file's name; must end in .csv.gz, .tsv.gz, .txt.gz, .csv, .tsv, .txt, .xlsx or .parquet (the content decides the encoding and delimiter: Excel's UTF-16 "Unicode Text" .txt is read as such). */
             file_name: string;
             /** @description The content type the browser will send; defaults by extension. */
             content_type?: string;
