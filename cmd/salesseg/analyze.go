@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/clv"
 	"github.com/salesseg/salesseg/internal/dimension"
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/parser"
+	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/snapshot"
 )
@@ -25,6 +28,9 @@ type analyzeReport struct {
 	Meta  snapshot.Meta              `json:"meta"`
 	Parts map[string]json.RawMessage `json:"parts"`
 	Names []string                   `json:"part_names"`
+	// Holdout compares the CLV model, fitted on the purchases up to
+	// -as-of, with the purchases after it, when there are any.
+	Holdout *analytics.HoldoutReport `json:"holdout,omitempty"`
 }
 
 // runAnalyze parses local sales files as ingestion would and runs the
@@ -61,20 +67,40 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	accounts := opt.Customers
 	b := analytics.NewBuilder()
+	// With -as-of, purchases after it are the holdout: the model is
+	// fitted without them and then checked against them.
+	hold := holdout{end: period.DateOf(at), days: map[string]map[period.Date]bool{}}
+	add := b.Add
+	if !at.IsZero() {
+		add = func(p history.Purchase) error {
+			if p.Day > hold.end {
+				hold.add(p)
+				return nil
+			}
+			return b.Add(p)
+		}
+	}
 	for _, name := range fs.Args() {
-		if err := foldFile(name, opt, b); err != nil {
+		if err := foldFile(name, opt, add); err != nil {
 			return err
 		}
 	}
-	snap, err := recompute.Analyze(ctx, b.Build(), recompute.Prospects(accounts), at)
+	base := b.Build()
+	snap, err := recompute.Analyze(ctx, base, recompute.Prospects(accounts), at)
 	if err != nil {
 		return err
+	}
+	var report *analytics.HoldoutReport
+	if len(hold.days) > 0 {
+		if report, err = hold.check(base, snap.Meta); err != nil {
+			return err
+		}
 	}
 	all, err := snap.Encode()
 	if err != nil {
 		return err
 	}
-	rep := analyzeReport{Files: fs.Args(), Meta: snap.Meta, Parts: map[string]json.RawMessage{}}
+	rep := analyzeReport{Files: fs.Args(), Meta: snap.Meta, Parts: map[string]json.RawMessage{}, Holdout: report}
 	for _, p := range all {
 		if p.Name != snapshot.MetaPart().Name() && keep(p.Name, *parts) {
 			rep.Parts[p.Name] = p.Data
@@ -113,10 +139,44 @@ func readAccounts(name string) (map[string]map[dimension.Dimension]string, error
 	return res.Attrs, rejects.Flush()
 }
 
+// holdout collects the purchase days after the calibration end.
+type holdout struct {
+	end  period.Date
+	last period.Date
+	days map[string]map[period.Date]bool
+}
+
+func (h *holdout) add(p history.Purchase) {
+	if h.days[p.Customer] == nil {
+		h.days[p.Customer] = map[period.Date]bool{}
+	}
+	h.days[p.Customer][p.Day] = true
+	h.last = max(h.last, p.Day)
+}
+
+// check compares the model in meta with the holdout purchases; a model
+// that was withheld is reported as such, not checked.
+func (h *holdout) check(base *analytics.Base, meta snapshot.Meta) (*analytics.HoldoutReport, error) {
+	if meta.CLV == nil {
+		return nil, fmt.Errorf("no holdout check: the CLV model was not fitted (%s)", meta.CLVReason)
+	}
+	m := analytics.CLVModel{Purchases: clv.BGNBD{R: meta.CLV.R, Alpha: meta.CLV.Alpha, A: meta.CLV.A, B: meta.CLV.B},
+		AsOf: h.end, UnitDays: meta.CLV.UnitDays}
+	counts := make(map[string]int, len(h.days))
+	for c, days := range h.days {
+		counts[c] = len(days)
+	}
+	rep, err := analytics.Holdout(base, m, h.last, counts)
+	if err != nil {
+		return nil, fmt.Errorf("holdout check: %w", err)
+	}
+	return &rep, nil
+}
+
 // foldFile parses one sales file with opt (rejects to stderr), filling in
-// missing attributes from opt.Customers as ingestion does, and folds its
-// purchase history into b.
-func foldFile(name string, opt parser.Options, b *analytics.Builder) error {
+// missing attributes from opt.Customers as ingestion does, and hands each
+// purchase of its history to add.
+func foldFile(name string, opt parser.Options, add func(history.Purchase) error) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -130,7 +190,7 @@ func foldFile(name string, opt parser.Options, b *analytics.Builder) error {
 	if err := rejects.Flush(); err != nil {
 		return err
 	}
-	if err := res.Purchases(b.Add); err != nil {
+	if err := res.Purchases(add); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil

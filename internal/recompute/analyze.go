@@ -29,7 +29,15 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 	if base.Len() == 0 {
 		return snapshot.Snapshot{Meta: snapshot.Meta{AsOf: asOf.Format(time.DateOnly), Revenue: "0", Warnings: []string{"no customer history yet"}}}, nil
 	}
+	var moved string
 	if last := base.LastDay.Time(); asOf.Before(last) {
+		if !asOf.IsZero() {
+			// Said, not silent: recency, T and CLV are measured from
+			// a later day than asked.
+			moved = fmt.Sprintf("As of %s is before the last purchase on %s, so everything is measured as of %s; "+
+				"to check the model on later purchases, leave them out (salesseg analyze -as-of does).",
+				asOf.Format(time.DateOnly), base.LastDay, base.LastDay)
+		}
 		asOf = last
 	}
 	total, err := base.Revenue()
@@ -38,6 +46,9 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 	}
 	meta := snapshot.Meta{AsOf: asOf.Format(time.DateOnly), FirstDay: base.FirstDay.String(), LastDay: base.LastDay.String(),
 		Customers: base.Len(), Revenue: total.String(), Warnings: []string{}}
+	if moved != "" {
+		meta.Warnings = append(meta.Warnings, moved)
+	}
 	for _, c := range base.Customers {
 		meta.Purchases += int64(c.PurchaseDays)
 	}

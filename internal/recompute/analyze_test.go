@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +118,22 @@ func TestAnalyzeWithholdsAnUntrustedCLV(t *testing.T) {
 				t.Errorf("%d quadrant parts, %d forecast parts, %d of %d customers with predictions", quads, forecasts, predicted, len(snap.Customers))
 			}
 		})
+	}
+}
+
+// TestAnalyzeSaysWhenAsOfIsMoved checks that an as-of day before the last
+// purchase is not silently replaced: the snapshot is measured as of the
+// last purchase and a warning says so.
+func TestAnalyzeSaysWhenAsOfIsMoved(t *testing.T) {
+	base := cdnowSampleBase(t)
+	snap, err := Analyze(context.Background(), base, nil, time.Date(1997, 6, 30, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Meta.AsOf != base.LastDay.String() {
+		t.Errorf("as of %s, want the last purchase day %s", snap.Meta.AsOf, base.LastDay)
+	}
+	if !slices.ContainsFunc(snap.Meta.Warnings, func(w string) bool { return strings.Contains(w, "As of 1997-06-30 is before the last purchase") }) {
+		t.Errorf("warnings %q do not say the as-of day moved", snap.Meta.Warnings)
 	}
 }
