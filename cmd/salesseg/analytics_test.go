@@ -11,6 +11,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
@@ -173,10 +174,10 @@ func TestLocalStackCustomerAnalytics(t *testing.T) {
 		var list struct {
 			Total     int `json:"total"`
 			Customers []struct {
-				ID      string   `json:"id"`
-				CLV     *float64 `json:"clv"`
-				Revenue string   `json:"revenue"`
-				Tier    string   `json:"tier"`
+				ID      string            `json:"id"`
+				CLV     *analytics.Amount `json:"clv"`
+				Revenue string            `json:"revenue"`
+				Tier    string            `json:"tier"`
 			} `json:"customers"`
 		}
 		getJSON(t, srv.URL+"/v1/analytics/customers?limit=10", http.StatusOK, &list)

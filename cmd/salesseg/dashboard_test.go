@@ -18,6 +18,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/devstack"
 )
 
@@ -546,11 +547,11 @@ type apiGroups struct {
 	Rows []struct {
 		Value  string `json:"value"`
 		Groups []struct {
-			Group         string  `json:"group"`
-			Customers     int64   `json:"customers"`
-			Revenue       string  `json:"revenue"`
-			CustomerShare float64 `json:"customer_share"`
-			RevenueShare  float64 `json:"revenue_share"`
+			Group         string          `json:"group"`
+			Customers     int64           `json:"customers"`
+			Revenue       string          `json:"revenue"`
+			CustomerShare analytics.Ratio `json:"customer_share"`
+			RevenueShare  analytics.Ratio `json:"revenue_share"`
 		} `json:"groups"`
 	} `json:"rows"`
 }
@@ -633,10 +634,10 @@ func checkForecast(t *testing.T, api apiClient, p pageFigures, dim string) {
 
 	var fc struct {
 		Rows []struct {
-			Value            string  `json:"value"`
-			Customers        int64   `json:"customers"`
-			Revenue          string  `json:"revenue"`
-			ProjectedRevenue float64 `json:"projected_revenue"`
+			Value            string           `json:"value"`
+			Customers        int64            `json:"customers"`
+			Revenue          string           `json:"revenue"`
+			ProjectedRevenue analytics.Amount `json:"projected_revenue"`
 		} `json:"rows"`
 	}
 	api.get("/v1/analytics/forecast?dimension="+dim, &fc)
@@ -711,11 +712,13 @@ func checkBridge(t *testing.T, api apiClient, p pageFigures, bridgeQuery url.Val
 }
 
 // share checks a float ratio shown as a percentage with one decimal.
-func share(t *testing.T, what string, got shown, want float64) {
+func share(t *testing.T, what string, got shown, want analytics.Ratio) {
 	t.Helper()
 	d := parseShown(t, what, got.Text)
 	f, _ := d.Float64()
-	if diff := f - want*100; diff > 0.05 || diff < -0.05 {
+	// The page rounds the API's four places to one: at most half a
+	// tenth of a percent off, and exactly that on a half.
+	if diff := f - float64(want)*100; diff > 0.05+1e-9 || diff < -0.05-1e-9 {
 		t.Errorf("%s: page shows %q, API %v", what, got.Text, want)
 	}
 }

@@ -84,24 +84,24 @@ type BridgeRow struct {
 	ProspectsAtStart int64 `json:"prospects_at_start"`
 	Converted        int64 `json:"converted"`
 	// RetentionRate is Retained.Customers / Start.Customers.
-	RetentionRate *float64 `json:"retention_rate"`
+	RetentionRate *Ratio `json:"retention_rate"`
 	// RevenueRetention (net revenue retention, NRR) is what the previous
 	// period's customers spend now over what they spent then:
 	// (Start + Expansion + Contraction + Churned) / Start revenue. It and
 	// GrossRevenueRetention are nil unless Start revenue is positive.
-	RevenueRetention *float64 `json:"revenue_retention"`
+	RevenueRetention *Ratio `json:"revenue_retention"`
 	// GrossRevenueRetention is the same without expansion:
 	// Retained revenue / Start revenue.
-	GrossRevenueRetention *float64 `json:"gross_revenue_retention"`
+	GrossRevenueRetention *Ratio `json:"gross_revenue_retention"`
 	// Conversion is the share of the accounts known at the start of the
 	// period and not yet customers that bought for the first time in it:
 	// Converted / ProspectsAtStart. It looks at nothing after the period:
 	// customers who first buy later, and customers who appear without an
 	// account, are not in the denominator. It is nil without accounts.
-	Conversion *float64 `json:"conversion"`
+	Conversion *Ratio `json:"conversion"`
 	// Penetration is the share of the known accounts active in the period:
 	// End.Customers / (Known + Prospects).
-	Penetration *float64 `json:"penetration"`
+	Penetration *Ratio `json:"penetration"`
 }
 
 // Check returns an error wrapping ErrUnbalanced when the row does not
@@ -278,7 +278,7 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 						return nil, fmt.Errorf("bridge %q %s: %w", s.value, r.Period, err)
 					}
 				}
-				nrr, grr := ratio(kept, r.Start.Revenue), ratio(r.Retained.Revenue, r.Start.Revenue)
+				nrr, grr := Ratio(ratio(kept, r.Start.Revenue)), Ratio(ratio(r.Retained.Revenue, r.Start.Revenue))
 				r.RevenueRetention, r.GrossRevenueRetention = &nrr, &grr
 			}
 			if err := r.Check(); err != nil {
@@ -300,10 +300,10 @@ func move(m *Movement, n int64, rev decimal.Decimal) error {
 }
 
 // rate returns a pointer to n/d, or nil when d is zero.
-func rate(n, d int64) *float64 {
+func rate(n, d int64) *Ratio {
 	if d == 0 {
 		return nil
 	}
-	f := float64(n) / float64(d)
+	f := Ratio(float64(n) / float64(d))
 	return &f
 }

@@ -38,7 +38,7 @@ func renderRow(r BridgeRow) string {
 		m(r.Churned), m(r.Reactivated), m(r.End))
 }
 
-func fmtRate(p *float64) string {
+func fmtRate(p *Ratio) string {
 	if p == nil {
 		return "nil"
 	}
@@ -142,7 +142,7 @@ func TestBridgeFixture(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{`"period":"2020-02"`, `"start":{"customers":2,"revenue":"150"}`, `"churned":{"customers":1,"revenue":"-50"}`,
-			`"retention_rate":0.5`, `"known":3`} {
+			`"retention_rate":"0.5000"`, `"known":3`} {
 			if !strings.Contains(string(data), want) {
 				t.Errorf("JSON %s lacks %s", data, want)
 			}

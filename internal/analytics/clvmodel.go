@@ -342,11 +342,11 @@ type ValueForecast struct {
 	Revenue   decimal.Decimal `json:"revenue"`
 	// ExpectedActive is the sum of P(alive): the expected number of
 	// customers still active.
-	ExpectedActive float64 `json:"expected_active"`
+	ExpectedActive Amount `json:"expected_active"`
 	// ExpectedPurchases and ProjectedRevenue sum the predictions over the
 	// horizon (ProjectedRevenue is the sum of CLV).
-	ExpectedPurchases float64 `json:"expected_purchases"`
-	ProjectedRevenue  float64 `json:"projected_revenue"`
+	ExpectedPurchases Amount `json:"expected_purchases"`
+	ProjectedRevenue  Amount `json:"projected_revenue"`
 }
 
 // Forecast sums predictions per value of dimension d, sorted by value;
@@ -395,9 +395,9 @@ func Forecast(b *Base, preds []Prediction, d dimension.Dimension) ([]ValueForeca
 				w = max(r, 0) / positive
 			}
 			f.Customers++
-			f.ExpectedActive += w * preds[i].PAlive
-			f.ExpectedPurchases += w * preds[i].ExpectedPurchases
-			f.ProjectedRevenue += w * preds[i].CLV
+			f.ExpectedActive += Amount(w * preds[i].PAlive)
+			f.ExpectedPurchases += Amount(w * preds[i].ExpectedPurchases)
+			f.ProjectedRevenue += Amount(w * preds[i].CLV)
 		}
 	}
 	slices.SortFunc(out, func(x, y ValueForecast) int { return strings.Compare(x.Value, y.Value) })

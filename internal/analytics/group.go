@@ -62,12 +62,12 @@ type GroupStats struct {
 	Customers int64           `json:"customers"`
 	Revenue   decimal.Decimal `json:"revenue"`
 	// CustomerShare is Customers over the segment value's customers.
-	CustomerShare float64 `json:"customer_share"`
+	CustomerShare Ratio `json:"customer_share"`
 	// RevenueShare is Revenue over the segment value's net revenue, and 0
 	// when that revenue is zero. Shares of one Summary add up to 1 (to
 	// float64 rounding) whenever its revenue is not zero; a group whose
 	// customers have net returns has a negative share.
-	RevenueShare float64 `json:"revenue_share"`
+	RevenueShare Ratio `json:"revenue_share"`
 }
 
 // CustomerDimension returns nil when d can split customer-level analytics,
@@ -140,8 +140,8 @@ func (a Assignment) Summarize(b *Base, d dimension.Dimension) ([]Summary, error)
 		s := &out[k]
 		for j := range s.Groups {
 			g := &s.Groups[j]
-			g.CustomerShare = fraction(g.Customers, s.Customers)
-			g.RevenueShare = ratio(g.Revenue, s.Revenue)
+			g.CustomerShare = Ratio(fraction(g.Customers, s.Customers))
+			g.RevenueShare = Ratio(ratio(g.Revenue, s.Revenue))
 		}
 	}
 	slices.SortFunc(out, func(x, y Summary) int {

@@ -50,13 +50,13 @@ type AttributeMatch struct {
 	Value string `json:"value"`
 	// SeedShare is the share of seed customers with that value, and
 	// BaseShare the share of all customers in the base with it.
-	SeedShare float64 `json:"seed_share"`
-	BaseShare float64 `json:"base_share"`
+	SeedShare Ratio `json:"seed_share"`
+	BaseShare Ratio `json:"base_share"`
 	// Lift is SeedShare / BaseShare: above 1 when the value is more common
 	// among the seeds than in the base as a whole.
-	Lift float64 `json:"lift"`
+	Lift Ratio `json:"lift"`
 	// Contribution is this match's part of the prospect's score.
-	Contribution float64 `json:"contribution"`
+	Contribution Ratio `json:"contribution"`
 }
 
 // Lookalike is one ranked prospect.
@@ -65,7 +65,7 @@ type Lookalike struct {
 	// Score, between 0 and 1, is the weighted mean over the compared
 	// dimensions of the share of seed customers having the prospect's
 	// value (see Lookalikes).
-	Score float64 `json:"score"`
+	Score Ratio `json:"score"`
 	// Matches lists the prospect's values that some seed customer shares,
 	// largest contribution first; empty, not nil, when there are none.
 	Matches []AttributeMatch `json:"matches"`
@@ -176,15 +176,15 @@ func Lookalikes(b *Base, seeds []int, prospects []Prospect, cfg LookalikeConfig)
 			}
 			m := AttributeMatch{
 				Dimension: d, Value: v,
-				SeedShare: float64(sc) / nSeeds,
-				BaseShare: float64(baseCount[k][key]) / nBase,
+				SeedShare: Ratio(float64(sc) / nSeeds),
+				BaseShare: Ratio(float64(baseCount[k][key]) / nBase),
 			}
 			m.Lift = m.SeedShare / m.BaseShare
-			m.Contribution = weights[k] * float64(sc) / (totalWeight * nSeeds)
+			m.Contribution = Ratio(weights[k] * float64(sc) / (totalWeight * nSeeds))
 			weighted += weights[k] * float64(sc)
 			l.Matches = append(l.Matches, m)
 		}
-		l.Score = weighted / (totalWeight * nSeeds)
+		l.Score = Ratio(weighted / (totalWeight * nSeeds))
 		slices.SortStableFunc(l.Matches, func(x, y AttributeMatch) int { return cmp.Compare(y.Contribution, x.Contribution) })
 		out = append(out, l)
 	}

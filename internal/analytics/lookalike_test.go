@@ -76,12 +76,12 @@ func TestLookalikes(t *testing.T) {
 				sum := 0.0
 				for _, m := range l.Matches {
 					ms = append(ms, fmt.Sprintf("%s=%s %.3f/%.3f", m.Dimension, m.Value, m.SeedShare, m.BaseShare))
-					sum += m.Contribution
-					if math.Abs(m.Lift-m.SeedShare/m.BaseShare) > 1e-12 {
+					sum += float64(m.Contribution)
+					if math.Abs(float64(m.Lift-m.SeedShare/m.BaseShare)) > 1e-12 {
 						t.Errorf("lift %v", m.Lift)
 					}
 				}
-				if math.Abs(sum-l.Score) > 1e-12 {
+				if math.Abs(sum-float64(l.Score)) > 1e-12 {
 					t.Errorf("%s: contributions add to %v, score %v", l.ID, sum, l.Score)
 				}
 				lines = append(lines, fmt.Sprintf("%s %.4f [%s]", l.ID, l.Score, strings.Join(ms, " ")))
@@ -192,7 +192,7 @@ func TestLookalikesCRM(t *testing.T) {
 		}
 		slices.Sort(matched)
 		slices.Sort(w.Matched)
-		if g.ID != w.ID || math.Abs(g.Score-w.Score) > 1e-12 || !slices.Equal(matched, w.Matched) {
+		if g.ID != w.ID || math.Abs(float64(g.Score)-w.Score) > 1e-12 || !slices.Equal(matched, w.Matched) {
 			t.Errorf("rank %d: %s %.6f %v; reference %s %.6f %v", i+1, g.ID, g.Score, matched, w.ID, w.Score, w.Matched)
 		}
 	}

@@ -183,8 +183,8 @@ func TiersWithin(b *Base, cfg TierConfig, d dimension.Dimension) ([]Summary, err
 		}
 		for j := range s.Groups {
 			g := &s.Groups[j]
-			g.CustomerShare = fraction(g.Customers, s.Customers)
-			g.RevenueShare = ratio(g.Revenue, s.Revenue)
+			g.CustomerShare = Ratio(fraction(g.Customers, s.Customers))
+			g.RevenueShare = Ratio(ratio(g.Revenue, s.Revenue))
 		}
 		out = append(out, s)
 	}

@@ -177,8 +177,8 @@ func checkSummaries(t *testing.T, sums []Summary, want map[string]map[string]ref
 			if wg := w[g.Group]; g.Customers != wg.N || g.Revenue.Cmp(wg.Rev) != 0 {
 				t.Errorf("%s %q %s: %d customers, %s; reference %d, %s", s.Dimension, s.Value, g.Group, g.Customers, g.Revenue, wg.N, wg.Rev)
 			}
-			cshare += g.CustomerShare
-			rshare += g.RevenueShare
+			cshare += float64(g.CustomerShare)
+			rshare += float64(g.RevenueShare)
 			count += g.Customers
 			var err error
 			if rev, err = rev.Add(g.Revenue); err != nil {

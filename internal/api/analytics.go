@@ -371,7 +371,8 @@ func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, err
 		if err != nil {
 			return nil, fmt.Errorf("customer %q P(alive): %w", c.ID, err)
 		}
-		c.PAliveAt = &pa
+		r := analytics.Ratio(pa)
+		c.PAliveAt = &r
 	}
 	day := aliveAt.String()
 	out.AliveAt = &day

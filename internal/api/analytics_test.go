@@ -29,13 +29,13 @@ func withSnapshot(e *env) {
 		return analytics.BridgeRow{Dimension: dimension.Segment, Value: value, Period: period, Previous: prev,
 			Start: mv(1, "10"), End: mv(2, "15"), New: mv(1, "7"), Retained: mv(1, "8"), Expansion: mv(0, "0"),
 			Contraction: mv(1, "-2"), Churned: mv(0, "0"), Reactivated: mv(0, "0"), Known: 2, Prospects: 0,
-			RetentionRate: ptr(1.0), RevenueRetention: ptr(0.8), GrossRevenueRetention: ptr(0.8), Conversion: nil, Penetration: ptr(1.0)}
+			RetentionRate: ptr[analytics.Ratio](1.0), RevenueRetention: ptr[analytics.Ratio](0.8), GrossRevenueRetention: ptr[analytics.Ratio](0.8), Conversion: nil, Penetration: ptr[analytics.Ratio](1.0)}
 	}
 	customers := make([]snapshot.TopCustomer, 0, 5)
 	for _, id := range []string{"c1", "c2", "c3", "c4", "c5"} {
 		customers = append(customers, snapshot.TopCustomer{ID: id, Revenue: "1.00", Orders: 1, FirstDay: "2026-01-01",
 			LastDay: "2026-02-01", Tier: "A", RFM: "Champions", RFMScore: "555", Quadrant: "Prioritize",
-			PAlive: ptr(0.9), ExpectedPurchases: ptr(1.5), CLV: ptr(12.5), Attributes: map[string]string{"segment": "Consumer"}})
+			PAlive: ptr[analytics.Ratio](0.9), ExpectedPurchases: ptr[analytics.Amount](1.5), CLV: ptr[analytics.Amount](12.5), Attributes: map[string]string{"segment": "Consumer"}})
 	}
 	e.f.publish(store.SnapshotInfo{ID: "s1", StartedAt: "2026-11-23T10:00:00.000000000Z", ComputedAt: "2026-11-23T10:00:05Z", AsOf: "2026-11-22"},
 		[]snapshot.Encoded{

@@ -167,14 +167,14 @@ func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytic
 		if quads != nil {
 			p := quads.Predictions[i]
 			tc.Quadrant = quads.Group(i)
-			tc.PAlive, tc.ExpectedPurchases, tc.CLV = ptr(p.PAlive), ptr(p.ExpectedPurchases), ptr(p.CLV)
+			tc.PAlive, tc.ExpectedPurchases, tc.CLV = ptr(analytics.Ratio(p.PAlive)), ptr(analytics.Amount(p.ExpectedPurchases)), ptr(analytics.Amount(p.CLV))
 		}
 		out = append(out, tc)
 	}
 	return out
 }
 
-func ptr(f float64) *float64 { return &f }
+func ptr[T any](v T) *T { return &v }
 
 // maxLookalikes bounds the ranked prospect list kept in a snapshot.
 const maxLookalikes = 200

@@ -73,22 +73,22 @@ type CLVParams struct {
 
 // TopCustomer is one customer in the ranked customer list.
 type TopCustomer struct {
-	ID                string   `json:"id"`
-	Revenue           string   `json:"revenue"`
-	Orders            int64    `json:"orders"`
-	PurchaseDays      int      `json:"purchase_days"`
-	FirstDay          string   `json:"first_day"`
-	LastDay           string   `json:"last_day"`
-	Tier              string   `json:"tier"`
-	RFM               string   `json:"rfm_group"`
-	RFMScore          string   `json:"rfm_score"`
-	Quadrant          string   `json:"quadrant,omitempty"`
-	PAlive            *float64 `json:"p_alive,omitempty"`
-	ExpectedPurchases *float64 `json:"expected_purchases,omitempty"`
-	CLV               *float64 `json:"clv,omitempty"`
+	ID                string            `json:"id"`
+	Revenue           string            `json:"revenue"`
+	Orders            int64             `json:"orders"`
+	PurchaseDays      int               `json:"purchase_days"`
+	FirstDay          string            `json:"first_day"`
+	LastDay           string            `json:"last_day"`
+	Tier              string            `json:"tier"`
+	RFM               string            `json:"rfm_group"`
+	RFMScore          string            `json:"rfm_score"`
+	Quadrant          string            `json:"quadrant,omitempty"`
+	PAlive            *analytics.Ratio  `json:"p_alive,omitempty"`
+	ExpectedPurchases *analytics.Amount `json:"expected_purchases,omitempty"`
+	CLV               *analytics.Amount `json:"clv,omitempty"`
 	// PAliveAt is P(alive) on a day the reader chose; the API fills it in
 	// on request, the snapshot never holds it.
-	PAliveAt   *float64          `json:"p_alive_at,omitempty"`
+	PAliveAt   *analytics.Ratio  `json:"p_alive_at,omitempty"`
 	Attributes map[string]string `json:"attributes"`
 }
 

@@ -12,15 +12,17 @@ import (
 	"github.com/salesseg/salesseg/internal/snapshot"
 )
 
-func ptr(f float64) *float64 { return &f }
+func ptr[T any](v T) *T { return &v }
 
 // sample is a snapshot with every kind of part and no zero-valued field
 // that could hide a field lost on the way.
 func sample() snapshot.Snapshot {
+	// Ratios and amounts are stored as the API writes them (4 and 2
+	// places), so the fixture uses such values to round-trip exactly.
 	summary := func(d dimension.Dimension, value string) analytics.Summary {
 		return analytics.Summary{Dimension: d, Value: value, Customers: 3, Revenue: decimal.MustParse("30.50"),
-			Groups: []analytics.GroupStats{{Group: "A", Customers: 1, Revenue: decimal.MustParse("25.00"), CustomerShare: 1.0 / 3, RevenueShare: 25 / 30.5},
-				{Group: "B", Customers: 2, Revenue: decimal.MustParse("5.50"), CustomerShare: 2.0 / 3, RevenueShare: 5.5 / 30.5}}}
+			Groups: []analytics.GroupStats{{Group: "A", Customers: 1, Revenue: decimal.MustParse("25.00"), CustomerShare: 0.3333, RevenueShare: 0.8197},
+				{Group: "B", Customers: 2, Revenue: decimal.MustParse("5.50"), CustomerShare: 0.6667, RevenueShare: 0.1803}}}
 	}
 	mv := func(c int64, r string) analytics.Movement {
 		return analytics.Movement{Customers: c, Revenue: decimal.MustParse(r)}
@@ -28,8 +30,8 @@ func sample() snapshot.Snapshot {
 	bridge := func(d dimension.Dimension, period, prev string) []analytics.BridgeRow {
 		return []analytics.BridgeRow{{Dimension: d, Value: "Consumer", Period: period, Previous: prev, Start: mv(1, "10"), End: mv(2, "15"),
 			New: mv(1, "7"), Retained: mv(1, "8"), Expansion: mv(0, "0"), Contraction: mv(1, "-2"), Churned: mv(0, "0"),
-			Reactivated: mv(0, "0"), Known: 2, Prospects: 1, RetentionRate: ptr(1), RevenueRetention: ptr(0.8),
-			GrossRevenueRetention: ptr(0.8), Conversion: nil, Penetration: ptr(2.0 / 3)}}
+			Reactivated: mv(0, "0"), Known: 2, Prospects: 1, RetentionRate: ptr[analytics.Ratio](1), RevenueRetention: ptr[analytics.Ratio](0.8),
+			GrossRevenueRetention: ptr[analytics.Ratio](0.8), Conversion: nil, Penetration: ptr[analytics.Ratio](0.6667)}}
 	}
 	dim := func(d dimension.Dimension, clv bool) snapshot.DimensionParts {
 		p := snapshot.DimensionParts{Dimension: d,
@@ -50,8 +52,8 @@ func sample() snapshot.Snapshot {
 				UnitDays: 7, HorizonMonths: 12, RepeatBuyers: 3, SpendLogLikelihood: -12.5}},
 		Dimensions: []snapshot.DimensionParts{dim(dimension.Total, true), dim(dimension.Segment, false)},
 		Customers: []snapshot.TopCustomer{{ID: "c1", Revenue: "1.00", Orders: 2, FirstDay: "2026-01-01", LastDay: "2026-02-01",
-			Tier: "A", RFM: "Champions", RFMScore: "555", Quadrant: "Prioritize", PAlive: ptr(0.9), ExpectedPurchases: ptr(1.5),
-			CLV: ptr(12.5), Attributes: map[string]string{"segment": "Consumer"}}},
+			Tier: "A", RFM: "Champions", RFMScore: "555", Quadrant: "Prioritize", PAlive: ptr[analytics.Ratio](0.9), ExpectedPurchases: ptr[analytics.Amount](1.5),
+			CLV: ptr[analytics.Amount](12.5), Attributes: map[string]string{"segment": "Consumer"}}},
 		Lookalikes: []analytics.Lookalike{{ID: "p1", Score: 0.7, Matches: []analytics.AttributeMatch{{Dimension: dimension.Industry,
 			Value: "Retail", SeedShare: 0.7, BaseShare: 0.4, Lift: 1.75, Contribution: 0.35}}}},
 	}

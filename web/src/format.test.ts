@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDecimals, count, decimal, growth, money, percent, ratio } from './format';
+import { addDecimals, count, decimal, growth, money, percent } from './format';
 
 // Each case is a value where rounding through a float would show something
 // else, or an edge of the sign and separator rules.
@@ -66,17 +66,6 @@ describe('count', () => {
     [null, '—'],
   ])('%s is %s', (n, want) => {
     expect(count(n)).toBe(want);
-  });
-});
-
-describe('ratio', () => {
-  it.each([
-    [0.49145, '49.1%'],
-    [1, '100.0%'],
-    [Number.NaN, '—'],
-    [null, '—'],
-  ])('%s is %s', (n, want) => {
-    expect(ratio(n)).toBe(want);
   });
 });
 

@@ -65,12 +65,6 @@ export function toNumber(s: string | number | undefined | null): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** Formats a float ratio from the API (0.4914…) as a percentage. */
-export function ratio(n: number | null | undefined, places = 1): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return percent(n.toFixed(8), places);
-}
-
 /** Adds decimal strings exactly (BigInt arithmetic on scaled integers). */
 export function addDecimals(...xs: string[]): string {
   const scale = Math.max(0, ...xs.map((x) => (x.split('.')[1] ?? '').length));

@@ -719,8 +719,10 @@ export interface components {
                 group: string;
                 customers: number;
                 revenue: string;
-                customer_share: number;
-                revenue_share: number;
+                /** @description a decimal string with 4 places. */
+                customer_share: string;
+                /** @description a decimal string with 4 places. */
+                revenue_share: string;
             }[];
         };
         /** @description A dimension value's customers, history and CLV projection over the model's horizon (12 months). */
@@ -729,9 +731,12 @@ export interface components {
             value: string;
             customers: number;
             revenue: string;
-            expected_active: number;
-            expected_purchases: number;
-            projected_revenue: number;
+            /** @description a decimal string with 2 places. */
+            expected_active: string;
+            /** @description a decimal string with 2 places. */
+            expected_purchases: string;
+            /** @description a decimal string with 2 places. */
+            projected_revenue: string;
         };
         /** @description Per-dimension customer analytics from the latest snapshot. */
         Analytics: {
@@ -761,12 +766,16 @@ export interface components {
             reactivated: components["schemas"]["Movement"];
             known?: number;
             prospects?: number;
-            retention_rate?: number | null;
-            revenue_retention?: number | null;
-            gross_revenue_retention?: number | null;
-            /** @description Converted / prospects_at_start: the share of the accounts known and not yet customers at the period's start that bought for the first time in it; no look-ahead (customers who buy only later, or have no account, are not counted). Null without accounts. */
-            conversion?: number | null;
-            penetration?: number | null;
+            /** @description a decimal string with 4 places. */
+            retention_rate?: string | null;
+            /** @description a decimal string with 4 places. */
+            revenue_retention?: string | null;
+            /** @description a decimal string with 4 places. */
+            gross_revenue_retention?: string | null;
+            /** @description Converted / prospects_at_start: the share of the accounts known and not yet customers at the period's start that bought for the first time in it; no look-ahead (customers who buy only later, or have no account, are not counted). Null without accounts; a decimal string with 4 places. */
+            conversion?: string | null;
+            /** @description a decimal string with 4 places. */
+            penetration?: string | null;
             /** @description Accounts from customers files that had not bought before the period (all accounts are taken as known from the first period). */
             prospects_at_start?: number;
             /** @description Of prospects_at_start, those whose first purchase is in the period; conversion = converted / prospects_at_start, null without accounts. */
@@ -792,16 +801,19 @@ export interface components {
             rfm_group: string;
             rfm_score: string;
             quadrant?: string;
-            p_alive?: number;
-            expected_purchases?: number;
-            clv?: number;
+            /** @description a decimal string with 4 places. */
+            p_alive?: string;
+            /** @description a decimal string with 2 places. */
+            expected_purchases?: string;
+            /** @description a decimal string with 2 places. */
+            clv?: string;
             attributes: {
                 [key: string]: string;
             };
             /** @description Distinct days with a purchase. */
             purchase_days?: number;
-            /** @description P(alive) on the day of the alive_at parameter; only when it was given. */
-            p_alive_at?: number;
+            /** @description P(alive) on the day of the alive_at parameter; only when it was given; a decimal string with 4 places. */
+            p_alive_at?: string;
         };
         Model: {
             snapshot: components["schemas"]["SnapshotRef"];
@@ -834,14 +846,19 @@ export interface components {
         /** @description A prospect (an account without purchases) and how much its firmographics resemble the A tier's. */
         Lookalike: {
             id: string;
-            score: number;
+            /** @description a decimal string with 4 places. */
+            score: string;
             matches: {
                 dimension: string;
                 value: string;
-                seed_share: number;
-                base_share: number;
-                lift: number;
-                contribution: number;
+                /** @description a decimal string with 4 places. */
+                seed_share: string;
+                /** @description a decimal string with 4 places. */
+                base_share: string;
+                /** @description a decimal string with 4 places. */
+                lift: string;
+                /** @description a decimal string with 4 places. */
+                contribution: string;
             }[];
         };
         /** @description Customers ranked by predicted CLV, one page. */

@@ -11,7 +11,7 @@ import { ApiError, get } from '../api';
 import { compactTicks, draw, palette, tone } from '../charts';
 import { byId, h, put, table, type Column } from '../dom';
 import type { Filters } from '../filters';
-import { addDecimals, count, money, ratio, toNumber } from '../format';
+import { addDecimals, count, decimal, money, percent, toNumber } from '../format';
 import { dimensionLabel, dimensionTitle } from '../labels';
 import { Empty, load } from '../loader';
 import type { Bridge, BridgeRow, CustomerList, Forecast, GroupAnalytics, GroupFigures, Model, Movement, Snapshot } from '../types';
@@ -80,9 +80,9 @@ async function both<T extends { snapshot: Snapshot }>(path: string, f: Filters, 
 const groupColumns = (label: string): Column<GroupFigures>[] => [
   { key: 'group', label, text: (g) => g.group },
   { key: 'customers', label: 'Customers', numeric: true, text: (g) => count(g.customers), exact: (g) => g.customers },
-  { key: 'customer_share', label: '% of customers', numeric: true, text: (g) => ratio(g.customer_share), exact: (g) => g.customer_share },
+  { key: 'customer_share', label: '% of customers', numeric: true, text: (g) => percent(g.customer_share), exact: (g) => g.customer_share },
   { key: 'revenue', label: 'Revenue', numeric: true, text: (g) => money(g.revenue), exact: (g) => g.revenue },
-  { key: 'revenue_share', label: '% of revenue', numeric: true, text: (g) => ratio(g.revenue_share), exact: (g) => g.revenue_share },
+  { key: 'revenue_share', label: '% of revenue', numeric: true, text: (g) => percent(g.revenue_share), exact: (g) => g.revenue_share },
 ];
 
 /** Customers per group by dimension value: groups down, values across. */
@@ -112,7 +112,7 @@ function byValueTable(a: GroupAnalytics, groupLabel: string): HTMLElement {
               h('th', { scope: 'row' }, n),
               ...values.map((v) => {
                 const g = v.groups.find((x) => x.group === n);
-                return h('td', { class: 'num', 'data-exact': g ? String(g.customers) : undefined }, g ? `${count(g.customers)} · ${ratio(g.revenue_share)}` : '—');
+                return h('td', { class: 'num', 'data-exact': g ? String(g.customers) : undefined }, g ? `${count(g.customers)} · ${percent(g.revenue_share)}` : '—');
               }),
             ),
           ),
@@ -136,8 +136,8 @@ async function groups(kind: 'tiers' | 'rfm', label: string, f: Filters, signal: 
       data: {
         labels: gs.map((g) => g.group),
         datasets: [
-          { label: 'Share of customers', data: gs.map((g) => g.customer_share * 100), backgroundColor: palette[0] },
-          { label: 'Share of revenue', data: gs.map((g) => g.revenue_share * 100), backgroundColor: palette[1] },
+          { label: 'Share of customers', data: gs.map((g) => toNumber(g.customer_share) * 100), backgroundColor: palette[0] },
+          { label: 'Share of revenue', data: gs.map((g) => toNumber(g.revenue_share) * 100), backgroundColor: palette[1] },
         ],
       },
       options: {
@@ -147,7 +147,7 @@ async function groups(kind: 'tiers' | 'rfm', label: string, f: Filters, signal: 
       },
     },
     `Bar chart of the share of customers and of revenue per ${label.toLowerCase()}: ` +
-      gs.map((g) => `${g.group} ${ratio(g.customer_share)} of customers, ${ratio(g.revenue_share)} of revenue`).join('; ') + '.',
+      gs.map((g) => `${g.group} ${percent(g.customer_share)} of customers, ${percent(g.revenue_share)} of revenue`).join('; ') + '.',
   );
   const fig = byId(`${kind}-chart`).parentElement;
   if (fig) fig.style.height = gs.length > 4 ? `${Math.max(260, 60 + gs.length * 34)}px` : '';
@@ -182,10 +182,10 @@ async function quadrants(f: Filters, signal: AbortSignal): Promise<void> {
         { 'data-quadrant': q.name.toLowerCase() },
         h('strong', {}, q.name),
         h('span', { class: 'muted small' }, q.hint),
-        h('span', {}, g ? `${count(g.customers)} customers (${ratio(g.customer_share)})` : '—'),
-        h('span', {}, g ? `${money(g.revenue)} (${ratio(g.revenue_share)} of revenue)` : ''),
+        h('span', {}, g ? `${count(g.customers)} customers (${percent(g.customer_share)})` : '—'),
+        h('span', {}, g ? `${money(g.revenue)} (${percent(g.revenue_share)} of revenue)` : ''),
       );
-      cell.style.backgroundColor = `hsl(160 45% ${Math.round(97 - (g?.revenue_share ?? 0) * 30)}%)`;
+      cell.style.backgroundColor = `hsl(160 45% ${Math.round(97 - toNumber(g?.revenue_share) * 30)}%)`;
       return cell;
     }),
     h('span', { class: 'axis-x' }, 'Propensity →'),
@@ -228,7 +228,7 @@ async function clv(f: Filters, signal: AbortSignal): Promise<void> {
       clvs.push(...page.customers.map((c) => c.clv));
       next = page.next_cursor;
     }
-    const known = clvs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    const known = clvs.filter((v): v is string => typeof v === 'string').map(Number).filter(Number.isFinite);
     if (known.length) {
       const edges = bins(known);
       const last = edges.length - 1;
@@ -258,10 +258,10 @@ async function clv(f: Filters, signal: AbortSignal): Promise<void> {
       canvas,
       {
         type: 'bar',
-        data: { labels: rows.map((r) => r.value), datasets: [{ label: 'Projected revenue', data: rows.map((r) => r.projected_revenue), backgroundColor: palette[2], borderRadius: 3 }] },
+        data: { labels: rows.map((r) => r.value), datasets: [{ label: 'Projected revenue', data: rows.map((r) => toNumber(r.projected_revenue)), backgroundColor: palette[2], borderRadius: 3 }] },
         options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { callback: compactTicks } } } },
       },
-      `Bar chart of projected revenue over ${horizon} months: ` + rows.map((r) => `${r.value} ${money(r.projected_revenue.toFixed(2))}`).join('; ') + '.',
+      `Bar chart of projected revenue over ${horizon} months: ` + rows.map((r) => `${r.value} ${money(r.projected_revenue)}`).join('; ') + '.',
     );
     nodes.push(h('p', { class: 'muted small' }, `${count(first.total)} customers: the chart shows the projected revenue by value, not the distribution.`));
   }
@@ -272,9 +272,9 @@ async function clv(f: Filters, signal: AbortSignal): Promise<void> {
         { key: 'value', label: by?.rows.length ? dimensionTitle(f.dimension) : 'Customers', text: (r) => (r.value === 'all' ? 'All' : r.value) },
         { key: 'customers', label: 'Customers', numeric: true, text: (r) => count(r.customers), exact: (r) => r.customers },
         { key: 'revenue', label: 'Revenue to date', numeric: true, text: (r) => money(r.revenue), exact: (r) => r.revenue },
-        { key: 'expected_active', label: 'Exp. active', numeric: true, text: (r) => r.expected_active.toFixed(1), exact: (r) => r.expected_active },
-        { key: 'expected_purchases', label: 'Exp. purchases', numeric: true, text: (r) => r.expected_purchases.toFixed(1), exact: (r) => r.expected_purchases },
-        { key: 'projected_revenue', label: 'Projected', numeric: true, text: (r) => money(r.projected_revenue.toFixed(2)), exact: (r) => r.projected_revenue },
+        { key: 'expected_active', label: 'Exp. active', numeric: true, text: (r) => decimal(r.expected_active, 1), exact: (r) => r.expected_active },
+        { key: 'expected_purchases', label: 'Exp. purchases', numeric: true, text: (r) => decimal(r.expected_purchases, 1), exact: (r) => r.expected_purchases },
+        { key: 'projected_revenue', label: 'Projected', numeric: true, text: (r) => money(r.projected_revenue), exact: (r) => r.projected_revenue },
       ],
       rows,
     ),
@@ -361,7 +361,7 @@ async function bridge(f: Filters, signal: AbortSignal): Promise<void> {
         rev('contraction'),
         rev('churned'),
         rev('end'),
-        { key: 'retention_rate', label: 'Customer retention', numeric: true, text: (r) => ratio(r.retention_rate), exact: (r) => r.retention_rate ?? undefined },
+        { key: 'retention_rate', label: 'Customer retention', numeric: true, text: (r) => percent(r.retention_rate), exact: (r) => r.retention_rate ?? undefined },
       ],
       span.length > 1 ? span : rows.slice(-8),
     ),
