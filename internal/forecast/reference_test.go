@@ -13,11 +13,11 @@ type reference struct {
 	Generator string `json:"generator"`
 	Horizon   int    `json:"horizon"`
 	Series    []struct {
-		Name   string                 `json:"name"`
-		Y      []float64              `json:"y"`
-		ETS    map[string]refETS      `json:"ets"`
-		Theta  refTheta               `json:"theta"`
-		SNaive *refBand               `json:"snaive"`
+		Name   string            `json:"name"`
+		Y      []float64         `json:"y"`
+		ETS    map[string]refETS `json:"ets"`
+		Theta  refTheta          `json:"theta"`
+		SNaive *refBand          `json:"snaive"`
 	} `json:"series"`
 }
 
@@ -95,5 +95,23 @@ func TestETSDebug(t *testing.T) {
 			}
 			t.Logf("%s %s llf %.2f ref %.2f aicc %.2f ref %.2f  a=%.4f b=%.4f g=%.4f phi=%.3f  maxrel %.4f width %.4f", s.Name, name, fit.LogLik, r.LogLik, fit.AICc, r.AICc, fit.Alpha, fit.Beta, fit.Gamma, fit.Phi, maxRel, maxLo)
 		}
+	}
+}
+
+func TestThetaDebug(t *testing.T) {
+	ref := loadReference(t)
+	for _, s := range ref.Series {
+		fit, err := FitTheta(s.Y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pts := fit.Forecast(12)
+		maxRel, maxW := 0.0, 0.0
+		for i, p := range pts {
+			r := s.Theta
+			maxRel = math.Max(maxRel, math.Abs(p.Mean-r.Mean[i])/math.Abs(r.Mean[i]))
+			maxW = math.Max(maxW, math.Abs((p.Hi95-p.Lo95)-(r.Hi95[i]-r.Lo95[i]))/(r.Hi95[i]-r.Lo95[i]))
+		}
+		t.Logf("%s seasonal %v/%v alpha %.4f/%.4f b0 %.3f/%.3f s2 %.4g/%.4g maxrel %.5f width %.5f", s.Name, fit.Seasonal, s.Theta.Seasonal, fit.Alpha, s.Theta.Alpha, fit.B0, s.Theta.B0, fit.Sigma2, s.Theta.Sigma2, maxRel, maxW)
 	}
 }

@@ -23,10 +23,10 @@ recomputed with the Hyndman et al. (2008) count (m-1 free initial seasonal
 states plus the variance), and the 12-step point forecasts with 80% and 95%
 intervals. For Theta it writes statsmodels ThetaModel point forecasts
 (theta=2, deseasonalisation decided by the Bartlett-bound ACF test used by
-Hyndman's thetaf, classical multiplicative decomposition) and intervals built
-from statsmodels' fitted SES as Hyndman's thetaf does (SES variance
-sigma^2 (1 + (h-1) alpha^2) on the adjusted scale, multiplied by the seasonal
-index); statsmodels' own interval (variance from an ARIMA(0,1,1) on the raw
+Hyndman's thetaf, classical multiplicative decomposition for positive series)
+and intervals built from the SES fit statsmodels uses, as Hyndman's thetaf
+does (SES variance sigma^2 (1 + (h-1) alpha^2) on the adjusted scale,
+sigma^2 = mean squared SES error, re-seasonalised); statsmodels' own interval (variance from an ARIMA(0,1,1) on the raw
 series) is recorded too. Seasonal naive forecasts use the sample standard
 deviation of the seasonal differences (fpp3 section 5.5).
 """
@@ -41,6 +41,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel
+from statsmodels.tsa.seasonal import seasonal_decompose
+from statsmodels.tsa.statespace.exponential_smoothing import (
+    ExponentialSmoothing)
 from statsmodels.tsa.stattools import acf
 
 M = 12
@@ -201,19 +204,23 @@ def theta_ref(y):
     y = np.asarray(y, float)
     n = len(y)
     seasonal = seasonal_test(y)
+    # method="auto" is multiplicative for positive series (in 0.13.5,
+    # method="multiplicative" is silently treated as additive).
     mod = ThetaModel(y, period=M, deseasonalize=seasonal, use_test=False,
-                     method="multiplicative")
+                     method="auto")
     res = mod.fit()
+    mul = mod.method.startswith("mul")
     fc = np.asarray(res.forecast(H))
     sm_pi = res.prediction_intervals(H, alpha=0.05)
     # Rebuild the SES fit statsmodels used, for sigma^2 on the adjusted scale.
-    from statsmodels.tsa.statespace.exponential_smoothing import (
-        ExponentialSmoothing)
     yy, idx = y, np.ones(M)
+    mul = mul or not seasonal
     if seasonal:
-        from statsmodels.tsa.seasonal import seasonal_decompose
-        dec = seasonal_decompose(y, model="multiplicative", period=M)
-        yy, idx = y / dec.seasonal, dec.seasonal[:M]
+        dec = seasonal_decompose(y, model="mul" if mul else "add", period=M)
+        if mul:
+            yy, idx = y / dec.seasonal, dec.seasonal[:M]
+        else:
+            yy, idx = y - dec.seasonal, dec.seasonal[:M]
     ses = ExponentialSmoothing(yy, initial_level=yy[0],
                                initialization_method="known").fit(disp=False)
     alpha = float(ses.params[0])
@@ -221,7 +228,7 @@ def theta_ref(y):
     steps = np.arange(H)
     se = np.sqrt(sigma2 * (1 + steps * alpha ** 2))
     season = idx[(n + steps) % M]
-    adj = fc / season
+    adj = fc / season if mul else fc - season
     sm_test = False
     if n >= 2 * M:
         probe = ThetaModel(y, period=M)
@@ -229,6 +236,7 @@ def theta_ref(y):
         sm_test = bool(probe._has_seasonality)
     out = {
         "seasonal": seasonal,
+        "multiplicative": bool(seasonal and mul),
         "statsmodels_test_seasonal": sm_test,
         "alpha": alpha,
         "b0": float(res.params["b0"]),
@@ -238,8 +246,12 @@ def theta_ref(y):
         "statsmodels_hi95": [float(v) for v in sm_pi["upper"]],
     }
     for lv in LEVELS:
-        out["lo%d" % lv] = ((adj - z(lv) * se) * season).tolist()
-        out["hi%d" % lv] = ((adj + z(lv) * se) * season).tolist()
+        lo, hi = adj - z(lv) * se, adj + z(lv) * se
+        if mul:
+            lo, hi = lo * season, hi * season
+        else:
+            lo, hi = lo + season, hi + season
+        out["lo%d" % lv], out["hi%d" % lv] = lo.tolist(), hi.tolist()
     return out
 
 
