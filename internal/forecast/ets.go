@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/optimize"
 )
 
@@ -197,13 +199,13 @@ type etsProblem struct {
 	spec  Spec
 	y     []float64
 	zero  []float64
-	e     []float64
-	cols  [][]float64 // one-step errors per unit initial state, on zeros
+	e     []float64   // one-step errors
+	resp  [][]float64 // one-step errors on zeros from a unit level, slope, first seasonal state
+	lag   [][]float64 // lag[d][k] = Σ_{u<k} c[u]·c[u+d], c the seasonal response
+	cross [][]float64 // cross[v][j] = Σ_{t≥j} c[t−j]·v[t] for v = e, level, slope responses
 	ring  []float64
-	ata   *mat.SymDense
-	atb   *mat.VecDense
-	x0    *mat.VecDense
-	chol  mat.Cholesky
+	gram  []float64 // normal equations, row-major p×p (upper triangle used)
+	rhs   []float64
 	state []float64
 }
 
@@ -212,38 +214,36 @@ func newETSProblem(y []float64, spec Spec) *etsProblem {
 	pr := &etsProblem{
 		spec: spec, y: y,
 		zero: make([]float64, n), e: make([]float64, n),
-		cols: make([][]float64, p),
-		ata:  mat.NewSymDense(p, nil), atb: mat.NewVecDense(p, nil), x0: mat.NewVecDense(p, nil),
-		state: make([]float64, p),
+		gram: make([]float64, p*p), rhs: make([]float64, p), state: make([]float64, p),
 	}
-	for i := range pr.cols {
-		pr.cols[i] = make([]float64, n)
+	k := 1
+	if spec.hasTrend() {
+		k++
 	}
 	if spec.Seasonal {
+		k++
 		pr.ring = make([]float64, Period)
+		pr.lag = make([][]float64, Period)
+		for d := range pr.lag {
+			pr.lag[d] = make([]float64, n+1)
+		}
+		pr.cross = make([][]float64, k)
+		for i := range pr.cross {
+			pr.cross[i] = make([]float64, Period)
+		}
+	}
+	pr.resp = make([][]float64, k)
+	for i := range pr.resp {
+		pr.resp[i] = make([]float64, n)
 	}
 	return pr
 }
 
-// run filters y from the initial state x (level, slope if any, then the
-// free seasonal states) with parameters p, writes the one-step errors to e
-// and returns the final level and slope; the final seasonal states are left
-// in pr.ring.
-func (pr *etsProblem) run(p etsParams, y, x, e []float64) (level, slope float64) {
-	level = x[0]
-	k := 1
-	if pr.spec.hasTrend() {
-		slope = x[1]
-		k = 2
-	}
-	if pr.spec.Seasonal {
-		last := 0.0
-		for j := 0; j < Period-1; j++ {
-			pr.ring[j] = x[k+j]
-			last -= x[k+j]
-		}
-		pr.ring[Period-1] = last
-	}
+// run filters y with parameters p from the initial level and slope and the
+// seasonal states in pr.ring (index t mod Period for month t), writes the
+// one-step errors to e and returns the final level and slope; the final
+// seasonal states are left in pr.ring.
+func (pr *etsProblem) run(p etsParams, y []float64, level, slope float64, e []float64) (float64, float64) {
 	for t, yt := range y {
 		drift := p.phi * slope
 		fc := level + drift
@@ -263,43 +263,134 @@ func (pr *etsProblem) run(p etsParams, y, x, e []float64) (level, slope float64)
 	return level, slope
 }
 
-// solve returns, for parameters p, the sum of squared one-step errors at the
-// least-squares initial state, which it leaves in pr.state.
-func (pr *etsProblem) solve(p etsParams) float64 {
-	np := len(pr.state)
-	clear(pr.state)
-	pr.run(p, pr.y, pr.state, pr.e) // errors with a zero initial state
-	for i := range np {
-		pr.state[i] = 1
-		pr.run(p, pr.zero, pr.state, pr.cols[i])
-		pr.state[i] = 0
+// setRing loads the free seasonal states x (Period−1 of them; the last is
+// minus their sum) into pr.ring.
+func (pr *etsProblem) setRing(x []float64) {
+	last := 0.0
+	for j := 0; j < Period-1; j++ {
+		pr.ring[j] = x[j]
+		last -= x[j]
 	}
-	// The errors are e + Σ x_i·cols[i]; minimise their sum of squares by
-	// the normal equations with a tiny ridge against collinear columns.
-	trace := 0.0
-	for i := range np {
-		for j := i; j < np; j++ {
-			v := dot(pr.cols[i], pr.cols[j])
-			pr.ata.SetSym(i, j, v)
-			if i == j {
-				trace += v
+	pr.ring[Period-1] = last
+}
+
+// solve returns, for parameters p, the sum of squared one-step errors at the
+// least-squares initial state, which it leaves in pr.state (level, slope if
+// any, free seasonal states), with the final states from pr.finish.
+//
+// The errors are affine in the initial state: e = e₀ + Σ x_i·r_i, e₀ the
+// errors from a zero state and r_i those of the zero series from a unit
+// state i. Because the recursions are time-invariant and the seasonal
+// states rotate, a unit seasonal state j has the response of state 0
+// delayed by j months, so one seasonal run and lagged sums of products give
+// the normal equations, solved by Cholesky (gonum/lapack) with a tiny ridge
+// against collinearity.
+func (pr *etsProblem) solve(p etsParams) float64 {
+	n, np := len(pr.y), len(pr.state)
+	if pr.spec.Seasonal {
+		clear(pr.ring)
+	}
+	pr.run(p, pr.y, 0, 0, pr.e)
+	vecs := [][]float64{pr.e}
+	k := 0
+	for i := range pr.resp {
+		var level, slope float64
+		switch {
+		case i == 0:
+			level = 1
+		case i == 1 && pr.spec.hasTrend():
+			slope = 1
+		}
+		if pr.spec.Seasonal {
+			clear(pr.ring)
+			if level == 0 && slope == 0 {
+				pr.ring[0] = 1
 			}
 		}
-		pr.atb.SetVec(i, -dot(pr.cols[i], pr.e))
+		pr.run(p, pr.zero, level, slope, pr.resp[i])
+		if level != 0 || slope != 0 {
+			vecs = append(vecs, pr.resp[i])
+			k++
+		}
+	}
+	g := pr.gram
+	for i := range k {
+		for j := i; j < k; j++ {
+			g[i*np+j] = dot(pr.resp[i], pr.resp[j])
+		}
+		pr.rhs[i] = -dot(pr.resp[i], pr.e)
+	}
+	if pr.spec.Seasonal {
+		c := pr.resp[k]
+		for d := range Period {
+			acc := pr.lag[d]
+			acc[0] = 0
+			for u := 0; u+d < n; u++ {
+				acc[u+1] = acc[u] + c[u]*c[u+d]
+			}
+		}
+		for v, vec := range vecs {
+			for j := range Period {
+				s := 0.0
+				for t := j; t < n; t++ {
+					s += c[t-j] * vec[t]
+				}
+				pr.cross[v][j] = s
+			}
+		}
+		// ss(i, j) = Σ_t S_i[t]·S_j[t], S_j the seasonal response delayed j.
+		ss := func(i, j int) float64 {
+			lo, hi := min(i, j), max(i, j)
+			return pr.lag[hi-lo][n-hi]
+		}
+		last := Period - 1
+		for i := range Period - 1 {
+			// Free state i adds S_i and subtracts S_last.
+			for j := i; j < Period-1; j++ {
+				g[(k+i)*np+k+j] = ss(i, j) - ss(i, last) - ss(last, j) + ss(last, last)
+			}
+			for a := range k {
+				g[a*np+k+i] = pr.cross[a+1][i] - pr.cross[a+1][last]
+			}
+			pr.rhs[k+i] = -(pr.cross[0][i] - pr.cross[0][last])
+		}
+	}
+	trace := 0.0
+	for i := range np {
+		trace += g[i*np+i]
 	}
 	ridge := 1e-10 * (trace/float64(np) + 1e-12)
 	for i := range np {
-		pr.ata.SetSym(i, i, pr.ata.At(i, i)+ridge)
+		g[i*np+i] += ridge
 	}
-	if pr.chol.Factorize(pr.ata) && pr.chol.SolveVecTo(pr.x0, pr.atb) == nil {
-		for i := range np {
-			if v := pr.x0.AtVec(i); !math.IsNaN(v) && !math.IsInf(v, 0) {
+	clear(pr.state)
+	t, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: np, Stride: np, Data: g})
+	if ok {
+		b := blas64.General{Rows: np, Cols: 1, Stride: 1, Data: pr.rhs}
+		lapack64.Potrs(t, b)
+		for i, v := range pr.rhs {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
 				pr.state[i] = v
 			}
 		}
 	}
-	pr.run(p, pr.y, pr.state, pr.e)
+	pr.finish(p)
 	return dot(pr.e, pr.e)
+}
+
+// finish filters the series from pr.state, leaving the errors in pr.e and
+// the final seasonal states in pr.ring, and returns the final level and
+// slope.
+func (pr *etsProblem) finish(p etsParams) (level, slope float64) {
+	k := 1
+	if pr.spec.hasTrend() {
+		slope = pr.state[1]
+		k = 2
+	}
+	if pr.spec.Seasonal {
+		pr.setRing(pr.state[k:])
+	}
+	return pr.run(p, pr.y, pr.state[0], slope, pr.e)
 }
 
 func dot(a, b []float64) float64 {
@@ -352,13 +443,13 @@ func (s Spec) encode(p etsParams) []float64 {
 }
 
 // defaultStarts returns the starting points of the smoothing-parameter
-// search: slowly, moderately and quickly adapting levels, with the seasonal
-// parameter taking a varying share of the rest.
+// search: a slowly adapting model and a moderately adapting one with a
+// large seasonal share. (A third, quickly adapting start changed no fit on
+// the reference series and cost a third more time.)
 func defaultStarts() []etsParams {
 	return []etsParams{
 		{alpha: 0.1, beta: 0.01, gamma: 0.1, phi: 0.95},
 		{alpha: 0.4, beta: 0.04, gamma: 0.4, phi: 0.9},
-		{alpha: 0.8, beta: 0.08, gamma: 0.02, phi: 0.85},
 	}
 }
 
@@ -368,7 +459,7 @@ func defaultStarts() []etsParams {
 func minimize(f func([]float64) float64, x []float64) ([]float64, float64) {
 	settings := &optimize.Settings{
 		FuncEvaluations: 400 * len(x),
-		Converger:       &optimize.FunctionConverge{Absolute: 1e-10, Relative: 1e-10, Iterations: 20 * len(x)},
+		Converger:       &optimize.FunctionConverge{Absolute: 1e-7, Iterations: 10 * len(x)},
 	}
 	res, err := optimize.Minimize(optimize.Problem{Func: f}, x, settings, &optimize.NelderMead{SimplexSize: 1})
 	if res == nil || (err != nil && res.X == nil) {
@@ -405,7 +496,7 @@ func fitETS(ys []float64, c float64, spec Spec, warm *etsParams) *ETSFit {
 	}
 	p := spec.decode(best)
 	sse := pr.solve(p) + floor
-	level, slope := pr.run(p, ys, pr.state, pr.e)
+	level, slope := pr.finish(p)
 	fit := &ETSFit{
 		Spec: spec, Alpha: p.alpha, Beta: p.beta, Gamma: p.gamma, Phi: p.phi,
 		InitLevel: pr.state[0] * c,
