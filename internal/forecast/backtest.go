@@ -29,9 +29,9 @@ type Score struct {
 	Errors  int     `json:"errors"`
 }
 
-// candidate is a method as the backtest sees it: it forecasts h months from
+// contender is a method as the backtest sees it: it forecasts h months from
 // a training series, on the scale of the series given.
-type candidate struct {
+type contender struct {
 	method Method
 	model  string
 	minLen int
@@ -60,9 +60,9 @@ func maeScale(train []float64) float64 {
 	return 1
 }
 
-// backtest scores each candidate at the origins first..len(y)-1, forecasting
+// backtest scores each contender at the origins first..len(y)-1, forecasting
 // min(h, len(y)-origin) months from each.
-func backtest(ctx context.Context, y []float64, h, first int, cands []candidate) ([]Score, error) {
+func backtest(ctx context.Context, y []float64, h, first int, cands []contender) ([]Score, error) {
 	scores := make([]Score, len(cands))
 	for i, c := range cands {
 		scores[i] = Score{Method: c.method, Model: c.model}

@@ -79,10 +79,10 @@ func Forecast(ctx context.Context, y []float64, opt Options) (*Result, error) {
 	n := len(ys)
 	res := &Result{}
 
-	base := candidate{method: MethodSeasonalNaive, model: "seasonal naive", minLen: Period + 2,
+	base := contender{method: MethodSeasonalNaive, model: "seasonal naive", minLen: Period + 2,
 		fc: func(train []float64, h int) []Point { return lagWalk(train, h, Period) }}
 	if n < Period+2 {
-		base = candidate{method: MethodNaive, model: "naive", minLen: MinLength,
+		base = contender{method: MethodNaive, model: "naive", minLen: MinLength,
 			fc: func(train []float64, h int) []Point { return lagWalk(train, h, 1) }}
 		res.Notes = append(res.Notes, fmt.Sprintf("%d months: seasonal naive needs %d, so the baseline is the naive method", n, Period+2))
 	}
@@ -113,7 +113,7 @@ func Forecast(ctx context.Context, y []float64, opt Options) (*Result, error) {
 			best = fit
 		}
 	}
-	seasonal := n >= 2*Period && seasonalACF(ys)
+	seasonal := seasonalACF(ys)
 	theta := fitTheta(ys, c, seasonal)
 	thetaModel, thetaMin := "Theta", shortLength
 	if seasonal {
@@ -125,15 +125,15 @@ func Forecast(ctx context.Context, y []float64, opt Options) (*Result, error) {
 		res.Notes = append(res.Notes, "Theta: additive seasonal adjustment because the series has non-positive months")
 	}
 
-	cands := []candidate{base}
+	cands := []contender{base}
 	if best != nil {
 		spec := best.Spec
 		warm := etsParams{alpha: best.Alpha, beta: best.Beta, gamma: best.Gamma, phi: best.Phi}
 		res.Notes = append(res.Notes, fmt.Sprintf("%v has the lowest AICc of %d ETS variants", spec, len(res.ETSCandidates)))
-		cands = append(cands, candidate{method: MethodETS, model: spec.String(), minLen: spec.MinLength(),
+		cands = append(cands, contender{method: MethodETS, model: spec.String(), minLen: spec.MinLength(),
 			fc: func(train []float64, h int) []Point { return fitETS(train, 1, spec, &warm).forecastScaled(h) }})
 	}
-	cands = append(cands, candidate{method: MethodTheta, model: thetaModel, minLen: thetaMin,
+	cands = append(cands, contender{method: MethodTheta, model: thetaModel, minLen: thetaMin,
 		fc: func(train []float64, h int) []Point { return fitTheta(train, 1, seasonal).forecastScaled(h) }})
 
 	first := n - origins

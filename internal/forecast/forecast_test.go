@@ -276,14 +276,14 @@ func TestETSIntervals(t *testing.T) {
 
 func TestBacktestByHand(t *testing.T) {
 	y := []float64{1, 2, 3, 4, 5, 6}
-	last := candidate{method: MethodNaive, model: "naive", fc: func(train []float64, h int) []Point {
+	last := contender{method: MethodNaive, model: "naive", fc: func(train []float64, h int) []Point {
 		pts := make([]Point, h)
 		for i := range pts {
 			pts[i] = Point{Step: i + 1, Mean: train[len(train)-1]}
 		}
 		return pts
 	}}
-	scores, err := backtest(context.Background(), y, 2, 4, []candidate{last})
+	scores, err := backtest(context.Background(), y, 2, 4, []contender{last})
 	if err != nil {
 		t.Fatal(err)
 	}

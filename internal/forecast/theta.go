@@ -50,12 +50,15 @@ func FitTheta(y []float64) (*ThetaFit, error) {
 		return nil, fmt.Errorf("forecast: theta on %d months, need %d: %w", len(y), shortLength, ErrTooShort)
 	}
 	ys, c := scaled(y)
-	return fitTheta(ys, c, len(y) >= 2*Period && seasonalACF(ys)), nil
+	return fitTheta(ys, c, seasonalACF(ys)), nil
 }
 
-// seasonalACF reports whether the lag-Period autocorrelation of y is
-// significant at 10% against Bartlett's bound. It needs len(y) > Period.
+// seasonalACF reports whether y spans two full seasons and its lag-Period
+// autocorrelation is significant at 10% against Bartlett's bound.
 func seasonalACF(y []float64) bool {
+	if len(y) < 2*Period {
+		return false
+	}
 	n := float64(len(y))
 	mean := stat.Mean(y, nil)
 	var den float64
