@@ -26,8 +26,10 @@ intervals. For Theta it writes statsmodels ThetaModel point forecasts
 Hyndman's thetaf, classical multiplicative decomposition for positive series)
 and intervals built from the SES fit statsmodels uses, as Hyndman's thetaf
 does (SES variance sigma^2 (1 + (h-1) alpha^2) on the adjusted scale,
-sigma^2 = mean squared SES error, re-seasonalised); statsmodels' own interval (variance from an ARIMA(0,1,1) on the raw
-series) is recorded too. Seasonal naive forecasts use the sample standard
+sigma^2 = mean squared SES error, re-seasonalised); statsmodels' own interval
+(variance from an ARIMA(0,1,1) on the raw series) is recorded too. The ETS
+fits are made on the rescaled series from several starting points (see
+ets_ref and best_fit): statsmodels' single default fit stalls on these data. Seasonal naive forecasts use the sample standard
 deviation of the seasonal differences (fpp3 section 5.5).
 """
 import csv
@@ -213,6 +215,7 @@ def theta_ref(y):
     fc = np.asarray(res.forecast(H))
     sm_pi = res.prediction_intervals(H, alpha=0.05)
     # Rebuild the SES fit statsmodels used, for sigma^2 on the adjusted scale.
+    # Without adjustment the "indices" are ones, applied multiplicatively.
     yy, idx = y, np.ones(M)
     mul = mul or not seasonal
     if seasonal:
