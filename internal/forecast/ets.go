@@ -490,9 +490,12 @@ func fitETS(ys []float64, c float64, spec Spec, warm *etsParams) *ETSFit {
 		}
 	}
 	// Nelder–Mead can stall on a collapsed simplex: restart once from the
-	// best point with a fresh one.
-	if u, f := minimize(objective, best); f < bestF {
-		best = u
+	// best point with a fresh one. A warm start is already near an optimum
+	// (the backtest refits on a few months less), so it is not restarted.
+	if warm == nil {
+		if u, f := minimize(objective, best); f < bestF {
+			best = u
+		}
 	}
 	p := spec.decode(best)
 	sse := pr.solve(p) + floor
