@@ -160,7 +160,7 @@ func fitTheta(ys []float64, c float64, seasonal bool) *ThetaFit {
 	for _, a := range []float64{0.2, 0.8} {
 		u, f := minimize(func(u []float64) float64 {
 			s, _ := sse(logistic(u[0], parLo, parHi))
-			return s
+			return math.Log(s + 1e-20*float64(n)) // relative precision at any scale
 		}, []float64{logit(a, parLo, parHi)})
 		if f < bestF {
 			best, bestF = u[0], f
