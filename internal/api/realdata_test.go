@@ -29,6 +29,22 @@ import (
 // with a mapping file. It returns an API on the real store.
 func sharedDataEnv(t *testing.T) *env {
 	t.Helper()
+	return loadedEnv(t, func(put func(key string, body []byte), file func(name string) []byte) {
+		put(ingest.ConfigMappings+"CDNOW_sample.txt.json",
+			[]byte(`{"no_header": true, "columns": {"customer_id": "#2", "date": "#3", "quantity": "#4", "amount": "#5"}}`))
+		put("customers/crm_accounts.csv", file("crm_accounts.csv"))
+		for _, name := range []string{"sample_superstore_utf8bom_2016-2019.csv", "crm_sales_pipeline.csv",
+			"uci_online_retail_random_sample_2709.csv", "CDNOW_sample.txt"} {
+			put("transactions/"+name, file(name))
+		}
+	})
+}
+
+// loadedEnv returns an API on a fresh emulated store into which load put
+// objects (put ingests each through the real ingest handler; file reads a
+// shared data set).
+func loadedEnv(t *testing.T, load func(put func(key string, body []byte), file func(name string) []byte)) *env {
+	t.Helper()
 	ctx := context.Background()
 	emu := emutest.Start(t)
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
@@ -60,13 +76,7 @@ func sharedDataEnv(t *testing.T) *env {
 		}
 		return b
 	}
-	put(ingest.ConfigMappings+"CDNOW_sample.txt.json",
-		[]byte(`{"no_header": true, "columns": {"customer_id": "#2", "date": "#3", "quantity": "#4", "amount": "#5"}}`))
-	put("customers/crm_accounts.csv", file("crm_accounts.csv"))
-	for _, name := range []string{"sample_superstore_utf8bom_2016-2019.csv", "crm_sales_pipeline.csv",
-		"uci_online_retail_random_sample_2709.csv", "CDNOW_sample.txt"} {
-		put("transactions/"+name, file(name))
-	}
+	load(put, file)
 	return &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket}), spec: loadSpec(t), seen: map[string]bool{}}
 }
 

@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revenue forecast
+         * @description Monthly revenue of a dimension value (or of everything) so far and forecast for the next 1-12 months with 80% and 95% prediction intervals, with the backtest that chose the method. A last month whose data ends more than a week before the month does is left out as incomplete (notes say so).
+         */
+        get: operations["revenueForecast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/dimensions": {
         parameters: {
             query?: never;
@@ -908,6 +928,51 @@ export interface components {
             /** @description API Gateway's own text, e.g. Unauthorized. */
             message: string;
         };
+        /** @description A segment's monthly revenue and its forecast with 80% and 95% prediction intervals. Seasonal naive (naive below 14 months), ETS variants selected by AICc, and Theta are fitted; a rolling-origin backtest over the last 12 months scores each by MASE and sMAPE, and the best is used only if it beats the baseline, else the baseline is (fell_back, with the reason). */
+        RevenueForecast: {
+            dimension: string;
+            /** @description The value forecast; null for all values together. */
+            value: string | null;
+            history: {
+                period: string;
+                /** @description The month's revenue, exact. */
+                revenue: string;
+            }[];
+            points: {
+                period: string;
+                /** @description Point forecast; a decimal string with 2 places. */
+                revenue: string;
+                /** @description Lower end of the 80% interval; a decimal string with 2 places. */
+                lo80: string;
+                /** @description Upper end of the 80% interval; a decimal string with 2 places. */
+                hi80: string;
+                /** @description Lower end of the 95% interval; a decimal string with 2 places. */
+                lo95: string;
+                /** @description Upper end of the 95% interval; a decimal string with 2 places. */
+                hi95: string;
+            }[];
+            /** @enum {string} */
+            method: "seasonal_naive" | "naive" | "ets" | "theta";
+            /** @description The model used, e.g. ETS(A,N,A). */
+            model: string;
+            /** @enum {string} */
+            baseline: "seasonal_naive" | "naive";
+            /** @description True when no other method beat the baseline in the backtest, so the baseline is used. */
+            fell_back: boolean;
+            /** @description Why the method was chosen, in a sentence. */
+            reason: string;
+            /** @description Every method tried, baseline first. */
+            backtest: {
+                method: string;
+                model: string;
+                /** @description Mean absolute scaled error (below 1 beats the in-sample seasonal naive error); a decimal string with 4 places. */
+                mase: string;
+                /** @description Symmetric mean absolute percentage error, in percent; a decimal string with 4 places. */
+                smape: string;
+                origins: number;
+            }[];
+            notes: string[];
+        };
     };
     responses: {
         /** @description A parameter is invalid; detail says which and how to fix it. */
@@ -1183,6 +1248,50 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revenueForecast: {
+        parameters: {
+            query?: {
+                /** @description The dimension of value (default total: the whole business); two joined with a comma to cross them. */
+                dimension?: string;
+                /** @description A value of the (first) dimension. Empty selects the unassigned value (lines without one). */
+                value?: components["parameters"]["value"];
+                /** @description A value of the second of two crossed dimensions. Empty selects the unassigned value (lines without one). */
+                value2?: components["parameters"]["value2"];
+                /** @description Months to forecast (default 12). */
+                horizon?: number;
+                /** @description Last month of history to forecast from, YYYY-MM (default: the last month with data), e.g. to check a forecast against what followed. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The forecast. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevenueForecast"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description Too few months of revenue to forecast. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
