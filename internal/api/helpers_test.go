@@ -30,17 +30,18 @@ import (
 // fakeReader is an in-memory table with the semantics of store.Store's
 // reads, for handler tests that need no emulator.
 type fakeReader struct {
-	mu      sync.Mutex
-	rows    map[string]map[[2]string]*aggregate.Measures // by dim#grain, (period, value)
-	uploads map[string]store.Upload
-	objects map[string]store.Entry
-	summary string
+	mu        sync.Mutex
+	rows      map[string]map[[2]string]*aggregate.Measures // by dim#grain, (period, value)
+	uploads   map[string]store.Upload
+	objects   map[string]store.Entry
+	summary   string
+	snapshot  *store.SnapshotInfo
+	parts     map[string][]byte // encoded snapshot parts by name
+	partsRead map[string]bool   // names of the parts read successfully
+	calls     int               // reads of any kind: must stay 0 for rejected requests
+
 	// reconciliation is the stored report's JSON, "" for none.
 	reconciliation string
-	snapshot       *store.SnapshotInfo
-	parts          map[string][]byte // encoded snapshot parts by name
-	partsRead      map[string]bool   // names of the parts read successfully
-	calls          int               // reads of any kind: must stay 0 for rejected requests
 }
 
 func newFake() *fakeReader {
