@@ -43,7 +43,7 @@ export async function showUploads(): Promise<void> {
         rows.push(...page.uploads);
         render(page.next_cursor);
       });
-      const caption = `${count(rows.length)} uploads, newest first${status ? `, ${statusLabel(status).toLowerCase()} only` : ''}`;
+      const caption = `${count(rows.length)} upload${rows.length === 1 ? '' : 's'}, newest first${status ? `, ${statusLabel(status).toLowerCase()} only` : ''}`;
       put(sec.querySelector('.table-wrap'), table(caption, columns, rows), ...(more ? [more] : []));
     };
     // A status filter may skip a whole page: the cursor says whether older uploads remain.
