@@ -93,6 +93,10 @@ type pageFigures struct {
 			} `json:"moves"`
 		} `json:"figures"`
 	} `json:"bridge"`
+	Uploads struct {
+		sectionState
+		Rows []map[string]shown `json:"rows"`
+	} `json:"uploads"`
 }
 
 type audit struct {
@@ -263,6 +267,34 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	t.Run("before the upload", func(t *testing.T) {
 		checkNotComputed(t, rep.BeforeUpload)
+		if u := rep.BeforeUpload.Uploads; u.State != "empty" || u.Message != "No uploads yet." || len(u.Rows) > 0 {
+			t.Errorf("upload history before any upload: %+v", u)
+		}
+	})
+	t.Run("upload history", func(t *testing.T) {
+		var list struct {
+			Uploads []struct {
+				ID     string `json:"id"`
+				Key    string `json:"key"`
+				Status string `json:"status"`
+				Rows   int64  `json:"rows"`
+			} `json:"uploads"`
+		}
+		api.get("/v1/uploads", &list)
+		rows := rep.AfterUpload.Uploads.Rows
+		if len(list.Uploads) != 1 || list.Uploads[0].ID != rep.Upload.ID || len(rows) != 1 {
+			t.Fatalf("API lists %+v, the page shows %d rows, want the one upload %s", list.Uploads, len(rows), rep.Upload.ID)
+		}
+		want := map[string]string{"key": list.Uploads[0].Key, "status": list.Uploads[0].Status, "rows": fmt.Sprint(list.Uploads[0].Rows)}
+		for col, w := range want {
+			got := rows[0][col].Text
+			if e := rows[0][col].Exact; e != nil {
+				got = *e
+			}
+			if got != w {
+				t.Errorf("history column %s: page %q, API %q", col, got, w)
+			}
+		}
 	})
 	t.Run("all time", func(t *testing.T) {
 		checkSegments(t, api, rep.AfterUpload, url.Values{"dimension": {"segment"}, "limit": {"200"}})

@@ -54,6 +54,10 @@ type Reader interface {
 	Object(ctx context.Context, objectKey string) (store.Entry, bool, error)
 	GetUpload(ctx context.Context, id string) (store.Upload, error)
 	GetSummary(ctx context.Context, dst any) error
+	// ListUploads reads a page of the upload history; GetReconciliation
+	// decodes recompute's last reconciliation report into dst.
+	ListUploads(ctx context.Context, q store.UploadQuery) (store.UploadPage, int, error)
+	GetReconciliation(ctx context.Context, dst any) error
 	// LatestSnapshot and SnapshotPart read recompute's published snapshot;
 	// package snapshot decodes the parts.
 	LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error)
@@ -225,6 +229,17 @@ func (c *counter) GetSummary(ctx context.Context, dst any) error {
 	return c.Reader.GetSummary(ctx, dst)
 }
 
+func (c *counter) ListUploads(ctx context.Context, q store.UploadQuery) (store.UploadPage, int, error) {
+	p, n, err := c.Reader.ListUploads(ctx, q)
+	c.n += n
+	return p, n, err
+}
+
+func (c *counter) GetReconciliation(ctx context.Context, dst any) error {
+	c.n++
+	return c.Reader.GetReconciliation(ctx, dst)
+}
+
 func (c *counter) LatestSnapshot(ctx context.Context) (store.SnapshotInfo, error) {
 	c.n++
 	return c.Reader.LatestSnapshot(ctx)
@@ -355,6 +370,8 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 		return get(nil, func(query) (any, error) { return rawJSON(openAPI), nil })
 	case path == "/v1/summary":
 		return get(nil, func(query) (any, error) { return s.summary(ctx) })
+	case path == "/v1/reconciliation":
+		return get(nil, func(query) (any, error) { return s.reconciliation(ctx) })
 	case path == "/v1/segments":
 		return get(breakdownParams(), func(q query) (any, error) {
 			in, err := s.decodeBreakdown(q)
@@ -421,7 +438,14 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 			}
 			return s.createUpload(ctx, in)
 		case http.MethodGet:
-			return get(uploadLookupParams(), func(q query) (any, error) {
+			return get(uploadListParams(), func(q query) (any, error) {
+				if _, ok := q["key"]; !ok {
+					in, err := decodeUploadListing(q)
+					if err != nil {
+						return nil, err
+					}
+					return s.listUploads(ctx, q, in)
+				}
 				in, err := decodeUploadLookup(q)
 				if err != nil {
 					return nil, err
@@ -429,7 +453,7 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 				return s.latestUpload(ctx, in)
 			})
 		}
-		return nil, &Error{Status: http.StatusMethodNotAllowed, Detail: "Use GET (find the upload of a key) or POST (get an upload URL)."}
+		return nil, &Error{Status: http.StatusMethodNotAllowed, Detail: "Use GET (list uploads, or find the upload of a key) or POST (get an upload URL)."}
 	case strings.HasPrefix(path, "/v1/uploads/"):
 		return get(nil, func(query) (any, error) { return s.uploadStatus(ctx, strings.TrimPrefix(path, "/v1/uploads/")) })
 	}

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -108,5 +111,52 @@ func TestAPIReadsEveryPartRecomputeWrites(t *testing.T) {
 	sort.Strings(unread)
 	if len(unread) > 0 || len(e.f.snapshot.Parts) == 0 {
 		t.Fatalf("recompute writes parts no API route reads: %v", unread)
+	}
+}
+
+// TestAPIReadsEveryReconciliationField holds recompute's stored report and
+// GET /v1/reconciliation to one set of fields: the API's decoding takes
+// every field recompute writes (and none it does not), and each value
+// reaches the response.
+func TestAPIReadsEveryReconciliationField(t *testing.T) {
+	report := recompute.Reconciliation{CheckedAt: "2026-11-23T11:00:00Z", Objects: 4,
+		NeverIngested: []recompute.ObjectVersion{{Key: "transactions/lost.csv", Version: "v1", Upload: "000000000000000000000001"}},
+		StaleVersion: []recompute.StaleObject{{Key: "transactions/a.csv", CurrentVersion: "v3", CurrentStatus: store.StatusFailed,
+			CountedVersion: "v2", CountedUpload: "000000000000000000000002"}},
+		Gone: []recompute.ObjectVersion{{Key: "transactions/gone.csv", Version: "v7", Upload: "000000000000000000000003"}},
+		Stuck: []recompute.StuckUpload{{Upload: "000000000000000000000004", Key: "transactions/d.csv", Version: "v5",
+			Started: "2026-11-23T10:00:00Z", Deadline: "2026-11-23T10:55:00Z"}}}
+	data, err := json.Marshal(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decoded storedReconciliation
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&decoded); err != nil {
+		t.Fatalf("the API does not read every field recompute writes: %v", err)
+	}
+	again, err := json.Marshal(decoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, data) {
+		t.Fatalf("the API reads fields recompute does not write:\nrecompute %s\napi       %s", data, again)
+	}
+	e := newEnv(t)
+	e.f.reconciliation = string(data)
+	var r Reconciliation
+	e.get("/v1/reconciliation", 200, &r)
+	got := []string{str(r.CheckedAt), fmt.Sprint(*r.Objects),
+		r.NeverIngested[0].Key, r.NeverIngested[0].Version, r.NeverIngested[0].UploadID,
+		r.StaleVersion[0].Key, r.StaleVersion[0].CurrentVersion, str(r.StaleVersion[0].CurrentStatus), str(r.StaleVersion[0].CountedVersion), r.StaleVersion[0].CountedUploadID,
+		r.Gone[0].Key, str(r.Gone[0].Version), r.Gone[0].UploadID,
+		r.Stuck[0].UploadID, r.Stuck[0].Key, str(r.Stuck[0].Version), r.Stuck[0].StartedAt, r.Stuck[0].DeadlineAt}
+	want := []string{"2026-11-23T11:00:00Z", "4", "transactions/lost.csv", "v1", "000000000000000000000001",
+		"transactions/a.csv", "v3", "failed", "v2", "000000000000000000000002",
+		"transactions/gone.csv", "v7", "000000000000000000000003",
+		"000000000000000000000004", "transactions/d.csv", "v5", "2026-11-23T10:00:00Z", "2026-11-23T10:55:00Z"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("served\n %v\nwant\n %v", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ type fakeReader struct {
 	parts     map[string][]byte // encoded snapshot parts by name
 	partsRead map[string]bool   // names of the parts read successfully
 	calls     int               // reads of any kind: must stay 0 for rejected requests
+
+	// reconciliation is the stored report's JSON, "" for none.
+	reconciliation string
 }
 
 func newFake() *fakeReader {
@@ -186,6 +190,42 @@ func (f *fakeReader) GetSummary(_ context.Context, dst any) error {
 		return fmt.Errorf("summary: %w", store.ErrNotFound)
 	}
 	return json.Unmarshal([]byte(f.summary), dst)
+}
+
+// ListUploads lists the fake's uploads as the store's index does: by
+// start time and id, newest first, filtered by stored status.
+func (f *fakeReader) ListUploads(_ context.Context, q store.UploadQuery) (store.UploadPage, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	var sks []string
+	for id, u := range f.uploads {
+		sk := u.Started + "#" + id
+		if (q.After == "" || sk < q.After) && (len(q.Statuses) == 0 || slices.Contains(q.Statuses, u.Status)) {
+			sks = append(sks, sk)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(sks)))
+	var p store.UploadPage
+	for i, sk := range sks {
+		if i == q.Limit {
+			p.Next = sks[i-1]
+			break
+		}
+		_, id, _ := strings.Cut(sk, "#")
+		p.Uploads = append(p.Uploads, f.uploads[id])
+	}
+	return p, 1, nil
+}
+
+func (f *fakeReader) GetReconciliation(_ context.Context, dst any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.reconciliation == "" {
+		return fmt.Errorf("reconciliation: %w", store.ErrNotFound)
+	}
+	return json.Unmarshal([]byte(f.reconciliation), dst)
 }
 
 func (f *fakeReader) LatestSnapshot(context.Context) (store.SnapshotInfo, error) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/devstack/emutest"
 	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -289,6 +290,148 @@ func TestUploadsThroughPresignedURLs(t *testing.T) {
 		}
 		if code, _, out := put(tk, data); code != 200 {
 			t.Fatalf("PUT of the signed size: %d %s", code, out)
+		}
+	})
+}
+
+// TestUploadHistoryAndReconciliationOnEmulators ingests six uploads with
+// the real ingest handler (one fails, one replaces an earlier one), a
+// second apart so their start times order them, puts one more object in
+// the bucket whose event never comes, and reads it all back through the
+// API on the real store: the history newest first, paged with a cursor
+// without gap or duplicate, filtered by status; and, once recompute has
+// reconciled, the lost object listed as never ingested with its reason.
+func TestUploadHistoryAndReconciliationOnEmulators(t *testing.T) {
+	ctx := t.Context()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ing := ingest.New(emu.Clients.S3, st, log, ingest.ServiceOptions{MaxRejectRate: 0.2})
+	e := &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket}), spec: loadSpec(t), seen: map[string]bool{}}
+	putObject := func(key, body string) string {
+		t.Helper()
+		out, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key),
+			Body: strings.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.VersionId)
+	}
+	const header = "Order Date,Customer ID,Segment,Sales\n"
+	var newest []string // upload ids, newest first
+	for i, f := range []struct{ key, body string }{
+		{"transactions/a.csv", header + "2024-01-02,C1,Consumer,10\n"},
+		{"transactions/b.csv", header + "2024-01-03,C2,Corporate,20\n"},
+		{"transactions/c.csv", "Colour,Shape\nred,round\n"}, // no date or amount: fails
+		{"transactions/d.csv", header + "2024-01-04,C3,Consumer,30\n"},
+		{"transactions/e.csv", header + "2024-01-05,C4,Corporate,40\n"},
+		{"transactions/a.csv", header + "2024-01-02,C1,Consumer,15\n"}, // replaces the first
+	} {
+		if i > 0 {
+			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) // a start second of its own
+		}
+		version := putObject(f.key, f.body)
+		ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
+			Bucket: events.S3Bucket{Name: emu.Bucket},
+			Object: events.S3Object{Key: f.key, VersionID: version, Sequencer: fmt.Sprintf("%04X", i+1)}}}}}
+		if err := ing.HandleS3(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		newest = append([]string{ingest.FileID(emu.Bucket, f.key, version)}, newest...)
+	}
+	lostVersion := putObject("transactions/lost.csv", header+"2024-01-06,C5,Consumer,50\n")
+	ids := func(l UploadList) []string {
+		var out []string
+		for _, u := range l.Uploads {
+			out = append(out, u.ID)
+		}
+		return out
+	}
+
+	var all UploadList
+	e.get("/v1/uploads", 200, &all)
+	if got := ids(all); fmt.Sprint(got) != fmt.Sprint(newest) || all.NextCursor != nil {
+		t.Fatalf("history %v, want %v, next %v", got, newest, all.NextCursor)
+	}
+	wantStatus := []string{store.StatusSucceeded, store.StatusSucceeded, store.StatusSucceeded, store.StatusFailed, store.StatusSucceeded, store.StatusSucceeded}
+	for i, u := range all.Uploads {
+		if u.Status != wantStatus[i] || u.StatusURL != "/v1/uploads/"+u.ID || u.FinishedAt == nil || u.Version == nil {
+			t.Errorf("entry %d: %+v, want status %s", i, u, wantStatus[i])
+		}
+		if i > 0 && u.StartedAt >= all.Uploads[i-1].StartedAt {
+			t.Errorf("entry %d started %s, not before %s", i, u.StartedAt, all.Uploads[i-1].StartedAt)
+		}
+	}
+	if a2 := all.Uploads[0]; a2.Key != "transactions/a.csv" || str(a2.Replaced) != newest[5] || a2.Rows != 1 || a2.Accepted != 1 {
+		t.Errorf("the replacement %+v, want it to name %s as replaced", a2, newest[5])
+	}
+	if c := all.Uploads[3]; c.Key != "transactions/c.csv" || c.Error == nil || c.Accepted != 0 {
+		t.Errorf("the failed upload %+v", c)
+	}
+
+	t.Run("pages of two", func(t *testing.T) {
+		var got []string
+		target := "/v1/uploads?limit=2"
+		for pages := 1; ; pages++ {
+			var l UploadList
+			resp := e.get(target, 200, &l)
+			if len(l.Uploads) != 2 {
+				t.Errorf("page %d holds %d uploads", pages, len(l.Uploads))
+			}
+			if resp.Headers[DBRequestsHeader] != "1" {
+				t.Errorf("page %d made %s DynamoDB requests, want 1", pages, resp.Headers[DBRequestsHeader])
+			}
+			got = append(got, ids(l)...)
+			if l.NextCursor == nil {
+				break
+			}
+			if pages == 3 {
+				t.Fatal("a fourth page after six uploads in pages of two")
+			}
+			target = "/v1/uploads?limit=2&cursor=" + url.QueryEscape(*l.NextCursor)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(newest) {
+			t.Fatalf("paged %v, want %v", got, newest)
+		}
+	})
+	t.Run("status filter", func(t *testing.T) {
+		var failed, ok UploadList
+		e.get("/v1/uploads?status=failed", 200, &failed)
+		if fmt.Sprint(ids(failed)) != fmt.Sprint([]string{newest[3]}) {
+			t.Fatalf("failed %v, want [%s]", ids(failed), newest[3])
+		}
+		e.get("/v1/uploads?status=succeeded&limit=3", 200, &ok)
+		if fmt.Sprint(ids(ok)) != fmt.Sprint([]string{newest[0], newest[1], newest[2]}) || ok.NextCursor == nil {
+			t.Fatalf("succeeded %v, next %v", ids(ok), ok.NextCursor)
+		}
+		var rest UploadList
+		e.get("/v1/uploads?status=succeeded&limit=3&cursor="+url.QueryEscape(*ok.NextCursor), 200, &rest)
+		if fmt.Sprint(ids(rest)) != fmt.Sprint([]string{newest[4], newest[5]}) || rest.NextCursor != nil {
+			t.Fatalf("second page of succeeded %v, next %v", ids(rest), rest.NextCursor)
+		}
+	})
+
+	t.Run("reconciliation lists the object whose event never came", func(t *testing.T) {
+		var before Reconciliation
+		e.get("/v1/reconciliation", 200, &before)
+		if before.CheckedAt != nil || len(before.NeverIngested) != 0 {
+			t.Fatalf("before any run: %+v", before)
+		}
+		if _, err := recompute.New(st, emu.Clients.S3, log, recompute.Options{Bucket: emu.Bucket}).Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var r Reconciliation
+		e.get("/v1/reconciliation", 200, &r)
+		if r.CheckedAt == nil || r.Objects == nil || *r.Objects != 6 || r.Clean == nil || *r.Clean {
+			t.Fatalf("report header: checked %v, objects %v, clean %v", r.CheckedAt, r.Objects, r.Clean)
+		}
+		if len(r.NeverIngested) != 1 || len(r.StaleVersion)+len(r.Gone)+len(r.Stuck) != 0 {
+			t.Fatalf("report %+v", r)
+		}
+		lost := r.NeverIngested[0]
+		if lost.Key != "transactions/lost.csv" || lost.Version != lostVersion || lost.UploadID != ingest.FileID(emu.Bucket, lost.Key, lostVersion) ||
+			!strings.Contains(lost.Reason, "never received its event") {
+			t.Fatalf("never ingested %+v", lost)
 		}
 	})
 }

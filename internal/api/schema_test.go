@@ -116,10 +116,12 @@ func TestValidatorCatchesViolations(t *testing.T) {
 	upload := request(http.MethodPost, "/v1/uploads", true)
 	upload.Body = `{"file_name":"a.csv","size":1}`
 	real := map[string]events.APIGatewayV2HTTPRequest{
-		"health":   request(http.MethodGet, "/v1/health", true),
-		"segments": request(http.MethodGet, "/v1/segments?dimension=segment&period=2024", true),
-		"problem":  request(http.MethodGet, "/v1/segments", true),
-		"upload":   upload,
+		"health":         request(http.MethodGet, "/v1/health", true),
+		"segments":       request(http.MethodGet, "/v1/segments?dimension=segment&period=2024", true),
+		"problem":        request(http.MethodGet, "/v1/segments", true),
+		"upload":         upload,
+		"history":        request(http.MethodGet, "/v1/uploads", true),
+		"reconciliation": request(http.MethodGet, "/v1/reconciliation", true),
 	}
 	// at and keyword locate a schema violation (at is the JSON pointer into
 	// the body, "" for its root); mentions is text the error must contain.
@@ -136,6 +138,13 @@ func TestValidatorCatchesViolations(t *testing.T) {
 		{name: "real breakdown", request: "segments"},
 		{name: "real problem", request: "problem"},
 		{name: "real upload ticket", request: "upload"},
+		{name: "real upload history", request: "history"},
+		{name: "real reconciliation", request: "reconciliation"},
+		{name: "history entry with a string for a count", request: "history", mutate: func(b map[string]any) {
+			b["uploads"].([]any)[0].(map[string]any)["rows"] = "10"
+		}, keyword: "oneOf", mentions: "rows"},
+		{name: "report count as a string", request: "reconciliation", mutate: func(b map[string]any) { b["objects"] = "7" }, at: "/objects", keyword: "type"},
+		{name: "report list null", request: "reconciliation", mutate: func(b map[string]any) { b["stuck"] = nil }, at: "/stuck", keyword: "nullable"},
 		{name: "number for a string", request: "health", mutate: func(b map[string]any) { b["status"] = 7 }, at: "/status", keyword: "type"},
 		{name: "missing required field", request: "health", mutate: func(b map[string]any) { delete(b, "status") }, keyword: "required", mentions: "'status'"},
 		{name: "value outside the enum", request: "health", mutate: func(b map[string]any) { b["status"] = "fine" }, at: "/status", keyword: "enum"},

@@ -73,13 +73,15 @@ func (s *Service) uploadJSON(ctx context.Context, u store.Upload) (*Upload, erro
 	return &out, nil
 }
 
-func uploadFields(u store.Upload) Upload {
-	opt := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
+// opt is s, or nil (null) when s is empty.
+func opt(s string) *string {
+	if s == "" {
+		return nil
 	}
+	return &s
+}
+
+func uploadFields(u store.Upload) Upload {
 	out := Upload{ID: u.ID, Key: u.Key, Version: opt(u.Version), Status: u.Status, Rows: u.Rows, Accepted: u.Accepted,
 		Rejected: u.Rejected, RejectsKey: opt(u.RejectsKey), Format: u.Format, Error: opt(u.Error),
 		StartedAt: u.Started, FinishedAt: opt(u.Finished), Replaced: opt(u.Replaced)}
@@ -106,14 +108,17 @@ func (s *Service) uploadStatus(ctx context.Context, id string) (*Upload, error) 
 	return s.uploadJSON(ctx, u)
 }
 
-func uploadLookupParams() []string { return []string{"key", "version"} }
-
 type uploadLookup struct{ key, version string }
 
 var versionID = regexp.MustCompile(`^[A-Za-z0-9._+/=-]{1,200}$`)
 
 func decodeUploadLookup(q query) (uploadLookup, error) {
 	in := uploadLookup{key: q["key"], version: q["version"]}
+	for _, p := range []string{"limit", "cursor", "status"} {
+		if _, ok := q[p]; ok {
+			return in, badRequest("Parameter %s pages the upload history, which key leaves: ask without key.", p)
+		}
+	}
 	if in.key == "" {
 		return in, badRequest("Parameter key is required: the object key POST /v1/uploads returned, e.g. key=%ssales.csv.", TransactionsPrefix)
 	}

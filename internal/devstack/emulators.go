@@ -33,6 +33,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/salesseg/salesseg/internal/awsconf"
+	"github.com/salesseg/salesseg/internal/store"
 )
 
 // ErrNoDynalite means the dynalite binary is not installed; `make deps`
@@ -138,7 +139,8 @@ func (e *Emulators) Fresh(ctx context.Context, bucket, table string) (*Emulators
 }
 
 // create makes the bucket and table as template.yaml defines them: a
-// versioned bucket, a table keyed by string pk and sk, billed per request.
+// versioned bucket, a table keyed by string pk and sk with the upload
+// history index (store.UploadsIndex), billed per request.
 func (e *Emulators) create(ctx context.Context) error {
 	if _, err := e.Clients.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.Bucket)}); err != nil {
 		return fmt.Errorf("create bucket %s: %w", e.Bucket, err)
@@ -152,11 +154,21 @@ func (e *Emulators) create(ctx context.Context) error {
 		AttributeDefinitions: []dtypes.AttributeDefinition{
 			{AttributeName: aws.String("pk"), AttributeType: dtypes.ScalarAttributeTypeS},
 			{AttributeName: aws.String("sk"), AttributeType: dtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String(store.UploadsIndexPK), AttributeType: dtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String(store.UploadsIndexSK), AttributeType: dtypes.ScalarAttributeTypeS},
 		},
 		KeySchema: []dtypes.KeySchemaElement{
 			{AttributeName: aws.String("pk"), KeyType: dtypes.KeyTypeHash},
 			{AttributeName: aws.String("sk"), KeyType: dtypes.KeyTypeRange},
 		},
+		GlobalSecondaryIndexes: []dtypes.GlobalSecondaryIndex{{
+			IndexName: aws.String(store.UploadsIndex),
+			KeySchema: []dtypes.KeySchemaElement{
+				{AttributeName: aws.String(store.UploadsIndexPK), KeyType: dtypes.KeyTypeHash},
+				{AttributeName: aws.String(store.UploadsIndexSK), KeyType: dtypes.KeyTypeRange},
+			},
+			Projection: &dtypes.Projection{ProjectionType: dtypes.ProjectionTypeAll},
+		}},
 		BillingMode: dtypes.BillingModePayPerRequest,
 	})
 	if err != nil {

@@ -116,11 +116,8 @@ func (s *Store) expire(ctx context.Context, u Upload, now time.Time) (Upload, bo
 		return Upload{}, false, fmt.Errorf("encode upload %s: %w", u.ID, err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table),
-		Item: map[string]types.AttributeValue{
-			"pk": str("UPLOAD#" + u.ID), "sk": str("STATUS"), "status": str(failed.Status), "body": str(string(body)),
-			"deadline": str(u.Deadline),
-		},
+		TableName:                aws.String(s.table),
+		Item:                     uploadItem(failed, body),
 		ConditionExpression:      aws.String("#s = :processing AND deadline = :d"),
 		ExpressionAttributeNames: map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{

@@ -63,15 +63,7 @@ func (s *Store) PutUpload(ctx context.Context, u Upload) error {
 			return err
 		}
 	}
-	in := &dynamodb.PutItemInput{
-		TableName: aws.String(s.table),
-		Item: map[string]types.AttributeValue{
-			"pk": str("UPLOAD#" + u.ID), "sk": str("STATUS"), "status": str(u.Status), "body": str(string(body)),
-		},
-	}
-	if u.Deadline != "" {
-		in.Item["deadline"] = str(u.Deadline)
-	}
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: uploadItem(u, body)}
 	if u.Status == StatusProcessing {
 		in.ConditionExpression = aws.String("attribute_not_exists(pk) OR NOT (#s IN (:ok, :partial))")
 		in.ExpressionAttributeNames = map[string]string{"#s": "status"}

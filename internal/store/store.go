@@ -3,7 +3,8 @@
 //
 // # Table design
 //
-// One table, string keys pk (partition) and sk (sort). Item types:
+// One table, string keys pk (partition) and sk (sort), and one index.
+// Item types:
 //
 //	F#<file>           <dim>#<kind>#<month>#<page>  a fragment: one file version's measures of
 //	                                                every value of a dimension (or pair) in one
@@ -20,7 +21,8 @@
 //	                                                f live file id, pf file it replaced, fd file
 //	                                                folded into the base, vu/rm/sb view edits
 //	                                                (H#<sha256> for keys too long to fit)
-//	UPLOAD#<file>      STATUS                       an upload's status, counts, format, deadline
+//	UPLOAD#<file>      STATUS                       an upload's status, counts, format, deadline;
+//	                                                also in the uploads index (see UploadsIndex)
 //	INFLIGHT           <deadline>#<file>            an upload entered processing (see ExpireOverdue)
 //	RECONCILIATION     LATEST                       the last reconciliation of bucket and table
 //	SUMMARY            LATEST                       the last recompute's totals summary
@@ -39,7 +41,8 @@
 //
 // # Access patterns and their cost
 //
-// All GetItem, Query or BatchWriteItem on known keys, never Scan. P is the
+// All GetItem, Query or BatchWriteItem on known keys, never Scan; one
+// global secondary index, UploadsIndex, lists the upload history. P is the
 // number of pending files (folded away by compaction after every ingest,
 // so normally 0–2, whatever the number of files uploaded).
 //   - breakdown, trend, KPIs (QueryRanges; Query is the one-range case):
@@ -60,6 +63,8 @@
 //     and one of the view to publish;
 //   - upload status: GetItem UPLOAD#<id>; by object key, GetItem of the
 //     object's manifest entry gives the live id, then one GetItem;
+//   - upload history (ListUploads): one Query of the uploads index per
+//     page, newest first, a status filter applied by DynamoDB;
 //   - customer analytics: GetItem of the snapshot pointer, then GetItem of
 //     the part.
 //

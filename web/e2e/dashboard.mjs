@@ -107,6 +107,8 @@ try {
       const model = (id) => state(id) === 'ready' || (state(id) === 'unavailable' && !/not computed yet/i.test(document.querySelector(`#${id} .state`)?.textContent ?? ''));
       return ['tiers', 'rfm', 'bridge'].every((id) => state(id) === 'ready') && ['quadrants', 'clv'].every(model);
     }, null, { timeout }));
+  await labelled(page, 'the upload in the history', () =>
+    page.waitForFunction(() => document.querySelector('#uploads tbody [data-col="status"]')?.dataset.exact === 'succeeded', null, { timeout }));
   await settled(page);
   report.after_upload = await readPage(page);
 
@@ -251,6 +253,7 @@ function readPage(page) {
       },
       clv: { ...state('clv'), rows: firstTable('clv'), alt: document.getElementById('clv-chart').getAttribute('aria-label') },
       bridge: { ...state('bridge'), rows: firstTable('bridge'), figures: JSON.parse(document.getElementById('bridge-chart').dataset.bridge ?? 'null') },
+      uploads: { ...state('uploads'), rows: rows('#uploads') },
     };
   });
 }

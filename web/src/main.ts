@@ -12,6 +12,7 @@ import { showCustomers, watchSnapshot } from './sections/customers';
 import { showKPIs } from './sections/kpis';
 import { showSegments } from './sections/segments';
 import { setDataRange, showTrends } from './sections/trends';
+import { initUploads, showUploads } from './sections/uploads';
 import { initUpload } from './upload';
 import type { DimensionList } from './types';
 
@@ -119,6 +120,7 @@ function init(): void {
     showAuth();
     void loadDimensions();
     void refresh();
+    void showUploads();
   });
   byId('signout').addEventListener('click', () => {
     setToken('');
@@ -148,9 +150,11 @@ function init(): void {
     syncForm();
     void refresh();
   });
+  initUploads();
   initUpload(() => {
     void loadDimensions();
     void refresh();
+    void showUploads();
     // Customer analytics follow once recompute has run after the upload.
     void watchSnapshot(() => {
       void showCustomers(filters);
@@ -160,6 +164,7 @@ function init(): void {
   // Sections load at once; only trends over "all time" wait for the data range.
   void loadDimensions();
   void refresh();
+  void showUploads();
 }
 
 init();

@@ -172,10 +172,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Find the upload of a key
-         * @description The status of an object key's upload: with version, that exact version (also while processing or after failing); without, the version whose data counts now.
+         * List uploads, or find the upload of a key
+         * @description Without key: the upload history, newest first (by the time ingestion started on each upload; a retried upload moves up to its retry), one page of UploadList; follow next_cursor until it is null. Uploads show their status as it stands now (a processing upload past its deadline reads failed). The list is read from an index that follows writes within about a second. With key: that key's upload, one Upload: with version, that exact version (also while processing or after failing); without, the version whose data counts now. limit, cursor and status page the history and are refused with key; version needs key.
          */
-        get: operations["findUpload"];
+        get: operations["listUploads"];
         put?: never;
         /**
          * Get an upload URL
@@ -380,6 +380,26 @@ export interface paths {
          * @description Accounts from customers/ files that have not bought, ranked by how much their industry, size, region and country resemble the top (A) tier, with the matching attributes; at most 200.
          */
         get: operations["analyticsLookalikes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation of bucket and table
+         * @description The last reconciliation recompute made: objects in the bucket whose current version does not count (never ingested, or ingested from a stale version), objects deleted that still count, and uploads that were stuck processing, each with the reason in words. Before the first reconciliation the answer is 200 with checked_at null and empty lists, so a dashboard needs no error path for a new deployment.
+         */
+        get: operations["reconciliation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -973,6 +993,105 @@ export interface components {
             }[];
             notes: string[];
         };
+        /** @description One upload in the history; status_url gives the rest (format, rejects download). */
+        UploadEntry: {
+            id: string;
+            key: string;
+            /** @description S3 version id. */
+            version: string | null;
+            /**
+             * @description As the upload reads now: a processing upload past its deadline reads failed.
+             * @enum {string}
+             */
+            status: "processing" | "succeeded" | "partially_succeeded" | "failed" | "superseded" | "deleted";
+            /**
+             * Format: date-time
+             * @description When ingestion started on the upload (received it), the latest attempt's.
+             */
+            started_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            rows: number;
+            accepted: number;
+            rejected: number;
+            /** @description The upload whose data this one replaced; null for a new key and while processing. */
+            replaced: string | null;
+            /** @description Why the upload failed, for failed uploads. */
+            error: string | null;
+            /** @description Path of the upload's full status (GET /v1/uploads/{id}). */
+            status_url: string;
+        };
+        /** @description One page of the upload history, newest first. */
+        UploadList: {
+            uploads: components["schemas"]["UploadEntry"][];
+            /** @description Pass as cursor for the next page; null on the last. A page may hold fewer than limit uploads, even none, while a status filter skips many: only null means the end. */
+            next_cursor: string | null;
+        };
+        /** @description Recompute's last comparison of the bucket with the table (it runs before every recompute). Before the first, checked_at, objects and clean are null and every list is empty. */
+        Reconciliation: {
+            /**
+             * Format: date-time
+             * @description When the comparison ran; null if it never has.
+             */
+            checked_at: string | null;
+            /** @description Live objects the ingested prefixes held. */
+            objects: number | null;
+            /** @description True when every list is empty: each object counts with its current version and no upload was left processing. */
+            clean: boolean | null;
+            /** @description Objects whose current version ingestion never saw (its event was lost): nothing of them counts. */
+            never_ingested: components["schemas"]["NeverIngested"][];
+            /** @description Objects ingested from a stale version: the figures count a version that is no longer the bucket's current one. */
+            stale_version: components["schemas"]["StaleVersion"][];
+            /** @description Objects no longer in the bucket whose data still counts (the delete event was lost). */
+            gone: components["schemas"]["GoneObject"][];
+            /** @description Uploads found processing past their deadline, which this run marked failed. */
+            stuck: components["schemas"]["StuckUpload"][];
+        };
+        NeverIngested: {
+            key: string;
+            /** @description The bucket's current version. */
+            version: string;
+            /** @description The id that version's upload will have once ingested. */
+            upload_id: string;
+            /** @description Why the object is listed, in words for people. */
+            reason: string;
+        };
+        StaleVersion: {
+            key: string;
+            /** @description The bucket's current version, which does not count. */
+            current_version: string;
+            /**
+             * @description That version's upload status; null when ingestion never saw it.
+             * @enum {string|null}
+             */
+            current_status: "processing" | "succeeded" | "partially_succeeded" | "failed" | "superseded" | "deleted" | null;
+            /** @description The version the figures count; null if its upload status is missing. */
+            counted_version: string | null;
+            counted_upload_id: string;
+            /** @description Why the object is listed, in words for people. */
+            reason: string;
+        };
+        GoneObject: {
+            key: string;
+            /** @description The counted version; null if its upload status is missing. */
+            version: string | null;
+            /** @description The upload that still counts. */
+            upload_id: string;
+            /** @description Why the object is listed, in words for people. */
+            reason: string;
+        };
+        StuckUpload: {
+            upload_id: string;
+            key: string;
+            version: string | null;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            deadline_at: string;
+            status_url: string;
+            /** @description Why the object is listed, in words for people. */
+            reason: string;
+        };
     };
     responses: {
         /** @description A parameter is invalid; detail says which and how to fix it. */
@@ -1352,13 +1471,19 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
-    findUpload: {
+    listUploads: {
         parameters: {
-            query: {
-                /** @description Object key, e.g. transactions/sales-2024.csv. */
-                key: string;
-                /** @description S3 version id (x-amz-version-id of the PUT response). */
+            query?: {
+                /** @description Object key, e.g. transactions/sales-2024.csv: answer with that key's upload instead of the history. */
+                key?: string;
+                /** @description S3 version id (x-amz-version-id of the PUT response); only with key. */
                 version?: string;
+                /** @description Uploads per page of the history (default 50). */
+                limit?: number;
+                /** @description Opaque next_cursor of the previous page. */
+                cursor?: components["parameters"]["cursor"];
+                /** @description Keep only uploads with these statuses (as they read now), separated by commas, e.g. failed,partially_succeeded. */
+                status?: string;
             };
             header?: never;
             path?: never;
@@ -1366,13 +1491,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The upload's status. */
+            /** @description Without key, a page of the upload history; with key, that key's upload. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Upload"];
+                    "application/json": components["schemas"]["UploadList"] | components["schemas"]["Upload"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -1695,6 +1820,29 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    reconciliation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The last report, or the empty one before the first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciliation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
         };
     };

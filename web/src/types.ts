@@ -21,6 +21,10 @@ export type KPIs = Schemas['KPIs'];
 export type DimensionList = Schemas['DimensionList'];
 /** GET /v1/uploads/{id} and GET /v1/uploads?key=. */
 export type Upload = Schemas['Upload'];
+/** GET /v1/uploads without key: one page of the upload history. */
+export type UploadList = Schemas['UploadList'];
+/** One upload in the history. */
+export type UploadEntry = Schemas['UploadEntry'];
 /** POST /v1/uploads: where and how to PUT the file. */
 export type UploadTicket = Schemas['UploadTicket'];
 /** The recompute snapshot an analytics answer comes from. */

@@ -17,6 +17,11 @@ const LABEL: Record<string, string> = {
   deleted: 'Deleted',
 };
 
+/** The words for an upload status. */
+export function statusLabel(status: string): string {
+  return LABEL[status] ?? status;
+}
+
 /** Wires the upload form; onDone runs when an upload has been ingested. */
 export function initUpload(onDone: (u: Upload) => void): void {
   const form = byId<HTMLFormElement>('upload-form');
@@ -169,7 +174,7 @@ export function show(u: Upload): void {
       'dl',
       { class: 'upload-facts', 'data-upload-id': u.id, 'data-status': u.status },
       h('dt', {}, 'Status'),
-      h('dd', { class: cls, 'data-field': 'status' }, LABEL[u.status] ?? u.status),
+      h('dd', { class: cls, 'data-field': 'status' }, statusLabel(u.status)),
       h('dt', {}, 'File'),
       h('dd', { 'data-field': 'key' }, u.key),
       h('dt', {}, 'Rows read'),
