@@ -59,6 +59,12 @@ type pageFigures struct {
 		Alt  string             `json:"alt"`
 		Rows []map[string]shown `json:"rows"`
 	} `json:"trends"`
+	Forecast struct {
+		sectionState
+		Method string             `json:"method"`
+		Alt    string             `json:"alt"`
+		Rows   []map[string]shown `json:"rows"`
+	} `json:"forecast"`
 	AsOf  string `json:"asof"`
 	Tiers struct {
 		sectionState
@@ -296,6 +302,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 	})
+	t.Run("revenue forecast", func(t *testing.T) { checkRevenueForecast(t, api, rep.AfterUpload) })
 	t.Run("all time", func(t *testing.T) {
 		checkSegments(t, api, rep.AfterUpload, url.Values{"dimension": {"segment"}, "limit": {"200"}})
 		checkKPIs(t, api, rep.AfterUpload, url.Values{})
@@ -523,6 +530,37 @@ func checkTrend(t *testing.T, api apiClient, p pageFigures, q url.Values) {
 		money(t, pt.Period+" revenue", row["revenue"], pt.Revenue)
 		pct(t, pt.Period+" growth", row["growth_previous"], pt.Growth.Previous.rate())
 		pct(t, pt.Period+" growth on a year", row["growth_year_ago"], pt.Growth.YearAgo.rate())
+	}
+}
+
+// checkRevenueForecast compares the forecast section with GET /v1/forecast:
+// every forecast month and its point forecast, and the method in words.
+func checkRevenueForecast(t *testing.T, api apiClient, p pageFigures) {
+	t.Helper()
+	var fc struct {
+		Model  string `json:"model"`
+		Reason string `json:"reason"`
+		Points []struct {
+			Period  string `json:"period"`
+			Revenue string `json:"revenue"`
+		} `json:"points"`
+	}
+	api.get("/v1/forecast?horizon=12", &fc)
+	f := p.Forecast
+	if f.State != "ready" || len(f.Rows) != len(fc.Points) || len(fc.Points) != 12 {
+		t.Fatalf("forecast: page %s (%q) with %d rows, API %d points", f.State, f.Message, len(f.Rows), len(fc.Points))
+	}
+	for i, pt := range fc.Points {
+		if f.Rows[i]["period"].Text != pt.Period {
+			t.Errorf("forecast row %d: page %q, API %q", i, f.Rows[i]["period"].Text, pt.Period)
+		}
+		money(t, pt.Period+" forecast", f.Rows[i]["revenue"], pt.Revenue)
+	}
+	if !strings.HasPrefix(f.Method, fc.Model+". "+fc.Reason) {
+		t.Errorf("forecast method %q, API %s: %s", f.Method, fc.Model, fc.Reason)
+	}
+	if !strings.Contains(f.Alt, "80% and 95% intervals") {
+		t.Errorf("forecast chart text %q", f.Alt)
 	}
 }
 

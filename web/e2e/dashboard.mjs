@@ -243,6 +243,12 @@ function readPage(page) {
         rows: [...document.querySelectorAll('#heatmap tbody tr')].map((tr) => ({ value: tr.querySelector('th').textContent, cells: [...tr.querySelectorAll('td')].map((td) => ({ text: td.textContent, exact: td.dataset.exact ?? null })) })),
       },
       trends: { ...state('trends'), alt: document.getElementById('trends-chart').getAttribute('aria-label'), rows: rows('#trends') },
+      forecast: {
+        ...state('forecast'),
+        method: document.querySelector('#forecast .forecast-method')?.textContent ?? '',
+        alt: document.getElementById('forecast-chart').getAttribute('aria-label'),
+        rows: rows('#forecast'),
+      },
       asof: document.getElementById('asof').textContent,
       tiers: { ...state('tiers'), rows: firstTable('tiers'), alt: document.getElementById('tiers-chart').getAttribute('aria-label') },
       rfm: { ...state('rfm'), rows: firstTable('rfm') },

@@ -9,6 +9,7 @@ import { readFilters, writeFilters, type Filters } from './filters';
 import { defaultDimensions, dimensionNames } from './labels';
 import { showCrossed } from './sections/crossed';
 import { showCustomers, watchSnapshot } from './sections/customers';
+import { showForecast } from './sections/forecast';
 import { showKPIs } from './sections/kpis';
 import { showSegments } from './sections/segments';
 import { setDataRange, showTrends } from './sections/trends';
@@ -50,7 +51,7 @@ async function refresh(): Promise<void> {
   document.body.dataset.loaded = 'false';
   const preset = byId<HTMLSelectElement>('f-preset');
   preset.value = [...preset.options].some((o) => o.value === `${filters.from}|${filters.to}`) ? `${filters.from}|${filters.to}` : 'custom';
-  await Promise.all([showKPIs(filters), showSegments(filters), showCrossed(filters), showTrends(filters), showCustomers(filters)]);
+  await Promise.all([showKPIs(filters), showSegments(filters), showCrossed(filters), showTrends(filters), showForecast(filters), showCustomers(filters)]);
   if (g === generation) document.body.dataset.loaded = 'true';
 }
 

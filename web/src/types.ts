@@ -48,3 +48,7 @@ export type Bridge = Schemas['Bridge'];
 export type CustomerList = Schemas['CustomerList'];
 /** GET /v1/analytics/model. */
 export type Model = Schemas['Model'];
+/** GET /v1/forecast: monthly revenue and its forecast. */
+export type RevenueForecast = Schemas['RevenueForecast'];
+/** One forecast month with its intervals. */
+export type ForecastMonth = Schemas['RevenueForecast']['points'][number];
