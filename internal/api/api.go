@@ -81,6 +81,15 @@ type Options struct {
 	Calendar period.Calendar
 	// Now is the clock for presigned URL expiry times; time.Now if nil.
 	Now func() time.Time
+	// Versions finds an object's current version, so that an upload's
+	// status_url (by key) answers while it is processing or after it
+	// failed; without it the lookup by key sees only ingested uploads.
+	Versions VersionLister
+}
+
+// VersionLister lists object versions; *s3.Client implements it.
+type VersionLister interface {
+	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 }
 
 // Service routes and answers API requests. It is safe for concurrent use.
@@ -93,6 +102,8 @@ type Service struct {
 	metrics *metrics.Emitter
 	routes  routeTable
 	now     func() time.Time
+	// versions is nil when Options.Versions was.
+	versions VersionLister
 }
 
 // New returns a Service reading r and presigning uploads with p (which
@@ -100,7 +111,7 @@ type Service struct {
 // line with its latency and DynamoDB requests as metrics (see package
 // metrics) by route and status class.
 func New(r Reader, p Presigner, log *slog.Logger, o Options) *Service {
-	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now, routes: newRouteTable(openAPI)}
+	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now, routes: newRouteTable(openAPI), versions: o.Versions}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

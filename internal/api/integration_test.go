@@ -151,7 +151,7 @@ func TestUploadsThroughPresignedURLs(t *testing.T) {
 	ing := ingest.New(emu.Clients.S3, st, slog.New(slog.NewJSONHandler(&ingestLog, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		ingest.ServiceOptions{MaxRejectRate: 0.2})
 	d := emu.Dispatch(ctx, lambda.NewHandler(ing.HandleS3), noRecompute{}, log, time.Hour, time.Hour)
-	e := &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket}), spec: loadSpec(t), seen: map[string]bool{}}
+	e := &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket, Versions: emu.Clients.S3}), spec: loadSpec(t), seen: map[string]bool{}}
 
 	ticket := func(body string) UploadTicket {
 		t.Helper()
@@ -277,6 +277,19 @@ func TestUploadsThroughPresignedURLs(t *testing.T) {
 	if got := revenue(); got["Consumer"] != "120" || got["Corporate"] != "40" {
 		t.Fatalf("after the replacement: %v", got)
 	}
+	t.Run("status_url answers for every outcome without the version", func(t *testing.T) {
+		var u Upload
+		e.get(fixed.StatusURL, 200, &u)
+		if u.Status != store.StatusSucceeded || u.Version == nil || *u.Version != fixedVersion {
+			t.Errorf("%s: %+v, want the current version %s succeeded", fixed.StatusURL, u, fixedVersion)
+		}
+		broken, _ := upload("broken.csv", "", "just one column\nno sales here\n")
+		var f Upload
+		e.get(broken.StatusURL, 200, &f)
+		if f.Status != store.StatusFailed || f.Error == nil || *f.Error == "" {
+			t.Errorf("%s: %+v, want the failed upload with its reason", broken.StatusURL, f)
+		}
+	})
 
 	t.Run("a body of another size than signed is refused", func(t *testing.T) {
 		data := header + "C1,2024-01-07,Consumer,5\n"

@@ -140,6 +140,16 @@ func (s *Service) latestUpload(ctx context.Context, in uploadLookup) (*Upload, e
 		return nil, &Error{Status: http.StatusServiceUnavailable, Detail: "Uploads are not configured on this deployment (no bucket)."}
 	}
 	id := ""
+	if in.version == "" {
+		// The current version is the one the uploader just put: its
+		// status is there while it is processing and after it failed,
+		// which the manifest (ingested uploads only) cannot show.
+		v, err := s.currentVersion(ctx, in.key)
+		if err != nil {
+			return nil, err
+		}
+		in.version = v
+	}
 	if in.version != "" {
 		id = store.UploadID(s.bucket, in.key, in.version)
 	} else {
@@ -164,6 +174,30 @@ func (s *Service) latestUpload(ctx context.Context, in uploadLookup) (*Upload, e
 	}
 	return s.uploadJSON(ctx, u)
 }
+
+// currentVersion returns the version id of key's current object, or ""
+// when there is none (no such key, a delete marker on top) or no version
+// lister was configured.
+func (s *Service) currentVersion(ctx context.Context, key string) (string, error) {
+	if s.versions == nil {
+		return "", nil
+	}
+	out, err := s.versions.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(maxVersionsRead)})
+	if err != nil {
+		return "", fmt.Errorf("list versions of %s: %w", key, err)
+	}
+	for _, v := range out.Versions {
+		if aws.ToString(v.Key) == key && aws.ToBool(v.IsLatest) {
+			return aws.ToString(v.VersionId), nil
+		}
+	}
+	return "", nil
+}
+
+// maxVersionsRead bounds the versions one status lookup reads: keys are
+// unique per upload unless replaced, so the current one is among the
+// first few (S3 lists a key's versions newest first).
+const maxVersionsRead = 50
 
 // uploadRequest is the body of POST /v1/uploads.
 type uploadRequest struct {

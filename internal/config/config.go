@@ -174,7 +174,7 @@ func (c Ingest) ServiceOn(blobs ingest.Blobs, db store.DB, log *slog.Logger) *in
 // Service builds the api service c describes on clients.
 func (c API) Service(clients *awsconf.Clients, log *slog.Logger) *api.Service {
 	return api.New(store.New(clients.DynamoDB, c.Table), clients.Presign, log,
-		api.Options{Bucket: c.Bucket, Calendar: c.Calendar})
+		api.Options{Bucket: c.Bucket, Calendar: c.Calendar, Versions: clients.S3})
 }
 
 // Service builds the recompute service c describes on clients.

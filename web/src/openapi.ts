@@ -173,7 +173,7 @@ export interface paths {
         };
         /**
          * List uploads, or find the upload of a key
-         * @description Without key: the upload history, newest first (by the time ingestion started on each upload; a retried upload moves up to its retry), one page of UploadList; follow next_cursor until it is null. Uploads show their status as it stands now (a processing upload past its deadline reads failed). The list is read from an index that follows writes within about a second. With key: that key's upload, one Upload: with version, that exact version (also while processing or after failing); without, the version whose data counts now. limit, cursor and status page the history and are refused with key; version needs key.
+         * @description Without key: the upload history, newest first (by the time ingestion started on each upload; a retried upload moves up to its retry), one page of UploadList; follow next_cursor until it is null. Uploads show their status as it stands now (a processing upload past its deadline reads failed). The list is read from an index that follows writes within about a second. With key: that key's upload, one Upload: with version, that exact version; without, the key's current version in the bucket (the status_url POST /v1/uploads returns), whatever its state: processing, failed or succeeded; when the bucket has none (deleted), the version whose data counts, or 404. limit, cursor and status page the history and are refused with key; version needs key.
          */
         get: operations["listUploads"];
         put?: never;
