@@ -197,8 +197,9 @@ func TestTemplateOperations(t *testing.T) {
 		}
 	})
 
-	t.Run("the API may only put transactions and read rejects", func(t *testing.T) {
-		allowed := map[string]string{"s3:PutObject": "/transactions/*", "s3:GetObject": "/rejects/*"}
+	t.Run("the API may only put transactions, read rejects and list versions", func(t *testing.T) {
+		// Listing versions reads keys and version ids, never contents.
+		allowed := map[string]string{"s3:PutObject": "/transactions/*", "s3:GetObject": "/rejects/*", "s3:ListBucketVersions": "${AWS::Region}"}
 		seen := map[string]bool{}
 		for _, pol := range child(functions["ApiFunction"], "Properties", "Policies").Content {
 			for _, st := range child(pol, "Statement").Content {
