@@ -18,6 +18,7 @@ const usage = `usage:
   salesseg local [flags]   run the whole stack locally (emulated S3 and DynamoDB, API on localhost)
   salesseg parse FILE      parse a sales file and print its totals and detected format as JSON (-mapping FILE)
   salesseg analyze FILE... customer analytics (tiers, RFM, CLV, quadrants, bridges) of local files as JSON
+  salesseg forecast FILE.. monthly revenue forecast with intervals and backtest (-dimension, -value, -horizon, -to) as JSON
   salesseg redrive [flags] replay ingests that failed after Lambda's retries (-local: the local stack's)
 
 Run "salesseg local -h" for the local stack's flags.
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runParse(args[1:], stdout, stderr)
 	case "analyze":
 		return runAnalyze(ctx, args[1:], stdout, stderr)
+	case "forecast":
+		return runForecast(ctx, args[1:], stdout, stderr)
 	case "redrive":
 		return runRedrive(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":

@@ -15,6 +15,7 @@ import (
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/forecast"
+	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/period"
 )
 
@@ -105,7 +106,7 @@ func (s *Service) revenueForecast(ctx context.Context, q query) (*RevenueForecas
 			continue
 		}
 		m := r.day.YearMonth()
-		if byMonth[m], err = byMonth[m].Add(r.Measures.Revenue); err != nil {
+		if byMonth[m], err = money.Add(byMonth[m], r.Measures.Revenue); err != nil {
 			return nil, fmt.Errorf("forecast month %s: %w", m, err)
 		}
 	}
