@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,13 +133,16 @@ type browserReport struct {
 	Upload         struct {
 		State, Message, ID, Status, Key, Rows, Accepted, Rejected, Format string
 	} `json:"upload"`
-	BeforeUpload pageFigures `json:"before_upload"`
-	AfterUpload  pageFigures `json:"after_upload"`
-	Year2017     pageFigures `json:"year_2017"`
-	Crossed      pageFigures `json:"crossed"`
-	A11y         audit       `json:"a11y"`
-	A11ySegments audit       `json:"a11y_segments"`
-	Phone        struct {
+	SegmentsCSV      string      `json:"segments_csv"`
+	Tables           int         `json:"tables"`
+	TablesWithoutCSV int         `json:"tables_without_csv"`
+	BeforeUpload     pageFigures `json:"before_upload"`
+	AfterUpload      pageFigures `json:"after_upload"`
+	Year2017         pageFigures `json:"year_2017"`
+	Crossed          pageFigures `json:"crossed"`
+	A11y             audit       `json:"a11y"`
+	A11ySegments     audit       `json:"a11y_segments"`
+	Phone            struct {
 		HorizontalOverflow int         `json:"horizontal_overflow"`
 		Page               pageFigures `json:"page"`
 	} `json:"phone"`
@@ -303,6 +308,29 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	})
 	t.Run("revenue forecast", func(t *testing.T) { checkRevenueForecast(t, api, rep.AfterUpload) })
+	t.Run("tables download as CSV", func(t *testing.T) {
+		if rep.Tables < 5 || rep.TablesWithoutCSV != 0 {
+			t.Errorf("%d of %d data tables have no CSV download", rep.TablesWithoutCSV, rep.Tables)
+		}
+		recs, err := csv.NewReader(strings.NewReader(rep.SegmentsCSV)).ReadAll()
+		if err != nil {
+			t.Fatalf("segments CSV: %v\n%s", err, rep.SegmentsCSV)
+		}
+		rows := rep.AfterUpload.Segments.Rows
+		// The header, a line per segment row and the total.
+		if len(recs) != len(rows)+2 || recs[0][0] != "Customer segment" || recs[len(recs)-1][0] != "Total" {
+			t.Fatalf("segments CSV has %d lines for %d rows: %q", len(recs), len(rows), recs)
+		}
+		for i, r := range rows {
+			want := r["revenue"].Text
+			if r["revenue"].Exact != nil {
+				want = *r["revenue"].Exact
+			}
+			if recs[i+1][0] != r["value"].Text || !slices.Contains(recs[i+1], want) {
+				t.Errorf("CSV line %d %q, page %s %s", i+1, recs[i+1], r["value"].Text, want)
+			}
+		}
+	})
 	t.Run("all time", func(t *testing.T) {
 		checkSegments(t, api, rep.AfterUpload, url.Values{"dimension": {"segment"}, "limit": {"200"}})
 		checkKPIs(t, api, rep.AfterUpload, url.Values{})

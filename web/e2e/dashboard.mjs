@@ -14,6 +14,7 @@
 // browser itself.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -111,6 +112,13 @@ try {
     page.waitForFunction(() => document.querySelector('#uploads tbody [data-col="status"]')?.dataset.exact === 'succeeded', null, { timeout }));
   await settled(page);
   report.after_upload = await readPage(page);
+  // Every data table downloads as CSV: take the segments table's.
+  {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout }), page.click('#segments .table-wrap caption .csv-download')]);
+    report.segments_csv = await readFile(await download.path(), 'utf8');
+    report.tables_without_csv = await page.evaluate(() => [...document.querySelectorAll('.table-wrap > table')].filter((t) => !t.querySelector('caption .csv-download')).length);
+    report.tables = await page.evaluate(() => document.querySelectorAll('.table-wrap > table').length);
+  }
 
   // A closed range: growth columns appear; read them too.
   await page.fill('#f-from', '2017-01');

@@ -1,5 +1,7 @@
 // DOM helpers: element creation, section states and accessible data tables.
 
+import { csv } from './format';
+
 /** Creates an element with attributes and children (strings become text). */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -72,14 +74,36 @@ export function table<R>(caption: string, cols: Column<R>[], rows: R[], foot?: R
         }, c.text(r));
       }),
     );
-  return h(
+  return withCSV(h(
     'table',
     {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ...cols.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : undefined }, c.label)))),
     h('tbody', {}, ...rows.map((r) => row(r, 'td'))),
     foot ? h('tfoot', {}, row(foot, 'td')) : null,
+  ));
+}
+
+/** Adds a "CSV" button to a table's caption that downloads the table. */
+export function withCSV(t: HTMLTableElement): HTMLTableElement {
+  const caption = t.caption?.textContent ?? 'table';
+  const download = h('button', { type: 'button', class: 'csv-download', 'aria-label': `Download as CSV: ${caption}` }, 'CSV');
+  download.addEventListener('click', () => saveCSV(t, caption));
+  t.caption?.append(' ', download);
+  return t;
+}
+
+/** Downloads a rendered table as CSV: each cell's exact value where it has one, else its text. */
+function saveCSV(t: HTMLTableElement, caption: string): void {
+  const rows = [...t.querySelectorAll('thead tr, tbody tr, tfoot tr')].map((tr) =>
+    [...tr.querySelectorAll<HTMLElement>('th, td')].map((c) => c.dataset.exact ?? c.textContent ?? ''),
   );
+  const url = URL.createObjectURL(new Blob([csv(rows)], { type: 'text/csv;charset=utf-8' }));
+  const a = h('a', { href: url, download: `${caption.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80) || 'table'}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 /** Replaces a container's content. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDecimals, count, decimal, growth, money, percent } from './format';
+import { addDecimals, count, csv, decimal, growth, money, percent } from './format';
 
 // Each case is a value where rounding through a float would show something
 // else, or an edge of the sign and separator rules.
@@ -74,5 +74,20 @@ describe('addDecimals', () => {
     expect(addDecimals('1.10', '-0.2', '3')).toBe('3.90');
     expect(addDecimals('0.1', '0.2')).toBe('0.3'); // 0.30000000000000004 in floats
     expect(addDecimals('-1.5', '1.25')).toBe('-0.25');
+  });
+});
+
+describe('csv', () => {
+  it('quotes what needs quoting', () => {
+    expect(csv([['Segment', 'Revenue'], ['Home, Office', '1.50'], ['Say "hi"', '2']])).toBe('Segment,Revenue\r\n"Home, Office",1.50\r\n"Say ""hi""",2\r\n');
+  });
+  it.each([
+    ['=HYPERLINK("x")', `"'=HYPERLINK(""x"")"`],
+    ['+cmd', "'+cmd"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['-12.5', '-12.5'],
+    ['−4.0%', '−4.0%'],
+  ])('neutralises formulas: %s', (v, want) => {
+    expect(csv([[v]])).toBe(want + '\r\n');
   });
 });

@@ -81,3 +81,18 @@ export function addDecimals(...xs: string[]): string {
   const frac = digits.slice(digits.length - scale);
   return (neg ? '-' : '') + int + (scale ? '.' + frac : '');
 }
+
+/**
+ * Writes rows as CSV (RFC 4180: fields with a comma, quote or line break
+ * are quoted, quotes doubled). A field that a spreadsheet would run as a
+ * formula (starting with =, +, -, @, tab or carriage return, per OWASP's
+ * CSV injection advice) gets a leading apostrophe, unless it is a plain
+ * number such as -12.5.
+ */
+export function csv(rows: string[][]): string {
+  const field = (v: string) => {
+    if (/^[=+\-@\t\r]/.test(v) && !/^[+-]?\d+(\.\d+)?$/.test(v)) v = `'${v}`;
+    return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+  };
+  return rows.map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
+}

@@ -4,7 +4,7 @@
 // the table is its own text alternative.
 
 import { get } from '../api';
-import { byId, h, put } from '../dom';
+import { byId, h, put, withCSV } from '../dom';
 import { describeRange, type Filters } from '../filters';
 import { count, decimal, money } from '../format';
 import { dimensionLabel, dimensionTitle, unassignedLabel } from '../labels';
@@ -55,13 +55,13 @@ export async function showCrossed(f: Filters): Promise<void> {
       : '';
     put(
       sec.querySelector('.table-wrap'),
-      h(
+      withCSV(h(
         'table',
         { class: 'heat' },
         h('caption', {}, `Revenue by ${dimensionLabel(f.dimension)} (rows) and ${dimensionLabel(f.cross)} (columns), ${describeRange(f)}, rounded to whole units; darker is more.${note}`),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, `${dimensionTitle(f.dimension)} \\ ${dimensionTitle(f.cross)}`), ...cols.map((c) => h('th', { scope: 'col', class: 'num' }, c)))),
         h('tbody', {}, ...rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, r), ...cols.map((c) => cell(r, c))))),
-      ),
+      )),
     );
     if (b.next_cursor) sec.querySelector('.table-wrap')?.append(h('p', { class: 'muted' }, `${count(b.value_count)} combinations; the first ${count(b.segments.length)} by revenue are shown.`));
   });

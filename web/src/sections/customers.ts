@@ -9,7 +9,7 @@
 
 import { ApiError, get } from '../api';
 import { compactTicks, draw, palette, tone } from '../charts';
-import { byId, h, put, table, type Column } from '../dom';
+import { byId, h, put, table, withCSV, type Column } from '../dom';
 import type { Filters } from '../filters';
 import { addDecimals, count, decimal, money, percent, toNumber } from '../format';
 import { dimensionLabel, dimensionTitle } from '../labels';
@@ -97,7 +97,7 @@ function byValueTable(a: GroupAnalytics, groupLabel: string): HTMLElement {
     h(
       'div',
       { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': `${groupLabel} by ${dimensionLabel(a.dimension)}` },
-      h(
+      withCSV(h(
         'table',
         {},
         h('caption', {}, `Customers, and share of the value's revenue, per ${groupLabel.toLowerCase()} and ${dimensionLabel(a.dimension)}`),
@@ -117,7 +117,7 @@ function byValueTable(a: GroupAnalytics, groupLabel: string): HTMLElement {
             ),
           ),
         ),
-      ),
+      )),
     ),
   );
 }
