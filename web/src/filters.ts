@@ -54,3 +54,20 @@ export function previousRange(from: string, to: string): { from: string; to: str
   const n = b - a + 1;
   return { from: lab(a - n), to: lab(a - 1) };
 }
+
+/** Days a range of day or week data may span (the API's limit). */
+export const maxDayRange = 1000;
+
+/**
+ * The grain a trend over from..to (months, YYYY-MM) is drawn at: the one
+ * asked for, or month when day or week data would span more days than
+ * the API serves, with a note saying so ('' when unchanged).
+ */
+export function fitGrain(grain: string, from: string, to: string): { grain: string; note: string } {
+  if (grain !== 'day' && grain !== 'week') return { grain, note: '' };
+  const start = Date.UTC(Number(from.slice(0, 4)), Number(from.slice(5, 7)) - 1, 1);
+  const end = Date.UTC(Number(to.slice(0, 4)), Number(to.slice(5, 7)), 1);
+  const days = Math.round((end - start) / 86_400_000);
+  if (!(days > maxDayRange)) return { grain, note: '' };
+  return { grain: 'month', note: `Shown by month: by ${grain} a range of ${days} days is more than the ${maxDayRange} days day data is served for.` };
+}

@@ -5,7 +5,7 @@
 import { get } from '../api';
 import { compactTicks, draw, palette } from '../charts';
 import { byId, put, table, type Column } from '../dom';
-import type { Filters } from '../filters';
+import { fitGrain, type Filters } from '../filters';
 import { growth, money } from '../format';
 import { dimensionLabel, valueLabel } from '../labels';
 import { Empty, load } from '../loader';
@@ -33,7 +33,8 @@ export async function showTrends(f: Filters): Promise<void> {
     const from = f.from || range?.from;
     const to = f.to || range?.to;
     if (!from || !to) throw new Empty('No data yet: upload a file to see trends.');
-    const t = await get<Trend>('/v1/trend', { dimension: f.dimension, from, to, grain: f.grain, top: TOP }, signal);
+    const fit = fitGrain(f.grain, from, to);
+    const t = await get<Trend>('/v1/trend', { dimension: f.dimension, from, to, grain: fit.grain, top: TOP }, signal);
     if (!t.series.length) throw new Empty('No sales in this range.');
     const labels = t.periods.map((p) => p.label);
     const lines = [
@@ -93,5 +94,7 @@ export async function showTrends(f: Filters): Promise<void> {
       })),
     ];
     put(sec.querySelector('.table-wrap'), table(`Total revenue per ${t.period.grain} with growth, and the top ${t.series.length} values`, cols, t.total.points));
+    const note = sec.querySelector('.grain-note');
+    if (note) note.textContent = fit.note;
   });
 }

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { fitGrain } from './filters';
+
+describe('fitGrain', () => {
+  it.each([
+    ['month', '2010-01', '2019-12', 'month'],
+    ['day', '2019-01', '2019-12', 'day'],
+    ['week', '2017-07', '2019-12', 'week'],
+    ['week', '2016-01', '2019-12', 'month'],
+    ['day', '2016-01', '2019-12', 'month'],
+  ])('%s over %s..%s is drawn by %s', (grain, from, to, want) => {
+    const got = fitGrain(grain, from, to);
+    expect(got.grain).toBe(want);
+    expect(got.note === '').toBe(want === grain);
+  });
+});
