@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/clv"
@@ -288,7 +289,7 @@ func (s *Service) bridgeRange(q query, g period.Grain) (func(period.Range) bool,
 
 // rankedList pages through a ranked snapshot part; why explains a missing
 // part.
-func rankedList[T any](ctx context.Context, s *Service, q query, p snapshot.Part[[]T], why string) (*rankedPage[T], error) {
+func rankedList[T any](ctx context.Context, s *Service, q query, p snapshot.Part[[]T], why string, keep func(T) bool) (*rankedPage[T], error) {
 	limit, err := parseInt(q, "limit", 100, 1, 500)
 	if err != nil {
 		return nil, err
@@ -310,6 +311,9 @@ func rankedList[T any](ctx context.Context, s *Service, q query, p snapshot.Part
 	all, err := servePart(ctx, s, info, p, why)
 	if err != nil {
 		return nil, err
+	}
+	if keep != nil {
+		all = slices.DeleteFunc(all, func(x T) bool { return !keep(x) })
 	}
 	out := &rankedPage[T]{Snapshot: ref, Total: len(all), items: []T{}}
 	if start < len(all) {
@@ -343,7 +347,11 @@ func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, err
 			return nil, badRequest("Parameter alive_at must be a day, YYYY-MM-DD, got %s.", quote(v))
 		}
 	}
-	p, err := rankedList(ctx, s, q, snapshot.CustomersPart(), "The snapshot has no customer list.")
+	keep, err := customerFilter(q)
+	if err != nil {
+		return nil, err
+	}
+	p, err := rankedList(ctx, s, q, snapshot.CustomersPart(), "The snapshot has no customer list.", keep)
 	if err != nil {
 		return nil, err
 	}
@@ -379,6 +387,59 @@ func (s *Service) customerList(ctx context.Context, q query) (*CustomerList, err
 	return out, nil
 }
 
+// customerFilterParams are the customer list's filters: by value tier,
+// RFM group, quadrant, and a dimension's value (dimension and value).
+func customerFilterParams() []string {
+	return []string{"tier", "rfm_group", "quadrant", "dimension", "value"}
+}
+
+// customerFilter reads the customer list's filters into a predicate; nil
+// keeps every customer. Names outside the known tiers, RFM groups and
+// quadrants are refused, so a typo is not an empty list.
+func customerFilter(q query) (func(snapshot.TopCustomer) bool, error) {
+	var tests []func(snapshot.TopCustomer) bool
+	for _, f := range []struct {
+		param string
+		names []string
+		get   func(snapshot.TopCustomer) string
+	}{
+		{"tier", analytics.DefaultTierConfig().Names, func(c snapshot.TopCustomer) string { return c.Tier }},
+		{"rfm_group", analytics.RFMGroups(), func(c snapshot.TopCustomer) string { return c.RFM }},
+		{"quadrant", analytics.QuadrantGroups(), func(c snapshot.TopCustomer) string { return c.Quadrant }},
+	} {
+		v, ok := q[f.param]
+		if !ok {
+			continue
+		}
+		if !slices.Contains(f.names, v) {
+			return nil, badRequest("Parameter %s must be one of %s, got %s.", f.param, strings.Join(f.names, ", "), quote(v))
+		}
+		tests = append(tests, func(c snapshot.TopCustomer) bool { return f.get(c) == v })
+	}
+	v, hasValue := q["value"]
+	if _, hasDim := q["dimension"]; hasDim != hasValue {
+		return nil, badRequest("Give dimension and value together, e.g. dimension=segment&value=Consumer.")
+	}
+	if hasValue {
+		d, err := analyticsDimension(q)
+		if err != nil {
+			return nil, err
+		}
+		tests = append(tests, func(c snapshot.TopCustomer) bool { return c.Attributes[string(d)] == v })
+	}
+	if len(tests) == 0 {
+		return nil, nil
+	}
+	return func(c snapshot.TopCustomer) bool {
+		for _, t := range tests {
+			if !t(c) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
 // trustedModel returns the snapshot's purchase model, or a 404 saying in
 // the snapshot's words why what (a prediction) is not available. A
 // snapshot from before CLV statuses existed has a model but no status; its
@@ -409,7 +470,7 @@ func (s *Service) trustedModel(ctx context.Context, what string) (analytics.CLVM
 
 func (s *Service) lookalikeList(ctx context.Context, q query) (*LookalikeList, error) {
 	p, err := rankedList(ctx, s, q, snapshot.LookalikesPart(),
-		"No prospects to rank: upload a customers/ file listing accounts (with industry, size, region or country), including ones that have not bought yet.")
+		"No prospects to rank: upload a customers/ file listing accounts (with industry, size, region or country), including ones that have not bought yet.", nil)
 	if err != nil {
 		return nil, err
 	}

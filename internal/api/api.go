@@ -416,7 +416,7 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 	case path == "/v1/analytics/bridge":
 		return get([]string{"dimension", "grain", "from", "to", "value"}, func(q query) (any, error) { return s.bridge(ctx, q) })
 	case path == "/v1/analytics/customers":
-		return get([]string{"limit", "cursor", "alive_at"}, func(q query) (any, error) { return s.customerList(ctx, q) })
+		return get(append([]string{"limit", "cursor", "alive_at"}, customerFilterParams()...), func(q query) (any, error) { return s.customerList(ctx, q) })
 	case path == "/v1/analytics/lookalikes":
 		return get([]string{"limit", "cursor"}, func(q query) (any, error) { return s.lookalikeList(ctx, q) })
 	case path == "/v1/analytics/model":

@@ -3,7 +3,10 @@ package api
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,4 +180,77 @@ func TestAnalyticsByDimensionOnSuperstore(t *testing.T) {
 	e.problemOf(e.do(request("GET", "/v1/analytics/tiers?within=true", true)), 400, "name one")
 	e.problemOf(e.do(request("GET", "/v1/analytics/tiers?dimension=segment&within=yes", true)), 400, "true or false")
 	e.problemOf(e.do(request("GET", "/v1/analytics/rfm?dimension=segment&within=true", true)), 400, "within")
+}
+
+// TestCustomerListFilters filters the Superstore customer list by tier,
+// RFM group and segment: every filter keeps exactly the customers of the
+// unfiltered list that match, in the same order, with totals that add up.
+func TestCustomerListFilters(t *testing.T) {
+	e := newEnv(t)
+	withRealSnapshot(e, superstoreBase(t))
+	type cust struct {
+		ID         string            `json:"id"`
+		Tier       string            `json:"tier"`
+		RFM        string            `json:"rfm_group"`
+		Attributes map[string]string `json:"attributes"`
+	}
+	var all struct {
+		Total     int    `json:"total"`
+		Customers []cust `json:"customers"`
+	}
+	e.get("/v1/analytics/customers?limit=500", 200, &all)
+	var more struct {
+		Customers []cust `json:"customers"`
+	}
+	e.get("/v1/analytics/customers?limit=500&cursor="+url.QueryEscape(nextCursor(t, e, "/v1/analytics/customers?limit=500")), 200, &more)
+	everyone := append(all.Customers, more.Customers...)
+	if all.Total != 793 || len(everyone) != 793 {
+		t.Fatalf("%d customers listed of %d", len(everyone), all.Total)
+	}
+	for _, tc := range []struct {
+		query string
+		keep  func(cust) bool
+	}{
+		{"tier=A", func(c cust) bool { return c.Tier == "A" }},
+		{"rfm_group=Champions", func(c cust) bool { return c.RFM == "Champions" }},
+		{"dimension=segment&value=Home+Office", func(c cust) bool { return c.Attributes["segment"] == "Home Office" }},
+		{"tier=B&dimension=region&value=West", func(c cust) bool { return c.Tier == "B" && c.Attributes["region"] == "West" }},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			var want []string
+			for _, c := range everyone {
+				if tc.keep(c) {
+					want = append(want, c.ID)
+				}
+			}
+			var got struct {
+				Total     int    `json:"total"`
+				Customers []cust `json:"customers"`
+			}
+			e.get("/v1/analytics/customers?limit=500&"+tc.query, 200, &got)
+			var ids []string
+			for _, c := range got.Customers {
+				ids = append(ids, c.ID)
+			}
+			if len(want) == 0 || got.Total != len(want) || !slices.Equal(ids, want) {
+				t.Errorf("%d customers (total %d), want the %d matching ones in list order", len(ids), got.Total, len(want))
+			}
+		})
+	}
+	for _, bad := range []string{"tier=Z", "rfm_group=Heroes", "quadrant=Top", "value=Consumer", "dimension=category&value=Chairs"} {
+		e.problemOf(e.do(request(http.MethodGet, "/v1/analytics/customers?"+bad, true)), 400, "")
+	}
+}
+
+// nextCursor returns the next_cursor of a list page.
+func nextCursor(t *testing.T, e *env, target string) string {
+	t.Helper()
+	var page struct {
+		NextCursor *string `json:"next_cursor"`
+	}
+	e.get(target, 200, &page)
+	if page.NextCursor == nil {
+		t.Fatalf("%s has no next page", target)
+	}
+	return *page.NextCursor
 }

@@ -337,7 +337,7 @@ export interface paths {
         };
         /**
          * Top customers
-         * @description Customers ranked by predicted CLV (by revenue when no model could be fitted), with tier, RFM group and quadrant; at most 1,000.
+         * @description Customers ranked by predicted CLV (by revenue when no model could be fitted), with tier, RFM group and quadrant; at most 1,000. tier, rfm_group, quadrant and dimension with value filter the list (total counts the customers kept).
          */
         get: operations["analyticsCustomers"];
         put?: never;
@@ -1749,6 +1749,16 @@ export interface operations {
                 cursor?: components["parameters"]["cursor"];
                 /** @description A day (YYYY-MM-DD) on or after the snapshot's as-of day: each customer gets p_alive_at, the probability that it is still active that day whatever it buys until then (BG/NBD). 404 with the reason when the snapshot's CLV model is withheld (see clv_status of GET /v1/analytics/model). */
                 alive_at?: string;
+                /** @description Only customers in this value tier. */
+                tier?: "A" | "B" | "C";
+                /** @description Only customers in this RFM group. */
+                rfm_group?: "Champions" | "Loyal" | "Potential loyalist" | "New" | "Promising" | "Need attention" | "About to sleep" | "At risk" | "Can't lose" | "Hibernating" | "Lost";
+                /** @description Only customers in this propensity × potential quadrant. */
+                quadrant?: "Prioritize" | "Nurture" | "Monitor" | "Deprioritize";
+                /** @description With value: only customers whose attribute in this customer dimension (segment, industry, size, region, country, channel) is value. */
+                dimension?: string;
+                /** @description With dimension: the attribute value to keep. */
+                value?: string;
             };
             header?: never;
             path?: never;
