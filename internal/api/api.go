@@ -81,6 +81,9 @@ type Options struct {
 	Calendar period.Calendar
 	// Now is the clock for presigned URL expiry times; time.Now if nil.
 	Now func() time.Time
+	// Currency is the ISO 4217 code every amount is in, "" when unknown;
+	// GET /v1/dimensions reports it for clients to show.
+	Currency string
 	// Versions finds an object's current version, so that an upload's
 	// status_url (by key) answers while it is processing or after it
 	// failed; without it the lookup by key sees only ingested uploads.
@@ -104,6 +107,7 @@ type Service struct {
 	now     func() time.Time
 	// versions is nil when Options.Versions was.
 	versions VersionLister
+	currency string
 }
 
 // New returns a Service reading r and presigning uploads with p (which
@@ -111,7 +115,7 @@ type Service struct {
 // line with its latency and DynamoDB requests as metrics (see package
 // metrics) by route and status class.
 func New(r Reader, p Presigner, log *slog.Logger, o Options) *Service {
-	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now, routes: newRouteTable(openAPI), versions: o.Versions}
+	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now, routes: newRouteTable(openAPI), versions: o.Versions, currency: o.Currency}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

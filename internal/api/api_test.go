@@ -662,3 +662,20 @@ func TestEveryOperationAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestDimensionsReportTheCurrency checks that the CURRENCY setting reaches
+// clients through GET /v1/dimensions, and is null when unset.
+func TestDimensionsReportTheCurrency(t *testing.T) {
+	e := newEnv(t)
+	var none DimensionList
+	e.get("/v1/dimensions", 200, &none)
+	if none.Currency != nil {
+		t.Errorf("currency %q without the setting", *none.Currency)
+	}
+	e.svc = New(e.f, fakePresigner{}, nil, Options{Bucket: "sales-bucket", Currency: "EUR"})
+	var eur DimensionList
+	e.get("/v1/dimensions", 200, &eur)
+	if eur.Currency == nil || *eur.Currency != "EUR" {
+		t.Errorf("currency %v, want EUR", eur.Currency)
+	}
+}

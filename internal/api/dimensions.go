@@ -28,6 +28,9 @@ type DimensionInfo struct {
 // DimensionList is the body of GET /v1/dimensions.
 type DimensionList struct {
 	Dimensions []DimensionInfo `json:"dimensions"`
+	// Currency is the ISO 4217 code every amount is in (the CURRENCY
+	// setting), null when not set.
+	Currency *string `json:"currency"`
 }
 
 // dimensions answers GET /v1/dimensions from one Query per dimension on its
@@ -46,6 +49,9 @@ func (s *Service) dimensions(ctx context.Context) (*DimensionList, error) {
 		}
 	}
 	out := &DimensionList{Dimensions: make([]DimensionInfo, 0, len(all))}
+	if s.currency != "" {
+		out.Currency = &s.currency
+	}
 	for _, d := range all {
 		info := DimensionInfo{Name: string(d), ValueCount: len(vals[d]), Grains: grains, CrossGrains: cross}
 		if d == dimension.Total {

@@ -26,6 +26,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"golang.org/x/text/currency"
+
 	"github.com/salesseg/salesseg/internal/api"
 	"github.com/salesseg/salesseg/internal/awsconf"
 	"github.com/salesseg/salesseg/internal/ingest"
@@ -45,6 +47,9 @@ const (
 	MaxRejectRateVar   = "MAX_REJECT_RATE"   // ingest: 0 to 1; default DefaultMaxRejectRate
 	MaxSpoolBytesVar   = "MAX_SPOOL_BYTES"   // ingest: bytes, 0 or more; default 0, the parser's own limit
 	FiscalYearStartVar = "FISCAL_YEAR_START" // api: month number 1 to 12; default 1 (January)
+	// CurrencyVar is the api's: the ISO 4217 code every amount is in
+	// ("USD"), which the dashboard shows; unset, amounts carry no unit.
+	CurrencyVar = "CURRENCY"
 	// ProcessingDeadlineVar is ingest's: a Go duration ("55m"), more than
 	// zero; default DefaultProcessingDeadline.
 	ProcessingDeadlineVar = "PROCESSING_DEADLINE"
@@ -103,6 +108,8 @@ type API struct {
 	Bucket   string
 	LogLevel slog.Level
 	Calendar period.Calendar
+	// Currency is an ISO 4217 code, or "" when not set.
+	Currency string
 }
 
 // Recompute is the recompute function's configuration.
@@ -132,7 +139,7 @@ func IngestFromEnv(getenv func(string) string) (Ingest, error) {
 }
 
 // APIFromEnv reads the api function's configuration (TABLE_NAME,
-// BUCKET_NAME, LOG_LEVEL, FISCAL_YEAR_START) through getenv. Errors are
+// BUCKET_NAME, LOG_LEVEL, FISCAL_YEAR_START, CURRENCY) through getenv. Errors are
 // described in the package comment.
 func APIFromEnv(getenv func(string) string) (API, error) {
 	r := newReader(getenv)
@@ -174,7 +181,7 @@ func (c Ingest) ServiceOn(blobs ingest.Blobs, db store.DB, log *slog.Logger) *in
 // Service builds the api service c describes on clients.
 func (c API) Service(clients *awsconf.Clients, log *slog.Logger) *api.Service {
 	return api.New(store.New(clients.DynamoDB, c.Table), clients.Presign, log,
-		api.Options{Bucket: c.Bucket, Calendar: c.Calendar, Versions: clients.S3})
+		api.Options{Bucket: c.Bucket, Calendar: c.Calendar, Versions: clients.S3, Currency: c.Currency})
 }
 
 // Service builds the recompute service c describes on clients.
@@ -227,6 +234,7 @@ func (r *reader) api() API {
 		Bucket:   r.required(BucketVar),
 		LogLevel: r.logLevel(),
 		Calendar: r.calendar(),
+		Currency: r.currency(),
 	}
 }
 
@@ -291,6 +299,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// currency reads an ISO 4217 currency code; unset means none.
+func (r *reader) currency() string {
+	v := r.getenv(CurrencyVar)
+	if v == "" {
+		return ""
+	}
+	u, err := currency.ParseISO(v)
+	if err != nil || u.String() != v {
+		r.fail(CurrencyVar, v, fmt.Errorf("%w: want an ISO 4217 code in capitals, such as USD or EUR", ErrInvalid))
+		return ""
+	}
+	return v
 }
 
 // calendar reads the month fiscal years start in; unset means January,

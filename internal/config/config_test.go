@@ -149,6 +149,10 @@ func TestAPIFromEnv(t *testing.T) {
 		{name: "month zero", env: with(base, "FISCAL_YEAR_START", "0"), bad: []string{"FISCAL_YEAR_START"}},
 		{name: "month thirteen", env: with(base, "FISCAL_YEAR_START", "13"), bad: []string{"FISCAL_YEAR_START"}},
 		{name: "month by name", env: with(base, "FISCAL_YEAR_START", "April"), bad: []string{"FISCAL_YEAR_START"}},
+		{name: "currency", env: with(base, "CURRENCY", "EUR"), want: config.API{Table: "t", Bucket: "b", LogLevel: slog.LevelInfo, Currency: "EUR"}},
+		{name: "currency in lower case", env: with(base, "CURRENCY", "eur"), bad: []string{"CURRENCY"}},
+		{name: "currency symbol", env: with(base, "CURRENCY", "$"), bad: []string{"CURRENCY"}},
+		{name: "not a currency", env: with(base, "CURRENCY", "ABC"), bad: []string{"CURRENCY"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := config.APIFromEnv(envOf(c.env))

@@ -74,6 +74,7 @@ function loadDimensions(): Promise<void> {
   );
   return list.then((l) => {
     if (!l) return; // keep every dimension; sections show why they are empty
+    byId('currency').textContent = l.currency ? `· amounts in ${l.currency}` : '';
     const withData = l.dimensions.filter((d) => d.name !== 'total' && d.has_data).map((d) => d.name);
     const dims = [...defaultDimensions.filter((d) => withData.includes(d)), ...withData.filter((d) => !defaultDimensions.includes(d))];
     if (dims.length) {

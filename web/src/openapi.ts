@@ -664,6 +664,8 @@ export interface components {
         };
         DimensionList: {
             dimensions: components["schemas"]["DimensionInfo"][];
+            /** @description The ISO 4217 code every amount is in (the deployment's CURRENCY setting); null when not set. */
+            currency: string | null;
         };
         Value: {
             value: string;
