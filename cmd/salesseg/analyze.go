@@ -61,7 +61,10 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if *customers != "" {
-		if opt.Customers, err = readAccounts(*customers); err != nil {
+		// The mapping's columns are the sales files'; its spellings
+		// apply to the accounts too.
+		spell := parser.Options{Values: opt.Values, KeepSpelling: opt.KeepSpelling}
+		if opt.Customers, err = readAccounts(*customers, spell); err != nil {
 			return err
 		}
 	}
@@ -95,6 +98,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if report, err = hold.check(base, snap.Meta); err != nil {
 			return err
 		}
+		if report == nil {
+			snap.Meta.Warnings = append(snap.Meta.Warnings, "No holdout check: the CLV model was withheld ("+snap.Meta.CLVReason+").")
+		}
 	}
 	all, err := snap.Encode()
 	if err != nil {
@@ -125,14 +131,14 @@ func keep(name, prefixes string) bool {
 }
 
 // readAccounts parses a customers file (rejects to stderr).
-func readAccounts(name string) (map[string]map[dimension.Dimension]string, error) {
+func readAccounts(name string, opt parser.Options) (map[string]map[dimension.Dimension]string, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	rejects := parser.NewCSVRejects(os.Stderr)
-	res, err := parser.ParseCustomers(f, name, rejects, parser.Options{})
+	res, err := parser.ParseCustomers(f, name, rejects, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -154,11 +160,11 @@ func (h *holdout) add(p history.Purchase) {
 	h.last = max(h.last, p.Day)
 }
 
-// check compares the model in meta with the holdout purchases; a model
-// that was withheld is reported as such, not checked.
+// check compares the model in meta with the holdout purchases; it
+// returns nil, for the caller to say so, when the model was withheld.
 func (h *holdout) check(base *analytics.Base, meta snapshot.Meta) (*analytics.HoldoutReport, error) {
-	if meta.CLV == nil {
-		return nil, fmt.Errorf("no holdout check: the CLV model was not fitted (%s)", meta.CLVReason)
+	if meta.CLV == nil || meta.CLVStatus != string(analytics.CLVFitted) {
+		return nil, nil
 	}
 	m := analytics.CLVModel{Purchases: clv.BGNBD{R: meta.CLV.R, Alpha: meta.CLV.Alpha, A: meta.CLV.A, B: meta.CLV.B},
 		AsOf: h.end, UnitDays: meta.CLV.UnitDays}

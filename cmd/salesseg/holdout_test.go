@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,5 +87,23 @@ func TestAnalyzeAsOfHoldsOutLaterPurchases(t *testing.T) {
 	}
 	if h.Groups[0].Frequency != "0" || h.Groups[len(h.Groups)-1].Frequency != "7+" {
 		t.Errorf("groups %s..%s, want 0..7+", h.Groups[0].Frequency, h.Groups[len(h.Groups)-1].Frequency)
+	}
+}
+
+// TestAnalyzeAsOfWithAWithheldModel checks that -as-of on data whose CLV
+// model is withheld (Superstore) still prints the analytics, with a
+// warning instead of the holdout check.
+func TestAnalyzeAsOfWithAWithheldModel(t *testing.T) {
+	file := shareddata.Path(t, "sample_superstore_cp1252.csv")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"analyze", "-as-of", "2016-12-31", "-part", "meta", file}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var rep analyzeReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Holdout != nil || rep.Meta.AsOf != "2016-12-31" || !slices.ContainsFunc(rep.Meta.Warnings, func(w string) bool { return strings.HasPrefix(w, "No holdout check") }) {
+		t.Errorf("holdout %v, as of %s, warnings %q", rep.Holdout, rep.Meta.AsOf, rep.Meta.Warnings)
 	}
 }

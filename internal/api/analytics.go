@@ -425,6 +425,9 @@ func customerFilter(q query) (func(snapshot.TopCustomer) bool, error) {
 		if err != nil {
 			return nil, err
 		}
+		if d == dimension.Total {
+			return nil, badRequest("Parameter dimension: every customer is in the total; filter by segment, industry, size, region, country or channel.")
+		}
 		tests = append(tests, func(c snapshot.TopCustomer) bool { return c.Attributes[string(d)] == v })
 	}
 	if len(tests) == 0 {

@@ -237,7 +237,7 @@ func TestCustomerListFilters(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"tier=Z", "rfm_group=Heroes", "quadrant=Top", "value=Consumer", "dimension=category&value=Chairs"} {
+	for _, bad := range []string{"tier=Z", "rfm_group=Heroes", "quadrant=Top", "value=Consumer", "dimension=category&value=Chairs", "dimension=total&value=all"} {
 		e.problemOf(e.do(request(http.MethodGet, "/v1/analytics/customers?"+bad, true)), 400, "")
 	}
 }

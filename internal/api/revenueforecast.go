@@ -85,7 +85,7 @@ func (s *Service) revenueForecast(ctx context.Context, q query) (*RevenueForecas
 		return nil, err
 	}
 	wq := query{"grain": "month"}
-	if to, ok := q["to"]; ok {
+	if to := q["to"]; to != "" {
 		wq["to"] = to
 	}
 	w, err := s.parseWindow(wq, false, period.Month, d)
@@ -121,7 +121,17 @@ func (s *Service) revenueForecast(ctx context.Context, q query) (*RevenueForecas
 	}
 	months := slices.Sorted(maps.Keys(byMonth))
 	first, last := months[0], months[len(months)-1]
-	if _, hasTo := q["to"]; !hasTo {
+	// The history runs to the data's last month (or the month asked
+	// for, if earlier), not the value's: months it sold nothing in since
+	// are zeros, not unknown.
+	dataLast, err := s.lastMonth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	last = max(last, dataLast)
+	if q["to"] != "" {
+		last = min(last, w.r.To.YearMonth())
+	} else {
 		// A month the data stops in the middle of would read as a
 		// collapse: leave it out and say so. A week without sales at a
 		// month's end (holidays, weekends) still counts as complete.
@@ -159,6 +169,23 @@ func (s *Service) revenueForecast(ctx context.Context, q query) (*RevenueForecas
 			SMAPE: analytics.Ratio(b.SMAPE), Origins: b.Origins})
 	}
 	return out, nil
+}
+
+// lastMonth returns the last month with data, from the total.
+func (s *Service) lastMonth(ctx context.Context) (period.YearMonth, error) {
+	vals, _, err := s.r.Values(ctx, dimension.Total)
+	if err != nil {
+		return 0, err
+	}
+	var last period.YearMonth
+	for _, v := range vals[dimension.Total] {
+		d, err := period.ParseDate(v.Last + "-01")
+		if err != nil {
+			return 0, fmt.Errorf("last month %q: %w", v.Last, err)
+		}
+		last = max(last, d.YearMonth())
+	}
+	return last, nil
 }
 
 // lastDay returns the last day with data in month m, from the total's day

@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -162,5 +164,35 @@ func TestRevenueForecastLeavesOutAnIncompleteMonth(t *testing.T) {
 	}
 	if f.Points[0].Period != "2011-12" {
 		t.Errorf("first point %s, want 2011-12", f.Points[0].Period)
+	}
+}
+
+// TestRevenueForecastRunsToTheDataEnd checks that a value that stopped
+// selling has zeros to the data's last month, not a history that ends
+// early and a forecast of months already known.
+func TestRevenueForecastRunsToTheDataEnd(t *testing.T) {
+	csv := "Order Date,Segment,Sales\n"
+	for m := 1; m <= 6; m++ {
+		csv += fmt.Sprintf("2024-%02d-28,Active,%d\n", m, 100+m)
+		if m <= 3 {
+			csv += fmt.Sprintf("2024-%02d-28,Gone,%d\n", m, 10*m)
+		}
+	}
+	e := loadedEnv(t, func(put func(string, []byte), _ func(string) []byte) {
+		put("transactions/small.csv", []byte(csv))
+	})
+	var f RevenueForecast
+	e.get("/v1/forecast?dimension=segment&value=Gone&horizon=1", 200, &f)
+	var got []string
+	for _, m := range f.History {
+		got = append(got, m.Period+"="+decimal.MustParse(m.Revenue).Trim(0).String())
+	}
+	want := []string{"2024-01=10", "2024-02=20", "2024-03=30", "2024-04=0", "2024-05=0", "2024-06=0"}
+	if !slices.Equal(got, want) || f.Points[0].Period != "2024-07" {
+		t.Errorf("history %v then %s, want %v then 2024-07", got, f.Points[0].Period, want)
+	}
+	e.get("/v1/forecast?dimension=segment&value=Gone&horizon=1&to=2024-05", 200, &f)
+	if n := len(f.History); f.History[n-1].Period != "2024-05" || f.Points[0].Period != "2024-06" {
+		t.Errorf("to=2024-05: history ends %s, first point %s", f.History[n-1].Period, f.Points[0].Period)
 	}
 }

@@ -109,15 +109,21 @@ func newDimValues(d dimension.Dimension, opt *Options) dimValues {
 			return s
 		}
 	default:
+		// The user's respelling wins; after the built-in rules it
+		// applies again, so {"United States": "USA"} also catches "US".
 		v.canon = func(s string) string {
 			if o, ok := own[s]; ok {
 				return o
 			}
 			if d == dimension.Country {
 				s, _ = spelling.Country(s)
-				return s
+			} else {
+				s = spelling.Tidy(s)
 			}
-			return spelling.Tidy(s)
+			if o, ok := own[s]; ok {
+				return o
+			}
+			return s
 		}
 	}
 	return v

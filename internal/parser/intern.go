@@ -21,9 +21,13 @@ type interner struct {
 	// share its number, and renamed records each value changed.
 	canon   func(string) string
 	renamed map[string]string
-	last    []byte
-	lastID  uint32
-	recent  []recentName // len is a power of two
+	// stored numbers the names as stored when canon renames some: ids
+	// also holds the names as written, which must not be taken for a
+	// stored name ("USA" written, stored as "United States").
+	stored map[string]uint32
+	last   []byte
+	lastID uint32
+	recent []recentName // len is a power of two
 }
 
 type recentName struct {
@@ -67,18 +71,27 @@ func (n *interner) id(v []byte) (id uint32, ok bool) {
 
 // add numbers a name not seen before, under its canonical name.
 func (n *interner) add(name string) uint32 {
-	stored := name
-	if n.canon != nil {
-		stored = n.canon(name)
+	if n.canon == nil {
+		id := uint32(len(n.names))
+		n.ids[name] = id
+		n.names = append(n.names, name)
+		return id
 	}
-	id, ok := n.ids[stored]
+	if n.stored == nil {
+		n.stored = make(map[string]uint32, len(n.names))
+		for i, s := range n.names {
+			n.stored[s] = uint32(i)
+		}
+	}
+	stored := n.canon(name)
+	id, ok := n.stored[stored]
 	if !ok {
 		id = uint32(len(n.names))
-		n.ids[stored] = id
+		n.stored[stored] = id
 		n.names = append(n.names, stored)
 	}
+	n.ids[name] = id
 	if stored != name {
-		n.ids[name] = id
 		if n.renamed == nil {
 			n.renamed = map[string]string{}
 		}

@@ -77,3 +77,26 @@ func TestSpellingOptionsValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestSpellingDoesNotDependOnRowOrder checks that a respelling gives the
+// same values and report whichever spelling comes first, and that a
+// mapping of a stored name catches every spelling the rules store so.
+func TestSpellingDoesNotDependOnRowOrder(t *testing.T) {
+	opt := Options{Values: map[string]map[string]string{"country": {"United States": "USA"}}}
+	rows := []string{"2024-01-01,USA,1\n", "2024-01-02,US,2\n", "2024-01-03,United States,4\n", "2024-01-04,NA,8\n"}
+	want := map[string]string{"USA": "7", "NA": "8"}
+	wantRenamed := map[string]string{"US": "USA", "United States": "USA"}
+	for _, order := range [][]int{{0, 1, 2, 3}, {1, 0, 3, 2}, {2, 3, 1, 0}} {
+		file := "date,country,amount\n"
+		for _, i := range order {
+			file += rows[i]
+		}
+		res, _ := mustParse(t, file, opt)
+		if got := revenueBy(res, dimension.Country); !maps.Equal(got, want) {
+			t.Errorf("order %v: countries %v, want %v", order, got, want)
+		}
+		if got := res.Format.Normalized["country"]; !maps.Equal(got, wantRenamed) {
+			t.Errorf("order %v: respelled %v, want %v", order, got, wantRenamed)
+		}
+	}
+}

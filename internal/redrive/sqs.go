@@ -26,11 +26,14 @@ type SQS struct {
 // NewSQS returns the queue at url, read through api.
 func NewSQS(api SQSAPI, url string) *SQS { return &SQS{api: api, url: url} }
 
-// sqsBatch is the most messages one ReceiveMessage may return.
-const sqsBatch = 10
+// sqsBatch is how many messages one ReceiveMessage takes: one, because a
+// message is hidden from the moment it is received, and replays run one
+// after another; a batch's last message could outwait its hiding while
+// the others replay, and a second redrive would then replay it too.
+const sqsBatch = 1
 
-// Receive returns up to ten messages, waiting at most a second for one:
-// a redrive drains what is there and must not wait for new failures.
+// Receive returns the next message, waiting at most a second for one: a
+// redrive drains what is there and must not wait for new failures.
 func (q *SQS) Receive(ctx context.Context, hide time.Duration) ([]Message, error) {
 	out, err := q.api.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl: aws.String(q.url), MaxNumberOfMessages: sqsBatch,

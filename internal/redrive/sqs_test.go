@@ -52,7 +52,7 @@ func TestSQS(t *testing.T) {
 		t.Fatalf("the failure queue needs moto_server: %v", err)
 	}
 	t.Cleanup(fq.Close)
-	// Thirteen records: more than one ReceiveMessage batch of ten.
+	// Thirteen records and a foreign message, received one by one.
 	for i := range 13 {
 		rec, err := redrive.NewRecord("arn:aws:lambda:us-east-1:1:function:ingest", s3Event(fmt.Sprintf("transactions/f%02d.csv", i)), 3, errors.New("boom"), time.Now())
 		if err != nil {

@@ -10,7 +10,8 @@
 //     "Consumer Goods"). Values with any capital are kept as written:
 //     "EMEA", "SMB" and "iPhone" are deliberate, and so are one- and
 //     two-letter codes ("x", "eu").
-//   - Countries: ISO 3166-1 alpha-2 and alpha-3 codes, English names in any
+//   - Countries: ISO 3166-1 alpha-2 and alpha-3 codes written in capitals
+//     (not "NA", the usual mark of a missing value), English names in any
 //     case and spacing, and common alternatives ("EIRE", "RSA", "UAE",
 //     "Holland", "Great Britain", "Czechia", "U.S.A.") become the
 //     country's English short name from the Unicode CLDR, as
@@ -35,7 +36,11 @@ import (
 
 // Countries maps country codes and names to one English name per country.
 type Countries struct {
-	names map[string]string // folded spelling → canonical name
+	names map[string]string // folded name or alias → canonical name
+	// codes holds ISO alpha-2 and alpha-3 codes, matched only as
+	// written in capitals: in lower case "in", "it", "no" and "can" are
+	// words, and "NA" is the usual mark of a missing value, not Namibia.
+	codes map[string]string
 }
 
 // builtCountries is the index, built on first use (about 3 ms) and never
@@ -58,7 +63,7 @@ var shorter = map[string]string{
 // English names cover, folded, by ISO 3166-1 alpha-2 code.
 var aliases = map[string]string{
 	"eire": "IE", "rsa": "ZA", "uae": "AE", "holland": "NL", "the netherlands": "NL",
-	"uk": "GB", "great britain": "GB", "britain": "GB", "united states of america": "US",
+	"uk": "GB", "u.k.": "GB", "usa": "US", "u.s.a.": "US", "u.s.": "US", "great britain": "GB", "britain": "GB", "united states of america": "US",
 	"czechia": "CZ", "russian federation": "RU", "korea": "KR", "republic of korea": "KR",
 	"viet nam": "VN", "ivory coast": "CI", "cote d'ivoire": "CI", "burma": "MM", "macau": "MO",
 	"turkiye": "TR", "türkiye": "TR", "swaziland": "SZ", "eswatini": "SZ", "north macedonia": "MK",
@@ -69,7 +74,7 @@ var aliases = map[string]string{
 // NewCountries builds the index of every country CLDR knows: its alpha-2
 // and alpha-3 codes, its English name and the aliases above.
 func NewCountries() *Countries {
-	c := &Countries{names: map[string]string{}}
+	c := &Countries{names: map[string]string{}, codes: map[string]string{}}
 	canonical := func(r language.Region) string {
 		if s, ok := shorter[r.String()]; ok {
 			return s
@@ -87,8 +92,10 @@ func NewCountries() *Countries {
 			if name == "" || name == "Unknown Region" {
 				continue
 			}
-			c.names[fold(string([]rune{a, b}))] = name
-			c.names[fold(r.ISO3())] = name
+			if code := string([]rune{a, b}); code != "NA" {
+				c.codes[code] = name
+			}
+			c.codes[r.ISO3()] = name
 			c.names[fold(name)] = name
 			c.names[fold(display.English.Regions().Name(r))] = name
 		}
@@ -103,6 +110,9 @@ func NewCountries() *Countries {
 // Name returns the country's canonical name and true when v names a
 // country, else Tidy(v) and false.
 func (c *Countries) Name(v string) (string, bool) {
+	if name, ok := c.codes[v]; ok {
+		return name, true
+	}
 	if name, ok := c.names[fold(v)]; ok {
 		return name, true
 	}

@@ -33,6 +33,12 @@ func TestCountries(t *testing.T) {
 		{"unspecified", "Unspecified", false},
 		{"European Community", "European Community", false},
 		{"Philipines", "Philipines", false}, // a misspelling stays: users map it
+		{"NA", "NA", false},                 // a missing value, not Namibia
+		{"in", "in", false},                 // words are not codes
+		{"No", "No", false},
+		{"can", "Can", false},
+		{"usa", "United States", true},
+		{"IND", "India", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
