@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/govalues/decimal"
@@ -23,12 +22,14 @@ import (
 // forecastReport is what `salesseg forecast` prints: the monthly history
 // it forecast from and package forecast's result.
 type forecastReport struct {
-	Files     []string         `json:"files"`
-	Dimension string           `json:"dimension"`
-	Value     *string          `json:"value"`
-	Start     string           `json:"start"`
-	History   []string         `json:"history"`
-	Forecast  *forecast.Result `json:"forecast"`
+	Files     []string `json:"files"`
+	Dimension string   `json:"dimension"`
+	Value     *string  `json:"value"`
+	Start     string   `json:"start"`
+	History   []string `json:"history"`
+	// Note says why the last month was left out, if it was.
+	Note     string           `json:"note,omitempty"`
+	Forecast *forecast.Result `json:"forecast"`
 }
 
 // runForecast forecasts the monthly revenue of local sales files, of one
@@ -64,36 +65,32 @@ func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	byMonth := map[period.YearMonth]decimal.Decimal{}
+	var lastDay period.Date // the data's, over every value
 	for _, name := range fs.Args() {
-		if err := monthlyRevenue(name, opt, d, *value, byMonth); err != nil {
+		end, err := monthlyRevenue(name, opt, d, *value, byMonth)
+		if err != nil {
 			return err
 		}
+		lastDay = max(lastDay, end)
 	}
 	if len(byMonth) == 0 {
 		return fmt.Errorf("no revenue for %s %q in %v", d, *value, fs.Args())
 	}
-	months := slices.Sorted(func(yield func(period.YearMonth) bool) {
-		for m := range byMonth {
-			if !yield(m) {
-				return
-			}
-		}
-	})
-	first := months[0]
-	if last == 0 {
-		last = months[len(months)-1]
+	// As GET /v1/forecast: to the data's last month (or -to, if
+	// earlier), leaving out a last month the data stops early in.
+	end := lastDay.YearMonth()
+	if *to != "" {
+		end, lastDay = min(end, last), 0
 	}
-	rep := forecastReport{Files: fs.Args(), Dimension: string(d), Start: first.String(), History: []string{}}
+	hist := forecast.NewHistory(byMonth, end, lastDay)
+	rep := forecastReport{Files: fs.Args(), Dimension: string(d), Start: hist.Start.String(), History: []string{}, Note: hist.Note}
 	if *value != "" {
 		rep.Value = value
 	}
-	var y []float64
-	for m := first; m <= last; m++ {
-		rev := byMonth[m]
+	for _, rev := range hist.Revenue {
 		rep.History = append(rep.History, rev.String())
-		f, _ := rev.Float64()
-		y = append(y, f)
 	}
+	y := hist.Values()
 	if rep.Forecast, err = forecast.Forecast(ctx, y, forecast.Options{Horizon: *horizon}); err != nil {
 		return err
 	}
@@ -103,35 +100,44 @@ func runForecast(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // monthlyRevenue adds the month revenue of value (every value when "") of
-// dimension d in one file to byMonth; rejects go to stderr.
-func monthlyRevenue(name string, opt parser.Options, d dimension.Dimension, value string, byMonth map[period.YearMonth]decimal.Decimal) error {
+// dimension d in one file to byMonth and returns the file's last day with
+// sales of any value; rejects go to stderr.
+func monthlyRevenue(name string, opt parser.Options, d dimension.Dimension, value string, byMonth map[period.YearMonth]decimal.Decimal) (period.Date, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
 	rejects := parser.NewCSVRejects(os.Stderr)
 	res, err := parser.ParseWith(f, name, rejects, opt)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := rejects.Flush(); err != nil {
-		return err
+		return 0, err
 	}
+	var last period.Date
 	for k, m := range res.Delta {
+		if k.Dim == dimension.Total && k.Grain == aggregate.Day && *m != (aggregate.Measures{}) {
+			day, err := period.ParseDate(k.Period)
+			if err != nil {
+				return 0, fmt.Errorf("%s: day %q: %w", name, k.Period, err)
+			}
+			last = max(last, day)
+		}
 		if k.Dim != d || k.Grain != aggregate.Month || (value != "" && k.Value != value) {
 			continue
 		}
 		day, err := period.ParseDate(k.Period + "-01")
 		if err != nil {
-			return fmt.Errorf("%s: month %q: %w", name, k.Period, err)
+			return 0, fmt.Errorf("%s: month %q: %w", name, k.Period, err)
 		}
 		ym := day.YearMonth()
 		sum := aggregate.Measures{Revenue: byMonth[ym]}
 		if err := sum.Add(aggregate.Measures{Revenue: m.Revenue}); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return 0, fmt.Errorf("%s: %w", name, err)
 		}
 		byMonth[ym] = sum.Revenue
 	}
-	return nil
+	return last, nil
 }

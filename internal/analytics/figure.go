@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Ratio is a share, rate, probability or score. In JSON it is a decimal
@@ -46,20 +47,10 @@ func fixed(v float64, places int) ([]byte, error) {
 		return nil, fmt.Errorf("analytics: %v has no decimal form", v)
 	}
 	s := strconv.FormatFloat(v, 'f', places, 64)
-	if s[0] == '-' && strings0(s[1:]) {
+	if s[0] == '-' && strings.Trim(s[1:], "0.") == "" {
 		s = s[1:] // "-0.0000" is zero
 	}
 	return strconv.AppendQuote(nil, s), nil
-}
-
-// strings0 reports whether a formatted number has only zero digits.
-func strings0(s string) bool {
-	for _, c := range s {
-		if c != '0' && c != '.' {
-			return false
-		}
-	}
-	return true
 }
 
 func unfixed(b []byte, dst *float64) error {

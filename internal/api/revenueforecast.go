@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/govalues/decimal"
@@ -101,11 +99,16 @@ func (s *Service) revenueForecast(ctx context.Context, q query) (*RevenueForecas
 		only = d.join(values)
 	}
 	byMonth := map[period.YearMonth]decimal.Decimal{}
+	// Every dimension's rows cover every line (lines without a value
+	// are the unassigned row), so the rows of all values give the
+	// data's last month, whichever value is forecast.
+	var last period.YearMonth
 	for _, r := range rows {
+		m := r.day.YearMonth()
+		last = max(last, m)
 		if values != nil && r.Value != only {
 			continue
 		}
-		m := r.day.YearMonth()
 		if byMonth[m], err = money.Add(byMonth[m], r.Measures.Revenue); err != nil {
 			return nil, fmt.Errorf("forecast month %s: %w", m, err)
 		}
@@ -119,38 +122,22 @@ func (s *Service) revenueForecast(ctx context.Context, q query) (*RevenueForecas
 	if len(byMonth) == 0 {
 		return nil, &Error{Status: http.StatusNotFound, Detail: "No revenue for this selection yet, so there is nothing to forecast."}
 	}
-	months := slices.Sorted(maps.Keys(byMonth))
-	first, last := months[0], months[len(months)-1]
 	// The history runs to the data's last month (or the month asked
-	// for, if earlier), not the value's: months it sold nothing in since
-	// are zeros, not unknown.
-	dataLast, err := s.lastMonth(ctx)
-	if err != nil {
-		return nil, err
-	}
-	last = max(last, dataLast)
+	// for, if earlier), not the value's.
+	var lastDay period.Date
 	if q["to"] != "" {
 		last = min(last, w.r.To.YearMonth())
-	} else {
-		// A month the data stops in the middle of would read as a
-		// collapse: leave it out and say so. A week without sales at a
-		// month's end (holidays, weekends) still counts as complete.
-		end, err := s.lastDay(ctx, last)
-		if err != nil {
-			return nil, err
-		}
-		if monthEnd := period.NewDate(last.Year(), last.Month(), 1).AddMonths(1).AddDays(-1); !end.IsZero() && end < monthEnd.AddDays(-7) {
-			out.Notes = append(out.Notes, fmt.Sprintf("%s is left out: the data ends on %s, before the month does.", last, end))
-			last--
-		}
+	} else if lastDay, err = s.lastDay(ctx, last); err != nil {
+		return nil, err
 	}
-	var y []float64
-	for m := first; m <= last; m++ {
-		rev := byMonth[m]
-		out.History = append(out.History, MonthRevenue{Period: m.String(), Revenue: rev.String()})
-		f, _ := rev.Float64()
-		y = append(y, f)
+	hist := forecast.NewHistory(byMonth, last, lastDay)
+	if hist.Note != "" {
+		out.Notes = append(out.Notes, hist.Note)
 	}
+	for i, rev := range hist.Revenue {
+		out.History = append(out.History, MonthRevenue{Period: (hist.Start + period.YearMonth(i)).String(), Revenue: rev.String()})
+	}
+	y := hist.Values()
 	res, err := forecast.Forecast(ctx, y, forecast.Options{Horizon: h})
 	if err != nil {
 		if errors.Is(err, forecast.ErrTooShort) {
@@ -161,7 +148,7 @@ func (s *Service) revenueForecast(ctx context.Context, q query) (*RevenueForecas
 	out.Method, out.Model, out.Baseline, out.FellBack, out.Reason = string(res.Method), res.Model, string(res.Baseline), res.FellBack, res.Reason
 	out.Notes = append(out.Notes, res.Notes...)
 	for _, p := range res.Points {
-		out.Points = append(out.Points, ForecastPoint{Period: (last + period.YearMonth(p.Step)).String(), Revenue: analytics.Amount(p.Mean),
+		out.Points = append(out.Points, ForecastPoint{Period: (hist.End() + period.YearMonth(p.Step)).String(), Revenue: analytics.Amount(p.Mean),
 			Lo80: analytics.Amount(p.Lo80), Hi80: analytics.Amount(p.Hi80), Lo95: analytics.Amount(p.Lo95), Hi95: analytics.Amount(p.Hi95)})
 	}
 	for _, b := range res.Backtest {
@@ -169,23 +156,6 @@ func (s *Service) revenueForecast(ctx context.Context, q query) (*RevenueForecas
 			SMAPE: analytics.Ratio(b.SMAPE), Origins: b.Origins})
 	}
 	return out, nil
-}
-
-// lastMonth returns the last month with data, from the total.
-func (s *Service) lastMonth(ctx context.Context) (period.YearMonth, error) {
-	vals, _, err := s.r.Values(ctx, dimension.Total)
-	if err != nil {
-		return 0, err
-	}
-	var last period.YearMonth
-	for _, v := range vals[dimension.Total] {
-		d, err := period.ParseDate(v.Last + "-01")
-		if err != nil {
-			return 0, fmt.Errorf("last month %q: %w", v.Last, err)
-		}
-		last = max(last, d.YearMonth())
-	}
-	return last, nil
 }
 
 // lastDay returns the last day with data in month m, from the total's day

@@ -2,9 +2,7 @@ package forecast
 
 import (
 	"context"
-	"encoding/csv"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,19 +12,11 @@ import (
 )
 
 // monthlyTotals sums amount(record) by the month of the date in column
-// dateCol (parsed with layout, time of day ignored) of a CSV file with a
-// header, into a gap-free series from the first to the last month.
-func monthlyTotals(t *testing.T, path, dateCol, layout string, amount func(rec []string, col map[string]int) float64) []float64 {
+// dateCol (parsed with layout, time of day ignored) of a shared CSV data
+// set with a header, into a gap-free series from the first to the last month.
+func monthlyTotals(t *testing.T, name, dateCol, layout string, amount func(rec []string, col map[string]int) float64) []float64 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := shareddata.CSV(t, name)
 	col := map[string]int{}
 	for i, name := range recs[0] {
 		col[name] = i
@@ -73,11 +63,11 @@ func TestRealSeriesBacktest(t *testing.T) {
 	}{
 		{"superstore", func(t *testing.T) []float64 {
 			// cp1252 only matters in text columns; dates and sales are ASCII.
-			return monthlyTotals(t, shareddata.Path(t, "sample_superstore_cp1252.csv"), "Order Date", "1/2/2006",
+			return monthlyTotals(t, "sample_superstore_cp1252.csv", "Order Date", "1/2/2006",
 				func(rec []string, col map[string]int) float64 { return number(t, rec[col["Sales"]]) })
 		}, "superstore", MethodSeasonalNaive},
 		{"online retail", func(t *testing.T) []float64 {
-			return monthlyTotals(t, shareddata.Path(t, "uci_online_retail_random_sample_2709.csv"), "InvoiceDate", "1/2/2006",
+			return monthlyTotals(t, "uci_online_retail_random_sample_2709.csv", "InvoiceDate", "1/2/2006",
 				func(rec []string, col map[string]int) float64 {
 					return number(t, rec[col["Quantity"]]) * number(t, rec[col["UnitPrice"]])
 				})

@@ -391,7 +391,7 @@ func testCRMPipeline(t *testing.T) {
 	// The data set's README: 1,425 rows have no account; the upload's
 	// format reports them.
 	var noAccount int64
-	for _, r := range readCSV(t, path)[1:] {
+	for _, r := range shareddata.CSV(t, "crm_sales_pipeline.csv")[1:] {
 		if r[3] == "" {
 			noAccount++
 		}
@@ -573,20 +573,6 @@ func dealsRef(t testing.TB, by string, args ...string) map[string]dealsGroup {
 func dealsRefAll(t testing.TB) dealsOutput {
 	t.Helper()
 	return runDealsRef(t, "total")
-}
-
-func readCSV(t testing.TB, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
 }
 
 // cdnowCSV rewrites whitespace-aligned CDNOW text as CSV for DuckDB, with

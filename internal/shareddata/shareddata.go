@@ -10,6 +10,7 @@
 package shareddata
 
 import (
+	"encoding/csv"
 	"errors"
 	"os"
 	"path/filepath"
@@ -57,4 +58,21 @@ func Path(t testing.TB, name string) string {
 		t.Fatalf("shared data file %s missing (%v): %s names the directory (default ../shared/data beside the repository)", name, err, Var)
 	}
 	return p
+}
+
+// CSV reads the named comma-separated data set whole, header first,
+// failing the test if it is missing or malformed: a plain reading that
+// shares nothing with salesseg's parser, for reference figures.
+func CSV(t testing.TB, name string) [][]string {
+	t.Helper()
+	f, err := os.Open(Path(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	return recs
 }
