@@ -79,12 +79,16 @@ func readLines[T any](r io.Reader, what string, fn func(T) error) error {
 // the bucket, next to its aggregate delta.
 func Key(file string) string { return "curated/" + file + ".history.ndjson" }
 
-// Account is one customer's firmographics from a customers/ file: the
-// attributes that fill in what transaction files lack, and the prospects
-// (accounts without purchases) for lookalike ranking.
+// Account is one row of an attribute table: a customer's firmographics
+// from a customers/ file (the attributes that fill in what transaction
+// files lack, and the prospects, accounts without purchases, for
+// lookalike ranking), or a product or sales agent of a products/ or
+// teams/ file, whose ID is then the product or agent.
 type Account struct {
 	ID    string                         `json:"id"`
 	Attrs map[dimension.Dimension]string `json:"a"`
+	// Price is a product's list price, an exact decimal; "" for none.
+	Price string `json:"p,omitempty"`
 }
 
 // AccountsKey is where ingestion keeps the accounts of a customers file
@@ -92,8 +96,8 @@ type Account struct {
 func AccountsKey(file string) string { return "curated/" + file + ".accounts.ndjson" }
 
 // WriteAccounts encodes accounts, one per line, in id order so the file is
-// reproducible.
-func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string) error {
+// reproducible; prices, by id, may be nil.
+func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string, prices map[string]string) error {
 	ids := make([]string, 0, len(attrs))
 	for id := range attrs {
 		ids = append(ids, id)
@@ -101,7 +105,7 @@ func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string)
 	slices.Sort(ids)
 	enc := json.NewEncoder(w)
 	for _, id := range ids {
-		if err := enc.Encode(Account{ID: id, Attrs: attrs[id]}); err != nil {
+		if err := enc.Encode(Account{ID: id, Attrs: attrs[id], Price: prices[id]}); err != nil {
 			return fmt.Errorf("write account %q: %w", id, err)
 		}
 	}
@@ -112,10 +116,21 @@ func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string)
 // errors wrap ErrCorrupt and name the line.
 func ReadAccounts(r io.Reader, fn func(Account) error) error { return readLines(r, "accounts", fn) }
 
-// The bucket's upload prefixes: sales files under TransactionsPrefix,
-// firmographics (one row per customer) under CustomersPrefix. Ingestion,
-// recompute and the API's presigned uploads all use these.
+// The bucket's upload prefixes: sales and deal files under
+// TransactionsPrefix, firmographics (one row per customer) under
+// CustomersPrefix, and the lookup files that enrich deals under
+// ProductsPrefix (one row per product: series, list price) and
+// TeamsPrefix (one row per sales agent: manager, regional office).
+// Ingestion, recompute and the API's presigned uploads all use these.
 const (
 	TransactionsPrefix = "transactions/"
 	CustomersPrefix    = "customers/"
+	ProductsPrefix     = "products/"
+	TeamsPrefix        = "teams/"
 )
+
+// Prefixes returns every upload prefix whose objects ingestion reads, as
+// template.yaml's notification filters list them.
+func Prefixes() []string {
+	return []string{TransactionsPrefix, CustomersPrefix, ProductsPrefix, TeamsPrefix}
+}

@@ -1,6 +1,7 @@
 // Package ingest is the event-driven service that keeps the aggregates in
-// step with the bucket: for every S3 event on transactions/ or customers/
-// it reads the object version (package parser does the reading), keeps the
+// step with the bucket: for every S3 event on an upload prefix
+// (history.Prefixes: transactions/, and the customers/, products/ and
+// teams/ tables that enrich them) it reads the object version (package parser does the reading), keeps the
 // file's curated outputs and rejects in S3, writes its fragments and
 // commits it to the table (package store), then compacts. Duplicated,
 // retried, late and out-of-order events leave the table as if each version
@@ -20,6 +21,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,6 +36,7 @@ import (
 	"github.com/salesseg/salesseg/internal/metrics"
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/parser"
+	"github.com/salesseg/salesseg/internal/pipeline"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -57,15 +60,42 @@ type Aggregates interface {
 	Compact(ctx context.Context) (store.Compaction, error)
 }
 
-// Prefixes of the bucket. Sales files go under TransactionsPrefix and
-// firmographics (one row per customer) under CustomersPrefix; curated/ and
-// rejects/ hold ingestion's own output and must never trigger it.
+// Prefixes of the bucket. Sales and deal files go under
+// TransactionsPrefix, firmographics (one row per customer) under
+// CustomersPrefix, the lookup files of deals under history.ProductsPrefix
+// and history.TeamsPrefix; curated/ and rejects/ hold ingestion's own
+// output and must never trigger it.
 const (
 	TransactionsPrefix = history.TransactionsPrefix
 	CustomersPrefix    = history.CustomersPrefix
 	CuratedPrefix      = "curated/"
 	RejectsPrefix      = "rejects/"
 )
+
+// tablePrefix is the prefix of an attribute table that enriches
+// transactions files, with the dimension a lookup is keyed by ("" for
+// customers files, keyed by customer id).
+type tablePrefix struct {
+	prefix string
+	key    dimension.Dimension
+}
+
+// tablePrefixes returns the prefixes of the attribute tables, customers
+// first.
+func tablePrefixes() []tablePrefix {
+	return []tablePrefix{{CustomersPrefix, ""}, {history.ProductsPrefix, dimension.Product}, {history.TeamsPrefix, dimension.Owner}}
+}
+
+// tableOf returns the key of the attribute table under whose prefix key
+// is, and whether it is under one.
+func tableOf(key string) (dimension.Dimension, bool) {
+	for _, t := range tablePrefixes() {
+		if strings.HasPrefix(key, t.prefix) {
+			return t.key, true
+		}
+	}
+	return "", false
+}
 
 // ServiceOptions configure a Service.
 type ServiceOptions struct {
@@ -123,8 +153,8 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 		if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(key, TransactionsPrefix) && !strings.HasPrefix(key, CustomersPrefix) {
-			s.log.InfoContext(ctx, "ignored object outside "+TransactionsPrefix+" and "+CustomersPrefix, "key", key)
+		if !slices.ContainsFunc(history.Prefixes(), func(p string) bool { return strings.HasPrefix(key, p) }) {
+			s.log.InfoContext(ctx, "ignored object outside the upload prefixes", "key", key, "prefixes", history.Prefixes())
 			continue
 		}
 		seq := NormalizeSequencer(r.S3.Object.Sequencer)
@@ -145,8 +175,8 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 		default:
 			s.log.InfoContext(ctx, "ignored event", "event", r.EventName, "key", key)
 		}
-		if err == nil && strings.HasPrefix(key, CustomersPrefix) {
-			err = s.rederive(ctx, bucket, key, seq)
+		if tableKey, ok := tableOf(key); err == nil && ok {
+			err = s.rederive(ctx, bucket, key, tableKey, seq)
 		}
 		if err != nil {
 			return fmt.Errorf("%s s3://%s/%s: %w", r.EventName, bucket, key, err)
@@ -176,17 +206,18 @@ func (s *Service) compact(ctx context.Context) error {
 const derivedSep = "."
 
 // rederive re-ingests every live transactions file that has customer ids
-// once the event with sequencer seq has changed customers file
-// customersKey (a new version or a delete), so that aggregates follow the
-// live firmographics whatever order the files came in. Each file gets a
+// (or, for a lookup keyed by a dimension, a column of that dimension)
+// once the event with sequencer seq has changed the table file tableObj
+// (a new version or a delete), so that aggregates follow the live
+// firmographics and lookups whatever order the files came in. Each file gets a
 // derived version: its sequencer with seq appended, which is newer than
 // the file itself and older than any later version of it, and an upload
 // id made from that. So a retried or duplicated event finds the work done
 // or finishes it, a real new version of the file wins, and so does a
-// later customers change. An event that changed nothing (a failed or
-// stale customers file) re-derives nothing.
-func (s *Service) rederive(ctx context.Context, bucket, customersKey, seq string) error {
-	e, ok, err := s.aggs.Object(ctx, customersKey)
+// later table change. An event that changed nothing (a failed or stale
+// table file) re-derives nothing.
+func (s *Service) rederive(ctx context.Context, bucket, tableObj string, tableKey dimension.Dimension, seq string) error {
+	e, ok, err := s.aggs.Object(ctx, tableObj)
 	if err != nil {
 		return err
 	}
@@ -223,8 +254,8 @@ func (s *Service) rederive(ctx context.Context, bucket, customersKey, seq string
 			if err := json.Unmarshal(up.Format, &f); err != nil {
 				return fmt.Errorf("format of upload %s: %w", cur.File, err)
 			}
-			if !f.HasCustomerIDs() {
-				continue // no customer ids: firmographics cannot change it
+			if tableKey == "" && !f.HasCustomerIDs() || tableKey != "" && !f.HasDimension(tableKey) {
+				continue // nothing the table is keyed by: it cannot change the file
 			}
 		}
 		if err := s.ingest(ctx, bucket, k, up.Version, FileID(bucket, k, "derived"+derivedSep+derived), derived); err != nil {
@@ -232,7 +263,7 @@ func (s *Service) rederive(ctx context.Context, bucket, customersKey, seq string
 		}
 		n++
 	}
-	s.log.InfoContext(ctx, "re-derived transactions files for a customers change", "customers", customersKey, "files", n)
+	s.log.InfoContext(ctx, "re-derived transactions files for a table change", "table", tableObj, "files", n)
 	return nil
 }
 
@@ -402,8 +433,8 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	rw := parser.NewCSVRejects(tmp)
 	body := metrics.WorkFrom(ctx).Reader(obj.Body)
 	var res *parsed
-	if strings.HasPrefix(key, CustomersPrefix) {
-		res, err = s.parseCustomers(ctx, body, bucket, key, file, rw)
+	if tableKey, ok := tableOf(key); ok {
+		res, err = s.parseTable(ctx, body, bucket, key, file, tableKey, rw)
 	} else {
 		res, err = s.parseTransactions(ctx, body, bucket, key, file, rw)
 	}
@@ -427,18 +458,35 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	return res, rejectsKey, nil
 }
 
-// parseTransactions parses a sales file, filling in customer attributes it
-// lacks from the live customers files.
+// parseTransactions parses a sales or deal file, filling in the customer
+// attributes it lacks from the live customers files and the product and
+// sales-agent attributes from the live products and teams files.
 func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter) (*parsed, error) {
-	accounts, err := s.accounts(ctx, bucket)
-	if err != nil {
-		return nil, err
-	}
 	opt, mappings, err := s.options(ctx, bucket, key)
 	if err != nil {
 		return nil, err
 	}
-	opt.Customers = accounts
+	live, err := s.aggs.LiveObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tablePrefixes() {
+		tab, err := s.table(ctx, bucket, live, t.prefix, t.key)
+		if err != nil || tab == nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if t.key == "" {
+			opt.Customers = tab.Attrs
+			continue
+		}
+		if opt.Lookups == nil {
+			opt.Lookups = map[dimension.Dimension]*parser.Table{}
+		}
+		opt.Lookups[t.key] = tab
+	}
 	res, err := parser.ParseWith(body, key, rw, opt)
 	if err != nil {
 		return nil, err
@@ -455,24 +503,33 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 			if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
 				return err
 			}
+			if err := s.putDeals(ctx, bucket, file, res); err != nil {
+				return err
+			}
 			return s.putHistory(ctx, bucket, file, res)
 		}}, nil
 }
 
-// parseCustomers parses a firmographics file into accounts.
-func (s *Service) parseCustomers(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter) (*parsed, error) {
+// parseTable parses a firmographics file (tableKey "") into accounts, or
+// a lookup file keyed by dimension tableKey.
+func (s *Service) parseTable(ctx context.Context, body io.Reader, bucket, key, file string, tableKey dimension.Dimension, rw parser.RejectWriter) (*parsed, error) {
 	opt, _, err := s.options(ctx, bucket, key)
 	if err != nil {
 		return nil, err
 	}
-	res, err := parser.ParseCustomers(body, key, rw, opt)
+	var res *parser.Table
+	if tableKey == "" {
+		res, err = parser.ParseCustomers(body, key, rw, opt)
+	} else {
+		res, err = parser.ParseLookup(body, key, tableKey, rw, opt)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format,
 		write: func(ctx context.Context) error {
 			var buf bytes.Buffer
-			if err := history.WriteAccounts(&buf, res.Attrs); err != nil {
+			if err := history.WriteAccounts(&buf, res.Attrs, res.Prices); err != nil {
 				return err
 			}
 			k := history.AccountsKey(file)
@@ -484,16 +541,14 @@ func (s *Service) parseCustomers(ctx context.Context, body io.Reader, bucket, ke
 		}}, nil
 }
 
-// accounts merges the accounts of every live customers file; for a
-// customer in several files, the file whose key sorts last wins.
-func (s *Service) accounts(ctx context.Context, bucket string) (map[string]map[dimension.Dimension]string, error) {
-	live, err := s.aggs.LiveObjects(ctx)
-	if err != nil {
-		return nil, err
-	}
+// table merges the rows of every live table file under prefix, keyed by
+// customer id (key "") or by dimension key: for a key in several files,
+// the file whose object key sorts last wins. It returns nil when no such
+// file is live.
+func (s *Service) table(ctx context.Context, bucket string, live map[string]store.Entry, prefix string, key dimension.Dimension) (*parser.Table, error) {
 	keys := make([]string, 0, len(live))
 	for k := range live {
-		if strings.HasPrefix(k, CustomersPrefix) {
+		if strings.HasPrefix(k, prefix) {
 			keys = append(keys, k)
 		}
 	}
@@ -501,16 +556,27 @@ func (s *Service) accounts(ctx context.Context, bucket string) (map[string]map[d
 		return nil, nil
 	}
 	sort.Strings(keys)
-	out := map[string]map[dimension.Dimension]string{}
+	out := &parser.Table{Key: key, Attrs: map[string]map[dimension.Dimension]string{}}
+	if key != "" {
+		out.Prices = map[string]string{}
+	}
 	for _, k := range keys {
 		obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(history.AccountsKey(live[k].File))})
 		if err != nil {
-			return nil, fmt.Errorf("get accounts of %s: %w", k, err)
+			return nil, fmt.Errorf("get rows of %s: %w", k, err)
 		}
-		err = history.ReadAccounts(obj.Body, func(a history.Account) error { out[a.ID] = a.Attrs; return nil })
+		err = history.ReadAccounts(obj.Body, func(a history.Account) error {
+			out.Attrs[a.ID] = a.Attrs
+			if a.Price != "" && out.Prices != nil {
+				out.Prices[a.ID] = a.Price
+			} else {
+				delete(out.Prices, a.ID)
+			}
+			return nil
+		})
 		obj.Body.Close()
 		if err != nil {
-			return nil, fmt.Errorf("accounts of %s: %w", k, err)
+			return nil, fmt.Errorf("rows of %s: %w", k, err)
 		}
 	}
 	return out, nil
@@ -564,6 +630,26 @@ func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate
 		Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")})
 	if err != nil {
 		return fmt.Errorf("put %s: %w", curatedKey(file), err)
+	}
+	return nil
+}
+
+// putDeals keeps the deals of a file with a deal stage, before the file
+// can become live, so that the pipeline figures read the deals of live
+// files only.
+func (s *Service) putDeals(ctx context.Context, bucket, file string, res *parser.Result) error {
+	if res.DealCount() == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	w := pipeline.NewWriter(&buf)
+	if err := res.Deals(w.Write); err != nil {
+		return fmt.Errorf("write deals: %w", err)
+	}
+	key := pipeline.Key(file)
+	if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")}); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
 	}
 	return nil
 }

@@ -111,6 +111,9 @@ func newDimValues(d dimension.Dimension, opt *Options) dimValues {
 	default:
 		// The user's respelling wins; after the built-in rules it
 		// applies again, so {"United States": "USA"} also catches "US".
+		// A lookup keyed by d then gives its own spelling of a value
+		// written with other case or spacing.
+		keys := opt.Lookups[d].folded()
 		v.canon = func(s string) string {
 			if o, ok := own[s]; ok {
 				return o
@@ -123,6 +126,9 @@ func newDimValues(d dimension.Dimension, opt *Options) dimValues {
 			if o, ok := own[s]; ok {
 				return o
 			}
+			if o, ok := keys[foldKey(s)]; ok {
+				return o
+			}
 			return s
 		}
 	}
@@ -133,7 +139,7 @@ func newDimValues(d dimension.Dimension, opt *Options) dimValues {
 // and purchases. Cells keep raw dates until the date column's order is
 // decided at the end.
 //
-// It works in two stages on two goroutines (see pipeline): parseRow
+// It works in two stages on two goroutines (see stagePipe): parseRow
 // (stage 1: splitting, validation, dates, numbers, interning values) owns
 // the fields above the blank line; prepare and aggregate (stage 2: value
 // combinations, cells, orders, purchases) own those below it. finish runs
@@ -184,6 +190,12 @@ type accumulator struct {
 	lastDropped, lastOK bool
 	open                openOrder
 	sink                uint64 // keeps prepare's warming loads from being optimised away
+
+	// In a file with a deal stage, every accepted row's deal (stage 2)
+	// and the stages as written (stage 1).
+	dealRecs chunked[dealRec]
+	stages   []string
+	stageIdx map[string]uint32
 }
 
 // parsedRow is a row after stage 1: either rejected (rowErr) or ready to
@@ -209,20 +221,57 @@ type parsedRow struct {
 	// noAccount marks a deal without an account in a file with an
 	// account column, reported in Format.DealsWithoutAccount.
 	noAccount bool
+	// A deal's id, account (customer index+1, kept for lost deals too),
+	// stage (see accumulator.stageID), and an open deal's value.
+	dealID    string
+	account   uint32
+	stage     uint32
+	openValue exact
+	hasValue  bool
 }
 
 // openDeal accepts an open deal's row (a stage neither won nor lost): it
 // is pipeline, not a sale, so it needs no close date or value, but a
-// created date it has must read as a date.
+// created date or value it has must read as one.
 func (a *accumulator) openDeal(f [][]byte, line int, out *parsedRow) *RowError {
 	if cs, ok := a.cellValue(f, fieldCreated); ok && !isMissing(cs) {
-		if _, err := a.dates.ParseOther(cs); err != nil {
+		cr, err := a.dates.ParseOther(cs)
+		if err != nil {
 			return a.rowErr(line, fieldCreated, cs, err)
 		}
+		out.created = cr
+	}
+	if s, ok := a.cellValue(f, fieldAmount); ok && !isMissing(s) {
+		v, err := a.number(fieldAmount, s)
+		if err != nil {
+			return a.rowErr(line, fieldAmount, s, err)
+		}
+		var rounded roundedFields
+		out.openValue, out.hasValue = exactOf(rounded.fit(fieldAmount, v)), true
 	}
 	cust, ok := a.cellValue(f, fieldCustomer)
 	out.open, out.noAccount = true, ok && isMissing(cust)
-	return nil
+	if !isMissing(cust) {
+		if out.account = a.customer(cust); out.account == 0 {
+			return a.rowErr(line, fieldCustomer, cust, ErrBadText)
+		}
+	}
+	vals, rowErr := a.rowValues(f, line, cust)
+	out.vals = vals
+	return rowErr
+}
+
+// rowValues returns the ids of a row's dimension values.
+func (a *accumulator) rowValues(f [][]byte, line int, cust []byte) ([maxDims]uint32, *RowError) {
+	var vals [maxDims]uint32
+	for i := range a.dims {
+		id, ok := a.dimValue(i, f, cust)
+		if !ok {
+			return vals, &RowError{Line: line, Column: a.cm.colName(a.dims[i].col), Value: rejectValue(notation.TrimSpace(f[a.dims[i].col])), Err: ErrBadText}
+		}
+		vals[i] = id
+	}
+	return vals, nil
 }
 
 // Outcomes of a deal stage.
@@ -288,7 +337,7 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: notation.NewDateColumn(opt.DateOrder, date1904),
 		cellCap: cellCache, pending: map[setID]int64{}, seed: maphash.MakeSeed(),
 		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
-		customers: newInterner(12)}
+		customers: newInterner(12), stageIdx: map[string]uint32{}}
 	have := map[dimension.Dimension]bool{}
 	for _, d := range cm.dims {
 		have[d.dim] = true
@@ -303,11 +352,33 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 			}
 		}
 	}
+	// A lookup's attributes join by its key dimension's column.
+	looked := map[dimension.Dimension]dimension.Dimension{}
+	for _, key := range slices.Sorted(maps.Keys(opt.Lookups)) {
+		if !have[key] {
+			continue
+		}
+		for _, attrs := range opt.Lookups[key].Attrs {
+			for d := range attrs {
+				if _, taken := looked[d]; !have[d] && !extra[d] && !taken && d != dimension.Total {
+					looked[d] = key
+				}
+			}
+		}
+	}
 	for _, d := range dimension.All() {
 		if i := slices.IndexFunc(cm.dims, func(s dimSource) bool { return s.dim == d }); i >= 0 {
 			a.dims = append(a.dims, cm.dims[i])
 		} else if extra[d] {
 			a.dims = append(a.dims, dimSource{dim: d, kind: fromCustomers, col: cm.col[fieldCustomer]})
+		} else if key, ok := looked[d]; ok {
+			k := slices.IndexFunc(cm.dims, func(s dimSource) bool { return s.dim == key })
+			a.dims = append(a.dims, dimSource{dim: d, kind: fromLookup, col: cm.dims[k].col})
+		}
+	}
+	for i := range a.dims {
+		if src := &a.dims[i]; src.kind == fromLookup {
+			src.key = slices.IndexFunc(a.dims, func(s dimSource) bool { return s.kind == fromColumn && s.col == src.col })
 		}
 	}
 	for i, d := range a.dims {
@@ -449,6 +520,10 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 		if isMissing(s) {
 			return a.rowErr(line, fieldStage, s, ErrMissingValue)
 		}
+		out.stage = a.stageID(s)
+		if id, ok := a.cellValue(f, fieldOrder); ok && !isMissing(id) {
+			out.dealID = string(id)
+		}
 		if out.deal = dealOutcome(s); out.deal == 0 {
 			return a.openDeal(f, line, out)
 		}
@@ -539,13 +614,10 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 	} else if out.cust = a.customer(cust); out.cust == 0 {
 		return a.rowErr(line, fieldCustomer, cust, ErrBadText)
 	}
-	var vals [maxDims]uint32
-	for i := range a.dims {
-		id, ok := a.dimValue(i, f, cust)
-		if !ok {
-			return &RowError{Line: line, Column: a.cm.colName(a.dims[i].col), Value: rejectValue(notation.TrimSpace(f[a.dims[i].col])), Err: ErrBadText}
-		}
-		vals[i] = id
+	out.account = out.cust
+	vals, rowErr := a.rowValues(f, line, cust)
+	if rowErr != nil {
+		return rowErr
 	}
 	if hasOrder {
 		out.order, out.hasOrder = max(maphash.Bytes(a.seed, order), 1), true // keyTable keys are nonzero
@@ -932,6 +1004,16 @@ func (a *accumulator) dimValue(i int, f [][]byte, cust []byte) (uint32, bool) {
 			return 0, true
 		}
 		return vals.id([]byte(v))
+	case fromLookup:
+		key, ok := a.dimValue(src.key, f, cust)
+		if !ok || key == 0 {
+			return 0, ok
+		}
+		v := a.opt.Lookups[a.dims[src.key].dim].Attrs[a.vals[src.key].names[key]][src.dim]
+		if v == "" {
+			return 0, true
+		}
+		return vals.id([]byte(v))
 	}
 	return 0, true
 }
@@ -1050,9 +1132,14 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 			f.SizeBands = "annual revenue: " + describeBands(a.opt.revenueBands())
 		case fromCustomers:
 			f.Columns[string(d.dim)] = "customers table"
+		case fromLookup:
+			f.Columns[string(d.dim)] = "lookup by " + string(a.dims[d.key].dim)
 		}
 	}
 	res.history = hist
+	if a.cm.has(fieldStage) {
+		res.deals = a
+	}
 	return nil
 }
 

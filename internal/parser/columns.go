@@ -174,6 +174,7 @@ const (
 	fromEmployees                   // the size band of the employee count
 	fromAnnualRev                   // the size band of the annual revenue
 	fromCustomers                   // Options.Customers, by customer id
+	fromLookup                      // Options.Lookups, by the value of dimension key
 )
 
 // dimSource is one dimension of the file and where its values come from.
@@ -181,6 +182,9 @@ type dimSource struct {
 	dim  dimension.Dimension
 	kind sourceKind
 	col  int
+	// key is, for fromLookup, the index in the accumulator's dimensions
+	// of the dimension whose value keys the lookup.
+	key int
 }
 
 // columnMap says which column holds each field (-1 when absent) and where

@@ -3,24 +3,39 @@ package parser
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
 
-// Customers is a firmographics table read by ParseCustomers: the
-// attributes of each customer id, to enrich transaction files that lack
-// them (Options.Customers).
-type Customers struct {
-	// Attrs maps a customer id to its dimension values; empty values are
-	// left out.
-	Attrs    map[string]map[dimension.Dimension]string
+// Table is an attribute table read by ParseCustomers or ParseLookup, to
+// enrich the rows of files that lack the attributes: a customers file's
+// firmographics by customer id (Options.Customers), or a lookup file's
+// attributes by the value of one dimension, such as a products file's
+// series and list price by product or a teams file's manager and office
+// by sales agent (Options.Lookups).
+type Table struct {
+	// Key is the dimension whose values key a lookup table; "" for a
+	// customers table, keyed by customer id.
+	Key dimension.Dimension
+	// Attrs maps a key to its dimension values; empty values are left
+	// out. A lookup's keys are spelled as its key dimension's values are
+	// stored.
+	Attrs map[string]map[dimension.Dimension]string
+	// Prices maps a lookup key to its list price, an exact decimal, for
+	// the keys whose row gives one (a products file's sales price); nil
+	// for a customers table.
+	Prices   map[string]string
 	Rows     int64
 	Accepted int64
 	Rejected int64
-	// Duplicates counts rows whose customer id came before: the last row
-	// of an id wins.
+	// Duplicates counts rows whose key came before: the last row of a
+	// key wins.
 	Duplicates int64
 	Format     Format
 }
@@ -45,10 +60,21 @@ func customerSynonym(norm string) (target, bool) {
 	return target{}, false
 }
 
-// mapCustomerHeader maps a customers file's header: a customer id column
-// is required, and at least one attribute (a dimension, an employee count
-// or an annual revenue, the last two becoming size bands).
-func mapCustomerHeader(header []string, mapping map[string]string) (*columnMap, error) {
+// lookupSynonym maps a normalized header of a lookup file to what it
+// names besides dimensions: only a price, the list price of a products
+// file's rows.
+func lookupSynonym(norm string) (target, bool) {
+	if f, _, ok := fieldSynonym(norm); ok && f == fieldUnitPrice {
+		return target{f: f}, true
+	}
+	return target{}, false
+}
+
+// mapTableHeader maps the header of a customers file (key "") or a lookup
+// file keyed by dimension key: the key's column is required, and at least
+// one attribute (a dimension; for customers also an employee count or an
+// annual revenue, which become size bands).
+func mapTableHeader(header []string, mapping map[string]string, key dimension.Dimension) (*columnMap, error) {
 	ov, err := applyMapping(header, mapping)
 	if err != nil {
 		return nil, err
@@ -58,7 +84,11 @@ func mapCustomerHeader(header []string, mapping map[string]string) (*columnMap, 
 		if norm == "" || used[i] {
 			continue
 		}
-		t, ok := customerSynonym(norm)
+		synonym := customerSynonym
+		if key != "" {
+			synonym = lookupSynonym
+		}
+		t, ok := synonym(norm)
 		if !ok {
 			d, isDim := dimSynonym(header[i])
 			if !isDim {
@@ -77,9 +107,13 @@ func mapCustomerHeader(header []string, mapping map[string]string) (*columnMap, 
 			cm.col[t.f] = i
 		}
 	}
-	if !cm.has(fieldCustomer) {
+	if key == "" && !cm.has(fieldCustomer) {
 		return nil, &HeaderError{Column: "customer_id", Err: ErrMissingColumn}
 	}
+	if _, ok := dimCol[key]; key != "" && !ok {
+		return nil, &HeaderError{Column: string(key), Err: ErrMissingColumn}
+	}
+	attrs := 0
 	for _, d := range dimension.All() {
 		if i, ok := dimCol[d]; ok {
 			cm.dims = append(cm.dims, dimSource{dim: d, kind: fromColumn, col: i})
@@ -88,9 +122,16 @@ func mapCustomerHeader(header []string, mapping map[string]string) (*columnMap, 
 		} else if d == dimension.Size && cm.has(fieldAnnualRevenue) {
 			cm.dims = append(cm.dims, dimSource{dim: d, kind: fromAnnualRev, col: cm.col[fieldAnnualRevenue]})
 		}
+		if len(cm.dims) > 0 && cm.dims[len(cm.dims)-1].dim == d && d != key {
+			attrs++
+		}
 	}
-	if len(cm.dims) == 0 {
+	switch {
+	case attrs == 0 && key == "":
 		return nil, &HeaderError{Column: "a customer attribute (segment, industry, size, employees, revenue, region, country...)",
+			Err: ErrMissingColumn}
+	case attrs == 0 && !cm.has(fieldUnitPrice):
+		return nil, &HeaderError{Column: "an attribute of the " + string(key) + " (a dimension such as category, manager or region, or a price)",
 			Err: ErrMissingColumn}
 	}
 	return cm, nil
@@ -106,20 +147,43 @@ func mapCustomerHeader(header []string, mapping map[string]string) (*columnMap, 
 // Memory holds the table. Errors are those of ParseWith: ErrUnreadable, a
 // *HeaderError (no customer id or no attribute column), ErrBadOptions; on
 // error the result is nil.
-func ParseCustomers(r io.Reader, name string, rejects RejectWriter, opt Options) (*Customers, error) {
-	c, err := parseCustomers(r, rejects, opt)
+func ParseCustomers(r io.Reader, name string, rejects RejectWriter, opt Options) (*Table, error) {
+	c, err := parseTable(r, "", rejects, opt)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return c, nil
 }
 
-func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers, error) {
-	opt.Customers = nil
+// ParseLookup reads a lookup file (products/*.csv, teams/*.csv, or XLSX,
+// Parquet; detected like ParseWith) with one row per value of dimension
+// key: a products file's product with its series (category) and list
+// price (sales_price, price), a teams file's sales agent (owner) with
+// manager and regional office (region). Rows without a key are rejected
+// to rejects; for a key on several rows the last row wins.
+//
+// Errors are those of ParseCustomers; a key that is dimension.Total wraps
+// ErrBadOptions.
+func ParseLookup(r io.Reader, name string, key dimension.Dimension, rejects RejectWriter, opt Options) (*Table, error) {
+	if key == "" || key == dimension.Total {
+		return nil, fmt.Errorf("%s: %w: a lookup is keyed by a dimension other than total", name, ErrBadOptions)
+	}
+	t, err := parseTable(r, key, rejects, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return t, nil
+}
+
+func parseTable(r io.Reader, key dimension.Dimension, rejects RejectWriter, opt Options) (*Table, error) {
+	opt.Customers, opt.Lookups = nil, nil
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	out := &Customers{Attrs: map[string]map[dimension.Dimension]string{}}
+	out := &Table{Key: key, Attrs: map[string]map[dimension.Dimension]string{}}
+	if key != "" {
+		out.Prices = map[string]string{}
+	}
 	src, err := tabular.Open(r, opt.Read, &out.Format.Layout)
 	if err != nil {
 		return nil, err
@@ -136,7 +200,7 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 	for i, f := range rec.Fields {
 		header[i] = headerName(f)
 	}
-	cm, err := mapCustomerHeader(header, opt.Mapping)
+	cm, err := mapTableHeader(header, opt.Mapping, key)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +224,7 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 	a.decideNotation(sample, src.Typed(), out.Format.Delimiter == ";")
 	row := func(rec tabular.Record) error {
 		out.Rows++
-		if rowErr := a.customerRow(rec, out); rowErr != nil {
+		if rowErr := a.tableRow(rec, out); rowErr != nil {
 			out.Rejected++
 			if err := rejects.Reject(rowErr); err != nil {
 				return fmt.Errorf("write reject: %w", err)
@@ -198,33 +262,80 @@ func parseCustomers(r io.Reader, rejects RejectWriter, opt Options) (*Customers,
 	return out, nil
 }
 
-// customerRow reads one row of a customers file into out.
-func (a *accumulator) customerRow(rec tabular.Record, out *Customers) *RowError {
+// tableRow reads one row of a customers or lookup file into out.
+func (a *accumulator) tableRow(rec tabular.Record, out *Table) *RowError {
 	f := rec.Fields
 	if n := len(a.cm.header); len(f) < n {
 		return &RowError{Line: rec.Line, Err: ErrFieldCount, Value: fmt.Sprintf("%d fields, the header has %d", len(f), n)}
 	}
-	id, _ := a.cellValue(f, fieldCustomer)
-	if isMissing(id) {
-		return a.rowErr(rec.Line, fieldCustomer, id, ErrMissingValue)
-	}
-	if !validText(id) {
-		return a.rowErr(rec.Line, fieldCustomer, id, ErrBadText)
+	var key string
+	if out.Key == "" {
+		id, _ := a.cellValue(f, fieldCustomer)
+		if isMissing(id) {
+			return a.rowErr(rec.Line, fieldCustomer, id, ErrMissingValue)
+		}
+		if !validText(id) {
+			return a.rowErr(rec.Line, fieldCustomer, id, ErrBadText)
+		}
+		key = string(id)
 	}
 	attrs := map[dimension.Dimension]string{}
 	for i, d := range a.dims {
-		v, ok := a.dimValue(i, f, id)
+		v, ok := a.dimValue(i, f, nil)
 		if !ok {
 			return &RowError{Line: rec.Line, Column: a.cm.colName(d.col), Value: rejectValue(notation.TrimSpace(f[d.col])), Err: ErrBadText}
 		}
-		if v != 0 {
+		switch {
+		case d.dim == out.Key && v == 0:
+			return &RowError{Line: rec.Line, Column: a.cm.colName(d.col), Err: ErrMissingValue}
+		case d.dim == out.Key:
+			key = a.vals[i].names[v]
+		case v != 0:
 			attrs[d.dim] = a.vals[i].names[v]
 		}
 	}
-	key := string(id)
+	price := ""
+	if s, ok := a.cellValue(f, fieldUnitPrice); ok && out.Key != "" && !isMissing(s) {
+		p, err := a.number(fieldUnitPrice, s)
+		if err != nil {
+			return a.rowErr(rec.Line, fieldUnitPrice, s, err)
+		}
+		price = p.String()
+	}
+	if price != "" {
+		out.Prices[key] = price
+	} else {
+		delete(out.Prices, key)
+	}
 	if _, dup := out.Attrs[key]; dup {
 		out.Duplicates++
 	}
 	out.Attrs[key] = attrs
 	return nil
+}
+
+// folded maps each key of a lookup table, folded by foldKey, to the key;
+// nil for a nil table. Of keys that fold alike the first in order wins.
+func (t *Table) folded() map[string]string {
+	if t == nil {
+		return nil
+	}
+	out := make(map[string]string, len(t.Attrs))
+	for _, k := range slices.Sorted(maps.Keys(t.Attrs)) {
+		if f := foldKey(k); out[f] == "" {
+			out[f] = k
+		}
+	}
+	return out
+}
+
+// foldKey folds a value to what a lookup matches it by: its letters and
+// digits in lower case, so "GTXPro", "GTX Pro" and "gtx-pro" meet.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
 }

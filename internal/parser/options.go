@@ -42,6 +42,15 @@ type Options struct {
 	// id → dimension → value (as ParseCustomers returns). A dimension the
 	// file has a column for is never overridden.
 	Customers map[string]map[dimension.Dimension]string
+	// Lookups enrich rows by the value of one of their dimensions, keyed
+	// by that dimension (as ParseLookup returns them): a products table
+	// adds the category of each product and prices open deals without a
+	// value, a teams table the manager and region of each sales agent.
+	// A row's key value matches a lookup key written with other case or
+	// spacing ("GTXPro" and "GTX Pro"), and is stored as the lookup
+	// spells it. A dimension the file has a column for, or that
+	// Customers gives, is never overridden.
+	Lookups map[dimension.Dimension]*Table
 	// Values respells dimension values: dimension name → value as
 	// written → value to store. It wins over the built-in rules of
 	// package spelling (spacing, lower case, country names and codes),

@@ -15,7 +15,7 @@
 // # Work and memory
 //
 // Reading, splitting, validation and parsing run on one goroutine, the
-// aggregation on the caller's (see pipeline), and the rollup of cells into
+// aggregation on the caller's (see stagePipe), and the rollup of cells into
 // keys on a third (see rollup); at the end the last cells roll up and the
 // delta is built while another goroutine sorts the purchase history. Text
 // is streamed: memory grows with distinct keys, customer-days and orders,
@@ -43,6 +43,7 @@ import (
 	"strings"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
 
@@ -174,6 +175,13 @@ type Format struct {
 	DealsWithoutAccount int64 `json:"deals_without_account,omitempty"`
 }
 
+// HasDimension reports whether the file's rows had values of dimension
+// d, from a column or a table, so a lookup keyed by d can enrich them.
+func (f *Format) HasDimension(d dimension.Dimension) bool {
+	_, ok := f.Columns[string(d)]
+	return ok
+}
+
 // HasCustomerIDs reports whether the file had a customer id column, so its
 // rows can take attributes from customers files.
 func (f *Format) HasCustomerIDs() bool {
@@ -192,6 +200,7 @@ type Result struct {
 	NoCustomer int64
 	Format     Format
 	history    *historyTable
+	deals      *accumulator // nil unless the file has a deal stage column
 }
 
 // RejectWriter receives every rejected row as it is found, so rejects never

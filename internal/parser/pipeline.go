@@ -25,7 +25,7 @@ type parsedBatch struct {
 	err  error
 }
 
-type pipeline struct {
+type stagePipe struct {
 	src  *tabular.Reader
 	acc  *accumulator
 	ch   chan *parsedBatch
@@ -38,15 +38,15 @@ type pipeline struct {
 // startPipeline starts stage 1 over src: it first reads up to
 // sampleRecords rows to decide the decimal notation, then parses every row
 // (first included, if not nil) in order.
-func startPipeline(src *tabular.Reader, acc *accumulator, first *tabular.Record, semicolon bool) *pipeline {
-	p := &pipeline{src: src, acc: acc, ch: make(chan *parsedBatch, pipelineDepth),
+func startPipeline(src *tabular.Reader, acc *accumulator, first *tabular.Record, semicolon bool) *stagePipe {
+	p := &stagePipe{src: src, acc: acc, ch: make(chan *parsedBatch, pipelineDepth),
 		free: make(chan *parsedBatch, pipelineDepth+2), done: make(chan struct{})}
 	p.wg.Add(1)
 	go p.run(first, semicolon)
 	return p
 }
 
-func (p *pipeline) run(first *tabular.Record, semicolon bool) {
+func (p *stagePipe) run(first *tabular.Record, semicolon bool) {
 	defer p.wg.Done()
 	defer close(p.ch)
 	defer func() {
@@ -108,7 +108,7 @@ func (p *pipeline) run(first *tabular.Record, semicolon bool) {
 }
 
 // batch returns an empty batch, reusing a consumed one when possible.
-func (p *pipeline) batch() *parsedBatch {
+func (p *stagePipe) batch() *parsedBatch {
 	select {
 	case b := <-p.free:
 		b.rows, b.err = b.rows[:0], nil
@@ -119,7 +119,7 @@ func (p *pipeline) batch() *parsedBatch {
 }
 
 // next returns the next batch; the previous one must no longer be used.
-func (p *pipeline) next(prev *parsedBatch) (*parsedBatch, error) {
+func (p *stagePipe) next(prev *parsedBatch) (*parsedBatch, error) {
 	if prev != nil {
 		select {
 		case p.free <- prev:
@@ -135,13 +135,13 @@ func (p *pipeline) next(prev *parsedBatch) (*parsedBatch, error) {
 
 // stop ends stage 1 and waits for it; after stop the accumulator's stage 1
 // state may be read.
-func (p *pipeline) stop() {
+func (p *stagePipe) stop() {
 	p.once.Do(func() { close(p.done) })
 	p.wg.Wait()
 }
 
 // drive consumes the pipeline: counts rows, writes rejects, aggregates.
-func (p *pipeline) drive(res *Result, rejects RejectWriter) error {
+func (p *stagePipe) drive(res *Result, rejects RejectWriter) error {
 	var b *parsedBatch
 	for {
 		var err error
@@ -168,10 +168,14 @@ func (p *pipeline) drive(res *Result, rejects RejectWriter) error {
 			if r.open {
 				res.Accepted++
 				res.Format.OpenDeals++
+				p.acc.keepDeal(r)
 				continue
 			}
 			if err := p.acc.aggregate(r); err != nil {
 				return err
+			}
+			if r.deal != 0 {
+				p.acc.keepDeal(r)
 			}
 			res.Accepted++
 		}

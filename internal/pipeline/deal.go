@@ -61,7 +61,11 @@ var ErrCorrupt = errors.New("corrupt deals")
 
 // Key is where ingestion keeps the deals of a file version in the bucket,
 // next to its aggregate delta and purchase history.
-func Key(file string) string { return "curated/" + file + ".deals.ndjson" }
+func Key(file string) string { return Prefix + file + ".ndjson" }
+
+// Prefix is where every deals file is kept, so that one listing finds
+// the deals of every file version.
+const Prefix = "curated/deals/"
 
 // Writer encodes deals to a stream, one JSON object per line.
 type Writer struct {

@@ -191,7 +191,7 @@ func TestAccountsFillAttributesAndBecomeProspects(t *testing.T) {
 		"c2": {dimension.Industry: "Software"},
 		"p1": {dimension.Industry: "Retail"},
 		"p2": {dimension.Industry: "Mining"},
-	}); err != nil {
+	}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(history.AccountsKey("acc1")),
