@@ -23,7 +23,8 @@ func ratDec(d decimal.Decimal) *big.Rat {
 }
 
 // quo returns num ÷ den rounded to the 19 significant digits a decimal
-// holds (at most 19 decimal places), and nil when den is zero, so that a
+// holds (at most 19 decimal places) without trailing zeros, and nil when
+// den is zero, so that a
 // ratio is never NaN or infinite. The error wraps money.ErrOverflow when
 // the quotient's whole part has more than 19 digits.
 func quo(num, den *big.Rat) (*decimal.Decimal, error) {
@@ -48,5 +49,6 @@ func quo(num, den *big.Rat) (*decimal.Decimal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", money.ErrOverflow, r.FloatString(0), err)
 	}
+	d = d.Trim(0)
 	return &d, nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
+	"strings"
 
 	"github.com/govalues/decimal"
 
@@ -17,7 +19,8 @@ var ErrInvalid = errors.New("invalid deal")
 // Validate checks the rules every Deal keeps, which the figures rely on:
 // the outcome is open, won or lost; a won or lost deal has a close date
 // and an open deal none; a deal does not close before it was created;
-// the value is empty or an exact decimal; and only a deal with a value
+// the value is empty or a decimal of at most 19 significant digits
+// and 19 decimal places, kept exactly; and only a deal with a value
 // has it marked as a list price. The error wraps ErrInvalid.
 func (d Deal) Validate() error {
 	_, _, err := d.check()
@@ -49,10 +52,21 @@ func (d Deal) check() (decimal.Decimal, bool, error) {
 		return decimal.Decimal{}, false, nil
 	}
 	v, err := decimal.Parse(d.Value)
+	if err == nil && (len(d.Value) > decimal.MaxPrec || strings.ContainsAny(d.Value, "eE")) && !exact(v, d.Value) {
+		err = errors.New("more digits than the 19 a decimal keeps")
+	}
 	if err != nil {
 		return decimal.Decimal{}, false, fmt.Errorf("%w: deal %q has the value %q: %v", ErrInvalid, d.ID, d.Value, err)
 	}
 	return v, true, nil
+}
+
+// exact reports whether v is the number s spells: decimal.Parse rounds
+// what does not fit 19 digits, and only a long or exponent form can hold
+// more, so only those are checked.
+func exact(v decimal.Decimal, s string) bool {
+	r, ok := new(big.Rat).SetString(s)
+	return ok && r.Cmp(ratDec(v)) == 0
 }
 
 // Read decodes the deals of a stream written by Writer and calls fn with
