@@ -10,7 +10,6 @@
 package history
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"slices"
 
 	"github.com/salesseg/salesseg/internal/dimension"
+	"github.com/salesseg/salesseg/internal/ndjson"
 	"github.com/salesseg/salesseg/internal/period"
 )
 
@@ -58,21 +58,7 @@ func Read(r io.Reader, fn func(Purchase) error) error { return readLines(r, "pur
 
 // readLines decodes one JSON value of type T per line.
 func readLines[T any](r io.Reader, what string, fn func(T) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		var v T
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			return fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, what, line, err)
-		}
-		if err := fn(v); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", what, err)
-	}
-	return nil
+	return ndjson.Read(r, what, ErrCorrupt, func(_ int, v T) error { return fn(v) })
 }
 
 // Key is where ingestion keeps the purchase history of a file version in

@@ -86,3 +86,17 @@ func TestDefaultIsBesideTheRepository(t *testing.T) {
 		t.Fatalf("Dir = %s, want %s", got, want)
 	}
 }
+
+// TestDeals checks the DuckDB deals reference against the CRM pipeline's
+// stage counts in the data README: 4,238 won, 2,473 lost, and 1,589
+// Engaging and 500 undated Prospecting deals open at its end.
+func TestDeals(t *testing.T) {
+	ref := shareddata.Deals(t, "total", "--as-of", "2017-12-31")
+	all, ok := ref.Groups["all"]
+	if !ok || len(ref.Groups) != 1 {
+		t.Fatalf("groups %v, want one, all", ref.Groups)
+	}
+	if all.Won != 4238 || all.Lost != 2473 || all.Open["Engaging"].Count != 1589 || all.Open["Prospecting (undated)"].Count != 500 {
+		t.Fatalf("won %d lost %d open %v", all.Won, all.Lost, all.Open)
+	}
+}
