@@ -88,6 +88,9 @@ type Options struct {
 	// status_url (by key) answers while it is processing or after it
 	// failed; without it the lookup by key sees only ingested uploads.
 	Versions VersionLister
+	// Deals reads the deal records GET /v1/pipeline computes from; with it
+	// unset that route answers 503.
+	Deals DealSource
 }
 
 // VersionLister lists object versions; *s3.Client implements it.
@@ -108,6 +111,7 @@ type Service struct {
 	// versions is nil when Options.Versions was.
 	versions VersionLister
 	currency string
+	deals    DealSource
 }
 
 // New returns a Service reading r and presigning uploads with p (which
@@ -115,7 +119,8 @@ type Service struct {
 // line with its latency and DynamoDB requests as metrics (see package
 // metrics) by route and status class.
 func New(r Reader, p Presigner, log *slog.Logger, o Options) *Service {
-	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now, routes: newRouteTable(openAPI), versions: o.Versions, currency: o.Currency}
+	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now, routes: newRouteTable(openAPI), versions: o.Versions, currency: o.Currency,
+		deals: o.Deals}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -403,6 +408,8 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 			}
 			return s.trend(ctx, in)
 		})
+	case path == "/v1/pipeline":
+		return get(pipelineParams(), func(q query) (any, error) { return s.pipelineReport(ctx, q) })
 	case path == "/v1/kpis":
 		return get(kpiParams(), func(q query) (any, error) {
 			in, err := s.decodeKPIs(q)

@@ -34,6 +34,7 @@ import (
 	"github.com/salesseg/salesseg/internal/logging"
 	"github.com/salesseg/salesseg/internal/metrics"
 	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/pipeline"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -180,8 +181,9 @@ func (c Ingest) ServiceOn(blobs ingest.Blobs, db store.DB, log *slog.Logger) *in
 
 // Service builds the api service c describes on clients.
 func (c API) Service(clients *awsconf.Clients, log *slog.Logger) *api.Service {
-	return api.New(store.New(clients.DynamoDB, c.Table), clients.Presign, log,
-		api.Options{Bucket: c.Bucket, Calendar: c.Calendar, Versions: clients.S3, Currency: c.Currency})
+	st := store.New(clients.DynamoDB, c.Table)
+	return api.New(st, clients.Presign, log, api.Options{Bucket: c.Bucket, Calendar: c.Calendar, Versions: clients.S3,
+		Currency: c.Currency, Deals: pipeline.NewSource(clients.S3, st, c.Bucket)})
 }
 
 // Service builds the recompute service c describes on clients.

@@ -408,6 +408,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pipeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deal pipeline
+         * @description Deals of the live deal files (CRM exports with a stage column) per value of a dimension: the open pipeline by stage at the end of a day, the deals won and lost in a range with win rates, the won-deal cycle (mean and median days), sales velocity and stage conversion. Open deals without a value are valued at their product's list price when a products/ file gives one.
+         */
+        get: operations["pipeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1093,6 +1113,130 @@ export interface components {
             status_url: string;
             /** @description Why the object is listed, in words for people. */
             reason: string;
+        };
+        DealTally: {
+            /** @description Deals. */
+            count: number;
+            /** @description Exact sum of the values the deals have. */
+            value: string;
+            /** @description Of those values, how many are the product's list price (open deals without a value of their own). */
+            listed: number;
+            /** @description Deals without a value, in no value sum. */
+            no_value: number;
+        };
+        StageTally: {
+            /** @description Deals. */
+            count: number;
+            /** @description Exact sum of the values the deals have. */
+            value: string;
+            /** @description Of those values, how many are the product's list price (open deals without a value of their own). */
+            listed: number;
+            /** @description Deals without a value, in no value sum. */
+            no_value: number;
+            stage: string;
+            /** @description Whether the stage is in the conversion order. */
+            ordered: boolean;
+        };
+        /** @description Deals open at the end of the as-of day: created on or before it and not closed by it (an open deal without a created date counts only from the data date). */
+        OpenPipeline: {
+            /** @description Deals. */
+            count: number;
+            /** @description Exact sum of the values the deals have. */
+            value: string;
+            /** @description Of those values, how many are the product's list price (open deals without a value of their own). */
+            listed: number;
+            /** @description Deals without a value, in no value sum. */
+            no_value: number;
+            /** @description Open deals by stage: the ordered stages first to last, then the others. */
+            stages: components["schemas"]["StageTally"][];
+            /** @description Deals open at the end of the as-of day that have closed since; their stage that day is unknown. */
+            closed_since: {
+                /** @description Deals. */
+                count: number;
+                /** @description Exact sum of the values the deals have. */
+                value: string;
+                /** @description Of those values, how many are the product's list price (open deals without a value of their own). */
+                listed: number;
+                /** @description Deals without a value, in no value sum. */
+                no_value: number;
+                /** @description Of them, won since. */
+                won: number;
+                /** @description Of them, lost since. */
+                lost: number;
+            };
+        };
+        DealCycle: {
+            /** @description Deals with a created date, over which the cycle is taken. */
+            deals: number;
+            /** @description Mean days from created to closed, 2 places; null without such deals. */
+            mean_days: string | null;
+            /** @description Median days from created to closed, 2 places; null without such deals. */
+            median_days: string | null;
+        };
+        PipelineGroup: {
+            /** @description The dimension's value; null for the deals without one. */
+            value: string | null;
+            open: components["schemas"]["OpenPipeline"];
+            /** @description Deals won or lost with a close date in the range. */
+            closed: {
+                won: components["schemas"]["DealTally"];
+                lost: components["schemas"]["DealTally"];
+                /** @description Won / (won + lost) deals, 4 places; null without closed deals. */
+                win_rate: string | null;
+                /** @description Won value / (won + lost value), 4 places; null when both are zero. */
+                win_rate_by_value: string | null;
+                /** @description Won value / won deals with a value, 2 places; null without won deals. */
+                average_won: string | null;
+                won_cycle: components["schemas"]["DealCycle"];
+                lost_cycle: components["schemas"]["DealCycle"];
+            };
+            /** @description Stage conversion over the ordered stages, then from the last one to Won. A deal reached a stage when it is open at that stage or a later one, or won; lost deals count as having reached the first stage only. */
+            conversion: {
+                from: string;
+                to: string;
+                /** @description Deals that reached to / deals that reached from, 4 places; null when none reached from. */
+                rate: string | null;
+            }[];
+            reached: {
+                stage: string;
+                /** @description Deals that reached the stage. */
+                deals: number;
+            }[];
+            /** @description Open deals at stages outside the order, left out of conversion. */
+            unordered_open_deals: number;
+            /** @description Sales velocity in money per day, 2 places: open deals × win rate × average won deal ÷ mean won cycle days; null when a factor is missing. */
+            velocity: string | null;
+        };
+        Pipeline: {
+            dimension: string;
+            /**
+             * Format: date
+             * @description The day the open pipeline is for (its end): as_of, or the data date.
+             */
+            as_of: string | null;
+            /**
+             * Format: date
+             * @description The latest created or close date of any deal, taken as the day the deals were exported.
+             */
+            data_date: string | null;
+            /**
+             * Format: date
+             * @description First close date of the closed deals counted; null when open.
+             */
+            from: string | null;
+            /**
+             * Format: date
+             * @description Last close date of the closed deals counted; null when open.
+             */
+            to: string | null;
+            /** @description The stage order conversion uses. */
+            stages: string[];
+            /** @description Live deal files read. */
+            files: number;
+            /** @description One per value, by value; the deals without a value last. */
+            groups: components["schemas"]["PipelineGroup"][];
+            total: components["schemas"]["PipelineGroup"];
+            notes: string[];
         };
     };
     responses: {
@@ -1856,6 +2000,45 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    pipeline: {
+        parameters: {
+            query?: {
+                /** @description The dimension deals are grouped by (default total), e.g. owner, manager, region, product, industry. */
+                dimension?: string;
+                /** @description The day, YYYY-MM-DD, at whose end the open pipeline is taken (default: the data date, the export's own picture). */
+                as_of?: string;
+                /** @description One named period: 2024-01-15, 2024-W03 (ISO week), 2024-01, 2024-Q1, 2024, FY2024 (fiscal year, named after the year it ends in), FY2024-Q1. Not with from/to. */
+                period?: components["parameters"]["period"];
+                /** @description Start of a range: any period label; the range starts on its first day. */
+                from?: components["parameters"]["from"];
+                /** @description End of a range: any period label; the range ends on its last day. */
+                to?: components["parameters"]["to"];
+                /** @description The open stages first to last, comma-separated, for conversion (default: common CRM stage names in their usual order, e.g. Prospecting, Qualification, Engaging, Proposal, Negotiation). */
+                stages?: string;
+                /** @description Month number fiscal years start in (4 for April); default set by the deployment. */
+                fiscal_year_start?: components["parameters"]["fiscal_year_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }
