@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/api"
 	"github.com/salesseg/salesseg/internal/clv"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/pipeline"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/snapshot"
 )
@@ -31,6 +33,9 @@ type analyzeReport struct {
 	// Holdout compares the CLV model, fitted on the purchases up to
 	// -as-of, with the purchases after it, when there are any.
 	Holdout *analytics.HoldoutReport `json:"holdout,omitempty"`
+	// Pipeline is the deal figures by -by, as GET /v1/pipeline gives
+	// them, when some FILE is a deal file.
+	Pipeline *api.Pipeline `json:"pipeline,omitempty"`
 }
 
 // runAnalyze parses local sales files as ingestion would and runs the
@@ -43,6 +48,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	parts := fs.String("part", "", "comma-separated part name prefixes to print, e.g. meta,tiers/segment,bridge/total/quarter (default: all)")
 	mapping := fs.String("mapping", "", "a mapping file (JSON, as config/mapping.json in the bucket) applied to every FILE")
 	customers := fs.String("customers", "", "a customers (firmographics) file: fills in missing attributes and ranks accounts without purchases as lookalike prospects")
+	products := fs.String("products", "", "a products lookup file (product, series, list price) for deal files")
+	teams := fs.String("teams", "", "a teams lookup file (sales agent, manager, regional office) for deal files")
+	by := fs.String("by", string(dimension.Total), "the dimension deal files' pipeline figures are grouped by, e.g. owner, manager, region, product, industry")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,6 +76,31 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
+	for _, l := range []struct {
+		name string
+		key  dimension.Dimension
+	}{{*products, dimension.Product}, {*teams, dimension.Owner}} {
+		if l.name == "" {
+			continue
+		}
+		tab, err := readTable(l.name, l.key, parser.Options{Values: opt.Values, KeepSpelling: opt.KeepSpelling})
+		if err != nil {
+			return err
+		}
+		if opt.Lookups == nil {
+			opt.Lookups = map[dimension.Dimension]*parser.Table{}
+		}
+		opt.Lookups[l.key] = tab
+	}
+	byDim, err := dimension.Parse(*by)
+	if err != nil {
+		return fmt.Errorf("-by: %w", err)
+	}
+	// Deals are figured as of -as-of, as the customers are.
+	deals, err := pipeline.NewAccumulator(pipeline.Query{Dim: byDim, AsOf: period.DateOf(at)})
+	if err != nil {
+		return fmt.Errorf("-by: %w", err)
+	}
 	accounts := opt.Customers
 	b := analytics.NewBuilder()
 	// With -as-of, purchases after it are the holdout: the model is
@@ -83,9 +116,14 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return b.Add(p)
 		}
 	}
+	dealFiles := 0
 	for _, name := range fs.Args() {
-		if err := foldFile(name, opt, add); err != nil {
+		n, err := foldFile(name, opt, add, deals.Add)
+		if err != nil {
 			return err
+		}
+		if n > 0 {
+			dealFiles++
 		}
 	}
 	base := b.Build()
@@ -107,6 +145,13 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	rep := analyzeReport{Files: fs.Args(), Meta: snap.Meta, Parts: map[string]json.RawMessage{}, Holdout: report}
+	if dealFiles > 0 {
+		dr, err := deals.Report()
+		if err != nil {
+			return fmt.Errorf("pipeline: %w", err)
+		}
+		rep.Pipeline = api.NewPipeline(dr, dealFiles)
+	}
 	for _, p := range all {
 		if p.Name != snapshot.MetaPart().Name() && keep(p.Name, *parts) {
 			rep.Parts[p.Name] = p.Data
@@ -132,17 +177,32 @@ func keep(name, prefixes string) bool {
 
 // readAccounts parses a customers file (rejects to stderr).
 func readAccounts(name string, opt parser.Options) (map[string]map[dimension.Dimension]string, error) {
+	t, err := readTable(name, "", opt)
+	if err != nil {
+		return nil, err
+	}
+	return t.Attrs, nil
+}
+
+// readTable parses a customers file (key "") or a lookup file keyed by
+// dimension key, rejects to stderr.
+func readTable(name string, key dimension.Dimension, opt parser.Options) (*parser.Table, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	rejects := parser.NewCSVRejects(os.Stderr)
-	res, err := parser.ParseCustomers(f, name, rejects, opt)
+	var res *parser.Table
+	if key == "" {
+		res, err = parser.ParseCustomers(f, name, rejects, opt)
+	} else {
+		res, err = parser.ParseLookup(f, name, key, rejects, opt)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return res.Attrs, rejects.Flush()
+	return res, rejects.Flush()
 }
 
 // holdout collects the purchase days after the calibration end.
@@ -180,24 +240,28 @@ func (h *holdout) check(base *analytics.Base, meta snapshot.Meta) (*analytics.Ho
 }
 
 // foldFile parses one sales file with opt (rejects to stderr), filling in
-// missing attributes from opt.Customers as ingestion does, and hands each
-// purchase of its history to add.
-func foldFile(name string, opt parser.Options, add func(history.Purchase) error) error {
+// missing attributes from opt.Customers and opt.Lookups as ingestion does,
+// hands each purchase of its history to add and each deal of a deal file
+// to deal, and returns how many deals it had.
+func foldFile(name string, opt parser.Options, add func(history.Purchase) error, deal func(pipeline.Deal) error) (int, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
 	rejects := parser.NewCSVRejects(os.Stderr)
 	res, err := parser.ParseWith(f, name, rejects, opt)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := rejects.Flush(); err != nil {
-		return err
+		return 0, err
 	}
 	if err := res.Purchases(add); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	return nil
+	if err := res.Deals(deal); err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return res.DealCount(), nil
 }

@@ -146,6 +146,13 @@ func (s *Service) pipelineReport(ctx context.Context, q query) (*Pipeline, error
 	if err != nil {
 		return nil, err
 	}
+	return NewPipeline(rep, files), nil
+}
+
+// NewPipeline renders a pipeline report of the deals of files deal files
+// as GET /v1/pipeline answers it, notes included; salesseg analyze prints
+// the same.
+func NewPipeline(rep pipeline.Report, files int) *Pipeline {
 	out := &Pipeline{Dimension: string(rep.Dim), AsOf: dateString(rep.AsOf), DataDate: dateString(rep.DataDate),
 		From: dateString(rep.From), To: dateString(rep.To), Stages: rep.Stages, Files: files,
 		Groups: make([]PipelineGroup, 0, len(rep.Groups)), Total: pipelineGroup(rep.Total), Notes: []string{}}
@@ -165,7 +172,7 @@ func (s *Service) pipelineReport(ctx context.Context, q query) (*Pipeline, error
 	if rep.Total.Open.NoValue > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("%d open deals have no value and count in no open value: upload a products/ file with list prices to value them.", rep.Total.Open.NoValue))
 	}
-	return out, nil
+	return out
 }
 
 // parsePipelineQuery reads the dimension, the as-of day, the close-date
