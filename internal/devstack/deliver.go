@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/redrive"
 )
 
@@ -74,7 +74,7 @@ const localIngestArn = "arn:aws:lambda:us-east-1:000000000000:function:salesseg-
 func notified(ev events.S3Event) bool {
 	for _, r := range ev.Records {
 		key, err := url.QueryUnescape(r.S3.Object.Key)
-		if err == nil && (strings.HasPrefix(key, "transactions/") || strings.HasPrefix(key, "customers/")) {
+		if err == nil && history.Uploaded(key) {
 			return true
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/period"
@@ -158,3 +159,19 @@ const (
 	CustomersPrefix    = "customers/"
 	SpendPrefix        = "spend/"
 )
+
+// Prefixes returns the upload prefixes: TransactionsPrefix,
+// CustomersPrefix and SpendPrefix.
+func Prefixes() []string { return []string{TransactionsPrefix, CustomersPrefix, SpendPrefix} }
+
+// Uploaded reports whether an object key is under one of Prefixes: the
+// objects whose S3 events ingestion handles, as template.yaml's
+// notification filters say.
+func Uploaded(key string) bool {
+	for _, p := range Prefixes() {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}

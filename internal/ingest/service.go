@@ -1,6 +1,6 @@
 // Package ingest is the event-driven service that keeps the aggregates in
-// step with the bucket: for every S3 event on transactions/ or customers/
-// it reads the object version (package parser does the reading), keeps the
+// step with the bucket: for every S3 event on transactions/, customers/ or
+// spend/ it reads the object version (package parser does the reading), keeps the
 // file's curated outputs and rejects in S3, writes its fragments and
 // commits it to the table (package store), then compacts. Duplicated,
 // retried, late and out-of-order events leave the table as if each version
@@ -57,12 +57,14 @@ type Aggregates interface {
 	Compact(ctx context.Context) (store.Compaction, error)
 }
 
-// Prefixes of the bucket. Sales files go under TransactionsPrefix and
-// firmographics (one row per customer) under CustomersPrefix; curated/ and
-// rejects/ hold ingestion's own output and must never trigger it.
+// Prefixes of the bucket. Sales files go under TransactionsPrefix,
+// firmographics (one row per customer) under CustomersPrefix and
+// acquisition spend under SpendPrefix; curated/ and rejects/ hold
+// ingestion's own output and must never trigger it.
 const (
 	TransactionsPrefix = history.TransactionsPrefix
 	CustomersPrefix    = history.CustomersPrefix
+	SpendPrefix        = history.SpendPrefix
 	CuratedPrefix      = "curated/"
 	RejectsPrefix      = "rejects/"
 )
@@ -123,8 +125,8 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 		if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(key, TransactionsPrefix) && !strings.HasPrefix(key, CustomersPrefix) {
-			s.log.InfoContext(ctx, "ignored object outside "+TransactionsPrefix+" and "+CustomersPrefix, "key", key)
+		if !history.Uploaded(key) {
+			s.log.InfoContext(ctx, "ignored object outside "+strings.Join(history.Prefixes(), ", "), "key", key)
 			continue
 		}
 		seq := NormalizeSequencer(r.S3.Object.Sequencer)
@@ -374,10 +376,10 @@ type parsed struct {
 	rows, accepted, rejected int64
 	format                   any
 	// delta is the file's aggregate delta; empty for customers files,
-	// which only enrich.
+	// which only enrich, and spend files, which only recompute reads.
 	delta aggregate.Delta
 	// write keeps the file's curated outputs in S3 (delta and purchase
-	// history, or accounts) before anything can make the file live.
+	// history, accounts, or spend) before anything can make the file live.
 	write func(ctx context.Context) error
 }
 
@@ -402,9 +404,12 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	rw := parser.NewCSVRejects(tmp)
 	body := metrics.WorkFrom(ctx).Reader(obj.Body)
 	var res *parsed
-	if strings.HasPrefix(key, CustomersPrefix) {
+	switch {
+	case strings.HasPrefix(key, CustomersPrefix):
 		res, err = s.parseCustomers(ctx, body, bucket, key, file, rw)
-	} else {
+	case strings.HasPrefix(key, SpendPrefix):
+		res, err = s.parseSpend(ctx, body, bucket, key, file, rw)
+	default:
 		res, err = s.parseTransactions(ctx, body, bucket, key, file, rw)
 	}
 	if err != nil {
@@ -471,17 +476,39 @@ func (s *Service) parseCustomers(ctx context.Context, body io.Reader, bucket, ke
 	}
 	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format,
 		write: func(ctx context.Context) error {
-			var buf bytes.Buffer
-			if err := history.WriteAccounts(&buf, res.Attrs); err != nil {
-				return err
-			}
-			k := history.AccountsKey(file)
-			if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k),
-				Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")}); err != nil {
-				return fmt.Errorf("put %s: %w", k, err)
-			}
-			return nil
+			return s.putCurated(ctx, bucket, history.AccountsKey(file), func(w io.Writer) error { return history.WriteAccounts(w, res.Attrs) })
 		}}, nil
+}
+
+// parseSpend parses an acquisition spend file; like a customers file it
+// changes no aggregate, and recompute reads its curated spend.
+func (s *Service) parseSpend(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter) (*parsed, error) {
+	opt, _, err := s.options(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	res, err := parser.ParseSpend(body, key, rw, opt)
+	if err != nil {
+		return nil, err
+	}
+	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format,
+		write: func(ctx context.Context) error {
+			return s.putCurated(ctx, bucket, history.SpendKey(file), func(w io.Writer) error { return history.WriteSpend(w, res.Records) })
+		}}, nil
+}
+
+// putCurated keeps a small curated output (accounts, spend) under key, as
+// encode writes it.
+func (s *Service) putCurated(ctx context.Context, bucket, key string, encode func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := encode(&buf); err != nil {
+		return err
+	}
+	if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")}); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
 }
 
 // accounts merges the accounts of every live customers file; for a

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -85,7 +86,7 @@ func (s *Service) Reconcile(ctx context.Context) (*Reconciliation, error) {
 		r.Stuck = append(r.Stuck, StuckUpload{Upload: u.ID, Key: u.Key, Version: u.Version, Started: u.Started, Deadline: u.Deadline})
 	}
 	current := map[string]string{}
-	for _, prefix := range []string{ingest.TransactionsPrefix, ingest.CustomersPrefix} {
+	for _, prefix := range history.Prefixes() {
 		live, err := ingest.LiveVersions(ctx, s.blobs, s.opts.Bucket, prefix)
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: %w", err)
