@@ -43,6 +43,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	parts := fs.String("part", "", "comma-separated part name prefixes to print, e.g. meta,tiers/segment,bridge/total/quarter (default: all)")
 	mapping := fs.String("mapping", "", "a mapping file (JSON, as config/mapping.json in the bucket) applied to every FILE")
 	customers := fs.String("customers", "", "a customers (firmographics) file: fills in missing attributes and ranks accounts without purchases as lookalike prospects")
+	var spendFiles []string
+	fs.Func("spend", "an acquisition spend file (period, amount, optional segment and channel), as under spend/ in the bucket: adds the acquisition/... parts (CAC, payback, CLV:CAC); may be repeated",
+		func(name string) error { spendFiles = append(spendFiles, name); return nil })
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,6 +72,16 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	accounts := opt.Customers
+	var spend []history.Spend
+	for _, name := range spendFiles {
+		// The mapping's columns are the sales files'; spend files take
+		// only its spellings, so their segments meet the customers'.
+		s, err := readSpend(name, parser.Options{Values: opt.Values, KeepSpelling: opt.KeepSpelling})
+		if err != nil {
+			return err
+		}
+		spend = append(spend, s...)
+	}
 	b := analytics.NewBuilder()
 	// With -as-of, purchases after it are the holdout: the model is
 	// fitted without them and then checked against them.
@@ -89,7 +102,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	base := b.Build()
-	snap, err := recompute.Analyze(ctx, base, recompute.Prospects(accounts), at)
+	snap, err := recompute.Analyze(ctx, base, recompute.Prospects(accounts), spend, at)
 	if err != nil {
 		return err
 	}
@@ -143,6 +156,21 @@ func readAccounts(name string, opt parser.Options) (map[string]map[dimension.Dim
 		return nil, err
 	}
 	return res.Attrs, rejects.Flush()
+}
+
+// readSpend parses a spend file (rejects to stderr).
+func readSpend(name string, opt parser.Options) ([]history.Spend, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rejects := parser.NewCSVRejects(os.Stderr)
+	res, err := parser.ParseSpend(f, name, rejects, opt)
+	if err != nil {
+		return nil, err
+	}
+	return res.Records, rejects.Flush()
 }
 
 // holdout collects the purchase days after the calibration end.
