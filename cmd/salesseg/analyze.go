@@ -51,6 +51,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	products := fs.String("products", "", "a products lookup file (product, series, list price) for deal files")
 	teams := fs.String("teams", "", "a teams lookup file (sales agent, manager, regional office) for deal files")
 	by := fs.String("by", string(dimension.Total), "the dimension deal files' pipeline figures are grouped by, e.g. owner, manager, region, product, industry")
+	var spendFiles []string
+	fs.Func("spend", "an acquisition spend file (period, amount, optional segment and channel), as under spend/ in the bucket: adds the acquisition/... parts (CAC, payback, CLV:CAC); may be repeated",
+		func(name string) error { spendFiles = append(spendFiles, name); return nil })
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,6 +105,16 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("-by: %w", err)
 	}
 	accounts := opt.Customers
+	var spend []history.Spend
+	for _, name := range spendFiles {
+		// The mapping's columns are the sales files'; spend files take
+		// only its spellings, so their segments meet the customers'.
+		s, err := readSpend(name, parser.Options{Values: opt.Values, KeepSpelling: opt.KeepSpelling})
+		if err != nil {
+			return err
+		}
+		spend = append(spend, s...)
+	}
 	b := analytics.NewBuilder()
 	// With -as-of, purchases after it are the holdout: the model is
 	// fitted without them and then checked against them.
@@ -127,7 +140,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	base := b.Build()
-	snap, err := recompute.Analyze(ctx, base, recompute.Prospects(accounts), at)
+	snap, err := recompute.Analyze(ctx, base, recompute.Prospects(accounts), spend, at)
 	if err != nil {
 		return err
 	}
@@ -203,6 +216,21 @@ func readTable(name string, key dimension.Dimension, opt parser.Options) (*parse
 		return nil, err
 	}
 	return res, rejects.Flush()
+}
+
+// readSpend parses a spend file (rejects to stderr).
+func readSpend(name string, opt parser.Options) ([]history.Spend, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rejects := parser.NewCSVRejects(os.Stderr)
+	res, err := parser.ParseSpend(f, name, rejects, opt)
+	if err != nil {
+		return nil, err
+	}
+	return res.Records, rejects.Flush()
 }
 
 // holdout collects the purchase days after the calibration end.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/shareddata"
@@ -423,5 +425,36 @@ func TestLocalReportsATakenPortFirst(t *testing.T) {
 			}
 			t.Logf("failed after %v", time.Since(start))
 		})
+	}
+}
+
+// TestAnalyzeWithSpend runs the analyst command on Superstore with a small
+// synthetic spend file (testdata/spend_2017.csv): the acquisition parts
+// are printed, and January 2017's new customers in total are those an
+// independent count of first orders finds, with CAC their spend's share.
+func TestAnalyzeWithSpend(t *testing.T) {
+	file := shareddata.Path(t, "sample_superstore_utf8bom_2016-2019.csv")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"analyze", "-part", "acquisition/", "-spend", "testdata/spend_2017.csv", file}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Names []string                         `json:"part_names"`
+		Parts map[string]analytics.Acquisition `json:"parts"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := "acquisition/segment/month,acquisition/segment/quarter,acquisition/segment/year,acquisition/total/month,acquisition/total/quarter,acquisition/total/year"
+	if strings.Join(rep.Names, ",") != want {
+		t.Fatalf("parts %v, want %s", rep.Names, want)
+	}
+	_, newInJanuary := superstoreCustomers(t, file, time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2017, 1, 31, 0, 0, 0, 0, time.UTC))
+	rows := rep.Parts["acquisition/total/month"].Rows
+	if len(rows) != 2 || rows[0].Period != "2017-01" || rows[0].NewCustomers != int64(newInJanuary) || !sameMoney(t, rows[0].Spend.String(), "1500") {
+		t.Fatalf("total rows %+v, want January 2017 with %d new customers and 1500 spent", rows, newInJanuary)
+	}
+	if cac := float64(*rows[0].CAC); math.Abs(cac-1500/float64(newInJanuary)) > 0.005 {
+		t.Fatalf("CAC %v, want 1500 / %d", cac, newInJanuary)
 	}
 }

@@ -101,6 +101,9 @@ type monthAcc struct {
 	month   period.YearMonth
 	days    uint32 // bit d-1 set when the customer bought on day d
 	revenue decimal.Decimal
+	cost    decimal.Decimal
+	// uncosted is set when a purchase of the month carried no cost.
+	uncosted bool
 }
 
 type attrAcc struct {
@@ -157,7 +160,7 @@ func (b *Builder) Add(p history.Purchase) error {
 		a := custAcc{
 			id: strings.Clone(p.Customer), first: day, last: day, firstRevenue: rev,
 			orders: p.Orders, lines: p.Lines, revenue: rev, cost: cost,
-			months: []monthAcc{{month: month, days: 1 << (d - 1), revenue: rev}},
+			months: []monthAcc{{month: month, days: 1 << (d - 1), revenue: rev, cost: cost, uncosted: p.Cost == ""}},
 		}
 		b.mergeAttrs(&a, p.Attrs, day)
 		if a.shares, err = b.addShares(nil, p.Attrs, rev); err != nil {
@@ -201,10 +204,13 @@ func (b *Builder) Add(p history.Purchase) error {
 	default:
 		j, inMonth = slices.BinarySearchFunc(a.months, month, func(e monthAcc, t period.YearMonth) int { return cmp.Compare(e.month, t) })
 	}
-	var newMonth decimal.Decimal
+	var newMonth, newMonthCost decimal.Decimal
 	if inMonth {
 		if newMonth, err = money.Add(a.months[j].revenue, rev); err != nil {
 			return fmt.Errorf("customer %q month %s revenue: %w", p.Customer, month, err)
+		}
+		if newMonthCost, err = money.Add(a.months[j].cost, cost); err != nil {
+			return fmt.Errorf("customer %q month %s cost: %w", p.Customer, month, err)
 		}
 	}
 	shares, err := b.addShares(a.shares, p.Attrs, rev)
@@ -218,10 +224,11 @@ func (b *Builder) Add(p history.Purchase) error {
 	a.orders += p.Orders
 	a.lines += p.Lines
 	if inMonth {
-		a.months[j].revenue = newMonth
+		a.months[j].revenue, a.months[j].cost = newMonth, newMonthCost
 		a.months[j].days |= 1 << (d - 1)
+		a.months[j].uncosted = a.months[j].uncosted || p.Cost == ""
 	} else {
-		a.months = slices.Insert(a.months, j, monthAcc{month: month, days: 1 << (d - 1), revenue: rev})
+		a.months = slices.Insert(a.months, j, monthAcc{month: month, days: 1 << (d - 1), revenue: rev, cost: cost, uncosted: p.Cost == ""})
 	}
 	b.mergeAttrs(a, p.Attrs, day)
 	b.rows++
@@ -345,7 +352,7 @@ func (b *Builder) Build() *Base {
 		for _, m := range a.months {
 			n := bits.OnesCount32(m.days)
 			c.PurchaseDays += n
-			months = append(months, MonthActivity{Month: m.month, Revenue: m.revenue, Days: n})
+			months = append(months, MonthActivity{Month: m.month, Revenue: m.revenue, Days: n, Cost: m.cost, CostComplete: !m.uncosted})
 		}
 		c.Months = months[start:len(months):len(months)]
 		start = len(attrs)
@@ -458,6 +465,11 @@ type MonthActivity struct {
 	Revenue decimal.Decimal
 	// Days is the number of distinct days with a purchase in the month.
 	Days int
+	// Cost sums the costs the month's purchases carried, and
+	// CostComplete says whether every one of them carried one, so that
+	// Revenue − Cost is the month's gross margin.
+	Cost         decimal.Decimal
+	CostComplete bool
 }
 
 // Attr is one dimension value of a customer.

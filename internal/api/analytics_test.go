@@ -47,6 +47,14 @@ func withSnapshot(e *env) {
 			encoded(t, snapshot.BridgePart(dimension.Segment, analytics.ByMonth), []analytics.BridgeRow{bridge("Consumer", "2026-01", "2025-12"),
 				bridge("Consumer", "2026-02", "2026-01"), bridge("Corporate", "2026-02", "2026-01")}),
 			encoded(t, snapshot.CustomersPart(), customers),
+			encoded(t, snapshot.AcquisitionPart(dimension.Segment, analytics.ByMonth), analytics.Acquisition{Dimension: dimension.Segment,
+				Grain: analytics.ByMonth, PaybackBasis: analytics.BasisGrossMargin, Rows: []analytics.AcquisitionRow{
+					{Dimension: dimension.Segment, Value: "Consumer", Period: "2026-01", Spend: decimal.MustParse("100.50"), NewCustomers: 3, Matched: true,
+						CAC: ptr[analytics.Amount](33.5), FirstYearMargin: decimal.MustParse("90"), ObservedMonths: 30, PaybackMonths: ptr[analytics.Amount](11.1666),
+						MeanCLV: ptr[analytics.Amount](50), CLVToCAC: ptr[analytics.Ratio](50 / 33.5), ProspectsAtStart: 10, Converted: 2, Conversion: ptr[analytics.Ratio](0.2)},
+					{Dimension: dimension.Segment, Value: "Retail", Period: "2026-01", Spend: decimal.MustParse("7"), FirstYearMargin: decimal.Zero}},
+				Unattributed: []analytics.SpendAmount{{Period: "2026-01", Spend: decimal.MustParse("5")}}, Unplaced: []analytics.SpendAmount{},
+				Notes: []string{"CAC is spend ÷ new customers."}}),
 			encoded(t, snapshot.LookalikesPart(), []analytics.Lookalike{{ID: "p1", Score: 0.7, Matches: []analytics.AttributeMatch{
 				{Dimension: dimension.Industry, Value: "Retail", SeedShare: 0.7, BaseShare: 0.4, Lift: 1.75, Contribution: 0.35}}}}),
 			encoded(t, snapshot.MetaPart(), snapshot.Meta{AsOf: "2026-11-22", FirstDay: "2026-01-01", LastDay: "2026-11-22", Customers: 5,
@@ -171,4 +179,51 @@ func TestAnalytics(t *testing.T) {
 	t.Run("analytics need a token", func(t *testing.T) {
 		e.unauthorized(e.do(request(http.MethodGet, "/v1/analytics/tiers", false)))
 	})
+}
+
+// TestAcquisitionRoute checks GET /v1/acquisition against the snapshot's
+// part: money as exact or 2-place decimal strings, ratios with 4 places,
+// missing figures null, and a 400 or 404 that says what to do.
+func TestAcquisitionRoute(t *testing.T) {
+	e := newEnv(t)
+	e.problemOf(e.do(request(http.MethodGet, "/v1/acquisition", true)), 404, "not computed yet")
+	withSnapshot(e)
+	resp := e.get("/v1/acquisition?dimension=segment&period=month", 200, nil)
+	var body map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		t.Fatal(err)
+	}
+	rows := body["rows"].([]any)
+	if len(rows) != 2 || body["period"] != "month" || body["dimension"] != "segment" || body["payback_basis"] != "gross_margin" {
+		t.Fatalf("body %s", resp.Body)
+	}
+	want := []map[string]any{
+		{"value": "Consumer", "spend": "100.50", "new_customers": 3.0, "matched": true, "cac": "33.50", "payback_months": "11.17",
+			"mean_clv": "50.00", "clv_to_cac": "1.4925", "first_year_margin": "90", "observed_months": 30.0, "prospects_at_start": 10.0, "converted": 2.0, "conversion": "0.2000"},
+		{"value": "Retail", "spend": "7", "new_customers": 0.0, "matched": false, "cac": nil, "payback_months": nil, "mean_clv": nil, "clv_to_cac": nil, "conversion": nil},
+	}
+	for i, w := range want {
+		got := rows[i].(map[string]any)
+		for k, v := range w {
+			if got[k] != v {
+				t.Errorf("row %d %s: %#v, want %#v", i, k, got[k], v)
+			}
+		}
+	}
+	if u := body["unattributed"].([]any); len(u) != 1 || u[0].(map[string]any)["spend"] != "5" {
+		t.Errorf("unattributed %v", u)
+	}
+	if body["snapshot"].(map[string]any)["as_of"] != "2026-11-22" {
+		t.Errorf("snapshot %v", body["snapshot"])
+	}
+	for _, c := range []struct{ target, detail string }{
+		{"/v1/acquisition?dimension=region", "segment or a channel"},
+		{"/v1/acquisition?dimension=nope", "unknown dimension"},
+		{"/v1/acquisition?period=week", "month, quarter or year"},
+		{"/v1/acquisition?grain=month", "grain"},
+	} {
+		e.problemOf(e.do(request(http.MethodGet, c.target, true)), 400, c.detail)
+	}
+	e.problemOf(e.do(request(http.MethodGet, "/v1/acquisition?dimension=channel", true)), 404, "no live spend/ file names a channel")
+	e.problemOf(e.do(request(http.MethodGet, "/v1/acquisition?period=year", true)), 404, "upload a spend/ file")
 }

@@ -53,7 +53,16 @@ func analyzedSnapshot(t *testing.T) *fakeReader {
 	for p := range 10 {
 		accounts[fmt.Sprintf("p%02d", p)] = map[dimension.Dimension]string{dimension.Industry: []string{"Retail", "Mining"}[p%2]}
 	}
-	snap, err := recompute.Analyze(context.Background(), b.Build(), recompute.Prospects(accounts), time.Time{})
+	// Synthetic spend by segment, and some by channel, which no customer
+	// has: every acquisition part is written.
+	var spend []history.Spend
+	for m := 1; m <= 12; m++ {
+		for _, seg := range []string{"Consumer", "Corporate"} {
+			spend = append(spend, history.Spend{Period: fmt.Sprintf("2023-%02d", m), Amount: fmt.Sprintf("%d.50", 100*m), Segment: seg})
+		}
+	}
+	spend = append(spend, history.Spend{Period: "2023-Q2", Amount: "75", Channel: "Web"})
+	snap, err := recompute.Analyze(context.Background(), b.Build(), recompute.Prospects(accounts), spend, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +104,12 @@ func TestAPIReadsEveryPartRecomputeWrites(t *testing.T) {
 		}
 		if d != dimension.Total {
 			targets = append(targets, "/v1/analytics/tiers?within=true&dimension="+string(d))
+		}
+		spent := d == dimension.Total || d == dimension.Segment || d == dimension.Channel
+		for _, g := range []string{"month", "quarter", "year"} {
+			if resp := e.do(request(http.MethodGet, "/v1/acquisition?dimension="+string(d)+"&period="+g, true)); spent != (resp.StatusCode == http.StatusOK) {
+				t.Errorf("GET /v1/acquisition by %s per %s: %d %s", d, g, resp.StatusCode, resp.Body)
+			}
 		}
 		for _, target := range targets {
 			if resp := e.do(request(http.MethodGet, target, true)); described[string(d)] && resp.StatusCode != http.StatusOK {

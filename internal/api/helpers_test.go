@@ -23,6 +23,8 @@ import (
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/parser"
+	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/pipeline"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -355,9 +357,27 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	f := testData(t)
-	svc := New(f, fakePresigner{}, nil, Options{Bucket: "sales-bucket",
+	svc := New(f, fakePresigner{}, nil, Options{Bucket: "sales-bucket", Deals: fakeDeals{},
 		Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }})
 	return &env{t: t, f: f, svc: svc, spec: loadSpec(t), seen: map[string]bool{}}
+}
+
+// fakeDeals is one deal file of three deals, for handler tests; the real
+// source is tested against the emulators (TestPipelineRoute).
+type fakeDeals struct{}
+
+func (fakeDeals) Each(_ context.Context, fn func(pipeline.Deal) error) (int, error) {
+	day := func(s string) period.Date { d, _ := period.ParseDate(s); return d }
+	for _, d := range []pipeline.Deal{
+		{ID: "1", Stage: "Won", Outcome: pipeline.Won, Created: day("2024-01-02"), Closed: day("2024-02-01"), Value: "100", Attrs: map[dimension.Dimension]string{dimension.Owner: "Ann"}},
+		{ID: "2", Stage: "Lost", Outcome: pipeline.Lost, Created: day("2024-01-05"), Closed: day("2024-03-01"), Value: "50", Attrs: map[dimension.Dimension]string{dimension.Owner: "Bo"}},
+		{ID: "3", Stage: "Proposal", Outcome: pipeline.Open, Created: day("2024-03-01"), Value: "70"},
+	} {
+		if err := fn(d); err != nil {
+			return 0, err
+		}
+	}
+	return 1, nil
 }
 
 // claims are what API Gateway's JWT authorizer passes on.

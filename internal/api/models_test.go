@@ -26,7 +26,7 @@ import (
 // withRealSnapshot publishes the snapshot recompute computes from base.
 func withRealSnapshot(e *env, base *analytics.Base) {
 	t := e.t
-	snap, err := recompute.Analyze(context.Background(), base, nil, time.Time{})
+	snap, err := recompute.Analyze(context.Background(), base, nil, nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/salesseg/salesseg/internal/devstack"
+	"github.com/salesseg/salesseg/internal/history"
 )
 
 // child returns the value node of key in a mapping node, or nil.
@@ -326,4 +327,50 @@ func TestTemplateOperations(t *testing.T) {
 			t.Errorf("rejects expire: %v, overwritten curated versions expire: %v", rejects, curated)
 		}
 	})
+}
+
+// TestTemplateNotifiesEveryUploadPrefix checks that the ingest function's
+// S3 notifications cover exactly the upload prefixes ingestion handles
+// (history.Prefixes), for created and removed objects alike, so that a new
+// kind of file is never uploaded into a prefix nothing listens to, and the
+// reconciliation's listing is allowed on each of them.
+func TestTemplateNotifiesEveryUploadPrefix(t *testing.T) {
+	top := loadTemplate(t)
+	fn := child(top, "Resources", "IngestFunction")
+	got := map[string][]string{}
+	for evs, j := child(fn, "Properties", "Events"), 0; evs != nil && j+1 < len(evs.Content); j += 2 {
+		props := child(evs.Content[j+1], "Properties")
+		rules := child(props, "Filter", "S3Key", "Rules")
+		if rules == nil || len(rules.Content) != 1 {
+			t.Fatalf("event %s: want one prefix rule", evs.Content[j].Value)
+		}
+		prefix := child(rules.Content[0], "Value").Value
+		got[prefix] = append(got[prefix], child(props, "Events").Value)
+	}
+	var listed []string
+	for _, s := range child(top, "Resources", "RecomputeFunction", "Properties", "Policies").Content {
+		for _, st := range child(s, "Statement").Content {
+			if child(st, "Sid").Value == "ListInputVersions" {
+				for _, p := range child(st, "Condition", "StringLike", "s3:prefix").Content {
+					listed = append(listed, strings.TrimSuffix(p.Value, "*"))
+				}
+			}
+		}
+	}
+	want := history.Prefixes()
+	if len(got) != len(want) {
+		t.Fatalf("notified prefixes %v, want %v", got, want)
+	}
+	for _, p := range want {
+		evs := got[p]
+		sort.Strings(evs)
+		if strings.Join(evs, ",") != "s3:ObjectCreated:*,s3:ObjectRemoved:*" {
+			t.Errorf("prefix %s: events %v, want created and removed", p, evs)
+		}
+	}
+	sort.Strings(listed)
+	sort.Strings(want)
+	if strings.Join(listed, ",") != strings.Join(want, ",") {
+		t.Errorf("reconciliation may list %v, want %v", listed, want)
+	}
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,7 +74,7 @@ const localIngestArn = "arn:aws:lambda:us-east-1:000000000000:function:salesseg-
 func notified(ev events.S3Event) bool {
 	for _, r := range ev.Records {
 		key, err := url.QueryUnescape(r.S3.Object.Key)
-		if err == nil && slices.ContainsFunc(history.Prefixes(), func(p string) bool { return strings.HasPrefix(key, p) }) {
+		if err == nil && history.Uploaded(key) {
 			return true
 		}
 	}

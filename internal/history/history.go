@@ -1,11 +1,13 @@
-// Package history carries per-customer purchase history from ingestion to
-// recompute. Ingestion summarises each file version to one Purchase per
-// customer and day and keeps them next to the file's aggregate delta in S3;
-// recompute reads the histories of all live file versions to build the
-// analytics that cannot be summed across files (distinct customers, value
-// tiers, RFM, CLV, revenue bridges).
+// Package history carries what ingestion hands to recompute in the bucket:
+// per-customer purchase history, the accounts of customers files and the
+// acquisition spend of spend files. Ingestion summarises each file version
+// to one Purchase per customer and day and keeps them next to the file's
+// aggregate delta in S3; recompute reads the histories of all live file
+// versions to build the analytics that cannot be summed across files
+// (distinct customers, value tiers, RFM, CLV, revenue bridges, acquisition
+// cost).
 //
-// The encoding is newline-delimited JSON, one Purchase per line, so a
+// The encoding is newline-delimited JSON, one record per line, so a
 // history streams in and out with memory bounded by one line.
 package history
 
@@ -15,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/ndjson"
@@ -102,21 +105,69 @@ func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string,
 // errors wrap ErrCorrupt and name the line.
 func ReadAccounts(r io.Reader, fn func(Account) error) error { return readLines(r, "accounts", fn) }
 
+// Spend is the acquisition spend of one period, segment and channel in a
+// spend file version: the sum of the file's rows for them.
+type Spend struct {
+	// Period is the label of the period the spend was made in: a day
+	// (2017-03-05), a month (2017-03), a quarter (2017-Q1) or a year
+	// (2017), as period.Calendar.Parse reads them.
+	Period string `json:"p"`
+	// Amount is the exact decimal sum.
+	Amount string `json:"m"`
+	// Segment and Channel are empty when the rows named none: such spend
+	// counts in the total only.
+	Segment string `json:"s,omitempty"`
+	Channel string `json:"ch,omitempty"`
+}
+
+// SpendKey is where ingestion keeps the spend of a spend file version in
+// the bucket.
+func SpendKey(file string) string { return "curated/" + file + ".spend.ndjson" }
+
+// WriteSpend encodes spend records, one per line, in the order given.
+func WriteSpend(w io.Writer, spend []Spend) error {
+	enc := json.NewEncoder(w)
+	for _, s := range spend {
+		if err := enc.Encode(s); err != nil {
+			return fmt.Errorf("write spend of %s: %w", s.Period, err)
+		}
+	}
+	return nil
+}
+
+// ReadSpend decodes every spend record in r and calls fn for each.
+// Decoding errors wrap ErrCorrupt and name the line.
+func ReadSpend(r io.Reader, fn func(Spend) error) error { return readLines(r, "spend", fn) }
+
 // The bucket's upload prefixes: sales and deal files under
 // TransactionsPrefix, firmographics (one row per customer) under
-// CustomersPrefix, and the lookup files that enrich deals under
+// CustomersPrefix, the lookup files that enrich deals under
 // ProductsPrefix (one row per product: series, list price) and
-// TeamsPrefix (one row per sales agent: manager, regional office).
-// Ingestion, recompute and the API's presigned uploads all use these.
+// TeamsPrefix (one row per sales agent: manager, regional office), and
+// acquisition spend (period, amount, optional segment and channel) under
+// SpendPrefix. Ingestion, recompute and the API's presigned uploads all
+// use these.
 const (
 	TransactionsPrefix = "transactions/"
 	CustomersPrefix    = "customers/"
 	ProductsPrefix     = "products/"
 	TeamsPrefix        = "teams/"
+	SpendPrefix        = "spend/"
 )
 
 // Prefixes returns every upload prefix whose objects ingestion reads, as
 // template.yaml's notification filters list them.
 func Prefixes() []string {
-	return []string{TransactionsPrefix, CustomersPrefix, ProductsPrefix, TeamsPrefix}
+	return []string{TransactionsPrefix, CustomersPrefix, ProductsPrefix, TeamsPrefix, SpendPrefix}
+}
+
+// Uploaded reports whether an object key is under one of Prefixes: the
+// objects whose S3 events ingestion handles.
+func Uploaded(key string) bool {
+	for _, p := range Prefixes() {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }

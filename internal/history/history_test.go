@@ -48,3 +48,37 @@ func TestReadRejectsBadLines(t *testing.T) {
 		})
 	}
 }
+
+// TestSpendEncoding pins the line format of the curated spend files and
+// checks that a record reads back as written.
+func TestSpendEncoding(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    Spend
+		line string
+	}{
+		{"segment and channel", Spend{Period: "2017-03", Amount: "1200.50", Segment: "Consumer", Channel: "Search"},
+			`{"p":"2017-03","m":"1200.50","s":"Consumer","ch":"Search"}`},
+		{"total only", Spend{Period: "2017-Q1", Amount: "90"}, `{"p":"2017-Q1","m":"90"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteSpend(&buf, []Spend{tc.s}); err != nil {
+				t.Fatal(err)
+			}
+			if buf.String() != tc.line+"\n" {
+				t.Fatalf("encoded %s, want %s", buf.String(), tc.line)
+			}
+			var got []Spend
+			if err := ReadSpend(&buf, func(s Spend) error { got = append(got, s); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0] != tc.s {
+				t.Fatalf("decoded %+v, want %+v", got, tc.s)
+			}
+		})
+	}
+	if err := ReadSpend(strings.NewReader(`{"p":"2017-03","m":"1"}`+"\n"+`{"p":`), func(Spend) error { return nil }); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("ReadSpend of a broken line = %v, want ErrCorrupt on line 2", err)
+	}
+}

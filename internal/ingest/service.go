@@ -1,7 +1,7 @@
 // Package ingest is the event-driven service that keeps the aggregates in
 // step with the bucket: for every S3 event on an upload prefix
-// (history.Prefixes: transactions/, and the customers/, products/ and
-// teams/ tables that enrich them) it reads the object version (package parser does the reading), keeps the
+// (history.Prefixes: transactions/; the customers/, products/ and teams/
+// tables that enrich them; spend/) it reads the object version (package parser does the reading), keeps the
 // file's curated outputs and rejects in S3, writes its fragments and
 // commits it to the table (package store), then compacts. Duplicated,
 // retried, late and out-of-order events leave the table as if each version
@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -63,11 +62,13 @@ type Aggregates interface {
 // Prefixes of the bucket. Sales and deal files go under
 // TransactionsPrefix, firmographics (one row per customer) under
 // CustomersPrefix, the lookup files of deals under history.ProductsPrefix
-// and history.TeamsPrefix; curated/ and rejects/ hold ingestion's own
-// output and must never trigger it.
+// and history.TeamsPrefix, and acquisition spend under SpendPrefix;
+// curated/ and rejects/ hold ingestion's own output and must never
+// trigger it.
 const (
 	TransactionsPrefix = history.TransactionsPrefix
 	CustomersPrefix    = history.CustomersPrefix
+	SpendPrefix        = history.SpendPrefix
 	CuratedPrefix      = "curated/"
 	RejectsPrefix      = "rejects/"
 )
@@ -153,8 +154,8 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(history.Prefixes(), func(p string) bool { return strings.HasPrefix(key, p) }) {
-			s.log.InfoContext(ctx, "ignored object outside the upload prefixes", "key", key, "prefixes", history.Prefixes())
+		if !history.Uploaded(key) {
+			s.log.InfoContext(ctx, "ignored object outside "+strings.Join(history.Prefixes(), ", "), "key", key)
 			continue
 		}
 		seq := NormalizeSequencer(r.S3.Object.Sequencer)
@@ -405,10 +406,10 @@ type parsed struct {
 	rows, accepted, rejected int64
 	format                   any
 	// delta is the file's aggregate delta; empty for customers files,
-	// which only enrich.
+	// which only enrich, and spend files, which only recompute reads.
 	delta aggregate.Delta
 	// write keeps the file's curated outputs in S3 (delta and purchase
-	// history, or accounts) before anything can make the file live.
+	// history, accounts, or spend) before anything can make the file live.
 	write func(ctx context.Context) error
 }
 
@@ -433,9 +434,12 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	rw := parser.NewCSVRejects(tmp)
 	body := metrics.WorkFrom(ctx).Reader(obj.Body)
 	var res *parsed
-	if tableKey, ok := tableOf(key); ok {
+	switch tableKey, isTable := tableOf(key); {
+	case isTable:
 		res, err = s.parseTable(ctx, body, bucket, key, file, tableKey, rw)
-	} else {
+	case strings.HasPrefix(key, SpendPrefix):
+		res, err = s.parseSpend(ctx, body, bucket, key, file, rw)
+	default:
 		res, err = s.parseTransactions(ctx, body, bucket, key, file, rw)
 	}
 	if err != nil {
@@ -528,17 +532,41 @@ func (s *Service) parseTable(ctx context.Context, body io.Reader, bucket, key, f
 	}
 	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format,
 		write: func(ctx context.Context) error {
-			var buf bytes.Buffer
-			if err := history.WriteAccounts(&buf, res.Attrs, res.Prices); err != nil {
-				return err
-			}
-			k := history.AccountsKey(file)
-			if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k),
-				Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")}); err != nil {
-				return fmt.Errorf("put %s: %w", k, err)
-			}
-			return nil
+			return s.putCurated(ctx, bucket, history.AccountsKey(file), func(w io.Writer) error {
+				return history.WriteAccounts(w, res.Attrs, res.Prices)
+			})
 		}}, nil
+}
+
+// parseSpend parses an acquisition spend file; like a customers file it
+// changes no aggregate, and recompute reads its curated spend.
+func (s *Service) parseSpend(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter) (*parsed, error) {
+	opt, _, err := s.options(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	res, err := parser.ParseSpend(body, key, rw, opt)
+	if err != nil {
+		return nil, err
+	}
+	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format,
+		write: func(ctx context.Context) error {
+			return s.putCurated(ctx, bucket, history.SpendKey(file), func(w io.Writer) error { return history.WriteSpend(w, res.Records) })
+		}}, nil
+}
+
+// putCurated keeps a small curated output (accounts, spend) under key, as
+// encode writes it.
+func (s *Service) putCurated(ctx context.Context, bucket, key string, encode func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := encode(&buf); err != nil {
+		return err
+	}
+	if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")}); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
 }
 
 // table merges the rows of every live table file under prefix, keyed by

@@ -1115,14 +1115,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		f.Decimal = a.decimal
 	}
 	f.Currencies = slices.Sorted(maps.Keys(a.currencies))
-	for fl, n := range a.rounded {
-		if n > 0 {
-			if f.Rounded == nil {
-				f.Rounded = map[string]int64{}
-			}
-			f.Rounded[a.cm.name(field(fl))] = n
-		}
-	}
+	f.Rounded = a.roundedColumns()
 	f.Normalized = a.normalized()
 	for _, d := range a.dims {
 		switch d.kind {
@@ -1141,6 +1134,21 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		res.deals = a
 	}
 	return nil
+}
+
+// roundedColumns returns how many values of accepted rows were rounded
+// (see moneyScale), by column header, or nil when none were.
+func (a *accumulator) roundedColumns() map[string]int64 {
+	var out map[string]int64
+	for fl, n := range a.rounded {
+		if n > 0 {
+			if out == nil {
+				out = map[string]int64{}
+			}
+			out[a.cm.name(field(fl))] = n
+		}
+	}
+	return out
 }
 
 // normalized returns the values stored under another spelling, by

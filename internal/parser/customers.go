@@ -177,36 +177,68 @@ func ParseLookup(r io.Reader, name string, key dimension.Dimension, rejects Reje
 
 func parseTable(r io.Reader, key dimension.Dimension, rejects RejectWriter, opt Options) (*Table, error) {
 	opt.Customers, opt.Lookups = nil, nil
-	if err := opt.validate(); err != nil {
-		return nil, err
-	}
 	out := &Table{Key: key, Attrs: map[string]map[dimension.Dimension]string{}}
 	if key != "" {
 		out.Prices = map[string]string{}
 	}
-	src, err := tabular.Open(r, opt.Read, &out.Format.Layout)
+	mapHeader := func(header []string, mapping map[string]string) (*columnMap, error) {
+		return mapTableHeader(header, mapping, key)
+	}
+	a, counts, err := scanTable(r, rejects, &opt, &out.Format, mapHeader,
+		func(a *accumulator, rec tabular.Record) *RowError { return a.tableRow(rec, out) })
 	if err != nil {
 		return nil, err
+	}
+	out.Rows, out.Accepted, out.Rejected = counts.rows, counts.accepted, counts.rejected
+	delete(out.Format.Columns, fieldAmount.String())
+	out.Format.Normalized = a.normalized()
+	return out, nil
+}
+
+// rowCounts are a table's data rows, accepted and rejected.
+type rowCounts struct{ rows, accepted, rejected int64 }
+
+// scanTable reads a small table whose rows stand alone (a customers or a
+// spend file): it opens r as ParseWith does, maps the header with
+// mapHeader (the mapping option applied), decides each numeric column's
+// decimal notation on a sample of rows, then hands every data row to row,
+// writing the rows it rejects to rejects. It fills in f's layout, columns,
+// decimal notations and blank lines, and returns the accumulator the rows
+// were read with, for the caller's summary. Errors are ParseWith's: a
+// file with no data rows is ErrUnreadable.
+func scanTable(r io.Reader, rejects RejectWriter, opt *Options, f *Format,
+	mapHeader func(header []string, mapping map[string]string) (*columnMap, error),
+	row func(*accumulator, tabular.Record) *RowError) (*accumulator, rowCounts, error) {
+	var n rowCounts
+	if err := opt.validate(); err != nil {
+		return nil, n, err
+	}
+	src, err := tabular.Open(r, opt.Read, &f.Layout)
+	if err != nil {
+		return nil, n, err
 	}
 	defer src.Close()
 	rec, err := src.Next()
 	if err == io.EOF {
-		return nil, fmt.Errorf("%w: empty file", ErrUnreadable)
+		return nil, n, fmt.Errorf("%w: empty file", ErrUnreadable)
 	}
 	if err != nil {
-		return nil, err
+		return nil, n, err
 	}
 	header := make([]string, len(rec.Fields))
 	for i, f := range rec.Fields {
 		header[i] = headerName(f)
 	}
-	cm, err := mapTableHeader(header, opt.Mapping, key)
+	cm, err := mapHeader(header, opt.Mapping)
 	if err != nil {
-		return nil, err
+		return nil, n, err
 	}
-	out.Format.Columns = cm.describe()
-	delete(out.Format.Columns, fieldAmount.String())
-	a := newAccumulator(cm, &opt, src.Date1904())
+	f.Columns = cm.describe()
+	a := newAccumulator(cm, opt, src.Date1904())
+	// These tables aggregate nothing: the rollup's goroutine has no work.
+	if err := a.roller.stop(); err != nil {
+		return nil, n, err
+	}
 	var sample []tabular.Record
 	for size := 0; len(sample) < sampleRecords && size < sampleBytes; {
 		rec, err := src.Next()
@@ -214,29 +246,29 @@ func parseTable(r io.Reader, key dimension.Dimension, rejects RejectWriter, opt 
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, n, err
 		}
 		sample = append(sample, rec.Clone())
 		for _, f := range rec.Fields {
 			size += len(f)
 		}
 	}
-	a.decideNotation(sample, src.Typed(), out.Format.Delimiter == ";")
-	row := func(rec tabular.Record) error {
-		out.Rows++
-		if rowErr := a.tableRow(rec, out); rowErr != nil {
-			out.Rejected++
+	a.decideNotation(sample, src.Typed(), f.Delimiter == ";")
+	one := func(rec tabular.Record) error {
+		n.rows++
+		if rowErr := row(a, rec); rowErr != nil {
+			n.rejected++
 			if err := rejects.Reject(rowErr); err != nil {
 				return fmt.Errorf("write reject: %w", err)
 			}
 			return nil
 		}
-		out.Accepted++
+		n.accepted++
 		return nil
 	}
 	for _, rec := range sample {
-		if err := row(rec); err != nil {
-			return nil, err
+		if err := one(rec); err != nil {
+			return nil, n, err
 		}
 	}
 	for {
@@ -245,21 +277,20 @@ func parseTable(r io.Reader, key dimension.Dimension, rejects RejectWriter, opt 
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, n, err
 		}
-		if err := row(rec); err != nil {
-			return nil, err
+		if err := one(rec); err != nil {
+			return nil, n, err
 		}
 	}
-	if out.Rows == 0 {
-		return nil, fmt.Errorf("%w: header but no data rows", ErrUnreadable)
+	if n.rows == 0 {
+		return nil, n, fmt.Errorf("%w: header but no data rows", ErrUnreadable)
 	}
 	if len(a.decimal) > 0 {
-		out.Format.Decimal = a.decimal
+		f.Decimal = a.decimal
 	}
-	out.Format.BlankLines = src.BlankLines()
-	out.Format.Normalized = a.normalized()
-	return out, nil
+	f.BlankLines = src.BlankLines()
+	return a, n, nil
 }
 
 // tableRow reads one row of a customers or lookup file into out.

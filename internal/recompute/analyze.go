@@ -10,22 +10,24 @@ import (
 
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/dimension"
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/snapshot"
 )
 
 // maxTopCustomers bounds the ranked list kept in a snapshot.
 const maxTopCustomers = 1000
 
-// Analyze computes a snapshot from a customer base and the accounts of the
+// Analyze computes a snapshot from a customer base, the accounts of the
 // customers files (firmographics; those without purchases are the
-// prospects ranked by likeness to the top tier). asOf is the day recency
+// prospects ranked by likeness to the top tier) and the spend of the
+// spend files (acquisition cost, see analytics.NewAcquisition). asOf is the day recency
 // and CLV are measured at (it is moved to the last purchase day when
 // earlier). A CLV model that cannot be fitted or trusted (see
 // analytics.CLVStatus) is reported in Meta.CLVStatus, Meta.CLVReason and
 // Meta.Warnings and leaves the CLV-based parts out: quadrants, forecasts
 // and the customers' predictions; any other failure is an error. An empty base gives a snapshot with only a Meta, which encodes
 // to no parts.
-func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Prospect, asOf time.Time) (snapshot.Snapshot, error) {
+func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Prospect, spend []history.Spend, asOf time.Time) (snapshot.Snapshot, error) {
 	if base.Len() == 0 {
 		return snapshot.Snapshot{Meta: snapshot.Meta{AsOf: asOf.Format(time.DateOnly), Revenue: "0", Warnings: []string{"no customer history yet"}}}, nil
 	}
@@ -125,6 +127,9 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 		}
 		snap.Dimensions = append(snap.Dimensions, p)
 	}
+	if snap.Acquisition, err = acquisition(base, spend, quads, snap.Dimensions); err != nil {
+		return snapshot.Snapshot{}, err
+	}
 	snap.Customers = topCustomers(base, tiers, rfm, quads)
 	if looks, err := lookalikes(base, tiers, accounts); err != nil {
 		meta.Warnings = append(meta.Warnings, "lookalike prospects not ranked: "+err.Error())
@@ -133,6 +138,35 @@ func Analyze(ctx context.Context, base *analytics.Base, accounts []analytics.Pro
 	}
 	snap.Meta = meta
 	return snap, nil
+}
+
+// acquisition computes the acquisition cost of the spend by every
+// dimension it names and grain, with the CLV predictions when the model
+// was trusted and the conversion of the revenue bridges already computed
+// (a dimension without customer values has none); none without spend.
+func acquisition(base *analytics.Base, spend []history.Spend, quads *analytics.QuadrantResult, dims []snapshot.DimensionParts) ([]analytics.Acquisition, error) {
+	if len(spend) == 0 {
+		return nil, nil
+	}
+	var predictions []analytics.Prediction
+	if quads != nil {
+		predictions = quads.Predictions
+	}
+	var out []analytics.Acquisition
+	for _, d := range analytics.SpendDimensions(spend) {
+		var bridges map[analytics.Grain][]analytics.BridgeRow
+		if i := slices.IndexFunc(dims, func(p snapshot.DimensionParts) bool { return p.Dimension == d }); i >= 0 {
+			bridges = dims[i].Bridges
+		}
+		for _, g := range snapshot.BridgeGrains() {
+			a, err := analytics.NewAcquisition(base, spend, analytics.AcquisitionConfig{Grain: g, Dimension: d, Predictions: predictions, Bridge: bridges[g]})
+			if err != nil {
+				return nil, fmt.Errorf("acquisition by %s %s: %w", d, g, err)
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // topCustomers ranks customers by CLV when the model fitted, else by

@@ -80,7 +80,7 @@ func TestAnalyzeWithholdsAnUntrustedCLV(t *testing.T) {
 		{"cdnow", cdnowSampleBase(t), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			snap, err := Analyze(ctx, tc.base, nil, time.Time{})
+			snap, err := Analyze(ctx, tc.base, nil, nil, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +126,7 @@ func TestAnalyzeWithholdsAnUntrustedCLV(t *testing.T) {
 // last purchase and a warning says so.
 func TestAnalyzeSaysWhenAsOfIsMoved(t *testing.T) {
 	base := cdnowSampleBase(t)
-	snap, err := Analyze(context.Background(), base, nil, time.Date(1997, 6, 30, 0, 0, 0, 0, time.UTC))
+	snap, err := Analyze(context.Background(), base, nil, nil, time.Date(1997, 6, 30, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

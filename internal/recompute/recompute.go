@@ -155,10 +155,11 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, prospects, files, err := s.loadBase(ctx)
+	in, err := s.loadBase(ctx)
 	if err != nil {
 		return nil, err
 	}
+	base := in.base
 	// Recency and CLV are measured at the data's last purchase day, not
 	// at the wall clock: an upload of last year's history should be scored
 	// as of its end, and a nightly export's last day is yesterday anyway.
@@ -166,7 +167,7 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	if base.Len() == 0 {
 		asOf = started // nothing to measure: the snapshot is as of now
 	}
-	snap, err := Analyze(ctx, base, prospects, asOf)
+	snap, err := Analyze(ctx, base, in.prospects, in.spend, asOf)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
@@ -196,21 +197,30 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
-	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", files, "customers", meta.Customers,
+	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", in.files, "customers", meta.Customers,
 		"parts", len(info.Parts), "warnings", len(meta.Warnings), "seconds", s.now().Sub(started).Seconds())
 	return &Result{Summary: sum, Snapshot: info, Meta: meta}, nil
 }
 
+// inputs are what a recompute reads from the bucket.
+type inputs struct {
+	base      *analytics.Base
+	prospects []analytics.Prospect
+	spend     []history.Spend
+	// files is the number of transactions files read.
+	files int
+}
+
 // loadBase reads the accounts of every live customers file, then folds
 // the purchase history of every live transactions file, filling in the
-// attributes a purchase lacks from its customer's account. It returns the
-// base, the accounts (for prospects) and the number of files read. A live
-// transactions file without a history (ingested before histories existed)
-// is skipped with a warning in the log.
-func (s *Service) loadBase(ctx context.Context) (*analytics.Base, []analytics.Prospect, int, error) {
+// attributes a purchase lacks from its customer's account, and reads the
+// spend of every live spend file. A live transactions file without a
+// history (ingested before histories existed) is skipped with a warning
+// in the log.
+func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 	live, err := s.t.LiveObjects(ctx)
 	if err != nil {
-		return nil, nil, 0, err
+		return inputs{}, err
 	}
 	keys := make([]string, 0, len(live))
 	for k := range live {
@@ -226,7 +236,19 @@ func (s *Service) loadBase(ctx context.Context) (*analytics.Base, []analytics.Pr
 			return history.ReadAccounts(r, func(a history.Account) error { accounts[a.ID] = a.Attrs; return nil })
 		})
 		if err != nil {
-			return nil, nil, 0, err
+			return inputs{}, err
+		}
+	}
+	var spend []history.Spend
+	for _, k := range keys {
+		if !strings.HasPrefix(k, history.SpendPrefix) {
+			continue
+		}
+		err := s.read(ctx, history.SpendKey(live[k].File), func(r io.Reader) error {
+			return history.ReadSpend(r, func(sp history.Spend) error { spend = append(spend, sp); return nil })
+		})
+		if err != nil {
+			return inputs{}, err
 		}
 	}
 	b := analytics.NewBuilder()
@@ -249,10 +271,10 @@ func (s *Service) loadBase(ctx context.Context) (*analytics.Base, []analytics.Pr
 			continue
 		}
 		if err != nil {
-			return nil, nil, 0, err
+			return inputs{}, err
 		}
 	}
-	return b.Build(), Prospects(accounts), files, nil
+	return inputs{base: b.Build(), prospects: Prospects(accounts), spend: spend, files: files}, nil
 }
 
 // Prospects lists accounts (customer id → attributes) in id order, the

@@ -16,11 +16,14 @@
 //	bridge/<d>/<grain>      []analytics.BridgeRow, grain month, quarter or year
 //	customers               []TopCustomer, by CLV (or revenue) descending
 //	lookalikes              []analytics.Lookalike, accounts without purchases most like tier A
+//	acquisition/<d>/<grain> analytics.Acquisition, d total, segment or channel (spend files)
 //
 // Quadrants and forecasts exist only when the CLV model was fitted and
 // trusted (Meta.CLVStatus "fitted"),
-// lookalikes only when there were accounts without purchases, and a
-// snapshot of an empty customer base has no parts at all. Parts are
+// lookalikes only when there were accounts without purchases, acquisition
+// only when there were spend files (total, and segment or channel when
+// some spend names one), and a snapshot of an empty customer base has no
+// parts at all. Parts are
 // encoded as JSON; the API serves them as they decode.
 package snapshot
 
@@ -101,6 +104,10 @@ type Snapshot struct {
 	// Lookalikes is nil, and its part absent, when there were no accounts
 	// without purchases to rank.
 	Lookalikes []analytics.Lookalike
+	// Acquisition holds the acquisition cost by each dimension spend
+	// names (analytics.SpendDimensions) at each of BridgeGrains; none
+	// without spend files.
+	Acquisition []analytics.Acquisition
 }
 
 // DimensionParts are the analytics of one dimension.
@@ -149,6 +156,11 @@ func (s *Snapshot) Encode() ([]Encoded, error) {
 	}
 	if s.Lookalikes != nil {
 		if err := add(LookalikesPart().Encode(s.Lookalikes)); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range s.Acquisition {
+		if err := add(AcquisitionPart(a.Dimension, a.Grain).Encode(a)); err != nil {
 			return nil, err
 		}
 	}
@@ -254,6 +266,12 @@ func CustomersPart() Part[[]TopCustomer] { return Part[[]TopCustomer]{"customers
 // LookalikesPart is the ranked list of accounts without purchases.
 func LookalikesPart() Part[[]analytics.Lookalike] {
 	return Part[[]analytics.Lookalike]{"lookalikes"}
+}
+
+// AcquisitionPart is the acquisition cost by dimension d (total, segment
+// or channel) at grain g.
+func AcquisitionPart(d dimension.Dimension, g analytics.Grain) Part[analytics.Acquisition] {
+	return Part[analytics.Acquisition]{"acquisition/" + string(d) + "/" + string(g)}
 }
 
 // BridgeGrains returns the grains a snapshot has a revenue bridge at, for

@@ -323,6 +323,11 @@ func (cp *compaction) fold(ctx context.Context, adds, subs map[string]string, c 
 		dims[dk] = true
 	}
 	monthList, dimList := sortedKeys(months), sortedKeys(dims)
+	if len(monthList) == 0 {
+		// Only files without buckets (customers and spend files, which
+		// change no aggregate): no base to write, only the view to settle.
+		return cp.settle(ctx, adds, subs, c)
+	}
 	if err := cp.fly(ctx, monthList, dimList); err != nil {
 		return err
 	}

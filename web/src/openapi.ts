@@ -124,6 +124,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/acquisition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Acquisition cost
+         * @description From the spend/ files and the latest recompute snapshot, per period and value of the dimension with spend: spend, new customers (first purchase ever in the period, under the customer's latest value, as the revenue bridge counts them), CAC = spend ÷ new customers, CAC payback months (CAC ÷ the new customers' average monthly gross margin, or revenue when some purchase carried no cost, over 12 months from each one's first purchase month), CLV:CAC (mean predicted CLV ÷ CAC, null when the CLV model is withheld) and the conversion of accounts from customers files into first-time buyers without look-ahead. Customers files carry no dates, so every account is taken as known from the start of the data. notes says all this in words for the data at hand.
+         */
+        get: operations["acquisition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/dimensions": {
         parameters: {
             query?: never;
@@ -1114,6 +1134,64 @@ export interface components {
             /** @description Why the object is listed, in words for people. */
             reason: string;
         };
+        /** @description Spend that no row holds, with its period: the grain's period when it fits one, else the spend's own period label. */
+        SpendAmount: {
+            period: string;
+            /** @description Exact decimal sum. */
+            spend: string;
+        };
+        /** @description Acquisition cost of one value in one period. */
+        AcquisitionRow: {
+            dimension: string;
+            /** @description The segment or channel as spend names it; all for the total. */
+            value: string;
+            /** @description 2017-03, 2017-Q1 or 2017. */
+            period: string;
+            /** @description Exact decimal sum of the spend placed in the period. */
+            spend: string;
+            /** @description Customers whose first purchase ever is in the period, under their latest value of the dimension. */
+            new_customers: number;
+            /** @description False when no customer has this value: the spend is reported, but won nobody the data can see. */
+            matched: boolean;
+            /** @description spend ÷ new_customers; null without new customers; a decimal string with 2 places. */
+            cac: string | null;
+            /** @description What the new customers brought, on payback_basis, in the 12 months from each one's first purchase month (exact decimal). */
+            first_year_margin: string;
+            /** @description Customer-months of those windows the data covers (a window is cut at the data's last month; months without purchases count). */
+            observed_months: number;
+            /** @description cac ÷ (first_year_margin ÷ observed_months); null without CAC or when that margin is not positive; a decimal string with 2 places. */
+            payback_months: string | null;
+            /** @description The new customers' mean predicted CLV; null when the CLV model is withheld or there are no new customers; a decimal string with 2 places. */
+            mean_clv: string | null;
+            /** @description mean_clv ÷ cac; null when either is null or CAC is zero; a decimal string with 4 places. */
+            clv_to_cac: string | null;
+            /** @description Accounts from customers files that had not bought before the period (every account is taken as known from the start of the data), as the revenue bridge counts them. */
+            prospects_at_start: number;
+            /** @description Of prospects_at_start, those whose first purchase is in the period. */
+            converted: number;
+            /** @description converted ÷ prospects_at_start, with no look-ahead; null without accounts; a decimal string with 4 places. */
+            conversion: string | null;
+        };
+        Acquisition: {
+            snapshot: components["schemas"]["SnapshotRef"];
+            /** @enum {string} */
+            period: "month" | "quarter" | "year";
+            /** @enum {string} */
+            dimension: "total" | "segment" | "channel";
+            /**
+             * @description gross_margin (revenue − cost) when every purchase carried a cost or profit, else revenue.
+             * @enum {string}
+             */
+            payback_basis: "gross_margin" | "revenue";
+            /** @description By value, then period; only periods and values with spend. */
+            rows: components["schemas"]["AcquisitionRow"][];
+            /** @description Spend naming no value of the dimension: in the total only. */
+            unattributed: components["schemas"]["SpendAmount"][];
+            /** @description Spend over a period longer than the grain (a quarter's spend by month). */
+            unplaced: components["schemas"]["SpendAmount"][];
+            /** @description How the figures are defined, in words, for this data. */
+            notes: string[];
+        };
         DealTally: {
             /** @description Deals. */
             count: number;
@@ -1557,6 +1635,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    acquisition: {
+        parameters: {
+            query?: {
+                /** @description Period length (default month). A spend row counts in the period its own period lies in: a day's or a month's in its month, quarter and year, a quarter's in its quarter and year; spend over a longer period than this is listed under unplaced. */
+                period?: "month" | "quarter" | "year";
+                /** @description total (default: all spend), segment or channel (spend rows naming one; spend naming none is listed under unattributed and counts in the total only). Other dimensions are a 400: spend files name segments and channels only. */
+                dimension?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description From the latest recompute snapshot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Acquisition"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };
