@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -365,18 +366,76 @@ func FuzzForecast(f *testing.F) {
 
 // BenchmarkForecast100Series forecasts 100 segment series of 72 months a
 // year ahead, with the default backtest.
-func BenchmarkForecast100Series(b *testing.B) {
-	series := make([][]float64, 100)
-	for i := range series {
-		series[i] = synthetic(uint64(i), 72, 1000+100*float64(i), float64(i%7-3), 50+float64(i), 20+float64(i%13))
+// segmentSeries returns n monthly revenue series shaped like a business's
+// segments (product lines × regions, say): 12 to 72 months of history as
+// segments start at different times, levels over three orders of
+// magnitude, growth or decline, seasonality proportional to the level,
+// multiplicative noise, and one in ten intermittent (a quarter of the
+// months empty), as small segments are.
+func segmentSeries(n int) [][]float64 {
+	r := rand.New(rand.NewPCG(42, 7))
+	out := make([][]float64, n)
+	for i := range out {
+		months := 12 + r.IntN(61)
+		level := math.Exp(r.Float64()*7) * 1000
+		growth := r.NormFloat64() * 0.01
+		season := r.Float64() * 0.4
+		peak := r.IntN(Period)
+		y := make([]float64, months)
+		for t := range y {
+			v := level * math.Exp(growth*float64(t)) * (1 + season*math.Cos(2*math.Pi*float64(t-peak)/Period)) * math.Exp(0.15*r.NormFloat64())
+			if i%10 == 0 && r.IntN(4) == 0 {
+				v = 0
+			}
+			y[t] = math.Round(v*100) / 100
+		}
+		out[i] = y
 	}
+	return out
+}
+
+// BenchmarkForecastSegments forecasts 1,000 segment series (segmentSeries)
+// 12 months ahead with the full method choice and backtest, and reports
+// the time per series and its ratio to the seasonal naive baseline alone
+// on the same series, measured in the same run.
+func BenchmarkForecastSegments(b *testing.B) {
+	series := segmentSeries(1000)
+	months := 0
+	for _, y := range series {
+		months += len(y)
+	}
+	b.SetBytes(int64(8 * months))
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
+	// The reference: seasonal naive alone on every series, timed here
+	// (testing.Benchmark cannot run inside a benchmark) over at least a
+	// fifth of a second.
+	var rounds int
+	start := time.Now()
+	for rounds = 0; rounds == 0 || time.Since(start) < 200*time.Millisecond; rounds++ {
 		for _, y := range series {
-			if _, err := Forecast(ctx, y, Options{Horizon: MaxHorizon}); err != nil {
+			if _, err := SeasonalNaive(y, MaxHorizon); err != nil && !errors.Is(err, ErrTooShort) {
 				b.Fatal(err)
 			}
 		}
 	}
+	baseline := float64(time.Since(start).Nanoseconds()) / float64(rounds)
+	b.ResetTimer()
+	b.ReportAllocs()
+	fellBack := 0
+	for b.Loop() {
+		fellBack = 0
+		for _, y := range series {
+			res, err := Forecast(ctx, y, Options{Horizon: MaxHorizon})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.FellBack {
+				fellBack++
+			}
+		}
+	}
+	perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perOp/float64(len(series))/1e6, "ms/series")
+	b.ReportMetric(perOp/baseline, "x-seasonal-naive")
+	b.ReportMetric(float64(fellBack)/float64(len(series)), "fell-back")
 }
