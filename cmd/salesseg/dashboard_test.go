@@ -105,6 +105,15 @@ type pageFigures struct {
 		sectionState
 		Rows []map[string]shown `json:"rows"`
 	} `json:"uploads"`
+	Pipeline struct {
+		sectionState
+		Dimension string             `json:"dimension"`
+		Note      string             `json:"note"`
+		Alt       string             `json:"alt"`
+		Caption   string             `json:"caption"`
+		Rows      []map[string]shown `json:"rows"`
+		Total     map[string]shown   `json:"total"`
+	} `json:"pipeline"`
 }
 
 type audit struct {
@@ -147,6 +156,15 @@ type browserReport struct {
 		Page               pageFigures `json:"page"`
 	} `json:"phone"`
 	Screenshots []string `json:"screenshots"`
+	// Deals is what --mode pipeline reads: the pipeline section by its
+	// default dimension, by sales agent, and by sales agent for 2017-Q2,
+	// and how much wider than a phone the page is.
+	Deals struct {
+		Default       pageFigures `json:"default"`
+		Owner         pageFigures `json:"owner"`
+		Quarter       pageFigures `json:"quarter"`
+		PhoneOverflow int         `json:"phone_overflow"`
+	} `json:"deals"`
 }
 
 // chromiumPath is where Debian's chromium package puts the browser;
@@ -168,44 +186,10 @@ func chromiumPath() string {
 // testout/dashboard. Chromium and playwright-core must be installed (`make
 // test` does both); the test fails, not skips, without them.
 func TestDashboardInBrowser(t *testing.T) {
-	browser := chromiumPath()
-	if _, err := os.Stat(browser); err != nil {
-		t.Fatalf("headless Chromium is required at %s (Debian: apt-get install -y chromium; `make test` installs it): %v", browser, err)
-	}
 	s, root := dashboardStack(t)
-	if _, err := os.Stat(filepath.Join(root, "web", "node_modules", "playwright-core", "package.json")); err != nil {
-		t.Fatalf("playwright-core is not installed: run `make web-deps` (npm ci in web/): %v", err)
-	}
 	srv := httptest.NewServer(s.handler())
 	t.Cleanup(srv.Close)
-	// Screenshots go to testout/dashboard (git-ignored) for people to look
-	// at; the report goes to this run's own directory, so concurrent runs
-	// cannot mix their reports.
-	out := filepath.Join(root, "testout", "dashboard")
-	reportPath := filepath.Join(t.TempDir(), "report.json")
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(root, "web", "e2e", "dashboard.mjs"),
-		"--base", srv.URL, "--token", devstack.DefaultDevToken, "--file", filepath.Join(root, "infra", "sample", "superstore.csv"),
-		"--out", out, "--report", reportPath, "--chromium", browser)
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
-	runErr := cmd.Run()
-	data, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatalf("browser run wrote no report: %v (%v)\n%s", err, runErr, output.String())
-	}
-	var rep browserReport
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatalf("browser report: %v (%v)\n%s", err, runErr, output.String())
-	}
-	if err := os.WriteFile(filepath.Join(out, "report.json"), data, 0o644); err != nil {
-		t.Logf("copy the report next to the screenshots: %v", err)
-	}
-	if runErr != nil || len(rep.Problems) > 0 {
-		t.Fatalf("browser run: %v\nproblems:\n  %s\n%s", runErr, strings.Join(rep.Problems, "\n  "), output.String())
-	}
+	rep := runDashboardScript(t, root, "report.json", "--base", srv.URL, "--file", filepath.Join(root, "infra", "sample", "superstore.csv"))
 	t.Logf("first load %d ms (new browser context), reload %d ms; screenshots: %s", rep.FirstLoadMS, rep.ReloadMS, strings.Join(rep.Screenshots, ", "))
 
 	api := apiClient{t: t, base: srv.URL}
@@ -278,6 +262,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	t.Run("before the upload", func(t *testing.T) {
 		checkNotComputed(t, rep.BeforeUpload)
+		checkNoDeals(t, api, rep.BeforeUpload)
 		if u := rep.BeforeUpload.Uploads; u.State != "empty" || u.Message != "No uploads yet." || len(u.Rows) > 0 {
 			t.Errorf("upload history before any upload: %+v", u)
 		}
@@ -339,6 +324,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		if rep.AfterUpload.Heatmap.State != "empty" {
 			t.Errorf("heat map without a second dimension: %+v", rep.AfterUpload.Heatmap.sectionState)
 		}
+		// Superstore is a sales file, not a deal file: still no pipeline.
+		checkNoDeals(t, api, rep.AfterUpload)
 	})
 	t.Run("2017 with growth", func(t *testing.T) {
 		q := url.Values{"dimension": {"segment"}, "from": {"2017-01"}, "to": {"2017-12"}, "limit": {"200"}}
@@ -386,6 +373,49 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 	})
+}
+
+// runDashboardScript runs web/e2e/dashboard.mjs with the dev token, the
+// browser and the screenshot directory, plus args, and returns its
+// report. Screenshots go to testout/dashboard (git-ignored) for people to
+// look at, with a copy of the report named name; the script writes the
+// report into this run's own directory, so concurrent runs cannot mix
+// their reports. It fails the test when Chromium or playwright-core is
+// missing, or when the browser run reports a problem.
+func runDashboardScript(t *testing.T, root, name string, args ...string) browserReport {
+	t.Helper()
+	browser := chromiumPath()
+	if _, err := os.Stat(browser); err != nil {
+		t.Fatalf("headless Chromium is required at %s (Debian: apt-get install -y chromium; `make test` installs it): %v", browser, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "web", "node_modules", "playwright-core", "package.json")); err != nil {
+		t.Fatalf("playwright-core is not installed: run `make web-deps` (npm ci in web/): %v", err)
+	}
+	out := filepath.Join(root, "testout", "dashboard")
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", append([]string{filepath.Join(root, "web", "e2e", "dashboard.mjs"),
+		"--token", devstack.DefaultDevToken, "--out", out, "--report", reportPath, "--chromium", browser}, args...)...)
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	runErr := cmd.Run()
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatalf("browser run wrote no report: %v (%v)\n%s", err, runErr, output.String())
+	}
+	var rep browserReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("browser report: %v (%v)\n%s", err, runErr, output.String())
+	}
+	if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+		t.Logf("copy the report next to the screenshots: %v", err)
+	}
+	if runErr != nil || len(rep.Problems) > 0 {
+		t.Fatalf("browser run: %v\nproblems:\n  %s\n%s", runErr, strings.Join(rep.Problems, "\n  "), output.String())
+	}
+	return rep
 }
 
 // testLog sends the stack's warnings and errors to the test log, so a
@@ -837,16 +867,41 @@ func parseShown(t *testing.T, what, text string) decimal.Decimal {
 // text is that value rounded to the cent.
 func money(t *testing.T, what string, got shown, want string) {
 	t.Helper()
-	if got.Exact == nil || !sameMoney(t, *got.Exact, want) {
-		t.Errorf("%s: page carries %v, API %s", what, got.Exact, want)
+	rounded(t, what, got, want, 2)
+}
+
+// rounded checks a figure shown rounded to places: the exact value equals
+// the API's, and the text is that value rounded, with exactly that many
+// places.
+func rounded(t *testing.T, what string, got shown, want string, places int) {
+	t.Helper()
+	if got.Exact == nil {
+		t.Errorf("%s: page shows %q with no exact value, API %s", what, got.Text, want)
+		return
+	}
+	if !sameMoney(t, *got.Exact, want) {
+		t.Errorf("%s: page carries %s, API %s", what, *got.Exact, want)
 		return
 	}
 	d := parseShown(t, what, got.Text)
 	w := decimal.MustParse(want)
 	diff, _ := d.Sub(w)
-	if d.Scale() != 2 || diff.Abs().Cmp(decimal.MustParse("0.005")) > 0 {
+	if d.Scale() != places || diff.Abs().Cmp(decimal.MustNew(5, places+1)) > 0 {
 		t.Errorf("%s: page shows %q for %s", what, got.Text, want)
 	}
+}
+
+// optional checks a figure the API may leave out (null): then the page
+// shows "—" and carries no value; otherwise as rounded.
+func optional(t *testing.T, what string, got shown, want *string, places int) {
+	t.Helper()
+	if want == nil {
+		if got.Text != "—" || got.Exact != nil {
+			t.Errorf("%s: page shows %q (%v), API null", what, got.Text, got.Exact)
+		}
+		return
+	}
+	rounded(t, what, got, *want, places)
 }
 
 // pct checks a ratio shown as a percentage with one decimal; nil in the

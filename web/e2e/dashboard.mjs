@@ -4,6 +4,10 @@
 //
 //   node web/e2e/dashboard.mjs --base URL --token TOKEN --file SALES.csv --out DIR [--report FILE]
 //
+// and TestDashboardPipelineInBrowser, on a stack that already holds deal
+// files, runs it with --mode pipeline (no --file): the page is read for
+// the deal pipeline section only, by two dimensions and two periods.
+//
 // The script signs in through the address (#token=), uploads the file
 // through the page (presigned PUT with progress), waits for ingestion,
 // reads what the page shows, checks keyboard access, labels and text
@@ -28,10 +32,11 @@ const { values: opt } = parseArgs({
     report: { type: 'string', default: '' },
     chromium: { type: 'string', default: process.env.SALESSEG_CHROMIUM || '/usr/bin/chromium' },
     timeout: { type: 'string', default: '120000' },
+    mode: { type: 'string', default: 'full' },
   },
 });
-if (!opt.base || !opt.file) {
-  console.error('usage: dashboard.mjs --base URL --token TOKEN --file FILE [--out DIR] [--chromium PATH]');
+if (!opt.base || (opt.mode === 'full' && !opt.file) || !['full', 'pipeline'].includes(opt.mode)) {
+  console.error('usage: dashboard.mjs --base URL --token TOKEN [--mode full] --file FILE | --mode pipeline [--out DIR] [--chromium PATH]');
   process.exit(2);
 }
 const timeout = Number(opt.timeout);
@@ -51,6 +56,25 @@ const problems = [];
 const report = { problems };
 
 try {
+  if (opt.mode === 'pipeline') await dealPages();
+  else await everySection();
+} catch (e) {
+  problems.push(`failed: ${e.message}`);
+} finally {
+  await browser.close();
+}
+
+const reportPath = resolve(opt.report || join(out, 'report.json'));
+writeFileSync(reportPath, JSON.stringify(report, null, 2) + '\n');
+console.log(`report: ${reportPath}; problems: ${problems.length}`);
+process.exitCode = problems.some((p) => p.startsWith('failed:')) ? 1 : 0;
+
+/**
+ * The whole dashboard on an empty stack: signs in, uploads --file through
+ * the page, reads every section before and after, audits the page and
+ * takes screenshots at laptop and phone sizes.
+ */
+async function everySection() {
   const laptop = await browser.newContext({ viewport: { width: 1440, height: 900 }, reducedMotion: 'reduce' });
   const page = await laptop.newPage();
   watch(page, 'laptop');
@@ -182,16 +206,44 @@ try {
   await mobile.screenshot({ path: join(out, 'phone.png'), fullPage: true });
   for (const id of ['kpis', 'segments', 'trends', 'tiers', 'bridge']) await mobile.locator(`#${id}`).screenshot({ path: join(out, `phone-${id}.png`) });
   report.screenshots = ['laptop.png', 'laptop-crossed.png', 'laptop-customers.png', 'phone-top.png', 'phone.png', 'phone-kpis.png', 'phone-segments.png', 'phone-trends.png', 'phone-tiers.png', 'phone-bridge.png'].map((f) => join(out, f));
-} catch (e) {
-  problems.push(`failed: ${e.message}`);
-} finally {
-  await browser.close();
 }
 
-const reportPath = resolve(opt.report || join(out, 'report.json'));
-writeFileSync(reportPath, JSON.stringify(report, null, 2) + '\n');
-console.log(`report: ${reportPath}; problems: ${problems.length}`);
-process.exitCode = problems.some((p) => p.startsWith('failed:')) ? 1 : 0;
+/**
+ * The deal pipeline section on a stack that already holds deal files: all
+ * time by the default dimension, then by sales agent, then by sales agent
+ * for the second quarter of 2017; with the accessibility audit and the
+ * section at phone width.
+ */
+async function dealPages() {
+  const laptop = await browser.newContext({ viewport: { width: 1440, height: 900 }, reducedMotion: 'reduce' });
+  const page = await laptop.newPage();
+  watch(page, 'laptop');
+  await page.goto(`${opt.base}/#token=${encodeURIComponent(opt.token)}`, { waitUntil: 'load' });
+  await settled(page);
+  report.deals = { default: await readPage(page) };
+  await page.locator('#pipeline details summary').click();
+  await page.locator('#pipeline').screenshot({ path: join(out, 'laptop-pipeline.png') });
+
+  await page.selectOption('#pipeline-dimension', 'owner');
+  await settled(page);
+  report.deals.owner = await readPage(page);
+  report.a11y = await audit(page);
+
+  await page.fill('#f-from', '2017-04');
+  await page.fill('#f-to', '2017-06');
+  await page.click('#filters button[type="submit"]');
+  await settled(page);
+  report.deals.quarter = await readPage(page);
+
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const mobile = await phone.newPage();
+  watch(mobile, 'phone');
+  await mobile.goto(`${opt.base}/#token=${encodeURIComponent(opt.token)}`, { waitUntil: 'load' });
+  await settled(mobile);
+  report.deals.phone_overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await mobile.locator('#pipeline').screenshot({ path: join(out, 'phone-pipeline.png') });
+  report.screenshots = ['laptop-pipeline.png', 'phone-pipeline.png'].map((f) => join(out, f));
+}
 
 /** Records console errors, page errors, CSP violations and failed requests. */
 function watch(page, name) {
@@ -268,6 +320,15 @@ function readPage(page) {
       clv: { ...state('clv'), rows: firstTable('clv'), alt: document.getElementById('clv-chart').getAttribute('aria-label') },
       bridge: { ...state('bridge'), rows: firstTable('bridge'), figures: JSON.parse(document.getElementById('bridge-chart').dataset.bridge ?? 'null') },
       uploads: { ...state('uploads'), rows: rows('#uploads') },
+      pipeline: {
+        ...state('pipeline'),
+        dimension: document.getElementById('pipeline-dimension').value,
+        note: document.getElementById('pipeline-note').textContent,
+        alt: document.getElementById('pipeline-chart').getAttribute('aria-label'),
+        caption: document.querySelector('#pipeline caption')?.textContent ?? '',
+        rows: rows('#pipeline'),
+        total: foot('#pipeline'),
+      },
     };
   });
 }

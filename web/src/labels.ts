@@ -8,6 +8,9 @@ export const dimensionNames: Record<string, string> = {
   country: 'Country',
   category: 'Product line',
   channel: 'Channel',
+  product: 'Product',
+  owner: 'Sales agent',
+  manager: 'Manager',
 };
 
 /** The picker's dimensions when the API does not list them. */

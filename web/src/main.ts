@@ -11,6 +11,7 @@ import { showCrossed } from './sections/crossed';
 import { showCustomers, watchSnapshot } from './sections/customers';
 import { showForecast } from './sections/forecast';
 import { showKPIs } from './sections/kpis';
+import { initPipeline, showPipeline } from './sections/pipeline';
 import { showSegments } from './sections/segments';
 import { setDataRange, showTrends } from './sections/trends';
 import { initUploads, showUploads } from './sections/uploads';
@@ -51,7 +52,7 @@ async function refresh(): Promise<void> {
   document.body.dataset.loaded = 'false';
   const preset = byId<HTMLSelectElement>('f-preset');
   preset.value = [...preset.options].some((o) => o.value === `${filters.from}|${filters.to}`) ? `${filters.from}|${filters.to}` : 'custom';
-  await Promise.all([showKPIs(filters), showSegments(filters), showCrossed(filters), showTrends(filters), showForecast(filters), showCustomers(filters)]);
+  await Promise.all([showKPIs(filters), showSegments(filters), showCrossed(filters), showTrends(filters), showForecast(filters), showPipeline(filters), showCustomers(filters)]);
   if (g === generation) document.body.dataset.loaded = 'true';
 }
 
@@ -153,6 +154,7 @@ function init(): void {
     void refresh();
   });
   initUploads();
+  initPipeline(() => filters);
   initUpload(() => {
     void loadDimensions();
     void refresh();

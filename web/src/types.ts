@@ -52,3 +52,7 @@ export type Model = Schemas['Model'];
 export type RevenueForecast = Schemas['RevenueForecast'];
 /** One forecast month with its intervals. */
 export type ForecastMonth = Schemas['RevenueForecast']['points'][number];
+/** GET /v1/pipeline: open, won and lost deals per value of a dimension. */
+export type Pipeline = Schemas['Pipeline'];
+/** One value's deal figures in a pipeline. */
+export type PipelineGroup = Schemas['PipelineGroup'];
