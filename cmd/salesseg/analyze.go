@@ -118,16 +118,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	b := analytics.NewBuilder()
 	// With -as-of, purchases after it are the holdout: the model is
 	// fitted without them and then checked against them.
-	hold := holdout{end: period.DateOf(at), days: map[string]map[period.Date]bool{}}
+	var hold *recompute.Holdout
 	add := b.Add
 	if !at.IsZero() {
-		add = func(p history.Purchase) error {
-			if p.Day > hold.end {
-				hold.add(p)
-				return nil
-			}
-			return b.Add(p)
-		}
+		hold = recompute.NewHoldout(period.DateOf(at))
+		add = hold.Add
 	}
 	dealFiles := 0
 	for _, name := range fs.Args() {
@@ -139,18 +134,27 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			dealFiles++
 		}
 	}
-	base := b.Build()
+	var base *analytics.Base
+	if hold != nil {
+		base = hold.Calibration()
+	} else {
+		base = b.Build()
+	}
 	snap, err := recompute.Analyze(ctx, base, recompute.Prospects(accounts), spend, at)
 	if err != nil {
 		return err
 	}
 	var report *analytics.HoldoutReport
-	if len(hold.days) > 0 {
-		if report, err = hold.check(base, snap.Meta); err != nil {
-			return err
-		}
-		if report == nil {
+	if hold != nil && hold.Later() {
+		if m := snap.Meta.CLV; m == nil || snap.Meta.CLVStatus != string(analytics.CLVFitted) {
 			snap.Meta.Warnings = append(snap.Meta.Warnings, "No holdout check: the CLV model was withheld ("+snap.Meta.CLVReason+").")
+		} else {
+			model := analytics.CLVModel{Purchases: clv.BGNBD{R: m.R, Alpha: m.Alpha, A: m.A, B: m.B}, AsOf: period.DateOf(at), UnitDays: m.UnitDays}
+			rep, err := hold.Check(base, model)
+			if err != nil {
+				return err
+			}
+			report = &rep
 		}
 	}
 	all, err := snap.Encode()
@@ -231,40 +235,6 @@ func readSpend(name string, opt parser.Options) ([]history.Spend, error) {
 		return nil, err
 	}
 	return res.Records, rejects.Flush()
-}
-
-// holdout collects the purchase days after the calibration end.
-type holdout struct {
-	end  period.Date
-	last period.Date
-	days map[string]map[period.Date]bool
-}
-
-func (h *holdout) add(p history.Purchase) {
-	if h.days[p.Customer] == nil {
-		h.days[p.Customer] = map[period.Date]bool{}
-	}
-	h.days[p.Customer][p.Day] = true
-	h.last = max(h.last, p.Day)
-}
-
-// check compares the model in meta with the holdout purchases; it
-// returns nil, for the caller to say so, when the model was withheld.
-func (h *holdout) check(base *analytics.Base, meta snapshot.Meta) (*analytics.HoldoutReport, error) {
-	if meta.CLV == nil || meta.CLVStatus != string(analytics.CLVFitted) {
-		return nil, nil
-	}
-	m := analytics.CLVModel{Purchases: clv.BGNBD{R: meta.CLV.R, Alpha: meta.CLV.Alpha, A: meta.CLV.A, B: meta.CLV.B},
-		AsOf: h.end, UnitDays: meta.CLV.UnitDays}
-	counts := make(map[string]int, len(h.days))
-	for c, days := range h.days {
-		counts[c] = len(days)
-	}
-	rep, err := analytics.Holdout(base, m, h.last, counts)
-	if err != nil {
-		return nil, fmt.Errorf("holdout check: %w", err)
-	}
-	return &rep, nil
 }
 
 // foldFile parses one sales file with opt (rejects to stderr), filling in

@@ -78,7 +78,7 @@ func TestAnalyzeAsOfHoldsOutLaterPurchases(t *testing.T) {
 		actual += g.Actual
 		// The model tracks every frequency group, within a third (the
 		// paper's conditional-expectation plot shows the same fit).
-		if g.Predicted < 0.66*float64(g.Actual) || g.Predicted > 1.5*float64(g.Actual) {
+		if float64(g.Predicted) < 0.66*float64(g.Actual) || float64(g.Predicted) > 1.5*float64(g.Actual) {
 			t.Errorf("frequency %s: predicted %.1f, actual %d", g.Frequency, g.Predicted, g.Actual)
 		}
 	}

@@ -18,7 +18,7 @@ type HoldoutReport struct {
 	From string `json:"from"`
 	To   string `json:"to"`
 	// Periods is the holdout's length in the model's time unit (weeks).
-	Periods float64 `json:"periods"`
+	Periods Amount `json:"periods"`
 	// Groups are the calibration frequencies 0 to HoldoutMaxFrequency-1
 	// and one group of HoldoutMaxFrequency or more repeat purchases.
 	Groups []HoldoutGroup `json:"groups"`
@@ -37,9 +37,9 @@ type HoldoutGroup struct {
 	Frequency            string  `json:"frequency"`
 	Customers            int     `json:"customers"`
 	Actual               int64   `json:"actual"`
-	Predicted            float64 `json:"predicted"`
-	ActualPerCustomer    float64 `json:"actual_per_customer"`
-	PredictedPerCustomer float64 `json:"predicted_per_customer"`
+	Predicted            Amount `json:"predicted"`
+	ActualPerCustomer    Amount `json:"actual_per_customer"`
+	PredictedPerCustomer Amount `json:"predicted_per_customer"`
 }
 
 // HoldoutMaxFrequency is the first calibration frequency grouped with all
@@ -62,7 +62,7 @@ func Holdout(b *Base, model CLVModel, to period.Date, holdout map[string]int) (H
 		return HoldoutReport{}, err
 	}
 	t := float64(to-model.AsOf) / model.UnitDays
-	rep := HoldoutReport{From: (model.AsOf + 1).String(), To: to.String(), Periods: t,
+	rep := HoldoutReport{From: (model.AsOf + 1).String(), To: to.String(), Periods: Amount(t),
 		Groups: make([]HoldoutGroup, HoldoutMaxFrequency+1)}
 	for i := range rep.Groups {
 		rep.Groups[i].Frequency = fmt.Sprint(i)
@@ -78,7 +78,7 @@ func Holdout(b *Base, model CLVModel, to period.Date, holdout map[string]int) (H
 			return HoldoutReport{}, fmt.Errorf("%w: no prediction for customer %q", ErrInvalidConfig, id)
 		}
 		g.Customers++
-		g.Predicted += p
+		g.Predicted += Amount(p)
 		g.Actual += int64(holdout[id])
 	}
 	for id := range holdout {
@@ -100,7 +100,7 @@ func Holdout(b *Base, model CLVModel, to period.Date, holdout map[string]int) (H
 
 func (g *HoldoutGroup) perCustomer() {
 	if g.Customers > 0 {
-		g.ActualPerCustomer = float64(g.Actual) / float64(g.Customers)
-		g.PredictedPerCustomer = g.Predicted / float64(g.Customers)
+		g.ActualPerCustomer = Amount(float64(g.Actual) / float64(g.Customers))
+		g.PredictedPerCustomer = g.Predicted / Amount(g.Customers)
 	}
 }

@@ -83,6 +83,29 @@ type ModelResponse struct {
 	Meta     snapshot.Meta `json:"meta"`
 }
 
+// HoldoutResponse is the body of GET /v1/analytics/holdout: recompute's
+// check of the CLV model on the later half of the data (at most a year),
+// the model fitted on the purchases up to calibration_end only. Report is
+// null when there was nothing to check, and Reason says why.
+type HoldoutResponse struct {
+	Snapshot SnapshotRef `json:"snapshot"`
+	snapshot.HoldoutCheck
+}
+
+// holdout answers GET /v1/analytics/holdout.
+func (s *Service) holdout(ctx context.Context) (*HoldoutResponse, error) {
+	info, ref, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := servePart(ctx, s, info, snapshot.HoldoutPart(),
+		"The snapshot has no holdout check: the data spans fewer than 8 weeks, or the snapshot predates the check.")
+	if err != nil {
+		return nil, err
+	}
+	return &HoldoutResponse{Snapshot: ref, HoldoutCheck: h}, nil
+}
+
 // analyticsKinds are the per-dimension analytics parts, by route name.
 var analyticsKinds = map[string]string{
 	"/v1/analytics/tiers":     "tiers",

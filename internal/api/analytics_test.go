@@ -55,6 +55,10 @@ func withSnapshot(e *env) {
 					{Dimension: dimension.Segment, Value: "Retail", Period: "2026-01", Spend: decimal.MustParse("7"), FirstYearMargin: decimal.Zero}},
 				Unattributed: []analytics.SpendAmount{{Period: "2026-01", Spend: decimal.MustParse("5")}}, Unplaced: []analytics.SpendAmount{},
 				Notes: []string{"CAC is spend ÷ new customers."}}),
+			encoded(t, snapshot.HoldoutPart(), snapshot.HoldoutCheck{CalibrationEnd: "2026-06-30", Report: &analytics.HoldoutReport{
+				From: "2026-07-01", To: "2026-11-22", Periods: 20.4, Total: analytics.HoldoutGroup{Frequency: "all", Customers: 5, Actual: 4,
+					Predicted: 3.61, ActualPerCustomer: 0.8, PredictedPerCustomer: 0.722},
+				Groups: []analytics.HoldoutGroup{{Frequency: "0", Customers: 5, Actual: 4, Predicted: 3.61, ActualPerCustomer: 0.8, PredictedPerCustomer: 0.722}}}}),
 			encoded(t, snapshot.LookalikesPart(), []analytics.Lookalike{{ID: "p1", Score: 0.7, Matches: []analytics.AttributeMatch{
 				{Dimension: dimension.Industry, Value: "Retail", SeedShare: 0.7, BaseShare: 0.4, Lift: 1.75, Contribution: 0.35}}}}),
 			encoded(t, snapshot.MetaPart(), snapshot.Meta{AsOf: "2026-11-22", FirstDay: "2026-01-01", LastDay: "2026-11-22", Customers: 5,

@@ -432,6 +432,8 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 		return get([]string{"limit", "cursor"}, func(q query) (any, error) { return s.lookalikeList(ctx, q) })
 	case path == "/v1/analytics/model":
 		return get(nil, func(query) (any, error) { return s.model(ctx) })
+	case path == "/v1/analytics/holdout":
+		return get(nil, func(query) (any, error) { return s.holdout(ctx) })
 	case path == "/v1/acquisition":
 		return get(acquisitionParams(), func(q query) (any, error) { return s.acquisition(ctx, q) })
 	case path == "/v1/forecast":

@@ -171,6 +171,19 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
+	// The holdout check reads the histories a second time rather than
+	// keep every purchase day of every customer in memory.
+	if end, ok := HoldoutEnd(base.FirstDay, base.LastDay); ok && base.Len() > 0 {
+		h := NewHoldout(end)
+		if err := in.histories(ctx, h.Add); err != nil {
+			return nil, err
+		}
+		check, err := h.CheckFitted(ctx)
+		if err != nil {
+			return nil, err
+		}
+		snap.Holdout = &check
+	}
 	meta := snap.Meta
 	parts, err := snap.Encode()
 	if err != nil {
@@ -209,6 +222,8 @@ type inputs struct {
 	spend     []history.Spend
 	// files is the number of transactions files read.
 	files int
+	// histories reads the purchases again, for the holdout check.
+	histories func(ctx context.Context, fn func(history.Purchase) error) error
 }
 
 // loadBase reads the accounts of every live customers file, then folds
@@ -251,19 +266,38 @@ func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 			return inputs{}, err
 		}
 	}
+	in := inputs{prospects: Prospects(accounts), spend: spend, histories: func(ctx context.Context, fn func(history.Purchase) error) error {
+		return s.eachPurchase(ctx, live, keys, accounts, fn)
+	}}
+	for _, k := range keys {
+		if strings.HasPrefix(k, history.TransactionsPrefix) {
+			in.files++
+		}
+	}
 	b := analytics.NewBuilder()
+	if err := in.histories(ctx, b.Add); err != nil {
+		return inputs{}, err
+	}
+	in.base = b.Build()
+	return in, nil
+}
+
+// eachPurchase calls fn with every purchase of the histories of the live
+// transactions files, attributes filled in from accounts. A live file
+// without a history (ingested before histories existed) is skipped with
+// a warning in the log.
+func (s *Service) eachPurchase(ctx context.Context, live map[string]store.Entry, keys []string,
+	accounts map[string]map[dimension.Dimension]string, fn func(history.Purchase) error) error {
 	fold := func(p history.Purchase) error {
 		if acct, ok := accounts[p.Customer]; ok {
 			p.Attrs = fill(p.Attrs, acct)
 		}
-		return b.Add(p)
+		return fn(p)
 	}
-	files := 0
 	for _, k := range keys {
 		if !strings.HasPrefix(k, history.TransactionsPrefix) {
 			continue
 		}
-		files++
 		err := s.read(ctx, history.Key(live[k].File), func(r io.Reader) error { return history.Read(r, fold) })
 		var nsk *s3types.NoSuchKey
 		if errors.As(err, &nsk) {
@@ -271,10 +305,10 @@ func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 			continue
 		}
 		if err != nil {
-			return inputs{}, err
+			return err
 		}
 	}
-	return inputs{base: b.Build(), prospects: Prospects(accounts), spend: spend, files: files}, nil
+	return nil
 }
 
 // Prospects lists accounts (customer id → attributes) in id order, the

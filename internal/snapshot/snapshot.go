@@ -108,6 +108,20 @@ type Snapshot struct {
 	// names (analytics.SpendDimensions) at each of BridgeGrains; none
 	// without spend files.
 	Acquisition []analytics.Acquisition
+	// Holdout is the check of the CLV model on the data's later purchases
+	// (see HoldoutPart); nil, and its part absent, when the data is too
+	// short to hold any out.
+	Holdout *HoldoutCheck
+}
+
+// HoldoutCheck is a calibration/holdout check of the CLV model: the model
+// is fitted on the purchases up to CalibrationEnd and its expected
+// purchases compared with the purchase days after it. Report is nil when
+// there is nothing to check, and Reason says why in words.
+type HoldoutCheck struct {
+	CalibrationEnd string                   `json:"calibration_end"`
+	Report         *analytics.HoldoutReport `json:"report"`
+	Reason         string                   `json:"reason,omitempty"`
 }
 
 // DimensionParts are the analytics of one dimension.
@@ -156,6 +170,11 @@ func (s *Snapshot) Encode() ([]Encoded, error) {
 	}
 	if s.Lookalikes != nil {
 		if err := add(LookalikesPart().Encode(s.Lookalikes)); err != nil {
+			return nil, err
+		}
+	}
+	if s.Holdout != nil {
+		if err := add(HoldoutPart().Encode(*s.Holdout)); err != nil {
 			return nil, err
 		}
 	}
@@ -267,6 +286,9 @@ func CustomersPart() Part[[]TopCustomer] { return Part[[]TopCustomer]{"customers
 func LookalikesPart() Part[[]analytics.Lookalike] {
 	return Part[[]analytics.Lookalike]{"lookalikes"}
 }
+
+// HoldoutPart is the check of the CLV model on the later purchases.
+func HoldoutPart() Part[HoldoutCheck] { return Part[HoldoutCheck]{"holdout"} }
 
 // AcquisitionPart is the acquisition cost by dimension d (total, segment
 // or channel) at grain g.

@@ -448,6 +448,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/holdout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * CLV holdout check
+         * @description Recompute's calibration/holdout check of the BG/NBD model: fitted on the purchases up to calibration_end only (the later half of the data's days, at most a year, is held out), its expected purchase days in the holdout against the actual ones, per calibration repeat frequency and in total, as in Fader, Hardie & Lee (2005).
+         */
+        get: operations["analyticsHoldout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1316,6 +1336,42 @@ export interface components {
             total: components["schemas"]["PipelineGroup"];
             notes: string[];
         };
+        HoldoutGroup: {
+            /** @description Repeat purchase days in the calibration period: 0 to 6, then 7+; all for the total. */
+            frequency: string;
+            customers: number;
+            /** @description Purchase days of these customers in the holdout. */
+            actual: number;
+            /** @description Purchase days the model expected of them in the holdout, 2 places. */
+            predicted: string;
+            /** @description Actual / customers, 2 places. */
+            actual_per_customer: string;
+            /** @description Predicted / customers, 2 places. */
+            predicted_per_customer: string;
+        };
+        Holdout: {
+            snapshot: components["schemas"]["SnapshotRef"];
+            /**
+             * Format: date
+             * @description The last day of the purchases the model was fitted on.
+             */
+            calibration_end: string;
+            /** @description Null when there was nothing to check; reason says why. */
+            report: null | {
+                /** Format: date */
+                from: string;
+                /** Format: date */
+                to: string;
+                /** @description The holdout's length in the model's time unit (weeks), 2 places. */
+                periods: string;
+                groups: components["schemas"]["HoldoutGroup"][];
+                total: components["schemas"]["HoldoutGroup"];
+                /** @description Customers whose first purchase is in the holdout: the model predicts nothing for them. */
+                new_customers: number;
+            };
+            /** @description Why there is no report. */
+            reason?: string;
+        };
     };
     responses: {
         /** @description A parameter is invalid; detail says which and how to fix it. */
@@ -2146,6 +2202,30 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    analyticsHoldout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description From the latest recompute snapshot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Holdout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
         };
     };
 }
