@@ -282,6 +282,8 @@ func NewAccumulator(q Query) (*Accumulator, error) {
 		}
 		seen[f] = true
 	}
+	// A copy, so that the caller's slice may change while deals are fed.
+	q.Stages = slices.Clone(q.Stages)
 	a := &Accumulator{q: q, asOf: q.AsOf, from: q.From, to: q.To,
 		groups: map[string]int32{}, stages: map[string]int32{}}
 	if a.asOf.IsZero() {

@@ -52,7 +52,7 @@ func (d Deal) check() (decimal.Decimal, bool, error) {
 		return decimal.Decimal{}, false, nil
 	}
 	v, err := decimal.Parse(d.Value)
-	if err == nil && (len(d.Value) > decimal.MaxPrec || strings.ContainsAny(d.Value, "eE")) && !exact(v, d.Value) {
+	if err == nil && mayRound(d.Value) && !exact(v, d.Value) {
 		err = errors.New("more digits than the 19 a decimal keeps")
 	}
 	if err != nil {
@@ -61,9 +61,14 @@ func (d Deal) check() (decimal.Decimal, bool, error) {
 	return v, true, nil
 }
 
-// exact reports whether v is the number s spells: decimal.Parse rounds
-// what does not fit 19 digits, and only a long or exponent form can hold
-// more, so only those are checked.
+// mayRound reports whether decimal.Parse may have rounded s: only a long
+// or exponent form can hold more digits than the 19 a decimal keeps, and
+// checking only those keeps the usual value to two byte scans.
+func mayRound(s string) bool {
+	return len(s) > decimal.MaxPrec || strings.IndexByte(s, 'e') >= 0 || strings.IndexByte(s, 'E') >= 0
+}
+
+// exact reports whether v is the number s spells.
 func exact(v decimal.Decimal, s string) bool {
 	r, ok := new(big.Rat).SetString(s)
 	return ok && r.Cmp(ratDec(v)) == 0
