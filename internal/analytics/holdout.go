@@ -34,9 +34,9 @@ type HoldoutReport struct {
 // days they had in the holdout, and how many the model expected, per
 // customer and in all.
 type HoldoutGroup struct {
-	Frequency            string  `json:"frequency"`
-	Customers            int     `json:"customers"`
-	Actual               int64   `json:"actual"`
+	Frequency            string `json:"frequency"`
+	Customers            int    `json:"customers"`
+	Actual               int64  `json:"actual"`
 	Predicted            Amount `json:"predicted"`
 	ActualPerCustomer    Amount `json:"actual_per_customer"`
 	PredictedPerCustomer Amount `json:"predicted_per_customer"`
