@@ -92,6 +92,7 @@ func TestHoldoutOnCDNOW(t *testing.T) {
 		t.Fatalf("calibration end %s, %d actual purchase days of %d customers; want 1997-09-30, %d of 2357",
 			check.CalibrationEnd, rep.Total.Actual, rep.Total.Customers, len(days))
 	}
+	t.Logf("holdout %s..%s: %d actual purchase days, %.2f expected", rep.From, rep.To, rep.Total.Actual, float64(rep.Total.Predicted))
 	// The published fit predicts the holdout's purchases within about
 	// 15% in total (Fader, Hardie & Lee 2005, figure 3).
 	if p := float64(rep.Total.Predicted); p < 0.85*float64(rep.Total.Actual) || p > 1.15*float64(rep.Total.Actual) {
