@@ -417,7 +417,7 @@ func testCRMPipeline(t *testing.T) {
 			sameDecimal(t, "revenue of "+m, months[m], want)
 		}
 	}
-	deals := dealsRef(t, "total", "--from", "2017-01-01", "--to", "2017-12-31")["all"]
+	deals := shareddata.Deals(t, "total", "--from", "2017-01-01", "--to", "2017-12-31").Groups["all"]
 	var got aggregate.Measures
 	for k, m := range res.Delta {
 		if k.Dim == dimension.Total && k.Grain == aggregate.Month && strings.HasPrefix(k.Period, "2017-") {
@@ -448,8 +448,8 @@ func testCRMPipeline(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if customerDays != 3860 || customerDays != dealsRefAll(t).CustomerDays {
-		t.Fatalf("%d customer-days, want 3,860 (DuckDB %d)", customerDays, dealsRefAll(t).CustomerDays)
+	if ref := shareddata.Deals(t, "total"); customerDays != 3860 || customerDays != ref.CustomerDays {
+		t.Fatalf("%d customer-days, want 3,860 (DuckDB %d)", customerDays, ref.CustomerDays)
 	}
 }
 
@@ -488,11 +488,11 @@ func TestCRMDealsBySectorAndAgent(t *testing.T) {
 					}
 				}
 			}
-			want := dealsRef(t, tc.by)
+			want := shareddata.Deals(t, tc.by).Groups
 			// Sectors are compared as stored: respelled as the
 			// accounts file's format reports.
 			if renamed := cs.Format.Normalized[string(tc.dim)]; len(renamed) > 0 {
-				respelled := map[string]dealsGroup{}
+				respelled := map[string]shareddata.DealsGroup{}
 				for v, w := range want {
 					if to, ok := renamed[v]; ok {
 						v = to
@@ -523,56 +523,6 @@ func TestCRMDealsBySectorAndAgent(t *testing.T) {
 			}
 		})
 	}
-}
-
-// dealsGroup is one group of infra/node/deals_reference.mjs's output.
-type dealsGroup struct {
-	Won            int64  `json:"won"`
-	WonValue       string `json:"won_value"`
-	Lost           int64  `json:"lost"`
-	LostValue      string `json:"lost_value"`
-	WonCycleN      int64  `json:"won_cycle_n"`
-	WonCycleSum    int64  `json:"won_cycle_sum"`
-	WonCycleMedian string `json:"won_cycle_median"`
-	LostCycleN     int64  `json:"lost_cycle_n"`
-	LostCycleSum   int64  `json:"lost_cycle_sum"`
-}
-
-// dealsOutput is infra/node/deals_reference.mjs's output.
-type dealsOutput struct {
-	Groups           map[string]dealsGroup `json:"groups"`
-	CustomerDays     int                   `json:"customer_days"`
-	LostOnlyAccounts []string              `json:"lost_only_accounts"`
-}
-
-// runDealsRef runs DuckDB's deal figures of the CRM files, grouped by one
-// of the script's --by columns.
-func runDealsRef(t testing.TB, by string, args ...string) dealsOutput {
-	t.Helper()
-	files := []string{"--pipeline", shareddata.Path(t, "crm_sales_pipeline.csv"), "--accounts", shareddata.Path(t, "crm_accounts.csv"),
-		"--products", shareddata.Path(t, "crm_products.csv"), "--teams", shareddata.Path(t, "crm_sales_teams.csv"), "--by", by}
-	cmd := exec.Command("node", append(append([]string{filepath.Join(repoRoot(t), "infra/node/deals_reference.mjs")}, files...), args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("DuckDB deals reference (installed by make deps): %v\n%s", err, stderr.String())
-	}
-	var ref dealsOutput
-	if err := json.Unmarshal(out, &ref); err != nil {
-		t.Fatal(err)
-	}
-	return ref
-}
-
-func dealsRef(t testing.TB, by string, args ...string) map[string]dealsGroup {
-	t.Helper()
-	return runDealsRef(t, by, args...).Groups
-}
-
-func dealsRefAll(t testing.TB) dealsOutput {
-	t.Helper()
-	return runDealsRef(t, "total")
 }
 
 // cdnowCSV rewrites whitespace-aligned CDNOW text as CSV for DuckDB, with
