@@ -30,7 +30,7 @@
 // - A month with spend but no new customers has "cac": null.
 
 import { parseArgs } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { lit, ident, open } from './duck.mjs';
 
 const keys = ['file', 'customer', 'date', 'date-format', 'dimension', 'profit', 'spend', 'spend-month', 'spend-value', 'spend-amount'];
 let opts;
@@ -51,19 +51,11 @@ for (const k of keys) {
   }
 }
 
-const lit = (s) => `'${String(s).replaceAll("'", "''")}'`;
-const ident = (s) => `"${String(s).replaceAll('"', '""')}"`;
 const csv = (path) =>
   `read_csv(${lit(path)}, header=true, all_varchar=true, delim=',', quote='"', escape='"', encoding='utf-8', strict_mode=true)`;
 
 try {
-  const instance = await DuckDBInstance.create(':memory:', {
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
-    threads: '2',
-  });
-  const con = await instance.connect();
-  const all = async (sql) => (await con.runAndReadAll(sql)).getRowsJS();
+  const { con, all, close } = await open();
 
   await con.run(
     `CREATE TEMP TABLE t AS SELECT ${ident(opts.customer)} AS c, ` +
@@ -112,8 +104,7 @@ try {
   const byValue = await report(true);
   const total = (await report(false)).all ?? {};
   process.stdout.write(JSON.stringify({ by_value: byValue, total }) + '\n');
-  con.closeSync?.();
-  instance.closeSync?.();
+  close();
 } catch (e) {
   process.stderr.write(`acquisition_reference.mjs: ${e.message}\n`);
   process.exitCode = 1;

@@ -33,7 +33,7 @@
 // are the accounts with deals but no won deal.
 
 import { parseArgs } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { lit, open } from './duck.mjs';
 
 const USAGE =
   'usage: node deals_reference.mjs --pipeline PATH --accounts PATH --products PATH --teams PATH ' +
@@ -80,18 +80,11 @@ for (const k of ['from', 'to', 'as-of']) {
   if (opts[k] !== undefined && !isoDate.test(opts[k])) fail(`--${k} must be YYYY-MM-DD`);
 }
 
-const lit = (s) => `'${String(s).replaceAll("'", "''")}'`;
 const read = (path) =>
   `read_csv(${lit(path)}, header=true, all_varchar=true, delim=',', quote='"', strict_mode=true, ignore_errors=false)`;
 
 try {
-  const instance = await DuckDBInstance.create(':memory:', {
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
-    threads: '2',
-  });
-  const con = await instance.connect();
-  const all = async (sql) => (await con.runAndReadAll(sql)).getRowsJS();
+  const { con, all } = await open();
 
   await con.run(
     `CREATE TEMP TABLE d AS SELECT ${groupExpr} AS g, p.deal_stage AS stage, p.account AS account, ` +

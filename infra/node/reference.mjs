@@ -38,7 +38,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { lit, ident, open } from './duck.mjs';
 
 const USAGE =
   'usage: node reference.mjs --file PATH --amount COL --date COL --date-format FMT ' +
@@ -83,8 +83,6 @@ const encoding = opts.encoding.toLowerCase().replace(/[-_]/g, '');
 if (!['utf8', 'cp1252', 'windows1252'].includes(encoding)) fail(`unsupported --encoding ${opts.encoding}`);
 if (opts.delim.length !== 1) fail('--delim must be one character');
 
-const lit = (s) => `'${String(s).replaceAll("'", "''")}'`;
-const ident = (s) => `"${String(s).replaceAll('"', '""')}"`;
 
 let tmp;
 let csvPath = opts.file;
@@ -97,14 +95,7 @@ if (encoding !== 'utf8') {
 }
 
 try {
-  // No extension may be fetched or loaded: everything used here is core DuckDB.
-  const instance = await DuckDBInstance.create(':memory:', {
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
-    threads: '2',
-  });
-  const con = await instance.connect();
-  const all = async (sql) => (await con.runAndReadAll(sql)).getRowsJS();
+  const { con, all, close } = await open();
 
   await con.run(
     `CREATE TEMP TABLE src AS SELECT * FROM read_csv(${lit(csvPath)}, header=true, all_varchar=true, ` +
@@ -159,8 +150,7 @@ try {
   process.stdout.write(
     JSON.stringify({ rows: Number(rows), total, by_value: byValue, by_value_month: byValueMonth }) + '\n',
   );
-  con.closeSync?.();
-  instance.closeSync?.();
+  close();
 } catch (e) {
   process.stderr.write(`reference.mjs: ${e.message}\n`);
   process.exitCode = 1;
