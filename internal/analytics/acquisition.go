@@ -213,8 +213,8 @@ func NewAcquisition(b *Base, spend []history.Spend, cfg AcquisitionConfig) (Acqu
 			return Acquisition{}, fmt.Errorf("spend of %s %q: %w", s.Period, v, err)
 		}
 	}
-	for _, c := range b.Customers {
-		for _, m := range c.Months {
+	for i := range b.Customers {
+		for _, m := range b.Customers[i].Months {
 			if !m.CostComplete {
 				out.PaybackBasis = BasisRevenue
 			}

@@ -1,7 +1,8 @@
 // Package analytics computes the customer-level analytics that cannot be
 // maintained incrementally at ingest time: value tiers (Pareto/ABC), RFM
 // scores and named groups, propensity × potential quadrants, revenue bridges
-// per period and segment, and lookalike prospects.
+// per period and segment, lookalike prospects, and acquisition cost (CAC,
+// payback, CLV:CAC) of the spend of spend files.
 //
 // Everything here is a pure function of a customer base; nothing touches
 // AWS. The recompute function folds every live file version's purchase

@@ -1,9 +1,10 @@
 // Package recompute rebuilds what cannot be maintained incrementally at
 // ingest time. On a schedule it folds the purchase history of every live
 // file version into a customer base, computes value tiers, RFM groups, the
-// CLV model, propensity × potential quadrants, forecasts and revenue
-// bridges (package analytics), and publishes them as one snapshot that the
-// API switches to atomically and serves with its as-of time.
+// CLV model, propensity × potential quadrants, forecasts, revenue bridges
+// and, from the live spend files, acquisition cost (package analytics), and
+// publishes them as one snapshot that the API switches to atomically and
+// serves with its as-of time.
 //
 // A scheduled run is skipped when nothing changed since the last snapshot
 // and that snapshot is younger than Options.MaxAge, so a frequent schedule
