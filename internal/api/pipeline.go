@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -133,12 +132,7 @@ func (s *Service) pipelineReport(ctx context.Context, q query) (*Pipeline, error
 	if err != nil {
 		return nil, badRequest("%s", strings.TrimPrefix(err.Error(), pipeline.ErrQuery.Error()+": "))
 	}
-	files, err := s.deals.Each(ctx, func(d pipeline.Deal) error {
-		if err := acc.Add(d); err != nil && !errors.Is(err, pipeline.ErrInvalid) {
-			return err
-		}
-		return nil
-	})
+	files, err := s.deals.Each(ctx, acc.Add)
 	if err != nil {
 		return nil, fmt.Errorf("read deals: %w", err)
 	}

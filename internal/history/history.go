@@ -145,8 +145,8 @@ func ReadSpend(r io.Reader, fn func(Spend) error) error { return readLines(r, "s
 // ProductsPrefix (one row per product: series, list price) and
 // TeamsPrefix (one row per sales agent: manager, regional office), and
 // acquisition spend (period, amount, optional segment and channel) under
-// SpendPrefix. Ingestion, recompute and the API's presigned uploads all
-// use these.
+// SpendPrefix. Ingestion and recompute read them all; the API presigns
+// uploads and finds upload status by key under TransactionsPrefix only.
 const (
 	TransactionsPrefix = "transactions/"
 	CustomersPrefix    = "customers/"

@@ -555,8 +555,8 @@ func (s *Service) parseSpend(ctx context.Context, body io.Reader, bucket, key, f
 		}}, nil
 }
 
-// putCurated keeps a small curated output (accounts, spend) under key, as
-// encode writes it.
+// putCurated keeps a small curated output (accounts, spend, deals) under
+// key, as encode writes it.
 func (s *Service) putCurated(ctx context.Context, bucket, key string, encode func(io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := encode(&buf); err != nil {
@@ -662,24 +662,18 @@ func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate
 	return nil
 }
 
-// putDeals keeps the deals of a file with a deal stage, before the file
-// can become live, so that the pipeline figures read the deals of live
-// files only.
+// putDeals keeps the deals of a transactions file, before the file can
+// become live, so that the pipeline figures read the deals of live files
+// only. A file without deals gets an empty object: an earlier attempt at
+// the same version, read under another mapping, may have left deals
+// under its key, which must not count.
 func (s *Service) putDeals(ctx context.Context, bucket, file string, res *parser.Result) error {
-	if res.DealCount() == 0 {
+	return s.putCurated(ctx, bucket, pipeline.Key(file), func(w io.Writer) error {
+		if err := res.Deals(pipeline.NewWriter(w).Write); err != nil {
+			return fmt.Errorf("write deals: %w", err)
+		}
 		return nil
-	}
-	var buf bytes.Buffer
-	w := pipeline.NewWriter(&buf)
-	if err := res.Deals(w.Write); err != nil {
-		return fmt.Errorf("write deals: %w", err)
-	}
-	key := pipeline.Key(file)
-	if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
-		Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")}); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	return nil
+	})
 }
 
 // putHistory keeps the file's per-customer purchase history for

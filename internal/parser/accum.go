@@ -95,8 +95,9 @@ type dimValues struct {
 }
 
 // newDimValues returns the value table of dimension d, spelling values as
-// opt says (see Options.Values and Options.KeepSpelling).
-func newDimValues(d dimension.Dimension, opt *Options) dimValues {
+// opt says (see Options.Values and Options.KeepSpelling); match, nil
+// without a lookup keyed by d, finds the lookup's spelling of a value.
+func newDimValues(d dimension.Dimension, opt *Options, match func(string) (string, bool)) dimValues {
 	v := dimValues{interner: newInterner(6, dimension.Blank), raw: map[string]uint32{}}
 	own := opt.Values[string(d)]
 	switch {
@@ -113,7 +114,6 @@ func newDimValues(d dimension.Dimension, opt *Options) dimValues {
 		// applies again, so {"United States": "USA"} also catches "US".
 		// A lookup keyed by d then gives its own spelling of a value
 		// written with other case or spacing.
-		keys := opt.Lookups[d].folded()
 		v.canon = func(s string) string {
 			if o, ok := own[s]; ok {
 				return o
@@ -126,8 +126,10 @@ func newDimValues(d dimension.Dimension, opt *Options) dimValues {
 			if o, ok := own[s]; ok {
 				return o
 			}
-			if o, ok := keys[foldKey(s)]; ok {
-				return o
+			if match != nil {
+				if o, ok := match(s); ok {
+					return o
+				}
 			}
 			return s
 		}
@@ -181,8 +183,8 @@ type accumulator struct {
 	// and day first; decided is set once the file's order is decided.
 	votes   [2]int64
 	decided bool
-	// droppedLines counts the rolled-up lines whose date contradicts the
-	// order.
+	// droppedLines counts the rolled-up rows (lines, and lost deals,
+	// which have none) whose date contradicts the order.
 	droppedLines int64
 	// The last date period resolved.
 	lastDate            notation.RawDate
@@ -196,6 +198,9 @@ type accumulator struct {
 	dealRecs chunked[dealRec]
 	stages   []string
 	stageIdx map[string]uint32
+	// matchers find, by the dimension a lookup is keyed by, the lookup
+	// key a value names (see Table.matcher); read-only once built.
+	matchers map[dimension.Dimension]func(string) (string, bool)
 }
 
 // parsedRow is a row after stage 1: either rejected (rowErr) or ready to
@@ -248,6 +253,9 @@ func (a *accumulator) openDeal(f [][]byte, line int, out *parsedRow) *RowError {
 		}
 		var rounded roundedFields
 		out.openValue, out.hasValue = exactOf(rounded.fit(fieldAmount, v)), true
+		for _, fl := range rounded.list() {
+			a.rounded[fl]++
+		}
 	}
 	cust, ok := a.cellValue(f, fieldCustomer)
 	out.open, out.noAccount = true, ok && isMissing(cust)
@@ -352,6 +360,12 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 			}
 		}
 	}
+	a.matchers = make(map[dimension.Dimension]func(string) (string, bool), len(opt.Lookups))
+	for key, t := range opt.Lookups {
+		if t != nil {
+			a.matchers[key] = t.matcher()
+		}
+	}
 	// A lookup's attributes join by its key dimension's column.
 	looked := map[dimension.Dimension]dimension.Dimension{}
 	for _, key := range slices.Sorted(maps.Keys(opt.Lookups)) {
@@ -382,7 +396,7 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 		}
 	}
 	for i, d := range a.dims {
-		a.vals[i] = newDimValues(d.dim, opt)
+		a.vals[i] = newDimValues(d.dim, opt, a.matchers[d.dim])
 	}
 	if opt.cellCache > 0 {
 		a.cellCap = opt.cellCache
@@ -921,7 +935,8 @@ func (a *accumulator) rollCells() error {
 			}
 			kept++
 		case dropped:
-			a.droppedLines += c.lines
+			// A lost deal is a row without a line: it is dropped too.
+			a.droppedLines += c.lines + deal.lost
 		default:
 			rc := rolledCell{acc: c.keyAcc, p: p}
 			rc.vals.set(a.tuples.at(c.tuple))
@@ -1009,8 +1024,10 @@ func (a *accumulator) dimValue(i int, f [][]byte, cust []byte) (uint32, bool) {
 		if !ok || key == 0 {
 			return 0, ok
 		}
-		v := a.opt.Lookups[a.dims[src.key].dim].Attrs[a.vals[src.key].names[key]][src.dim]
-		if v == "" {
+		keyDim := a.dims[src.key].dim
+		k, found := a.matchers[keyDim](a.vals[src.key].names[key])
+		v := a.opt.Lookups[keyDim].Attrs[k][src.dim]
+		if !found || v == "" {
 			return 0, true
 		}
 		return vals.id([]byte(v))

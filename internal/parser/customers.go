@@ -345,19 +345,27 @@ func (a *accumulator) tableRow(rec tabular.Record, out *Table) *RowError {
 	return nil
 }
 
-// folded maps each key of a lookup table, folded by foldKey, to the key;
-// nil for a nil table. Of keys that fold alike the first in order wins.
-func (t *Table) folded() map[string]string {
+// matcher returns the function that finds the key of a lookup table a
+// value names: the value itself when it is a key, else the key it folds
+// like (foldKey), of keys that fold alike the first in order; nil for a
+// nil table.
+func (t *Table) matcher() func(string) (string, bool) {
 	if t == nil {
 		return nil
 	}
-	out := make(map[string]string, len(t.Attrs))
+	folded := make(map[string]string, len(t.Attrs))
 	for _, k := range slices.Sorted(maps.Keys(t.Attrs)) {
-		if f := foldKey(k); out[f] == "" {
-			out[f] = k
+		if f := foldKey(k); folded[f] == "" {
+			folded[f] = k
 		}
 	}
-	return out
+	return func(v string) (string, bool) {
+		if _, ok := t.Attrs[v]; ok {
+			return v, true
+		}
+		k, ok := folded[foldKey(v)]
+		return k, ok
+	}
 }
 
 // foldKey folds a value to what a lookup matches it by: its letters and

@@ -120,6 +120,12 @@ func (r *Result) Deals(fn func(pipeline.Deal) error) error {
 		}
 		if d.created != 0 {
 			out.Created = a.dayOf(d.created)
+			if d.outcome != 0 && out.Created > out.Closed {
+				// Created after closed only in the order the file's dates
+				// were decided in (the row passed because the other
+				// reading fits): the created date is not trusted.
+				out.Created = 0
+			}
 		}
 		vals := a.tuples.at(d.tuple)
 		for j, ds := range a.dims {
@@ -134,8 +140,8 @@ func (r *Result) Deals(fn func(pipeline.Deal) error) error {
 		case d.hasValue:
 			out.Value = d.value.String()
 		case d.outcome == 0 && product >= 0 && vals[product] != 0:
-			if p, ok := prices[a.vals[product].names[vals[product]]]; ok {
-				out.Value, out.Listed = p, true
+			if k, ok := a.matchers[dimension.Product](a.vals[product].names[vals[product]]); ok && prices[k] != "" {
+				out.Value, out.Listed = prices[k], true
 			}
 		}
 		if err := fn(out); err != nil {

@@ -239,3 +239,73 @@ func date(t *testing.T, s string) period.Date {
 	}
 	return d
 }
+
+// TestLookupMatching checks which lookup key a deal's product joins: its
+// own spelling when that is a key, else the key it folds like, also when
+// the file keeps its spellings (the stored value then stays as written).
+func TestLookupMatching(t *testing.T) {
+	products := &Table{Key: dimension.Product, Attrs: map[string]map[dimension.Dimension]string{
+		"A-1": {dimension.Category: "Dash"}, "A1": {dimension.Category: "Plain"}, "GTX Pro": {dimension.Category: "GTX"}},
+		Prices: map[string]string{"A-1": "10", "A1": "20", "GTX Pro": "30"}}
+	tests := []struct {
+		name, product   string
+		keep            bool
+		stored, catg, v string
+	}{
+		{"exact key wins over a fold", "A1", false, "A1", "Plain", "20"},
+		{"the other exact key", "A-1", false, "A-1", "Dash", "10"},
+		{"folded", "gtxpro", false, "GTX Pro", "GTX", "30"},
+		{"folded, spelling kept", "GTXPro", true, "GTXPro", "GTX", "30"},
+		{"no key", "Other", false, "Other", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opt := Options{Lookups: map[dimension.Dimension]*Table{dimension.Product: products}, KeepSpelling: tt.keep}
+			var rej rejectList
+			res, err := ParseWith(strings.NewReader("deal_id,product,stage,close_date,value\n1,"+tt.product+",Proposal,,\n"), "deals.csv", &rej, opt)
+			if err != nil || len(rej) != 0 {
+				t.Fatalf("%v %v", err, rej)
+			}
+			var got pipeline.Deal
+			if err := res.Deals(func(d pipeline.Deal) error { got = d; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if got.Attrs[dimension.Product] != tt.stored || got.Attrs[dimension.Category] != tt.catg || got.Value != tt.v || got.Listed != (tt.v != "") {
+				t.Fatalf("deal %+v, want product %q of category %q at %q", got, tt.stored, tt.catg, tt.v)
+			}
+		})
+	}
+}
+
+// TestDealDatesInTheDecidedOrder checks deals whose dates read both ways:
+// the file's order decides them; a lost deal whose close date only reads
+// the other way is rejected like any row (it once failed the file), and a
+// created date after the close date in the decided order is dropped
+// rather than written as a deal that closed before it was created.
+func TestDealDatesInTheDecidedOrder(t *testing.T) {
+	text := "deal_id,stage,created_date,close_date,value\n" +
+		"1,Won,01/02/2017,25/03/2017,10\n" + // 25 is a day: day first
+		"2,Won,02/03/2017,28/04/2017,10\n" +
+		"3,Lost,03/05/2017,04/03/2017,5\n" + // created 3 May, closed 4 March day first
+		"4,Lost,01/02/2017,02/13/2017,5\n" // only month first: contradicts the order
+	var rej rejectList
+	res, err := ParseWith(strings.NewReader(text), "deals.csv", &rej, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rej) != 1 || rej[0].Line != 5 || res.Rejected != 1 || res.Accepted != 3 {
+		t.Fatalf("rejects %v, accepted %d", rej, res.Accepted)
+	}
+	var got []pipeline.Deal
+	if err := res.Deals(func(d pipeline.Deal) error { got = append(got, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || res.DealCount() != 3 || got[2].ID != "3" || !got[2].Created.IsZero() || got[2].Closed != date(t, "2017-03-04") {
+		t.Fatalf("deals %+v", got)
+	}
+	for _, d := range got {
+		if err := d.Validate(); err != nil {
+			t.Fatalf("deal %s: %v", d.ID, err)
+		}
+	}
+}

@@ -2,12 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -58,7 +59,8 @@ func (s *Source) Each(ctx context.Context, fn func(Deal) error) (int, error) {
 			return 0, fmt.Errorf("list %s: %w", Prefix, err)
 		}
 		for _, o := range out.Contents {
-			kept[aws.ToString(o.Key)] = true
+			// Files without deals keep an empty object.
+			kept[aws.ToString(o.Key)] = aws.ToInt64(o.Size) > 0
 		}
 		if !aws.ToBool(out.IsTruncated) {
 			break
@@ -72,17 +74,24 @@ func (s *Source) Each(ctx context.Context, fn func(Deal) error) (int, error) {
 		}
 	}
 	sort.Strings(objects)
+	files := 0
 	for _, k := range objects {
 		key := Key(live[k].File)
 		obj, err := s.objs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+		var nsk *s3types.NoSuchKey
+		if errors.As(err, &nsk) {
+			// Gone since the listing: its file was retracted meanwhile.
+			continue
+		}
 		if err != nil {
 			return 0, fmt.Errorf("get %s: %w", key, err)
 		}
 		err = Read(obj.Body, fn)
 		obj.Body.Close()
 		if err != nil {
-			return 0, fmt.Errorf("deals of %s: %w", strings.TrimSuffix(k, "/"), err)
+			return 0, fmt.Errorf("deals of %s: %w", k, err)
 		}
+		files++
 	}
-	return len(objects), nil
+	return files, nil
 }

@@ -17,10 +17,12 @@
 //	customers               []TopCustomer, by CLV (or revenue) descending
 //	lookalikes              []analytics.Lookalike, accounts without purchases most like tier A
 //	acquisition/<d>/<grain> analytics.Acquisition, d total, segment or channel (spend files)
+//	holdout                 HoldoutCheck, the CLV model checked on the later half of the data
 //
 // Quadrants and forecasts exist only when the CLV model was fitted and
 // trusted (Meta.CLVStatus "fitted"),
-// lookalikes only when there were accounts without purchases, acquisition
+// holdout only when the data spans at least twice recompute's shortest
+// holdout, lookalikes only when there were accounts without purchases, acquisition
 // only when there were spend files (total, and segment or channel when
 // some spend names one), and a snapshot of an empty customer base has no
 // parts at all. Parts are
