@@ -107,12 +107,14 @@ type pageFigures struct {
 	} `json:"uploads"`
 	Pipeline struct {
 		sectionState
-		Dimension string             `json:"dimension"`
-		Note      string             `json:"note"`
-		Alt       string             `json:"alt"`
-		Caption   string             `json:"caption"`
-		Rows      []map[string]shown `json:"rows"`
-		Total     map[string]shown   `json:"total"`
+		Dimension  string             `json:"dimension"`
+		AsOf       string             `json:"as_of"`
+		Note       string             `json:"note"`
+		Alt        string             `json:"alt"`
+		Caption    string             `json:"caption"`
+		Rows       []map[string]shown `json:"rows"`
+		Total      map[string]shown   `json:"total"`
+		Conversion []map[string]shown `json:"conversion"`
 	} `json:"pipeline"`
 }
 
@@ -157,12 +159,14 @@ type browserReport struct {
 	} `json:"phone"`
 	Screenshots []string `json:"screenshots"`
 	// Deals is what --mode pipeline reads: the pipeline section by its
-	// default dimension, by sales agent, and by sales agent for 2017-Q2,
-	// and how much wider than a phone the page is.
+	// default dimension, by sales agent, by sales agent for 2017-Q2 and
+	// then with open deals as of 2017-06-30, and how much wider than a
+	// phone the page is.
 	Deals struct {
 		Default       pageFigures `json:"default"`
 		Owner         pageFigures `json:"owner"`
 		Quarter       pageFigures `json:"quarter"`
+		AsOf          pageFigures `json:"as_of"`
 		PhoneOverflow int         `json:"phone_overflow"`
 	} `json:"deals"`
 }

@@ -6,7 +6,8 @@
 //
 // and TestDashboardPipelineInBrowser, on a stack that already holds deal
 // files, runs it with --mode pipeline (no --file): the page is read for
-// the deal pipeline section only, by two dimensions and two periods.
+// the deal pipeline section only, by two dimensions, two periods and an
+// earlier as-of day.
 //
 // The script signs in through the address (#token=), uploads the file
 // through the page (presigned PUT with progress), waits for ingestion,
@@ -235,6 +236,11 @@ async function dealPages() {
   await settled(page);
   report.deals.quarter = await readPage(page);
 
+  // Open deals at the end of an earlier day, picked in the section only.
+  await page.fill('#pipeline-asof', '2017-06-30');
+  await settled(page);
+  report.deals.as_of = await readPage(page);
+
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const mobile = await phone.newPage();
   watch(mobile, 'phone');
@@ -323,11 +329,13 @@ function readPage(page) {
       pipeline: {
         ...state('pipeline'),
         dimension: document.getElementById('pipeline-dimension').value,
+        as_of: document.getElementById('pipeline-asof').value,
         note: document.getElementById('pipeline-note').textContent,
         alt: document.getElementById('pipeline-chart').getAttribute('aria-label'),
-        caption: document.querySelector('#pipeline caption')?.textContent ?? '',
-        rows: rows('#pipeline'),
-        total: foot('#pipeline'),
+        caption: document.querySelector('#pipeline-table caption')?.textContent ?? '',
+        rows: rows('#pipeline-table'),
+        total: foot('#pipeline-table'),
+        conversion: rows('#pipeline-conversion'),
       },
     };
   });

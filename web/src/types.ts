@@ -56,3 +56,5 @@ export type ForecastMonth = Schemas['RevenueForecast']['points'][number];
 export type Pipeline = Schemas['Pipeline'];
 /** One value's deal figures in a pipeline. */
 export type PipelineGroup = Schemas['PipelineGroup'];
+/** One step of a pipeline group's stage conversion, from one stage to the next or to Won. */
+export type ConversionStep = PipelineGroup['conversion'][number];
