@@ -116,6 +116,13 @@ type pageFigures struct {
 		Total      map[string]shown   `json:"total"`
 		Conversion []map[string]shown `json:"conversion"`
 	} `json:"pipeline"`
+	Holdout struct {
+		sectionState
+		Summary string             `json:"summary"`
+		Alt     string             `json:"alt"`
+		Rows    []map[string]shown `json:"rows"`
+		Total   map[string]shown   `json:"total"`
+	} `json:"holdout"`
 }
 
 type audit struct {
@@ -169,6 +176,9 @@ type browserReport struct {
 		AsOf          pageFigures `json:"as_of"`
 		PhoneOverflow int         `json:"phone_overflow"`
 	} `json:"deals"`
+	// Customers is what --mode holdout reads: the whole page, with the
+	// customer analytics of the snapshot.
+	Customers pageFigures `json:"customers"`
 }
 
 // chromiumPath is where Debian's chromium package puts the browser;
@@ -331,6 +341,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		// Superstore is a sales file, not a deal file: still no pipeline.
 		checkNoDeals(t, api, rep.AfterUpload)
 	})
+	t.Run("CLV holdout check", func(t *testing.T) { checkHoldout(t, api, rep.AfterUpload) })
 	t.Run("2017 with growth", func(t *testing.T) {
 		q := url.Values{"dimension": {"segment"}, "from": {"2017-01"}, "to": {"2017-12"}, "limit": {"200"}}
 		checkSegments(t, api, rep.Year2017, q)
@@ -665,12 +676,13 @@ func checkHeatmap(t *testing.T, api apiClient, p pageFigures, q url.Values) {
 func checkNotComputed(t *testing.T, p pageFigures) {
 	t.Helper()
 	for name, s := range map[string]sectionState{"tiers": p.Tiers.sectionState, "rfm": p.RFM.sectionState,
-		"quadrants": p.Quadrants.sectionState, "clv": p.CLV.sectionState, "bridge": p.Bridge.sectionState} {
+		"quadrants": p.Quadrants.sectionState, "clv": p.CLV.sectionState, "bridge": p.Bridge.sectionState,
+		"holdout": p.Holdout.sectionState} {
 		if s.State != "unavailable" || !strings.Contains(strings.ToLower(s.Message), "not computed yet") {
 			t.Errorf("%s before any recompute: %+v", name, s)
 		}
 	}
-	if len(p.Tiers.Rows)+len(p.RFM.Rows)+len(p.Quadrants.Rows)+len(p.CLV.Rows)+len(p.Bridge.Rows) > 0 {
+	if len(p.Tiers.Rows)+len(p.RFM.Rows)+len(p.Quadrants.Rows)+len(p.CLV.Rows)+len(p.Bridge.Rows)+len(p.Holdout.Rows) > 0 {
 		t.Error("customer sections show rows before any recompute")
 	}
 }

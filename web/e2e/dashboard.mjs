@@ -7,7 +7,9 @@
 // and TestDashboardPipelineInBrowser, on a stack that already holds deal
 // files, runs it with --mode pipeline (no --file): the page is read for
 // the deal pipeline section only, by two dimensions, two periods and an
-// earlier as-of day.
+// earlier as-of day. On a stack that already holds its data, --mode
+// holdout reads the customer analytics with the CLV holdout check
+// (TestDashboardHoldoutInBrowser, on CDNOW).
 //
 // The script signs in through the address (#token=), uploads the file
 // through the page (presigned PUT with progress), waits for ingestion,
@@ -36,8 +38,8 @@ const { values: opt } = parseArgs({
     mode: { type: 'string', default: 'full' },
   },
 });
-if (!opt.base || (opt.mode === 'full' && !opt.file) || !['full', 'pipeline'].includes(opt.mode)) {
-  console.error('usage: dashboard.mjs --base URL --token TOKEN [--mode full] --file FILE | --mode pipeline [--out DIR] [--chromium PATH]');
+if (!opt.base || (opt.mode === 'full' && !opt.file) || !['full', 'pipeline', 'holdout'].includes(opt.mode)) {
+  console.error('usage: dashboard.mjs --base URL --token TOKEN [--mode full] --file FILE | --mode pipeline|holdout [--out DIR] [--chromium PATH]');
   process.exit(2);
 }
 const timeout = Number(opt.timeout);
@@ -58,6 +60,7 @@ const report = { problems };
 
 try {
   if (opt.mode === 'pipeline') await dealPages();
+  else if (opt.mode === 'holdout') await holdoutPage();
   else await everySection();
 } catch (e) {
   problems.push(`failed: ${e.message}`);
@@ -131,7 +134,10 @@ async function everySection() {
       // Quadrants and CLV are withheld, with the reason, when the model
       // cannot be trusted (Superstore); otherwise they are shown.
       const model = (id) => state(id) === 'ready' || (state(id) === 'unavailable' && !/not computed yet/i.test(document.querySelector(`#${id} .state`)?.textContent ?? ''));
-      return ['tiers', 'rfm', 'bridge'].every((id) => state(id) === 'ready') && ['quadrants', 'clv'].every(model);
+      // The holdout check may have nothing to show (a withheld model),
+      // and then says why.
+      const shown = (id) => state(id) === 'ready' || state(id) === 'empty';
+      return ['tiers', 'rfm', 'bridge'].every((id) => state(id) === 'ready') && ['quadrants', 'clv'].every(model) && shown('holdout');
     }, null, { timeout }));
   await labelled(page, 'the upload in the history', () =>
     page.waitForFunction(() => document.querySelector('#uploads tbody [data-col="status"]')?.dataset.exact === 'succeeded', null, { timeout }));
@@ -251,6 +257,19 @@ async function dealPages() {
   report.screenshots = ['laptop-pipeline.png', 'phone-pipeline.png'].map((f) => join(out, f));
 }
 
+/** The customer analytics with the CLV holdout check, on a stack that holds a snapshot. */
+async function holdoutPage() {
+  const laptop = await browser.newContext({ viewport: { width: 1440, height: 900 }, reducedMotion: 'reduce' });
+  const page = await laptop.newPage();
+  watch(page, 'laptop');
+  await page.goto(`${opt.base}/#token=${encodeURIComponent(opt.token)}`, { waitUntil: 'load' });
+  await settled(page);
+  report.customers = await readPage(page);
+  report.a11y = await audit(page);
+  await page.locator('#holdout').screenshot({ path: join(out, 'laptop-holdout.png') });
+  report.screenshots = [join(out, 'laptop-holdout.png')];
+}
+
 /** Records console errors, page errors, CSP violations and failed requests. */
 function watch(page, name) {
   page.on('console', (m) => {
@@ -336,6 +355,13 @@ function readPage(page) {
         rows: rows('#pipeline-table'),
         total: foot('#pipeline-table'),
         conversion: rows('#pipeline-conversion'),
+      },
+      holdout: {
+        ...state('holdout'),
+        summary: document.getElementById('holdout-summary').textContent,
+        alt: document.getElementById('holdout-chart').getAttribute('aria-label'),
+        rows: rows('#holdout'),
+        total: foot('#holdout'),
       },
     };
   });

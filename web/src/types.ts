@@ -58,3 +58,9 @@ export type Pipeline = Schemas['Pipeline'];
 export type PipelineGroup = Schemas['PipelineGroup'];
 /** One step of a pipeline group's stage conversion, from one stage to the next or to Won. */
 export type ConversionStep = PipelineGroup['conversion'][number];
+/** GET /v1/analytics/holdout: the CLV model's calibration/holdout check. */
+export type Holdout = Schemas['Holdout'];
+/** The holdout check's figures, when there was something to check. */
+export type HoldoutReport = NonNullable<Holdout['report']>;
+/** Actual and predicted holdout purchase days of the customers with one calibration frequency, or of all. */
+export type HoldoutGroup = Schemas['HoldoutGroup'];
