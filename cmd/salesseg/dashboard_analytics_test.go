@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +18,14 @@ import (
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/shareddata"
 )
+
+// spendFile is the synthetic Superstore spend file the acquisition
+// checks upload: monthly spend by segment, some naming no segment, and
+// one quarter's spend.
+const spendFile = "internal/recompute/testdata/superstore_spend_2016-2019.csv"
+
+// uploadSpendHelp is what the acquisition section asks for without spend.
+const uploadSpendHelp = "Upload a spend/ file (period, amount, optional segment or channel) to see acquisition cost."
 
 // TestDashboardHoldoutInBrowser puts the CDNOW sample (headerless, read
 // through its mapping file) into a fresh stack, recomputes, and reads the
@@ -170,4 +181,183 @@ func checkHoldoutRow(t *testing.T, row map[string]shown, g apiHoldoutGroup, labe
 	rounded(t, label+" predicted", row["predicted"], g.Predicted, 2)
 	rounded(t, label+" actual per customer", row["actual_per_customer"], g.ActualPerCustomer, 2)
 	rounded(t, label+" predicted per customer", row["predicted_per_customer"], g.PredictedPerCustomer, 2)
+}
+
+// apiSpend is spend that no acquisition row holds.
+type apiSpend struct {
+	Period string `json:"period"`
+	Spend  string `json:"spend"`
+}
+
+// apiAcquisition is GET /v1/acquisition's answer, with its figures as the
+// API writes them.
+type apiAcquisition struct {
+	Period    string `json:"period"`
+	Dimension string `json:"dimension"`
+	Rows      []struct {
+		Value         string  `json:"value"`
+		Period        string  `json:"period"`
+		Spend         string  `json:"spend"`
+		NewCustomers  int64   `json:"new_customers"`
+		CAC           *string `json:"cac"`
+		PaybackMonths *string `json:"payback_months"`
+		MeanCLV       *string `json:"mean_clv"`
+		CLVToCAC      *string `json:"clv_to_cac"`
+		Conversion    *string `json:"conversion"`
+	} `json:"rows"`
+	Unattributed []apiSpend `json:"unattributed"`
+	Unplaced     []apiSpend `json:"unplaced"`
+	Notes        []string   `json:"notes"`
+}
+
+// checkNoSpend checks the acquisition section without a spend file: the
+// API answers 404 and the section's empty state asks for one.
+func checkNoSpend(t *testing.T, client apiClient, p pageFigures) {
+	t.Helper()
+	var problem struct {
+		Detail string `json:"detail"`
+	}
+	getJSON(t, client.base+"/v1/acquisition?dimension=total&period=quarter", http.StatusNotFound, &problem)
+	sec := p.Acquisition
+	if sec.State != "empty" || sec.Message != uploadSpendHelp || len(sec.Rows) > 0 || !strings.Contains(problem.Detail, "spend/") {
+		t.Errorf("acquisition without a spend file: page %+v with %d rows, API %q", sec.sectionState, len(sec.Rows), problem.Detail)
+	}
+}
+
+// checkSpend puts the spend file into the stack, recomputes, reads the
+// acquisition section in the browser and compares it with the API: in
+// total and by segment per quarter, by segment per month, and by
+// channel, which the file does not name.
+func checkSpend(t *testing.T, s *stack, root string, client apiClient) {
+	ctx := context.Background()
+	if err := s.upload(ctx, filepath.Join(root, spendFile), "spend/superstore_spend_2016-2019.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.dispatch.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.dispatch.RunRecompute(ctx)
+	rep := runDashboardScript(t, root, "report-acquisition.json", "--base", client.base, "--mode", "acquisition")
+	total := spendTotal(t, filepath.Join(root, spendFile))
+	for _, c := range []struct {
+		name       string
+		page       pageFigures
+		dim, grain string
+	}{
+		{"total per quarter", rep.Acquisition.Total, "total", "quarter"},
+		{"by segment per quarter", rep.Acquisition.Segment, "segment", "quarter"},
+		{"by segment per month", rep.Acquisition.SegmentMonth, "segment", "month"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := checkAcquisition(t, client, c.page, c.dim, c.grain)
+			// Every amount of the file is in a row, unattributed or unplaced.
+			sum := decimal.Decimal{}
+			for _, x := range a.Rows {
+				sum = addDecimal(t, sum, x.Spend)
+			}
+			for _, x := range append(a.Unattributed, a.Unplaced...) {
+				sum = addDecimal(t, sum, x.Spend)
+			}
+			if sum.Cmp(total) != 0 {
+				t.Errorf("the API's spend adds up to %s, the file's to %s", sum, total)
+			}
+		})
+	}
+	t.Run("by channel", func(t *testing.T) {
+		var problem struct {
+			Detail string `json:"detail"`
+		}
+		getJSON(t, client.base+"/v1/acquisition?dimension=channel&period=month", http.StatusNotFound, &problem)
+		sec := rep.Acquisition.Channel.Acquisition
+		if sec.State != "empty" || sec.Message != problem.Detail+" "+uploadSpendHelp {
+			t.Errorf("acquisition by channel: page %+v, API %q", sec.sectionState, problem.Detail)
+		}
+	})
+	if len(rep.A11y.Issues) > 0 {
+		t.Errorf("accessibility issues:\n  %s", strings.Join(rep.A11y.Issues, "\n  "))
+	}
+}
+
+// checkAcquisition compares the acquisition section, by dim per grain,
+// with GET /v1/acquisition: every row's exact figures, the note and the
+// chart's text alternative. It returns the API's answer.
+func checkAcquisition(t *testing.T, client apiClient, p pageFigures, dim, grain string) apiAcquisition {
+	t.Helper()
+	var want apiAcquisition
+	client.get("/v1/acquisition?"+url.Values{"dimension": {dim}, "period": {grain}}.Encode(), &want)
+	sec := p.Acquisition
+	if sec.State != "ready" || sec.Dimension != dim || sec.Grain != grain || len(sec.Rows) != len(want.Rows) || len(want.Rows) == 0 {
+		t.Fatalf("acquisition by %s per %s: page %+v by %s per %s with %d rows, API %d rows",
+			dim, grain, sec.sectionState, sec.Dimension, sec.Grain, len(sec.Rows), len(want.Rows))
+	}
+	for i, r := range want.Rows {
+		row := sec.Rows[i]
+		what := r.Value + " " + r.Period
+		if row["period"].Text != r.Period || (dim != "total" && row["value"].Text != r.Value) {
+			t.Errorf("row %d: page %s %s, API %s", i, row["value"].Text, row["period"].Text, what)
+		}
+		money(t, what+" spend", row["spend"], r.Spend)
+		whole(t, what+" new customers", row["new_customers"], r.NewCustomers)
+		optional(t, what+" CAC", row["cac"], r.CAC, 2)
+		optional(t, what+" payback months", row["payback_months"], r.PaybackMonths, 1)
+		optional(t, what+" mean CLV", row["mean_clv"], r.MeanCLV, 2)
+		optional(t, what+" CLV:CAC", row["clv_to_cac"], r.CLVToCAC, 2)
+		pct(t, what+" conversion", row["conversion"], r.Conversion)
+	}
+	for _, n := range want.Notes {
+		if !strings.Contains(sec.Note, n) {
+			t.Errorf("the note leaves out the API's %q: %q", n, sec.Note)
+		}
+	}
+	if len(want.Unattributed) > 0 && !strings.Contains(sec.Note, "in the total only: ") {
+		t.Errorf("the note does not give the unattributed spend %v: %q", want.Unattributed, sec.Note)
+	}
+	if len(want.Unplaced) > 0 && !strings.Contains(sec.Note, "in no row: ") {
+		t.Errorf("the note does not give the unplaced spend %v: %q", want.Unplaced, sec.Note)
+	}
+	if !strings.HasPrefix(sec.Alt, "Line chart of customer acquisition cost per "+grain) {
+		t.Errorf("acquisition chart text %q", sec.Alt)
+	}
+	return want
+}
+
+// spendTotal sums the spend file's Spend column exactly.
+func spendTotal(t *testing.T, path string) decimal.Decimal {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	col := -1
+	for i, h := range recs[0] {
+		if h == "Spend" {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("%s has no Spend column: %v", path, recs[0])
+	}
+	sum := decimal.Decimal{}
+	for _, r := range recs[1:] {
+		sum = addDecimal(t, sum, r[col])
+	}
+	return sum
+}
+
+// addDecimal adds the decimal string x to sum.
+func addDecimal(t *testing.T, sum decimal.Decimal, x string) decimal.Decimal {
+	t.Helper()
+	d, err := decimal.Parse(x)
+	if err != nil {
+		t.Fatalf("not a decimal: %q", x)
+	}
+	if sum, err = sum.Add(d); err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }

@@ -58,6 +58,12 @@ export type Pipeline = Schemas['Pipeline'];
 export type PipelineGroup = Schemas['PipelineGroup'];
 /** One step of a pipeline group's stage conversion, from one stage to the next or to Won. */
 export type ConversionStep = PipelineGroup['conversion'][number];
+/** GET /v1/acquisition: acquisition cost per period and segment, channel or in total. */
+export type Acquisition = Schemas['Acquisition'];
+/** One value's acquisition cost in one period. */
+export type AcquisitionRow = Schemas['AcquisitionRow'];
+/** Spend that no acquisition row holds, with its period. */
+export type SpendAmount = Schemas['SpendAmount'];
 /** GET /v1/analytics/holdout: the CLV model's calibration/holdout check. */
 export type Holdout = Schemas['Holdout'];
 /** The holdout check's figures, when there was something to check. */
