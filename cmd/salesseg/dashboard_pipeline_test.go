@@ -18,10 +18,12 @@ import (
 // stack with its products file (list prices for the open deals) and its
 // sales teams file (manager and region of each sales agent), then reads
 // the deal pipeline section in headless Chromium: by manager (the
-// section's default) for all time, by sales agent, and by sales agent for
-// 2017-04 to 2017-06 picked in the page's period filter. Every row and the
-// total row must carry GET /v1/pipeline's exact figures for the same
-// request, and the totals must equal plain counts and sums of the CSV.
+// section's default) for all time, by sales agent, by sales agent for
+// 2017-04 to 2017-06 picked in the page's period filter, and then with
+// open deals as of 2017-06-30 picked in the section. Every row, the total
+// row and every stage conversion step must carry GET /v1/pipeline's exact
+// figures for the same request, and the totals must equal plain counts
+// and sums of the CSV.
 // TestDashboardInBrowser checks the section's empty state without a deal
 // file.
 func TestDashboardPipelineInBrowser(t *testing.T) {
@@ -69,6 +71,18 @@ func TestDashboardPipelineInBrowser(t *testing.T) {
 			t.Errorf("caption %q does not give the quarter", c)
 		}
 	})
+	t.Run("open deals as of 2017-06-30", func(t *testing.T) {
+		if as := rep.Deals.AsOf.Pipeline.AsOf; as != "2017-06-30" {
+			t.Fatalf("the as-of field holds %q", as)
+		}
+		q := url.Values{"from": {"2017-04"}, "to": {"2017-06"}, "as_of": {"2017-06-30"}}
+		p := checkPipeline(t, client, rep.Deals.AsOf, "owner", q)
+		var latest api.Pipeline
+		client.get("/v1/pipeline?dimension=owner&from=2017-04&to=2017-06", &latest)
+		if p.Total.Open.Count == latest.Total.Open.Count {
+			t.Errorf("as many open deals at the end of 2017-06-30 as at the data date (%d): as_of had no effect", p.Total.Open.Count)
+		}
+	})
 	t.Run("accessibility and phone", func(t *testing.T) {
 		if len(rep.A11y.Issues) > 0 || rep.A11y.TextsChecked < 50 {
 			t.Errorf("%d texts checked, worst contrast %.2f:1, issues:\n  %s", rep.A11y.TextsChecked, rep.A11y.WorstContrast, strings.Join(rep.A11y.Issues, "\n  "))
@@ -98,6 +112,7 @@ func checkPipeline(t *testing.T, client apiClient, p pageFigures, dim string, q 
 		checkPipelineRow(t, sec.Rows[i], g, labelOf(g.Value))
 	}
 	checkPipelineRow(t, sec.Total, want.Total, "Total")
+	checkConversion(t, sec.Conversion, want.Total)
 
 	if want.AsOf == nil || want.DataDate == nil {
 		t.Fatalf("the API gives no as-of day (%v) or data date (%v) for the deal files", want.AsOf, want.DataDate)
@@ -118,6 +133,45 @@ func checkPipeline(t *testing.T, client apiClient, p pageFigures, dim string, q 
 		t.Errorf("chart text %q, want it to start with %s", sec.Alt, labelOf(largest.Value))
 	}
 	return want
+}
+
+// checkConversion compares the stage conversion table with the total's
+// conversion steps: each step's name, the deals that reached its stages
+// (the won deals for Won) and its rate, which must also be those deals'
+// ratio to 4 places.
+func checkConversion(t *testing.T, rows []map[string]shown, total api.PipelineGroup) {
+	t.Helper()
+	if len(rows) != len(total.Conversion) || len(rows) == 0 {
+		t.Fatalf("conversion: page %d steps, API %d", len(rows), len(total.Conversion))
+	}
+	reached := map[string]int64{}
+	for _, r := range total.Reached {
+		reached[r.Stage] = r.Deals
+	}
+	for i, s := range total.Conversion {
+		name := s.From + " → " + s.To
+		from := reached[s.From]
+		to, ok := reached[s.To]
+		if !ok {
+			to = total.Closed.Won.Count
+		}
+		if rows[i]["step"].Text != name {
+			t.Errorf("conversion step %d: page %q, API %q", i, rows[i]["step"].Text, name)
+		}
+		whole(t, name+" reached", rows[i]["from_deals"], from)
+		whole(t, name+" went on", rows[i]["to_deals"], to)
+		pct(t, name+" conversion", rows[i]["rate"], s.Rate)
+		if s.Rate != nil {
+			// Half a unit in the fourth place either way, whatever the rounding.
+			ratio, err := decimal.MustNew(to, 0).Quo(decimal.MustNew(from, 0))
+			if err == nil {
+				ratio, err = ratio.Sub(decimal.MustParse(*s.Rate))
+			}
+			if err != nil || ratio.Abs().Cmp(decimal.MustParse("0.00005")) > 0 {
+				t.Errorf("%s: rate %s, but %d of %d deals went on", name, *s.Rate, to, from)
+			}
+		}
+	}
 }
 
 // checkPipelineRow compares one row of the pipeline table with the API's

@@ -107,13 +107,31 @@ type pageFigures struct {
 	} `json:"uploads"`
 	Pipeline struct {
 		sectionState
+		Dimension  string             `json:"dimension"`
+		AsOf       string             `json:"as_of"`
+		Note       string             `json:"note"`
+		Alt        string             `json:"alt"`
+		Caption    string             `json:"caption"`
+		Rows       []map[string]shown `json:"rows"`
+		Total      map[string]shown   `json:"total"`
+		Conversion []map[string]shown `json:"conversion"`
+	} `json:"pipeline"`
+	Holdout struct {
+		sectionState
+		Summary string             `json:"summary"`
+		Alt     string             `json:"alt"`
+		Rows    []map[string]shown `json:"rows"`
+		Total   map[string]shown   `json:"total"`
+	} `json:"holdout"`
+	Acquisition struct {
+		sectionState
 		Dimension string             `json:"dimension"`
+		Grain     string             `json:"grain"`
 		Note      string             `json:"note"`
 		Alt       string             `json:"alt"`
 		Caption   string             `json:"caption"`
 		Rows      []map[string]shown `json:"rows"`
-		Total     map[string]shown   `json:"total"`
-	} `json:"pipeline"`
+	} `json:"acquisition"`
 }
 
 type audit struct {
@@ -157,14 +175,28 @@ type browserReport struct {
 	} `json:"phone"`
 	Screenshots []string `json:"screenshots"`
 	// Deals is what --mode pipeline reads: the pipeline section by its
-	// default dimension, by sales agent, and by sales agent for 2017-Q2,
-	// and how much wider than a phone the page is.
+	// default dimension, by sales agent, by sales agent for 2017-Q2 and
+	// then with open deals as of 2017-06-30, and how much wider than a
+	// phone the page is.
 	Deals struct {
 		Default       pageFigures `json:"default"`
 		Owner         pageFigures `json:"owner"`
 		Quarter       pageFigures `json:"quarter"`
+		AsOf          pageFigures `json:"as_of"`
 		PhoneOverflow int         `json:"phone_overflow"`
 	} `json:"deals"`
+	// Acquisition is what --mode acquisition reads: the acquisition
+	// section in total per quarter, by segment per quarter and per month,
+	// and by channel.
+	Acquisition struct {
+		Total        pageFigures `json:"total"`
+		Segment      pageFigures `json:"segment"`
+		SegmentMonth pageFigures `json:"segment_month"`
+		Channel      pageFigures `json:"channel"`
+	} `json:"acquisition"`
+	// Customers is what --mode holdout reads: the whole page, with the
+	// customer analytics of the snapshot.
+	Customers pageFigures `json:"customers"`
 }
 
 // chromiumPath is where Debian's chromium package puts the browser;
@@ -326,7 +358,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		// Superstore is a sales file, not a deal file: still no pipeline.
 		checkNoDeals(t, api, rep.AfterUpload)
+		// Nor a spend file: no acquisition cost yet.
+		checkNoSpend(t, api, rep.AfterUpload)
 	})
+	t.Run("CLV holdout check", func(t *testing.T) { checkHoldout(t, api, rep.AfterUpload) })
 	t.Run("2017 with growth", func(t *testing.T) {
 		q := url.Values{"dimension": {"segment"}, "from": {"2017-01"}, "to": {"2017-12"}, "limit": {"200"}}
 		checkSegments(t, api, rep.Year2017, q)
@@ -373,6 +408,8 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 	})
+	// Last, as it adds data: a spend file, then the acquisition section.
+	t.Run("acquisition cost with a spend file", func(t *testing.T) { checkSpend(t, s, root, api) })
 }
 
 // runDashboardScript runs web/e2e/dashboard.mjs with the dev token, the
@@ -661,12 +698,13 @@ func checkHeatmap(t *testing.T, api apiClient, p pageFigures, q url.Values) {
 func checkNotComputed(t *testing.T, p pageFigures) {
 	t.Helper()
 	for name, s := range map[string]sectionState{"tiers": p.Tiers.sectionState, "rfm": p.RFM.sectionState,
-		"quadrants": p.Quadrants.sectionState, "clv": p.CLV.sectionState, "bridge": p.Bridge.sectionState} {
+		"quadrants": p.Quadrants.sectionState, "clv": p.CLV.sectionState, "bridge": p.Bridge.sectionState,
+		"holdout": p.Holdout.sectionState, "acquisition": p.Acquisition.sectionState} {
 		if s.State != "unavailable" || !strings.Contains(strings.ToLower(s.Message), "not computed yet") {
 			t.Errorf("%s before any recompute: %+v", name, s)
 		}
 	}
-	if len(p.Tiers.Rows)+len(p.RFM.Rows)+len(p.Quadrants.Rows)+len(p.CLV.Rows)+len(p.Bridge.Rows) > 0 {
+	if len(p.Tiers.Rows)+len(p.RFM.Rows)+len(p.Quadrants.Rows)+len(p.CLV.Rows)+len(p.Bridge.Rows)+len(p.Holdout.Rows)+len(p.Acquisition.Rows) > 0 {
 		t.Error("customer sections show rows before any recompute")
 	}
 }

@@ -6,7 +6,12 @@
 //
 // and TestDashboardPipelineInBrowser, on a stack that already holds deal
 // files, runs it with --mode pipeline (no --file): the page is read for
-// the deal pipeline section only, by two dimensions and two periods.
+// the deal pipeline section only, by two dimensions, two periods and an
+// earlier as-of day. On stacks that already hold their data, --mode
+// acquisition reads the acquisition section in total and by segment and
+// channel (TestDashboardInBrowser, after its upload and a spend file), and
+// --mode holdout reads the customer analytics with the CLV holdout check
+// (TestDashboardHoldoutInBrowser, on CDNOW).
 //
 // The script signs in through the address (#token=), uploads the file
 // through the page (presigned PUT with progress), waits for ingestion,
@@ -35,8 +40,8 @@ const { values: opt } = parseArgs({
     mode: { type: 'string', default: 'full' },
   },
 });
-if (!opt.base || (opt.mode === 'full' && !opt.file) || !['full', 'pipeline'].includes(opt.mode)) {
-  console.error('usage: dashboard.mjs --base URL --token TOKEN [--mode full] --file FILE | --mode pipeline [--out DIR] [--chromium PATH]');
+if (!opt.base || (opt.mode === 'full' && !opt.file) || !['full', 'pipeline', 'acquisition', 'holdout'].includes(opt.mode)) {
+  console.error('usage: dashboard.mjs --base URL --token TOKEN [--mode full] --file FILE | --mode pipeline|acquisition|holdout [--out DIR] [--chromium PATH]');
   process.exit(2);
 }
 const timeout = Number(opt.timeout);
@@ -57,6 +62,8 @@ const report = { problems };
 
 try {
   if (opt.mode === 'pipeline') await dealPages();
+  else if (opt.mode === 'acquisition') await acquisitionPages();
+  else if (opt.mode === 'holdout') await holdoutPage();
   else await everySection();
 } catch (e) {
   problems.push(`failed: ${e.message}`);
@@ -130,7 +137,10 @@ async function everySection() {
       // Quadrants and CLV are withheld, with the reason, when the model
       // cannot be trusted (Superstore); otherwise they are shown.
       const model = (id) => state(id) === 'ready' || (state(id) === 'unavailable' && !/not computed yet/i.test(document.querySelector(`#${id} .state`)?.textContent ?? ''));
-      return ['tiers', 'rfm', 'bridge'].every((id) => state(id) === 'ready') && ['quadrants', 'clv'].every(model);
+      // The holdout check and acquisition cost may have nothing to show
+      // (a withheld model, no spend file), and then say why.
+      const shown = (id) => state(id) === 'ready' || state(id) === 'empty';
+      return ['tiers', 'rfm', 'bridge'].every((id) => state(id) === 'ready') && ['quadrants', 'clv'].every(model) && ['holdout', 'acquisition'].every(shown);
     }, null, { timeout }));
   await labelled(page, 'the upload in the history', () =>
     page.waitForFunction(() => document.querySelector('#uploads tbody [data-col="status"]')?.dataset.exact === 'succeeded', null, { timeout }));
@@ -235,6 +245,11 @@ async function dealPages() {
   await settled(page);
   report.deals.quarter = await readPage(page);
 
+  // Open deals at the end of an earlier day, picked in the section only.
+  await page.fill('#pipeline-asof', '2017-06-30');
+  await settled(page);
+  report.deals.as_of = await readPage(page);
+
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const mobile = await phone.newPage();
   watch(mobile, 'phone');
@@ -243,6 +258,46 @@ async function dealPages() {
   report.deals.phone_overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await mobile.locator('#pipeline').screenshot({ path: join(out, 'phone-pipeline.png') });
   report.screenshots = ['laptop-pipeline.png', 'phone-pipeline.png'].map((f) => join(out, f));
+}
+
+/**
+ * The acquisition section on a stack that holds sales and spend files and
+ * a snapshot: in total per quarter (the section's default), by segment
+ * per quarter, by segment per month, and by channel, which the spend
+ * file does not name.
+ */
+async function acquisitionPages() {
+  const laptop = await browser.newContext({ viewport: { width: 1440, height: 900 }, reducedMotion: 'reduce' });
+  const page = await laptop.newPage();
+  watch(page, 'laptop');
+  await page.goto(`${opt.base}/#token=${encodeURIComponent(opt.token)}`, { waitUntil: 'load' });
+  await settled(page);
+  report.acquisition = { total: await readPage(page) };
+  await page.selectOption('#acquisition-dimension', 'segment');
+  await settled(page);
+  report.acquisition.segment = await readPage(page);
+  await page.locator('#acquisition').screenshot({ path: join(out, 'laptop-acquisition.png') });
+  report.a11y = await audit(page);
+  await page.selectOption('#acquisition-grain', 'month');
+  await settled(page);
+  report.acquisition.segment_month = await readPage(page);
+  await page.selectOption('#acquisition-dimension', 'channel');
+  await settled(page);
+  report.acquisition.channel = await readPage(page);
+  report.screenshots = [join(out, 'laptop-acquisition.png')];
+}
+
+/** The customer analytics with the CLV holdout check, on a stack that holds a snapshot. */
+async function holdoutPage() {
+  const laptop = await browser.newContext({ viewport: { width: 1440, height: 900 }, reducedMotion: 'reduce' });
+  const page = await laptop.newPage();
+  watch(page, 'laptop');
+  await page.goto(`${opt.base}/#token=${encodeURIComponent(opt.token)}`, { waitUntil: 'load' });
+  await settled(page);
+  report.customers = await readPage(page);
+  report.a11y = await audit(page);
+  await page.locator('#holdout').screenshot({ path: join(out, 'laptop-holdout.png') });
+  report.screenshots = [join(out, 'laptop-holdout.png')];
 }
 
 /** Records console errors, page errors, CSP violations and failed requests. */
@@ -323,11 +378,29 @@ function readPage(page) {
       pipeline: {
         ...state('pipeline'),
         dimension: document.getElementById('pipeline-dimension').value,
+        as_of: document.getElementById('pipeline-asof').value,
         note: document.getElementById('pipeline-note').textContent,
         alt: document.getElementById('pipeline-chart').getAttribute('aria-label'),
-        caption: document.querySelector('#pipeline caption')?.textContent ?? '',
-        rows: rows('#pipeline'),
-        total: foot('#pipeline'),
+        caption: document.querySelector('#pipeline-table caption')?.textContent ?? '',
+        rows: rows('#pipeline-table'),
+        total: foot('#pipeline-table'),
+        conversion: rows('#pipeline-conversion'),
+      },
+      holdout: {
+        ...state('holdout'),
+        summary: document.getElementById('holdout-summary').textContent,
+        alt: document.getElementById('holdout-chart').getAttribute('aria-label'),
+        rows: rows('#holdout'),
+        total: foot('#holdout'),
+      },
+      acquisition: {
+        ...state('acquisition'),
+        dimension: document.getElementById('acquisition-dimension').value,
+        grain: document.getElementById('acquisition-grain').value,
+        note: document.getElementById('acquisition-note').textContent,
+        alt: document.getElementById('acquisition-chart').getAttribute('aria-label'),
+        caption: document.querySelector('#acquisition caption')?.textContent ?? '',
+        rows: rows('#acquisition'),
       },
     };
   });

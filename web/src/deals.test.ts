@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closedWhen, describeStageChart, groupLabel, openWhen, pipelineNote, stageChart } from './deals';
+import { closedWhen, conversionRows, describeStageChart, groupLabel, openWhen, pipelineNote, stageChart, stepLabel } from './deals';
 import type { Pipeline, PipelineGroup } from './types';
 
 /** A tally of deals as the API gives it. */
@@ -143,5 +143,30 @@ describe('pipelineNote', () => {
   it('says the open deals are current when no deal has a date', () => {
     expect(openWhen({ as_of: null })).toBe('now');
     expect(pipelineNote({ as_of: null, data_date: null, from: null, to: null, notes: [] })).toBe('Open deals now; won and lost deals closed at any time.');
+  });
+});
+
+describe('conversionRows', () => {
+  const g = group('all', [['Prospecting', 3, '30'], ['Engaging', 2, '20']]);
+  g.closed.won = tally(4, '400');
+  g.reached = [
+    { stage: 'Prospecting', deals: 10 },
+    { stage: 'Engaging', deals: 6 },
+  ];
+  g.conversion = [
+    { from: 'Prospecting', to: 'Engaging', rate: '0.6000' },
+    { from: 'Engaging', to: 'Won', rate: '0.6667' },
+  ];
+
+  it('pairs every step with the deals that reached its stages, the won deals for Won', () => {
+    expect(conversionRows(g)).toEqual([
+      { from: 'Prospecting', to: 'Engaging', rate: '0.6000', fromDeals: 10, toDeals: 6 },
+      { from: 'Engaging', to: 'Won', rate: '0.6667', fromDeals: 6, toDeals: 4 },
+    ]);
+    expect(conversionRows(g).map(stepLabel)).toEqual(['Prospecting → Engaging', 'Engaging → Won']);
+  });
+
+  it('has no rows without ordered stages', () => {
+    expect(conversionRows(group('all', []))).toEqual([]);
   });
 });

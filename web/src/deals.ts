@@ -1,11 +1,12 @@
 // Shapes GET /v1/pipeline for the deal pipeline section: which values the
-// chart draws, stacked by stage, and the sentence that says what the
-// figures cover. Nothing here touches the page, so it is unit-tested.
+// chart draws, stacked by stage, the stage conversion table's rows, and
+// the sentence that says what the figures cover. Nothing here touches the
+// page, so it is unit-tested.
 
 import { describeRange } from './filters';
 import { count, money, toNumber } from './format';
 import { unassignedLabel } from './labels';
-import type { Pipeline, PipelineGroup } from './types';
+import type { ConversionStep, Pipeline, PipelineGroup } from './types';
 
 /** A group's display name: its value, or the dashboard's unassigned label. */
 export function groupLabel(g: Pick<PipelineGroup, 'value'>): string {
@@ -82,4 +83,27 @@ export function pipelineNote(p: Pick<Pipeline, 'as_of' | 'data_date' | 'from' | 
     `won and lost deals closed ${closedWhen(p)}.`,
     ...p.notes,
   ].join(' ');
+}
+
+/** One step of the stage conversion table, with the deals that reached both its stages. */
+export interface ConversionRow extends ConversionStep {
+  /** Deals that reached the step's first stage. */
+  fromDeals: number;
+  /** Deals that reached its second stage: for the last step, to Won, the won deals. */
+  toDeals: number;
+}
+
+/**
+ * Pairs a group's conversion steps with the deals that reached each
+ * step's stages. Every stage but Won is listed in reached; the deals that
+ * reached Won are the group's won deals, as the API counts the last step.
+ */
+export function conversionRows(g: Pick<PipelineGroup, 'conversion' | 'reached' | 'closed'>): ConversionRow[] {
+  const reached = (stage: string) => g.reached.find((r) => r.stage === stage)?.deals;
+  return g.conversion.map((s) => ({ ...s, fromDeals: reached(s.from) ?? 0, toDeals: reached(s.to) ?? g.closed.won.count }));
+}
+
+/** A conversion step's name: "Prospecting → Engaging". */
+export function stepLabel(s: Pick<ConversionStep, 'from' | 'to'>): string {
+  return `${s.from} → ${s.to}`;
 }

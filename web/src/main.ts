@@ -7,6 +7,7 @@ import { adoptTokenFromURL, setToken, token } from './auth';
 import { byId, h } from './dom';
 import { readFilters, writeFilters, type Filters } from './filters';
 import { defaultDimensions, dimensionNames } from './labels';
+import { initAcquisition, showAcquisition } from './sections/acquisition';
 import { showCrossed } from './sections/crossed';
 import { showCustomers, watchSnapshot } from './sections/customers';
 import { showForecast } from './sections/forecast';
@@ -52,7 +53,7 @@ async function refresh(): Promise<void> {
   document.body.dataset.loaded = 'false';
   const preset = byId<HTMLSelectElement>('f-preset');
   preset.value = [...preset.options].some((o) => o.value === `${filters.from}|${filters.to}`) ? `${filters.from}|${filters.to}` : 'custom';
-  await Promise.all([showKPIs(filters), showSegments(filters), showCrossed(filters), showTrends(filters), showForecast(filters), showPipeline(filters), showCustomers(filters)]);
+  await Promise.all([showKPIs(filters), showSegments(filters), showCrossed(filters), showTrends(filters), showForecast(filters), showPipeline(filters), showCustomers(filters), showAcquisition()]);
   if (g === generation) document.body.dataset.loaded = 'true';
 }
 
@@ -155,6 +156,7 @@ function init(): void {
   });
   initUploads();
   initPipeline(() => filters);
+  initAcquisition();
   initUpload(() => {
     void loadDimensions();
     void refresh();
@@ -163,6 +165,7 @@ function init(): void {
     void watchSnapshot(() => {
       void showCustomers(filters);
       void showKPIs(filters);
+      void showAcquisition();
     });
   });
   // Sections load at once; only trends over "all time" wait for the data range.

@@ -56,3 +56,17 @@ export type ForecastMonth = Schemas['RevenueForecast']['points'][number];
 export type Pipeline = Schemas['Pipeline'];
 /** One value's deal figures in a pipeline. */
 export type PipelineGroup = Schemas['PipelineGroup'];
+/** One step of a pipeline group's stage conversion, from one stage to the next or to Won. */
+export type ConversionStep = PipelineGroup['conversion'][number];
+/** GET /v1/acquisition: acquisition cost per period and segment, channel or in total. */
+export type Acquisition = Schemas['Acquisition'];
+/** One value's acquisition cost in one period. */
+export type AcquisitionRow = Schemas['AcquisitionRow'];
+/** Spend that no acquisition row holds, with its period. */
+export type SpendAmount = Schemas['SpendAmount'];
+/** GET /v1/analytics/holdout: the CLV model's calibration/holdout check. */
+export type Holdout = Schemas['Holdout'];
+/** The holdout check's figures, when there was something to check. */
+export type HoldoutReport = NonNullable<Holdout['report']>;
+/** Actual and predicted holdout purchase days of the customers with one calibration frequency, or of all. */
+export type HoldoutGroup = Schemas['HoldoutGroup'];

@@ -1,11 +1,12 @@
 // Customer analytics from the latest recompute snapshot (GET
 // /v1/analytics/*): value tiers, RFM groups, propensity × potential
-// quadrants, CLV and the revenue bridge. They cover the whole history as of
-// the snapshot, not the period picked above. Before recompute has run the
-// API answers 404 and each section says "Not computed yet" with the API's
-// reason; quadrants and CLV say "Not shown" with the API's reason, which is
-// also why the CLV model was withheld when it could not be trusted (see
-// clv_status); nothing is ever made up.
+// quadrants, CLV with the model's holdout check, and the revenue bridge.
+// They cover the whole history as of the snapshot, not the period picked
+// above. Before recompute has run the API answers 404 and each section
+// says "Not computed yet" with the API's reason; quadrants and CLV say
+// "Not shown" with the API's reason, which is also why the CLV model was
+// withheld when it could not be trusted (see clv_status), and the holdout
+// check says why it has nothing to show; nothing is ever made up.
 
 import { ApiError, get } from '../api';
 import { compactTicks, draw, palette, tone } from '../charts';
@@ -13,8 +14,9 @@ import { byId, h, put, table, withCSV, type Column } from '../dom';
 import type { Filters } from '../filters';
 import { addDecimals, count, decimal, money, percent, toNumber } from '../format';
 import { dimensionLabel, dimensionTitle } from '../labels';
+import { describeHoldoutChart, frequencyLabel, holdoutSentence } from '../holdout';
 import { Empty, load } from '../loader';
-import type { Bridge, BridgeRow, CustomerList, Forecast, GroupAnalytics, GroupFigures, Model, Movement, Snapshot } from '../types';
+import type { Bridge, BridgeRow, CustomerList, Forecast, GroupAnalytics, GroupFigures, Holdout, HoldoutGroup, Model, Movement, Snapshot } from '../types';
 
 const NOT_YET = 'Not computed yet';
 const NOT_SHOWN = 'Not shown';
@@ -30,6 +32,7 @@ export async function showCustomers(f: Filters): Promise<void> {
     load(byId('rfm'), (s) => groups('rfm', 'RFM group', f, s), NOT_YET),
     load(byId('quadrants'), (s) => quadrants(f, s), NOT_SHOWN),
     load(byId('clv'), (s) => clv(f, s), NOT_SHOWN),
+    load(byId('holdout'), holdoutCheck, NOT_YET),
     load(byId('bridge'), (s) => bridge(f, s), NOT_YET),
   ]);
 }
@@ -282,6 +285,57 @@ async function clv(f: Filters, signal: AbortSignal): Promise<void> {
   const warnings = model?.meta.warnings ?? [];
   if (warnings.length) nodes.push(h('p', { class: 'muted small' }, `Model notes: ${warnings.join(' ')}`));
   put(sec.querySelector('.table-wrap'), ...nodes);
+}
+
+/**
+ * The CLV model's holdout check: purchase days per customer in the
+ * holdout, actual against predicted, by calibration frequency (as
+ * Fader, Hardie & Lee chart CDNOW), with the sentence that sums it up; or
+ * the API's reason when there was nothing to check.
+ */
+async function holdoutCheck(signal: AbortSignal): Promise<void> {
+  const sec = byId('holdout');
+  const summary = byId('holdout-summary');
+  summary.hidden = true;
+  const ho = await get<Holdout>('/v1/analytics/holdout', undefined, signal);
+  noteSnapshot(ho.snapshot);
+  const r = ho.report;
+  if (!r) throw new Empty(holdoutSentence(ho));
+  summary.textContent = holdoutSentence(ho);
+  summary.hidden = false;
+  draw(
+    byId<HTMLCanvasElement>('holdout-chart'),
+    {
+      type: 'bar',
+      data: {
+        labels: r.groups.map(frequencyLabel),
+        datasets: [
+          { label: 'Actual', data: r.groups.map((g) => toNumber(g.actual_per_customer)), backgroundColor: palette[1] },
+          { label: 'Predicted', data: r.groups.map((g) => toNumber(g.predicted_per_customer)), backgroundColor: palette[0] },
+        ],
+      },
+      options: {
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 14 } } },
+        scales: {
+          x: { title: { display: true, text: 'Repeat purchase days up to the calibration end' } },
+          y: { beginAtZero: true, title: { display: true, text: 'Purchase days per customer' } },
+        },
+      },
+    },
+    describeHoldoutChart(r),
+  );
+  const cols: Column<HoldoutGroup>[] = [
+    { key: 'frequency', label: 'Repeat days', text: frequencyLabel },
+    { key: 'customers', label: 'Customers', numeric: true, text: (g) => count(g.customers), exact: (g) => g.customers },
+    { key: 'actual', label: 'Actual', numeric: true, text: (g) => count(g.actual), exact: (g) => g.actual },
+    { key: 'predicted', label: 'Predicted', numeric: true, text: (g) => decimal(g.predicted, 2), exact: (g) => g.predicted },
+    { key: 'actual_per_customer', label: 'Actual per customer', numeric: true, text: (g) => decimal(g.actual_per_customer, 2), exact: (g) => g.actual_per_customer },
+    { key: 'predicted_per_customer', label: 'Predicted per customer', numeric: true, text: (g) => decimal(g.predicted_per_customer, 2), exact: (g) => g.predicted_per_customer },
+  ];
+  put(
+    sec.querySelector('.table-wrap'),
+    table(`Purchase days from ${r.from} to ${r.to} by repeat purchase days up to ${ho.calibration_end}: actual and predicted`, cols, r.groups, r.total),
+  );
 }
 
 const MOVES: (keyof BridgeRow & ('new' | 'reactivated' | 'expansion' | 'contraction' | 'churned'))[] = ['new', 'reactivated', 'expansion', 'contraction', 'churned'];

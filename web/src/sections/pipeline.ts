@@ -1,12 +1,13 @@
 // The deal pipeline from GET /v1/pipeline, by a deal dimension picked in
-// the section: the open pipeline at the end of the data date as a bar per
-// value stacked by stage, and a table of open, won and lost deals, win
-// rate, average won deal, won cycle and velocity, with the deals closed in
-// the period picked above.
+// the section: the open pipeline at the end of the data date (or of the
+// day picked in the section) as a bar per value stacked by stage, the
+// stage conversion of all deals, and a table of open, won and lost deals,
+// win rate, average won deal, won cycle and velocity, with the deals
+// closed in the period picked above.
 
 import { get } from '../api';
 import { clear, compactTicks, draw, fitBars, palette } from '../charts';
-import { closedWhen, describeStageChart, groupLabel, openWhen, pipelineNote, stageChart } from '../deals';
+import { closedWhen, conversionRows, describeStageChart, groupLabel, openWhen, pipelineNote, stageChart, stepLabel, type ConversionRow } from '../deals';
 import { byId, h, put, table, type Column } from '../dom';
 import type { Filters } from '../filters';
 import { count, decimal, money, percent } from '../format';
@@ -18,30 +19,38 @@ import type { Pipeline, PipelineGroup } from '../types';
 const DIMENSIONS = ['manager', 'owner', 'region', 'product', 'industry', 'segment'];
 const MAX_BARS = 15;
 
-/** Fills the section's dimension picker and reloads the section when it changes. */
+/** Fills the section's dimension picker and reloads the section when it or the as-of day changes. */
 export function initPipeline(current: () => Filters): void {
   const sel = byId<HTMLSelectElement>('pipeline-dimension');
   sel.replaceChildren(...DIMENSIONS.map((d) => h('option', { value: d }, dimensionTitle(d))));
-  sel.addEventListener('change', () => void showPipeline(current()));
+  for (const el of [sel, byId('pipeline-asof')]) el.addEventListener('change', () => void showPipeline(current()));
 }
 
-/** Loads and shows the pipeline by the picked dimension, closed deals within the filters' period. */
+/**
+ * Loads and shows the pipeline by the picked dimension, open deals at the
+ * end of the picked day (the data date when none is picked), closed deals
+ * within the filters' period.
+ */
 export async function showPipeline(f: Filters): Promise<void> {
   const sec = byId('pipeline');
   const canvas = byId<HTMLCanvasElement>('pipeline-chart');
   const note = byId('pipeline-note');
   const dim = byId<HTMLSelectElement>('pipeline-dimension').value;
+  const asOf = byId<HTMLInputElement>('pipeline-asof');
   await load(sec, async (signal) => {
     note.hidden = true;
-    const p = await get<Pipeline>('/v1/pipeline', { dimension: dim, from: f.from, to: f.to }, signal);
+    const p = await get<Pipeline>('/v1/pipeline', { dimension: dim, as_of: asOf.value, from: f.from, to: f.to }, signal);
     if (p.files === 0 || !p.groups.length) {
       clear(canvas);
       throw new Empty(p.files === 0 ? p.notes.join(' ') : 'The deal files hold no deals.');
     }
     note.textContent = pipelineNote(p);
     note.hidden = false;
+    // Days after the data date hold nothing the export does not.
+    asOf.max = p.data_date ?? '';
     chart(p, dim, canvas);
-    put(sec.querySelector('.table-wrap'), tableOf(p, dim));
+    put(byId('pipeline-conversion'), conversionTable(p));
+    put(byId('pipeline-table'), tableOf(p, dim));
   });
 }
 
@@ -89,4 +98,15 @@ function tableOf(p: Pipeline, dim: string): HTMLTableElement {
   ];
   const caption = `Deals by ${dimensionLabel(dim)}: open ${openWhen(p)}, won and lost ${closedWhen(p)}`;
   return table(caption, cols, p.groups, { ...p.total, value: 'Total' });
+}
+
+/** The stage conversion of all deals as a funnel: each step with the deals that reached both its stages. */
+function conversionTable(p: Pipeline): HTMLTableElement {
+  const cols: Column<ConversionRow>[] = [
+    { key: 'step', label: 'Step', text: stepLabel },
+    { key: 'from_deals', label: 'Reached', numeric: true, text: (r) => count(r.fromDeals), exact: (r) => r.fromDeals },
+    { key: 'to_deals', label: 'Went on', numeric: true, text: (r) => count(r.toDeals), exact: (r) => r.toDeals },
+    { key: 'rate', label: 'Conversion', numeric: true, text: (r) => percent(r.rate), exact: (r) => r.rate ?? undefined },
+  ];
+  return table(`Stage conversion of all deals, open ${openWhen(p)} and closed ${closedWhen(p)}`, cols, conversionRows(p.total));
 }
