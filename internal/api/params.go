@@ -268,13 +268,11 @@ func rangeParams() []string { return []string{"period", "from", "to", "grain", "
 // when neither grain nor a label implies one.
 func (s *Service) parseWindow(q query, requireClosed bool, defGrain period.Grain, d dims) (window, error) {
 	w := window{cal: s.cal}
-	if fs, ok := q["fiscal_year_start"]; ok {
-		n, err := strconv.Atoi(fs)
-		if err != nil || n < 1 || n > 12 {
-			return w, badRequest("Parameter fiscal_year_start must be a month number 1 to 12 (4 for April), got %q.", truncate(fs))
-		}
-		w.cal, _ = period.NewCalendar(time.Month(n))
+	cal, err := s.calendarOf(q)
+	if err != nil {
+		return w, err
 	}
+	w.cal = cal
 	explicitGrain := false
 	if g, ok := q["grain"]; ok {
 		pg, err := period.ParseGrain(g)
@@ -283,17 +281,7 @@ func (s *Service) parseWindow(q query, requireClosed bool, defGrain period.Grain
 		}
 		w.grain, explicitGrain = pg, true
 	}
-	label := func(name string) (period.Period, bool, error) {
-		v, ok := q[name]
-		if !ok || v == "" {
-			return period.Period{}, false, nil
-		}
-		p, err := w.cal.Parse(v)
-		if err != nil {
-			return p, true, badRequest("Parameter %s: %q is not a period; use a day (YYYY-MM-DD), ISO week (YYYY-Www), month (YYYY-MM), quarter (YYYY-Qn), year (YYYY), fiscal year (FYyyyy) or fiscal quarter (FYyyyy-Qn).", name, truncate(v))
-		}
-		return p, true, nil
-	}
+	label := func(name string) (period.Period, bool, error) { return periodLabel(q, w.cal, name) }
 	per, hasPeriod, err := label("period")
 	if err != nil {
 		return w, err
@@ -371,6 +359,34 @@ func (s *Service) parseWindow(q query, requireClosed bool, defGrain period.Grain
 	w.comparable = true
 	w.yearAgo = period.YearAgo(w.grain, w.r).To.Before(w.r.From)
 	return w, nil
+}
+
+// calendarOf returns the calendar a request names with fiscal_year_start,
+// or the deployment's.
+func (s *Service) calendarOf(q query) (period.Calendar, error) {
+	fs, ok := q["fiscal_year_start"]
+	if !ok {
+		return s.cal, nil
+	}
+	n, err := strconv.Atoi(fs)
+	if err != nil || n < 1 || n > 12 {
+		return s.cal, badRequest("Parameter fiscal_year_start must be a month number 1 to 12 (4 for April), got %q.", truncate(fs))
+	}
+	cal, _ := period.NewCalendar(time.Month(n))
+	return cal, nil
+}
+
+// periodLabel reads parameter name as a period label of cal; ok is false
+// when the parameter is absent or empty.
+func periodLabel(q query, cal period.Calendar, name string) (p period.Period, ok bool, err error) {
+	v, ok := q[name]
+	if !ok || v == "" {
+		return period.Period{}, false, nil
+	}
+	if p, err = cal.Parse(v); err != nil {
+		return p, true, badRequest("Parameter %s: %q is not a period; use a day (YYYY-MM-DD), ISO week (YYYY-Www), month (YYYY-MM), quarter (YYYY-Qn), year (YYYY), fiscal year (FYyyyy) or fiscal quarter (FYyyyy-Qn).", name, truncate(v))
+	}
+	return p, true, nil
 }
 
 func grainNames() string {

@@ -190,25 +190,11 @@ func (s *Service) parsePipelineQuery(q query) (pipeline.Query, error) {
 			return pq, badRequest("Parameter as_of must be a day, YYYY-MM-DD, got %s.", quote(v))
 		}
 	}
-	cal := s.cal
-	if fs, ok := q["fiscal_year_start"]; ok {
-		w, err := s.parseWindow(query{"fiscal_year_start": fs}, false, period.Month, d)
-		if err != nil {
-			return pq, err
-		}
-		cal = w.cal
+	cal, err := s.calendarOf(q)
+	if err != nil {
+		return pq, err
 	}
-	label := func(name string) (period.Period, bool, error) {
-		v, ok := q[name]
-		if !ok || v == "" {
-			return period.Period{}, false, nil
-		}
-		p, err := cal.Parse(v)
-		if err != nil {
-			return p, true, badRequest("Parameter %s: %q is not a period; use a day (YYYY-MM-DD), ISO week (YYYY-Www), month (YYYY-MM), quarter (YYYY-Qn), year (YYYY), fiscal year (FYyyyy) or fiscal quarter (FYyyyy-Qn).", name, truncate(v))
-		}
-		return p, true, nil
-	}
+	label := func(name string) (period.Period, bool, error) { return periodLabel(q, cal, name) }
 	per, hasPeriod, err := label("period")
 	if err != nil {
 		return pq, err
