@@ -77,7 +77,7 @@ func (s *Store) Compact(ctx context.Context) (Compaction, error) {
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        aws.String(s.table),
-		Key:              key(viewPK, viewSK),
+		Key:              s.viewKey(),
 		UpdateExpression: aws.String("SET #l = :until, #o = :me ADD #n :one"),
 		// Our own owner id passes too: the SDK retries a call whose answer
 		// was lost, and that retry must not find our lease and give up with
@@ -136,7 +136,7 @@ func (cp *compaction) release(ctx context.Context) {
 	defer cancel()
 	_, _ = cp.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(cp.s.table),
-		Key:                       key(viewPK, viewSK),
+		Key:                       cp.s.viewKey(),
 		UpdateExpression:          aws.String("REMOVE #l, #o"),
 		ConditionExpression:       aws.String("#o = :me"),
 		ExpressionAttributeNames:  map[string]string{"#l": "lease", "#o": "owner"},
@@ -227,7 +227,7 @@ func (cp *compaction) collect(ctx context.Context, c *Compaction) error {
 			KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
 			ProjectionExpression:   aws.String("pk, sk"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": str(basePK(dim, kind)), ":from": str(lo + "#"), ":to": str(hi + "#~")},
+				":pk": str(cp.s.basePK(dim, kind)), ":from": str(lo + "#"), ":to": str(hi + "#~")},
 		}, func(item map[string]types.AttributeValue) error {
 			if month, gen, ok := parseBaseSK(attrS(item, "sk")); ok && gone[month][gen] {
 				reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(attrS(item, "pk"), attrS(item, "sk"))}})
@@ -353,7 +353,7 @@ func (cp *compaction) fold(ctx context.Context, adds, subs map[string]string, c 
 				if page == nil {
 					continue
 				}
-				item := key(basePK(dim, kind), baseSK(m, cp.gen, p))
+				item := key(cp.s.basePK(dim, kind), baseSK(m, cp.gen, p))
 				item["v"] = &types.AttributeValueMemberB{Value: page}
 				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 			}
@@ -379,7 +379,7 @@ func (cp *compaction) fold(ctx context.Context, adds, subs map[string]string, c 
 func (cp *compaction) fly(ctx context.Context, months, dims []string) error {
 	_, err := cp.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(cp.s.table),
-		Key:                      key(viewPK, viewSK),
+		Key:                      cp.s.viewKey(),
 		UpdateExpression:         aws.String("SET #f = :fly"),
 		ConditionExpression:      aws.String("#o = :me"),
 		ExpressionAttributeNames: map[string]string{"#f": "fly", "#o": "owner"},
@@ -400,7 +400,7 @@ func (cp *compaction) base(ctx context.Context, dim, kind string, months map[str
 		TableName:              aws.String(cp.s.table),
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(basePK(dim, kind)), ":from": str(from + "#"), ":to": str(to + "#~")},
+			":pk": str(cp.s.basePK(dim, kind)), ":from": str(from + "#"), ":to": str(to + "#~")},
 	}, func(item map[string]types.AttributeValue) error {
 		month, gen, ok := parseBaseSK(attrS(item, "sk"))
 		if !ok || !months[month] || gen != cp.v.gens[month] {
@@ -467,7 +467,7 @@ func (cp *compaction) settle(ctx context.Context, adds, subs map[string]string, 
 func (cp *compaction) mark(ctx context.Context, objectKey, file string) (bool, error) {
 	_, err := cp.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(cp.s.table),
-		Key:                       key(manifestPK, objectSK(objectKey)),
+		Key:                       key(cp.s.pk(manifestPK), objectSK(objectKey)),
 		UpdateExpression:          aws.String("SET fd = :f"),
 		ConditionExpression:       aws.String("f = :f AND vu = :t"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(file), ":t": &types.AttributeValueMemberBOOL{Value: true}},
@@ -497,7 +497,7 @@ func (cp *compaction) publish(ctx context.Context) error {
 	ed.setTop("dims", &types.AttributeValueMemberM{Value: dims})
 	ed.removes = append(ed.removes, ed.name("fly"), ed.name("lease"), ed.name("owner"))
 	cond := ed.name("owner") + " = " + ed.value(str(cp.owner))
-	if _, err := cp.s.db.UpdateItem(ctx, ed.input(cp.s.table, cond)); err != nil {
+	if _, err := cp.s.db.UpdateItem(ctx, ed.input(cp.s, cond)); err != nil {
 		return fmt.Errorf("publish compaction: %w", err)
 	}
 	return nil

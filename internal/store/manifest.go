@@ -90,7 +90,7 @@ func (s *Store) manifest(ctx context.Context) (map[string]Entry, int, error) {
 		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(s.table),
 			KeyConditionExpression:    aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(manifestPK)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(s.pk(manifestPK))},
 			ConsistentRead:            aws.Bool(true),
 			ExclusiveStartKey:         start,
 		})
@@ -110,7 +110,7 @@ func (s *Store) manifest(ctx context.Context) (map[string]Entry, int, error) {
 // Object returns the manifest entry of an object key.
 func (s *Store) Object(ctx context.Context, objectKey string) (Entry, bool, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: key(manifestPK, objectSK(objectKey)), ConsistentRead: aws.Bool(true)})
+		TableName: aws.String(s.table), Key: key(s.pk(manifestPK), objectSK(objectKey)), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("read manifest entry of %s: %w", objectKey, err)
 	}
@@ -186,7 +186,7 @@ func (s *Store) Commit(ctx context.Context, objectKey, seq, file string) (Entry,
 		default:
 			next.Unadd = append(next.Unadd, cur.File)
 		}
-		item := key(manifestPK, objectSK(objectKey))
+		item := key(s.pk(manifestPK), objectSK(objectKey))
 		item["k"], item["s"], item["f"], item["pf"] = str(objectKey), str(seq), str(file), str(cur.File)
 		item["fd"], item["vu"] = str(""), &types.AttributeValueMemberBOOL{Value: false}
 		item["rm"], item["sb"] = strList(next.Unadd), strList(next.Subtract)
@@ -226,7 +226,7 @@ func (s *Store) finishCommit(ctx context.Context, objectKey string, e Entry) err
 	}
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
-		Key:                       key(manifestPK, objectSK(objectKey)),
+		Key:                       key(s.pk(manifestPK), objectSK(objectKey)),
 		UpdateExpression:          aws.String("SET vu = :t, rm = :none, sb = :none"),
 		ConditionExpression:       aws.String("s = :s AND f = :f"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":none": strList(nil), ":s": str(e.Sequencer), ":f": str(e.File)},

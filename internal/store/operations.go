@@ -19,7 +19,7 @@ func (s *Store) PutReconciliation(ctx context.Context, report any) error {
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
-		Item:      map[string]types.AttributeValue{"pk": str("RECONCILIATION"), "sk": str("LATEST"), "body": str(string(body))},
+		Item:      map[string]types.AttributeValue{"pk": str(s.pk("RECONCILIATION")), "sk": str("LATEST"), "body": str(string(body))},
 	})
 	if err != nil {
 		return fmt.Errorf("put reconciliation: %w", err)
@@ -30,5 +30,5 @@ func (s *Store) PutReconciliation(ctx context.Context, report any) error {
 // GetReconciliation decodes the latest reconciliation report into dst;
 // ErrNotFound if none was made yet.
 func (s *Store) GetReconciliation(ctx context.Context, dst any) error {
-	return s.getJSON(ctx, "RECONCILIATION", "LATEST", dst)
+	return s.getJSON(ctx, s.pk("RECONCILIATION"), "LATEST", dst)
 }

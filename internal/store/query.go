@@ -21,7 +21,7 @@ import (
 // generations stay until the grace period has passed, so a query that read
 // the view finds every item it names.
 
-func basePK(dim, kind string) string { return "B#" + dim + "#" + kind }
+func (s *Store) basePK(dim, kind string) string { return s.pk("B#" + dim + "#" + kind) }
 
 func baseSK(month string, gen int64, page int) string {
 	return fmt.Sprintf("%s#%010d#%03d", month, gen, page)
@@ -104,7 +104,7 @@ func (s *Store) readBuckets(ctx context.Context, v view, dim, kind, from, to str
 		return b
 	}
 	requests := 0
-	pk := basePK(dim, kind)
+	pk := s.basePK(dim, kind)
 	err := s.queryPages(ctx, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),

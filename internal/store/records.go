@@ -96,7 +96,7 @@ func (s *Store) PutSummary(ctx context.Context, summary any) error {
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
-		Item:      map[string]types.AttributeValue{"pk": str("SUMMARY"), "sk": str("LATEST"), "body": str(string(body))},
+		Item:      map[string]types.AttributeValue{"pk": str(s.pk("SUMMARY")), "sk": str("LATEST"), "body": str(string(body))},
 	})
 	if err != nil {
 		return fmt.Errorf("put summary: %w", err)
@@ -107,7 +107,7 @@ func (s *Store) PutSummary(ctx context.Context, summary any) error {
 // GetSummary decodes the latest recompute summary into dst; ErrNotFound if
 // recompute has not run yet.
 func (s *Store) GetSummary(ctx context.Context, dst any) error {
-	return s.getJSON(ctx, "SUMMARY", "LATEST", dst)
+	return s.getJSON(ctx, s.pk("SUMMARY"), "LATEST", dst)
 }
 
 func (s *Store) getJSON(ctx context.Context, pk, sk string, dst any) error {
@@ -125,14 +125,19 @@ func (s *Store) getJSON(ctx context.Context, pk, sk string, dst any) error {
 	return nil
 }
 
-// MarkChanged records that the live data changed at t, for recompute's
-// debounce. Only a later time replaces the recorded one, so concurrent
-// ingests never move it backwards.
+// MarkChanged records that the live data of the store's dataset changed at
+// t, for recompute's debounce, and registers the dataset (see Datasets).
+// Only a later time replaces the recorded one, so concurrent ingests never
+// move it backwards.
 func (s *Store) MarkChanged(ctx context.Context, t time.Time) error {
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table),
+		Item: key(datasetsPK, s.dataset)}); err != nil {
+		return fmt.Errorf("register dataset %s: %w", s.dataset, err)
+	}
 	at := SnapshotTime(t)
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.table),
-		Item:                      map[string]types.AttributeValue{"pk": str("CHANGES"), "sk": str("LATEST"), "at": str(at)},
+		Item:                      map[string]types.AttributeValue{"pk": str(s.pk("CHANGES")), "sk": str("LATEST"), "at": str(at)},
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #at < :at"),
 		ExpressionAttributeNames:  map[string]string{"#at": "at"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(at)},
@@ -147,7 +152,7 @@ func (s *Store) MarkChanged(ctx context.Context, t time.Time) error {
 // LastChange returns when the live data last changed, in SnapshotTime
 // form, or "" if it never did.
 func (s *Store) LastChange(ctx context.Context) (string, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key("CHANGES", "LATEST"), ConsistentRead: aws.Bool(true)})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(s.pk("CHANGES"), "LATEST"), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return "", fmt.Errorf("read last change: %w", err)
 	}

@@ -60,7 +60,7 @@ func (s *Store) PutSnapshotPart(ctx context.Context, id, part string, data []byt
 		return fmt.Errorf("snapshot part %s: %d bytes compressed: %w", part, buf.Len(), ErrTooLarge)
 	}
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{
-		"pk": str("SNAP#" + id), "sk": str(part), "gz": &types.AttributeValueMemberB{Value: buf.Bytes()}}})
+		"pk": str(s.pk("SNAP#" + id)), "sk": str(part), "gz": &types.AttributeValueMemberB{Value: buf.Bytes()}}})
 	if err != nil {
 		return fmt.Errorf("put snapshot part %s: %w", part, err)
 	}
@@ -82,7 +82,7 @@ func (s *Store) PublishSnapshot(ctx context.Context, info SnapshotInfo) (Snapsho
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
-		Item: map[string]types.AttributeValue{"pk": str(snapshotPK), "sk": str(snapshotSK),
+		Item: map[string]types.AttributeValue{"pk": str(s.pk(snapshotPK)), "sk": str(snapshotSK),
 			"at": str(info.StartedAt), "body": str(string(body))},
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #at < :at"),
 		ExpressionAttributeNames:  map[string]string{"#at": "at"},
@@ -102,7 +102,7 @@ func (s *Store) PublishSnapshot(ctx context.Context, info SnapshotInfo) (Snapsho
 // first recompute.
 func (s *Store) LatestSnapshot(ctx context.Context) (SnapshotInfo, error) {
 	var info SnapshotInfo
-	err := s.getJSON(ctx, snapshotPK, snapshotSK, &info)
+	err := s.getJSON(ctx, s.pk(snapshotPK), snapshotSK, &info)
 	return info, err
 }
 
@@ -114,7 +114,7 @@ const maxPartSize = 64 << 20
 // given it; an error wrapping ErrNotFound if the snapshot has no such
 // part, ErrTooLarge if it inflates beyond 64 MiB.
 func (s *Store) SnapshotPart(ctx context.Context, id, part string) ([]byte, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key("SNAP#"+id, part)})
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(s.pk("SNAP#"+id), part)})
 	if err != nil {
 		return nil, fmt.Errorf("get snapshot part %s: %w", part, err)
 	}
@@ -140,7 +140,7 @@ func (s *Store) SnapshotPart(ctx context.Context, id, part string) ([]byte, erro
 func (s *Store) DeleteSnapshot(ctx context.Context, info SnapshotInfo) error {
 	reqs := make([]types.WriteRequest, 0, len(info.Parts))
 	for _, p := range info.Parts {
-		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key("SNAP#"+info.ID, p)}})
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(s.pk("SNAP#"+info.ID), p)}})
 	}
 	return s.batchWrite(ctx, reqs)
 }

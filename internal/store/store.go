@@ -30,6 +30,19 @@
 //	                                                snapshot (tiers/<dim>, bridge/<dim>/<grain>…)
 //	SNAPSHOT           LATEST                       pointer to the published snapshot
 //	CHANGES            LATEST                       when live data last changed (debounce)
+//	DATASETS           <name>                       a dataset that has had data (see Datasets)
+//
+// # Datasets
+//
+// Each dataset (package dataset) is kept apart: Dataset returns a Store
+// whose manifest, view, base, snapshot, summary, reconciliation and change
+// mark live in partitions prefixed D#<name>#, so D#sample#MANIFEST is the
+// sample's manifest and D#sample#B#segment#M its base. The default
+// dataset's partitions have no prefix. Fragments, upload statuses and the
+// in-flight index are keyed by upload id, which is unique across datasets,
+// and stay shared: an upload is found by its id whatever its dataset. Every
+// access pattern below costs the same within one dataset, whatever the
+// others hold.
 //
 // A bucket item holds one binary attribute, v: every value of its page
 // with its measures (exact decimals as text, counts as varints; for day
@@ -91,13 +104,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dataset"
 )
 
 // DB is the subset of the DynamoDB API the store uses.
@@ -136,11 +153,55 @@ type Store struct {
 	now     func() time.Time
 	// viewReady caches that the view item exists (it is never deleted).
 	viewReady atomic.Bool
+	// dataset names the dataset the store reads and writes; ns prefixes
+	// its partitions ("" for the default dataset).
+	dataset, ns string
 }
 
-// New returns a Store on the named table.
+// New returns a Store on the named table, for the default dataset.
 func New(db DB, table string) *Store {
-	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond, now: time.Now}
+	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond, now: time.Now, dataset: dataset.Default}
+}
+
+// Dataset returns a Store on the same table for the named dataset, which
+// must pass dataset.Check (or be dataset.Default); the store of a dataset
+// never reads or changes another's aggregates, manifest or snapshot.
+func (s *Store) Dataset(name string) *Store {
+	d := &Store{db: s.db, table: s.table, retries: s.retries, backoff: s.backoff, now: s.now, dataset: name}
+	if name != dataset.Default {
+		d.ns = "D#" + name + "#"
+	}
+	return d
+}
+
+// pk returns the partition key p in the store's dataset.
+func (s *Store) pk(p string) string { return s.ns + p }
+
+// viewKey is the key of the dataset's view item.
+func (s *Store) viewKey() map[string]types.AttributeValue { return key(s.pk(viewPK), viewSK) }
+
+// datasetsPK is the partition of the dataset registry, shared by every
+// dataset.
+const datasetsPK = "DATASETS"
+
+// Datasets returns the name of every dataset whose data has changed at
+// least once (MarkChanged registers it), sorted, the default dataset
+// always among them. One Query, paged.
+func (s *Store) Datasets(ctx context.Context) ([]string, error) {
+	names := []string{dataset.Default}
+	in := &dynamodb.QueryInput{TableName: aws.String(s.table), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(datasetsPK)}}
+	err := s.queryPages(ctx, in, func(item map[string]types.AttributeValue) error {
+		if n := attrS(item, "sk"); n != dataset.Default {
+			names = append(names, n)
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("list datasets: %w", err)
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // SetClock replaces the clock that dates leases and garbage, so that tests

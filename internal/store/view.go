@@ -52,7 +52,7 @@ func (s *Store) ensureView(ctx context.Context) error {
 		return nil
 	}
 	empty := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
-	item := key(viewPK, viewSK)
+	item := s.viewKey()
 	for _, a := range []string{"gens", "add", "sub", "gc", "gcb", "dims"} {
 		item[a] = empty
 	}
@@ -70,7 +70,7 @@ func (s *Store) ensureView(ctx context.Context) error {
 // readView reads the view with a strongly consistent GetItem. A table
 // without one has an empty view.
 func (s *Store) readView(ctx context.Context) (view, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key(viewPK, viewSK),
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: s.viewKey(),
 		ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return view{}, fmt.Errorf("read view: %w", err)
@@ -201,7 +201,7 @@ func (e *viewEdit) empty() bool { return len(e.sets) == 0 && len(e.removes) == 0
 
 // input returns the UpdateItem input, with an optional condition whose
 // placeholders the caller has added through name and value.
-func (e *viewEdit) input(table, condition string) *dynamodb.UpdateItemInput {
+func (e *viewEdit) input(s *Store, condition string) *dynamodb.UpdateItemInput {
 	var expr []string
 	if len(e.sets) > 0 {
 		expr = append(expr, "SET "+strings.Join(e.sets, ", "))
@@ -209,7 +209,7 @@ func (e *viewEdit) input(table, condition string) *dynamodb.UpdateItemInput {
 	if len(e.removes) > 0 {
 		expr = append(expr, "REMOVE "+strings.Join(e.removes, ", "))
 	}
-	in := &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: key(viewPK, viewSK),
+	in := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: s.viewKey(),
 		UpdateExpression: aws.String(strings.Join(expr, " ")), ExpressionAttributeNames: e.names}
 	if len(e.values) > 0 {
 		in.ExpressionAttributeValues = e.values
@@ -248,7 +248,7 @@ func (s *Store) applyCommit(ctx context.Context, objectKey string, e Entry) erro
 	if ed.empty() {
 		return nil
 	}
-	if _, err := s.db.UpdateItem(ctx, ed.input(s.table, "")); err != nil {
+	if _, err := s.db.UpdateItem(ctx, ed.input(s, "")); err != nil {
 		return fmt.Errorf("update view for %s: %w", objectKey, err)
 	}
 	return nil
