@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,6 +92,9 @@ type Options struct {
 	// Deals reads the deal records GET /v1/pipeline computes from; with it
 	// unset that route answers 503.
 	Deals DealSource
+	// Datasets opens the datasets other than the default, which r and
+	// Deals read; with it unset only the default dataset exists.
+	Datasets Datasets
 }
 
 // VersionLister lists object versions; *s3.Client implements it.
@@ -112,6 +116,7 @@ type Service struct {
 	versions VersionLister
 	currency string
 	deals    DealSource
+	datasets Datasets
 }
 
 // New returns a Service reading r and presigning uploads with p (which
@@ -120,7 +125,7 @@ type Service struct {
 // metrics) by route and status class.
 func New(r Reader, p Presigner, log *slog.Logger, o Options) *Service {
 	s := &Service{r: r, presign: p, bucket: o.Bucket, cal: o.Calendar, log: log, now: o.Now, routes: newRouteTable(openAPI), versions: o.Versions, currency: o.Currency,
-		deals: o.Deals}
+		deals: o.Deals, datasets: o.Datasets}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -298,7 +303,11 @@ func (s *Service) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	case !public(method, path) && !authed:
 		status = http.StatusUnauthorized
 	default:
-		body, err = per.route(ctx, method, path, req)
+		var r Reader
+		if r, per.deals, err = s.open(ctx, req.QueryStringParameters, &c.n); err == nil {
+			c.Reader = r
+			body, err = per.route(ctx, method, path, &c.n, req)
+		}
 	}
 	var resp events.APIGatewayV2HTTPResponse
 	if err == nil && status == http.StatusOK {
@@ -368,9 +377,11 @@ func unauthorized() events.APIGatewayV2HTTPResponse {
 
 // route decodes the request for its route, calls the service method and
 // returns the value to encode.
-func (s *Service) route(ctx context.Context, method, path string, req events.APIGatewayV2HTTPRequest) (any, error) {
+func (s *Service) route(ctx context.Context, method, path string, requests *int, req events.APIGatewayV2HTTPRequest) (any, error) {
 	q := req.QueryStringParameters
-	get := func(params []string, fn func(query) (any, error)) (any, error) {
+	// shared answers a route that is the same in every dataset; get one
+	// that reads the dataset the request names.
+	shared := func(params []string, fn func(query) (any, error)) (any, error) {
 		if err := allow(method, http.MethodGet); err != nil {
 			return nil, err
 		}
@@ -383,11 +394,14 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 		}
 		return fn(qq)
 	}
+	get := func(params []string, fn func(query) (any, error)) (any, error) {
+		return shared(append(slices.Clip(params), datasetParam), fn)
+	}
 	switch {
 	case path == "/v1/health":
-		return get(nil, func(query) (any, error) { return map[string]string{"status": "ok"}, nil })
+		return shared(nil, func(query) (any, error) { return map[string]string{"status": "ok"}, nil })
 	case path == "/v1/openapi.json":
-		return get(nil, func(query) (any, error) { return rawJSON(openAPI), nil })
+		return shared(nil, func(query) (any, error) { return rawJSON(openAPI), nil })
 	case path == "/v1/summary":
 		return get(nil, func(query) (any, error) { return s.summary(ctx) })
 	case path == "/v1/reconciliation":
@@ -464,7 +478,7 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 			}
 			return s.createUpload(ctx, in)
 		case http.MethodGet:
-			return get(uploadListParams(), func(q query) (any, error) {
+			return shared(uploadListParams(), func(q query) (any, error) {
 				if _, ok := q["key"]; !ok {
 					in, err := decodeUploadListing(q)
 					if err != nil {
@@ -480,8 +494,10 @@ func (s *Service) route(ctx context.Context, method, path string, req events.API
 			})
 		}
 		return nil, &Error{Status: http.StatusMethodNotAllowed, Detail: "Use GET (list uploads, or find the upload of a key) or POST (get an upload URL)."}
+	case path == "/v1/datasets":
+		return shared(nil, func(query) (any, error) { return s.datasetList(ctx, requests) })
 	case strings.HasPrefix(path, "/v1/uploads/"):
-		return get(nil, func(query) (any, error) { return s.uploadStatus(ctx, strings.TrimPrefix(path, "/v1/uploads/")) })
+		return shared(nil, func(query) (any, error) { return s.uploadStatus(ctx, strings.TrimPrefix(path, "/v1/uploads/")) })
 	}
 	return nil, &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("No route %s %s; see /v1/openapi.json.", method, truncate(path))}
 }

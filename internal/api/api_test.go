@@ -646,7 +646,7 @@ func TestEveryOperationAnswered(t *testing.T) {
 		"/v1/analytics/quadrants?dimension=segment", "/v1/analytics/forecast?dimension=segment",
 		"/v1/analytics/bridge?dimension=segment", "/v1/acquisition?dimension=segment", "/v1/analytics/customers", "/v1/analytics/lookalikes", "/v1/analytics/model", "/v1/analytics/holdout", "/v1/health", "/v1/openapi.json", "/v1/summary", "/v1/segments?dimension=segment&period=2024",
 		"/v1/trend?dimension=segment&period=2024", "/v1/forecast?horizon=3", "/v1/kpis?period=2024", "/v1/dimensions", "/v1/dimensions/region/values",
-		"/v1/uploads?key=transactions/a.csv", "/v1/uploads", "/v1/uploads/0123456789abcdef01234567", "/v1/reconciliation", "/v1/pipeline?dimension=owner"} {
+		"/v1/uploads?key=transactions/a.csv", "/v1/uploads", "/v1/uploads/0123456789abcdef01234567", "/v1/reconciliation", "/v1/pipeline?dimension=owner", "/v1/datasets"} {
 		e.get(target, 200, nil)
 	}
 	req := request(http.MethodPost, "/v1/uploads", true)

@@ -21,6 +21,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/period"
@@ -348,19 +349,38 @@ func testData(t testing.TB) *fakeReader {
 // env is a Service on a fake table plus the OpenAPI document that every
 // response is checked against.
 type env struct {
-	t    testing.TB
-	f    *fakeReader
-	svc  *Service
-	spec *spec
-	seen map[string]bool // "METHOD template status" answered so far
+	t testing.TB
+	f *fakeReader
+	// sample is the dataset "sample", empty unless a test fills it.
+	sample *fakeReader
+	svc    *Service
+	spec   *spec
+	seen   map[string]bool // "METHOD template status" answered so far
 }
 
 func newEnv(t testing.TB) *env {
 	f := testData(t)
+	sample := newFake()
 	svc := New(f, fakePresigner{}, nil, Options{Bucket: "sales-bucket", Deals: fakeDeals{},
-		Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }})
-	return &env{t: t, f: f, svc: svc, spec: loadSpec(t), seen: map[string]bool{}}
+		Now:      func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) },
+		Datasets: fakeDatasets{"sample": sample}})
+	return &env{t: t, f: f, sample: sample, svc: svc, spec: loadSpec(t), seen: map[string]bool{}}
 }
+
+// fakeDatasets are the datasets other than the default, by name, each a
+// fakeReader with the default's deals.
+type fakeDatasets map[string]*fakeReader
+
+func (d fakeDatasets) Names(context.Context) ([]string, error) {
+	names := []string{dataset.Default}
+	for n := range d {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+func (d fakeDatasets) Open(name string) (Reader, DealSource) { return d[name], fakeDeals{} }
 
 // fakeDeals is one deal file of three deals, for handler tests; the real
 // source is tested against the emulators (TestPipelineRoute).

@@ -46,8 +46,11 @@ func newQuery(q map[string]string, allowed []string) (query, error) {
 	sort.Strings(names)
 	for _, k := range names {
 		if !contains(allowed, k) {
-			if len(allowed) == 0 {
+			switch {
+			case len(allowed) == 0:
 				return nil, badRequest("Unknown parameter %q: this route takes no parameters.", truncate(k))
+			case len(allowed) == 1 && allowed[0] == datasetParam:
+				return nil, badRequest("Unknown parameter %q: this route takes no parameters but dataset.", truncate(k))
 			}
 			return nil, badRequest("Unknown parameter %q; this route takes %s.", truncate(k), strings.Join(allowed, ", "))
 		}

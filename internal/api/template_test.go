@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/history"
 )
@@ -199,9 +200,13 @@ func TestTemplateOperations(t *testing.T) {
 		}
 	})
 
-	t.Run("the API may only put transactions, read rejects and deals and list versions and deals", func(t *testing.T) {
+	t.Run("the API may only put uploads, read rejects and deals and list versions and deals", func(t *testing.T) {
 		// Listing versions reads keys and version ids, never contents.
-		allowed := map[string][]string{"s3:PutObject": {"/transactions/*"}, "s3:GetObject": {"/rejects/*", "/curated/deals/*"},
+		puts := []string{"/" + history.MappingKey, "/" + dataset.Prefix + "*"}
+		for _, p := range history.Prefixes() {
+			puts = append(puts, "/"+p+"*")
+		}
+		allowed := map[string][]string{"s3:PutObject": puts, "s3:GetObject": {"/rejects/*", "/curated/deals/*"},
 			"s3:ListBucketVersions": {"${AWS::Region}"}, "s3:ListBucket": {"${AWS::Region}"}}
 		seen := map[string]bool{}
 		for _, pol := range child(functions["ApiFunction"], "Properties", "Policies").Content {
@@ -357,7 +362,7 @@ func TestTemplateNotifiesEveryUploadPrefix(t *testing.T) {
 			}
 		}
 	}
-	want := history.Prefixes()
+	want := history.Watched()
 	if len(got) != len(want) {
 		t.Fatalf("notified prefixes %v, want %v", got, want)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -31,13 +32,55 @@ import (
 // TransactionsPrefix is where uploaded sales files go; ingestion watches it.
 const TransactionsPrefix = history.TransactionsPrefix
 
+// uploadKind is a kind of file POST /v1/uploads takes: where in a
+// dataset it goes.
+type uploadKind struct {
+	name string
+	// prefix is the folder of the kind's files, relative to a dataset's
+	// root; key, when set, is the one key an upload of the kind gets (a
+	// mapping's prefix holds the per-file mappings, not uploaded through
+	// the API).
+	prefix, key string
+}
+
+// uploadKinds lists the kinds, the default first.
+func uploadKinds() []uploadKind {
+	return []uploadKind{
+		{name: "transactions", prefix: history.TransactionsPrefix},
+		{name: "customers", prefix: history.CustomersPrefix},
+		{name: "products", prefix: history.ProductsPrefix},
+		{name: "teams", prefix: history.TeamsPrefix},
+		{name: "spend", prefix: history.SpendPrefix},
+		{name: "mapping", key: history.MappingKey, prefix: history.MappingsPrefix},
+	}
+}
+
+// kindOf returns the kind of an object key and its dataset, and false
+// for a key no upload has.
+func kindOf(key string) (kind uploadKind, ds string, ok bool) {
+	ds, rel, ok := dataset.Of(key)
+	if !ok {
+		return uploadKind{}, "", false
+	}
+	for _, k := range uploadKinds() {
+		if k.key != "" && rel == k.key || len(rel) > len(k.prefix) && strings.HasPrefix(rel, k.prefix) {
+			return k, ds, true
+		}
+	}
+	return uploadKind{}, "", false
+}
+
 // uploadExpiry is how long a presigned upload URL works.
 const uploadExpiry = 15 * time.Minute
 
 // Upload is an upload's status, as GET /v1/uploads/{id} reports it.
 type Upload struct {
-	ID         string  `json:"id"`
-	Key        string  `json:"key"`
+	ID  string `json:"id"`
+	Key string `json:"key"`
+	// Dataset and Kind follow from the key: the dataset the file belongs
+	// to and what kind of file it is (transactions, customers, …).
+	Dataset    *string `json:"dataset"`
+	Kind       *string `json:"kind"`
 	Version    *string `json:"version"`
 	Status     string  `json:"status"`
 	Rows       int64   `json:"rows"`
@@ -85,6 +128,9 @@ func uploadFields(u store.Upload) Upload {
 	out := Upload{ID: u.ID, Key: u.Key, Version: opt(u.Version), Status: u.Status, Rows: u.Rows, Accepted: u.Accepted,
 		Rejected: u.Rejected, RejectsKey: opt(u.RejectsKey), Format: u.Format, Error: opt(u.Error),
 		StartedAt: u.Started, FinishedAt: opt(u.Finished), Replaced: opt(u.Replaced)}
+	if k, ds, ok := kindOf(u.Key); ok {
+		out.Kind, out.Dataset = &k.name, &ds
+	}
 	if len(out.Format) == 0 || !json.Valid(out.Format) {
 		out.Format = json.RawMessage("null")
 	}
@@ -122,8 +168,8 @@ func decodeUploadLookup(q query) (uploadLookup, error) {
 	if in.key == "" {
 		return in, badRequest("Parameter key is required: the object key POST /v1/uploads returned, e.g. key=%ssales.csv.", TransactionsPrefix)
 	}
-	if !strings.HasPrefix(in.key, TransactionsPrefix) || len(in.key) == len(TransactionsPrefix) {
-		return in, badRequest("Parameter key must name an object under %s, got %s.", TransactionsPrefix, quote(in.key))
+	if _, _, ok := kindOf(in.key); !ok || len(in.key) > maxKeyBytes {
+		return in, badRequest("Parameter key must name an object under %s (or customers/, products/, teams/, spend/, config/, in a dataset's folder), got %s.", TransactionsPrefix, quote(in.key))
 	}
 	if _, ok := q["version"]; ok && !versionID.MatchString(in.version) {
 		return in, badRequest("Parameter version must be an S3 version id (the x-amz-version-id header of the upload response).")
@@ -153,7 +199,8 @@ func (s *Service) latestUpload(ctx context.Context, in uploadLookup) (*Upload, e
 	if in.version != "" {
 		id = store.UploadID(s.bucket, in.key, in.version)
 	} else {
-		e, ok, err := s.r.Object(ctx, in.key)
+		_, ds, _ := kindOf(in.key)
+		e, ok, err := s.readerOf(ds).Object(ctx, in.key)
 		if err != nil {
 			return nil, err
 		}
@@ -173,6 +220,16 @@ func (s *Service) latestUpload(ctx context.Context, in uploadLookup) (*Upload, e
 		return nil, err
 	}
 	return s.uploadJSON(ctx, u)
+}
+
+// readerOf returns the reader of the named dataset, for routes that take
+// the dataset from an object key rather than a parameter.
+func (s *Service) readerOf(ds string) Reader {
+	if ds == dataset.Default || s.datasets == nil {
+		return s.r
+	}
+	r, _ := s.datasets.Open(ds)
+	return r
 }
 
 // currentVersion returns the version id of key's current object, or ""
@@ -209,6 +266,10 @@ type uploadRequest struct {
 	// Replace names the upload the file replaces, by upload id or object
 	// key; without it the file gets a key of its own.
 	Replace string `json:"replace"`
+	// Kind is what the file holds (see uploadKinds), transactions when
+	// empty; Dataset the dataset it goes to, the default when empty.
+	Kind    string `json:"kind"`
+	Dataset string `json:"dataset"`
 }
 
 // maxPutBytes is S3's limit for one PUT (5 GiB).
@@ -288,13 +349,18 @@ func fileTypes() []fileType {
 	}
 }
 
+// mappingType is the one file type of a mapping upload.
+func mappingType() fileType {
+	return fileType{".json", []string{"application/json", "text/plain", "application/octet-stream"}}
+}
+
 const maxFileName = 200
 
 // safeName validates a file name and content type and returns the name
 // to use in the object key, its extension and the content type to sign.
 // The name keeps ASCII letters, digits, dots, hyphens and underscores;
 // every other run of characters becomes one hyphen.
-func safeName(name, contentType string) (safe, ext, ct string, err error) {
+func safeName(name, contentType string, accepted []fileType) (safe, ext, ct string, err error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
@@ -309,7 +375,7 @@ func safeName(name, contentType string) (safe, ext, ct string, err error) {
 	}
 	lower := strings.ToLower(name)
 	var types []string
-	for _, ft := range fileTypes() {
+	for _, ft := range accepted {
 		if strings.HasSuffix(lower, ft.ext) {
 			ext, types = ft.ext, ft.types
 			break
@@ -317,7 +383,7 @@ func safeName(name, contentType string) (safe, ext, ct string, err error) {
 	}
 	if ext == "" {
 		var exts []string
-		for _, ft := range fileTypes() {
+		for _, ft := range accepted {
 			exts = append(exts, ft.ext)
 		}
 		return "", "", "", badRequest("Field file_name must end in %s, got %s.", strings.Join(exts, ", "), quote(name))
@@ -351,22 +417,54 @@ func safeName(name, contentType string) (safe, ext, ct string, err error) {
 	return stem + ext, ext, ct, nil
 }
 
-// newKey returns a key no other upload has: the day's folder, then a
-// random id, then the file's safe name, so that two people uploading
-// export.csv never replace each other's data.
-func (s *Service) newKey(name string) (string, error) {
+// newKey returns a key no other upload has, in the kind's folder of the
+// dataset: the day's folder, then a random id, then the file's safe name,
+// so that two people uploading export.csv never replace each other's
+// data. A kind with one fixed key (the mapping) gets that key.
+func (s *Service) newKey(kind uploadKind, ds, name string) (string, error) {
+	if kind.key != "" {
+		return dataset.Key(ds, kind.key), nil
+	}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", fmt.Errorf("upload key id: %w", err)
 	}
-	return TransactionsPrefix + s.now().UTC().Format(time.DateOnly) + "/" + hex.EncodeToString(id[:]) + "-" + name, nil
+	return dataset.Key(ds, kind.prefix+s.now().UTC().Format(time.DateOnly)+"/"+hex.EncodeToString(id[:])+"-"+name), nil
+}
+
+// decodeKind returns the kind and dataset a request names, with their
+// defaults, and the file types the kind takes.
+func decodeKind(in uploadRequest) (uploadKind, string, []fileType, error) {
+	ds := in.Dataset
+	if ds == "" {
+		ds = dataset.Default
+	} else if ds != dataset.Default && dataset.Check(ds) != nil {
+		return uploadKind{}, "", nil, badRequest("Field dataset %s is not a dataset name: use 1 to 40 lower-case letters, digits and hyphens.", quote(in.Dataset))
+	}
+	name := in.Kind
+	if name == "" {
+		name = "transactions"
+	}
+	var names []string
+	for _, k := range uploadKinds() {
+		if k.name != name {
+			names = append(names, k.name)
+			continue
+		}
+		if k.key != "" {
+			return k, ds, []fileType{mappingType()}, nil
+		}
+		return k, ds, fileTypes(), nil
+	}
+	return uploadKind{}, "", nil, badRequest("Field kind must be one of transactions, %s, got %s.", strings.Join(names[1:], ", "), quote(in.Kind))
 }
 
 // replacedKey returns the key of the upload ref names, an upload id or an
-// object key under TransactionsPrefix, so that a file put there replaces
-// that upload's data. The upload must exist, be a transactions file and
-// have extension ext; a key must have a live upload.
-func (s *Service) replacedKey(ctx context.Context, ref, ext string) (string, error) {
+// object key, so that a file put there replaces that upload's data. The
+// upload must exist, be of the kind and dataset the request names and
+// have extension ext; a key must have a live upload (uploads are found
+// through the dataset's manifest, read by r).
+func (s *Service) replacedKey(ctx context.Context, r Reader, ref string, kind uploadKind, ds, ext string) (string, error) {
 	var key string
 	switch {
 	case uploadID.MatchString(ref):
@@ -377,12 +475,15 @@ func (s *Service) replacedKey(ctx context.Context, ref, ext string) (string, err
 		if err != nil {
 			return "", err
 		}
-		if !strings.HasPrefix(u.Key, TransactionsPrefix) {
-			return "", badRequest("Field replace: upload %s is not a transactions file; only files under %s are uploaded here.", ref, TransactionsPrefix)
-		}
 		key = u.Key
-	case strings.HasPrefix(ref, TransactionsPrefix) && len(ref) > len(TransactionsPrefix) && len(ref) <= maxKeyBytes:
-		e, ok, err := s.r.Object(ctx, ref)
+	case len(ref) <= maxKeyBytes:
+		if _, _, ok := kindOf(ref); !ok {
+			break
+		}
+		if err := sameKind(ref, kind, ds); err != nil {
+			return "", err
+		}
+		e, ok, err := r.Object(ctx, ref)
 		if err != nil {
 			return "", err
 		}
@@ -390,13 +491,31 @@ func (s *Service) replacedKey(ctx context.Context, ref, ext string) (string, err
 			return "", &Error{Status: http.StatusNotFound, Detail: fmt.Sprintf("Field replace: %s has no live upload to replace; leave replace out to upload a new file.", quote(ref))}
 		}
 		key = ref
-	default:
-		return "", badRequest("Field replace must be an upload id (24 lower-case hexadecimal characters) or an object key under %s, got %s.", TransactionsPrefix, quote(ref))
+	}
+	if key == "" {
+		return "", badRequest("Field replace must be an upload id (24 lower-case hexadecimal characters) or the object key of an upload, got %s.", quote(ref))
+	}
+	if err := sameKind(key, kind, ds); err != nil {
+		return "", err
 	}
 	if !strings.HasSuffix(strings.ToLower(key), ext) {
 		return "", badRequest("Field replace: %s is not a %s file; a replacement must be of the same type.", quote(key), ext)
 	}
 	return key, nil
+}
+
+// sameKind returns a 400 unless the upload of key is of the kind and
+// dataset a replacement names.
+func sameKind(key string, kind uploadKind, ds string) error {
+	k, d, _ := kindOf(key)
+	if k.name == kind.name && d == ds {
+		return nil
+	}
+	if k.name == "" {
+		k.name = "unknown"
+	}
+	return badRequest("Field replace: %s is not a %s file of dataset %s but a %s file of dataset %s; ask with the kind and dataset of the upload it replaces.",
+		quote(key), kind.name, ds, k.name, d)
 }
 
 // maxKeyBytes is S3's limit on an object key.
@@ -419,7 +538,11 @@ type UploadTicket struct {
 // new key, or for the key of the upload in.Replace names. The URL signs
 // the content type and the size, so S3 refuses any other.
 func (s *Service) createUpload(ctx context.Context, in uploadRequest) (*UploadTicket, error) {
-	name, ext, ct, err := safeName(in.FileName, in.ContentType)
+	kind, ds, accepted, err := decodeKind(in)
+	if err != nil {
+		return nil, err
+	}
+	name, ext, ct, err := safeName(in.FileName, in.ContentType, accepted)
 	if err != nil {
 		return nil, err
 	}
@@ -433,10 +556,13 @@ func (s *Service) createUpload(ctx context.Context, in uploadRequest) (*UploadTi
 		return nil, &Error{Status: http.StatusServiceUnavailable, Detail: "Uploads are not configured on this deployment."}
 	}
 	var key string
-	if in.Replace != "" {
-		key, err = s.replacedKey(ctx, in.Replace, ext)
-	} else {
-		key, err = s.newKey(name)
+	switch {
+	case in.Replace != "" && kind.key != "":
+		return nil, badRequest("Field replace does not apply to a %s: a dataset has one, and each upload replaces it.", kind.name)
+	case in.Replace != "":
+		key, err = s.replacedKey(ctx, s.readerOf(ds), in.Replace, kind, ds, ext)
+	default:
+		key, err = s.newKey(kind, ds, name)
 	}
 	if err != nil {
 		return nil, err

@@ -30,6 +30,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/api"
 	"github.com/salesseg/salesseg/internal/awsconf"
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/logging"
 	"github.com/salesseg/salesseg/internal/metrics"
@@ -182,8 +183,26 @@ func (c Ingest) ServiceOn(blobs ingest.Blobs, db store.DB, log *slog.Logger) *in
 // Service builds the api service c describes on clients.
 func (c API) Service(clients *awsconf.Clients, log *slog.Logger) *api.Service {
 	st := store.New(clients.DynamoDB, c.Table)
-	return api.New(st, clients.Presign, log, api.Options{Bucket: c.Bucket, Calendar: c.Calendar, Versions: clients.S3,
-		Currency: c.Currency, Deals: pipeline.NewSource(clients.S3, st, c.Bucket)})
+	ds := datasets{st: st, objs: clients.S3, bucket: c.Bucket}
+	r, deals := ds.Open(dataset.Default)
+	return api.New(r, clients.Presign, log, api.Options{Bucket: c.Bucket, Calendar: c.Calendar, Versions: clients.S3,
+		Currency: c.Currency, Deals: deals, Datasets: ds})
+}
+
+// datasets opens each dataset's store and deal files for the API.
+type datasets struct {
+	st     *store.Store
+	objs   pipeline.Objects
+	bucket string
+}
+
+// Names lists the datasets the table has registered.
+func (d datasets) Names(ctx context.Context) ([]string, error) { return d.st.Datasets(ctx) }
+
+// Open returns the named dataset's store and its deals.
+func (d datasets) Open(name string) (api.Reader, api.DealSource) {
+	st := d.st.Dataset(name)
+	return st, pipeline.NewSource(d.objs, st, d.bucket)
 }
 
 // Service builds the recompute service c describes on clients.

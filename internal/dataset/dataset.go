@@ -66,6 +66,16 @@ func Of(key string) (name, rel string, ok bool) {
 	return name, rel, true
 }
 
+// Rel returns key relative to its dataset's root, which tells the kind of
+// file it is (transactions/…, customers/…); a key that belongs to no
+// dataset is returned as it is.
+func Rel(key string) string {
+	if _, rel, ok := Of(key); ok {
+		return rel
+	}
+	return key
+}
+
 // Key returns the object key of rel, a key relative to a dataset's root,
 // in dataset name: rel itself in Default.
 func Key(name, rel string) string {

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/ndjson"
 	"github.com/salesseg/salesseg/internal/period"
@@ -155,17 +156,33 @@ const (
 	SpendPrefix        = "spend/"
 )
 
+// Mapping files tell ingestion how to read files (parser.MappingFile):
+// MappingKey applies to every file of a dataset, MappingsPrefix +
+// "<file name>.json" to the files of that name. Like the upload prefixes,
+// they are relative to a dataset's root.
+const (
+	MappingKey     = "config/mapping.json"
+	MappingsPrefix = "config/mappings/"
+)
+
 // Prefixes returns every upload prefix whose objects ingestion reads, as
 // template.yaml's notification filters list them.
 func Prefixes() []string {
 	return []string{TransactionsPrefix, CustomersPrefix, ProductsPrefix, TeamsPrefix, SpendPrefix}
 }
 
+// Watched returns the key prefixes whose S3 events ingestion is sent, as
+// template.yaml's notification filters list them: Prefixes, and the
+// datasets' folder, in which Uploaded picks the same prefixes.
+func Watched() []string { return append(Prefixes(), dataset.Prefix) }
+
 // Uploaded reports whether an object key is under one of Prefixes: the
-// objects whose S3 events ingestion handles.
+// objects whose S3 events ingestion handles, in any dataset (package
+// dataset: datasets/<name>/transactions/… too).
 func Uploaded(key string) bool {
+	rel := dataset.Rel(key)
 	for _, p := range Prefixes() {
-		if strings.HasPrefix(key, p) {
+		if strings.HasPrefix(rel, p) {
 			return true
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/salesseg/salesseg/internal/dataset"
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/tabular"
 )
@@ -22,10 +24,11 @@ import (
 //	                                  config/mappings/sales.csv.json for
 //	                                  transactions/2024/sales.csv) and wins
 //
-// Their JSON form is parser.MappingFile.
+// A dataset other than the default has its own, under datasets/<name>/
+// (package dataset). Their JSON form is parser.MappingFile.
 const (
-	ConfigMapping  = "config/mapping.json"
-	ConfigMappings = "config/mappings/"
+	ConfigMapping  = history.MappingKey
+	ConfigMappings = history.MappingsPrefix
 )
 
 // options returns the parse options for an object: the service's limits,
@@ -36,7 +39,7 @@ const (
 func (s *Service) options(ctx context.Context, bucket, key string) (parser.Options, []string, error) {
 	opt := parser.Options{Read: tabular.Options{MaxSpoolBytes: s.opts.MaxSpoolBytes, TempDir: s.opts.TempDir}}
 	var used []string
-	for _, k := range []string{ConfigMapping, ConfigMappings + path.Base(key) + ".json"} {
+	for _, k := range []string{dataset.Key(s.dataset, ConfigMapping), dataset.Key(s.dataset, ConfigMappings+path.Base(key)+".json")} {
 		m, found, err := s.readMapping(ctx, bucket, k)
 		if err != nil {
 			return opt, nil, err

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/metrics"
@@ -46,7 +48,13 @@ type Blobs interface {
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 }
 
-// Aggregates is what ingestion needs from the table.
+// Datasets opens the table's aggregates of one dataset (package
+// dataset); *store.Store implements it.
+type Datasets interface {
+	Dataset(name string) *store.Store
+}
+
+// Aggregates is what ingestion needs from the table, within one dataset.
 type Aggregates interface {
 	Object(ctx context.Context, objectKey string) (store.Entry, bool, error)
 	PutFragments(ctx context.Context, objectKey, file string, d aggregate.Delta) error
@@ -91,7 +99,7 @@ func tablePrefixes() []tablePrefix {
 // is, and whether it is under one.
 func tableOf(key string) (dimension.Dimension, bool) {
 	for _, t := range tablePrefixes() {
-		if strings.HasPrefix(key, t.prefix) {
+		if strings.HasPrefix(dataset.Rel(key), t.prefix) {
 			return t.key, true
 		}
 	}
@@ -117,8 +125,12 @@ type ServiceOptions struct {
 
 // Service ingests S3 objects into the aggregate table.
 type Service struct {
-	blobs   Blobs
+	blobs    Blobs
+	datasets Datasets
+	// aggs and dataset are the dataset of the object at hand: set by in
+	// for each record of an event.
 	aggs    Aggregates
+	dataset string
 	log     *slog.Logger
 	metrics *metrics.Emitter
 	opts    ServiceOptions
@@ -128,9 +140,18 @@ type Service struct {
 // New returns a Service. It logs one line per file with the file's
 // counts, time per phase and DynamoDB items written as metrics (see
 // package metrics).
-func New(blobs Blobs, aggs Aggregates, log *slog.Logger, opts ServiceOptions) *Service {
-	return &Service{blobs: blobs, aggs: aggs, log: log, metrics: metrics.New(log, "ingest"), opts: opts, now: time.Now}
+func New(blobs Blobs, datasets Datasets, log *slog.Logger, opts ServiceOptions) *Service {
+	s := &Service{blobs: blobs, datasets: datasets, log: log, metrics: metrics.New(log, "ingest"), opts: opts, now: time.Now}
+	return s.in(dataset.Default)
 }
+
+// in returns the service working on the named dataset.
+func (s *Service) in(name string) *Service {
+	d := *s
+	d.aggs, d.dataset = s.datasets.Dataset(name), name
+	return &d
+}
+
 
 // FileID names one version of one object; it is the upload id users see.
 func FileID(bucket, key, version string) string { return store.UploadID(bucket, key, version) }
@@ -145,19 +166,26 @@ func NormalizeSequencer(seq string) string {
 	return seq
 }
 
-// HandleS3 processes every record of an S3 event. It returns an error only
-// for failures worth retrying (the network, throttling); a file that cannot
-// be parsed gets a failed status instead.
+// HandleS3 processes every record of an S3 event, each in the dataset its
+// key belongs to. It returns an error only for failures worth retrying
+// (the network, throttling); a file that cannot be parsed gets a failed
+// status instead.
 func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
+	var touched []string
 	for _, r := range ev.Records {
 		key, err := url2key(r.S3.Object.Key)
 		if err != nil {
 			return err
 		}
-		if !history.Uploaded(key) {
-			s.log.InfoContext(ctx, "ignored object outside "+strings.Join(history.Prefixes(), ", "), "key", key)
+		ds, _, ok := dataset.Of(key)
+		if !ok || !history.Uploaded(key) {
+			s.log.InfoContext(ctx, "ignored object outside "+strings.Join(history.Prefixes(), ", ")+" of a dataset", "key", key)
 			continue
 		}
+		if !slices.Contains(touched, ds) {
+			touched = append(touched, ds)
+		}
+		s := s.in(ds)
 		seq := NormalizeSequencer(r.S3.Object.Sequencer)
 		bucket := r.S3.Bucket.Name
 		switch {
@@ -183,7 +211,12 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 			return fmt.Errorf("%s s3://%s/%s: %w", r.EventName, bucket, key, err)
 		}
 	}
-	return s.compact(ctx)
+	for _, ds := range touched {
+		if err := s.in(ds).compact(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // compact folds what this event committed into the base, so that queries
@@ -197,7 +230,7 @@ func (s *Service) compact(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "compacted", "folded", c.Folded, "subtracted", c.Subtracted, "months", c.Months,
+	s.log.InfoContext(ctx, "compacted", "dataset", s.dataset, "folded", c.Folded, "subtracted", c.Subtracted, "months", c.Months,
 		"items", c.Items, "collected", c.Collected)
 	return nil
 }
@@ -231,7 +264,7 @@ func (s *Service) rederive(ctx context.Context, bucket, tableObj string, tableKe
 	}
 	keys := make([]string, 0, len(live))
 	for k := range live {
-		if strings.HasPrefix(k, TransactionsPrefix) {
+		if strings.HasPrefix(dataset.Rel(k), TransactionsPrefix) {
 			keys = append(keys, k)
 		}
 	}
@@ -437,7 +470,7 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	switch tableKey, isTable := tableOf(key); {
 	case isTable:
 		res, err = s.parseTable(ctx, body, bucket, key, file, tableKey, rw)
-	case strings.HasPrefix(key, SpendPrefix):
+	case strings.HasPrefix(dataset.Rel(key), SpendPrefix):
 		res, err = s.parseSpend(ctx, body, bucket, key, file, rw)
 	default:
 		res, err = s.parseTransactions(ctx, body, bucket, key, file, rw)
@@ -576,7 +609,7 @@ func (s *Service) putCurated(ctx context.Context, bucket, key string, encode fun
 func (s *Service) table(ctx context.Context, bucket string, live map[string]store.Entry, prefix string, key dimension.Dimension) (*parser.Table, error) {
 	keys := make([]string, 0, len(live))
 	for k := range live {
-		if strings.HasPrefix(k, prefix) {
+		if strings.HasPrefix(dataset.Rel(k), prefix) {
 			keys = append(keys, k)
 		}
 	}

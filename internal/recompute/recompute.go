@@ -8,7 +8,10 @@
 //
 // A scheduled run is skipped when nothing changed since the last snapshot
 // and that snapshot is younger than Options.MaxAge, so a frequent schedule
-// acts as a debounce after ingests without recomputing idle data.
+// acts as a debounce after ingests without recomputing idle data. Each
+// dataset (package dataset) is compacted, reconciled and recomputed on its
+// own, into a snapshot of its own: a scheduled event goes through every
+// dataset the table has registered.
 package recompute
 
 import (
@@ -28,13 +31,22 @@ import (
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
-// Table is what recompute reads and writes in DynamoDB.
+// Datasets opens the table of each dataset and lists the datasets;
+// *store.Store implements it.
+type Datasets interface {
+	Dataset(name string) *store.Store
+	Datasets(ctx context.Context) ([]string, error)
+}
+
+// Table is what recompute reads and writes in DynamoDB, within one
+// dataset.
 type Table interface {
 	Query(ctx context.Context, d dimension.Dimension, g aggregate.Grain, from, to string) ([]store.Row, int, error)
 	PutSummary(ctx context.Context, summary any) error
@@ -71,15 +83,19 @@ type Options struct {
 
 // Service computes summaries and snapshots.
 type Service struct {
-	t     Table
-	blobs Blobs
+	datasets Datasets
+	// t and dataset are the dataset a run works on (see in).
+	t       Table
+	dataset string
+	blobs   Blobs
 	opts  Options
 	log   *slog.Logger
 	now   func() time.Time
 }
 
-// New returns a Service.
-func New(t Table, blobs Blobs, log *slog.Logger, opts Options) *Service {
+// New returns a Service on the default dataset; Handle goes through them
+// all.
+func New(t Datasets, blobs Blobs, log *slog.Logger, opts Options) *Service {
 	if opts.MaxAge == 0 {
 		opts.MaxAge = 24 * time.Hour
 	}
@@ -87,22 +103,53 @@ func New(t Table, blobs Blobs, log *slog.Logger, opts Options) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{t: t, blobs: blobs, opts: opts, log: log, now: now}
+	s := &Service{datasets: t, blobs: blobs, opts: opts, log: log, now: now}
+	return s.In(dataset.Default)
 }
 
-// Handle is the Lambda entry point for the schedule's events. It first
-// compacts the aggregates (ingestion does after every file, but a busy
-// moment can leave files pending), reconciles the bucket with the table
-// (see Reconcile), then recomputes unless nothing changed. A failed
-// reconciliation is logged and returned after the recompute, so that it
-// never holds the analytics back.
+// In returns the service working on the named dataset, which must pass
+// dataset.Check (or be dataset.Default).
+func (s *Service) In(name string) *Service {
+	d := *s
+	d.t, d.dataset = s.datasets.Dataset(name), name
+	d.log = s.log.With("dataset", name)
+	return &d
+}
+
+// Handle is the Lambda entry point for the schedule's events. It gives up
+// on uploads past their deadline, then handles every dataset in turn (see
+// handle); a dataset that fails does not hold the others back, and every
+// failure is returned.
 func (s *Service) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
+	expired, err := s.t.ExpireOverdue(ctx, s.now())
+	if err != nil {
+		return fmt.Errorf("expire overdue uploads: %w", err)
+	}
+	names, err := s.datasets.Datasets(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range names {
+		if err := s.In(name).handle(ctx, ev, expired); err != nil {
+			errs = append(errs, fmt.Errorf("dataset %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// handle compacts the dataset's aggregates (ingestion does after every
+// file, but a busy moment can leave files pending), reconciles the bucket
+// with the table (see Reconcile), then recomputes unless nothing changed.
+// A failed reconciliation is logged and returned after the recompute, so
+// that it never holds the analytics back.
+func (s *Service) handle(ctx context.Context, ev events.EventBridgeEvent, expired []store.Upload) error {
 	if c, err := s.t.Compact(ctx); err == nil {
 		s.log.InfoContext(ctx, "compacted", "folded", c.Folded, "subtracted", c.Subtracted, "collected", c.Collected)
 	} else if !errors.Is(err, store.ErrBusy) {
 		return err
 	}
-	_, recErr := s.Reconcile(ctx)
+	_, recErr := s.reconcile(ctx, expired)
 	if recErr != nil {
 		s.log.ErrorContext(ctx, "reconciliation failed", "error", recErr)
 	}
@@ -245,7 +292,7 @@ func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 	sort.Strings(keys)
 	accounts := map[string]map[dimension.Dimension]string{}
 	for _, k := range keys {
-		if !strings.HasPrefix(k, history.CustomersPrefix) {
+		if !strings.HasPrefix(dataset.Rel(k), history.CustomersPrefix) {
 			continue
 		}
 		err := s.read(ctx, history.AccountsKey(live[k].File), func(r io.Reader) error {
@@ -257,7 +304,7 @@ func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 	}
 	var spend []history.Spend
 	for _, k := range keys {
-		if !strings.HasPrefix(k, history.SpendPrefix) {
+		if !strings.HasPrefix(dataset.Rel(k), history.SpendPrefix) {
 			continue
 		}
 		err := s.read(ctx, history.SpendKey(live[k].File), func(r io.Reader) error {
@@ -271,7 +318,7 @@ func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 		return s.eachPurchase(ctx, live, keys, accounts, fn)
 	}}
 	for _, k := range keys {
-		if strings.HasPrefix(k, history.TransactionsPrefix) {
+		if strings.HasPrefix(dataset.Rel(k), history.TransactionsPrefix) {
 			in.files++
 		}
 	}
@@ -296,7 +343,7 @@ func (s *Service) eachPurchase(ctx context.Context, live map[string]store.Entry,
 		return fn(p)
 	}
 	for _, k := range keys {
-		if !strings.HasPrefix(k, history.TransactionsPrefix) {
+		if !strings.HasPrefix(dataset.Rel(k), history.TransactionsPrefix) {
 			continue
 		}
 		err := s.read(ctx, history.Key(live[k].File), func(r io.Reader) error { return history.Read(r, fold) })

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/store"
@@ -69,25 +70,34 @@ func (r *Reconciliation) Clean() bool {
 }
 
 // Reconcile marks failed the uploads stuck processing past their
-// deadline, then lists the live objects under the ingested prefixes with
-// their current versions and compares them with the table's manifest and
-// uploads. It stores the report (store.Store.PutReconciliation), logs it
-// as one line, and returns it. Errors are S3's or DynamoDB's, wrapped; a
-// failed reconciliation changes no aggregate.
+// deadline, then lists the live objects of the service's dataset under
+// the ingested prefixes with their current versions and compares them
+// with the dataset's manifest and the uploads. It stores the report
+// (store.Store.PutReconciliation), logs it as one line, and returns it.
+// Errors are S3's or DynamoDB's, wrapped; a failed reconciliation changes
+// no aggregate.
 func (s *Service) Reconcile(ctx context.Context) (*Reconciliation, error) {
-	now := s.now()
-	r := &Reconciliation{CheckedAt: now.UTC().Format(time.RFC3339), NeverIngested: []ObjectVersion{},
-		StaleVersion: []StaleObject{}, Gone: []ObjectVersion{}, Stuck: []StuckUpload{}}
-	expired, err := s.t.ExpireOverdue(ctx, now)
+	expired, err := s.t.ExpireOverdue(ctx, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: %w", err)
 	}
+	return s.reconcile(ctx, expired)
+}
+
+// reconcile is Reconcile with the uploads already given up on: those of
+// other datasets are left to their own reports.
+func (s *Service) reconcile(ctx context.Context, expired []store.Upload) (*Reconciliation, error) {
+	now := s.now()
+	r := &Reconciliation{CheckedAt: now.UTC().Format(time.RFC3339), NeverIngested: []ObjectVersion{},
+		StaleVersion: []StaleObject{}, Gone: []ObjectVersion{}, Stuck: []StuckUpload{}}
 	for _, u := range expired {
-		r.Stuck = append(r.Stuck, StuckUpload{Upload: u.ID, Key: u.Key, Version: u.Version, Started: u.Started, Deadline: u.Deadline})
+		if ds, _, _ := dataset.Of(u.Key); ds == s.dataset {
+			r.Stuck = append(r.Stuck, StuckUpload{Upload: u.ID, Key: u.Key, Version: u.Version, Started: u.Started, Deadline: u.Deadline})
+		}
 	}
 	current := map[string]string{}
 	for _, prefix := range history.Prefixes() {
-		live, err := ingest.LiveVersions(ctx, s.blobs, s.opts.Bucket, prefix)
+		live, err := ingest.LiveVersions(ctx, s.blobs, s.opts.Bucket, dataset.Key(s.dataset, prefix))
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: %w", err)
 		}

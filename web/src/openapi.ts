@@ -164,6 +164,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Datasets
+         * @description Every dataset that has had data: default, the files at the top of the bucket, and each datasets/<name>/ folder (or dataset of POST /v1/uploads) that received a file. Data routes take the name as their dataset parameter. Datasets never mix: each has its own customers, totals, mapping and analytics.
+         */
+        get: operations["datasets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/dimensions/{dimension}/values": {
         parameters: {
             query?: never;
@@ -742,6 +762,13 @@ export interface components {
         Upload: {
             id: string;
             key: string;
+            /** @description The dataset the file belongs to, from its key. */
+            dataset: string | null;
+            /**
+             * @description What kind of file it is, from its key's folder.
+             * @enum {string|null}
+             */
+            kind: "transactions" | "customers" | "products" | "teams" | "spend" | "mapping" | null;
             /** @description S3 version id. */
             version: string | null;
             /** @enum {string} */
@@ -765,14 +792,21 @@ export interface components {
             replaced: string | null;
         };
         UploadRequest: {
-            /** @description The file's name; must end in .csv.gz, .tsv.gz, .txt.gz, .csv, .tsv, .txt, .xlsx or .parquet (the content decides the encoding and delimiter: Excel's UTF-16 "Unicode Text" .txt is read as such). */
+            /** @description The file's name; must end in .csv.gz, .tsv.gz, .txt.gz, .csv, .tsv, .txt, .xlsx or .parquet (the content decides the encoding and delimiter: Excel's UTF-16 "Unicode Text" .txt is read as such), or .json for a mapping. */
             file_name: string;
             /** @description The content type the browser will send; defaults by extension. */
             content_type?: string;
             /** @description The file's size in bytes. The URL is signed for exactly this Content-Length: S3 refuses a PUT of any other size (403 SignatureDoesNotMatch). */
             size: number;
-            /** @description Replace an existing upload instead of adding a file: its upload id, or its object key under transactions/. The new file is put under that upload's key, so its data replaces the old file's once ingested; the new upload's status names the replaced upload in replaced. The replacement must have the same extension. Without replace, every upload gets a key of its own and adds to the data. */
+            /** @description Replace an existing upload instead of adding a file: its upload id, or its object key. The new file is put under that upload's key, so its data replaces the old file's once ingested; the new upload's status names the replaced upload in replaced. The replacement must have the same extension, kind and dataset. Without replace, every upload gets a key of its own and adds to the data. Not for a mapping, which always replaces the dataset's mapping. */
             replace?: string;
+            /**
+             * @description What the file holds: transactions (sales or deals, the default), customers (firmographics by customer id), products (product lookup of deal files), teams (sales agent lookup), spend (acquisition spend by period) or mapping (the dataset's mapping file, JSON: how to read its files; each mapping upload replaces the previous one). The kind decides the folder: transactions/, customers/, products/, teams/, spend/, or config/mapping.json.
+             * @enum {string}
+             */
+            kind?: "transactions" | "customers" | "products" | "teams" | "spend" | "mapping";
+            /** @description The dataset the file goes to (see GET /v1/datasets); default when absent. A new name starts a new dataset, whose files never mix with another's. */
+            dataset?: string;
         };
         /** @description How to PUT the file straight to S3. The upload id is only known once S3 has assigned a version. */
         UploadTicket: {
@@ -1372,6 +1406,15 @@ export interface components {
             /** @description Why there is no report. */
             reason?: string;
         };
+        DatasetList: {
+            /** @description The datasets' names, sorted; default is always there. */
+            datasets: string[];
+            /**
+             * @description The dataset data routes read without a dataset parameter.
+             * @constant
+             */
+            default: "default";
+        };
     };
     responses: {
         /** @description A parameter is invalid; detail says which and how to fix it. */
@@ -1472,6 +1515,8 @@ export interface components {
         value2: string;
         /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
         analyticsDimension: string;
+        /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+        dataset: string;
     };
     requestBodies: never;
     headers: never;
@@ -1543,6 +1588,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque next_cursor of the previous page. */
                 cursor?: components["parameters"]["cursor"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -1561,6 +1608,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1589,6 +1637,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque next_cursor of the previous page. */
                 cursor?: components["parameters"]["cursor"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -1607,6 +1657,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1629,6 +1680,8 @@ export interface operations {
                 grain?: components["parameters"]["grain"];
                 /** @description Month number fiscal years start in (4 for April); default set by the deployment. */
                 fiscal_year_start?: components["parameters"]["fiscal_year_start"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -1647,6 +1700,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1663,6 +1717,8 @@ export interface operations {
                 horizon?: number;
                 /** @description Last month of history to forecast from, YYYY-MM (default: the last month with data), e.g. to check a forecast against what followed. */
                 to?: string;
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -1701,6 +1757,8 @@ export interface operations {
                 period?: "month" | "quarter" | "year";
                 /** @description total (default: all spend), segment or channel (spend rows naming one; spend naming none is listed under unattributed and counts in the total only). Other dimensions are a 400: spend files name segments and channels only. */
                 dimension?: string;
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -1725,7 +1783,10 @@ export interface operations {
     };
     dimensions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1743,6 +1804,30 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    datasets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The datasets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1755,6 +1840,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque next_cursor of the previous page. */
                 cursor?: components["parameters"]["cursor"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path: {
@@ -1884,7 +1971,10 @@ export interface operations {
     };
     summary: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1913,6 +2003,8 @@ export interface operations {
                 dimension?: components["parameters"]["analyticsDimension"];
                 /** @description true ranks customers into tiers within each value of the dimension (each segment its own A, B and C, by the revenue customers made in it); false, the default, ranks the whole base together. A 400 with dimension=total. */
                 within?: boolean;
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -1940,6 +2032,8 @@ export interface operations {
             query?: {
                 /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
                 dimension?: components["parameters"]["analyticsDimension"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -1967,6 +2061,8 @@ export interface operations {
             query?: {
                 /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
                 dimension?: components["parameters"]["analyticsDimension"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -1994,6 +2090,8 @@ export interface operations {
             query?: {
                 /** @description Dimension to split by (default total). A customer counts under every value its purchases carried, with the revenue of those purchases, so values add up to the total. Product dimensions (category: product line, category) are refused with a 400: one order holds several, so they do not describe customers. */
                 dimension?: components["parameters"]["analyticsDimension"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -2028,6 +2126,8 @@ export interface operations {
                 to?: string;
                 /** @description Only this dimension value. Empty selects the unassigned value (lines without one). */
                 value?: string;
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -2068,6 +2168,8 @@ export interface operations {
                 dimension?: string;
                 /** @description With dimension: the attribute value to keep. */
                 value?: string;
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -2092,7 +2194,10 @@ export interface operations {
     };
     analyticsModel: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2120,6 +2225,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque next_cursor of the previous page. */
                 cursor?: components["parameters"]["cursor"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -2144,7 +2251,10 @@ export interface operations {
     };
     reconciliation: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2162,6 +2272,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2182,6 +2293,8 @@ export interface operations {
                 stages?: string;
                 /** @description Month number fiscal years start in (4 for April); default set by the deployment. */
                 fiscal_year_start?: components["parameters"]["fiscal_year_start"];
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
             };
             header?: never;
             path?: never;
@@ -2200,13 +2313,17 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
     };
     analyticsHoldout: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The dataset to read (GET /v1/datasets lists them): files uploaded under datasets/<name>/ in the bucket, or with dataset in POST /v1/uploads, form a dataset of their own, with its own customers, totals and analytics. Without it, the default dataset: files at the top of the bucket. A name that is not a dataset's is a 400, a dataset nothing was uploaded to a 404. */
+                dataset?: components["parameters"]["dataset"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
