@@ -152,7 +152,6 @@ func (s *Service) in(name string) *Service {
 	return &d
 }
 
-
 // FileID names one version of one object; it is the upload id users see.
 func FileID(bucket, key, version string) string { return store.UploadID(bucket, key, version) }
 

@@ -88,9 +88,9 @@ type Service struct {
 	t       Table
 	dataset string
 	blobs   Blobs
-	opts  Options
-	log   *slog.Logger
-	now   func() time.Time
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // New returns a Service on the default dataset; Handle goes through them
