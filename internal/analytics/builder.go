@@ -40,6 +40,10 @@ type Builder struct {
 	// last is the index of the customer of the previous purchase, since
 	// histories often hold a customer's purchases together.
 	last int32
+	// names holds each customer's best name so far, by customer id (see
+	// AddName); apart from accs so that a name may come before the
+	// customer's first purchase.
+	names map[string]slotAcc
 }
 
 type custAcc struct {
@@ -113,7 +117,7 @@ type attrAcc struct {
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{index: map[string]int32{}, strs: map[string]string{}}
+	return &Builder{index: map[string]int32{}, strs: map[string]string{}, names: map[string]slotAcc{}}
 }
 
 // Add folds one purchase. It returns an error wrapping ErrInvalidPurchase
@@ -126,7 +130,8 @@ func NewBuilder() *Builder {
 // history file folds with history.Read(r, b.Add).
 //
 // Revenue may be negative (returns, cancellations): sums are net. An empty
-// Cost adds nothing to the customer's cost.
+// Cost adds nothing to the customer's cost. A non-empty Name is folded as
+// AddName does.
 func (b *Builder) Add(p history.Purchase) error {
 	if p.Customer == "" {
 		return fmt.Errorf("%w: empty customer id", ErrInvalidPurchase)
@@ -170,6 +175,7 @@ func (b *Builder) Add(p history.Purchase) error {
 		b.index[a.id] = b.last
 		b.accs = append(b.accs, a)
 		b.rows++
+		b.AddName(p.Customer, p.Name, day)
 		return nil
 	}
 	b.last = i
@@ -232,6 +238,7 @@ func (b *Builder) Add(p history.Purchase) error {
 	}
 	b.mergeAttrs(a, p.Attrs, day)
 	b.rows++
+	b.AddName(p.Customer, p.Name, day)
 	return nil
 }
 
@@ -315,6 +322,23 @@ func (b *Builder) mergeValue(cur *slotAcc, v string, day period.Date) {
 	}
 }
 
+// AddName folds a customer's display name, seen on day, under the order
+// of dimension values (see Customer.Attrs): the latest day's name wins,
+// ties going to the smallest string; an empty name adds nothing. A name
+// reaches Build's Base only for a customer with a purchase, which may be
+// added before or after it.
+func (b *Builder) AddName(customer, name string, day period.Date) {
+	if name == "" {
+		return
+	}
+	cur, ok := b.names[customer]
+	if !ok {
+		customer = strings.Clone(customer)
+	}
+	b.mergeValue(&cur, name, day)
+	b.names[customer] = cur
+}
+
 func (b *Builder) intern(s string) string {
 	if t, ok := b.strs[s]; ok {
 		return t
@@ -345,7 +369,7 @@ func (b *Builder) Build() *Base {
 		a := &b.accs[i]
 		c := &base.Customers[i]
 		*c = Customer{
-			ID: a.id, FirstDay: a.first, LastDay: a.last, FirstDayRevenue: a.firstRevenue,
+			ID: a.id, Name: b.names[a.id].value, FirstDay: a.first, LastDay: a.last, FirstDayRevenue: a.firstRevenue,
 			Orders: a.orders, Lines: a.lines, Revenue: a.revenue, Cost: a.cost,
 		}
 		start := len(months)
@@ -383,6 +407,9 @@ func (b *Builder) Build() *Base {
 type Customer struct {
 	// ID is the customer id as ingested.
 	ID string
+	// Name is the customer's display name, "" when no file gave one (see
+	// Builder.AddName).
+	Name string
 	// FirstDay and LastDay are the days of the first and last purchase.
 	FirstDay, LastDay period.Date
 	// FirstDayRevenue is the revenue of the first purchase day (all files),

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/govalues/decimal"
@@ -349,7 +348,7 @@ type ValueForecast struct {
 	ProjectedRevenue  Amount `json:"projected_revenue"`
 }
 
-// Forecast sums predictions per value of dimension d, sorted by value;
+// Forecast sums predictions per value of dimension d, in value order (dimension.CompareValues);
 // dimension.Total gives one entry for the whole base. A customer who
 // bought under several values (Customer.RevenueBy) counts in each, and its
 // predictions are split between them by its share of positive revenue in
@@ -400,6 +399,6 @@ func Forecast(b *Base, preds []Prediction, d dimension.Dimension) ([]ValueForeca
 			f.ProjectedRevenue += Amount(w * preds[i].CLV)
 		}
 	}
-	slices.SortFunc(out, func(x, y ValueForecast) int { return strings.Compare(x.Value, y.Value) })
+	slices.SortFunc(out, func(x, y ValueForecast) int { return dimension.CompareValues(d, x.Value, y.Value) })
 	return out, nil
 }

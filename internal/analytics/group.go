@@ -84,7 +84,7 @@ func CustomerDimension(d dimension.Dimension) error {
 }
 
 // Summarize counts customers and sums revenue per group, for every value of
-// dimension d, sorted by value. A customer counts under every value its
+// dimension d, in value order (dimension.CompareValues). A customer counts under every value its
 // purchases carried, with the revenue of those purchases (Customer.RevenueBy),
 // so the revenue of each value is exactly the revenue its purchases made
 // and the values add up to the total; a customer who bought in two regions
@@ -144,14 +144,6 @@ func (a Assignment) Summarize(b *Base, d dimension.Dimension) ([]Summary, error)
 			g.RevenueShare = Ratio(ratio(g.Revenue, s.Revenue))
 		}
 	}
-	slices.SortFunc(out, func(x, y Summary) int {
-		switch {
-		case x.Value < y.Value:
-			return -1
-		case x.Value > y.Value:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(x, y Summary) int { return dimension.CompareValues(d, x.Value, y.Value) })
 	return out, nil
 }

@@ -135,7 +135,7 @@ func (cfg TierConfig) rank(b *Base, members []ranked, set func(i, tier int)) err
 
 // TiersWithin ranks customers into tiers within each value of dimension d
 // (each segment gets its own A, B and C customers) and summarises them per
-// value, sorted by value. Within a value, customers are the ones whose
+// value, in value order (dimension.CompareValues). Within a value, customers are the ones whose
 // purchases carried it and are ranked, as Tiers ranks the whole base, by
 // the revenue of those purchases (Customer.RevenueBy): a customer who
 // bought in two regions is ranked in each with what it spent there, and may
@@ -188,6 +188,6 @@ func TiersWithin(b *Base, cfg TierConfig, d dimension.Dimension) ([]Summary, err
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(x, y Summary) int { return strings.Compare(x.Value, y.Value) })
+	slices.SortFunc(out, func(x, y Summary) int { return dimension.CompareValues(d, x.Value, y.Value) })
 	return out, nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -124,14 +125,15 @@ type ValueList struct {
 }
 
 // dimensionValues answers GET /v1/dimensions/{dimension}/values: the values
-// with data, in value order, optionally only those starting with prefix
-// (ignoring case), a page at a time.
+// with data, in the dimension's value order (dimension.CompareValues: size
+// bands smallest first, the unassigned value last), optionally only those
+// starting with prefix (ignoring case), a page at a time.
 func (s *Service) dimensionValues(ctx context.Context, in valuesRequest) (*ValueList, error) {
 	vals, _, err := s.r.Values(ctx, in.dim)
 	if err != nil {
 		return nil, err
 	}
-	list := vals[in.dim]
+	list := slices.Clone(vals[in.dim])
 	if in.prefix != "" {
 		p := strings.ToLower(in.prefix)
 		kept := list[:0:0]
@@ -142,10 +144,11 @@ func (s *Service) dimensionValues(ctx context.Context, in valuesRequest) (*Value
 		}
 		list = kept
 	}
+	slices.SortFunc(list, func(a, b store.ValueSpan) int { return dimension.CompareValues(in.dim, a.Value, b.Value) })
 	out := &ValueList{Dimension: string(in.dim), ValueCount: len(list), Values: []Value{}}
 	start := 0
 	if in.cursor != nil {
-		start = sort.Search(len(list), func(i int) bool { return list[i].Value > in.cursor[0] })
+		start = sort.Search(len(list), func(i int) bool { return dimension.CompareValues(in.dim, list[i].Value, in.cursor[0]) > 0 })
 	}
 	end := min(start+in.limit, len(list))
 	for _, v := range list[start:end] {

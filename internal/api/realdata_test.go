@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +20,7 @@ import (
 	"github.com/salesseg/salesseg/internal/devstack/emutest"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/shareddata"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -70,11 +73,7 @@ func loadedEnv(t *testing.T, load func(put func(key string, body []byte), file f
 	}
 	file := func(name string) []byte {
 		t.Helper()
-		b, err := os.ReadFile(shareddata.Path(t, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return readShared(t, name)
 	}
 	load(put, file)
 	return &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket}), spec: loadSpec(t), seen: map[string]bool{}}
@@ -181,4 +180,86 @@ func (e *env) with(t *testing.T) *env {
 	c := *e
 	c.t = t
 	return &c
+}
+
+// TestSharedDataCustomerNames ingests Superstore, recomputes, and checks
+// that the customer list names every customer as the file does: the
+// Customer Name of the customer's latest order day, read here with a
+// plain CSV reader.
+func TestSharedDataCustomerNames(t *testing.T) {
+	const name = "sample_superstore_utf8bom_2016-2019.csv"
+	recs := shareddata.CSV(t, name)
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[strings.TrimPrefix(h, "\uFEFF")] = i
+	}
+	type seen struct {
+		day  time.Time
+		name string
+	}
+	want := map[string]seen{}
+	for _, r := range recs[1:] {
+		day, err := time.Parse("1/2/2006", r[col["Order Date"]])
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := r[col["Customer ID"]]
+		if s, ok := want[id]; !ok || !day.Before(s.day) {
+			want[id] = seen{day, r[col["Customer Name"]]}
+		}
+	}
+
+	ctx := t.Context()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	log := slog.New(slog.DiscardHandler)
+	key := "transactions/" + name
+	put, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader(readShared(t, name))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
+		Bucket: events.S3Bucket{Name: emu.Bucket},
+		Object: events.S3Object{Key: url.QueryEscape(key), VersionID: aws.ToString(put.VersionId), Sequencer: "01"}}}}}
+	if err := ingest.New(emu.Clients.S3, st, log, ingest.ServiceOptions{}).HandleS3(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recompute.New(st, emu.Clients.S3, log, recompute.Options{Bucket: emu.Bucket}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, svc: New(st, emu.Clients.Presign, log, Options{Bucket: emu.Bucket}), spec: loadSpec(t), seen: map[string]bool{}}
+	got := map[string]*string{}
+	for next := ""; ; {
+		var page CustomerList
+		e.get("/v1/analytics/customers?limit=500"+next, 200, &page)
+		for _, c := range page.Customers {
+			got[c.ID] = c.Name
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		next = "&cursor=" + url.QueryEscape(*page.NextCursor)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d customers listed, the file has %d", len(got), len(want))
+	}
+	for id, w := range want {
+		if g := got[id]; g == nil || *g != w.name {
+			t.Errorf("customer %s: name %v, want %q", id, g, w.name)
+		}
+	}
+	if g := got["CG-12520"]; g == nil || *g != "Claire Gute" {
+		t.Fatalf("CG-12520 named %v, want Claire Gute (the file's first row)", g)
+	}
+}
+
+// readShared reads a shared data set whole.
+func readShared(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(shareddata.Path(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

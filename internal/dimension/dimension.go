@@ -3,8 +3,10 @@
 package dimension
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -146,4 +148,29 @@ func index(d Dimension) int {
 		}
 	}
 	return len(All())
+}
+
+// SizeBands returns the names of the default size bands, smallest first:
+// the bands an employee count or annual revenue is put in (see the
+// parser's DefaultEmployeeBands and DefaultRevenueBands), and the order
+// the values of Size are listed in.
+func SizeBands() []string { return []string{"Micro", "Small", "Medium", "Large", "Enterprise"} }
+
+// CompareValues orders two values of dimension d as they are listed: for
+// Size the bands of SizeBands first, smallest first, then other values;
+// within the rest, and for every other dimension, by string; Blank (the
+// unassigned value) always last. It returns -1, 0 or +1 like cmp.Compare.
+func CompareValues(d Dimension, a, b string) int {
+	rank := func(v string) int {
+		if v == Blank {
+			return 2 << 10
+		}
+		if d == Size {
+			if i := slices.Index(SizeBands(), v); i >= 0 {
+				return i
+			}
+		}
+		return 1 << 10
+	}
+	return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
 }

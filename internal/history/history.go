@@ -37,6 +37,11 @@ type Purchase struct {
 	// (segment, industry, size, region, country, and the category and
 	// channel of that line).
 	Attrs map[dimension.Dimension]string `json:"a,omitempty"`
+	// Name is the customer's display name. Ingestion writes it once per
+	// customer and file, on the customer's last purchase of the file: the
+	// name of its latest day that gave one. Empty elsewhere, and in files
+	// without a name column.
+	Name string `json:"n,omitempty"`
 }
 
 // ErrCorrupt means a history stream does not decode.
@@ -79,6 +84,9 @@ type Account struct {
 	Attrs map[dimension.Dimension]string `json:"a"`
 	// Price is a product's list price, an exact decimal; "" for none.
 	Price string `json:"p,omitempty"`
+	// Name is a customer's display name from a customers file; "" for
+	// none. It wins over the names of transactions files.
+	Name string `json:"n,omitempty"`
 }
 
 // AccountsKey is where ingestion keeps the accounts of a customers file
@@ -86,8 +94,8 @@ type Account struct {
 func AccountsKey(file string) string { return "curated/" + file + ".accounts.ndjson" }
 
 // WriteAccounts encodes accounts, one per line, in id order so the file is
-// reproducible; prices, by id, may be nil.
-func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string, prices map[string]string) error {
+// reproducible; prices and names, by id, may be nil.
+func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string, prices, names map[string]string) error {
 	ids := make([]string, 0, len(attrs))
 	for id := range attrs {
 		ids = append(ids, id)
@@ -95,7 +103,7 @@ func WriteAccounts(w io.Writer, attrs map[string]map[dimension.Dimension]string,
 	slices.Sort(ids)
 	enc := json.NewEncoder(w)
 	for _, id := range ids {
-		if err := enc.Encode(Account{ID: id, Attrs: attrs[id], Price: prices[id]}); err != nil {
+		if err := enc.Encode(Account{ID: id, Attrs: attrs[id], Price: prices[id], Name: names[id]}); err != nil {
 			return fmt.Errorf("write account %q: %w", id, err)
 		}
 	}

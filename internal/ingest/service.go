@@ -565,7 +565,7 @@ func (s *Service) parseTable(ctx context.Context, body io.Reader, bucket, key, f
 	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: res.Format,
 		write: func(ctx context.Context) error {
 			return s.putCurated(ctx, bucket, history.AccountsKey(file), func(w io.Writer) error {
-				return history.WriteAccounts(w, res.Attrs, res.Prices)
+				return history.WriteAccounts(w, res.Attrs, res.Prices, res.Names)
 			})
 		}}, nil
 }

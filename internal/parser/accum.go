@@ -158,6 +158,8 @@ type accumulator struct {
 	seed       maphash.Seed
 	currencies map[string]struct{}
 	customers  interner
+	// names numbers the customer names of a file with a name column.
+	names interner
 	// rounded counts, by field, the values of accepted rows rounded to
 	// moneyScale decimals.
 	rounded [numFields]int64
@@ -212,6 +214,7 @@ type parsedRow struct {
 	tuple    uint32 // interned vals, set by prepare
 	vals     [maxDims]uint32
 	cust     uint32 // customer index+1, 0 for none
+	name     uint32 // customer name index+1, 0 for none
 	cell     uint32 // set by prepare
 	purchase uint32 // purchase index+1, 0 for none; set by prepare
 	order    uint64 // hash of the order id
@@ -344,8 +347,11 @@ func (d *dealSums) ambiguous() bool {
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a := &accumulator{cm: cm, opt: opt, dates: notation.NewDateColumn(opt.DateOrder, date1904),
 		cellCap: cellCache, pending: map[setID]int64{}, seed: maphash.MakeSeed(),
-		sets: newOrderSets(), hist: newHistoryTable(), currencies: map[string]struct{}{},
+		sets: newOrderSets(), hist: newHistoryTable(cm.has(fieldName)), currencies: map[string]struct{}{},
 		customers: newInterner(12), stageIdx: map[string]uint32{}}
+	if cm.has(fieldName) {
+		a.names = newInterner(10)
+	}
 	have := map[dimension.Dimension]bool{}
 	for _, d := range cm.dims {
 		have[d.dim] = true
@@ -627,6 +633,8 @@ func (a *accumulator) check(rec tabular.Record, out *parsedRow) *RowError {
 		m.noCustomer = 1
 	} else if out.cust = a.customer(cust); out.cust == 0 {
 		return a.rowErr(line, fieldCustomer, cust, ErrBadText)
+	} else if rowErr := a.customerName(f, line, out); rowErr != nil {
+		return rowErr
 	}
 	out.account = out.cust
 	vals, rowErr := a.rowValues(f, line, cust)
@@ -689,6 +697,9 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 	if p != 0 {
 		if err := a.hist.add(p, r.tuple, &r.m); err != nil {
 			return err
+		}
+		if r.name != 0 {
+			a.hist.setName(p, r.name)
 		}
 	}
 	if r.deal != 0 {
@@ -981,6 +992,23 @@ func (a *accumulator) customer(id []byte) uint32 {
 	return c + 1
 }
 
+// customerName reads the customer name of a row with a customer into
+// out.name (0 when the file has no name column or the cell is empty). A
+// name that is not valid text (see validText) rejects the row, as a
+// dimension value would: it would reach every customer list.
+func (a *accumulator) customerName(f [][]byte, line int, out *parsedRow) *RowError {
+	v, ok := a.cellValue(f, fieldName)
+	if !ok || isMissing(v) {
+		return nil
+	}
+	id, ok := a.names.id(v)
+	if !ok {
+		return a.rowErr(line, fieldName, v, ErrBadText)
+	}
+	out.name = id + 1
+	return nil
+}
+
 // dimValue returns the value id of dimension i for a row.
 func (a *accumulator) dimValue(i int, f [][]byte, cust []byte) (uint32, bool) {
 	src, vals := a.dims[i], &a.vals[i]
@@ -1102,7 +1130,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	// let them and the indexes go before the delta takes their memory,
 	// and the history's sort too (its keys are garbage once it is done).
 	a.cells, a.cellIdx, a.sets, a.pending, a.deals = nil, keyTable{}, orderSets{}, nil, nil
-	a.tuples.idx, a.customers.ids = keyTable{}, nil
+	a.tuples.idx, a.customers.ids, a.names.ids = keyTable{}, nil, nil
 	for i := range a.vals {
 		a.vals[i].ids, a.vals[i].raw = nil, nil
 	}

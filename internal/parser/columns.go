@@ -27,6 +27,7 @@ const (
 	fieldAnnualRevenue
 	fieldStage   // a deal's stage: won, lost or open
 	fieldCreated // a deal's created (engage) date, for its sales cycle
+	fieldName    // the customer's display name, next to its id (see nameSynonym)
 	numFields
 )
 
@@ -58,6 +59,8 @@ func (f field) String() string {
 		return "deal_stage"
 	case fieldCreated:
 		return "created_date"
+	case fieldName:
+		return "customer_name"
 	}
 	return "field" + strconv.Itoa(int(f))
 }
@@ -126,6 +129,49 @@ func fieldSynonym(norm string) (field, int, bool) {
 		return fieldStage, 0, true
 	}
 	return 0, 0, false
+}
+
+// nameSynonym maps a normalized header naming a customer's display name
+// to its rank (the lowest wins, then the leftmost column). Such a column
+// is the name only when it is not the customer id's column: a file whose
+// only customer column is "Customer Name" or "company" is keyed by it (see
+// fieldSynonym), and a CRM deal file's "account" is its id. "company" is
+// a name only next to a better id, and ranks after the explicit names.
+func nameSynonym(norm string) (int, bool) {
+	switch norm {
+	case "customername", "clientname", "accountname", "companyname", "buyername", "customerfullname", "businessname":
+		return 0, true
+	case "company":
+		return 1, true
+	}
+	return 0, false
+}
+
+// pickName maps the customer name column, unless the mapping override
+// decided it: the best nameSynonym among the columns nothing else took.
+// Without a customer id there is no one to name.
+func (ov *override) pickName() {
+	cm := ov.cm
+	if ov.fixed[target{f: fieldName}] || !cm.has(fieldCustomer) {
+		return
+	}
+	taken := map[int]bool{}
+	for _, c := range cm.col {
+		taken[c] = true
+	}
+	for _, c := range ov.dimCol {
+		taken[c] = true
+	}
+	best, bestRank := -1, 0
+	for i, norm := range ov.norms {
+		if ov.used[i] || taken[i] {
+			continue
+		}
+		if r, ok := nameSynonym(norm); ok && (best < 0 || r < bestRank) {
+			best, bestRank = i, r
+		}
+	}
+	cm.col[fieldName] = best
 }
 
 // createdSynonym reports whether a normalized header names when a deal was
@@ -332,6 +378,7 @@ func mapHeader(header []string, mapping map[string]string) (*columnMap, error) {
 			cm.col[t.f] = p.col
 		}
 	}
+	ov.pickName()
 	if !cm.has(fieldDate) {
 		return nil, &HeaderError{Column: "date", Err: ErrMissingColumn}
 	}

@@ -30,7 +30,11 @@ type Table struct {
 	// Prices maps a lookup key to its list price, an exact decimal, for
 	// the keys whose row gives one (a products file's sales price); nil
 	// for a customers table.
-	Prices   map[string]string
+	Prices map[string]string
+	// Names maps a customer id to its display name, for the rows of a
+	// customers table whose name column (see nameSynonym) is not empty;
+	// nil for a lookup table.
+	Names    map[string]string
 	Rows     int64
 	Accepted int64
 	Rejected int64
@@ -41,33 +45,34 @@ type Table struct {
 }
 
 // customerSynonym maps a normalized header of a customers file to what it
-// names besides the transaction synonyms: there "revenue" and "sales" are
-// the company's annual revenue, and an office location is its country.
-func customerSynonym(norm string) (target, bool) {
+// names besides the transaction synonyms, with fieldSynonym's rank: there
+// "revenue" and "sales" are the company's annual revenue, and an office
+// location is its country.
+func customerSynonym(norm string) (target, int, bool) {
 	switch norm {
 	case "revenue", "sales", "annualrevenue", "revenuemillions", "companyrevenue", "turnover":
-		return target{f: fieldAnnualRevenue}, true
+		return target{f: fieldAnnualRevenue}, 0, true
 	case "officelocation", "headquarters", "hq", "hqcountry", "location", "headquarterscountry":
-		return target{dim: dimension.Country}, true
+		return target{dim: dimension.Country}, 0, true
 	}
-	if f, _, ok := fieldSynonym(norm); ok {
+	if f, rank, ok := fieldSynonym(norm); ok {
 		switch f {
 		case fieldCustomer, fieldEmployees, fieldAnnualRevenue:
-			return target{f: f}, true
+			return target{f: f}, rank, true
 		}
-		return target{}, false
+		return target{}, 0, false
 	}
-	return target{}, false
+	return target{}, 0, false
 }
 
 // lookupSynonym maps a normalized header of a lookup file to what it
 // names besides dimensions: only a price, the list price of a products
 // file's rows.
-func lookupSynonym(norm string) (target, bool) {
-	if f, _, ok := fieldSynonym(norm); ok && f == fieldUnitPrice {
-		return target{f: f}, true
+func lookupSynonym(norm string) (target, int, bool) {
+	if f, rank, ok := fieldSynonym(norm); ok && f == fieldUnitPrice {
+		return target{f: f}, rank, true
 	}
-	return target{}, false
+	return target{}, 0, false
 }
 
 // mapTableHeader maps the header of a customers file (key "") or a lookup
@@ -80,6 +85,9 @@ func mapTableHeader(header []string, mapping map[string]string, key dimension.Di
 		return nil, err
 	}
 	cm, norms, used, fixed, dimCol := ov.cm, ov.norms, ov.used, ov.fixed, ov.dimCol
+	// A field's column is its best-ranked synonym, then the leftmost (a
+	// customer id before a customer name); a dimension's the leftmost.
+	var rank [numFields]int
 	for i, norm := range norms {
 		if norm == "" || used[i] {
 			continue
@@ -88,7 +96,7 @@ func mapTableHeader(header []string, mapping map[string]string, key dimension.Di
 		if key != "" {
 			synonym = lookupSynonym
 		}
-		t, ok := synonym(norm)
+		t, r, ok := synonym(norm)
 		if !ok {
 			d, isDim := dimSynonym(header[i])
 			if !isDim {
@@ -103,12 +111,15 @@ func mapTableHeader(header []string, mapping map[string]string, key dimension.Di
 			if _, taken := dimCol[t.dim]; !taken {
 				dimCol[t.dim] = i
 			}
-		} else if cm.col[t.f] < 0 {
-			cm.col[t.f] = i
+		} else if cm.col[t.f] < 0 || r < rank[t.f] {
+			cm.col[t.f], rank[t.f] = i, r
 		}
 	}
 	if key == "" && !cm.has(fieldCustomer) {
 		return nil, &HeaderError{Column: "customer_id", Err: ErrMissingColumn}
+	}
+	if key == "" {
+		ov.pickName()
 	}
 	if _, ok := dimCol[key]; key != "" && !ok {
 		return nil, &HeaderError{Column: string(key), Err: ErrMissingColumn}
@@ -180,6 +191,8 @@ func parseTable(r io.Reader, key dimension.Dimension, rejects RejectWriter, opt 
 	out := &Table{Key: key, Attrs: map[string]map[dimension.Dimension]string{}}
 	if key != "" {
 		out.Prices = map[string]string{}
+	} else {
+		out.Names = map[string]string{}
 	}
 	mapHeader := func(header []string, mapping map[string]string) (*columnMap, error) {
 		return mapTableHeader(header, mapping, key)
@@ -325,6 +338,13 @@ func (a *accumulator) tableRow(rec tabular.Record, out *Table) *RowError {
 			attrs[d.dim] = a.vals[i].names[v]
 		}
 	}
+	var name []byte
+	if s, ok := a.cellValue(f, fieldName); ok && out.Key == "" && !isMissing(s) {
+		if !validText(s) {
+			return a.rowErr(rec.Line, fieldName, s, ErrBadText)
+		}
+		name = s
+	}
 	price := ""
 	if s, ok := a.cellValue(f, fieldUnitPrice); ok && out.Key != "" && !isMissing(s) {
 		p, err := a.number(fieldUnitPrice, s)
@@ -337,6 +357,11 @@ func (a *accumulator) tableRow(rec tabular.Record, out *Table) *RowError {
 		out.Prices[key] = price
 	} else {
 		delete(out.Prices, key)
+	}
+	if name != nil {
+		out.Names[key] = string(name)
+	} else {
+		delete(out.Names, key)
 	}
 	if _, dup := out.Attrs[key]; dup {
 		out.Duplicates++

@@ -26,7 +26,8 @@
 //     read before the date column's day/month order is settled;
 //   - each distinct combination of dimension values (about 50 bytes);
 //   - one purchase (about 100 bytes with its index) per distinct customer and
-//     day, and each customer id once;
+//     day, and each customer id once; in a file with a customer name column
+//     also 4 bytes a purchase and each distinct name once;
 //   - for exact distinct order counts, one 16-byte entry (a hash, a set, a
 //     purchase) per distinct order id (up to twice that between compactions
 //     of the log of orders' runs of lines), plus the distinct sets of cells
@@ -76,8 +77,8 @@ var (
 	ErrFieldCount = errors.New("wrong number of fields")
 	// ErrFieldTooLong is the reject reason for a field over 1 MiB.
 	ErrFieldTooLong = errors.New("field longer than 1 MiB")
-	// ErrBadText is the reject reason for a customer id or dimension value
-	// that is not valid UTF-8 (a file whose encoding changes after its
+	// ErrBadText is the reject reason for a customer id, customer name or
+	// dimension value that is not valid UTF-8 (a file whose encoding changes after its
 	// first 64 KB), holds control characters (NUL bytes in a damaged file),
 	// is longer than 256 bytes or is a spreadsheet formula ("=HYPERLINK(",
 	// "+cmd|", "@SUM("), which would run when a report holding it is

@@ -47,14 +47,19 @@ type historyTable struct {
 	rows    chunked[purchaseAgg]
 	extra   map[purchaseOrder]struct{}
 	seq     uint32
+	// names holds, when named (the file has a customer name column), each
+	// purchase's customer name (see setName), by index as rows: 4 bytes a
+	// purchase only in such files.
+	named bool
+	names chunked[uint32]
 
 	// Set by finish.
 	order []uint32 // rows to emit, by customer id then day
 	a     *accumulator
 }
 
-func newHistoryTable() *historyTable {
-	return &historyTable{extra: map[purchaseOrder]struct{}{}}
+func newHistoryTable(named bool) *historyTable {
+	return &historyTable{extra: map[purchaseOrder]struct{}{}, named: named}
 }
 
 // purchaseKey is the key of customer c's (an index) purchase on a raw
@@ -72,6 +77,9 @@ func (h *historyTable) purchase(c uint32, date notation.RawDate) uint32 {
 	if !found {
 		*v = uint64(h.rows.len())
 		*h.rows.add() = purchaseAgg{cust: c, date: date}
+		if h.named {
+			h.names.add()
+		}
 	}
 	h.lastKey, h.lastP = key, uint32(*v)+1
 	return h.lastP
@@ -100,6 +108,10 @@ func (h *historyTable) add(p, t uint32, m *cellMeasures) error {
 	row.lastSeq = h.seq
 	return nil
 }
+
+// setName records name (an index+1 in the accumulator's names) as the
+// customer name of purchase p (index+1): the last line's that had one.
+func (h *historyTable) setName(p, name uint32) { *h.names.at(p - 1) = name }
 
 // extraOrder counts order h in purchase p (index+1) once: the order's
 // run began in another purchase.
@@ -191,6 +203,11 @@ func (h *historyTable) merge(i, j uint32) error {
 	p.lines += q.lines
 	p.orders += q.orders
 	p.costLines += q.costLines
+	if h.named {
+		if n, m := h.names.at(i), *h.names.at(j); m != 0 && (*n == 0 || q.lastSeq > p.lastSeq) {
+			*n = m
+		}
+	}
 	if q.lastSeq > p.lastSeq {
 		p.lastTuple, p.lastSeq = q.lastTuple, q.lastSeq
 	}
@@ -212,13 +229,16 @@ func (r *Result) PurchaseCount() int {
 // purchase's Orders are its distinct order ids (lines without an order id
 // count one each), Cost is set only when every line had a cost or profit,
 // and Attrs are the dimension values of the customer's last line that day
-// (dimension.Blank when empty).
+// (dimension.Blank when empty). In a file with a customer name column, a
+// customer's last purchase carries Name: the name of the last line of the
+// latest day that gave one ("" when none did); the others carry none.
 func (r *Result) Purchases(fn func(history.Purchase) error) error {
 	h := r.history
 	if h == nil {
 		return nil
 	}
-	for _, i := range h.order {
+	var name uint32 // the current customer's latest name so far
+	for k, i := range h.order {
 		p := h.rows.at(i)
 		y, m, d := h.a.dates.Resolve(p.date)
 		out := history.Purchase{Customer: h.a.customers.names[p.cust], Day: period.NewDate(y, time.Month(m), d), Orders: int64(p.orders),
@@ -231,6 +251,17 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 			vals := h.a.tuples.at(p.lastTuple)
 			for j, ds := range h.a.dims {
 				out.Attrs[ds.dim] = h.a.vals[j].names[vals[j]]
+			}
+		}
+		if h.named {
+			if n := *h.names.at(i); n != 0 {
+				name = n
+			}
+			if k+1 == len(h.order) || h.rows.at(h.order[k+1]).cust != p.cust {
+				if name != 0 {
+					out.Name = h.a.names.names[name-1]
+				}
+				name = 0
 			}
 		}
 		if err := fn(out); err != nil {

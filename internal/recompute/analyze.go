@@ -195,6 +195,9 @@ func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytic
 		tc := snapshot.TopCustomer{ID: c.ID, Revenue: c.Revenue.String(), Orders: c.Orders, PurchaseDays: c.PurchaseDays, FirstDay: c.FirstDay.String(),
 			LastDay: c.LastDay.String(), Tier: tiers.Group(i), RFM: rfm.Group(i),
 			RFMScore: strconv.Itoa(s.R) + strconv.Itoa(s.F) + strconv.Itoa(s.M), Attributes: map[string]string{}}
+		if c.Name != "" {
+			tc.Name = ptr(c.Name)
+		}
 		for _, a := range c.Attrs {
 			tc.Attributes[string(a.Dim)] = a.Value
 		}

@@ -49,11 +49,15 @@ func NewHoldout(end period.Date) *Holdout {
 }
 
 // Add adds a purchase to the calibration base or the holdout. Its errors
-// are the Builder's.
+// are the Builder's. A later purchase's customer name still names the
+// customer in the calibration base: ingestion writes a name on a
+// customer's last purchase of a file only, and a name is a label, not
+// data the model sees.
 func (h *Holdout) Add(p history.Purchase) error {
 	if p.Day <= h.end {
 		return h.cal.Add(p)
 	}
+	h.cal.AddName(p.Customer, p.Name, p.Day)
 	if h.days[p.Customer] == nil {
 		h.days[p.Customer] = map[period.Date]bool{}
 	}

@@ -291,12 +291,21 @@ func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 	}
 	sort.Strings(keys)
 	accounts := map[string]map[dimension.Dimension]string{}
+	names := map[string]string{}
 	for _, k := range keys {
 		if !strings.HasPrefix(dataset.Rel(k), history.CustomersPrefix) {
 			continue
 		}
 		err := s.read(ctx, history.AccountsKey(live[k].File), func(r io.Reader) error {
-			return history.ReadAccounts(r, func(a history.Account) error { accounts[a.ID] = a.Attrs; return nil })
+			return history.ReadAccounts(r, func(a history.Account) error {
+				accounts[a.ID] = a.Attrs
+				if a.Name != "" {
+					names[a.ID] = a.Name
+				} else {
+					delete(names, a.ID)
+				}
+				return nil
+			})
 		})
 		if err != nil {
 			return inputs{}, err
@@ -315,7 +324,7 @@ func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 		}
 	}
 	in := inputs{prospects: Prospects(accounts), spend: spend, histories: func(ctx context.Context, fn func(history.Purchase) error) error {
-		return s.eachPurchase(ctx, live, keys, accounts, fn)
+		return s.eachPurchase(ctx, live, keys, accounts, names, fn)
 	}}
 	for _, k := range keys {
 		if strings.HasPrefix(dataset.Rel(k), history.TransactionsPrefix) {
@@ -331,14 +340,19 @@ func (s *Service) loadBase(ctx context.Context) (inputs, error) {
 }
 
 // eachPurchase calls fn with every purchase of the histories of the live
-// transactions files, attributes filled in from accounts. A live file
-// without a history (ingested before histories existed) is skipped with
-// a warning in the log.
+// transactions files, attributes filled in from accounts; a customer with
+// a name in names (from customers files) carries it on every purchase, so
+// it wins over the transactions files' names. A live file without a
+// history (ingested before histories existed) is skipped with a warning in
+// the log.
 func (s *Service) eachPurchase(ctx context.Context, live map[string]store.Entry, keys []string,
-	accounts map[string]map[dimension.Dimension]string, fn func(history.Purchase) error) error {
+	accounts map[string]map[dimension.Dimension]string, names map[string]string, fn func(history.Purchase) error) error {
 	fold := func(p history.Purchase) error {
 		if acct, ok := accounts[p.Customer]; ok {
 			p.Attrs = fill(p.Attrs, acct)
+		}
+		if n, ok := names[p.Customer]; ok {
+			p.Name = n
 		}
 		return fn(p)
 	}

@@ -184,14 +184,18 @@ func TestAccountsFillAttributesAndBecomeProspects(t *testing.T) {
 	ctx := context.Background()
 	emu := emutest.Start(t)
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
-	putFile(t, ctx, st, emu.Clients.S3, emu.Bucket, "transactions/a.csv", "a1", "01", purchases())
+	ps := purchases()
+	// The sales file names c1 and c2 on their last purchase; the
+	// customers file names c1 too, and wins.
+	ps[2].Name, ps[3].Name = "C One (sales file)", "C Two"
+	putFile(t, ctx, st, emu.Clients.S3, emu.Bucket, "transactions/a.csv", "a1", "01", ps)
 	var buf bytes.Buffer
 	if err := history.WriteAccounts(&buf, map[string]map[dimension.Dimension]string{
 		"c1": {dimension.Industry: "Retail", dimension.Segment: "Ignored: the file's own segment wins"},
 		"c2": {dimension.Industry: "Software"},
 		"p1": {dimension.Industry: "Retail"},
 		"p2": {dimension.Industry: "Mining"},
-	}, nil); err != nil {
+	}, nil, map[string]string{"c1": "C One Ltd"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(history.AccountsKey("acc1")),
@@ -217,6 +221,16 @@ func TestAccountsFillAttributesAndBecomeProspects(t *testing.T) {
 	for _, s := range segs {
 		if s.Value != "Consumer" && s.Value != "Corporate" {
 			t.Fatalf("an account overrode the file's segment: %q", s.Value)
+		}
+	}
+	names := map[string]*string{}
+	for _, c := range readPart(t, ctx, st, res.Snapshot.ID, snapshot.CustomersPart()) {
+		names[c.ID] = c.Name
+	}
+	for id, want := range map[string]string{"c1": "C One Ltd", "c2": "C Two", "c3": ""} {
+		got := names[id]
+		if (want == "") != (got == nil) || got != nil && *got != want {
+			t.Errorf("customer %s name %v, want %q (empty: null)", id, got, want)
 		}
 	}
 	looks := readPart(t, ctx, st, res.Snapshot.ID, snapshot.LookalikesPart())

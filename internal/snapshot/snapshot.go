@@ -78,7 +78,10 @@ type CLVParams struct {
 
 // TopCustomer is one customer in the ranked customer list.
 type TopCustomer struct {
-	ID                string            `json:"id"`
+	ID string `json:"id"`
+	// Name is the customer's display name from its files, null when none
+	// gave one.
+	Name              *string           `json:"name"`
 	Revenue           string            `json:"revenue"`
 	Orders            int64             `json:"orders"`
 	PurchaseDays      int               `json:"purchase_days"`

@@ -927,6 +927,8 @@ export interface components {
         /** @description A customer with its value tier, RFM group, quadrant and CLV prediction. */
         Customer: {
             id: string;
+            /** @description The customer's display name from its files (a name column next to the id in a sales file, the name on the customer's latest purchase day; a customers file's name wins); null when no file gave one. */
+            name: string | null;
             revenue: string;
             orders: number;
             /** Format: date */
