@@ -134,7 +134,7 @@ func (s *Service) applyMapping(ctx context.Context, bucket, key, version, id, se
 			return err
 		}
 	}
-	report, err := s.mappingReport(ctx, key, name, version, m.ApplyToUploaded, stale, reread)
+	report, err := s.mappingReport(ctx, key, name, version, seq, m.ApplyToUploaded, stale, reread)
 	if err != nil {
 		return err
 	}
@@ -184,9 +184,10 @@ func reapplyPins(key string, f *fileFormat, mappingKey, version string) mappingP
 }
 
 // mappingReport describes the live transactions files that a version of
-// mappingKey applies to as they stand after its event, given the re-reads
-// it made.
-func (s *Service) mappingReport(ctx context.Context, mappingKey, name, version string, apply, stale bool, reread []rederived) (mappingReport, error) {
+// mappingKey applies to as they stand after its event (sequencer seq),
+// given the re-reads it made: a file whose live version was derived for
+// seq was re-applied, by this delivery or an earlier one.
+func (s *Service) mappingReport(ctx context.Context, mappingKey, name, version, seq string, apply, stale bool, reread []rederived) (mappingReport, error) {
 	r := mappingReport{ApplyToUploaded: apply, Files: []mappedFile{}}
 	if name != "" {
 		r.FileName = &name
@@ -214,12 +215,11 @@ func (s *Service) mappingReport(ctx context.Context, mappingKey, name, version s
 				mf.MappingVersion = &v
 			}
 		}
-		if id, ok := byKey[k]; ok {
-			mf.Reread = &id
-			mf.State = mappedReapplyFailed
-			if id == mf.Upload {
-				mf.State = mappedReapplied
-			}
+		if id, ok := byKey[k]; strings.HasSuffix(live[k].Sequencer, derivedSep+seq) {
+			live := live[k].File
+			mf.Reread, mf.State = &live, mappedReapplied
+		} else if ok {
+			mf.Reread, mf.State = &id, mappedReapplyFailed
 		} else if readUnder(f, mappingKey, version) {
 			mf.State = mappedUpToDate
 		}

@@ -201,3 +201,28 @@ func TestMappingReappliesOnlyWhenAsked(t *testing.T) {
 		}
 	})
 }
+
+// TestCrashWhileReapplying fails each DynamoDB call of a mapping event
+// that re-applies to an uploaded file: every run must end with the file
+// counted once under the mapping and the mapping's status listing it.
+func TestCrashWhileReapplying(t *testing.T) {
+	var ev events.S3Event
+	crashAtEveryCall(t, func(t *testing.T, emu *devstack.Emulators, svc *ingest.Service) events.S3Event {
+		if err := svc.HandleS3(context.Background(), upload(t, emu, "transactions/sales.csv", []byte(tipo), 1)); err != nil {
+			t.Fatal(err)
+		}
+		ev = upload(t, emu, "config/mapping.json", []byte(`{"columns": {"segment": "Tipo"}, "apply_to_uploaded": true}`), 2)
+		return ev
+	}, func(t *testing.T, emu *devstack.Emulators, st *store.Store) {
+		if got, want := revenue(t, st, dimension.Segment), map[string]string{"Empresa": "105.00", "Particular": "50.00"}; !sameMap(got, want) {
+			t.Fatalf("revenue by segment %v, want %v", got, want)
+		}
+		u, err := st.GetUpload(context.Background(), ingest.FileID(emu.Bucket, "config/mapping.json", ev.Records[0].S3.Object.VersionID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := reportOf(t, u); u.Status != store.StatusSucceeded || len(r.Files) != 1 || r.Files[0].State != "reapplied" {
+			t.Fatalf("mapping upload %+v, report %+v", u, r)
+		}
+	})
+}
