@@ -216,8 +216,8 @@ func (s *Service) mappingReport(ctx context.Context, mappingKey, name, version, 
 			}
 		}
 		if id, ok := byKey[k]; strings.HasSuffix(live[k].Sequencer, derivedSep+seq) {
-			live := live[k].File
-			mf.Reread, mf.State = &live, mappedReapplied
+			cur := live[k].File
+			mf.Reread, mf.State = &cur, mappedReapplied
 		} else if ok {
 			mf.Reread, mf.State = &id, mappedReapplyFailed
 		} else if readUnder(f, mappingKey, version) {
