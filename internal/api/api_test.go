@@ -458,6 +458,18 @@ func TestUploads(t *testing.T) {
 			t.Fatalf("rejects_url without rejects: %v", *plain.RejectsURL)
 		}
 	})
+	t.Run("a mapping file's status reports its effect", func(t *testing.T) {
+		id := "00000000000000000000000b"
+		e.f.uploads[id] = store.Upload{ID: id, Key: "config/mappings/sales.csv.json", Version: "m2", Status: store.StatusSucceeded,
+			Started: "2024-01-01T00:00:00Z", Finished: "2024-01-01T00:00:01Z",
+			Format: json.RawMessage(`{"file_name":"sales.csv","apply_to_uploaded":true,"note":"Re-read 1 of the 1 uploaded transactions files it applies to under this version. New uploads use it too.",` +
+				`"files":[{"key":"transactions/sales.csv","upload":"00000000000000000000000c","mapping_version":"m2","state":"reapplied","reread":"00000000000000000000000c"}]}`)}
+		var u Upload
+		e.get("/v1/uploads/"+id, 200, &u)
+		if !strings.Contains(string(u.Format), `"state":"reapplied"`) {
+			t.Fatalf("format %s", u.Format)
+		}
+	})
 	t.Run("unknown and malformed ids", func(t *testing.T) {
 		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads/ffffffffffffffffffffffff", true)), 404, "No upload")
 		e.problemOf(e.do(request(http.MethodGet, "/v1/uploads/..%2F..%2Fetc", true)), 404, "hexadecimal")

@@ -336,21 +336,34 @@ func TestTemplateOperations(t *testing.T) {
 
 // TestTemplateNotifiesEveryUploadPrefix checks that the ingest function's
 // S3 notifications cover exactly the upload prefixes ingestion handles
-// (history.Prefixes), for created and removed objects alike, so that a new
+// (history.Prefixes) and the mapping files (history.MappingOf), for
+// created and removed objects alike, so that a new
 // kind of file is never uploaded into a prefix nothing listens to, and the
 // reconciliation's listing is allowed on each of them.
 func TestTemplateNotifiesEveryUploadPrefix(t *testing.T) {
 	top := loadTemplate(t)
 	fn := child(top, "Resources", "IngestFunction")
 	got := map[string][]string{}
+	var mappings []string
 	for evs, j := child(fn, "Properties", "Events"), 0; evs != nil && j+1 < len(evs.Content); j += 2 {
 		props := child(evs.Content[j+1], "Properties")
 		rules := child(props, "Filter", "S3Key", "Rules")
-		if rules == nil || len(rules.Content) != 1 {
-			t.Fatalf("event %s: want one prefix rule", evs.Content[j].Value)
+		filter := map[string]string{}
+		for _, r := range rules.Content {
+			filter[child(r, "Name").Value] = child(r, "Value").Value
 		}
-		prefix := child(rules.Content[0], "Value").Value
-		got[prefix] = append(got[prefix], child(props, "Events").Value)
+		switch {
+		case len(rules.Content) == 2 && filter["prefix"] == history.MappingsNotifyPrefix && filter["suffix"] == history.MappingsNotifySuffix:
+			mappings = append(mappings, child(props, "Events").Value)
+		case len(rules.Content) == 1 && filter["prefix"] != "":
+			got[filter["prefix"]] = append(got[filter["prefix"]], child(props, "Events").Value)
+		default:
+			t.Fatalf("event %s: want one prefix rule, or the mapping files' prefix and suffix", evs.Content[j].Value)
+		}
+	}
+	sort.Strings(mappings)
+	if strings.Join(mappings, ",") != "s3:ObjectCreated:*,s3:ObjectRemoved:*" {
+		t.Errorf("mapping files: events %v, want created and removed", mappings)
 	}
 	var listed []string
 	for _, s := range child(top, "Resources", "RecomputeFunction", "Properties", "Policies").Content {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,12 +71,17 @@ func (d *Dispatcher) OnFailure(sink FailureSink) {
 const localIngestArn = "arn:aws:lambda:us-east-1:000000000000:function:salesseg-local-ingest"
 
 // notified says whether an object key is under a prefix whose events
-// invoke ingest, as template.yaml's notification filters say; ingest's own
-// curated/ and rejects/ outputs invoke nothing, as in AWS.
+// invoke ingest, or matches the mapping files' filter, as template.yaml's
+// notification filters say; ingest's own curated/ and rejects/ outputs
+// invoke nothing, as in AWS.
 func notified(ev events.S3Event) bool {
 	for _, r := range ev.Records {
 		key, err := url.QueryUnescape(r.S3.Object.Key)
-		if err == nil && history.Uploaded(key) {
+		if err != nil {
+			continue
+		}
+		if slices.ContainsFunc(history.Watched(), func(p string) bool { return strings.HasPrefix(key, p) }) ||
+			strings.HasPrefix(key, history.MappingsNotifyPrefix) && strings.HasSuffix(key, history.MappingsNotifySuffix) {
 			return true
 		}
 	}

@@ -164,15 +164,6 @@ const (
 	SpendPrefix        = "spend/"
 )
 
-// Mapping files tell ingestion how to read files (parser.MappingFile):
-// MappingKey applies to every file of a dataset, MappingsPrefix +
-// "<file name>.json" to the files of that name. Like the upload prefixes,
-// they are relative to a dataset's root.
-const (
-	MappingKey     = "config/mapping.json"
-	MappingsPrefix = "config/mappings/"
-)
-
 // Prefixes returns every upload prefix whose objects ingestion reads, as
 // template.yaml's notification filters list them.
 func Prefixes() []string {
@@ -183,6 +174,37 @@ func Prefixes() []string {
 // template.yaml's notification filters list them: Prefixes, and the
 // datasets' folder, in which Uploaded picks the same prefixes.
 func Watched() []string { return append(Prefixes(), dataset.Prefix) }
+
+// Mapping files override what ingestion detects (see package ingest):
+// MappingKey applies to every file, MappingsPrefix+"<file name>.json" to
+// the files of that name. Their S3 events reach ingestion too, through one
+// notification whose filter is MappingsNotifyPrefix and
+// MappingsNotifySuffix.
+const (
+	MappingKey           = "config/mapping.json"
+	MappingsPrefix       = "config/mappings/"
+	MappingsNotifyPrefix = "config/mapping"
+	MappingsNotifySuffix = ".json"
+)
+
+// MappingOf reports whether key is a mapping file and, for one that
+// applies to a single file name, that name ("" for MappingKey). Keys
+// under MappingsPrefix in a further folder, or not ending in .json, are
+// not mapping files: ingestion never reads them.
+func MappingOf(key string) (name string, ok bool) {
+	if key == MappingKey {
+		return "", true
+	}
+	name, ok = strings.CutPrefix(key, MappingsPrefix)
+	if !ok {
+		return "", false
+	}
+	name, ok = strings.CutSuffix(name, ".json")
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return "", false
+	}
+	return name, true
+}
 
 // Uploaded reports whether an object key is under one of Prefixes: the
 // objects whose S3 events ingestion handles, in any dataset (package

@@ -82,3 +82,29 @@ func TestSpendEncoding(t *testing.T) {
 		t.Fatalf("ReadSpend of a broken line = %v, want ErrCorrupt on line 2", err)
 	}
 }
+
+func TestMappingOf(t *testing.T) {
+	cases := []struct {
+		key, name string
+		ok        bool
+	}{
+		{"config/mapping.json", "", true},
+		{"config/mappings/sales.csv.json", "sales.csv", true},
+		{"config/mappings/sub/sales.csv.json", "", false},
+		{"config/mappings/.json", "", false},
+		{"config/mappings/sales.csv", "", false},
+		{"config/mapping-old.json", "", false},
+		{"transactions/config/mapping.json", "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			name, ok := MappingOf(c.key)
+			if name != c.name || ok != c.ok {
+				t.Fatalf("MappingOf = %q, %v; want %q, %v", name, ok, c.name, c.ok)
+			}
+			if ok && (!strings.HasPrefix(c.key, MappingsNotifyPrefix) || !strings.HasSuffix(c.key, MappingsNotifySuffix)) {
+				t.Fatalf("the notification filter misses mapping file %s", c.key)
+			}
+		})
+	}
+}

@@ -8,6 +8,9 @@
 // had been handled once, in S3's order; deleting a version follows S3's
 // versioning. A file that cannot be read gets a failed status and changes
 // nothing; HandleS3 returns an error only for failures worth retrying.
+// Events on mapping files (history.MappingOf) get an upload status too,
+// and re-read the files already uploaded when the mapping asks for it
+// (see reapply.go).
 package ingest
 
 import (
@@ -176,7 +179,16 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 		if err != nil {
 			return err
 		}
-		ds, _, ok := dataset.Of(key)
+		ds, rel, ok := dataset.Of(key)
+		if _, mapping := history.MappingOf(rel); ok && mapping {
+			if err := s.in(ds).mappingEvent(ctx, r, key); err != nil {
+				return fmt.Errorf("%s s3://%s/%s: %w", r.EventName, r.S3.Bucket.Name, key, err)
+			}
+			if !slices.Contains(touched, ds) {
+				touched = append(touched, ds)
+			}
+			continue
+		}
 		if !ok || !history.Uploaded(key) {
 			s.log.InfoContext(ctx, "ignored object outside "+strings.Join(history.Prefixes(), ", ")+" of a dataset", "key", key)
 			continue
@@ -189,11 +201,7 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 		bucket := r.S3.Bucket.Name
 		switch {
 		case strings.HasPrefix(r.EventName, "ObjectCreated"):
-			version := r.S3.Object.VersionID
-			if version == "" {
-				version = r.S3.Object.ETag + "@" + seq
-			}
-			err = s.ingest(ctx, bucket, key, r.S3.Object.VersionID, FileID(bucket, key, version), seq)
+			err = s.ingest(ctx, bucket, key, r.S3.Object.VersionID, createdUpload(r, bucket, key, seq), seq, nil)
 		case r.EventName == "ObjectRemoved:Delete" && r.S3.Object.VersionID != "":
 			err = s.versionDeleted(ctx, bucket, key, r.S3.Object.VersionID, seq)
 		case strings.HasPrefix(r.EventName, "ObjectRemoved"):
@@ -218,6 +226,17 @@ func (s *Service) HandleS3(ctx context.Context, ev events.S3Event) error {
 	return nil
 }
 
+// createdUpload returns the upload id of the object version an
+// ObjectCreated record (with normalized sequencer seq) reports; in a
+// bucket without versions, its ETag and sequencer stand for the version.
+func createdUpload(r events.S3EventRecord, bucket, key, seq string) string {
+	version := r.S3.Object.VersionID
+	if version == "" {
+		version = r.S3.Object.ETag + "@" + seq
+	}
+	return FileID(bucket, key, version)
+}
+
 // compact folds what this event committed into the base, so that queries
 // stay cheap however many files arrive; when another compaction is under
 // way, that one or the next takes the files on.
@@ -235,20 +254,18 @@ func (s *Service) compact(ctx context.Context) error {
 }
 
 // derivedSep joins a transactions file's sequencer and the sequencer of
-// the customers change it was re-derived for; S3 sequencers are hex.
+// the change it was re-derived for (a table file or a mapping file); S3
+// sequencers are hex.
 const derivedSep = "."
 
 // rederive re-ingests every live transactions file that has customer ids
 // (or, for a lookup keyed by a dimension, a column of that dimension)
 // once the event with sequencer seq has changed the table file tableObj
 // (a new version or a delete), so that aggregates follow the live
-// firmographics and lookups whatever order the files came in. Each file gets a
-// derived version: its sequencer with seq appended, which is newer than
-// the file itself and older than any later version of it, and an upload
-// id made from that. So a retried or duplicated event finds the work done
-// or finishes it, a real new version of the file wins, and so does a
-// later table change. An event that changed nothing (a failed or stale
-// table file) re-derives nothing.
+// firmographics and lookups whatever order the files came in, each file
+// under the mapping file versions it was read under (see rederiveFiles).
+// An event that changed nothing (a failed or stale table file)
+// re-derives nothing.
 func (s *Service) rederive(ctx context.Context, bucket, tableObj string, tableKey dimension.Dimension, seq string) error {
 	e, ok, err := s.aggs.Object(ctx, tableObj)
 	if err != nil {
@@ -257,10 +274,97 @@ func (s *Service) rederive(ctx context.Context, bucket, tableObj string, tableKe
 	if !ok || e.Sequencer != seq {
 		return nil
 	}
-	live, err := s.aggs.LiveObjects(ctx)
+	done, err := s.rederiveFiles(ctx, bucket, seq, func(_ string, f *fileFormat) (bool, mappingPins) {
+		// An upload still processing (a crash after its commit) has no
+		// format yet: re-deriving it finishes it.
+		if f == nil {
+			return true, nil
+		}
+		if tableKey == "" && !f.HasCustomerIDs() || tableKey != "" && !f.HasDimension(tableKey) {
+			return false, nil // nothing the table is keyed by: it cannot change the file
+		}
+		return true, f.pins()
+	})
 	if err != nil {
 		return err
 	}
+	s.log.InfoContext(ctx, "re-derived transactions files for a table change", "table", tableObj, "files", len(done))
+	return nil
+}
+
+// fileFormat is the format a transactions file's upload records: what
+// the parser detected and the mapping files it was read under.
+type fileFormat struct {
+	parser.Format
+	MappingFiles []string `json:"mapping_files,omitempty"`
+	// MappingVersions is the version read of each of MappingFiles ("" in
+	// a bucket without versions); nil in uploads recorded before versions
+	// were kept.
+	MappingVersions map[string]string `json:"mapping_versions"`
+}
+
+// pins returns the mapping file versions to re-read the file under: the
+// ones it was read under, or nil (the current ones) when its upload
+// predates their record.
+func (f *fileFormat) pins() mappingPins {
+	if f.MappingVersions == nil {
+		return nil
+	}
+	p := make(mappingPins, len(f.MappingVersions))
+	for k, v := range f.MappingVersions {
+		p[k] = v
+	}
+	return p
+}
+
+// rederived is a live transactions file that a change re-read, with the
+// upload id of the re-read.
+type rederived struct {
+	Key, Upload string
+}
+
+// rederiveFiles re-ingests the live transactions files that the change
+// with sequencer seq can affect: affects gets each file's key and
+// recorded format (nil while its upload is still processing) and says
+// whether to re-read it and under which mapping file versions. Each file
+// gets a derived version: its sequencer with seq appended, which is newer
+// than the file itself and older than any later version of it, and an
+// upload id made from that. So a retried or duplicated event finds the
+// work done or finishes it, a real new version of the file wins, and so
+// does a later change. It returns the files re-read, in key order.
+func (s *Service) rederiveFiles(ctx context.Context, bucket, seq string,
+	affects func(key string, f *fileFormat) (bool, mappingPins)) ([]rederived, error) {
+	live, err := s.aggs.LiveObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var done []rederived
+	for _, k := range transactionsKeys(live) {
+		cur := live[k]
+		base, _, _ := strings.Cut(cur.Sequencer, derivedSep)
+		derived := base + derivedSep + seq
+		if cur.Sequencer > derived {
+			continue // re-derived for a later change already
+		}
+		up, f, err := s.fileUpload(ctx, cur.File)
+		if err != nil {
+			return nil, fmt.Errorf("upload of %s: %w", k, err)
+		}
+		ok, pins := affects(k, f)
+		if !ok {
+			continue
+		}
+		file := FileID(bucket, k, "derived"+derivedSep+derived)
+		if err := s.ingest(ctx, bucket, k, up.Version, file, derived, pins); err != nil {
+			return nil, fmt.Errorf("re-derive %s: %w", k, err)
+		}
+		done = append(done, rederived{Key: k, Upload: file})
+	}
+	return done, nil
+}
+
+// transactionsKeys returns the keys of the live transactions files, sorted.
+func transactionsKeys(live map[string]store.Entry) []string {
 	keys := make([]string, 0, len(live))
 	for k := range live {
 		if strings.HasPrefix(dataset.Rel(k), TransactionsPrefix) {
@@ -268,36 +372,21 @@ func (s *Service) rederive(ctx context.Context, bucket, tableObj string, tableKe
 		}
 	}
 	sort.Strings(keys)
-	n := 0
-	for _, k := range keys {
-		cur := live[k]
-		base, _, _ := strings.Cut(cur.Sequencer, derivedSep)
-		derived := base + derivedSep + seq
-		if cur.Sequencer > derived {
-			continue // re-derived for a later change already
-		}
-		up, err := s.aggs.GetUpload(ctx, cur.File)
-		if err != nil {
-			return fmt.Errorf("upload of %s: %w", k, err)
-		}
-		// An upload still processing (a crash after its commit) has no
-		// format yet: re-deriving it finishes it.
-		if len(up.Format) > 0 {
-			var f parser.Format
-			if err := json.Unmarshal(up.Format, &f); err != nil {
-				return fmt.Errorf("format of upload %s: %w", cur.File, err)
-			}
-			if tableKey == "" && !f.HasCustomerIDs() || tableKey != "" && !f.HasDimension(tableKey) {
-				continue // nothing the table is keyed by: it cannot change the file
-			}
-		}
-		if err := s.ingest(ctx, bucket, k, up.Version, FileID(bucket, k, "derived"+derivedSep+derived), derived); err != nil {
-			return fmt.Errorf("re-derive %s: %w", k, err)
-		}
-		n++
+	return keys
+}
+
+// fileUpload returns a transactions file's upload and its recorded
+// format, nil while the upload is processing.
+func (s *Service) fileUpload(ctx context.Context, id string) (store.Upload, *fileFormat, error) {
+	up, err := s.aggs.GetUpload(ctx, id)
+	if err != nil || len(up.Format) == 0 {
+		return up, nil, err
 	}
-	s.log.InfoContext(ctx, "re-derived transactions files for a table change", "table", tableObj, "files", n)
-	return nil
+	var f fileFormat
+	if err := json.Unmarshal(up.Format, &f); err != nil {
+		return up, nil, fmt.Errorf("format of upload %s: %w", id, err)
+	}
+	return up, &f, nil
 }
 
 // url2key decodes an event's object key, which S3 URL-encodes with "+"
@@ -312,7 +401,10 @@ func url2key(k string) (string, error) {
 
 // ingest applies one object version. Every step is idempotent so the
 // whole method can be retried after a failure at any point.
-func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq string) error {
+//
+// pins names the mapping file versions to read the file under (nil: the
+// current ones).
+func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq string, pins mappingPins) error {
 	ctx, work := metrics.Start(ctx)
 	cur, exists, err := s.aggs.Object(ctx, key)
 	if err != nil {
@@ -329,17 +421,12 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 			return nil
 		}
 	}
-	started := s.now().UTC()
-	up := store.Upload{ID: file, Bucket: bucket, Key: key, Version: version, Status: store.StatusProcessing,
-		Started: started.Format(time.RFC3339)}
-	if s.opts.ProcessingDeadline > 0 {
-		up.Deadline = started.Add(s.opts.ProcessingDeadline).Format(store.DeadlineFormat)
-	}
-	if err := s.aggs.PutUpload(ctx, up); err != nil {
+	up, err := s.startUpload(ctx, bucket, key, version, file)
+	if err != nil {
 		return err
 	}
 	stop := work.Phase("Aggregate")
-	res, rejectsKey, err := s.parseObject(ctx, bucket, key, version, file)
+	res, rejectsKey, err := s.parseObject(ctx, bucket, key, version, file, pins)
 	stop()
 	if err != nil {
 		if !isFileError(err) {
@@ -387,6 +474,18 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		up.Status = store.StatusPartiallySucceeded
 	}
 	return s.finish(ctx, up)
+}
+
+// startUpload records that an object version is being processed, with
+// the deadline past which it reads failed.
+func (s *Service) startUpload(ctx context.Context, bucket, key, version, file string) (store.Upload, error) {
+	started := s.now().UTC()
+	up := store.Upload{ID: file, Bucket: bucket, Key: key, Version: version, Status: store.StatusProcessing,
+		Started: started.Format(time.RFC3339)}
+	if s.opts.ProcessingDeadline > 0 {
+		up.Deadline = started.Add(s.opts.ProcessingDeadline).Format(store.DeadlineFormat)
+	}
+	return up, s.aggs.PutUpload(ctx, up)
 }
 
 // superseded records that an object version arrived after a newer one was
@@ -446,8 +545,9 @@ type parsed struct {
 }
 
 // parseObject streams the object version through the parser of its kind,
-// writing rejects to a temporary file that is uploaded when non-empty.
-func (s *Service) parseObject(ctx context.Context, bucket, key, version, file string) (*parsed, string, error) {
+// writing rejects to a temporary file that is uploaded when non-empty; a
+// transactions file is read under the mapping file versions pins names.
+func (s *Service) parseObject(ctx context.Context, bucket, key, version, file string, pins mappingPins) (*parsed, string, error) {
 	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 	if version != "" {
 		in.VersionId = aws.String(version)
@@ -472,7 +572,7 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	case strings.HasPrefix(dataset.Rel(key), SpendPrefix):
 		res, err = s.parseSpend(ctx, body, bucket, key, file, rw)
 	default:
-		res, err = s.parseTransactions(ctx, body, bucket, key, file, rw)
+		res, err = s.parseTransactions(ctx, body, bucket, key, file, rw, pins)
 	}
 	if err != nil {
 		return nil, "", err
@@ -496,9 +596,10 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 
 // parseTransactions parses a sales or deal file, filling in the customer
 // attributes it lacks from the live customers files and the product and
-// sales-agent attributes from the live products and teams files.
-func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter) (*parsed, error) {
-	opt, mappings, err := s.options(ctx, bucket, key)
+// sales-agent attributes from the live products and teams files, under
+// the mapping file versions pins names.
+func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter, pins mappingPins) (*parsed, error) {
+	opt, mappings, err := s.options(ctx, bucket, key, pins)
 	if err != nil {
 		return nil, err
 	}
@@ -530,10 +631,12 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 	// Every dimension covers every line: a column the file lacks counts
 	// its lines as unassigned, so totals agree across dimensions.
 	aggregate.Complete(res.Delta)
-	format := struct {
-		parser.Format
-		MappingFiles []string `json:"mapping_files,omitempty"`
-	}{res.Format, mappings}
+	format := fileFormat{Format: res.Format, MappingVersions: mappings}
+	for _, k := range mappingKeys(key) {
+		if _, ok := mappings[k]; ok {
+			format.MappingFiles = append(format.MappingFiles, k)
+		}
+	}
 	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: format, delta: res.Delta,
 		write: func(ctx context.Context) error {
 			if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
@@ -549,7 +652,7 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 // parseTable parses a firmographics file (tableKey "") into accounts, or
 // a lookup file keyed by dimension tableKey.
 func (s *Service) parseTable(ctx context.Context, body io.Reader, bucket, key, file string, tableKey dimension.Dimension, rw parser.RejectWriter) (*parsed, error) {
-	opt, _, err := s.options(ctx, bucket, key)
+	opt, _, err := s.options(ctx, bucket, key, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -573,7 +676,7 @@ func (s *Service) parseTable(ctx context.Context, body io.Reader, bucket, key, f
 // parseSpend parses an acquisition spend file; like a customers file it
 // changes no aggregate, and recompute reads its curated spend.
 func (s *Service) parseSpend(ctx context.Context, body io.Reader, bucket, key, file string, rw parser.RejectWriter) (*parsed, error) {
-	opt, _, err := s.options(ctx, bucket, key)
+	opt, _, err := s.options(ctx, bucket, key, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -773,7 +876,7 @@ func (s *Service) versionDeleted(ctx context.Context, bucket, key, deleted, seq 
 		}
 	}
 	s.log.InfoContext(ctx, "current version deleted: the previous one counts again", "key", key, "deleted", deleted, "current", current)
-	return s.ingest(ctx, bucket, key, current, FileID(bucket, key, "restored"+derivedSep+current+derivedSep+seq), seq)
+	return s.ingest(ctx, bucket, key, current, FileID(bucket, key, "restored"+derivedSep+current+derivedSep+seq), seq, nil)
 }
 
 // currentVersion returns the version id of an object's current version,

@@ -14,7 +14,8 @@ import (
 //	{"columns": {"amount": "Net Sales", "segment": "Customer Type", "date": "#1"},
 //	 "date_order": "DMY", "decimal_separator": ",", "delimiter": ";",
 //	 "sheet": "Sales", "no_header": false,
-//	 "values": {"country": {"Philipines": "Philippines"}}, "keep_spelling": false}
+//	 "values": {"country": {"Philipines": "Philippines"}}, "keep_spelling": false,
+//	 "apply_to_uploaded": false}
 //
 // columns maps canonical fields (date, customer_id, order_id, amount,
 // quantity, unit_price, cost, profit, employees, annual_revenue) and
@@ -32,6 +33,10 @@ type MappingFile struct {
 	NoHeader         bool                         `json:"no_header"`
 	Values           map[string]map[string]string `json:"values"`
 	KeepSpelling     bool                         `json:"keep_spelling"`
+	// ApplyToUploaded asks ingestion to re-read the files already
+	// uploaded under this version of the mapping file; without it the
+	// version applies to new uploads only. Parsing ignores it.
+	ApplyToUploaded bool `json:"apply_to_uploaded"`
 }
 
 // ErrBadMappingFile means a mapping file does not decode.
@@ -85,4 +90,12 @@ func (m MappingFile) Apply(opt *Options) {
 			opt.Values[d][from] = to
 		}
 	}
+}
+
+// Check reports whether m's settings are valid, as parsing a file under m
+// alone would find them; errors wrap ErrBadOptions.
+func (m MappingFile) Check() error {
+	var opt Options
+	m.Apply(&opt)
+	return opt.validate()
 }

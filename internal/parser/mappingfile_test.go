@@ -46,3 +46,34 @@ func TestMappingFileErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestMappingFileCheck(t *testing.T) {
+	cases := []struct {
+		name, body string
+		wantErr    string // "" for a valid mapping
+	}{
+		{"valid, re-applied", `{"columns": {"amount": "Importe"}, "date_order": "DMY", "apply_to_uploaded": true}`, ""},
+		{"bad date order", `{"date_order": "YMD"}`, "date order"},
+		{"bad decimal separator", `{"decimal_separator": ";"}`, "decimal separator"},
+		{"bad delimiter", `{"delimiter": "x"}`, "delimiter"},
+		{"unknown dimension", `{"values": {"colour": {"rd": "Red"}}}`, "colour"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := ReadMappingFile(strings.NewReader(c.body), "config/mapping.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = m.Check()
+			if c.wantErr == "" {
+				if err != nil || !m.ApplyToUploaded {
+					t.Fatalf("check %v, apply to uploaded %v", err, m.ApplyToUploaded)
+				}
+				return
+			}
+			if !errors.Is(err, ErrBadOptions) || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("check %v, want ErrBadOptions about %s", err, c.wantErr)
+			}
+		})
+	}
+}

@@ -778,8 +778,38 @@ export interface components {
             rejected: number;
             /** @description Object key of the CSV listing every rejected row with its line and reason. The file expires after the deployment's RejectsRetentionDays (90 by default). */
             rejects_key: string | null;
-            /** @description What ingestion detected: encoding, delimiter, date format, column mapping; for deal files open_deals (accepted open pipeline, in no sales figure) and deals_without_account. */
-            format: Record<string, never> | null;
+            /** @description What ingestion detected: encoding, delimiter, date format, column mapping; for deal files open_deals (accepted open pipeline, in no sales figure) and deals_without_account; for transactions files the mapping files read (mapping_files, mapping_versions). For a mapping file (config/mapping.json, config/mappings/<file name>.json) its effect instead: file_name, apply_to_uploaded, files and note. */
+            format: ({
+                /** @description Transactions files: the mapping files the file was read under, the global one first. */
+                mapping_files?: string[];
+                /** @description Transactions files: the S3 version read of each mapping file (empty in a bucket without versions); re-reading the file for a customers, products or teams change keeps these versions. Null for uploads recorded before versions were kept. */
+                mapping_versions?: {
+                    [key: string]: string;
+                } | null;
+                /** @description Mapping files: the file name a per-file mapping applies to; null for config/mapping.json, which applies to every file. */
+                file_name?: string | null;
+                /** @description Mapping files: whether this version asked to re-read the transactions files already uploaded; without it, it applies to new uploads only. */
+                apply_to_uploaded?: boolean;
+                /** @description Mapping files: every live transactions file the mapping applies to, by key. */
+                files?: {
+                    key: string;
+                    /** @description The file's live upload. */
+                    upload: string;
+                    /** @description The version of this mapping file the live upload was read under; null when read without it (or recorded before versions were kept). */
+                    mapping_version: string | null;
+                    /**
+                     * @description reapplied: re-read under this version, and the re-read counts; reapply_failed: the re-read failed (its upload, reread, says why) and the file counts as before; up_to_date: read under this version already; not_reapplied: read under another version or without it, and left so.
+                     * @enum {string}
+                     */
+                    state: "reapplied" | "reapply_failed" | "up_to_date" | "not_reapplied";
+                    /** @description The upload id of the re-read this version made; null without one. */
+                    reread: string | null;
+                }[];
+                /** @description Mapping files: what the version changed, in a sentence. */
+                note?: string;
+            } & {
+                [key: string]: unknown;
+            }) | null;
             /** @description Why the file failed, for failed uploads. */
             error: string | null;
             /** Format: date-time */
