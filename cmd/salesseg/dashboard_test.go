@@ -72,6 +72,7 @@ type pageFigures struct {
 		sectionState
 		Rows []map[string]shown `json:"rows"`
 		Alt  string             `json:"alt"`
+		Top  []map[string]shown `json:"top"`
 	} `json:"tiers"`
 	RFM struct {
 		sectionState
@@ -784,10 +785,42 @@ func checkAnalytics(t *testing.T, api apiClient, p pageFigures, dim string, brid
 	if !strings.Contains(p.AsOf, "snapshot computed") {
 		t.Errorf("no snapshot time on the page: %q", p.AsOf)
 	}
+	checkTopCustomers(t, api, p)
 	if trusted {
 		checkForecast(t, api, p, dim)
 	}
 	checkBridge(t, api, p, bridgeQuery, ranged)
+}
+
+// checkTopCustomers compares the tiers section's list of top customers
+// with the API's ranking: ids, names (blank for null) and tiers.
+func checkTopCustomers(t *testing.T, api apiClient, p pageFigures) {
+	t.Helper()
+	var list struct {
+		Customers []struct {
+			ID   string  `json:"id"`
+			Name *string `json:"name"`
+			Tier string  `json:"tier"`
+		} `json:"customers"`
+	}
+	api.get("/v1/analytics/customers?limit=20", &list)
+	if len(p.Tiers.Top) != len(list.Customers) || len(list.Customers) == 0 {
+		t.Fatalf("top customers: page shows %d, API %d", len(p.Tiers.Top), len(list.Customers))
+	}
+	named := 0
+	for i, c := range list.Customers {
+		r := p.Tiers.Top[i]
+		name := ""
+		if c.Name != nil {
+			name, named = *c.Name, named+1
+		}
+		if r["id"].Text != c.ID || r["name"].Text != name || r["tier"].Text != c.Tier {
+			t.Errorf("top customer %d: page %s %q %s, API %s %q %s", i, r["id"].Text, r["name"].Text, r["tier"].Text, c.ID, name, c.Tier)
+		}
+	}
+	if named == 0 {
+		t.Errorf("no top customer has a name: the Superstore file names every one")
+	}
 }
 
 // checkForecast compares the quadrant grid and the CLV forecast by dim

@@ -365,7 +365,7 @@ function readPage(page) {
         rows: rows('#forecast'),
       },
       asof: document.getElementById('asof').textContent,
-      tiers: { ...state('tiers'), rows: firstTable('tiers'), alt: document.getElementById('tiers-chart').getAttribute('aria-label') },
+      tiers: { ...state('tiers'), rows: firstTable('tiers'), alt: document.getElementById('tiers-chart').getAttribute('aria-label'), top: rows('#top-customers') },
       rfm: { ...state('rfm'), rows: firstTable('rfm') },
       quadrants: {
         ...state('quadrants'),

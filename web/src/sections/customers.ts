@@ -154,11 +154,35 @@ async function groups(kind: 'tiers' | 'rfm', label: string, f: Filters, signal: 
   );
   const fig = byId(`${kind}-chart`).parentElement;
   if (fig) fig.style.height = gs.length > 4 ? `${Math.max(260, 60 + gs.length * 34)}px` : '';
+  const top = kind === 'tiers' ? await topCustomers(signal) : null;
   put(
     sec.querySelector('.table-wrap'),
     table(`${label}s of all ${count(all.customers)} customers (${money(all.revenue)} revenue)`, groupColumns(label), gs),
     ...(by && by.rows.length ? [byValueTable(by, label)] : []),
+    ...(top ? [top] : []),
   );
+}
+
+/** How many of the ranked customers the tiers section lists. */
+const TOP_CUSTOMERS = 20;
+
+/** The first customers of the snapshot's ranking, with their names (blank when no file gave one). */
+async function topCustomers(signal: AbortSignal): Promise<HTMLTableElement | null> {
+  const list = await get<CustomerList>('/v1/analytics/customers', { limit: TOP_CUSTOMERS }, signal);
+  if (!list.customers.length) return null;
+  const t = table(
+    `Top ${count(list.customers.length)} of ${count(list.total)} customers (by predicted CLV, or by revenue without a CLV model)`,
+    [
+      { key: 'id', label: 'Customer', text: (c) => c.id },
+      { key: 'name', label: 'Name', text: (c) => c.name ?? '' },
+      { key: 'tier', label: 'Tier', text: (c) => c.tier },
+      { key: 'rfm_group', label: 'RFM group', text: (c) => c.rfm_group },
+      { key: 'revenue', label: 'Revenue', numeric: true, text: (c) => money(c.revenue), exact: (c) => c.revenue },
+    ],
+    list.customers,
+  );
+  t.id = 'top-customers';
+  return t;
 }
 
 const QUADRANTS: { name: string; hint: string }[] = [
