@@ -141,13 +141,6 @@ func spendValue(s history.Spend, d dimension.Dimension) string {
 	return dimension.TotalValue
 }
 
-// cohort sums what the new customers of one value and period brought.
-type cohort struct {
-	n, months int64
-	margin    decimal.Decimal
-	clv       float64
-}
-
 // NewAcquisition computes acquisition cost from spend records: per period of
 // cfg.Grain and value of cfg.Dimension with spend, the spend, the new
 // customers won, CAC, CAC payback months, CLV:CAC and the bridge's account
@@ -164,32 +157,69 @@ type cohort struct {
 // or amount does not read, or money.ErrOverflow when a sum needs more than
 // 19 digits.
 func NewAcquisition(b *Base, spend []history.Spend, cfg AcquisitionConfig) (Acquisition, error) {
-	grain, dim := cmp.Or(cfg.Grain, ByMonth), cmp.Or(cfg.Dimension, dimension.Total)
-	if _, ok := grain.Of(0); !ok {
-		return Acquisition{}, fmt.Errorf("%w: grain %q: use %q, %q or %q", ErrInvalidConfig, grain, ByMonth, ByQuarter, ByYear)
+	part, err := AcquisitionCohorts(b, spend, cfg, PaybackBasis(b))
+	if err != nil {
+		return Acquisition{}, err
 	}
-	if dim != dimension.Total && dim != dimension.Segment && dim != dimension.Channel {
-		return Acquisition{}, fmt.Errorf("%w: spend names a segment or a channel, not a %s", ErrInvalidConfig, dim)
+	return FinishAcquisition(spend, cfg, PaybackBasis(b), part)
+}
+
+// PaybackBasis returns the basis CAC payback is measured on for a base:
+// BasisGrossMargin when every purchase carried a cost, else BasisRevenue.
+// A base split into shards has BasisRevenue when any shard has.
+func PaybackBasis(b *Base) string {
+	for i := range b.Customers {
+		for _, m := range b.Customers[i].Months {
+			if !m.CostComplete {
+				return BasisRevenue
+			}
+		}
 	}
-	if cfg.Predictions != nil && len(cfg.Predictions) != b.Len() {
-		return Acquisition{}, fmt.Errorf("%w: %d predictions, base of %d", ErrMismatch, len(cfg.Predictions), b.Len())
-	}
-	out := Acquisition{Dimension: dim, Grain: grain, PaybackBasis: BasisGrossMargin,
-		Rows: []AcquisitionRow{}, Unattributed: []SpendAmount{}, Unplaced: []SpendAmount{}}
-	type key struct {
-		value string
-		p     Period
-	}
-	spent := map[key]decimal.Decimal{}
-	unattributed, unplaced := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
+	return BasisGrossMargin
+}
+
+// AcquisitionPart is what a set of customers (a base, or one shard of
+// it) adds to an Acquisition: the new customers of each value and period
+// with spend, and the values customers have. Parts of disjoint sets of
+// customers add up (MergeAcquisitionParts).
+type AcquisitionPart struct {
+	Cohorts []AcquisitionCohort `json:"cohorts"`
+	// Known lists the values some customer has, sorted.
+	Known []string `json:"known"`
+}
+
+// AcquisitionCohort sums what the new customers of one value and period
+// with spend brought: how many, their observed months and margin in the
+// payback window, and their predicted CLV.
+type AcquisitionCohort struct {
+	Value     string          `json:"value"`
+	Period    Period          `json:"period"`
+	Customers int64           `json:"customers"`
+	Months    int64           `json:"months"`
+	Margin    decimal.Decimal `json:"margin"`
+	CLV       float64         `json:"clv"`
+}
+
+// acquisitionKey is a value and period of an Acquisition.
+type acquisitionKey struct {
+	value string
+	p     Period
+}
+
+// spendTable sums spend records by value and period of the grain, and
+// apart those naming no value (unattributed) or spanning more than one
+// period (unplaced); see NewAcquisition.
+func spendTable(spend []history.Spend, grain Grain, dim dimension.Dimension) (spent map[acquisitionKey]decimal.Decimal, unattributed, unplaced map[string]decimal.Decimal, err error) {
+	spent = map[acquisitionKey]decimal.Decimal{}
+	unattributed, unplaced = map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
 	for _, s := range spend {
 		p, err := period.Calendar{}.Parse(s.Period)
 		if err != nil {
-			return Acquisition{}, fmt.Errorf("%w: spend period: %w", ErrInvalidPurchase, err)
+			return nil, nil, nil, fmt.Errorf("%w: spend period: %w", ErrInvalidPurchase, err)
 		}
 		amount, err := parseMoney(s.Amount)
 		if err != nil {
-			return Acquisition{}, fmt.Errorf("%w: spend of %s: amount %q: %v", ErrInvalidPurchase, s.Period, s.Amount, err)
+			return nil, nil, nil, fmt.Errorf("%w: spend of %s: amount %q: %v", ErrInvalidPurchase, s.Period, s.Amount, err)
 		}
 		first, _ := grain.Of(p.From.YearMonth())
 		last, _ := grain.Of(p.To.YearMonth())
@@ -204,25 +234,50 @@ func NewAcquisition(b *Base, spend []history.Spend, cfg AcquisitionConfig) (Acqu
 		}
 		if sums != nil {
 			if sums[label], err = money.Add(sums[label], amount); err != nil {
-				return Acquisition{}, fmt.Errorf("spend of %s: %w", s.Period, err)
+				return nil, nil, nil, fmt.Errorf("spend of %s: %w", s.Period, err)
 			}
 			continue
 		}
-		k := key{v, first}
+		k := acquisitionKey{v, first}
 		if spent[k], err = money.Add(spent[k], amount); err != nil {
-			return Acquisition{}, fmt.Errorf("spend of %s %q: %w", s.Period, v, err)
+			return nil, nil, nil, fmt.Errorf("spend of %s %q: %w", s.Period, v, err)
 		}
 	}
-	for i := range b.Customers {
-		for _, m := range b.Customers[i].Months {
-			if !m.CostComplete {
-				out.PaybackBasis = BasisRevenue
-			}
-		}
+	return spent, unattributed, unplaced, nil
+}
+
+// acquisitionConfig returns cfg's grain and dimension, defaults filled in,
+// or an error wrapping ErrInvalidConfig.
+func acquisitionConfig(cfg AcquisitionConfig) (Grain, dimension.Dimension, error) {
+	grain, dim := cmp.Or(cfg.Grain, ByMonth), cmp.Or(cfg.Dimension, dimension.Total)
+	if _, ok := grain.Of(0); !ok {
+		return "", "", fmt.Errorf("%w: grain %q: use %q, %q or %q", ErrInvalidConfig, grain, ByMonth, ByQuarter, ByYear)
 	}
-	cohorts := map[key]*cohort{}
+	if dim != dimension.Total && dim != dimension.Segment && dim != dimension.Channel {
+		return "", "", fmt.Errorf("%w: spend names a segment or a channel, not a %s", ErrInvalidConfig, dim)
+	}
+	return grain, dim, nil
+}
+
+// AcquisitionCohorts computes what the customers of b add to the
+// acquisition cost of spend (see NewAcquisition), their margin measured
+// on basis, the PaybackBasis of the whole base they belong to. Its errors
+// are NewAcquisition's.
+func AcquisitionCohorts(b *Base, spend []history.Spend, cfg AcquisitionConfig, basis string) (AcquisitionPart, error) {
+	grain, dim, err := acquisitionConfig(cfg)
+	if err != nil {
+		return AcquisitionPart{}, err
+	}
+	if cfg.Predictions != nil && len(cfg.Predictions) != b.Len() {
+		return AcquisitionPart{}, fmt.Errorf("%w: %d predictions, base of %d", ErrMismatch, len(cfg.Predictions), b.Len())
+	}
+	spent, _, _, err := spendTable(spend, grain, dim)
+	if err != nil {
+		return AcquisitionPart{}, err
+	}
+	cohorts := map[acquisitionKey]*AcquisitionCohort{}
 	for k := range spent {
-		cohorts[k] = &cohort{}
+		cohorts[k] = &AcquisitionCohort{Value: k.value, Period: k.p}
 	}
 	known := map[string]bool{}
 	lastMonth := b.LastDay.YearMonth()
@@ -232,30 +287,95 @@ func NewAcquisition(b *Base, spend []history.Spend, cfg AcquisitionConfig) (Acqu
 		known[v] = true
 		first := c.Months[0].Month
 		p, _ := grain.Of(first)
-		co := cohorts[key{v, p}]
+		co := cohorts[acquisitionKey{v, p}]
 		if co == nil {
 			continue // no spend for it
 		}
-		co.n++
-		co.months += int64(min(PaybackMonthsWindow, int(lastMonth-first)+1))
+		co.Customers++
+		co.Months += int64(min(PaybackMonthsWindow, int(lastMonth-first)+1))
 		for _, m := range c.Months {
 			if m.Month >= first+PaybackMonthsWindow {
 				break
 			}
 			margin := m.Revenue
-			if out.PaybackBasis == BasisGrossMargin {
+			if basis == BasisGrossMargin {
 				var err error
 				if margin, err = money.Sub(m.Revenue, m.Cost); err != nil {
-					return Acquisition{}, fmt.Errorf("customer %q margin: %w", c.ID, err)
+					return AcquisitionPart{}, fmt.Errorf("customer %q margin: %w", c.ID, err)
 				}
 			}
-			if err := money.AddTo(&co.margin, margin); err != nil {
-				return Acquisition{}, fmt.Errorf("customer %q margin: %w", c.ID, err)
+			if err := money.AddTo(&co.Margin, margin); err != nil {
+				return AcquisitionPart{}, fmt.Errorf("customer %q margin: %w", c.ID, err)
 			}
 		}
 		if cfg.Predictions != nil {
-			co.clv += cfg.Predictions[i].CLV
+			co.CLV += cfg.Predictions[i].CLV
 		}
+	}
+	part := AcquisitionPart{Known: slices.Sorted(maps.Keys(known))}
+	for _, co := range cohorts {
+		part.Cohorts = append(part.Cohorts, *co)
+	}
+	slices.SortFunc(part.Cohorts, func(x, y AcquisitionCohort) int {
+		return cmp.Or(cmp.Compare(x.Value, y.Value), cmp.Compare(x.Period, y.Period))
+	})
+	return part, nil
+}
+
+// MergeAcquisitionParts adds up the parts of disjoint sets of customers
+// computed with the same spend and configuration. The error wraps
+// money.ErrOverflow.
+func MergeAcquisitionParts(parts ...AcquisitionPart) (AcquisitionPart, error) {
+	cohorts := map[acquisitionKey]*AcquisitionCohort{}
+	known := map[string]bool{}
+	for _, part := range parts {
+		for _, v := range part.Known {
+			known[v] = true
+		}
+		for _, co := range part.Cohorts {
+			k := acquisitionKey{co.Value, co.Period}
+			m, ok := cohorts[k]
+			if !ok {
+				c := co
+				cohorts[k] = &c
+				continue
+			}
+			if err := money.AddTo(&m.Margin, co.Margin); err != nil {
+				return AcquisitionPart{}, fmt.Errorf("acquisition %q: %w", co.Value, err)
+			}
+			m.Customers += co.Customers
+			m.Months += co.Months
+			m.CLV += co.CLV
+		}
+	}
+	out := AcquisitionPart{Known: slices.Sorted(maps.Keys(known))}
+	for _, co := range cohorts {
+		out.Cohorts = append(out.Cohorts, *co)
+	}
+	slices.SortFunc(out.Cohorts, func(x, y AcquisitionCohort) int {
+		return cmp.Or(cmp.Compare(x.Value, y.Value), cmp.Compare(x.Period, y.Period))
+	})
+	return out, nil
+}
+
+// FinishAcquisition computes the Acquisition of spend from the part of
+// the whole base (one part, or the merged parts of its shards) and its
+// PaybackBasis; cfg.Predictions only says whether CLV figures are given.
+// Its errors are NewAcquisition's.
+func FinishAcquisition(spend []history.Spend, cfg AcquisitionConfig, basis string, part AcquisitionPart) (Acquisition, error) {
+	grain, dim, err := acquisitionConfig(cfg)
+	if err != nil {
+		return Acquisition{}, err
+	}
+	out := Acquisition{Dimension: dim, Grain: grain, PaybackBasis: basis,
+		Rows: []AcquisitionRow{}, Unattributed: []SpendAmount{}, Unplaced: []SpendAmount{}}
+	spent, unattributed, unplaced, err := spendTable(spend, grain, dim)
+	if err != nil {
+		return Acquisition{}, err
+	}
+	cohorts := map[acquisitionKey]AcquisitionCohort{}
+	for _, co := range part.Cohorts {
+		cohorts[acquisitionKey{co.Value, co.Period}] = co
 	}
 	type conv struct {
 		atStart, converted int64
@@ -267,17 +387,18 @@ func NewAcquisition(b *Base, spend []history.Spend, cfg AcquisitionConfig) (Acqu
 	}
 	for k, s := range spent {
 		co := cohorts[k]
-		r := AcquisitionRow{Dimension: dim, Value: k.value, Period: grain.Label(k.p), Spend: s, NewCustomers: co.n,
-			Matched: known[k.value], FirstYearMargin: co.margin, ObservedMonths: co.months}
-		if co.n > 0 {
-			cac := Amount(ratio(s, decimal.MustNew(co.n, 0)))
+		_, matched := slices.BinarySearch(part.Known, k.value)
+		r := AcquisitionRow{Dimension: dim, Value: k.value, Period: grain.Label(k.p), Spend: s, NewCustomers: co.Customers,
+			Matched: matched, FirstYearMargin: co.Margin, ObservedMonths: co.Months}
+		if co.Customers > 0 {
+			cac := Amount(ratio(s, decimal.MustNew(co.Customers, 0)))
 			r.CAC = &cac
-			perMonth := ratio(co.margin, decimal.MustNew(co.months, 0))
+			perMonth := ratio(co.Margin, decimal.MustNew(co.Months, 0))
 			if perMonth > 0 {
 				r.PaybackMonths = ptrTo(Amount(float64(cac) / perMonth))
 			}
 			if cfg.Predictions != nil {
-				mean := co.clv / float64(co.n)
+				mean := co.CLV / float64(co.Customers)
 				r.MeanCLV = ptrTo(Amount(mean))
 				if cac > 0 {
 					r.CLVToCAC = ptrTo(Ratio(mean / float64(cac)))

@@ -158,8 +158,8 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 	if err := CustomerDimension(dim); err != nil {
 		return nil, err
 	}
-	if len(b.Customers) == 0 {
-		return nil, nil
+	if b.FirstDay.IsZero() {
+		return nil, nil // an empty base
 	}
 	pMin, _ := grain.Of(b.FirstDay.YearMonth())
 	pMax, _ := grain.Of(b.LastDay.YearMonth())
@@ -268,20 +268,7 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 			r.ProspectsAtStart = s.prospects + s.accounts - convertedBefore
 			r.Converted = s.converted[k]
 			convertedBefore += r.Converted
-			r.RetentionRate = rate(r.Retained.Customers, r.Start.Customers)
-			r.Conversion = rate(r.Converted, r.ProspectsAtStart)
-			r.Penetration = rate(r.End.Customers, known+s.prospects)
-			if r.Start.Revenue.IsPos() {
-				kept := r.Start.Revenue
-				for _, m := range []decimal.Decimal{r.Expansion.Revenue, r.Contraction.Revenue, r.Churned.Revenue} {
-					if err := money.AddTo(&kept, m); err != nil {
-						return nil, fmt.Errorf("bridge %q %s: %w", s.value, r.Period, err)
-					}
-				}
-				nrr, grr := Ratio(ratio(kept, r.Start.Revenue)), Ratio(ratio(r.Retained.Revenue, r.Start.Revenue))
-				r.RevenueRetention, r.GrossRevenueRetention = &nrr, &grr
-			}
-			if err := r.Check(); err != nil {
+			if err := r.finish(); err != nil {
 				return nil, err
 			}
 		}
@@ -291,6 +278,78 @@ func Bridge(b *Base, cfg BridgeConfig) ([]BridgeRow, error) {
 }
 
 // move adds one movement of n customers and revenue rev into m.
+// finish sets the row's rates from its counts and sums, then checks it
+// balances.
+func (r *BridgeRow) finish() error {
+	r.RetentionRate = rate(r.Retained.Customers, r.Start.Customers)
+	r.Conversion = rate(r.Converted, r.ProspectsAtStart)
+	r.Penetration = rate(r.End.Customers, r.Known+r.Prospects)
+	r.RevenueRetention, r.GrossRevenueRetention = nil, nil
+	if r.Start.Revenue.IsPos() {
+		kept := r.Start.Revenue
+		for _, m := range []decimal.Decimal{r.Expansion.Revenue, r.Contraction.Revenue, r.Churned.Revenue} {
+			if err := money.AddTo(&kept, m); err != nil {
+				return fmt.Errorf("bridge %q %s: %w", r.Value, r.Period, err)
+			}
+		}
+		nrr, grr := Ratio(ratio(kept, r.Start.Revenue)), Ratio(ratio(r.Retained.Revenue, r.Start.Revenue))
+		r.RevenueRetention, r.GrossRevenueRetention = &nrr, &grr
+	}
+	return r.Check()
+}
+
+// MergeBridges adds up bridges of one dimension and grain computed on
+// disjoint sets of customers and prospects (the shards of a base, each
+// Base given the whole base's FirstDay and LastDay so that every part
+// spans the same periods) into the bridge of their union. Every count and
+// sum of a row is additive across customers, the cumulative ones (Known,
+// ProspectsAtStart, Start) included, so rows are summed per value and
+// period, exactly, and the rates recomputed. Rows come out in Bridge's
+// order: by value, then period. The error wraps money.ErrOverflow, or
+// ErrUnbalanced when the parts do not add up.
+func MergeBridges(parts ...[]BridgeRow) ([]BridgeRow, error) {
+	type key struct{ value, period string }
+	idx := map[key]int{}
+	var out []BridgeRow
+	for _, part := range parts {
+		for _, r := range part {
+			k := key{r.Value, r.Period}
+			i, ok := idx[k]
+			if !ok {
+				idx[k] = len(out)
+				out = append(out, r)
+				continue
+			}
+			m := &out[i]
+			for _, mv := range []struct{ dst, src *Movement }{
+				{&m.Start, &r.Start}, {&m.End, &r.End}, {&m.New, &r.New}, {&m.Retained, &r.Retained},
+				{&m.Expansion, &r.Expansion}, {&m.Contraction, &r.Contraction}, {&m.Churned, &r.Churned}, {&m.Reactivated, &r.Reactivated},
+			} {
+				if err := move(mv.dst, mv.src.Customers, mv.src.Revenue); err != nil {
+					return nil, fmt.Errorf("bridge %q %s: %w", r.Value, r.Period, err)
+				}
+			}
+			m.Known += r.Known
+			m.Prospects += r.Prospects
+			m.ProspectsAtStart += r.ProspectsAtStart
+			m.Converted += r.Converted
+		}
+	}
+	// Period labels of one grain sort in time order.
+	slices.SortFunc(out, func(x, y BridgeRow) int {
+		if c := strings.Compare(x.Value, y.Value); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Period, y.Period)
+	})
+	for i := range out {
+		if err := out[i].finish(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func move(m *Movement, n int64, rev decimal.Decimal) error {
 	if err := money.AddTo(&m.Revenue, rev); err != nil {
 		return err

@@ -402,3 +402,33 @@ func Forecast(b *Base, preds []Prediction, d dimension.Dimension) ([]ValueForeca
 	slices.SortFunc(out, func(x, y ValueForecast) int { return dimension.CompareValues(d, x.Value, y.Value) })
 	return out, nil
 }
+
+// MergeForecasts adds up forecasts of dimension d computed on disjoint
+// sets of customers (the shards of a base) into the forecast of their
+// union: customers and revenue exactly, the expected figures as float
+// sums, which may differ from Forecast's in the last bits (far below the
+// cent they are shown to). The error wraps money.ErrOverflow.
+func MergeForecasts(d dimension.Dimension, parts ...[]ValueForecast) ([]ValueForecast, error) {
+	idx := map[string]int{}
+	var out []ValueForecast
+	for _, part := range parts {
+		for _, f := range part {
+			k, ok := idx[f.Value]
+			if !ok {
+				idx[f.Value] = len(out)
+				out = append(out, f)
+				continue
+			}
+			m := &out[k]
+			if err := money.AddTo(&m.Revenue, f.Revenue); err != nil {
+				return nil, fmt.Errorf("forecast %s %q: %w", d, f.Value, err)
+			}
+			m.Customers += f.Customers
+			m.ExpectedActive += f.ExpectedActive
+			m.ExpectedPurchases += f.ExpectedPurchases
+			m.ProjectedRevenue += f.ProjectedRevenue
+		}
+	}
+	slices.SortFunc(out, func(x, y ValueForecast) int { return dimension.CompareValues(d, x.Value, y.Value) })
+	return out, nil
+}

@@ -136,6 +136,12 @@ func (a Assignment) Summarize(b *Base, d dimension.Dimension) ([]Summary, error)
 			s.Customers++
 		}
 	}
+	return finishSummaries(d, out), nil
+}
+
+// finishSummaries sets every group's shares of its value's customers and
+// revenue and sorts the values in the dimension's order.
+func finishSummaries(d dimension.Dimension, out []Summary) []Summary {
 	for k := range out {
 		s := &out[k]
 		for j := range s.Groups {
@@ -145,5 +151,47 @@ func (a Assignment) Summarize(b *Base, d dimension.Dimension) ([]Summary, error)
 		}
 	}
 	slices.SortFunc(out, func(x, y Summary) int { return dimension.CompareValues(d, x.Value, y.Value) })
-	return out, nil
+	return out
+}
+
+// MergeSummaries adds up summaries of dimension d computed on disjoint
+// sets of customers (the shards of a base, see package shard) with the
+// same groups, into the summaries Summarize gives on their union: counts
+// and revenue are summed per value and group, exactly, and the shares
+// recomputed. The error wraps ErrMismatch when two parts' groups differ,
+// or money.ErrOverflow.
+func MergeSummaries(d dimension.Dimension, parts ...[]Summary) ([]Summary, error) {
+	idx := map[string]int{}
+	var out []Summary
+	for _, part := range parts {
+		for _, s := range part {
+			k, ok := idx[s.Value]
+			if !ok {
+				idx[s.Value] = len(out)
+				m := s
+				m.Groups = slices.Clone(s.Groups)
+				out = append(out, m)
+				continue
+			}
+			m := &out[k]
+			if len(m.Groups) != len(s.Groups) {
+				return nil, fmt.Errorf("%w: %s %q in %d and %d groups", ErrMismatch, d, s.Value, len(m.Groups), len(s.Groups))
+			}
+			m.Customers += s.Customers
+			if err := money.AddTo(&m.Revenue, s.Revenue); err != nil {
+				return nil, fmt.Errorf("%s %q: %w", d, s.Value, err)
+			}
+			for j, g := range s.Groups {
+				mg := &m.Groups[j]
+				if mg.Group != g.Group {
+					return nil, fmt.Errorf("%w: %s %q group %q and %q", ErrMismatch, d, s.Value, mg.Group, g.Group)
+				}
+				mg.Customers += g.Customers
+				if err := money.AddTo(&mg.Revenue, g.Revenue); err != nil {
+					return nil, fmt.Errorf("%s %q group %q: %w", d, s.Value, g.Group, err)
+				}
+			}
+		}
+	}
+	return finishSummaries(d, out), nil
 }

@@ -92,39 +92,86 @@ type Lookalike struct {
 // weights that are all zero, or a negative Limit; ErrMismatch when a seed
 // index is outside b; ErrNoSeeds when seeds is empty.
 func Lookalikes(b *Base, seeds []int, prospects []Prospect, cfg LookalikeConfig) ([]Lookalike, error) {
-	dims := cfg.Dimensions
+	if _, _, err := lookalikeWeights(cfg); err != nil {
+		return nil, err
+	}
+	if len(seeds) == 0 {
+		return nil, ErrNoSeeds
+	}
+	profile, err := NewLookalikeProfile(b, seeds, cfg.Dimensions)
+	if err != nil {
+		return nil, err
+	}
+	others := make([]Prospect, 0, len(prospects))
+	for _, p := range prospects {
+		if _, ok := b.Index(p.ID); !ok {
+			others = append(others, p)
+		}
+	}
+	return profile.Rank(others, cfg)
+}
+
+// lookalikeDimensions returns the dimensions compared: dims, or the
+// default firmographics when empty.
+func lookalikeDimensions(dims []dimension.Dimension) []dimension.Dimension {
 	if len(dims) == 0 {
-		dims = []dimension.Dimension{dimension.Industry, dimension.Size, dimension.Region, dimension.Country}
+		return []dimension.Dimension{dimension.Industry, dimension.Size, dimension.Region, dimension.Country}
 	}
+	return dims
+}
+
+// lookalikeWeights returns each compared dimension's weight and their
+// sum, or an error wrapping ErrInvalidConfig (see Lookalikes).
+func lookalikeWeights(cfg LookalikeConfig) (weights []float64, total float64, err error) {
 	if cfg.Limit < 0 {
-		return nil, fmt.Errorf("%w: negative lookalike limit %d", ErrInvalidConfig, cfg.Limit)
+		return nil, 0, fmt.Errorf("%w: negative lookalike limit %d", ErrInvalidConfig, cfg.Limit)
 	}
-	weights := make([]float64, len(dims))
-	totalWeight := 0.0
+	dims := lookalikeDimensions(cfg.Dimensions)
+	weights = make([]float64, len(dims))
 	for k, d := range dims {
 		w, ok := cfg.Weights[d]
 		if !ok {
 			w = 1
 		}
 		if !(w >= 0) || math.IsInf(w, 0) {
-			return nil, fmt.Errorf("%w: lookalike weight %v of %s", ErrInvalidConfig, w, d)
+			return nil, 0, fmt.Errorf("%w: lookalike weight %v of %s", ErrInvalidConfig, w, d)
 		}
 		weights[k] = w
-		totalWeight += w
+		total += w
 	}
-	if totalWeight == 0 {
-		return nil, fmt.Errorf("%w: all lookalike weights are zero", ErrInvalidConfig)
+	if total == 0 {
+		return nil, 0, fmt.Errorf("%w: all lookalike weights are zero", ErrInvalidConfig)
 	}
-	if len(seeds) == 0 {
-		return nil, ErrNoSeeds
-	}
+	return weights, total, nil
+}
+
+// LookalikeProfile counts, per compared dimension and value (compared
+// ignoring case and surrounding space), the seed customers and all
+// customers of a base having it: what Lookalikes scores prospects
+// against. Profiles of disjoint sets of customers (the shards of a base)
+// add up with MergeLookalikeProfiles.
+type LookalikeProfile struct {
+	Dimensions []dimension.Dimension `json:"dimensions"`
+	Seeds      int64                 `json:"seeds"`
+	Customers  int64                 `json:"customers"`
+	// SeedCount and BaseCount hold one map per dimension, by normalised
+	// value.
+	SeedCount []map[string]int64 `json:"seed_count"`
+	BaseCount []map[string]int64 `json:"base_count"`
+}
+
+// NewLookalikeProfile returns the profile of the seeds (indices into b)
+// among b's customers on dims (empty: industry, size, region and
+// country). The error wraps ErrMismatch when a seed index is outside b.
+func NewLookalikeProfile(b *Base, seeds []int, dims []dimension.Dimension) (LookalikeProfile, error) {
 	for _, i := range seeds {
 		if i < 0 || i >= len(b.Customers) {
-			return nil, fmt.Errorf("%w: seed index %d of a base of %d", ErrMismatch, i, len(b.Customers))
+			return LookalikeProfile{}, fmt.Errorf("%w: seed index %d of a base of %d", ErrMismatch, i, len(b.Customers))
 		}
 	}
-	// Per dimension, counts of each normalized value among seeds and base.
-	// Values repeat across customers, so each is normalized once.
+	dims = lookalikeDimensions(dims)
+	p := LookalikeProfile{Dimensions: slices.Clone(dims), Seeds: int64(len(seeds)), Customers: int64(len(b.Customers)),
+		SeedCount: make([]map[string]int64, len(dims)), BaseCount: make([]map[string]int64, len(dims))}
 	norm := map[string]string{}
 	normalized := func(v string) string {
 		n, ok := norm[v]
@@ -134,50 +181,98 @@ func Lookalikes(b *Base, seeds []int, prospects []Prospect, cfg LookalikeConfig)
 		}
 		return n
 	}
-	seedCount := make([]map[string]int, len(dims))
-	baseCount := make([]map[string]int, len(dims))
 	for k, d := range dims {
-		seedCount[k], baseCount[k] = map[string]int{}, map[string]int{}
+		p.SeedCount[k], p.BaseCount[k] = map[string]int64{}, map[string]int64{}
 		for i := range b.Customers {
 			if v := b.Customers[i].Attr(d); v != dimension.Blank {
-				baseCount[k][normalized(v)]++
+				p.BaseCount[k][normalized(v)]++
 			}
 		}
 		for _, i := range seeds {
 			if v := b.Customers[i].Attr(d); v != dimension.Blank {
-				seedCount[k][normalized(v)]++
+				p.SeedCount[k][normalized(v)]++
 			}
 		}
 	}
-	nSeeds, nBase := float64(len(seeds)), float64(len(b.Customers))
+	return p, nil
+}
+
+// MergeLookalikeProfiles adds up profiles of disjoint sets of customers on
+// the same dimensions; the error wraps ErrMismatch when they differ.
+func MergeLookalikeProfiles(parts ...LookalikeProfile) (LookalikeProfile, error) {
+	var out LookalikeProfile
+	for i, p := range parts {
+		if i == 0 {
+			out = LookalikeProfile{Dimensions: p.Dimensions,
+				SeedCount: make([]map[string]int64, len(p.Dimensions)), BaseCount: make([]map[string]int64, len(p.Dimensions))}
+			for k := range p.Dimensions {
+				out.SeedCount[k], out.BaseCount[k] = map[string]int64{}, map[string]int64{}
+			}
+		}
+		if !slices.Equal(p.Dimensions, out.Dimensions) {
+			return LookalikeProfile{}, fmt.Errorf("%w: lookalike profiles on %v and %v", ErrMismatch, out.Dimensions, p.Dimensions)
+		}
+		out.Seeds += p.Seeds
+		out.Customers += p.Customers
+		for k := range p.Dimensions {
+			for v, n := range p.SeedCount[k] {
+				out.SeedCount[k][v] += n
+			}
+			for v, n := range p.BaseCount[k] {
+				out.BaseCount[k][v] += n
+			}
+		}
+	}
+	return out, nil
+}
+
+// Rank scores prospects, none of which may have bought (see Lookalikes:
+// repeated IDs after the first are skipped), against the profile, on
+// the profile's dimensions with cfg's weights and limit. The error wraps
+// ErrInvalidConfig for cfg's faults, and ErrNoSeeds when the profile has
+// no seed.
+func (p LookalikeProfile) Rank(prospects []Prospect, cfg LookalikeConfig) ([]Lookalike, error) {
+	cfg.Dimensions = p.Dimensions
+	weights, totalWeight, err := lookalikeWeights(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if p.Seeds == 0 {
+		return nil, ErrNoSeeds
+	}
+	norm := map[string]string{}
+	normalized := func(v string) string {
+		n, ok := norm[v]
+		if !ok {
+			n = normalizeValue(v)
+			norm[v] = n
+		}
+		return n
+	}
+	nSeeds, nBase := float64(p.Seeds), float64(p.Customers)
 	seen := map[string]bool{}
 	var out []Lookalike
-	for _, p := range prospects {
-		if seen[p.ID] {
+	for _, pr := range prospects {
+		if seen[pr.ID] {
 			continue
 		}
-		seen[p.ID] = true
-		if _, ok := b.Index(p.ID); ok {
-			continue
-		}
-		l := Lookalike{ID: p.ID, Matches: []AttributeMatch{}} // [] rather than null in JSON when nothing matches
-		// Σ w·count is summed before the one division, so prospects
-		// matching equally score exactly equal.
+		seen[pr.ID] = true
+		l := Lookalike{ID: pr.ID, Matches: []AttributeMatch{}} // [] rather than null in JSON when nothing matches
 		weighted := 0.0
-		for k, d := range dims {
-			v := p.attr(d)
+		for k, d := range p.Dimensions {
+			v := pr.attr(d)
 			if v == dimension.Blank || weights[k] == 0 {
 				continue
 			}
 			key := normalized(v)
-			sc := seedCount[k][key]
+			sc := p.SeedCount[k][key]
 			if sc == 0 {
 				continue
 			}
 			m := AttributeMatch{
 				Dimension: d, Value: v,
 				SeedShare: Ratio(float64(sc) / nSeeds),
-				BaseShare: Ratio(float64(baseCount[k][key]) / nBase),
+				BaseShare: Ratio(float64(p.BaseCount[k][key]) / nBase),
 			}
 			m.Lift = m.SeedShare / m.BaseShare
 			m.Contribution = Ratio(weights[k] * float64(sc) / (totalWeight * nSeeds))

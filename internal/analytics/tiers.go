@@ -181,13 +181,7 @@ func TiersWithin(b *Base, cfg TierConfig, d dimension.Dimension) ([]Summary, err
 				return nil, fmt.Errorf("tiers within %s %q: %w", d, v, err)
 			}
 		}
-		for j := range s.Groups {
-			g := &s.Groups[j]
-			g.CustomerShare = Ratio(fraction(g.Customers, s.Customers))
-			g.RevenueShare = Ratio(ratio(g.Revenue, s.Revenue))
-		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(x, y Summary) int { return dimension.CompareValues(d, x.Value, y.Value) })
-	return out, nil
+	return finishSummaries(d, out), nil
 }
