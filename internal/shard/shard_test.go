@@ -12,7 +12,7 @@ import (
 // moves customers between shards of histories already written.
 func TestOf(t *testing.T) {
 	cases := []struct {
-		id             string
+		id              string
 		n256, n7, n4096 int
 	}{
 		{"", 37, 2, 805},
