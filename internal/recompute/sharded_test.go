@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/shard"
 	"github.com/salesseg/salesseg/internal/shareddata"
 	"github.com/salesseg/salesseg/internal/snapshot"
 )
@@ -138,8 +140,21 @@ func goldenCases(t *testing.T) []goldenCase {
 	return []goldenCase{
 		{name: "superstore", purchases: filled(store, storeAccounts), accounts: storeAccounts, spend: superstoreSpend(t)},
 		{name: "online_retail", purchases: realPurchases(t, "uci_online_retail_random_sample_2709.csv")},
-		{name: "cdnow", purchases: filled(cdnow, cdnowAccounts), accounts: cdnowAccounts},
+		{name: "cdnow", purchases: filled(cdnow, cdnowAccounts), accounts: cdnowAccounts, spend: monthlySpend(1997, 18)},
 	}
+}
+
+// monthlySpend makes up spend for months months from January of year:
+// some for all customers, some per segment of syntheticAccounts, and a
+// quarter's spend.
+func monthlySpend(year, months int) []history.Spend {
+	var out []history.Spend
+	for m := range months {
+		label := fmt.Sprintf("%04d-%02d", year+m/12, m%12+1)
+		out = append(out, history.Spend{Period: label, Amount: fmt.Sprintf("%d.%02d", 900+37*m, m)},
+			history.Spend{Period: label, Amount: "250.5", Segment: []string{"Consumer", "Corporate", "Home Office"}[m%3]})
+	}
+	return append(out, history.Spend{Period: fmt.Sprintf("%04d-Q2", year), Amount: "1200"})
 }
 
 // filled fills in the purchases' attributes from the accounts, as a
@@ -253,5 +268,40 @@ func compareGolden(t *testing.T, what string, want, got map[string]map[string]st
 		if _, ok := want[name]; !ok {
 			t.Errorf("%s: case %s is not in the golden file", what, name)
 		}
+	}
+}
+
+// TestAnalyzeShardsMatchesGolden checks that a base split into 1, 4 and
+// 64 customer shards, analysed a shard at a time on several workers,
+// gives byte for byte the golden single-function snapshots.
+func TestAnalyzeShardsMatchesGolden(t *testing.T) {
+	ctx := context.Background()
+	want := readGolden(t)
+	cases := goldenCases(t)
+	for _, n := range []int{1, 4, 64} {
+		t.Run(fmt.Sprintf("shards=%d", n), func(t *testing.T) {
+			got := map[string]map[string]string{}
+			for _, c := range cases {
+				byShard := make([][]history.Purchase, n)
+				for _, p := range c.purchases {
+					s := shard.Of(p.Customer, n)
+					byShard[s] = append(byShard[s], p)
+				}
+				var loads atomic.Int64
+				load := func(_ context.Context, s int) (*analytics.Base, error) {
+					loads.Add(1)
+					return buildBase(t, byShard[s]), nil
+				}
+				snap, err := AnalyzeShards(ctx, n, 3, load, c.accounts, c.spend, time.Time{})
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if loads.Load() != int64(2*n) {
+					t.Errorf("%s: %d shard loads, want two passes of %d", c.name, loads.Load(), n)
+				}
+				got[c.name] = partHashes(t, snap)
+			}
+			compareGolden(t, fmt.Sprintf("%d shards", n), want, got)
+		})
 	}
 }

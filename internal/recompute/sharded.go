@@ -1,0 +1,594 @@
+package recompute
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/govalues/decimal"
+
+	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
+	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/shard"
+	"github.com/salesseg/salesseg/internal/snapshot"
+)
+
+// ErrShardMismatch means a shard's base does not match the plan's
+// labels for it: the histories changed between the two passes, or the
+// loader returned another shard.
+var ErrShardMismatch = errors.New("shard does not match the plan")
+
+// ShardLoader returns the base of shard s of a customer base split into
+// shards (see package shard): every purchase of every customer whose id
+// falls in s, folded. AnalyzeShards calls it once per shard and pass, so
+// a loader reads the shard's histories again rather than keep them; the
+// Base it returns is not modified.
+type ShardLoader func(ctx context.Context, s int) (*analytics.Base, error)
+
+// AnalyzeShards computes the snapshot Analyze computes on the union of n
+// shards' bases, holding one shard's purchases at a time per worker: a
+// first pass summarises each shard (SummarizeShard), a reduce derives the
+// global thresholds, the CLV model and every customer's labels from the
+// summaries (PlanShards), a second pass computes each shard's parts with
+// them (Plan.AssignShard), and the parts are added up (Plan.Merge).
+// Sums are exact and labels identical for any n; only float figures
+// summed over customers (forecasts, mean CLV of acquisition cohorts) may
+// differ in their last bits. workers bound the shards loaded at once. The
+// first error of any shard stops the others and is returned.
+func AnalyzeShards(ctx context.Context, n, workers int, load ShardLoader, accounts []analytics.Prospect, spend []history.Spend, asOf time.Time) (snapshot.Snapshot, error) {
+	if err := shard.Check(n); err != nil {
+		return snapshot.Snapshot{}, err
+	}
+	sums := make([]ShardSummary, n)
+	err := eachShard(ctx, n, workers, func(ctx context.Context, s int) error {
+		b, err := load(ctx, s)
+		if err != nil {
+			return err
+		}
+		sums[s] = SummarizeShard(s, b)
+		return nil
+	})
+	if err != nil {
+		return snapshot.Snapshot{}, err
+	}
+	plan, err := PlanShards(ctx, sums, asOf)
+	if err != nil {
+		return snapshot.Snapshot{}, err
+	}
+	if plan.Empty() {
+		return plan.Merge(nil, nil, nil)
+	}
+	results := make([]ShardResult, n)
+	err = eachShard(ctx, n, workers, func(ctx context.Context, s int) error {
+		b, err := load(ctx, s)
+		if err != nil {
+			return err
+		}
+		results[s], err = plan.AssignShard(s, b, accounts, spend)
+		return err
+	})
+	if err != nil {
+		return snapshot.Snapshot{}, err
+	}
+	return plan.Merge(results, accounts, spend)
+}
+
+// eachShard calls fn for shards 0 to n−1 on at most workers goroutines (at
+// least one) and returns the first error, which cancels the context of
+// the calls still running and stops handing out shards.
+func eachShard(ctx context.Context, n, workers int, fn func(ctx context.Context, s int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(workers, n)) {
+		wg.Go(func() {
+			for s := range next {
+				if err := fn(ctx, s); err != nil {
+					cancel(fmt.Errorf("shard %d: %w", s, err))
+				}
+			}
+		})
+	}
+feed:
+	for s := range n {
+		select {
+		case next <- s:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// ShardSummary is what the first pass keeps of one shard: its customers
+// in id order without their months, latest attributes or names (ranking,
+// RFM and the CLV fit read none of them), with their revenue shares of
+// the dimensions that split customers (for tiers within a value), and
+// whether every purchase of the shard carried a cost.
+type ShardSummary struct {
+	Shard        int                  `json:"shard"`
+	Customers    []analytics.Customer `json:"customers"`
+	CostComplete bool                 `json:"cost_complete"`
+}
+
+// SummarizeShard is the first pass over shard s's base.
+func SummarizeShard(s int, b *analytics.Base) ShardSummary {
+	out := ShardSummary{Shard: s, Customers: make([]analytics.Customer, len(b.Customers)),
+		CostComplete: analytics.PaybackBasis(b) == analytics.BasisGrossMargin}
+	for i := range b.Customers {
+		c := b.Customers[i]
+		c.Months, c.Attrs, c.Name = nil, nil, ""
+		// Product dimensions never split customers; their shares are
+		// most of a customer's and none of the plan's.
+		c.Shares = slices.DeleteFunc(slices.Clone(c.Shares), func(v analytics.ValueRevenue) bool {
+			return analytics.CustomerDimension(v.Dim) != nil
+		})
+		out.Customers[i] = c
+	}
+	return out
+}
+
+// Plan is what the reduce derives from every shard's summary: the
+// snapshot's meta and dimensions, the tiers within each value, and every
+// customer's global labels, by shard.
+type Plan struct {
+	// Meta is the snapshot's, but for the lookalikes' warning Merge may
+	// add.
+	Meta snapshot.Meta `json:"meta"`
+	// Dims are the dimensions the snapshot has parts for.
+	Dims []dimension.Dimension `json:"dims"`
+	// FirstDay and LastDay span every purchase of every shard; each
+	// shard's base is measured over them (bridges' periods, payback
+	// windows).
+	FirstDay    period.Date                                 `json:"first_day"`
+	LastDay     period.Date                                 `json:"last_day"`
+	TiersWithin map[dimension.Dimension][]analytics.Summary `json:"tiers_within"`
+	// Trusted is set when the CLV model is: quadrants, forecasts and
+	// predictions are computed.
+	Trusted bool `json:"trusted"`
+	// Basis is the acquisition cost's payback basis.
+	Basis   string        `json:"basis"`
+	RFMAsOf period.Date   `json:"rfm_as_of"`
+	Labels  []ShardLabels `json:"labels"`
+}
+
+// ShardLabels are the global labels of one shard's customers, in the
+// shard base's order: value tier, RFM scores and group, quadrant and CLV
+// predictions (both nil when the model was withheld).
+type ShardLabels struct {
+	Tiers       []int                  `json:"tiers"`
+	RFMScores   []analytics.RFMScore   `json:"rfm_scores"`
+	RFM         []int                  `json:"rfm"`
+	Quadrants   []int                  `json:"quadrants,omitempty"`
+	Predictions []analytics.Prediction `json:"predictions,omitempty"`
+}
+
+// Empty reports whether no shard had a customer: Merge then gives a
+// snapshot with only a Meta.
+func (p *Plan) Empty() bool { return p.Meta.Customers == 0 }
+
+// PlanShards merges the summaries of every shard, sums[s] being shard
+// s's, into the base's customers in id order (the order Analyze ranks
+// ties in), and computes on them the meta, value tiers, RFM scores, the
+// CLV model and quadrants, and the tiers within each value. asOf is as
+// for Analyze. The summaries' customers are released as they are merged.
+func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan, error) {
+	type origin struct{ s, i int32 }
+	var order []origin
+	for s := range sums {
+		for i := range sums[s].Customers {
+			order = append(order, origin{int32(s), int32(i)})
+		}
+	}
+	slices.SortFunc(order, func(x, y origin) int {
+		return strings.Compare(sums[x.s].Customers[x.i].ID, sums[y.s].Customers[y.i].ID)
+	})
+	base := &analytics.Base{Customers: make([]analytics.Customer, len(order))}
+	costComplete := true
+	for k, o := range order {
+		c := &base.Customers[k]
+		*c, sums[o.s].Customers[o.i] = sums[o.s].Customers[o.i], analytics.Customer{}
+		if k == 0 {
+			base.FirstDay, base.LastDay = c.FirstDay, c.LastDay
+		}
+		base.FirstDay, base.LastDay = min(base.FirstDay, c.FirstDay), max(base.LastDay, c.LastDay)
+	}
+	for s := range sums {
+		costComplete = costComplete && sums[s].CostComplete
+		sums[s].Customers = nil
+	}
+	p := &Plan{FirstDay: base.FirstDay, LastDay: base.LastDay, Basis: analytics.BasisGrossMargin, Labels: make([]ShardLabels, len(sums))}
+	if !costComplete {
+		p.Basis = analytics.BasisRevenue
+	}
+	if base.Len() == 0 {
+		p.Meta = snapshot.Meta{AsOf: asOf.Format(time.DateOnly), Revenue: "0", Warnings: []string{"no customer history yet"}}
+		return p, nil
+	}
+	var moved string
+	if last := base.LastDay.Time(); asOf.Before(last) {
+		if !asOf.IsZero() {
+			// Said, not silent: recency, T and CLV are measured from
+			// a later day than asked.
+			moved = fmt.Sprintf("As of %s is before the last purchase on %s, so everything is measured as of %s; "+
+				"to check the model on later purchases, leave them out (salesseg analyze -as-of does).",
+				asOf.Format(time.DateOnly), base.LastDay, base.LastDay)
+		}
+		asOf = last
+	}
+	total, err := base.Revenue()
+	if err != nil {
+		return nil, err
+	}
+	meta := snapshot.Meta{AsOf: asOf.Format(time.DateOnly), FirstDay: base.FirstDay.String(), LastDay: base.LastDay.String(),
+		Customers: base.Len(), Revenue: total.String(), Warnings: []string{}}
+	if moved != "" {
+		meta.Warnings = append(meta.Warnings, moved)
+	}
+	for _, c := range base.Customers {
+		meta.Purchases += int64(c.PurchaseDays)
+	}
+	p.Dims = []dimension.Dimension{dimension.Total}
+	for _, d := range dimension.All()[1:] {
+		if analytics.CustomerDimension(d) != nil {
+			continue // product dimensions do not split customers
+		}
+		if vs := base.Values(d); len(vs) > 1 || (len(vs) == 1 && vs[0] != dimension.Blank) {
+			p.Dims = append(p.Dims, d)
+		}
+	}
+	for _, d := range p.Dims {
+		meta.Dimensions = append(meta.Dimensions, string(d))
+	}
+	tiers, err := analytics.Tiers(base, analytics.DefaultTierConfig())
+	if err != nil {
+		return nil, fmt.Errorf("tiers: %w", err)
+	}
+	rfm, err := analytics.RFM(base, analytics.RFMConfig{AsOf: asOf})
+	if err != nil {
+		return nil, fmt.Errorf("rfm: %w", err)
+	}
+	p.RFMAsOf = rfm.AsOf
+	fit, err := analytics.FitCLV(ctx, base, analytics.CLVConfig{AsOf: asOf})
+	if err != nil {
+		return nil, fmt.Errorf("clv: %w", err)
+	}
+	meta.CLVStatus, meta.CLVReason = string(fit.Status), fit.Reason
+	if m := fit.Model; m.Purchases.Validate() == nil {
+		meta.CLV = &snapshot.CLVParams{R: m.Purchases.R, Alpha: m.Purchases.Alpha, A: m.Purchases.A, B: m.Purchases.B,
+			P: m.Spend.P, Q: m.Spend.Q, Gamma: m.Spend.Gamma, LogLikelihood: fit.PurchasesInfo.LogLikelihood,
+			UnitDays: m.UnitDays, HorizonMonths: 12, RepeatBuyers: fit.SpendInfo.Customers, SpendLogLikelihood: fit.SpendInfo.LogLikelihood}
+	}
+	if fit.Note != "" {
+		meta.Warnings = append(meta.Warnings, fit.Note)
+	}
+	var quads *analytics.QuadrantResult
+	if !fit.Trusted() {
+		meta.Warnings = append(meta.Warnings, fit.Reason)
+	} else {
+		q, err := analytics.Quadrants(ctx, base, fit.Model, analytics.QuadrantConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("quadrants: %w", err)
+		}
+		quads, p.Trusted = &q, true
+	}
+	p.Meta = meta
+	p.TiersWithin = map[dimension.Dimension][]analytics.Summary{}
+	for _, d := range p.Dims[1:] {
+		if p.TiersWithin[d], err = analytics.TiersWithin(base, analytics.DefaultTierConfig(), d); err != nil {
+			return nil, fmt.Errorf("tiers within %s: %w", d, err)
+		}
+	}
+	for s := range p.Labels {
+		l := &p.Labels[s]
+		l.Tiers, l.RFM = []int{}, []int{}
+		l.RFMScores = []analytics.RFMScore{}
+	}
+	for k, o := range order {
+		l := &p.Labels[o.s]
+		l.Tiers = append(l.Tiers, tiers.Of[k])
+		l.RFMScores = append(l.RFMScores, rfm.Scores[k])
+		l.RFM = append(l.RFM, rfm.Of[k])
+		if quads != nil {
+			l.Quadrants = append(l.Quadrants, quads.Of[k])
+			l.Predictions = append(l.Predictions, quads.Predictions[k])
+		}
+	}
+	return p, nil
+}
+
+// ShardResult is what the second pass computes on one shard: the parts
+// of every dimension of the plan (in its order) over the shard's
+// customers, its acquisition cohorts (by spend dimension, then grain),
+// its best customers, and its lookalike profile and prospects that never
+// bought.
+type ShardResult struct {
+	Dimensions  []snapshot.DimensionParts   `json:"dimensions"`
+	Acquisition []analytics.AcquisitionPart `json:"acquisition,omitempty"`
+	Top         []RankedCustomer            `json:"top"`
+	Profile     analytics.LookalikeProfile  `json:"profile"`
+	NonBuyers   []analytics.Prospect        `json:"non_buyers,omitempty"`
+}
+
+// RankedCustomer is a customer of the snapshot's ranked list with what
+// it is ranked by.
+type RankedCustomer struct {
+	CLV      float64               `json:"clv"`
+	Revenue  decimal.Decimal       `json:"revenue"`
+	Customer snapshot.TopCustomer `json:"customer"`
+}
+
+// byRank orders ranked customers by CLV (0 for all when the model was
+// withheld), then revenue, both highest first, then id.
+func byRank(x, y RankedCustomer) int {
+	if c := cmp.Compare(y.CLV, x.CLV); c != 0 {
+		return c
+	}
+	if c := y.Revenue.Cmp(x.Revenue); c != 0 {
+		return c
+	}
+	return strings.Compare(x.Customer.ID, y.Customer.ID)
+}
+
+// inShard returns the accounts whose id falls in shard s of n.
+func inShard(accounts []analytics.Prospect, s, n int) []analytics.Prospect {
+	if n == 1 {
+		return accounts
+	}
+	var out []analytics.Prospect
+	for _, a := range accounts {
+		if shard.Of(a.ID, n) == s {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// AssignShard is the second pass over shard s's base b with the plan's
+// labels; accounts and spend are every account and all spend (each shard
+// takes the accounts whose id falls in it). The error wraps
+// ErrShardMismatch when b is not the shard the plan was made from.
+func (p *Plan) AssignShard(s int, b *analytics.Base, accounts []analytics.Prospect, spend []history.Spend) (ShardResult, error) {
+	if s < 0 || s >= len(p.Labels) || len(p.Labels[s].Tiers) != b.Len() {
+		return ShardResult{}, fmt.Errorf("%w: shard %d has %d customers", ErrShardMismatch, s, b.Len())
+	}
+	n := len(p.Labels)
+	// The shard is measured over the whole base's days.
+	bs := *b
+	bs.FirstDay, bs.LastDay = p.FirstDay, p.LastDay
+	l := p.Labels[s]
+	tiers := analytics.Assignment{Groups: analytics.DefaultTierConfig().Names, Of: l.Tiers}
+	rfm := analytics.RFMResult{AsOf: p.RFMAsOf, Scores: l.RFMScores, Assignment: analytics.Assignment{Groups: analytics.RFMGroups(), Of: l.RFM}}
+	var quads *analytics.QuadrantResult
+	if p.Trusted {
+		quads = &analytics.QuadrantResult{Predictions: l.Predictions, Assignment: analytics.Assignment{Groups: analytics.QuadrantGroups(), Of: l.Quadrants}}
+	}
+	prospects := inShard(accounts, s, n)
+	var out ShardResult
+	var err error
+	for _, d := range p.Dims {
+		part := snapshot.DimensionParts{Dimension: d, Bridges: map[analytics.Grain][]analytics.BridgeRow{}}
+		if part.Tiers, err = tiers.Summarize(&bs, d); err != nil {
+			return ShardResult{}, fmt.Errorf("tiers by %s: %w", d, err)
+		}
+		if part.RFM, err = rfm.Summarize(&bs, d); err != nil {
+			return ShardResult{}, fmt.Errorf("rfm by %s: %w", d, err)
+		}
+		if quads != nil {
+			if part.Quadrants, err = quads.Summarize(&bs, d); err != nil {
+				return ShardResult{}, fmt.Errorf("quadrants by %s: %w", d, err)
+			}
+			if part.Forecast, err = analytics.Forecast(&bs, quads.Predictions, d); err != nil {
+				return ShardResult{}, fmt.Errorf("forecast by %s: %w", d, err)
+			}
+		}
+		for _, g := range snapshot.BridgeGrains() {
+			if part.Bridges[g], err = analytics.Bridge(&bs, analytics.BridgeConfig{Grain: g, Dimension: d, Prospects: prospects}); err != nil {
+				return ShardResult{}, fmt.Errorf("bridge by %s %s: %w", d, g, err)
+			}
+		}
+		out.Dimensions = append(out.Dimensions, part)
+	}
+	if len(spend) > 0 {
+		var preds []analytics.Prediction
+		if quads != nil {
+			preds = quads.Predictions
+		}
+		for _, d := range analytics.SpendDimensions(spend) {
+			for _, g := range snapshot.BridgeGrains() {
+				a, err := analytics.AcquisitionCohorts(&bs, spend, analytics.AcquisitionConfig{Grain: g, Dimension: d, Predictions: preds}, p.Basis)
+				if err != nil {
+					return ShardResult{}, fmt.Errorf("acquisition by %s %s: %w", d, g, err)
+				}
+				out.Acquisition = append(out.Acquisition, a)
+			}
+		}
+	}
+	out.Top = topCustomers(&bs, tiers, rfm, quads)
+	seeds, err := tiers.Members("A")
+	if err != nil {
+		return ShardResult{}, err
+	}
+	if out.Profile, err = analytics.NewLookalikeProfile(&bs, seeds, nil); err != nil {
+		return ShardResult{}, err
+	}
+	for _, a := range prospects {
+		if _, bought := bs.Index(a.ID); !bought {
+			out.NonBuyers = append(out.NonBuyers, a)
+		}
+	}
+	return out, nil
+}
+
+// Merge adds up the shards' results, results[s] being shard s's, into the
+// snapshot; accounts and spend are those AssignShard was given.
+func (p *Plan) Merge(results []ShardResult, accounts []analytics.Prospect, spend []history.Spend) (snapshot.Snapshot, error) {
+	if p.Empty() {
+		return snapshot.Snapshot{Meta: p.Meta}, nil
+	}
+	snap := snapshot.Snapshot{Dimensions: make([]snapshot.DimensionParts, 0, len(p.Dims))}
+	for k, d := range p.Dims {
+		dp := snapshot.DimensionParts{Dimension: d, Bridges: map[analytics.Grain][]analytics.BridgeRow{}}
+		pick := func(f func(snapshot.DimensionParts) []analytics.Summary) [][]analytics.Summary {
+			out := make([][]analytics.Summary, len(results))
+			for s := range results {
+				out[s] = f(results[s].Dimensions[k])
+			}
+			return out
+		}
+		var err error
+		if dp.Tiers, err = analytics.MergeSummaries(d, pick(func(x snapshot.DimensionParts) []analytics.Summary { return x.Tiers })...); err != nil {
+			return snapshot.Snapshot{}, fmt.Errorf("tiers by %s: %w", d, err)
+		}
+		dp.TiersWithin = p.TiersWithin[d]
+		if dp.RFM, err = analytics.MergeSummaries(d, pick(func(x snapshot.DimensionParts) []analytics.Summary { return x.RFM })...); err != nil {
+			return snapshot.Snapshot{}, fmt.Errorf("rfm by %s: %w", d, err)
+		}
+		if p.Trusted {
+			if dp.Quadrants, err = analytics.MergeSummaries(d, pick(func(x snapshot.DimensionParts) []analytics.Summary { return x.Quadrants })...); err != nil {
+				return snapshot.Snapshot{}, fmt.Errorf("quadrants by %s: %w", d, err)
+			}
+			forecasts := make([][]analytics.ValueForecast, len(results))
+			for s := range results {
+				forecasts[s] = results[s].Dimensions[k].Forecast
+			}
+			if dp.Forecast, err = analytics.MergeForecasts(d, forecasts...); err != nil {
+				return snapshot.Snapshot{}, fmt.Errorf("forecast by %s: %w", d, err)
+			}
+		}
+		for _, g := range snapshot.BridgeGrains() {
+			rows := make([][]analytics.BridgeRow, len(results))
+			for s := range results {
+				rows[s] = results[s].Dimensions[k].Bridges[g]
+			}
+			if dp.Bridges[g], err = analytics.MergeBridges(rows...); err != nil {
+				return snapshot.Snapshot{}, fmt.Errorf("bridge by %s %s: %w", d, g, err)
+			}
+		}
+		snap.Dimensions = append(snap.Dimensions, dp)
+	}
+	if len(spend) > 0 {
+		j := 0
+		for _, d := range analytics.SpendDimensions(spend) {
+			var bridges map[analytics.Grain][]analytics.BridgeRow
+			if i := slices.IndexFunc(snap.Dimensions, func(x snapshot.DimensionParts) bool { return x.Dimension == d }); i >= 0 {
+				bridges = snap.Dimensions[i].Bridges
+			}
+			for _, g := range snapshot.BridgeGrains() {
+				parts := make([]analytics.AcquisitionPart, len(results))
+				for s := range results {
+					parts[s] = results[s].Acquisition[j]
+				}
+				j++
+				merged, err := analytics.MergeAcquisitionParts(parts...)
+				if err != nil {
+					return snapshot.Snapshot{}, fmt.Errorf("acquisition by %s %s: %w", d, g, err)
+				}
+				cfg := analytics.AcquisitionConfig{Grain: g, Dimension: d, Bridge: bridges[g]}
+				if p.Trusted {
+					cfg.Predictions = []analytics.Prediction{} // CLV figures are given
+				}
+				a, err := analytics.FinishAcquisition(spend, cfg, p.Basis, merged)
+				if err != nil {
+					return snapshot.Snapshot{}, fmt.Errorf("acquisition by %s %s: %w", d, g, err)
+				}
+				snap.Acquisition = append(snap.Acquisition, a)
+			}
+		}
+	}
+	var top []RankedCustomer
+	var nonBuyers []analytics.Prospect
+	profiles := make([]analytics.LookalikeProfile, len(results))
+	for s, r := range results {
+		top = append(top, r.Top...)
+		nonBuyers = append(nonBuyers, r.NonBuyers...)
+		profiles[s] = r.Profile
+	}
+	slices.SortFunc(top, byRank)
+	top = top[:min(len(top), maxTopCustomers)]
+	snap.Customers = make([]snapshot.TopCustomer, len(top))
+	for i, c := range top {
+		snap.Customers[i] = c.Customer
+	}
+	snap.Meta = p.Meta
+	snap.Meta.Warnings = slices.Clone(p.Meta.Warnings)
+	if len(nonBuyers) > 0 {
+		slices.SortFunc(nonBuyers, func(x, y analytics.Prospect) int { return strings.Compare(x.ID, y.ID) })
+		looks, err := lookalikes(profiles, nonBuyers)
+		if err != nil {
+			snap.Meta.Warnings = append(snap.Meta.Warnings, "lookalike prospects not ranked: "+err.Error())
+		} else {
+			snap.Lookalikes = looks
+		}
+	}
+	return snap, nil
+}
+
+// lookalikes ranks the accounts that never bought by how much their
+// firmographics resemble the A tier's, whose profile the shards' add up
+// to.
+func lookalikes(profiles []analytics.LookalikeProfile, nonBuyers []analytics.Prospect) ([]analytics.Lookalike, error) {
+	profile, err := analytics.MergeLookalikeProfiles(profiles...)
+	if err != nil {
+		return nil, err
+	}
+	return profile.Rank(nonBuyers, analytics.LookalikeConfig{Limit: maxLookalikes})
+}
+
+// topCustomers ranks a shard's customers by CLV when the model fitted,
+// else by revenue, and keeps the first maxTopCustomers, which hold the
+// shard's part of the snapshot's list.
+func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytics.RFMResult, quads *analytics.QuadrantResult) []RankedCustomer {
+	out := make([]RankedCustomer, base.Len())
+	for i := range base.Customers {
+		c := &base.Customers[i]
+		out[i] = RankedCustomer{Revenue: c.Revenue, Customer: snapshot.TopCustomer{ID: c.ID}}
+		if quads != nil {
+			out[i].CLV = quads.Predictions[i].CLV
+		}
+	}
+	idx := make([]int, base.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(i, j int) int { return byRank(out[i], out[j]) })
+	idx = idx[:min(len(idx), maxTopCustomers)]
+	ranked := make([]RankedCustomer, 0, len(idx))
+	for _, i := range idx {
+		r := out[i]
+		r.Customer = describeCustomer(base, i, tiers, rfm, quads)
+		ranked = append(ranked, r)
+	}
+	return ranked
+}
+
+// describeCustomer is customer i's entry in the snapshot's list.
+func describeCustomer(base *analytics.Base, i int, tiers analytics.Assignment, rfm analytics.RFMResult, quads *analytics.QuadrantResult) snapshot.TopCustomer {
+	c := &base.Customers[i]
+	s := rfm.Scores[i]
+	tc := snapshot.TopCustomer{ID: c.ID, Revenue: c.Revenue.String(), Orders: c.Orders, PurchaseDays: c.PurchaseDays, FirstDay: c.FirstDay.String(),
+		LastDay: c.LastDay.String(), Tier: tiers.Group(i), RFM: rfm.Group(i),
+		RFMScore: fmt.Sprintf("%d%d%d", s.R, s.F, s.M), Attributes: map[string]string{}}
+	if c.Name != "" {
+		tc.Name = ptr(c.Name)
+	}
+	for _, a := range c.Attrs {
+		tc.Attributes[string(a.Dim)] = a.Value
+	}
+	if quads != nil {
+		p := quads.Predictions[i]
+		tc.Quadrant = quads.Group(i)
+		tc.PAlive, tc.ExpectedPurchases, tc.CLV = ptr(analytics.Ratio(p.PAlive)), ptr(analytics.Amount(p.ExpectedPurchases)), ptr(analytics.Amount(p.CLV))
+	}
+	return tc
+}
