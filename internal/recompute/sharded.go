@@ -323,8 +323,8 @@ type ShardResult struct {
 // RankedCustomer is a customer of the snapshot's ranked list with what
 // it is ranked by.
 type RankedCustomer struct {
-	CLV      float64               `json:"clv"`
-	Revenue  decimal.Decimal       `json:"revenue"`
+	CLV      float64              `json:"clv"`
+	Revenue  decimal.Decimal      `json:"revenue"`
 	Customer snapshot.TopCustomer `json:"customer"`
 }
 
