@@ -37,6 +37,7 @@ import (
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/pipeline"
 	"github.com/salesseg/salesseg/internal/recompute"
+	"github.com/salesseg/salesseg/internal/shard"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -55,7 +56,19 @@ const (
 	// ProcessingDeadlineVar is ingest's: a Go duration ("55m"), more than
 	// zero; default DefaultProcessingDeadline.
 	ProcessingDeadlineVar = "PROCESSING_DEADLINE"
+	// CustomerShardsVar is ingest's and recompute's: the number of
+	// customer shards histories are grouped by and recompute computes
+	// (package shard), 1 to shard.Max; default shard.Default.
+	CustomerShardsVar = "CUSTOMER_SHARDS"
+	// RecomputeWorkersVar is recompute's: how many shards it computes at
+	// once, 1 to 64; default DefaultRecomputeWorkers.
+	RecomputeWorkersVar = "RECOMPUTE_WORKERS"
 )
+
+// DefaultRecomputeWorkers is how many shards recompute computes at once
+// when RECOMPUTE_WORKERS is unset: a shard's purchases are a small part
+// of the base, and reading them from S3 waits more than it computes.
+const DefaultRecomputeWorkers = 4
 
 // DefaultProcessingDeadline is how long an upload may stay processing
 // when PROCESSING_DEADLINE is unset: the ingest function's 900 s timeout
@@ -102,6 +115,8 @@ type Ingest struct {
 	// ProcessingDeadline bounds how long an upload stays processing (see
 	// ingest.ServiceOptions).
 	ProcessingDeadline time.Duration
+	// Shards is the number of customer shards histories are grouped by.
+	Shards int
 }
 
 // API is the api function's configuration.
@@ -119,6 +134,9 @@ type Recompute struct {
 	Table    string
 	Bucket   string
 	LogLevel slog.Level
+	// Shards and Workers configure the sharded computation (see
+	// recompute.Options).
+	Shards, Workers int
 }
 
 // Functions is the configuration of all three functions, for a process
@@ -177,7 +195,8 @@ func (c Ingest) Service(clients *awsconf.Clients, log *slog.Logger) *ingest.Serv
 // DynamoDB clients, such as a DynamoDB client that fails on purpose.
 func (c Ingest) ServiceOn(blobs ingest.Blobs, db store.DB, log *slog.Logger) *ingest.Service {
 	return ingest.New(blobs, store.New(db, c.Table), log,
-		ingest.ServiceOptions{MaxRejectRate: c.MaxRejectRate, MaxSpoolBytes: c.MaxSpoolBytes, ProcessingDeadline: c.ProcessingDeadline})
+		ingest.ServiceOptions{MaxRejectRate: c.MaxRejectRate, MaxSpoolBytes: c.MaxSpoolBytes, ProcessingDeadline: c.ProcessingDeadline,
+			Shards: c.Shards})
 }
 
 // Service builds the api service c describes on clients.
@@ -207,7 +226,8 @@ func (d datasets) Open(name string) (api.Reader, api.DealSource) {
 
 // Service builds the recompute service c describes on clients.
 func (c Recompute) Service(clients *awsconf.Clients, log *slog.Logger) *recompute.Service {
-	return recompute.New(store.New(clients.DynamoDB, c.Table), clients.S3, log, recompute.Options{Bucket: c.Bucket})
+	return recompute.New(store.New(clients.DynamoDB, c.Table), clients.S3, log, recompute.Options{Bucket: c.Bucket,
+		Shards: c.Shards, Workers: c.Workers})
 }
 
 // Handler is the Lambda handler of the service c describes on clients: it
@@ -246,6 +266,7 @@ func (r *reader) ingest() Ingest {
 		MaxRejectRate:      r.float(MaxRejectRateVar, DefaultMaxRejectRate, 0, 1),
 		MaxSpoolBytes:      r.nonNegative(MaxSpoolBytesVar),
 		ProcessingDeadline: r.duration(ProcessingDeadlineVar, DefaultProcessingDeadline),
+		Shards:             r.intIn(CustomerShardsVar, shard.Default, 1, shard.Max),
 	}
 }
 
@@ -260,7 +281,8 @@ func (r *reader) api() API {
 }
 
 func (r *reader) recompute() Recompute {
-	return Recompute{Table: r.required(TableVar), Bucket: r.required(BucketVar), LogLevel: r.logLevel()}
+	return Recompute{Table: r.required(TableVar), Bucket: r.required(BucketVar), LogLevel: r.logLevel(),
+		Shards: r.intIn(CustomerShardsVar, shard.Default, 1, shard.Max), Workers: r.intIn(RecomputeWorkersVar, DefaultRecomputeWorkers, 1, 64)}
 }
 
 func (r *reader) required(name string) string {
@@ -304,6 +326,20 @@ func (r *reader) nonNegative(name string) int64 {
 	if err != nil || n < 0 {
 		r.fail(name, v, fmt.Errorf("%w: want a whole number, 0 or more", ErrInvalid))
 		return 0
+	}
+	return n
+}
+
+// intIn reads a whole number from lo to hi; unset means def.
+func (r *reader) intIn(name string, def, lo, hi int) int {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, v, fmt.Errorf("%w: want a whole number from %d to %d", ErrInvalid, lo, hi))
+		return def
 	}
 	return n
 }

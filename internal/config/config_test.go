@@ -21,6 +21,7 @@ import (
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/shard"
 )
 
 // envOf is a getenv over a map: an absent variable reads as "".
@@ -101,11 +102,15 @@ func TestIngestFromEnv(t *testing.T) {
 		bad  []string
 	}{
 		{name: "defaults", env: base,
-			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: config.DefaultMaxRejectRate, ProcessingDeadline: config.DefaultProcessingDeadline}},
+			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: config.DefaultMaxRejectRate, ProcessingDeadline: config.DefaultProcessingDeadline, Shards: shard.Default}},
 		{name: "all set", env: with(base, "LOG_LEVEL", "DEBUG", "MAX_REJECT_RATE", "0", "MAX_SPOOL_BYTES", "4000000000", "PROCESSING_DEADLINE", "2m30s"),
-			want: config.Ingest{Table: "t", LogLevel: slog.LevelDebug, MaxRejectRate: 0, MaxSpoolBytes: 4000000000, ProcessingDeadline: 150 * time.Second}},
+			want: config.Ingest{Table: "t", LogLevel: slog.LevelDebug, MaxRejectRate: 0, MaxSpoolBytes: 4000000000, ProcessingDeadline: 150 * time.Second, Shards: shard.Default}},
+		{name: "shards", env: with(base, "CUSTOMER_SHARDS", "64"),
+			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: config.DefaultMaxRejectRate, ProcessingDeadline: config.DefaultProcessingDeadline, Shards: 64}},
+		{name: "no shards", env: with(base, "CUSTOMER_SHARDS", "0"), bad: []string{"CUSTOMER_SHARDS"}},
+		{name: "too many shards", env: with(base, "CUSTOMER_SHARDS", "100000"), bad: []string{"CUSTOMER_SHARDS"}},
 		{name: "rate of one", env: with(base, "MAX_REJECT_RATE", "1"),
-			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: 1, ProcessingDeadline: config.DefaultProcessingDeadline}},
+			want: config.Ingest{Table: "t", LogLevel: slog.LevelInfo, MaxRejectRate: 1, ProcessingDeadline: config.DefaultProcessingDeadline, Shards: shard.Default}},
 		{name: "missing table", env: map[string]string{}, bad: []string{"TABLE_NAME"}},
 		{name: "empty table", env: with(base, "TABLE_NAME", ""), bad: []string{"TABLE_NAME"}},
 		{name: "rate above one", env: with(base, "MAX_REJECT_RATE", "1.5"), bad: []string{"MAX_REJECT_RATE"}},
@@ -169,7 +174,10 @@ func TestRecomputeFromEnv(t *testing.T) {
 		bad  []string
 	}{
 		{name: "defaults", env: map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b"},
-			want: config.Recompute{Table: "t", Bucket: "b", LogLevel: slog.LevelInfo}},
+			want: config.Recompute{Table: "t", Bucket: "b", LogLevel: slog.LevelInfo, Shards: shard.Default, Workers: config.DefaultRecomputeWorkers}},
+		{name: "shards and workers", env: map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b", "CUSTOMER_SHARDS": "4", "RECOMPUTE_WORKERS": "2"},
+			want: config.Recompute{Table: "t", Bucket: "b", LogLevel: slog.LevelInfo, Shards: 4, Workers: 2}},
+		{name: "workers not a number", env: map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b", "RECOMPUTE_WORKERS": "many"}, bad: []string{"RECOMPUTE_WORKERS"}},
 		{name: "missing table", env: map[string]string{"BUCKET_NAME": "b"}, bad: []string{"TABLE_NAME"}},
 		{name: "missing bucket", env: map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "warn"}, bad: []string{"BUCKET_NAME"}},
 	} {

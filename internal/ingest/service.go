@@ -14,8 +14,8 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,6 +41,7 @@ import (
 	"github.com/salesseg/salesseg/internal/money"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/pipeline"
+	"github.com/salesseg/salesseg/internal/shard"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -124,6 +125,10 @@ type ServiceOptions struct {
 	// Lambda makes, plus a margin for the waits between them. Past it the
 	// upload reads as failed (store.Upload.At). Zero sets no deadline.
 	ProcessingDeadline time.Duration
+	// Shards is the number of customer shards purchase histories are
+	// grouped by (package shard); 0 means shard.Default. Recompute reads
+	// histories of any shard count, fastest when it uses the same.
+	Shards int
 }
 
 // Service ingests S3 objects into the aggregate table.
@@ -812,31 +817,30 @@ func (s *Service) putDeals(ctx context.Context, bucket, file string, res *parser
 }
 
 // putHistory keeps the file's per-customer purchase history for
-// recompute, before the file can become live.
+// recompute, before the file can become live: grouped by customer shard,
+// then the index of the shards (history.Index), which names the history
+// object's version so that it never describes another attempt's.
 func (s *Service) putHistory(ctx context.Context, bucket, file string, res *parser.Result) error {
-	tmp, err := os.CreateTemp("", "history-*.ndjson")
+	w, err := history.NewShardWriter(s.opts.TempDir, cmp.Or(s.opts.Shards, shard.Default))
 	if err != nil {
-		return fmt.Errorf("history temp file: %w", err)
+		return err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	w := history.NewWriter(bw)
+	defer w.Close()
 	if err := res.Purchases(w.Write); err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
+	body, size, x, err := w.Finish()
+	if err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	key := history.Key(file)
-	if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
-		Body: tmp, ContentType: aws.String("application/x-ndjson")}); err != nil {
+	out, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: body, ContentLength: aws.Int64(size), ContentType: aws.String("application/x-ndjson")})
+	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	return nil
+	x.Version = aws.ToString(out.VersionId)
+	return s.putCurated(ctx, bucket, history.IndexKey(file), func(w io.Writer) error { return json.NewEncoder(w).Encode(x) })
 }
 
 func curatedKey(file string) string { return CuratedPrefix + file + ".ndjson" }

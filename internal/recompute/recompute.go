@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -34,6 +35,8 @@ import (
 	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/shard"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
 )
@@ -63,10 +66,12 @@ type Table interface {
 	PutReconciliation(ctx context.Context, report any) error
 }
 
-// Blobs is what recompute reads from S3: the purchase histories, and the
-// object versions Reconcile compares with the table.
+// Blobs is what recompute reads and writes in S3: it reads the purchase
+// histories and the object versions Reconcile compares with the table,
+// and keeps a run's intermediate objects (see Step).
 type Blobs interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 }
 
@@ -79,6 +84,10 @@ type Options struct {
 	MaxAge time.Duration
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
+	// Shards is the number of customer shards a run computes one at a
+	// time (package shard); 0 means shard.Default. Workers is how many
+	// shards are read and computed at once; 0 means one.
+	Shards, Workers int
 }
 
 // Service computes summaries and snapshots.
@@ -186,44 +195,53 @@ func (s *Service) upToDate(ctx context.Context) (bool, error) {
 	return changed < snap.StartedAt && s.now().Sub(started) < s.opts.MaxAge, nil
 }
 
-// Result is what one run produced.
+// Result is what one run produced: the snapshot published and its meta.
 type Result struct {
-	Summary  *Summary
 	Snapshot store.SnapshotInfo
 	Meta     snapshot.Meta
 }
 
 // Run recomputes the totals summary and a new snapshot, publishes it, and
-// deletes the snapshot it replaced. A run overtaken by a later one (whose
-// snapshot is already published) discards its own parts and returns
-// without error.
+// deletes the snapshot it replaced. It runs the state machine's steps
+// (Step) in this process: the plan, the first pass over every customer
+// shard, the fit, the second pass, and the publication, Options.Workers
+// shards at once, each read from the live files' histories with ranged
+// GETs. A run overtaken by a later one (whose snapshot is already
+// published) discards its own parts and returns without error.
 func (s *Service) Run(ctx context.Context) (*Result, error) {
-	started := s.now()
-	sum, err := s.totals(ctx)
+	plan, err := s.planStep(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	in, err := s.loadBase(ctx)
+	run, n := plan.Run, plan.Shards
+	err = eachShard(ctx, n, s.opts.Workers, func(ctx context.Context, sh int) error { return s.summarizeStep(ctx, run, sh, n) })
 	if err != nil {
 		return nil, err
 	}
-	base := in.base
-	// Recency and CLV are measured at the data's last purchase day, not
-	// at the wall clock: an upload of last year's history should be scored
-	// as of its end, and a nightly export's last day is yesterday anyway.
-	var asOf time.Time
-	if base.Len() == 0 {
-		asOf = started // nothing to measure: the snapshot is as of now
+	if err := s.fitStep(ctx, run, n); err != nil {
+		return nil, err
 	}
-	snap, err := Analyze(ctx, base, in.prospects, in.spend, asOf)
+	err = eachShard(ctx, n, s.opts.Workers, func(ctx context.Context, sh int) error { return s.assignStep(ctx, run, sh, n) })
 	if err != nil {
-		return nil, fmt.Errorf("analyze: %w", err)
+		return nil, err
+	}
+	return s.publishStep(ctx, run, n)
+}
+
+// publish adds the holdout check to a run's snapshot, stores its parts,
+// publishes it and deletes the snapshot it replaced. started is when the
+// run started: it names the snapshot, and dates an empty one.
+func (s *Service) publish(ctx context.Context, in *inputs, snap snapshot.Snapshot, started time.Time, shards int) (*Result, error) {
+	if snap.Meta.Customers == 0 {
+		snap.Meta.AsOf = started.Format(time.DateOnly) // nothing to measure: the snapshot is as of now
 	}
 	// The holdout check reads the histories a second time rather than
 	// keep every purchase day of every customer in memory.
-	if end, ok := HoldoutEnd(base.FirstDay, base.LastDay); ok && base.Len() > 0 {
+	first, ferr := period.ParseDate(snap.Meta.FirstDay)
+	last, lerr := period.ParseDate(snap.Meta.LastDay)
+	if end, ok := HoldoutEnd(first, last); ok && ferr == nil && lerr == nil && snap.Meta.Customers > 0 {
 		h := NewHoldout(end)
-		if err := in.histories(ctx, h.Add); err != nil {
+		if err := s.eachPurchase(ctx, in, 0, 1, h.Add); err != nil {
 			return nil, err
 		}
 		check, err := h.CheckFitted(ctx)
@@ -248,7 +266,7 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	prev, err := s.t.PublishSnapshot(ctx, info)
 	if errors.Is(err, store.ErrStale) {
 		s.log.InfoContext(ctx, "snapshot overtaken by a later run; discarded", "snapshot", info.ID)
-		return &Result{Summary: sum, Snapshot: info, Meta: meta}, s.t.DeleteSnapshot(ctx, info)
+		return &Result{Snapshot: info, Meta: meta}, s.t.DeleteSnapshot(ctx, info)
 	}
 	if err != nil {
 		return nil, err
@@ -258,112 +276,129 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
-	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", in.files, "customers", meta.Customers,
+	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", in.files, "customers", meta.Customers, "shards", shards,
 		"parts", len(info.Parts), "warnings", len(meta.Warnings), "seconds", s.now().Sub(started).Seconds())
-	return &Result{Summary: sum, Snapshot: info, Meta: meta}, nil
+	return &Result{Snapshot: info, Meta: meta}, nil
 }
 
-// inputs are what a recompute reads from the bucket.
+// inputs are what a recompute reads from the bucket besides the
+// purchases: the live files, the accounts of customers files (with
+// names), and the spend of spend files.
 type inputs struct {
-	base      *analytics.Base
-	prospects []analytics.Prospect
-	spend     []history.Spend
+	live map[string]store.Entry
+	// transactions are the live transactions files' keys, sorted.
+	transactions []string
+	accounts     map[string]map[dimension.Dimension]string
+	names        map[string]string
+	prospects    []analytics.Prospect
+	spend        []history.Spend
 	// files is the number of transactions files read.
 	files int
-	// histories reads the purchases again, for the holdout check.
-	histories func(ctx context.Context, fn func(history.Purchase) error) error
+	// indexes caches each history's shard index (nil: none) by file, for
+	// the shards' workers.
+	mu      sync.Mutex
+	indexes map[string]*history.Index
 }
 
-// loadBase reads the accounts of every live customers file, then folds
-// the purchase history of every live transactions file, filling in the
-// attributes a purchase lacks from its customer's account, and reads the
-// spend of every live spend file. A live transactions file without a
-// history (ingested before histories existed) is skipped with a warning
-// in the log.
-func (s *Service) loadBase(ctx context.Context) (inputs, error) {
+// sources reads the accounts of every live customers file and the spend
+// of every live spend file, and lists the live transactions files whose
+// purchase histories eachPurchase reads.
+func (s *Service) sources(ctx context.Context) (*inputs, error) {
 	live, err := s.t.LiveObjects(ctx)
 	if err != nil {
-		return inputs{}, err
+		return nil, err
 	}
 	keys := make([]string, 0, len(live))
 	for k := range live {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	accounts := map[string]map[dimension.Dimension]string{}
-	names := map[string]string{}
+	in := &inputs{live: live, accounts: map[string]map[dimension.Dimension]string{}, names: map[string]string{}, indexes: map[string]*history.Index{}}
 	for _, k := range keys {
 		if !strings.HasPrefix(dataset.Rel(k), history.CustomersPrefix) {
 			continue
 		}
 		err := s.read(ctx, history.AccountsKey(live[k].File), func(r io.Reader) error {
 			return history.ReadAccounts(r, func(a history.Account) error {
-				accounts[a.ID] = a.Attrs
+				in.accounts[a.ID] = a.Attrs
 				if a.Name != "" {
-					names[a.ID] = a.Name
+					in.names[a.ID] = a.Name
 				} else {
-					delete(names, a.ID)
+					delete(in.names, a.ID)
 				}
 				return nil
 			})
 		})
 		if err != nil {
-			return inputs{}, err
+			return nil, err
 		}
 	}
-	var spend []history.Spend
 	for _, k := range keys {
 		if !strings.HasPrefix(dataset.Rel(k), history.SpendPrefix) {
 			continue
 		}
 		err := s.read(ctx, history.SpendKey(live[k].File), func(r io.Reader) error {
-			return history.ReadSpend(r, func(sp history.Spend) error { spend = append(spend, sp); return nil })
+			return history.ReadSpend(r, func(sp history.Spend) error { in.spend = append(in.spend, sp); return nil })
 		})
 		if err != nil {
-			return inputs{}, err
+			return nil, err
 		}
 	}
-	in := inputs{prospects: Prospects(accounts), spend: spend, histories: func(ctx context.Context, fn func(history.Purchase) error) error {
-		return s.eachPurchase(ctx, live, keys, accounts, names, fn)
-	}}
 	for _, k := range keys {
 		if strings.HasPrefix(dataset.Rel(k), history.TransactionsPrefix) {
-			in.files++
+			in.transactions = append(in.transactions, k)
 		}
 	}
-	b := analytics.NewBuilder()
-	if err := in.histories(ctx, b.Add); err != nil {
-		return inputs{}, err
-	}
-	in.base = b.Build()
+	in.files = len(in.transactions)
+	in.prospects = Prospects(in.accounts)
 	return in, nil
 }
 
-// eachPurchase calls fn with every purchase of the histories of the live
-// transactions files, attributes filled in from accounts; a customer with
-// a name in names (from customers files) carries it on every purchase, so
-// it wins over the transactions files' names. A live file without a
-// history (ingested before histories existed) is skipped with a warning in
-// the log.
-func (s *Service) eachPurchase(ctx context.Context, live map[string]store.Entry, keys []string,
-	accounts map[string]map[dimension.Dimension]string, names map[string]string, fn func(history.Purchase) error) error {
+// eachPurchase calls fn with every purchase of shard sh of n (n = 1: all
+// of them) in the histories of the live transactions files, attributes
+// filled in from the accounts; a customer with a name from customers
+// files carries it on every purchase, so it wins over the transactions
+// files' names. A history indexed for n shards is read with one ranged
+// GET of the shard, of the version its index names; one without an index
+// or indexed for another count is read whole and filtered. A live file
+// without a history (ingested before histories existed) is skipped with a
+// warning in the log.
+func (s *Service) eachPurchase(ctx context.Context, in *inputs, sh, n int, fn func(history.Purchase) error) error {
 	fold := func(p history.Purchase) error {
-		if acct, ok := accounts[p.Customer]; ok {
+		if n > 1 && shard.Of(p.Customer, n) != sh {
+			return nil
+		}
+		if acct, ok := in.accounts[p.Customer]; ok {
 			p.Attrs = fill(p.Attrs, acct)
 		}
-		if n, ok := names[p.Customer]; ok {
-			p.Name = n
+		if name, ok := in.names[p.Customer]; ok {
+			p.Name = name
 		}
 		return fn(p)
 	}
-	for _, k := range keys {
-		if !strings.HasPrefix(dataset.Rel(k), history.TransactionsPrefix) {
-			continue
+	for _, k := range in.transactions {
+		file := in.live[k].File
+		get := &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(history.Key(file))}
+		if n > 1 {
+			x, err := s.index(ctx, in, file)
+			if err != nil {
+				return err
+			}
+			if x != nil && x.Shards == n {
+				from, to, ok := x.Range(sh)
+				if !ok {
+					continue // no customer of the shard in this file
+				}
+				get.Range = aws.String(fmt.Sprintf("bytes=%d-%d", from, to-1))
+				if x.Version != "" {
+					get.VersionId = aws.String(x.Version)
+				}
+			}
 		}
-		err := s.read(ctx, history.Key(live[k].File), func(r io.Reader) error { return history.Read(r, fold) })
+		err := s.get(ctx, get, func(r io.Reader) error { return history.Read(r, fold) })
 		var nsk *s3types.NoSuchKey
 		if errors.As(err, &nsk) {
-			s.log.WarnContext(ctx, "live upload has no purchase history; not in customer analytics", "key", k, "upload", live[k].File)
+			s.log.WarnContext(ctx, "live upload has no purchase history; not in customer analytics", "key", k, "upload", file)
 			continue
 		}
 		if err != nil {
@@ -371,6 +406,33 @@ func (s *Service) eachPurchase(ctx context.Context, live map[string]store.Entry,
 		}
 	}
 	return nil
+}
+
+// index returns the shard index of a file's history, nil when it has
+// none, reading it once per run.
+func (s *Service) index(ctx context.Context, in *inputs, file string) (*history.Index, error) {
+	in.mu.Lock()
+	x, ok := in.indexes[file]
+	in.mu.Unlock()
+	if ok {
+		return x, nil
+	}
+	err := s.read(ctx, history.IndexKey(file), func(r io.Reader) error {
+		idx, err := history.ReadIndex(r)
+		x = &idx
+		return err
+	})
+	var nsk *s3types.NoSuchKey
+	if errors.As(err, &nsk) {
+		x, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	in.mu.Lock()
+	in.indexes[file] = x
+	in.mu.Unlock()
+	return x, nil
 }
 
 // Prospects lists accounts (customer id → attributes) in id order, the
@@ -386,7 +448,13 @@ func Prospects(accounts map[string]map[dimension.Dimension]string) []analytics.P
 
 // read streams one curated object of the bucket through fn.
 func (s *Service) read(ctx context.Context, key string, fn func(io.Reader) error) error {
-	obj, err := s.blobs.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(key)})
+	return s.get(ctx, &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(key)}, fn)
+}
+
+// get streams the object (or range) in asks for through fn.
+func (s *Service) get(ctx context.Context, in *s3.GetObjectInput, fn func(io.Reader) error) error {
+	key := aws.ToString(in.Key)
+	obj, err := s.blobs.GetObject(ctx, in)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
 	}

@@ -28,12 +28,12 @@ type Summary struct {
 }
 
 // totals computes all-time totals per dimension value and stores them.
-func (s *Service) totals(ctx context.Context) (*Summary, error) {
+func (s *Service) totals(ctx context.Context) error {
 	sum := &Summary{ComputedAt: s.now().UTC().Format(time.RFC3339), Dimensions: map[string][]ValueTotal{}}
 	for _, d := range dimension.All() {
 		rows, _, err := s.t.Query(ctx, d, aggregate.Month, "0000-00", "9999-12")
 		if err != nil {
-			return nil, fmt.Errorf("recompute %s: %w", d, err)
+			return fmt.Errorf("recompute %s: %w", d, err)
 		}
 		if len(rows) == 0 {
 			continue
@@ -52,7 +52,7 @@ func (s *Service) totals(ctx context.Context) (*Summary, error) {
 				byValue[r.Value] = m
 			}
 			if err := m.Add(r.Measures); err != nil {
-				return nil, fmt.Errorf("recompute %s %s: %w", d, r.Value, err)
+				return fmt.Errorf("recompute %s %s: %w", d, r.Value, err)
 			}
 		}
 		totals := make([]ValueTotal, 0, len(byValue))
@@ -62,8 +62,5 @@ func (s *Service) totals(ctx context.Context) (*Summary, error) {
 		sort.Slice(totals, func(i, j int) bool { return totals[i].Value < totals[j].Value })
 		sum.Dimensions[string(d)] = totals
 	}
-	if err := s.t.PutSummary(ctx, sum); err != nil {
-		return nil, err
-	}
-	return sum, nil
+	return s.t.PutSummary(ctx, sum)
 }

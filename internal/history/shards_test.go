@@ -1,0 +1,110 @@
+package history
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/shard"
+)
+
+// TestShardWriterGroupsByShard writes purchases of many customers for 7
+// shards and checks that the stream holds every purchase once, each
+// shard's lines within its index range, that the stream reads again
+// after a seek, and that Close leaves no file behind.
+func TestShardWriterGroupsByShard(t *testing.T) {
+	const n, customers = 7, 500
+	dir := t.TempDir()
+	w, err := NewShardWriter(dir, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i := range customers {
+		for d := range i % 4 {
+			p := Purchase{Customer: fmt.Sprintf("C%05d", i), Day: period.Date(700000 + d), Orders: 1, Lines: 1, Revenue: "1.50"}
+			if err := w.Write(p); err != nil {
+				t.Fatal(err)
+			}
+			want++
+		}
+	}
+	body, size, x, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(all)) != size || x.Offsets[n] != size {
+		t.Fatalf("read %d bytes, size %d, index ends at %d", len(all), size, x.Offsets[n])
+	}
+	got := 0
+	for s := range n {
+		from, to, ok := x.Range(s)
+		if !ok {
+			t.Fatalf("shard %d of %d customers is empty", s, customers)
+		}
+		err := Read(bytes.NewReader(all[from:to]), func(p Purchase) error {
+			got++
+			if shard.Of(p.Customer, n) != s {
+				return fmt.Errorf("customer %s of shard %d in shard %d's range", p.Customer, shard.Of(p.Customer, n), s)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got != want {
+		t.Errorf("read %d purchases, wrote %d", got, want)
+	}
+	if _, err := body.Seek(int64(len(all)/2), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(body)
+	if err != nil || !bytes.Equal(rest, all[len(all)/2:]) {
+		t.Errorf("after a seek to the middle: %d bytes, err %v", len(rest), err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("%d temporary files left after Close", len(left))
+	}
+}
+
+func TestReadIndex(t *testing.T) {
+	good := Index{Shards: 3, Offsets: []int64{0, 10, 10, 25}}
+	data, err := json.Marshal(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := ReadIndex(bytes.NewReader(data))
+	if err != nil || x.Shards != 3 || len(x.Offsets) != 4 {
+		t.Fatalf("ReadIndex = %+v, %v", x, err)
+	}
+	if _, _, ok := x.Range(1); ok {
+		t.Error("shard 1 of [10, 10) is not empty")
+	}
+	for _, c := range []struct{ name, json string }{
+		{"not json", `{"shards":`},
+		{"no shards", `{"shards":0,"offsets":[0]}`},
+		{"too few offsets", `{"shards":3,"offsets":[0,1,2]}`},
+		{"not from zero", `{"shards":1,"offsets":[5,9]}`},
+		{"decreasing", `{"shards":2,"offsets":[0,9,4]}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := ReadIndex(strings.NewReader(c.json)); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("ReadIndex(%s) = %v, want ErrCorrupt", c.json, err)
+			}
+		})
+	}
+}

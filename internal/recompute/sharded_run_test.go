@@ -1,0 +1,110 @@
+package recompute_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/salesseg/salesseg/internal/devstack/emutest"
+	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/recompute"
+	"github.com/salesseg/salesseg/internal/shareddata"
+	"github.com/salesseg/salesseg/internal/store"
+)
+
+// countingBlobs counts the GETs recompute makes, ranged or whole.
+type countingBlobs struct {
+	recompute.Blobs
+	ranged, whole, versioned atomic.Int64
+}
+
+func (c *countingBlobs) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	if in.Range != nil {
+		c.ranged.Add(1)
+		if in.VersionId != nil {
+			c.versioned.Add(1)
+		}
+	} else {
+		c.whole.Add(1)
+	}
+	return c.Blobs.GetObject(ctx, in, o...)
+}
+
+// TestRunReadsShardedHistories ingests two real files through the
+// ingest handler, which groups their histories by 8 customer shards,
+// then recomputes with 8 shards (one ranged GET of each file's shard,
+// of the version its index names), 5 shards (histories read whole and
+// filtered) and 1 shard: every part of the three snapshots is the same,
+// byte for byte.
+func TestRunReadsShardedHistories(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	svc := ingest.New(emu.Clients.S3, st, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5, Shards: 8})
+	for i, name := range []string{"sample_superstore_utf8bom_2016-2019.csv", "uci_online_retail_random_sample_2709.csv"} {
+		body, err := os.ReadFile(shareddata.Path(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "transactions/" + name
+		out, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
+			Bucket: events.S3Bucket{Name: emu.Bucket},
+			Object: events.S3Object{Key: key, VersionID: aws.ToString(out.VersionId), Sequencer: fmt.Sprintf("%02X", i+1)}}}}}
+		if err := svc.HandleS3(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snapshots := map[int]map[string][]byte{}
+	for _, n := range []int{8, 5, 1} {
+		blobs := &countingBlobs{Blobs: emu.Clients.S3}
+		res, err := recompute.New(st, blobs, quiet, recompute.Options{Bucket: emu.Bucket, Shards: n, Workers: 3}).Run(ctx)
+		if err != nil {
+			t.Fatalf("%d shards: %v", n, err)
+		}
+		if res.Meta.Customers < 793 {
+			t.Fatalf("%d shards: %d customers", n, res.Meta.Customers)
+		}
+		parts := map[string][]byte{}
+		for _, p := range res.Snapshot.Parts {
+			data, err := st.SnapshotPart(ctx, res.Snapshot.ID, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts[p] = data
+		}
+		snapshots[n] = parts
+		switch n {
+		case 8:
+			// Two passes, two files, eight shards; a shard without any
+			// customer of a file is not read.
+			if r := blobs.ranged.Load(); r < 16 || r > 32 || blobs.versioned.Load() != r {
+				t.Errorf("8 shards: %d ranged GETs, %d of a version; want 16 to 32, all of a version", r, blobs.versioned.Load())
+			}
+		default:
+			if r := blobs.ranged.Load(); r != 0 {
+				t.Errorf("%d shards: %d ranged GETs of histories indexed for 8", n, r)
+			}
+		}
+	}
+	for _, n := range []int{5, 1} {
+		if len(snapshots[n]) != len(snapshots[8]) {
+			t.Errorf("%d shards: %d parts, 8 shards: %d", n, len(snapshots[n]), len(snapshots[8]))
+		}
+		for name, data := range snapshots[8] {
+			if !bytes.Equal(snapshots[n][name], data) {
+				t.Errorf("part %s differs between 8 and %d shards", name, n)
+			}
+		}
+	}
+}

@@ -1,0 +1,263 @@
+package recompute
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dimension"
+	"github.com/salesseg/salesseg/internal/history"
+	"github.com/salesseg/salesseg/internal/shard"
+	"github.com/salesseg/salesseg/internal/store"
+	"github.com/salesseg/salesseg/internal/workflow"
+)
+
+// A recompute run in steps (package workflow) keeps what one step hands
+// to the next under workflow.RunPrefix+<run>/ in the bucket, gob-encoded
+// (exact floats and decimals, unlike the snapshot's JSON): the inputs the
+// plan fixed (the live files, accounts and spend, so every step of the
+// run reads the same files), each shard's summary, the plan and each
+// shard's labels, and each shard's result. The state machine runs the
+// steps on AWS, shards in parallel on a Distributed Map; Run runs the
+// same steps in one process through a worker pool.
+
+// runInputs is what the plan step fixes for a run.
+type runInputs struct {
+	Started      time.Time
+	Shards       int
+	Live         map[string]store.Entry
+	Transactions []string
+	Accounts     map[string]map[dimension.Dimension]string
+	Names        map[string]string
+	Spend        []history.Spend
+}
+
+// runKey is the key of one of a run's objects.
+func runKey(run, name string) string { return workflow.RunPrefix + run + "/" + name }
+
+// Step runs one step of a recompute run, as the state machine invokes it,
+// and returns the step's output: a workflow.PlanOutput for the plan, a
+// workflow.ShardResult for a shard's step, and nil for fit and publish.
+// Errors wrap the workflow package's for an input that does not
+// validate, and ErrShardMismatch when a run's objects disagree.
+func (s *Service) Step(ctx context.Context, in workflow.Input) (any, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	switch in.Step {
+	case workflow.Plan:
+		return s.planStep(ctx, in.Execution)
+	case workflow.Summarize:
+		return workflow.ShardResult{Step: in.Step, Shard: in.Shard}, s.summarizeStep(ctx, in.Run, in.Shard, in.Of)
+	case workflow.Fit:
+		return nil, s.fitStep(ctx, in.Run, in.Of)
+	case workflow.Assign:
+		return workflow.ShardResult{Step: in.Step, Shard: in.Shard}, s.assignStep(ctx, in.Run, in.Shard, in.Of)
+	}
+	_, err := s.publishStep(ctx, in.Run, in.Of)
+	return nil, err
+}
+
+// planStep recomputes the totals summary, fixes the run's inputs and
+// lists its shards for the maps. A run started by an execution is named
+// after it, so that a retried plan step reuses its run.
+func (s *Service) planStep(ctx context.Context, execution string) (workflow.PlanOutput, error) {
+	started := s.now()
+	run := strconv.FormatInt(started.UnixNano(), 10)
+	if execution != "" {
+		sum := sha256.Sum256([]byte(execution))
+		run = hex.EncodeToString(sum[:12])
+	}
+	if err := s.totals(ctx); err != nil {
+		return workflow.PlanOutput{}, err
+	}
+	in, err := s.sources(ctx)
+	if err != nil {
+		return workflow.PlanOutput{}, err
+	}
+	n := cmp.Or(s.opts.Shards, shard.Default)
+	fixed := runInputs{Started: started, Shards: n, Live: in.live, Transactions: in.transactions,
+		Accounts: in.accounts, Names: in.names, Spend: in.spend}
+	if err := s.putGob(ctx, runKey(run, "inputs.gob"), fixed); err != nil {
+		return workflow.PlanOutput{}, err
+	}
+	items, err := json.Marshal(workflow.Items(n))
+	if err != nil {
+		return workflow.PlanOutput{}, err
+	}
+	key := workflow.PartsKey(run)
+	if err := s.put(ctx, key, items, "application/json"); err != nil {
+		return workflow.PlanOutput{}, err
+	}
+	return workflow.PlanOutput{Run: run, Shards: n, PartsBucket: s.opts.Bucket, PartsKey: key}, nil
+}
+
+// inputs reads what the plan step fixed for a run.
+func (s *Service) runInputs(ctx context.Context, run string, of int) (*inputs, runInputs, error) {
+	var fixed runInputs
+	if err := s.getGob(ctx, runKey(run, "inputs.gob"), &fixed); err != nil {
+		return nil, fixed, err
+	}
+	if fixed.Shards != of {
+		return nil, fixed, fmt.Errorf("%w: run %s planned %d shards, step given %d", ErrShardMismatch, run, fixed.Shards, of)
+	}
+	in := &inputs{live: fixed.Live, transactions: fixed.Transactions, accounts: fixed.Accounts, names: fixed.Names,
+		spend: fixed.Spend, files: len(fixed.Transactions), indexes: map[string]*history.Index{}}
+	if in.accounts == nil {
+		in.accounts = map[string]map[dimension.Dimension]string{}
+	}
+	in.prospects = Prospects(in.accounts)
+	return in, fixed, nil
+}
+
+// shardBase folds the purchases of shard sh of n.
+func (s *Service) shardBase(ctx context.Context, in *inputs, sh, n int) (*analytics.Base, error) {
+	b := analytics.NewBuilder()
+	if err := s.eachPurchase(ctx, in, sh, n, b.Add); err != nil {
+		return nil, err
+	}
+	return b.Build(), nil
+}
+
+// summarizeStep is the first pass over one shard.
+func (s *Service) summarizeStep(ctx context.Context, run string, sh, n int) error {
+	in, _, err := s.runInputs(ctx, run, n)
+	if err != nil {
+		return err
+	}
+	b, err := s.shardBase(ctx, in, sh, n)
+	if err != nil {
+		return err
+	}
+	return s.putGob(ctx, runKey(run, fmt.Sprintf("summary/%d.gob", sh)), SummarizeShard(sh, b))
+}
+
+// fitStep merges every shard's summary into the plan: the plan without
+// labels, and each shard's labels apart, so that a shard's step reads
+// only its own.
+func (s *Service) fitStep(ctx context.Context, run string, n int) error {
+	if _, _, err := s.runInputs(ctx, run, n); err != nil {
+		return err
+	}
+	sums := make([]ShardSummary, n)
+	for sh := range n {
+		if err := s.getGob(ctx, runKey(run, fmt.Sprintf("summary/%d.gob", sh)), &sums[sh]); err != nil {
+			return err
+		}
+		if sums[sh].Shard != sh {
+			return fmt.Errorf("%w: summary %d is of shard %d", ErrShardMismatch, sh, sums[sh].Shard)
+		}
+	}
+	plan, err := PlanShards(ctx, sums, time.Time{})
+	if err != nil {
+		return err
+	}
+	for sh, l := range plan.Labels {
+		if err := s.putGob(ctx, runKey(run, fmt.Sprintf("labels/%d.gob", sh)), l); err != nil {
+			return err
+		}
+	}
+	plan.Labels = nil
+	return s.putGob(ctx, runKey(run, "plan.gob"), plan)
+}
+
+// readPlan reads a run's plan, with the labels of shard sh only (none
+// for sh < 0).
+func (s *Service) readPlan(ctx context.Context, run string, sh, n int) (*Plan, error) {
+	var plan Plan
+	if err := s.getGob(ctx, runKey(run, "plan.gob"), &plan); err != nil {
+		return nil, err
+	}
+	plan.Labels = make([]ShardLabels, n)
+	if sh >= 0 {
+		if err := s.getGob(ctx, runKey(run, fmt.Sprintf("labels/%d.gob", sh)), &plan.Labels[sh]); err != nil {
+			return nil, err
+		}
+	}
+	return &plan, nil
+}
+
+// assignStep is the second pass over one shard.
+func (s *Service) assignStep(ctx context.Context, run string, sh, n int) error {
+	in, _, err := s.runInputs(ctx, run, n)
+	if err != nil {
+		return err
+	}
+	plan, err := s.readPlan(ctx, run, sh, n)
+	if err != nil {
+		return err
+	}
+	b, err := s.shardBase(ctx, in, sh, n)
+	if err != nil {
+		return err
+	}
+	res, err := plan.AssignShard(sh, b, in.prospects, in.spend)
+	if err != nil {
+		return err
+	}
+	return s.putGob(ctx, runKey(run, fmt.Sprintf("result/%d.gob", sh)), res)
+}
+
+// publishStep merges the shards' results into the snapshot, adds the
+// holdout check, and publishes it (see publish).
+func (s *Service) publishStep(ctx context.Context, run string, n int) (*Result, error) {
+	in, fixed, err := s.runInputs(ctx, run, n)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.readPlan(ctx, run, -1, n)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]ShardResult, n)
+	for sh := range n {
+		if err := s.getGob(ctx, runKey(run, fmt.Sprintf("result/%d.gob", sh)), &results[sh]); err != nil {
+			return nil, err
+		}
+	}
+	snap, err := plan.Merge(results, in.prospects, in.spend)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	return s.publish(ctx, in, snap, fixed.Started, n)
+}
+
+// putGob writes v gob-encoded under key.
+func (s *Service) putGob(ctx context.Context, key string, v any) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return s.put(ctx, key, buf.Bytes(), "application/octet-stream")
+}
+
+// put writes data under key.
+func (s *Service) put(ctx context.Context, key string, data []byte, contentType string) error {
+	if _, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader(data), ContentType: aws.String(contentType)}); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// getGob reads the gob-encoded object under key into v.
+func (s *Service) getGob(ctx context.Context, key string, v any) error {
+	return s.read(ctx, key, func(r io.Reader) error {
+		if err := gob.NewDecoder(r).Decode(v); err != nil {
+			return fmt.Errorf("%w: %v", ErrShardMismatch, err)
+		}
+		return nil
+	})
+}
