@@ -65,6 +65,15 @@ func TestDashboardHoldoutInBrowser(t *testing.T) {
 	if len(rep.A11y.Issues) > 0 {
 		t.Errorf("accessibility issues:\n  %s", strings.Join(rep.A11y.Issues, "\n  "))
 	}
+	t.Run("customer list by quadrant", func(t *testing.T) {
+		cq := rep.CustomerQuadrant
+		if opts := rep.Customers.CustomerList.Filters["c-quadrant"].Options; len(opts) != 4 {
+			t.Errorf("the quadrant filter offers %v, want the 4 quadrants of a trusted model", opts)
+		}
+		if n := checkCustomerList(t, client, cq.Page, url.Values{"quadrant": {cq.Quadrant}}); n == 0 {
+			t.Errorf("no CDNOW customer in quadrant %q", cq.Quadrant)
+		}
+	})
 }
 
 // cdnowDaysAfter counts the CDNOW sample's purchase days (distinct

@@ -67,7 +67,20 @@ type pageFigures struct {
 		Alt    string             `json:"alt"`
 		Rows   []map[string]shown `json:"rows"`
 	} `json:"forecast"`
-	AsOf  string `json:"asof"`
+	AsOf    string `json:"asof"`
+	Dataset struct {
+		Value   string   `json:"value"`
+		Options []string `json:"options"`
+	} `json:"dataset"`
+	CustomerList struct {
+		sectionState
+		Caption string `json:"caption"`
+		Filters map[string]struct {
+			Value    string   `json:"value"`
+			Disabled bool     `json:"disabled"`
+			Options  []string `json:"options"`
+		} `json:"filters"`
+	} `json:"customer_list"`
 	Tiers struct {
 		sectionState
 		Rows []map[string]shown `json:"rows"`
@@ -196,8 +209,32 @@ type browserReport struct {
 		Channel      pageFigures `json:"channel"`
 	} `json:"acquisition"`
 	// Customers is what --mode holdout reads: the whole page, with the
-	// customer analytics of the snapshot.
-	Customers pageFigures `json:"customers"`
+	// customer analytics of the snapshot; CustomerQuadrant the page with
+	// the customer list filtered by a quadrant.
+	Customers        pageFigures `json:"customers"`
+	CustomerQuadrant struct {
+		Quadrant string      `json:"quadrant"`
+		Page     pageFigures `json:"page"`
+	} `json:"customer_quadrant"`
+	// Datasets is what --mode datasets reads: the first page a new user
+	// sees, the page after an upload into the default dataset, and after
+	// picking the sample again, with the API requests of the first load
+	// and of the pick.
+	Datasets struct {
+		First          pageFigures `json:"first"`
+		FirstRequests  []string    `json:"first_requests"`
+		AfterUpload    pageFigures `json:"after_upload"`
+		Picked         pageFigures `json:"picked"`
+		PickedRequests []string    `json:"picked_requests"`
+	} `json:"datasets"`
+	// CustomerSteps are the customer list after each filter --mode
+	// datasets picks, with the list downloaded as CSV.
+	CustomerSteps []struct {
+		ID    string      `json:"id"`
+		Value string      `json:"value"`
+		Page  pageFigures `json:"page"`
+		CSV   string      `json:"csv"`
+	} `json:"customer_steps"`
 }
 
 // chromiumPath is where Debian's chromium package puts the browser;
