@@ -30,7 +30,9 @@ var acrossDatasets = regexp.MustCompile(`^/v1/(datasets|uploads|health|openapi\.
 // the page then shows; and the dataset picker brings the sample back.
 func TestDashboardDatasetsInBrowser(t *testing.T) {
 	ctx := context.Background()
-	s, root := dashboardStack(t)
+	fns := testFunctions(t)
+	fns.API.Currency = "USD"
+	s, root := dashboardStackWith(t, fns)
 	if err := s.loadSample(ctx, filepath.Join(root, "infra", "sample", "superstore.csv")); err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +53,9 @@ func TestDashboardDatasetsInBrowser(t *testing.T) {
 		checkKPIs(t, api, p, sample)
 		checkCustomerList(t, api, p, sample)
 		checkDatasetRequests(t, d.FirstRequests, "sample", true)
+		if p.Currency != "· amounts in USD" {
+			t.Errorf("with CURRENCY=USD the page says %q", p.Currency)
+		}
 	})
 	t.Run("customer list filters", func(t *testing.T) {
 		if len(rep.CustomerSteps) != 3 {

@@ -167,6 +167,7 @@ async function everySection() {
   await page.click('#filters button[type="submit"]');
   await settled(page);
   report.year_2017 = await readPage(page);
+  await overflowAt1280(page);
 
   // Crossed dimensions via the keyboard: focus the picker, choose a value.
   await page.selectOption('#f-dimension', 'region');
@@ -174,6 +175,7 @@ async function everySection() {
   await page.selectOption('#f-cross', 'category');
   await settled(page);
   report.crossed = await readPage(page);
+  await overflowAt1280(page);
   report.a11y = await audit(page);
   await page.screenshot({ path: join(out, 'laptop-crossed.png'), fullPage: true });
 
@@ -251,6 +253,7 @@ async function dealPages() {
   await page.click('#filters button[type="submit"]');
   await settled(page);
   report.deals.quarter = await readPage(page);
+  await overflowAt1280(page);
 
   // Open deals at the end of an earlier day, picked in the section only.
   await page.fill('#pipeline-asof', '2017-06-30');
@@ -291,6 +294,7 @@ async function acquisitionPages() {
   await page.selectOption('#acquisition-dimension', 'channel');
   await settled(page);
   report.acquisition.channel = await readPage(page);
+  await overflowAt1280(page);
   report.screenshots = [join(out, 'laptop-acquisition.png')];
 }
 
@@ -302,6 +306,7 @@ async function holdoutPage() {
   await page.goto(`${opt.base}/#token=${encodeURIComponent(opt.token)}`, { waitUntil: 'load' });
   await settled(page);
   report.customers = await readPage(page);
+  await overflowAt1280(page);
   report.a11y = await audit(page);
   await page.locator('#holdout').screenshot({ path: join(out, 'laptop-holdout.png') });
   report.screenshots = [join(out, 'laptop-holdout.png')];
@@ -310,6 +315,22 @@ async function holdoutPage() {
   if (!quadrant) throw new Error('the customer list offers no quadrant to filter by');
   await pickCustomerFilter(page, 'c-quadrant', quadrant);
   report.customer_quadrant = { quadrant, page: await readPage(page) };
+}
+
+/**
+ * Adds to report.overflow_1280 every table shown that is wider than its
+ * box at 1280 px, i.e. has columns hidden behind a horizontal scroll.
+ */
+async function overflowAt1280(page) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const found = await page.evaluate(() =>
+    [...document.querySelectorAll('.table-wrap')]
+      .filter((w) => w.offsetWidth > 0 && w.querySelector('table'))
+      .map((w) => ({ section: w.closest('section[id]')?.id ?? '', table: w.querySelector('caption')?.textContent ?? '', overflow: w.scrollWidth - w.clientWidth }))
+      .filter((o) => o.overflow > 1));
+  report.overflow_1280 = [...(report.overflow_1280 ?? []), ...found];
+  if (size) await page.setViewportSize(size);
 }
 
 /** Picks value in one of the customer list's filters and waits for the list. */
@@ -373,6 +394,7 @@ async function datasetPages() {
   await settled(page);
   report.datasets.picked = await readPage(page);
   report.datasets.picked_requests = requests;
+  await overflowAt1280(page);
   report.screenshots = ['laptop-sample.png', 'laptop-customer-list.png'].map((f) => join(out, f));
 }
 
@@ -441,6 +463,7 @@ function readPage(page) {
         rows: rows('#forecast'),
       },
       asof: document.getElementById('asof').textContent,
+      currency: document.getElementById('currency').textContent,
       dataset: { value: document.getElementById('f-dataset').value, options: [...document.getElementById('f-dataset').options].map((o) => o.value) },
       customer_list: {
         ...state('customer-list'),
@@ -457,7 +480,7 @@ function readPage(page) {
         rows: firstTable('quadrants'),
         grid: [...document.querySelectorAll('#quadrants [data-quadrant]')].map((q) => q.dataset.quadrant),
       },
-      clv: { ...state('clv'), rows: firstTable('clv'), alt: document.getElementById('clv-chart').getAttribute('aria-label') },
+      clv: { ...state('clv'), rows: firstTable('clv'), alt: document.getElementById('clv-chart').getAttribute('aria-label'), note: document.querySelector('#clv .table-wrap > p')?.textContent ?? '' },
       bridge: { ...state('bridge'), rows: firstTable('bridge'), figures: JSON.parse(document.getElementById('bridge-chart').dataset.bridge ?? 'null') },
       uploads: { ...state('uploads'), rows: rows('#uploads') },
       pipeline: {
