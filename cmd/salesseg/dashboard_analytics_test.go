@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -65,6 +66,43 @@ func TestDashboardHoldoutInBrowser(t *testing.T) {
 	if len(rep.A11y.Issues) > 0 {
 		t.Errorf("accessibility issues:\n  %s", strings.Join(rep.A11y.Issues, "\n  "))
 	}
+	t.Run("customers with a CLV prediction", func(t *testing.T) {
+		withCLV, total := 0, 0
+		next := ""
+		for {
+			var page struct {
+				Total      int     `json:"total"`
+				NextCursor *string `json:"next_cursor"`
+				Customers  []struct {
+					CLV *string `json:"clv"`
+				} `json:"customers"`
+			}
+			client.get("/v1/analytics/customers?limit=500"+next, &page)
+			total = page.Total
+			for _, c := range page.Customers {
+				if c.CLV != nil {
+					withCLV++
+				}
+			}
+			if page.NextCursor == nil {
+				break
+			}
+			next = "&cursor=" + url.QueryEscape(*page.NextCursor)
+		}
+		want := fmt.Sprintf("%s of %s customers have a CLV prediction.", thousands(withCLV), thousands(total))
+		if rep.Customers.CLV.Note != want || withCLV == 0 {
+			t.Errorf("the CLV section says %q, the API's customers give %q", rep.Customers.CLV.Note, want)
+		}
+	})
+	t.Run("customer list by quadrant", func(t *testing.T) {
+		cq := rep.CustomerQuadrant
+		if opts := rep.Customers.CustomerList.Filters["c-quadrant"].Options; len(opts) != 4 {
+			t.Errorf("the quadrant filter offers %v, want the 4 quadrants of a trusted model", opts)
+		}
+		if n := checkCustomerList(t, client, cq.Page, url.Values{"quadrant": {cq.Quadrant}}); n == 0 {
+			t.Errorf("no CDNOW customer in quadrant %q", cq.Quadrant)
+		}
+	})
 }
 
 // cdnowDaysAfter counts the CDNOW sample's purchase days (distinct

@@ -21,6 +21,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/devstack"
 )
 
@@ -67,7 +68,21 @@ type pageFigures struct {
 		Alt    string             `json:"alt"`
 		Rows   []map[string]shown `json:"rows"`
 	} `json:"forecast"`
-	AsOf  string `json:"asof"`
+	AsOf     string `json:"asof"`
+	Currency string `json:"currency"`
+	Dataset  struct {
+		Value   string   `json:"value"`
+		Options []string `json:"options"`
+	} `json:"dataset"`
+	CustomerList struct {
+		sectionState
+		Caption string `json:"caption"`
+		Filters map[string]struct {
+			Value    string   `json:"value"`
+			Disabled bool     `json:"disabled"`
+			Options  []string `json:"options"`
+		} `json:"filters"`
+	} `json:"customer_list"`
 	Tiers struct {
 		sectionState
 		Rows []map[string]shown `json:"rows"`
@@ -87,6 +102,7 @@ type pageFigures struct {
 		sectionState
 		Rows []map[string]shown `json:"rows"`
 		Alt  string             `json:"alt"`
+		Note string             `json:"note"`
 	} `json:"clv"`
 	Bridge struct {
 		sectionState
@@ -196,8 +212,40 @@ type browserReport struct {
 		Channel      pageFigures `json:"channel"`
 	} `json:"acquisition"`
 	// Customers is what --mode holdout reads: the whole page, with the
-	// customer analytics of the snapshot.
-	Customers pageFigures `json:"customers"`
+	// customer analytics of the snapshot; CustomerQuadrant the page with
+	// the customer list filtered by a quadrant.
+	Customers        pageFigures `json:"customers"`
+	CustomerQuadrant struct {
+		Quadrant string      `json:"quadrant"`
+		Page     pageFigures `json:"page"`
+	} `json:"customer_quadrant"`
+	// Datasets is what --mode datasets reads: the first page a new user
+	// sees, the page after an upload into the default dataset, and after
+	// picking the sample again, with the API requests of the first load
+	// and of the pick.
+	Datasets struct {
+		First          pageFigures `json:"first"`
+		FirstRequests  []string    `json:"first_requests"`
+		AfterUpload    pageFigures `json:"after_upload"`
+		Picked         pageFigures `json:"picked"`
+		PickedRequests []string    `json:"picked_requests"`
+	} `json:"datasets"`
+	// CustomerSteps are the customer list after each filter --mode
+	// datasets picks, with the list downloaded as CSV.
+	// Overflow1280 lists the tables shown wider than their box at 1280
+	// px, by section; every mode measures its pages, and
+	// runDashboardScript fails the test on any.
+	Overflow1280 []struct {
+		Section  string `json:"section"`
+		Table    string `json:"table"`
+		Overflow int    `json:"overflow"`
+	} `json:"overflow_1280"`
+	CustomerSteps []struct {
+		ID    string      `json:"id"`
+		Value string      `json:"value"`
+		Page  pageFigures `json:"page"`
+		CSV   string      `json:"csv"`
+	} `json:"customer_steps"`
 }
 
 // chromiumPath is where Debian's chromium package puts the browser;
@@ -419,7 +467,9 @@ func TestDashboardInBrowser(t *testing.T) {
 // look at, with a copy of the report named name; the script writes the
 // report into this run's own directory, so concurrent runs cannot mix
 // their reports. It fails the test when Chromium or playwright-core is
-// missing, or when the browser run reports a problem.
+// missing, or when the browser run reports a problem; and, without
+// stopping it, for every table the page showed wider than its box at
+// 1280 px (columns hidden behind a scroll).
 func runDashboardScript(t *testing.T, root, name string, args ...string) browserReport {
 	t.Helper()
 	browser := chromiumPath()
@@ -453,6 +503,9 @@ func runDashboardScript(t *testing.T, root, name string, args ...string) browser
 	if runErr != nil || len(rep.Problems) > 0 {
 		t.Fatalf("browser run: %v\nproblems:\n  %s\n%s", runErr, strings.Join(rep.Problems, "\n  "), output.String())
 	}
+	for _, o := range rep.Overflow1280 {
+		t.Errorf("at 1280 px a table of section %s is %d px wider than its box, hiding columns: %q", o.Section, o.Overflow, o.Table)
+	}
 	return rep
 }
 
@@ -470,12 +523,18 @@ func (l testLog) Write(p []byte) (int, error) {
 // after its upload.
 func dashboardStack(t *testing.T) (*stack, string) {
 	t.Helper()
+	return dashboardStackWith(t, testFunctions(t))
+}
+
+// dashboardStackWith is dashboardStack with the functions' configuration fns.
+func dashboardStackWith(t *testing.T, fns config.Functions) (*stack, string) {
+	t.Helper()
 	root, err := devstack.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := startStack(context.Background(), stackOptions{root: root, s3Addr: "127.0.0.1:0", schedule: time.Hour,
-		debounce: 500 * time.Millisecond, functions: testFunctions(t),
+		debounce: 500 * time.Millisecond, functions: fns,
 		log: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)

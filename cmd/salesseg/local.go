@@ -21,6 +21,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/dashboard"
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/logging"
 	"github.com/salesseg/salesseg/internal/store"
@@ -54,6 +55,11 @@ type stackOptions struct {
 // localName names the emulated table and bucket; the sample events in
 // events/ use it too.
 const localName = "salesseg-local"
+
+// sampleDataset is the dataset `salesseg local` loads its sample into,
+// so the sample never mixes into the files a user puts at the top of the
+// bucket (the default dataset, which queries read without dataset=).
+const sampleDataset = "sample"
 
 // localFailureQueue names the local stack's failure queue.
 const localFailureQueue = "salesseg-local-ingest-failures"
@@ -152,6 +158,20 @@ func (s *stack) upload(ctx context.Context, path, key string) error {
 	return nil
 }
 
+// loadSample uploads the sample file into the sample dataset, waits for
+// its ingestion and runs recompute, so that the first request sees its
+// figures and customer analytics.
+func (s *stack) loadSample(ctx context.Context, path string) error {
+	if err := s.upload(ctx, path, dataset.Key(sampleDataset, "transactions/"+filepath.Base(path))); err != nil {
+		return fmt.Errorf("load the sample: %w", err)
+	}
+	if err := s.dispatch.Idle(ctx); err != nil {
+		return fmt.Errorf("load the sample: %w", err)
+	}
+	s.dispatch.RunRecompute(ctx)
+	return nil
+}
+
 // portTaken explains a port that cannot be listened on and how to pick
 // another, with make's variable and the command's flag.
 func portTaken(what, addr, makeVar, flag string, err error) error {
@@ -167,7 +187,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ddbPort := fs.Int("dynamodb-port", localDDBPort, "port of the emulated DynamoDB on 127.0.0.1 (0: any free port)")
 	sqsAddr := fs.String("sqs-addr", localSQSAddr, "listen address of the emulated failure queue (moto_server); empty for none")
 	root := fs.String("root", "", "repository root (default: found from the working directory)")
-	sample := fs.String("sample", "infra/sample/superstore.csv", "file uploaded at start, relative to the root; empty for none")
+	sample := fs.String("sample", "infra/sample/superstore.csv", "file uploaded at start into the dataset "+sampleDataset+", relative to the root; empty for none")
 	schedule := fs.Duration("schedule", time.Hour, "recompute schedule interval")
 	debounce := fs.Duration("debounce", 5*time.Second, "recompute delay after the last ingest")
 	devToken := fs.String("dev-token", devstack.DefaultDevToken, "bearer token the local API accepts (stands in for a JWT)")
@@ -224,13 +244,12 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer s.close()
 	if *sample != "" {
-		if err := s.upload(ctx, filepath.Join(*root, *sample), "transactions/"+filepath.Base(*sample)); err != nil {
+		if err := s.loadSample(ctx, filepath.Join(*root, *sample)); err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted while loading: stop quietly
+			}
 			return err
 		}
-		if err := s.dispatch.Idle(ctx); err != nil {
-			return nil // interrupted while loading: stop quietly
-		}
-		s.dispatch.RunRecompute(ctx)
 	}
 	// Serve only once the sample is in, so the first request sees data.
 	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -241,24 +260,35 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if s.failures != nil {
 		failures = s.failures.URL + "  (ingests that fail after 3 attempts; replay them with: go run ./cmd/salesseg redrive -local)"
 	}
+	// The sample is in a dataset of its own: the commands printed read it
+	// with dataset=, and the dashboard shows it while the default dataset
+	// is empty.
+	sampleNote, ds := "none (started with -sample '')", ""
+	if *sample != "" {
+		sampleNote = fmt.Sprintf("%s in the dataset %q (add dataset=%s to a query; the dashboard shows it until you upload your own files)", *sample, sampleDataset, sampleDataset)
+		ds = "&dataset=" + sampleDataset
+	}
 	fmt.Fprintf(stdout, `salesseg is running locally.
   Dashboard:  %[1]s/#token=%[6]s
   HTTP API:   %[1]s/v1/  (send Authorization: Bearer %[6]s; the dev token stands in for a JWT)
   S3:         %[2]s  (bucket %[3]s; put files under transactions/ to ingest them)
   DynamoDB:   %[4]s  (table %[5]s)
   Failures:   %[7]s
+  Sample:     %[8]s
+  Your data:  files at the top of the bucket, or uploaded without a dataset, form the default dataset,
+              which queries without dataset= read; the sample never mixes into it.
 
 Try:
-  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/segments?dimension=segment&from=2016-01&to=2019-12'
-  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/segments?dimension=region,category&period=2017&top=5'
-  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/trend?dimension=segment&grain=quarter&from=2016-Q1&to=2017-Q4'
-  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/kpis?period=2017-Q4'
-  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/dimensions'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/segments?dimension=segment&from=2016-01&to=2019-12%[9]s'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/segments?dimension=region,category&period=2017&top=5%[9]s'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/trend?dimension=segment&grain=quarter&from=2016-Q1&to=2017-Q4%[9]s'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/kpis?period=2017-Q4%[9]s'
+  curl -s -H 'Authorization: Bearer %[6]s' '%[1]s/v1/datasets'
   curl -s '%[1]s/v1/openapi.json'
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url %[2]s s3 cp FILE s3://%[3]s/transactions/FILE
 
 Press Ctrl-C to stop.
-`, base, s.emu.S3URL, s.emu.Bucket, s.emu.DDBURL, s.emu.Table, *devToken, failures)
+`, base, s.emu.S3URL, s.emu.Bucket, s.emu.DDBURL, s.emu.Table, *devToken, failures, sampleNote, ds)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return nil

@@ -15,7 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -456,5 +459,129 @@ func TestAnalyzeWithSpend(t *testing.T) {
 	}
 	if cac := float64(*rows[0].CAC); math.Abs(cac-1500/float64(newInJanuary)) > 0.005 {
 		t.Fatalf("CAC %v, want 1500 / %d", cac, newInJanuary)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that one goroutine writes while another
+// reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// printedURL finds the URLs of the curl commands salesseg local prints.
+var printedURL = regexp.MustCompile(`(?m)^\s+curl -s (?:-H '[^']*' )?'([^']+)'$`)
+
+// TestLocalLoadsTheSampleIntoItsOwnDataset runs `salesseg local` as a
+// user does and checks that its sample lands in the dataset "sample", not
+// in the default dataset a user's own files go to; that every curl
+// command it prints answers 200 with the sample's figures; and that the
+// default dataset stays empty.
+func TestLocalLoadsTheSampleIntoItsOwnDataset(t *testing.T) {
+	root, err := devstack.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"local", "-addr", "127.0.0.1:0", "-s3-addr", "127.0.0.1:0", "-dynamodb-port", "0", "-sqs-addr", ""}, &out, &errOut)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("salesseg local: %v", err)
+		}
+	})
+	deadline := time.Now().Add(3 * time.Minute)
+	for !strings.Contains(out.String(), "Press Ctrl-C to stop.") {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("salesseg local stopped: %v\n%s\n%s", err, out.String(), errOut.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("salesseg local printed no instructions:\n%s\n%s", out.String(), errOut.String())
+		}
+	}
+	printed := out.String()
+	ref := duckdb(t, root, "--file", filepath.Join(root, "infra", "sample", "superstore.csv"), "--amount", "Sales",
+		"--date", "Order Date", "--date-format", "%m/%d/%Y", "--dimension", "Segment")
+
+	urls := printedURL.FindAllStringSubmatch(printed, -1)
+	if len(urls) < 5 {
+		t.Fatalf("found %d curl commands in:\n%s", len(urls), printed)
+	}
+	base := strings.TrimSuffix(urls[len(urls)-1][1], "/v1/openapi.json")
+	t.Run("printed commands read the sample", func(t *testing.T) {
+		for _, m := range urls {
+			u := m[1]
+			var body map[string]any
+			getJSON(t, u, http.StatusOK, &body)
+			if strings.Contains(u, "/v1/segments") || strings.Contains(u, "/v1/trend") || strings.Contains(u, "/v1/kpis") {
+				if !strings.Contains(u, "dataset=sample") {
+					t.Errorf("%s reads the default dataset, which holds no sample", u)
+				}
+			}
+		}
+	})
+	t.Run("sample in its own dataset", func(t *testing.T) {
+		var list struct {
+			Datasets []string `json:"datasets"`
+		}
+		getJSON(t, base+"/v1/datasets", http.StatusOK, &list)
+		if !slices.Equal(list.Datasets, []string{"default", "sample"}) {
+			t.Errorf("datasets %v, want default and sample", list.Datasets)
+		}
+		var got breakdown
+		getJSON(t, base+"/v1/segments?dimension=segment&dataset=sample", http.StatusOK, &got)
+		if !sameMoney(t, got.Revenue, ref.Total) || len(got.Segments) != 3 {
+			t.Errorf("sample dataset: total %s in %d segments, DuckDB %s in 3", got.Revenue, len(got.Segments), ref.Total)
+		}
+		var tiers struct {
+			Rows []struct {
+				Customers int `json:"customers"`
+			} `json:"rows"`
+		}
+		getJSON(t, base+"/v1/analytics/tiers?dataset=sample", http.StatusOK, &tiers)
+		if len(tiers.Rows) != 1 || tiers.Rows[0].Customers != 793 {
+			t.Errorf("sample's customer analytics: %+v, want the 793 Superstore customers", tiers.Rows)
+		}
+	})
+	t.Run("default dataset stays empty", func(t *testing.T) {
+		var got breakdown
+		getJSON(t, base+"/v1/segments?dimension=segment", http.StatusOK, &got)
+		if len(got.Segments) != 0 || !sameMoney(t, got.Revenue, "0") {
+			t.Errorf("without dataset=, the sample shows: total %s in %d segments", got.Revenue, len(got.Segments))
+		}
+		var dims struct {
+			Dimensions []struct {
+				Name    string `json:"name"`
+				HasData bool   `json:"has_data"`
+			} `json:"dimensions"`
+		}
+		getJSON(t, base+"/v1/dimensions", http.StatusOK, &dims)
+		for _, d := range dims.Dimensions {
+			if d.HasData {
+				t.Errorf("the default dataset has data for %s", d.Name)
+			}
+		}
+	})
+	if !strings.Contains(printed, `dataset "sample"`) {
+		t.Errorf("the instructions do not say where the sample is:\n%s", printed)
 	}
 }

@@ -11,7 +11,13 @@
 // acquisition reads the acquisition section in total and by segment and
 // channel (TestDashboardInBrowser, after its upload and a spend file), and
 // --mode holdout reads the customer analytics with the CLV holdout check
-// (TestDashboardHoldoutInBrowser, on CDNOW).
+// and filters the customer list by quadrant (TestDashboardHoldoutInBrowser,
+// on CDNOW). --mode datasets (TestDashboardDatasetsInBrowser) starts on a
+// stack holding only `salesseg local`'s sample dataset: it reads the page
+// as a new user first sees it, filters the customer list by tier, segment
+// and RFM group (downloading the filtered list as CSV), uploads --file
+// through the page into the default dataset, and switches back to the
+// sample with the dataset picker, logging every API request.
 //
 // The script signs in through the address (#token=), uploads the file
 // through the page (presigned PUT with progress), waits for ingestion,
@@ -40,8 +46,8 @@ const { values: opt } = parseArgs({
     mode: { type: 'string', default: 'full' },
   },
 });
-if (!opt.base || (opt.mode === 'full' && !opt.file) || !['full', 'pipeline', 'acquisition', 'holdout'].includes(opt.mode)) {
-  console.error('usage: dashboard.mjs --base URL --token TOKEN [--mode full] --file FILE | --mode pipeline|acquisition|holdout [--out DIR] [--chromium PATH]');
+if (!opt.base || (['full', 'datasets'].includes(opt.mode) && !opt.file) || !['full', 'pipeline', 'acquisition', 'holdout', 'datasets'].includes(opt.mode)) {
+  console.error('usage: dashboard.mjs --base URL --token TOKEN [--mode full|datasets] --file FILE | --mode pipeline|acquisition|holdout [--out DIR] [--chromium PATH]');
   process.exit(2);
 }
 const timeout = Number(opt.timeout);
@@ -64,6 +70,7 @@ try {
   if (opt.mode === 'pipeline') await dealPages();
   else if (opt.mode === 'acquisition') await acquisitionPages();
   else if (opt.mode === 'holdout') await holdoutPage();
+  else if (opt.mode === 'datasets') await datasetPages();
   else await everySection();
 } catch (e) {
   problems.push(`failed: ${e.message}`);
@@ -160,6 +167,7 @@ async function everySection() {
   await page.click('#filters button[type="submit"]');
   await settled(page);
   report.year_2017 = await readPage(page);
+  await overflowAt1280(page);
 
   // Crossed dimensions via the keyboard: focus the picker, choose a value.
   await page.selectOption('#f-dimension', 'region');
@@ -167,6 +175,7 @@ async function everySection() {
   await page.selectOption('#f-cross', 'category');
   await settled(page);
   report.crossed = await readPage(page);
+  await overflowAt1280(page);
   report.a11y = await audit(page);
   await page.screenshot({ path: join(out, 'laptop-crossed.png'), fullPage: true });
 
@@ -244,6 +253,7 @@ async function dealPages() {
   await page.click('#filters button[type="submit"]');
   await settled(page);
   report.deals.quarter = await readPage(page);
+  await overflowAt1280(page);
 
   // Open deals at the end of an earlier day, picked in the section only.
   await page.fill('#pipeline-asof', '2017-06-30');
@@ -284,6 +294,7 @@ async function acquisitionPages() {
   await page.selectOption('#acquisition-dimension', 'channel');
   await settled(page);
   report.acquisition.channel = await readPage(page);
+  await overflowAt1280(page);
   report.screenshots = [join(out, 'laptop-acquisition.png')];
 }
 
@@ -295,9 +306,96 @@ async function holdoutPage() {
   await page.goto(`${opt.base}/#token=${encodeURIComponent(opt.token)}`, { waitUntil: 'load' });
   await settled(page);
   report.customers = await readPage(page);
+  await overflowAt1280(page);
   report.a11y = await audit(page);
   await page.locator('#holdout').screenshot({ path: join(out, 'laptop-holdout.png') });
   report.screenshots = [join(out, 'laptop-holdout.png')];
+  // The customer list filtered by the first quadrant offered.
+  const quadrant = report.customers.customer_list.filters['c-quadrant'].options[0];
+  if (!quadrant) throw new Error('the customer list offers no quadrant to filter by');
+  await pickCustomerFilter(page, 'c-quadrant', quadrant);
+  report.customer_quadrant = { quadrant, page: await readPage(page) };
+}
+
+/**
+ * Adds to report.overflow_1280 every table shown that is wider than its
+ * box at 1280 px, i.e. has columns hidden behind a horizontal scroll.
+ */
+async function overflowAt1280(page) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const found = await page.evaluate(() =>
+    [...document.querySelectorAll('.table-wrap')]
+      .filter((w) => w.offsetWidth > 0 && w.querySelector('table'))
+      .map((w) => ({ section: w.closest('section[id]')?.id ?? '', table: w.querySelector('caption')?.textContent ?? '', overflow: w.scrollWidth - w.clientWidth }))
+      .filter((o) => o.overflow > 1));
+  report.overflow_1280 = [...(report.overflow_1280 ?? []), ...found];
+  if (size) await page.setViewportSize(size);
+}
+
+/** Picks value in one of the customer list's filters and waits for the list. */
+async function pickCustomerFilter(page, id, value) {
+  await page.selectOption(`#${id}`, value);
+  await settled(page);
+}
+
+/** Downloads the customer list as CSV through its caption's button. */
+async function customerCSV(page) {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout }), page.click('#top-customers caption .csv-download')]);
+  return readFile(await download.path(), 'utf8');
+}
+
+/**
+ * Datasets: the page as `salesseg local` leaves it (the sample in its own
+ * dataset, the default one empty), the customer list's filters, an upload
+ * into the default dataset, and the dataset picker.
+ */
+async function datasetPages() {
+  const laptop = await browser.newContext({ viewport: { width: 1440, height: 900 }, reducedMotion: 'reduce' });
+  const page = await laptop.newPage();
+  watch(page, 'laptop');
+  let requests = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/v1/')) requests.push(u.pathname + u.search);
+  });
+  await page.goto(`${opt.base}/#token=${encodeURIComponent(opt.token)}`, { waitUntil: 'load' });
+  await settled(page);
+  report.datasets = { first: await readPage(page), first_requests: [...requests] };
+  await page.screenshot({ path: join(out, 'laptop-sample.png'), fullPage: true });
+
+  // The customer list, narrowed one filter at a time: tier, then segment,
+  // then RFM group (which may leave no customer: the list says so).
+  const steps = [];
+  const f0 = report.datasets.first.customer_list.filters;
+  for (const [id, value] of [['c-tier', f0['c-tier'].options[0]], ['c-segment', f0['c-segment'].options.at(-1)], ['c-rfm', f0['c-rfm'].options[0]]]) {
+    if (!value) throw new Error(`the customer list offers nothing to filter by in #${id}`);
+    await pickCustomerFilter(page, id, value);
+    const shown = await readPage(page);
+    steps.push({ id, value, page: shown, csv: shown.tiers.top.length ? await customerCSV(page) : '' });
+  }
+  report.customer_steps = steps;
+  report.a11y = await audit(page);
+  await page.locator('#tiers').screenshot({ path: join(out, 'laptop-customer-list.png') });
+
+  // An upload through the page goes to the default dataset, which the page then shows.
+  await page.setInputFiles('#upload-file', resolve(opt.file));
+  await page.click('#upload-go');
+  await page.waitForSelector('.upload-facts[data-status="succeeded"], .upload-facts[data-status="partially_succeeded"], .upload-facts[data-status="failed"], #upload[data-state="error"]', { timeout });
+  await labelled(page, 'the upload shown with its customers', () =>
+    page.waitForFunction(() => ['segments', 'tiers'].every((id) => document.getElementById(id).dataset.state === 'ready') &&
+      new URL(location.href).searchParams.get('dataset') === 'default', null, { timeout }));
+  await settled(page);
+  report.datasets.after_upload = await readPage(page);
+
+  // Back to the sample with the picker: every request carries it.
+  requests = [];
+  await page.selectOption('#f-dataset', 'sample');
+  await settled(page);
+  report.datasets.picked = await readPage(page);
+  report.datasets.picked_requests = requests;
+  await overflowAt1280(page);
+  report.screenshots = ['laptop-sample.png', 'laptop-customer-list.png'].map((f) => join(out, f));
 }
 
 /** Records console errors, page errors, CSP violations and failed requests. */
@@ -365,6 +463,16 @@ function readPage(page) {
         rows: rows('#forecast'),
       },
       asof: document.getElementById('asof').textContent,
+      currency: document.getElementById('currency').textContent,
+      dataset: { value: document.getElementById('f-dataset').value, options: [...document.getElementById('f-dataset').options].map((o) => o.value) },
+      customer_list: {
+        ...state('customer-list'),
+        caption: document.querySelector('#top-customers caption')?.textContent ?? '',
+        filters: Object.fromEntries(['c-tier', 'c-rfm', 'c-quadrant', 'c-segment'].map((id) => {
+          const sel = document.getElementById(id);
+          return [id, { value: sel.value, disabled: sel.disabled, options: [...sel.options].map((o) => o.value).filter(Boolean) }];
+        })),
+      },
       tiers: { ...state('tiers'), rows: firstTable('tiers'), alt: document.getElementById('tiers-chart').getAttribute('aria-label'), top: rows('#top-customers') },
       rfm: { ...state('rfm'), rows: firstTable('rfm') },
       quadrants: {
@@ -372,7 +480,7 @@ function readPage(page) {
         rows: firstTable('quadrants'),
         grid: [...document.querySelectorAll('#quadrants [data-quadrant]')].map((q) => q.dataset.quadrant),
       },
-      clv: { ...state('clv'), rows: firstTable('clv'), alt: document.getElementById('clv-chart').getAttribute('aria-label') },
+      clv: { ...state('clv'), rows: firstTable('clv'), alt: document.getElementById('clv-chart').getAttribute('aria-label'), note: document.querySelector('#clv .table-wrap > p')?.textContent ?? '' },
       bridge: { ...state('bridge'), rows: firstTable('bridge'), figures: JSON.parse(document.getElementById('bridge-chart').dataset.bridge ?? 'null') },
       uploads: { ...state('uploads'), rows: rows('#uploads') },
       pipeline: {

@@ -37,6 +37,31 @@ export function apiURL(path: string, params?: Params): string {
   return apiBase + path + (qs ? '?' + qs : '');
 }
 
+/** The dataset data requests read ('' for the API's default). */
+let dataset = '';
+
+/** Routes that serve every dataset at once and take no dataset parameter. */
+const ACROSS_DATASETS = /^\/v1\/(datasets|uploads|health|openapi\.json)(\/|$)/;
+
+/**
+ * Sets the dataset (GET /v1/datasets) that every data request from now on
+ * reads: each GET of a data route carries dataset=name.
+ */
+export function setDataset(name: string): void {
+  dataset = name;
+}
+
+/** The dataset data requests read; '' before one is chosen. */
+export function currentDataset(): string {
+  return dataset;
+}
+
+/** The parameters of a GET of path, with the dataset for data routes. */
+export function withDataset(path: string, params?: Params): Params | undefined {
+  if (!dataset || ACROSS_DATASETS.test(path) || (params && 'dataset' in params)) return params;
+  return { ...params, dataset };
+}
+
 let onUnauthorized: (p: Problem) => void = () => {};
 
 /** Registers what to do when the API answers 401 (show the sign-in field). */
@@ -83,7 +108,7 @@ export async function call<T>(method: string, path: string, params?: Params, bod
   return data as T;
 }
 
-/** GET path with query parameters. */
+/** GET path with query parameters, and the dataset for data routes. */
 export function get<T>(path: string, params?: Params, signal?: AbortSignal): Promise<T> {
-  return call<T>('GET', path, params, undefined, signal);
+  return call<T>('GET', path, withDataset(path, params), undefined, signal);
 }

@@ -41,7 +41,7 @@ export function setState(section: HTMLElement, state: State, message = ''): void
     box.hidden = message === '';
   }
   const hideBody = state !== 'ready';
-  section.querySelectorAll<HTMLElement>('.chart, .table-wrap, details, .quad, .kpi-grid').forEach((el) => {
+  section.querySelectorAll<HTMLElement>('.chart, .table-wrap, details, .quad, .kpi-grid, .customer-list').forEach((el) => {
     el.hidden = hideBody;
   });
 }

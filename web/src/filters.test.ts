@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitGrain } from './filters';
+import { fitGrain, pickDataset } from './filters';
 
 describe('fitGrain', () => {
   it.each([
@@ -12,5 +12,17 @@ describe('fitGrain', () => {
     const got = fitGrain(grain, from, to);
     expect(got.grain).toBe(want);
     expect(got.note === '').toBe(want === grain);
+  });
+});
+
+describe('pickDataset', () => {
+  it.each([
+    [['default', 'sample'], true, 'default'],
+    [['default', 'sample'], false, 'sample'],
+    [['crm', 'default', 'sample'], false, 'sample'],
+    [['crm', 'default'], false, 'crm'],
+    [['default'], false, 'default'],
+  ])('%j, default has data %s: %s', (names, hasData, want) => {
+    expect(pickDataset(names, 'default', hasData)).toBe(want);
   });
 });

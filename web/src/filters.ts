@@ -3,6 +3,8 @@
 
 /** What every section shows. */
 export interface Filters {
+  /** The dataset shown; '' until one is chosen (see chooseDataset in main.ts). */
+  dataset: string;
   dimension: string;
   cross: string;
   from: string;
@@ -12,11 +14,15 @@ export interface Filters {
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
+/** A dataset name as the API accepts it (package dataset's rule). */
+export const DATASET = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
 /** Reads the filters from the address, with defaults. */
 export function readFilters(): Filters {
   const q = new URLSearchParams(window.location.search);
   const month = (k: string) => (MONTH.test(q.get(k) ?? '') ? (q.get(k) as string) : '');
   return {
+    dataset: DATASET.test(q.get('dataset') ?? '') ? (q.get('dataset') as string) : '',
     dimension: q.get('dimension') || 'segment',
     cross: q.get('cross') || '',
     from: month('from'),
@@ -33,6 +39,18 @@ export function writeFilters(f: Filters): void {
     else url.searchParams.delete(k);
   }
   window.history.replaceState(null, '', url.toString());
+}
+
+/**
+ * The dataset to show when the address names none: the default one, unless
+ * it has no data and another has, as right after `salesseg local` loaded
+ * its sample (then "sample" if it is there, else the first other one).
+ */
+export function pickDataset(names: string[], defaultName: string, defaultHasData: boolean): string {
+  if (defaultHasData) return defaultName;
+  const others = names.filter((n) => n !== defaultName);
+  if (!others.length) return defaultName;
+  return others.includes('sample') ? 'sample' : others[0];
 }
 
 /** Describes the period for headings: "2016-01 to 2019-12", "all time". */

@@ -2,14 +2,14 @@
 // form and every section. All data comes from the HTTP API.
 
 import './style.css';
-import { get, setUnauthorizedHandler } from './api';
+import { get, setDataset, setUnauthorizedHandler } from './api';
 import { adoptTokenFromURL, setToken, token } from './auth';
 import { byId, h } from './dom';
-import { readFilters, writeFilters, type Filters } from './filters';
+import { pickDataset, readFilters, writeFilters, type Filters } from './filters';
 import { defaultDimensions, dimensionNames } from './labels';
 import { initAcquisition, showAcquisition } from './sections/acquisition';
 import { showCrossed } from './sections/crossed';
-import { showCustomers, watchSnapshot } from './sections/customers';
+import { initCustomerFilters, resetCustomerFilters, showCustomers, watchSnapshot } from './sections/customers';
 import { showForecast } from './sections/forecast';
 import { showKPIs } from './sections/kpis';
 import { initPipeline, showPipeline } from './sections/pipeline';
@@ -17,7 +17,7 @@ import { showSegments } from './sections/segments';
 import { setDataRange, showTrends } from './sections/trends';
 import { initUploads, showUploads } from './sections/uploads';
 import { initUpload } from './upload';
-import type { DimensionList } from './types';
+import type { DatasetList, DimensionList } from './types';
 
 let filters: Filters = readFilters();
 let generation = 0;
@@ -30,7 +30,53 @@ function fillDimensions(dims: string[]): void {
   }
 }
 
+/** Lists the datasets in the picker, keeping the one shown even if the API does not list it. */
+function fillDatasets(names: string[]): void {
+  const all = filters.dataset && !names.includes(filters.dataset) ? [...names, filters.dataset] : names;
+  byId<HTMLSelectElement>('f-dataset').replaceChildren(
+    ...all.map((n) => h('option', { value: n }, n === 'default' ? 'default (your uploads)' : n)),
+  );
+}
+
+/** Shows dataset name from now on: every data request carries it. */
+function useDataset(name: string): void {
+  filters = { ...filters, dataset: name };
+  setDataset(name);
+}
+
+/**
+ * Lists the datasets and, when the address names none, picks the one to
+ * show: the default dataset, or the sample while the default one is empty
+ * (see pickDataset).
+ */
+async function chooseDataset(): Promise<void> {
+  const list = await get<DatasetList>('/v1/datasets').catch(() => null);
+  // Signed out or unreachable: the sections say why; signing in chooses again.
+  if (!list) return;
+  if (!filters.dataset) {
+    let hasData = true;
+    if (list.datasets.some((n) => n !== list.default)) {
+      const dims = await get<DimensionList>('/v1/dimensions', { dataset: list.default }).catch(() => null);
+      hasData = dims?.dimensions.some((d) => d.name === 'total' && d.has_data) ?? true;
+    }
+    useDataset(pickDataset(list.datasets, list.default, hasData));
+  } else {
+    setDataset(filters.dataset);
+  }
+  fillDatasets(list.datasets);
+  syncForm();
+}
+
+/** Chooses the dataset, then loads every section. */
+async function start(): Promise<void> {
+  await chooseDataset();
+  void loadDimensions();
+  void refresh();
+  void showUploads();
+}
+
 function syncForm(): void {
+  byId<HTMLSelectElement>('f-dataset').value = filters.dataset;
   byId<HTMLSelectElement>('f-dimension').value = filters.dimension;
   byId<HTMLSelectElement>('f-cross').value = filters.cross;
   byId<HTMLInputElement>('f-from').value = filters.from;
@@ -40,7 +86,7 @@ function syncForm(): void {
 
 function readForm(): Filters {
   const v = (id: string) => byId<HTMLInputElement | HTMLSelectElement>(id).value;
-  const f = { dimension: v('f-dimension'), cross: v('f-cross'), from: v('f-from'), to: v('f-to'), grain: v('f-grain') };
+  const f = { dataset: v('f-dataset'), dimension: v('f-dimension'), cross: v('f-cross'), from: v('f-from'), to: v('f-to'), grain: v('f-grain') };
   if (f.cross === f.dimension) f.cross = '';
   if (f.from && f.to && f.from > f.to) [f.from, f.to] = [f.to, f.from];
   return f;
@@ -49,6 +95,7 @@ function readForm(): Filters {
 /** Reloads every section for the current filters. */
 async function refresh(): Promise<void> {
   const g = ++generation;
+  setDataset(filters.dataset);
   writeFilters(filters);
   document.body.dataset.loaded = 'false';
   const preset = byId<HTMLSelectElement>('f-preset');
@@ -122,9 +169,7 @@ function init(): void {
     ev.preventDefault();
     setToken(byId<HTMLInputElement>('token').value);
     showAuth();
-    void loadDimensions();
-    void refresh();
-    void showUploads();
+    void start();
   });
   byId('signout').addEventListener('click', () => {
     setToken('');
@@ -138,6 +183,13 @@ function init(): void {
     ev.preventDefault();
     filters = readForm();
     syncForm();
+    void refresh();
+  });
+  byId('f-dataset').addEventListener('change', () => {
+    // Another dataset has its own dimensions, data range and customers.
+    useDataset(readForm().dataset);
+    resetCustomerFilters();
+    void loadDimensions();
     void refresh();
   });
   for (const id of ['f-dimension', 'f-cross', 'f-grain']) {
@@ -157,7 +209,14 @@ function init(): void {
   initUploads();
   initPipeline(() => filters);
   initAcquisition();
+  initCustomerFilters();
   initUpload(() => {
+    // The page uploads into the default dataset: show it.
+    if (filters.dataset !== 'default') {
+      useDataset('default');
+      resetCustomerFilters();
+      void chooseDataset();
+    }
     void loadDimensions();
     void refresh();
     void showUploads();
@@ -168,10 +227,9 @@ function init(): void {
       void showAcquisition();
     });
   });
-  // Sections load at once; only trends over "all time" wait for the data range.
-  void loadDimensions();
-  void refresh();
-  void showUploads();
+  // Sections load once the dataset is chosen; only trends over "all time"
+  // wait for the data range.
+  void start();
 }
 
 init();

@@ -19,6 +19,8 @@ export type Trend = Schemas['Trend'];
 export type KPIs = Schemas['KPIs'];
 /** GET /v1/dimensions. */
 export type DimensionList = Schemas['DimensionList'];
+/** GET /v1/datasets. */
+export type DatasetList = Schemas['DatasetList'];
 /** GET /v1/uploads/{id} and GET /v1/uploads?key=. */
 export type Upload = Schemas['Upload'];
 /** GET /v1/uploads without key: one page of the upload history. */
@@ -44,6 +46,8 @@ export type Movement = Schemas['Movement'];
 export type BridgeRow = Schemas['BridgeRow'];
 /** GET /v1/analytics/bridge. */
 export type Bridge = Schemas['Bridge'];
+/** One customer of GET /v1/analytics/customers. */
+export type Customer = Schemas['Customer'];
 /** GET /v1/analytics/customers. */
 export type CustomerList = Schemas['CustomerList'];
 /** GET /v1/analytics/model. */

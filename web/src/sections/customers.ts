@@ -8,7 +8,7 @@
 // withheld when it could not be trusted (see clv_status), and the holdout
 // check says why it has nothing to show; nothing is ever made up.
 
-import { ApiError, get } from '../api';
+import { ApiError, currentDataset, get } from '../api';
 import { compactTicks, draw, palette, tone } from '../charts';
 import { byId, h, put, table, withCSV, type Column } from '../dom';
 import type { Filters } from '../filters';
@@ -16,7 +16,7 @@ import { addDecimals, count, decimal, money, percent, toNumber } from '../format
 import { dimensionLabel, dimensionTitle } from '../labels';
 import { describeHoldoutChart, frequencyLabel, holdoutSentence } from '../holdout';
 import { Empty, load } from '../loader';
-import type { Bridge, BridgeRow, CustomerList, Forecast, GroupAnalytics, GroupFigures, Holdout, HoldoutGroup, Model, Movement, Snapshot } from '../types';
+import type { Bridge, BridgeRow, Customer, CustomerList, Forecast, GroupAnalytics, GroupFigures, Holdout, HoldoutGroup, Model, Movement, Snapshot } from '../types';
 
 const NOT_YET = 'Not computed yet';
 const NOT_SHOWN = 'Not shown';
@@ -51,7 +51,9 @@ export async function watchSnapshot(onNew: () => void, limitMs = 5 * 60_000): Pr
   const status = byId('recompute-status');
   status.textContent = 'Recomputing customer analytics after the upload…';
   const until = Date.now() + limitMs;
-  while (Date.now() < until) {
+  const dataset = currentDataset();
+  // Another dataset picked meanwhile shows its own snapshot: stop watching.
+  while (Date.now() < until && currentDataset() === dataset) {
     try {
       const m = await get<Model>('/v1/analytics/model');
       if (m.snapshot.id !== shownSnapshot) {
@@ -154,35 +156,128 @@ async function groups(kind: 'tiers' | 'rfm', label: string, f: Filters, signal: 
   );
   const fig = byId(`${kind}-chart`).parentElement;
   if (fig) fig.style.height = gs.length > 4 ? `${Math.max(260, 60 + gs.length * 34)}px` : '';
-  const top = kind === 'tiers' ? await topCustomers(signal) : null;
+  if (kind === 'tiers') await customerList(gs.map((g) => g.group), signal);
   put(
     sec.querySelector('.table-wrap'),
     table(`${label}s of all ${count(all.customers)} customers (${money(all.revenue)} revenue)`, groupColumns(label), gs),
     ...(by && by.rows.length ? [byValueTable(by, label)] : []),
-    ...(top ? [top] : []),
   );
 }
 
 /** How many of the ranked customers the tiers section lists. */
 const TOP_CUSTOMERS = 20;
 
-/** The first customers of the snapshot's ranking, with their names (blank when no file gave one). */
-async function topCustomers(signal: AbortSignal): Promise<HTMLTableElement | null> {
-  const list = await get<CustomerList>('/v1/analytics/customers', { limit: TOP_CUSTOMERS }, signal);
-  if (!list.customers.length) return null;
+/**
+ * The customer list's filters, as GET /v1/analytics/customers takes them:
+ * tier, RFM group, quadrant and segment (dimension=segment&value=…); ''
+ * for any.
+ */
+interface CustomerFilters {
+  tier: string;
+  rfm_group: string;
+  quadrant: string;
+  segment: string;
+}
+
+const noCustomerFilter: CustomerFilters = { tier: '', rfm_group: '', quadrant: '', segment: '' };
+
+/** The filters picked; kept across reloads of the section, cleared with another dataset. */
+let customerFilters: CustomerFilters = { ...noCustomerFilter };
+
+/** The filter controls: each filter's select. */
+const FILTER_SELECTS: [keyof CustomerFilters, string][] = [
+  ['tier', 'c-tier'],
+  ['rfm_group', 'c-rfm'],
+  ['quadrant', 'c-quadrant'],
+  ['segment', 'c-segment'],
+];
+
+/** Clears the customer list's filters (another dataset has other values). */
+export function resetCustomerFilters(): void {
+  customerFilters = { ...noCustomerFilter };
+}
+
+/** Wires the customer list's filter controls: a change reloads the list only. */
+export function initCustomerFilters(): void {
+  for (const [key, id] of FILTER_SELECTS) {
+    byId<HTMLSelectElement>(id).addEventListener('change', (ev) => {
+      customerFilters = { ...customerFilters, [key]: (ev.target as HTMLSelectElement).value };
+      void load(byId('customer-list'), (signal) => listCustomers(signal));
+    });
+  }
+  byId<HTMLFormElement>('customer-filters').addEventListener('submit', (ev) => ev.preventDefault());
+}
+
+/** Fills a filter's select with "Any" and names; disabled, with why, when there are none. */
+function fillFilter(id: string, names: string[], none: string): void {
+  const sel = byId<HTMLSelectElement>(id);
+  const key = FILTER_SELECTS.find(([, i]) => i === id)?.[0] as keyof CustomerFilters;
+  if (!names.includes(customerFilters[key])) customerFilters = { ...customerFilters, [key]: '' };
+  sel.replaceChildren(h('option', { value: '' }, names.length ? 'Any' : none), ...names.map((n) => h('option', { value: n }, n)));
+  sel.value = customerFilters[key];
+  sel.disabled = names.length === 0;
+}
+
+/**
+ * The customer list with its filters: the names each filter offers come
+ * from the snapshot (tiers, RFM groups, quadrants when the model was
+ * trusted, segments when customers have one).
+ */
+async function customerList(tiers: string[], signal: AbortSignal): Promise<void> {
+  const named = (a: GroupAnalytics | null) => a?.rows[0]?.groups.map((g) => g.group) ?? [];
+  const [rfm, quad, seg] = await Promise.all([
+    get<GroupAnalytics>('/v1/analytics/rfm', { dimension: 'total' }, signal).catch(() => null),
+    get<GroupAnalytics>('/v1/analytics/quadrants', { dimension: 'total' }, signal).catch(() => null),
+    get<GroupAnalytics>('/v1/analytics/tiers', { dimension: 'segment' }, signal).catch(() => null),
+  ]);
+  fillFilter('c-tier', tiers, 'No tiers');
+  fillFilter('c-rfm', named(rfm), 'No RFM groups');
+  fillFilter('c-quadrant', quad ? QUADRANTS.map((q) => q.name).filter((n) => named(quad).some((g) => g.toLowerCase() === n.toLowerCase())) : [], 'Not available');
+  fillFilter('c-segment', (seg?.rows ?? []).map((r) => r.value).filter((v): v is string => typeof v === 'string' && v !== '').sort(), 'No segments');
+  await load(byId('customer-list'), (s) => listCustomers(s));
+}
+
+/** Describes the filters picked: "tier A, segment Consumer"; '' for none. */
+function describeCustomerFilters(f: CustomerFilters): string {
+  const parts = [
+    f.tier && `tier ${f.tier}`,
+    f.rfm_group && `RFM group ${f.rfm_group}`,
+    f.quadrant && `quadrant ${f.quadrant}`,
+    f.segment && `segment ${f.segment}`,
+  ].filter(Boolean);
+  return parts.join(', ');
+}
+
+/** The first customers of the snapshot's ranking that match the filters, with their names (blank when no file gave one). */
+async function listCustomers(signal: AbortSignal): Promise<void> {
+  const f = customerFilters;
+  const list = await get<CustomerList>(
+    '/v1/analytics/customers',
+    { limit: TOP_CUSTOMERS, tier: f.tier, rfm_group: f.rfm_group, quadrant: f.quadrant, ...(f.segment ? { dimension: 'segment', value: f.segment } : {}) },
+    signal,
+  );
+  const which = describeCustomerFilters(f);
+  const wrap = byId('customer-list').querySelector('.table-wrap');
+  if (!list.customers.length) {
+    put(wrap); // the tiers section shows this wrapper when it is ready
+    throw new Empty(which ? `No customer has ${which}.` : 'Computed, but there are no customers yet.');
+  }
   const t = table(
-    `Top ${count(list.customers.length)} of ${count(list.total)} customers (by predicted CLV, or by revenue without a CLV model)`,
+    `Top ${count(list.customers.length)} of ${count(list.total)} customers${which ? ` with ${which}` : ''} (by predicted CLV, or by revenue without a CLV model)`,
     [
       { key: 'id', label: 'Customer', text: (c) => c.id },
       { key: 'name', label: 'Name', text: (c) => c.name ?? '' },
       { key: 'tier', label: 'Tier', text: (c) => c.tier },
       { key: 'rfm_group', label: 'RFM group', text: (c) => c.rfm_group },
+      // Quadrant and segment only when some customer has one.
+      ...(list.customers.some((c) => c.quadrant) ? [{ key: 'quadrant', label: 'Quadrant', text: (c: Customer) => c.quadrant ?? '' }] : []),
+      ...(list.customers.some((c) => c.attributes.segment) ? [{ key: 'segment', label: 'Segment', text: (c: Customer) => c.attributes.segment ?? '' }] : []),
       { key: 'revenue', label: 'Revenue', numeric: true, text: (c) => money(c.revenue), exact: (c) => c.revenue },
     ],
     list.customers,
   );
   t.id = 'top-customers';
-  return t;
+  put(wrap, t);
 }
 
 const QUADRANTS: { name: string; hint: string }[] = [
