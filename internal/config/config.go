@@ -18,6 +18,7 @@ package config
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"golang.org/x/text/currency"
 
@@ -39,6 +41,7 @@ import (
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/shard"
 	"github.com/salesseg/salesseg/internal/store"
+	"github.com/salesseg/salesseg/internal/workflow"
 )
 
 // The environment variables the functions read, as template.yaml sets
@@ -63,6 +66,9 @@ const (
 	// RecomputeWorkersVar is recompute's: how many shards it computes at
 	// once, 1 to 64; default DefaultRecomputeWorkers.
 	RecomputeWorkersVar = "RECOMPUTE_WORKERS"
+	// StateMachineVar is recompute's: the ARN of the state machine that
+	// runs its steps; unset, a scheduled run computes in the function.
+	StateMachineVar = "STATE_MACHINE_ARN"
 )
 
 // DefaultRecomputeWorkers is how many shards recompute computes at once
@@ -137,6 +143,9 @@ type Recompute struct {
 	// Shards and Workers configure the sharded computation (see
 	// recompute.Options).
 	Shards, Workers int
+	// StateMachine is the ARN of the state machine that runs the steps,
+	// or "" for none.
+	StateMachine string
 }
 
 // Functions is the configuration of all three functions, for a process
@@ -226,15 +235,35 @@ func (d datasets) Open(name string) (api.Reader, api.DealSource) {
 
 // Service builds the recompute service c describes on clients.
 func (c Recompute) Service(clients *awsconf.Clients, log *slog.Logger) *recompute.Service {
-	return recompute.New(store.New(clients.DynamoDB, c.Table), clients.S3, log, recompute.Options{Bucket: c.Bucket,
-		Shards: c.Shards, Workers: c.Workers})
+	opts := recompute.Options{Bucket: c.Bucket, Shards: c.Shards, Workers: c.Workers, StateMachine: c.StateMachine}
+	if c.StateMachine != "" {
+		opts.Executions = sfn.NewFromConfig(clients.Config)
+	}
+	return recompute.New(store.New(clients.DynamoDB, c.Table), clients.S3, log, opts)
 }
 
-// Handler is the Lambda handler of the service c describes on clients: it
-// logs each scheduled run's duration and outcome as the metrics
-// RecomputeSeconds and RecomputeErrors (see package metrics).
-func (c Recompute) Handler(clients *awsconf.Clients, log *slog.Logger) func(context.Context, events.EventBridgeEvent) error {
-	return metrics.Timed(metrics.New(log, "recompute"), "Recompute", c.Service(clients, log).Handle)
+// Handler is the Lambda handler of the service c describes on clients.
+// It is invoked by the schedule, whose runs it logs with their duration
+// and outcome as the metrics RecomputeSeconds and RecomputeErrors (see
+// package metrics), and by the state machine with the input of one step
+// (workflow.DecodeInput), whose output it returns.
+func (c Recompute) Handler(clients *awsconf.Clients, log *slog.Logger) func(context.Context, json.RawMessage) (any, error) {
+	svc := c.Service(clients, log)
+	scheduled := metrics.Timed(metrics.New(log, "recompute"), "Recompute", svc.Handle)
+	return func(ctx context.Context, payload json.RawMessage) (any, error) {
+		in, step, err := workflow.DecodeInput(payload)
+		if err != nil {
+			return nil, err
+		}
+		if step {
+			return svc.Step(ctx, in)
+		}
+		var ev events.EventBridgeEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, fmt.Errorf("recompute event: %w", err)
+		}
+		return nil, scheduled(ctx, ev)
+	}
 }
 
 // reader reads variables and collects what is wrong with them, each
@@ -282,7 +311,8 @@ func (r *reader) api() API {
 
 func (r *reader) recompute() Recompute {
 	return Recompute{Table: r.required(TableVar), Bucket: r.required(BucketVar), LogLevel: r.logLevel(),
-		Shards: r.intIn(CustomerShardsVar, shard.Default, 1, shard.Max), Workers: r.intIn(RecomputeWorkersVar, DefaultRecomputeWorkers, 1, 64)}
+		Shards: r.intIn(CustomerShardsVar, shard.Default, 1, shard.Max), Workers: r.intIn(RecomputeWorkersVar, DefaultRecomputeWorkers, 1, 64),
+		StateMachine: r.getenv(StateMachineVar)}
 }
 
 func (r *reader) required(name string) string {

@@ -342,7 +342,11 @@ func TestRecomputeHandlerEmitsItsDuration(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	h := config.Recompute{Table: "t", Bucket: "b"}.Handler(clients, slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError})))
-	if err := h(ctx, events.EventBridgeEvent{}); err == nil {
+	payload, err := json.Marshal(events.EventBridgeEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h(ctx, payload); err == nil {
 		t.Fatal("a run without a table succeeded")
 	}
 	var line map[string]any

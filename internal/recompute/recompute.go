@@ -16,6 +16,9 @@ package recompute
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 	"github.com/salesseg/salesseg/internal/analytics"
@@ -88,6 +93,17 @@ type Options struct {
 	// time (package shard); 0 means shard.Default. Workers is how many
 	// shards are read and computed at once; 0 means one.
 	Shards, Workers int
+	// StateMachine, when set with Executions, is the ARN of the state
+	// machine that runs a recompute's steps (see Step): a scheduled
+	// event that finds a dataset changed starts an execution on it
+	// instead of running the steps in this process.
+	StateMachine string
+	Executions   Executions
+}
+
+// Executions starts state machine executions; *sfn.Client implements it.
+type Executions interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 }
 
 // Service computes summaries and snapshots.
@@ -162,7 +178,7 @@ func (s *Service) handle(ctx context.Context, ev events.EventBridgeEvent, expire
 	if recErr != nil {
 		s.log.ErrorContext(ctx, "reconciliation failed", "error", recErr)
 	}
-	skip, err := s.upToDate(ctx)
+	skip, changed, err := s.upToDate(ctx)
 	if err != nil {
 		return errors.Join(err, recErr)
 	}
@@ -170,29 +186,58 @@ func (s *Service) handle(ctx context.Context, ev events.EventBridgeEvent, expire
 		s.log.InfoContext(ctx, "recompute skipped: no change since the last snapshot", "event_time", ev.Time)
 		return recErr
 	}
+	if s.opts.StateMachine != "" && s.opts.Executions != nil {
+		return errors.Join(s.start(ctx, changed), recErr)
+	}
 	_, err = s.Run(ctx)
 	return errors.Join(err, recErr)
 }
 
-// upToDate reports whether the latest snapshot started after the last
-// change and is younger than MaxAge.
-func (s *Service) upToDate(ctx context.Context) (bool, error) {
-	snap, err := s.t.LatestSnapshot(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+// start starts the state machine on the dataset. The execution is named
+// after the dataset, its last change and the day, so that the schedule's
+// next events start no second run for the same change while one runs
+// (Step Functions refuses a second execution of one name), and a day
+// later a run still refreshes the snapshot's age.
+func (s *Service) start(ctx context.Context, changed string) error {
+	sum := sha256.Sum256([]byte(changed))
+	name := fmt.Sprintf("%s-%s-%s", s.dataset, hex.EncodeToString(sum[:8]), s.now().UTC().Format("20060102"))
+	input, err := json.Marshal(ExecutionInput{Dataset: s.dataset})
+	if err != nil {
+		return err
+	}
+	out, err := s.opts.Executions.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(s.opts.StateMachine),
+		Name: aws.String(name), Input: aws.String(string(input))})
+	var exists *sfntypes.ExecutionAlreadyExists
+	if errors.As(err, &exists) {
+		s.log.InfoContext(ctx, "recompute already started for this change", "execution", name)
+		return nil
 	}
 	if err != nil {
-		return false, err
+		return fmt.Errorf("start recompute %s: %w", name, err)
 	}
+	s.log.InfoContext(ctx, "recompute started", "execution", aws.ToString(out.ExecutionArn))
+	return nil
+}
+
+// upToDate reports whether the latest snapshot started after the last
+// change and is younger than MaxAge, and returns the last change.
+func (s *Service) upToDate(ctx context.Context) (bool, string, error) {
 	changed, err := s.t.LastChange(ctx)
 	if err != nil {
-		return false, err
+		return false, "", err
+	}
+	snap, err := s.t.LatestSnapshot(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, changed, nil
+	}
+	if err != nil {
+		return false, "", err
 	}
 	started, err := time.Parse(time.RFC3339Nano, snap.StartedAt)
 	if err != nil {
-		return false, nil // unreadable pointer: recompute and replace it
+		return false, changed, nil // unreadable pointer: recompute and replace it
 	}
-	return changed < snap.StartedAt && s.now().Sub(started) < s.opts.MaxAge, nil
+	return changed < snap.StartedAt && s.now().Sub(started) < s.opts.MaxAge, changed, nil
 }
 
 // Result is what one run produced: the snapshot published and its meta.
@@ -213,19 +258,21 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, n := plan.Run, plan.Shards
-	err = eachShard(ctx, n, s.opts.Workers, func(ctx context.Context, sh int) error { return s.summarizeStep(ctx, run, sh, n) })
+	r, err := s.runInputs(ctx, plan.Run, plan.Shards)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.fitStep(ctx, run, n); err != nil {
+	n := plan.Shards
+	if err := eachShard(ctx, n, s.opts.Workers, func(ctx context.Context, sh int) error { return s.summarizeStep(ctx, r, sh) }); err != nil {
 		return nil, err
 	}
-	err = eachShard(ctx, n, s.opts.Workers, func(ctx context.Context, sh int) error { return s.assignStep(ctx, run, sh, n) })
-	if err != nil {
+	if err := s.fitStep(ctx, r); err != nil {
 		return nil, err
 	}
-	return s.publishStep(ctx, run, n)
+	if err := eachShard(ctx, n, s.opts.Workers, func(ctx context.Context, sh int) error { return s.assignStep(ctx, r, sh) }); err != nil {
+		return nil, err
+	}
+	return s.publishStep(ctx, r)
 }
 
 // publish adds the holdout check to a run's snapshot, stores its parts,

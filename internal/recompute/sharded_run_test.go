@@ -3,6 +3,8 @@ package recompute_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/shareddata"
 	"github.com/salesseg/salesseg/internal/store"
+	"github.com/salesseg/salesseg/internal/workflow"
 )
 
 // countingBlobs counts the GETs recompute makes, ranged or whole.
@@ -106,5 +109,102 @@ func TestRunReadsShardedHistories(t *testing.T) {
 				t.Errorf("part %s differs between 8 and %d shards", name, n)
 			}
 		}
+	}
+}
+
+// TestStepsAsTheStateMachineRunsThem drives a recompute through Step with
+// the inputs the state machine gives each step (infra/statemachine): the
+// plan with its execution and start input, a summarize and an assign per
+// item of the shard list the plan put in S3, the fit and the publish. The
+// snapshot equals an in-process Run's, part for part.
+func TestStepsAsTheStateMachineRunsThem(t *testing.T) {
+	ctx := context.Background()
+	emu := emutest.Start(t)
+	st := store.New(emu.Clients.DynamoDB, emu.Table)
+	svc := ingest.New(emu.Clients.S3, st, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5, Shards: 6})
+	name := "sample_superstore_utf8bom_2016-2019.csv"
+	body, err := os.ReadFile(shareddata.Path(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "datasets/retail/transactions/" + name
+	out, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
+		Bucket: events.S3Bucket{Name: emu.Bucket}, Object: events.S3Object{Key: key, VersionID: aws.ToString(out.VersionId), Sequencer: "01"}}}}}
+	if err := svc.HandleS3(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	rec := recompute.New(st, emu.Clients.S3, quiet, recompute.Options{Bucket: emu.Bucket, Shards: 6})
+	step := func(payload string) any {
+		t.Helper()
+		in, ok, err := workflow.DecodeInput([]byte(payload))
+		if err != nil || !ok {
+			t.Fatalf("%s: %v %v", payload, ok, err)
+		}
+		res, err := rec.Step(ctx, in)
+		if err != nil {
+			t.Fatalf("%s: %v", payload, err)
+		}
+		return res
+	}
+	plan, ok := step(`{"step":"plan","execution":"arn:aws:states:us-east-1:1:execution:m:e1","request":{"dataset":"retail"}}`).(workflow.PlanOutput)
+	if !ok || plan.Shards != 6 || plan.PartsBucket != emu.Bucket {
+		t.Fatalf("plan output %+v", plan)
+	}
+	obj, err := emu.Clients.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(plan.PartsKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []workflow.Item
+	if err := json.NewDecoder(obj.Body).Decode(&items); err != nil || len(items) != 6 {
+		t.Fatalf("shard list %v, %v", items, err)
+	}
+	obj.Body.Close()
+	for _, kind := range []string{"summarize", "fit", "assign"} {
+		if kind == "fit" {
+			step(fmt.Sprintf(`{"step":"fit","run":%q,"of":6}`, plan.Run))
+			continue
+		}
+		// The map runs its items in any order.
+		for i := len(items) - 1; i >= 0; i-- {
+			got := step(fmt.Sprintf(`{"step":%q,"run":%q,"shard":%d,"of":%d}`, kind, plan.Run, items[i].Shard, items[i].Of))
+			if r, ok := got.(workflow.ShardResult); !ok || r.Shard != items[i].Shard || string(r.Step) != kind {
+				t.Fatalf("%s of shard %d returned %+v", kind, items[i].Shard, got)
+			}
+		}
+	}
+	step(fmt.Sprintf(`{"step":"publish","run":%q,"of":6}`, plan.Run))
+	retail := st.Dataset("retail")
+	stepped, err := retail.LatestSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string][]byte{}
+	for _, p := range stepped.Parts {
+		if parts[p], err = retail.SnapshotPart(ctx, stepped.ID, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ran, err := rec.In("retail").Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stepped.Parts) < 20 || len(stepped.Parts) != len(ran.Snapshot.Parts) || ran.Meta.Customers != 793 {
+		t.Fatalf("stepped snapshot has %d parts, run %d of %d customers", len(stepped.Parts), len(ran.Snapshot.Parts), ran.Meta.Customers)
+	}
+	for _, p := range ran.Snapshot.Parts {
+		data, err := retail.SnapshotPart(ctx, ran.Snapshot.ID, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data, parts[p]) {
+			t.Errorf("part %s differs between the steps and Run", p)
+		}
+	}
+	if _, err := rec.Step(ctx, workflow.Input{Step: workflow.Assign, Run: plan.Run, Shard: 2, Of: 5}); !errors.Is(err, recompute.ErrShardMismatch) {
+		t.Errorf("an assign step of another shard count: %v, want ErrShardMismatch", err)
 	}
 }

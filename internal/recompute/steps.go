@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/shard"
@@ -35,6 +36,7 @@ import (
 
 // runInputs is what the plan step fixes for a run.
 type runInputs struct {
+	Dataset      string
 	Started      time.Time
 	Shards       int
 	Live         map[string]store.Entry
@@ -50,24 +52,49 @@ func runKey(run, name string) string { return workflow.RunPrefix + run + "/" + n
 // Step runs one step of a recompute run, as the state machine invokes it,
 // and returns the step's output: a workflow.PlanOutput for the plan, a
 // workflow.ShardResult for a shard's step, and nil for fit and publish.
-// Errors wrap the workflow package's for an input that does not
-// validate, and ErrShardMismatch when a run's objects disagree.
+// The plan step works on the dataset its execution's input names
+// ({"dataset": name}, the default dataset without one), the others on
+// the dataset their run's plan fixed. Errors wrap the workflow package's
+// for an input that does not validate, dataset.ErrInvalid for a bad
+// dataset name, and ErrShardMismatch when a run's objects disagree.
 func (s *Service) Step(ctx context.Context, in workflow.Input) (any, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	switch in.Step {
-	case workflow.Plan:
-		return s.planStep(ctx, in.Execution)
-	case workflow.Summarize:
-		return workflow.ShardResult{Step: in.Step, Shard: in.Shard}, s.summarizeStep(ctx, in.Run, in.Shard, in.Of)
-	case workflow.Fit:
-		return nil, s.fitStep(ctx, in.Run, in.Of)
-	case workflow.Assign:
-		return workflow.ShardResult{Step: in.Step, Shard: in.Shard}, s.assignStep(ctx, in.Run, in.Shard, in.Of)
+	if in.Step == workflow.Plan {
+		var req ExecutionInput
+		if len(in.Request) > 0 {
+			if err := json.Unmarshal(in.Request, &req); err != nil {
+				return nil, fmt.Errorf("plan: execution input: %w", err)
+			}
+		}
+		name := cmp.Or(req.Dataset, dataset.Default)
+		if err := dataset.Check(name); name != dataset.Default && err != nil {
+			return nil, err
+		}
+		return s.In(name).planStep(ctx, in.Execution)
 	}
-	_, err := s.publishStep(ctx, in.Run, in.Of)
+	run, err := s.runInputs(ctx, in.Run, in.Of)
+	if err != nil {
+		return nil, err
+	}
+	d := s.In(run.fixed.Dataset)
+	switch in.Step {
+	case workflow.Summarize:
+		return workflow.ShardResult{Step: in.Step, Shard: in.Shard}, d.summarizeStep(ctx, run, in.Shard)
+	case workflow.Fit:
+		return nil, d.fitStep(ctx, run)
+	case workflow.Assign:
+		return workflow.ShardResult{Step: in.Step, Shard: in.Shard}, d.assignStep(ctx, run, in.Shard)
+	}
+	_, err = d.publishStep(ctx, run)
 	return nil, err
+}
+
+// ExecutionInput is the input a recompute execution is started with.
+type ExecutionInput struct {
+	// Dataset is the dataset to recompute; "" for the default one.
+	Dataset string `json:"dataset,omitempty"`
 }
 
 // planStep recomputes the totals summary, fixes the run's inputs and
@@ -88,7 +115,7 @@ func (s *Service) planStep(ctx context.Context, execution string) (workflow.Plan
 		return workflow.PlanOutput{}, err
 	}
 	n := cmp.Or(s.opts.Shards, shard.Default)
-	fixed := runInputs{Started: started, Shards: n, Live: in.live, Transactions: in.transactions,
+	fixed := runInputs{Dataset: s.dataset, Started: started, Shards: n, Live: in.live, Transactions: in.transactions,
 		Accounts: in.accounts, Names: in.names, Spend: in.spend}
 	if err := s.putGob(ctx, runKey(run, "inputs.gob"), fixed); err != nil {
 		return workflow.PlanOutput{}, err
@@ -104,14 +131,21 @@ func (s *Service) planStep(ctx context.Context, execution string) (workflow.Plan
 	return workflow.PlanOutput{Run: run, Shards: n, PartsBucket: s.opts.Bucket, PartsKey: key}, nil
 }
 
-// inputs reads what the plan step fixed for a run.
-func (s *Service) runInputs(ctx context.Context, run string, of int) (*inputs, runInputs, error) {
+// run is a run's name and what its plan fixed, as a step reads them.
+type run struct {
+	name  string
+	fixed runInputs
+	in    *inputs
+}
+
+// runInputs reads what the plan step fixed for a run of of shards.
+func (s *Service) runInputs(ctx context.Context, name string, of int) (*run, error) {
 	var fixed runInputs
-	if err := s.getGob(ctx, runKey(run, "inputs.gob"), &fixed); err != nil {
-		return nil, fixed, err
+	if err := s.getGob(ctx, runKey(name, "inputs.gob"), &fixed); err != nil {
+		return nil, err
 	}
 	if fixed.Shards != of {
-		return nil, fixed, fmt.Errorf("%w: run %s planned %d shards, step given %d", ErrShardMismatch, run, fixed.Shards, of)
+		return nil, fmt.Errorf("%w: run %s planned %d shards, step given %d", ErrShardMismatch, name, fixed.Shards, of)
 	}
 	in := &inputs{live: fixed.Live, transactions: fixed.Transactions, accounts: fixed.Accounts, names: fixed.Names,
 		spend: fixed.Spend, files: len(fixed.Transactions), indexes: map[string]*history.Index{}}
@@ -119,7 +153,7 @@ func (s *Service) runInputs(ctx context.Context, run string, of int) (*inputs, r
 		in.accounts = map[string]map[dimension.Dimension]string{}
 	}
 	in.prospects = Prospects(in.accounts)
-	return in, fixed, nil
+	return &run{name: name, fixed: fixed, in: in}, nil
 }
 
 // shardBase folds the purchases of shard sh of n.
@@ -132,25 +166,19 @@ func (s *Service) shardBase(ctx context.Context, in *inputs, sh, n int) (*analyt
 }
 
 // summarizeStep is the first pass over one shard.
-func (s *Service) summarizeStep(ctx context.Context, run string, sh, n int) error {
-	in, _, err := s.runInputs(ctx, run, n)
+func (s *Service) summarizeStep(ctx context.Context, r *run, sh int) error {
+	b, err := s.shardBase(ctx, r.in, sh, r.fixed.Shards)
 	if err != nil {
 		return err
 	}
-	b, err := s.shardBase(ctx, in, sh, n)
-	if err != nil {
-		return err
-	}
-	return s.putGob(ctx, runKey(run, fmt.Sprintf("summary/%d.gob", sh)), SummarizeShard(sh, b))
+	return s.putGob(ctx, runKey(r.name, fmt.Sprintf("summary/%d.gob", sh)), SummarizeShard(sh, b))
 }
 
 // fitStep merges every shard's summary into the plan: the plan without
 // labels, and each shard's labels apart, so that a shard's step reads
 // only its own.
-func (s *Service) fitStep(ctx context.Context, run string, n int) error {
-	if _, _, err := s.runInputs(ctx, run, n); err != nil {
-		return err
-	}
+func (s *Service) fitStep(ctx context.Context, r *run) error {
+	run, n := r.name, r.fixed.Shards
 	sums := make([]ShardSummary, n)
 	for sh := range n {
 		if err := s.getGob(ctx, runKey(run, fmt.Sprintf("summary/%d.gob", sh)), &sums[sh]); err != nil {
@@ -190,48 +218,41 @@ func (s *Service) readPlan(ctx context.Context, run string, sh, n int) (*Plan, e
 }
 
 // assignStep is the second pass over one shard.
-func (s *Service) assignStep(ctx context.Context, run string, sh, n int) error {
-	in, _, err := s.runInputs(ctx, run, n)
+func (s *Service) assignStep(ctx context.Context, r *run, sh int) error {
+	plan, err := s.readPlan(ctx, r.name, sh, r.fixed.Shards)
 	if err != nil {
 		return err
 	}
-	plan, err := s.readPlan(ctx, run, sh, n)
+	b, err := s.shardBase(ctx, r.in, sh, r.fixed.Shards)
 	if err != nil {
 		return err
 	}
-	b, err := s.shardBase(ctx, in, sh, n)
+	res, err := plan.AssignShard(sh, b, r.in.prospects, r.in.spend)
 	if err != nil {
 		return err
 	}
-	res, err := plan.AssignShard(sh, b, in.prospects, in.spend)
-	if err != nil {
-		return err
-	}
-	return s.putGob(ctx, runKey(run, fmt.Sprintf("result/%d.gob", sh)), res)
+	return s.putGob(ctx, runKey(r.name, fmt.Sprintf("result/%d.gob", sh)), res)
 }
 
 // publishStep merges the shards' results into the snapshot, adds the
 // holdout check, and publishes it (see publish).
-func (s *Service) publishStep(ctx context.Context, run string, n int) (*Result, error) {
-	in, fixed, err := s.runInputs(ctx, run, n)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := s.readPlan(ctx, run, -1, n)
+func (s *Service) publishStep(ctx context.Context, r *run) (*Result, error) {
+	n := r.fixed.Shards
+	plan, err := s.readPlan(ctx, r.name, -1, n)
 	if err != nil {
 		return nil, err
 	}
 	results := make([]ShardResult, n)
 	for sh := range n {
-		if err := s.getGob(ctx, runKey(run, fmt.Sprintf("result/%d.gob", sh)), &results[sh]); err != nil {
+		if err := s.getGob(ctx, runKey(r.name, fmt.Sprintf("result/%d.gob", sh)), &results[sh]); err != nil {
 			return nil, err
 		}
 	}
-	snap, err := plan.Merge(results, in.prospects, in.spend)
+	snap, err := plan.Merge(results, r.in.prospects, r.in.spend)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	return s.publish(ctx, in, snap, fixed.Started, n)
+	return s.publish(ctx, r.in, snap, r.fixed.Started, n)
 }
 
 // putGob writes v gob-encoded under key.

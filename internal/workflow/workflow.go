@@ -269,3 +269,21 @@ func Definition(s Substitutions) (string, error) {
 	}
 	return strings.TrimSpace(string(out)), nil
 }
+
+// DecodeInput reads a function invocation's payload as a step's input.
+// ok is false for a payload that is a JSON object without a "step" (a
+// scheduled event, say), which is not a step's; a payload that is not a
+// JSON object, or whose fields do not decode, is an error.
+func DecodeInput(payload []byte) (in Input, ok bool, err error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &probe); err != nil {
+		return Input{}, false, fmt.Errorf("recompute invocation: %w", err)
+	}
+	if _, ok := probe["step"]; !ok {
+		return Input{}, false, nil
+	}
+	if err := json.Unmarshal(payload, &in); err != nil {
+		return Input{}, false, fmt.Errorf("recompute step input: %w", err)
+	}
+	return in, true, nil
+}

@@ -386,3 +386,24 @@ func TestItemsAndFailures(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeInput(t *testing.T) {
+	for _, c := range []struct {
+		name, payload string
+		ok, bad       bool
+		want          workflow.Input
+	}{
+		{name: "a step", payload: `{"step":"assign","run":"r1","shard":3,"of":8}`, ok: true, want: workflow.Input{Step: workflow.Assign, Run: "r1", Shard: 3, Of: 8}},
+		{name: "a scheduled event", payload: `{"version":"0","detail-type":"Scheduled Event","source":"aws.events"}`},
+		{name: "an empty object", payload: `{}`},
+		{name: "not an object", payload: `[1,2]`, bad: true},
+		{name: "a shard that is not a number", payload: `{"step":"assign","shard":"three"}`, bad: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in, ok, err := workflow.DecodeInput([]byte(c.payload))
+			if (err != nil) != c.bad || ok != c.ok || in.Step != c.want.Step || in.Run != c.want.Run || in.Shard != c.want.Shard || in.Of != c.want.Of {
+				t.Errorf("DecodeInput(%s) = %+v, %v, %v", c.payload, in, ok, err)
+			}
+		})
+	}
+}
