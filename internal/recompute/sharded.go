@@ -63,7 +63,7 @@ func AnalyzeShards(ctx context.Context, n, workers int, load ShardLoader, accoun
 		return snapshot.Snapshot{}, err
 	}
 	if plan.Empty() {
-		return plan.Merge(nil, nil, nil)
+		return plan.Merge(nil, nil)
 	}
 	results := make([]ShardResult, n)
 	err = eachShard(ctx, n, workers, func(ctx context.Context, s int) error {
@@ -77,7 +77,7 @@ func AnalyzeShards(ctx context.Context, n, workers int, load ShardLoader, accoun
 	if err != nil {
 		return snapshot.Snapshot{}, err
 	}
-	return plan.Merge(results, accounts, spend)
+	return plan.Merge(results, spend)
 }
 
 // eachShard calls fn for shards 0 to n−1 on at most workers goroutines (at
@@ -162,12 +162,16 @@ type Plan struct {
 	Labels  []ShardLabels `json:"labels"`
 }
 
+// RFMScore is a customer's R, F and M scores, 1 to 5: all a shard needs
+// of its RFM, in a fraction of analytics.RFMScore's memory.
+type RFMScore [3]uint8
+
 // ShardLabels are the global labels of one shard's customers, in the
 // shard base's order: value tier, RFM scores and group, quadrant and CLV
 // predictions (both nil when the model was withheld).
 type ShardLabels struct {
 	Tiers       []int                  `json:"tiers"`
-	RFMScores   []analytics.RFMScore   `json:"rfm_scores"`
+	RFMScores   []RFMScore             `json:"rfm_scores"`
 	RFM         []int                  `json:"rfm"`
 	Quadrants   []int                  `json:"quadrants,omitempty"`
 	Predictions []analytics.Prediction `json:"predictions,omitempty"`
@@ -250,6 +254,16 @@ func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan
 	for _, d := range p.Dims {
 		meta.Dimensions = append(meta.Dimensions, string(d))
 	}
+	p.TiersWithin = map[dimension.Dimension][]analytics.Summary{}
+	for _, d := range p.Dims[1:] {
+		if p.TiersWithin[d], err = analytics.TiersWithin(base, analytics.DefaultTierConfig(), d); err != nil {
+			return nil, fmt.Errorf("tiers within %s: %w", d, err)
+		}
+	}
+	// Nothing further reads the shares, a good part of the summaries.
+	for i := range base.Customers {
+		base.Customers[i].Shares = nil
+	}
 	tiers, err := analytics.Tiers(base, analytics.DefaultTierConfig())
 	if err != nil {
 		return nil, fmt.Errorf("tiers: %w", err)
@@ -283,21 +297,16 @@ func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan
 		quads, p.Trusted = &q, true
 	}
 	p.Meta = meta
-	p.TiersWithin = map[dimension.Dimension][]analytics.Summary{}
-	for _, d := range p.Dims[1:] {
-		if p.TiersWithin[d], err = analytics.TiersWithin(base, analytics.DefaultTierConfig(), d); err != nil {
-			return nil, fmt.Errorf("tiers within %s: %w", d, err)
-		}
-	}
 	for s := range p.Labels {
 		l := &p.Labels[s]
 		l.Tiers, l.RFM = []int{}, []int{}
-		l.RFMScores = []analytics.RFMScore{}
+		l.RFMScores = []RFMScore{}
 	}
 	for k, o := range order {
 		l := &p.Labels[o.s]
 		l.Tiers = append(l.Tiers, tiers.Of[k])
-		l.RFMScores = append(l.RFMScores, rfm.Scores[k])
+		sc := rfm.Scores[k]
+		l.RFMScores = append(l.RFMScores, RFMScore{uint8(sc.R), uint8(sc.F), uint8(sc.M)})
 		l.RFM = append(l.RFM, rfm.Of[k])
 		if quads != nil {
 			l.Quadrants = append(l.Quadrants, quads.Of[k])
@@ -326,6 +335,13 @@ type RankedCustomer struct {
 	CLV      float64              `json:"clv"`
 	Revenue  decimal.Decimal      `json:"revenue"`
 	Customer snapshot.TopCustomer `json:"customer"`
+	// Predicted says the model's figures below are the customer's; the
+	// Customer's pointers to them are set from these when the list is
+	// made, since encoding/gob, which carries results between steps,
+	// sends a pointer to zero as nil.
+	Predicted         bool    `json:"predicted"`
+	PAlive            float64 `json:"p_alive"`
+	ExpectedPurchases float64 `json:"expected_purchases"`
 }
 
 // byRank orders ranked customers by CLV (0 for all when the model was
@@ -368,7 +384,11 @@ func (p *Plan) AssignShard(s int, b *analytics.Base, accounts []analytics.Prospe
 	bs.FirstDay, bs.LastDay = p.FirstDay, p.LastDay
 	l := p.Labels[s]
 	tiers := analytics.Assignment{Groups: analytics.DefaultTierConfig().Names, Of: l.Tiers}
-	rfm := analytics.RFMResult{AsOf: p.RFMAsOf, Scores: l.RFMScores, Assignment: analytics.Assignment{Groups: analytics.RFMGroups(), Of: l.RFM}}
+	scores := make([]analytics.RFMScore, len(l.RFMScores))
+	for i, sc := range l.RFMScores {
+		scores[i] = analytics.RFMScore{R: int(sc[0]), F: int(sc[1]), M: int(sc[2])}
+	}
+	rfm := analytics.RFMResult{AsOf: p.RFMAsOf, Scores: scores, Assignment: analytics.Assignment{Groups: analytics.RFMGroups(), Of: l.RFM}}
 	var quads *analytics.QuadrantResult
 	if p.Trusted {
 		quads = &analytics.QuadrantResult{Predictions: l.Predictions, Assignment: analytics.Assignment{Groups: analytics.QuadrantGroups(), Of: l.Quadrants}}
@@ -431,50 +451,115 @@ func (p *Plan) AssignShard(s int, b *analytics.Base, accounts []analytics.Prospe
 }
 
 // Merge adds up the shards' results, results[s] being shard s's, into the
-// snapshot; accounts and spend are those AssignShard was given.
-func (p *Plan) Merge(results []ShardResult, accounts []analytics.Prospect, spend []history.Spend) (snapshot.Snapshot, error) {
-	if p.Empty() {
-		return snapshot.Snapshot{Meta: p.Meta}, nil
+// snapshot; spend is what AssignShard was given.
+func (p *Plan) Merge(results []ShardResult, spend []history.Spend) (snapshot.Snapshot, error) {
+	m := p.NewMerger()
+	for _, r := range results {
+		if err := m.Add(r); err != nil {
+			return snapshot.Snapshot{}, err
+		}
 	}
-	snap := snapshot.Snapshot{Dimensions: make([]snapshot.DimensionParts, 0, len(p.Dims))}
-	for k, d := range p.Dims {
-		dp := snapshot.DimensionParts{Dimension: d, Bridges: map[analytics.Grain][]analytics.BridgeRow{}}
-		pick := func(f func(snapshot.DimensionParts) []analytics.Summary) [][]analytics.Summary {
-			out := make([][]analytics.Summary, len(results))
-			for s := range results {
-				out[s] = f(results[s].Dimensions[k])
+	return m.Snapshot(spend)
+}
+
+// Merger adds up the shards' results one at a time, in shard order (the
+// order float sums are made in), holding their sum and never more than
+// the best maxTopCustomers customers: the publication reads results one
+// by one in bounded memory.
+type Merger struct {
+	p         *Plan
+	added     int
+	dims      []snapshot.DimensionParts
+	acq       []analytics.AcquisitionPart
+	top       []RankedCustomer
+	profile   analytics.LookalikeProfile
+	nonBuyers []analytics.Prospect
+}
+
+// NewMerger returns a Merger of the plan's shards.
+func (p *Plan) NewMerger() *Merger { return &Merger{p: p} }
+
+// Add adds the next shard's result. The error wraps ErrShardMismatch
+// when the result is not of the plan's dimensions and spend, or
+// money.ErrOverflow.
+func (m *Merger) Add(r ShardResult) error {
+	if len(r.Dimensions) != len(m.p.Dims) {
+		return fmt.Errorf("%w: a result of %d dimensions, plan of %d", ErrShardMismatch, len(r.Dimensions), len(m.p.Dims))
+	}
+	m.top = append(m.top, r.Top...)
+	slices.SortFunc(m.top, byRank)
+	m.top = m.top[:min(len(m.top), maxTopCustomers)]
+	m.nonBuyers = append(m.nonBuyers, r.NonBuyers...)
+	if m.added == 0 {
+		m.dims, m.acq, m.profile = r.Dimensions, r.Acquisition, r.Profile
+		m.added++
+		// Rates are set again from the counts: a result that came
+		// through encoding/gob lost its pointers to zero rates.
+		for k := range m.dims {
+			if m.dims[k].Bridges == nil {
+				m.dims[k].Bridges = map[analytics.Grain][]analytics.BridgeRow{}
 			}
-			return out
-		}
-		var err error
-		if dp.Tiers, err = analytics.MergeSummaries(d, pick(func(x snapshot.DimensionParts) []analytics.Summary { return x.Tiers })...); err != nil {
-			return snapshot.Snapshot{}, fmt.Errorf("tiers by %s: %w", d, err)
-		}
-		dp.TiersWithin = p.TiersWithin[d]
-		if dp.RFM, err = analytics.MergeSummaries(d, pick(func(x snapshot.DimensionParts) []analytics.Summary { return x.RFM })...); err != nil {
-			return snapshot.Snapshot{}, fmt.Errorf("rfm by %s: %w", d, err)
-		}
-		if p.Trusted {
-			if dp.Quadrants, err = analytics.MergeSummaries(d, pick(func(x snapshot.DimensionParts) []analytics.Summary { return x.Quadrants })...); err != nil {
-				return snapshot.Snapshot{}, fmt.Errorf("quadrants by %s: %w", d, err)
+			for _, g := range snapshot.BridgeGrains() {
+				var err error
+				if m.dims[k].Bridges[g], err = analytics.MergeBridges(m.dims[k].Bridges[g]); err != nil {
+					return err
+				}
 			}
-			forecasts := make([][]analytics.ValueForecast, len(results))
-			for s := range results {
-				forecasts[s] = results[s].Dimensions[k].Forecast
+		}
+		return nil
+	}
+	m.added++
+	if len(r.Acquisition) != len(m.acq) {
+		return fmt.Errorf("%w: a result of %d acquisition parts, not %d", ErrShardMismatch, len(r.Acquisition), len(m.acq))
+	}
+	var err error
+	if m.profile, err = analytics.MergeLookalikeProfiles(m.profile, r.Profile); err != nil {
+		return err
+	}
+	for k := range m.acq {
+		if m.acq[k], err = analytics.MergeAcquisitionParts(m.acq[k], r.Acquisition[k]); err != nil {
+			return fmt.Errorf("acquisition: %w", err)
+		}
+	}
+	for k, d := range m.p.Dims {
+		acc, part := &m.dims[k], r.Dimensions[k]
+		if acc.Tiers, err = analytics.MergeSummaries(d, acc.Tiers, part.Tiers); err != nil {
+			return fmt.Errorf("tiers by %s: %w", d, err)
+		}
+		if acc.RFM, err = analytics.MergeSummaries(d, acc.RFM, part.RFM); err != nil {
+			return fmt.Errorf("rfm by %s: %w", d, err)
+		}
+		if m.p.Trusted {
+			if acc.Quadrants, err = analytics.MergeSummaries(d, acc.Quadrants, part.Quadrants); err != nil {
+				return fmt.Errorf("quadrants by %s: %w", d, err)
 			}
-			if dp.Forecast, err = analytics.MergeForecasts(d, forecasts...); err != nil {
-				return snapshot.Snapshot{}, fmt.Errorf("forecast by %s: %w", d, err)
+			if acc.Forecast, err = analytics.MergeForecasts(d, acc.Forecast, part.Forecast); err != nil {
+				return fmt.Errorf("forecast by %s: %w", d, err)
 			}
 		}
 		for _, g := range snapshot.BridgeGrains() {
-			rows := make([][]analytics.BridgeRow, len(results))
-			for s := range results {
-				rows[s] = results[s].Dimensions[k].Bridges[g]
-			}
-			if dp.Bridges[g], err = analytics.MergeBridges(rows...); err != nil {
-				return snapshot.Snapshot{}, fmt.Errorf("bridge by %s %s: %w", d, g, err)
+			if acc.Bridges[g], err = analytics.MergeBridges(acc.Bridges[g], part.Bridges[g]); err != nil {
+				return fmt.Errorf("bridge by %s %s: %w", d, g, err)
 			}
 		}
+	}
+	return nil
+}
+
+// Snapshot returns the snapshot of the results added; spend is what
+// AssignShard was given.
+func (m *Merger) Snapshot(spend []history.Spend) (snapshot.Snapshot, error) {
+	p := m.p
+	if p.Empty() {
+		return snapshot.Snapshot{Meta: p.Meta}, nil
+	}
+	if m.added != len(p.Labels) {
+		return snapshot.Snapshot{}, fmt.Errorf("%w: %d results of %d shards", ErrShardMismatch, m.added, len(p.Labels))
+	}
+	snap := snapshot.Snapshot{Dimensions: make([]snapshot.DimensionParts, 0, len(p.Dims))}
+	for k, d := range p.Dims {
+		dp := m.dims[k]
+		dp.TiersWithin = p.TiersWithin[d]
 		snap.Dimensions = append(snap.Dimensions, dp)
 	}
 	if len(spend) > 0 {
@@ -485,46 +570,34 @@ func (p *Plan) Merge(results []ShardResult, accounts []analytics.Prospect, spend
 				bridges = snap.Dimensions[i].Bridges
 			}
 			for _, g := range snapshot.BridgeGrains() {
-				parts := make([]analytics.AcquisitionPart, len(results))
-				for s := range results {
-					parts[s] = results[s].Acquisition[j]
-				}
-				j++
-				merged, err := analytics.MergeAcquisitionParts(parts...)
-				if err != nil {
-					return snapshot.Snapshot{}, fmt.Errorf("acquisition by %s %s: %w", d, g, err)
-				}
 				cfg := analytics.AcquisitionConfig{Grain: g, Dimension: d, Bridge: bridges[g]}
 				if p.Trusted {
 					cfg.Predictions = []analytics.Prediction{} // CLV figures are given
 				}
-				a, err := analytics.FinishAcquisition(spend, cfg, p.Basis, merged)
+				a, err := analytics.FinishAcquisition(spend, cfg, p.Basis, m.acq[j])
 				if err != nil {
 					return snapshot.Snapshot{}, fmt.Errorf("acquisition by %s %s: %w", d, g, err)
 				}
+				j++
 				snap.Acquisition = append(snap.Acquisition, a)
 			}
 		}
 	}
-	var top []RankedCustomer
-	var nonBuyers []analytics.Prospect
-	profiles := make([]analytics.LookalikeProfile, len(results))
-	for s, r := range results {
-		top = append(top, r.Top...)
-		nonBuyers = append(nonBuyers, r.NonBuyers...)
-		profiles[s] = r.Profile
-	}
-	slices.SortFunc(top, byRank)
-	top = top[:min(len(top), maxTopCustomers)]
-	snap.Customers = make([]snapshot.TopCustomer, len(top))
-	for i, c := range top {
+	snap.Customers = make([]snapshot.TopCustomer, len(m.top))
+	for i, c := range m.top {
+		if c.Customer.Attributes == nil {
+			c.Customer.Attributes = map[string]string{} // gob sends an empty map as none
+		}
+		if c.Predicted {
+			c.Customer.PAlive, c.Customer.ExpectedPurchases, c.Customer.CLV = ptr(analytics.Ratio(c.PAlive)), ptr(analytics.Amount(c.ExpectedPurchases)), ptr(analytics.Amount(c.CLV))
+		}
 		snap.Customers[i] = c.Customer
 	}
 	snap.Meta = p.Meta
-	snap.Meta.Warnings = slices.Clone(p.Meta.Warnings)
-	if len(nonBuyers) > 0 {
-		slices.SortFunc(nonBuyers, func(x, y analytics.Prospect) int { return strings.Compare(x.ID, y.ID) })
-		looks, err := lookalikes(profiles, nonBuyers)
+	snap.Meta.Warnings = append([]string{}, p.Meta.Warnings...) // [], not null, without any
+	if len(m.nonBuyers) > 0 {
+		slices.SortFunc(m.nonBuyers, func(x, y analytics.Prospect) int { return strings.Compare(x.ID, y.ID) })
+		looks, err := m.profile.Rank(m.nonBuyers, analytics.LookalikeConfig{Limit: maxLookalikes})
 		if err != nil {
 			snap.Meta.Warnings = append(snap.Meta.Warnings, "lookalike prospects not ranked: "+err.Error())
 		} else {
@@ -532,17 +605,6 @@ func (p *Plan) Merge(results []ShardResult, accounts []analytics.Prospect, spend
 		}
 	}
 	return snap, nil
-}
-
-// lookalikes ranks the accounts that never bought by how much their
-// firmographics resemble the A tier's, whose profile the shards' add up
-// to.
-func lookalikes(profiles []analytics.LookalikeProfile, nonBuyers []analytics.Prospect) ([]analytics.Lookalike, error) {
-	profile, err := analytics.MergeLookalikeProfiles(profiles...)
-	if err != nil {
-		return nil, err
-	}
-	return profile.Rank(nonBuyers, analytics.LookalikeConfig{Limit: maxLookalikes})
 }
 
 // topCustomers ranks a shard's customers by CLV when the model fitted,
@@ -567,6 +629,11 @@ func topCustomers(base *analytics.Base, tiers analytics.Assignment, rfm analytic
 	for _, i := range idx {
 		r := out[i]
 		r.Customer = describeCustomer(base, i, tiers, rfm, quads)
+		if quads != nil {
+			p := quads.Predictions[i]
+			r.Predicted, r.PAlive, r.ExpectedPurchases = true, p.PAlive, p.ExpectedPurchases
+			r.Customer.PAlive, r.Customer.ExpectedPurchases, r.Customer.CLV = nil, nil, nil
+		}
 		ranked = append(ranked, r)
 	}
 	return ranked

@@ -6,16 +6,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/devstack/emutest"
 	"github.com/salesseg/salesseg/internal/ingest"
+	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/shareddata"
 	"github.com/salesseg/salesseg/internal/store"
@@ -51,7 +55,8 @@ func TestRunReadsShardedHistories(t *testing.T) {
 	emu := emutest.Start(t)
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
 	svc := ingest.New(emu.Clients.S3, st, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5, Shards: 8})
-	for i, name := range []string{"sample_superstore_utf8bom_2016-2019.csv", "uci_online_retail_random_sample_2709.csv"} {
+	names := []string{"sample_superstore_utf8bom_2016-2019.csv", "uci_online_retail_random_sample_2709.csv"}
+	for i, name := range names {
 		body, err := os.ReadFile(shareddata.Path(t, name))
 		if err != nil {
 			t.Fatal(err)
@@ -99,6 +104,39 @@ func TestRunReadsShardedHistories(t *testing.T) {
 				t.Errorf("%d shards: %d ranged GETs of histories indexed for 8", n, r)
 			}
 		}
+	}
+	// The single-function Analyze on the same files, parsed here, gives
+	// the same parts (but the holdout check, which only a run makes).
+	b := analytics.NewBuilder()
+	for _, name := range names {
+		f, err := os.Open(shareddata.Path(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := parser.ParseWith(f, name, parser.NewCSVRejects(io.Discard), parser.Options{})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := res.Purchases(b.Add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole, err := recompute.Analyze(ctx, b.Build(), nil, nil, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := whole.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if !bytes.Equal(snapshots[8][p.Name], p.Data) {
+			t.Errorf("part %s differs between 8 shards and Analyze:\n%s\n%s", p.Name, snapshots[8][p.Name], p.Data)
+		}
+	}
+	if len(parts) != len(snapshots[8])-1 {
+		t.Errorf("Analyze gives %d parts, the run %d", len(parts), len(snapshots[8]))
 	}
 	for _, n := range []int{5, 1} {
 		if len(snapshots[n]) != len(snapshots[8]) {

@@ -242,13 +242,18 @@ func (s *Service) publishStep(ctx context.Context, r *run) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	results := make([]ShardResult, n)
+	// One result at a time: memory holds their sum, not all of them.
+	m := plan.NewMerger()
 	for sh := range n {
-		if err := s.getGob(ctx, runKey(r.name, fmt.Sprintf("result/%d.gob", sh)), &results[sh]); err != nil {
+		var res ShardResult
+		if err := s.getGob(ctx, runKey(r.name, fmt.Sprintf("result/%d.gob", sh)), &res); err != nil {
 			return nil, err
 		}
+		if err := m.Add(res); err != nil {
+			return nil, fmt.Errorf("shard %d: %w", sh, err)
+		}
 	}
-	snap, err := plan.Merge(results, r.in.prospects, r.in.spend)
+	snap, err := m.Snapshot(r.in.spend)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
