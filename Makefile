@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 LAMBDA_FLAGS := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_BUILD := $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: local test deps check-tools lint unit bench bench-ingest bench-e2e build size clean web web-deps web-check chromium \
+.PHONY: local test deps check-tools lint unit bench bench-ingest bench-e2e bench-recompute build size clean web web-deps web-check chromium \
 	build-IngestFunction build-ApiFunction build-RecomputeFunction
 
 ## deps: install the Node tools (dynalite, DuckDB) and Go modules.
@@ -106,6 +106,13 @@ WIDE_MB ?= 100
 bench-e2e: deps
 	SALESSEG_BENCH_FILES=1,10,100,1000 $(GO) test -run '^$$' -bench QueryCostByFiles -benchtime 100x -timeout 2h ./internal/api/
 	SALESSEG_BENCH_WIDE_MB=$(WIDE_MB) $(GO) test -run '^$$' -bench 'IngestWrites/wide|UploadToSucceeded' -timeout 2h ./internal/ingest/
+
+## bench-recompute: the sharded recompute, step by step, on CUSTOMERS generated customers (default
+## 1,000,000; about 15 purchase days each from a BG/NBD process) in 256 shards: each step's peak
+## RSS, time per million purchases, BG/NBD recovery and the projected wall time on AWS.
+CUSTOMERS ?= 1000000
+bench-recompute:
+	GOMEMLIMIT=450MiB SALESSEG_BENCH_CUSTOMERS=$(CUSTOMERS) $(GO) test -run '^$$' -bench ShardedRecompute -benchtime 1x -timeout 3h ./internal/recompute/
 
 ## build: the three Lambda bootstraps under build/<Function>/bootstrap.
 build:

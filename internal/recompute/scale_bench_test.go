@@ -154,7 +154,9 @@ func resetPeak() {
 // shard, the CLV parameters' largest relative error against the
 // generating ones, and the projected wall time on AWS with 10 and 100
 // shards at once (two waves of shard steps at the slowest shard's time,
-// plus the fit and the merge).
+// plus the fit and the merge). Steps hand their outputs on through files,
+// as deployed ones do through S3. make bench-recompute runs it with
+// GOMEMLIMIT=450MiB, a 512 MB function's soft limit.
 func BenchmarkShardedRecompute(b *testing.B) {
 	customers := envInt(b, "SALESSEG_BENCH_CUSTOMERS", 100_000)
 	n := envInt(b, "SALESSEG_BENCH_SHARDS", shard.Default)
@@ -184,9 +186,12 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		}
 		start := time.Now()
 		resetPeak()
-		sums := make([]ShardSummary, n)
+		// Each step's output goes to a file, as a deployed step puts it in
+		// S3, and the next step reads it back.
+		dir := b.TempDir()
+		file := func(kind string, s int) string { return filepath.Join(dir, kind+strconv.Itoa(s)+".gob") }
 		err := eachShard(ctx, n, 2, func(_ context.Context, s int) error {
-			return timed(s, func(base *analytics.Base) error { sums[s] = SummarizeShard(s, base); return nil })
+			return timed(s, func(base *analytics.Base) error { return writeGob(file("summary", s), SummarizeShard(s, base)) })
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -194,6 +199,10 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		summarizeRSS := peakRSS()
 		resetPeak()
 		fitStart := time.Now()
+		sums := make([]ShardSummary, n)
+		for s := range sums {
+			readGob(b, file("summary", s), &sums[s])
+		}
 		plan, err := PlanShards(ctx, sums, time.Time{})
 		if err != nil {
 			b.Fatal(err)
@@ -201,21 +210,13 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		fitTime, fitRSS := time.Since(fitStart), peakRSS()
 		sums = nil
 		resetPeak()
-		// Each shard's result goes to a file, as a deployed step puts it
-		// in S3, and the merge reads them back one at a time.
-		dir := b.TempDir()
-		file := func(s int) string { return filepath.Join(dir, strconv.Itoa(s)+".gob") }
 		err = eachShard(ctx, n, 2, func(_ context.Context, s int) error {
 			return timed(s, func(base *analytics.Base) error {
 				res, err := plan.AssignShard(s, base, nil, nil)
 				if err != nil {
 					return err
 				}
-				var buf bytes.Buffer
-				if err := gob.NewEncoder(&buf).Encode(res); err != nil {
-					return err
-				}
-				return os.WriteFile(file(s), buf.Bytes(), 0o600)
+				return writeGob(file("result", s), res)
 			})
 		})
 		if err != nil {
@@ -226,14 +227,8 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		mergeStart := time.Now()
 		merger := plan.NewMerger()
 		for s := range n {
-			data, err := os.ReadFile(file(s))
-			if err != nil {
-				b.Fatal(err)
-			}
 			var res ShardResult
-			if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&res); err != nil {
-				b.Fatal(err)
-			}
+			readGob(b, file("result", s), &res)
 			if err := merger.Add(res); err != nil {
 				b.Fatal(err)
 			}
@@ -280,6 +275,26 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds()/elapsed.Seconds(), "whole/sharded-time")
 		b.ReportMetric(peakRSS(), "MB-RSS-whole")
+	}
+}
+
+// writeGob writes v gob-encoded to a file.
+func writeGob(name string, v any) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return err
+	}
+	return os.WriteFile(name, buf.Bytes(), 0o600)
+}
+
+// readGob reads a file writeGob wrote into v.
+func readGob(b *testing.B, name string, v any) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -187,29 +187,38 @@ func (p *Plan) Empty() bool { return p.Meta.Customers == 0 }
 // CLV model and quadrants, and the tiers within each value. asOf is as
 // for Analyze. The summaries' customers are released as they are merged.
 func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan, error) {
+	// The summaries are moved into one array, each shard's released as
+	// soon as it is in, then put in id order in place: the customers are
+	// in memory once, not twice.
 	type origin struct{ s, i int32 }
-	var order []origin
+	count := 0
 	for s := range sums {
+		count += len(sums[s].Customers)
+	}
+	base := &analytics.Base{Customers: make([]analytics.Customer, 0, count)}
+	order := make([]origin, 0, count)
+	costComplete := true
+	for s := range sums {
+		base.Customers = append(base.Customers, sums[s].Customers...)
 		for i := range sums[s].Customers {
 			order = append(order, origin{int32(s), int32(i)})
 		}
+		costComplete = costComplete && sums[s].CostComplete
+		sums[s].Customers = nil
 	}
-	slices.SortFunc(order, func(x, y origin) int {
-		return strings.Compare(sums[x.s].Customers[x.i].ID, sums[y.s].Customers[y.i].ID)
-	})
-	base := &analytics.Base{Customers: make([]analytics.Customer, len(order))}
-	costComplete := true
-	for k, o := range order {
+	perm := make([]int32, count)
+	for k := range perm {
+		perm[k] = int32(k)
+	}
+	slices.SortFunc(perm, func(x, y int32) int { return strings.Compare(base.Customers[x].ID, base.Customers[y].ID) })
+	permute(base.Customers, perm)
+	permute(order, perm)
+	for k := range base.Customers {
 		c := &base.Customers[k]
-		*c, sums[o.s].Customers[o.i] = sums[o.s].Customers[o.i], analytics.Customer{}
 		if k == 0 {
 			base.FirstDay, base.LastDay = c.FirstDay, c.LastDay
 		}
 		base.FirstDay, base.LastDay = min(base.FirstDay, c.FirstDay), max(base.LastDay, c.LastDay)
-	}
-	for s := range sums {
-		costComplete = costComplete && sums[s].CostComplete
-		sums[s].Customers = nil
 	}
 	p := &Plan{FirstDay: base.FirstDay, LastDay: base.LastDay, Basis: analytics.BasisGrossMargin, Labels: make([]ShardLabels, len(sums))}
 	if !costComplete {
@@ -264,15 +273,33 @@ func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan
 	for i := range base.Customers {
 		base.Customers[i].Shares = nil
 	}
+	// Each analysis's labels are handed to the shards before the next
+	// runs, which lets the collector take the analysis: memory holds the
+	// customers, the labels and one analysis at a time.
+	counts := make([]int, len(p.Labels))
+	for _, o := range order {
+		counts[o.s]++
+	}
+	for s := range p.Labels {
+		p.Labels[s] = ShardLabels{Tiers: make([]int, counts[s]), RFMScores: make([]RFMScore, counts[s]), RFM: make([]int, counts[s])}
+	}
 	tiers, err := analytics.Tiers(base, analytics.DefaultTierConfig())
 	if err != nil {
 		return nil, fmt.Errorf("tiers: %w", err)
+	}
+	for k, o := range order {
+		p.Labels[o.s].Tiers[o.i] = tiers.Of[k]
 	}
 	rfm, err := analytics.RFM(base, analytics.RFMConfig{AsOf: asOf})
 	if err != nil {
 		return nil, fmt.Errorf("rfm: %w", err)
 	}
 	p.RFMAsOf = rfm.AsOf
+	for k, o := range order {
+		sc := rfm.Scores[k]
+		p.Labels[o.s].RFMScores[o.i] = RFMScore{uint8(sc.R), uint8(sc.F), uint8(sc.M)}
+		p.Labels[o.s].RFM[o.i] = rfm.Of[k]
+	}
 	fit, err := analytics.FitCLV(ctx, base, analytics.CLVConfig{AsOf: asOf})
 	if err != nil {
 		return nil, fmt.Errorf("clv: %w", err)
@@ -286,34 +313,50 @@ func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan
 	if fit.Note != "" {
 		meta.Warnings = append(meta.Warnings, fit.Note)
 	}
-	var quads *analytics.QuadrantResult
 	if !fit.Trusted() {
 		meta.Warnings = append(meta.Warnings, fit.Reason)
 	} else {
-		q, err := analytics.Quadrants(ctx, base, fit.Model, analytics.QuadrantConfig{})
+		quads, err := analytics.Quadrants(ctx, base, fit.Model, analytics.QuadrantConfig{})
 		if err != nil {
 			return nil, fmt.Errorf("quadrants: %w", err)
 		}
-		quads, p.Trusted = &q, true
-	}
-	p.Meta = meta
-	for s := range p.Labels {
-		l := &p.Labels[s]
-		l.Tiers, l.RFM = []int{}, []int{}
-		l.RFMScores = []RFMScore{}
-	}
-	for k, o := range order {
-		l := &p.Labels[o.s]
-		l.Tiers = append(l.Tiers, tiers.Of[k])
-		sc := rfm.Scores[k]
-		l.RFMScores = append(l.RFMScores, RFMScore{uint8(sc.R), uint8(sc.F), uint8(sc.M)})
-		l.RFM = append(l.RFM, rfm.Of[k])
-		if quads != nil {
-			l.Quadrants = append(l.Quadrants, quads.Of[k])
-			l.Predictions = append(l.Predictions, quads.Predictions[k])
+		p.Trusted = true
+		for s := range p.Labels {
+			p.Labels[s].Quadrants, p.Labels[s].Predictions = make([]int, counts[s]), make([]analytics.Prediction, counts[s])
+		}
+		for k, o := range order {
+			p.Labels[o.s].Quadrants[o.i] = quads.Of[k]
+			p.Labels[o.s].Predictions[o.i] = quads.Predictions[k]
 		}
 	}
+	p.Meta = meta
 	return p, nil
+}
+
+// permute puts xs in the order perm gives, xs[k] becoming the old
+// xs[perm[k]], in place (following each cycle of the permutation once,
+// with perm restored on return).
+func permute[T any](xs []T, perm []int32) {
+	for start := range perm {
+		if perm[start] < 0 {
+			continue
+		}
+		tmp := xs[start]
+		k := start
+		for {
+			next := int(perm[k])
+			perm[k] = ^perm[k] // visited
+			if next == start {
+				xs[k] = tmp
+				break
+			}
+			xs[k] = xs[next]
+			k = next
+		}
+	}
+	for k := range perm {
+		perm[k] = ^perm[k]
+	}
 }
 
 // ShardResult is what the second pass computes on one shard: the parts

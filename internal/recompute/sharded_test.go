@@ -305,3 +305,34 @@ func TestAnalyzeShardsMatchesGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestPermute(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		perm []int32
+	}{
+		{"identity", []int32{0, 1, 2, 3}},
+		{"reverse", []int32{3, 2, 1, 0}},
+		{"one cycle", []int32{1, 2, 3, 0}},
+		{"two cycles and a fixed point", []int32{1, 0, 2, 4, 5, 3}},
+		{"empty", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			xs := make([]string, len(c.perm))
+			for i := range xs {
+				xs[i] = fmt.Sprint("x", i)
+			}
+			orig := slices.Clone(xs)
+			perm := slices.Clone(c.perm)
+			permute(xs, perm)
+			for k := range xs {
+				if xs[k] != orig[c.perm[k]] {
+					t.Fatalf("permute(%v) = %v", c.perm, xs)
+				}
+			}
+			if !slices.Equal(perm, c.perm) {
+				t.Errorf("perm left as %v, want %v", perm, c.perm)
+			}
+		})
+	}
+}
