@@ -172,15 +172,7 @@ func NewLookalikeProfile(b *Base, seeds []int, dims []dimension.Dimension) (Look
 	dims = lookalikeDimensions(dims)
 	p := LookalikeProfile{Dimensions: slices.Clone(dims), Seeds: int64(len(seeds)), Customers: int64(len(b.Customers)),
 		SeedCount: make([]map[string]int64, len(dims)), BaseCount: make([]map[string]int64, len(dims))}
-	norm := map[string]string{}
-	normalized := func(v string) string {
-		n, ok := norm[v]
-		if !ok {
-			n = normalizeValue(v)
-			norm[v] = n
-		}
-		return n
-	}
+	normalized := normalizer()
 	for k, d := range dims {
 		p.SeedCount[k], p.BaseCount[k] = map[string]int64{}, map[string]int64{}
 		for i := range b.Customers {
@@ -240,15 +232,7 @@ func (p LookalikeProfile) Rank(prospects []Prospect, cfg LookalikeConfig) ([]Loo
 	if p.Seeds == 0 {
 		return nil, ErrNoSeeds
 	}
-	norm := map[string]string{}
-	normalized := func(v string) string {
-		n, ok := norm[v]
-		if !ok {
-			n = normalizeValue(v)
-			norm[v] = n
-		}
-		return n
-	}
+	normalized := normalizer()
 	nSeeds, nBase := float64(p.Seeds), float64(p.Customers)
 	seen := map[string]bool{}
 	var out []Lookalike
@@ -299,4 +283,18 @@ func (p LookalikeProfile) Rank(prospects []Prospect, cfg LookalikeConfig) ([]Loo
 }
 
 // normalizeValue folds a dimension value for comparison.
+// normalizer returns normalizeValue with a cache, since the same few
+// values repeat across customers.
+func normalizer() func(string) string {
+	cache := map[string]string{}
+	return func(v string) string {
+		n, ok := cache[v]
+		if !ok {
+			n = normalizeValue(v)
+			cache[v] = n
+		}
+		return n
+	}
+}
+
 func normalizeValue(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
