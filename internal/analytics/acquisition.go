@@ -316,10 +316,15 @@ func AcquisitionCohorts(b *Base, spend []history.Spend, cfg AcquisitionConfig, b
 	for _, co := range cohorts {
 		part.Cohorts = append(part.Cohorts, *co)
 	}
-	slices.SortFunc(part.Cohorts, func(x, y AcquisitionCohort) int {
+	sortCohorts(part.Cohorts)
+	return part, nil
+}
+
+// sortCohorts puts cohorts in value, then period order.
+func sortCohorts(cs []AcquisitionCohort) {
+	slices.SortFunc(cs, func(x, y AcquisitionCohort) int {
 		return cmp.Or(cmp.Compare(x.Value, y.Value), cmp.Compare(x.Period, y.Period))
 	})
-	return part, nil
 }
 
 // MergeAcquisitionParts adds up the parts of disjoint sets of customers
@@ -352,9 +357,7 @@ func MergeAcquisitionParts(parts ...AcquisitionPart) (AcquisitionPart, error) {
 	for _, co := range cohorts {
 		out.Cohorts = append(out.Cohorts, *co)
 	}
-	slices.SortFunc(out.Cohorts, func(x, y AcquisitionCohort) int {
-		return cmp.Or(cmp.Compare(x.Value, y.Value), cmp.Compare(x.Period, y.Period))
-	})
+	sortCohorts(out.Cohorts)
 	return out, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/salesseg/salesseg/internal/analytics"
+	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/devstack/emutest"
 	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/parser"
@@ -44,6 +45,27 @@ func (c *countingBlobs) GetObject(ctx context.Context, in *s3.GetObjectInput, o 
 	return c.Blobs.GetObject(ctx, in, o...)
 }
 
+// ingestShared puts a shared data file under key and hands its S3 event,
+// with sequencer seq, to the ingest handler.
+func ingestShared(t *testing.T, emu *devstack.Emulators, svc *ingest.Service, key, name string, seq int) {
+	t.Helper()
+	ctx := context.Background()
+	body, err := os.ReadFile(shareddata.Path(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
+		Bucket: events.S3Bucket{Name: emu.Bucket},
+		Object: events.S3Object{Key: key, VersionID: aws.ToString(out.VersionId), Sequencer: fmt.Sprintf("%02X", seq)}}}}}
+	if err := svc.HandleS3(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRunReadsShardedHistories ingests two real files through the
 // ingest handler, which groups their histories by 8 customer shards,
 // then recomputes with 8 shards (one ranged GET of each file's shard,
@@ -57,21 +79,7 @@ func TestRunReadsShardedHistories(t *testing.T) {
 	svc := ingest.New(emu.Clients.S3, st, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5, Shards: 8})
 	names := []string{"sample_superstore_utf8bom_2016-2019.csv", "uci_online_retail_random_sample_2709.csv"}
 	for i, name := range names {
-		body, err := os.ReadFile(shareddata.Path(t, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		key := "transactions/" + name
-		out, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
-			Bucket: events.S3Bucket{Name: emu.Bucket},
-			Object: events.S3Object{Key: key, VersionID: aws.ToString(out.VersionId), Sequencer: fmt.Sprintf("%02X", i+1)}}}}}
-		if err := svc.HandleS3(ctx, ev); err != nil {
-			t.Fatal(err)
-		}
+		ingestShared(t, emu, svc, "transactions/"+name, name, i+1)
 	}
 	snapshots := map[int]map[string][]byte{}
 	for _, n := range []int{8, 5, 1} {
@@ -161,20 +169,7 @@ func TestStepsAsTheStateMachineRunsThem(t *testing.T) {
 	st := store.New(emu.Clients.DynamoDB, emu.Table)
 	svc := ingest.New(emu.Clients.S3, st, quiet, ingest.ServiceOptions{MaxRejectRate: 0.5, Shards: 6})
 	name := "sample_superstore_utf8bom_2016-2019.csv"
-	body, err := os.ReadFile(shareddata.Path(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := "datasets/retail/transactions/" + name
-	out, err := emu.Clients.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(emu.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := events.S3Event{Records: []events.S3EventRecord{{EventName: "ObjectCreated:Put", S3: events.S3Entity{
-		Bucket: events.S3Bucket{Name: emu.Bucket}, Object: events.S3Object{Key: key, VersionID: aws.ToString(out.VersionId), Sequencer: "01"}}}}}
-	if err := svc.HandleS3(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
+	ingestShared(t, emu, svc, "datasets/retail/transactions/"+name, name, 1)
 	rec := recompute.New(st, emu.Clients.S3, quiet, recompute.Options{Bucket: emu.Bucket, Shards: 6})
 	step := func(payload string) any {
 		t.Helper()
