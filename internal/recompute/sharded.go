@@ -58,7 +58,15 @@ func AnalyzeShards(ctx context.Context, n, workers int, load ShardLoader, accoun
 	if err != nil {
 		return snapshot.Snapshot{}, err
 	}
-	plan, err := PlanShards(ctx, sums, asOf)
+	counts := make([]int, n)
+	for s := range sums {
+		counts[s] = len(sums[s].Customers)
+	}
+	plan, err := PlanShards(ctx, counts, func(s int) (ShardSummary, error) {
+		sum := sums[s]
+		sums[s] = ShardSummary{} // the plan moves the customers out
+		return sum, nil
+	}, asOf)
 	if err != nil {
 		return snapshot.Snapshot{}, err
 	}
@@ -181,31 +189,41 @@ type ShardLabels struct {
 // snapshot with only a Meta.
 func (p *Plan) Empty() bool { return p.Meta.Customers == 0 }
 
-// PlanShards merges the summaries of every shard, sums[s] being shard
-// s's, into the base's customers in id order (the order Analyze ranks
-// ties in), and computes on them the meta, value tiers, RFM scores, the
-// CLV model and quadrants, and the tiers within each value. asOf is as
-// for Analyze. The summaries' customers are released as they are merged.
-func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan, error) {
-	// The summaries are moved into one array, each shard's released as
-	// soon as it is in, then put in id order in place: the customers are
-	// in memory once, not twice.
+// PlanShards merges the summaries of the shards, counts[s] being shard
+// s's number of customers, read one at a time from summary (shard 0
+// first; each sorted by id), into the base's customers in id order (the
+// order Analyze ranks ties in), and computes on them the meta, value
+// tiers, RFM scores, the CLV model and quadrants, and the tiers within
+// each value. asOf is as for Analyze. Errors of summary are returned as
+// they are; ErrShardMismatch means a summary is of another shard or
+// count.
+func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSummary, error), asOf time.Time) (*Plan, error) {
+	// The summaries are moved into one array of the right size as they
+	// are read, then put in id order in place: the customers are in
+	// memory once, not twice.
 	type origin struct{ s, i int32 }
-	count := 0
-	for s := range sums {
-		count += len(sums[s].Customers)
+	n, count := len(counts), 0
+	for _, c := range counts {
+		count += c
 	}
-	base := &analytics.Base{Customers: make([]analytics.Customer, 0, count)}
+	customers := make([]analytics.Customer, 0, count)
 	order := make([]origin, 0, count)
 	costComplete := true
-	for s := range sums {
-		base.Customers = append(base.Customers, sums[s].Customers...)
-		for i := range sums[s].Customers {
+	for s := range n {
+		sum, err := summary(s)
+		if err != nil {
+			return nil, err
+		}
+		if sum.Shard != s || len(sum.Customers) != counts[s] || len(customers)+counts[s] > count {
+			return nil, fmt.Errorf("%w: summary %d is of shard %d with %d customers, want %d", ErrShardMismatch, s, sum.Shard, len(sum.Customers), counts[s])
+		}
+		customers = append(customers, sum.Customers...)
+		for i := range sum.Customers {
 			order = append(order, origin{int32(s), int32(i)})
 		}
-		costComplete = costComplete && sums[s].CostComplete
-		sums[s].Customers = nil
+		costComplete = costComplete && sum.CostComplete
 	}
+	base := &analytics.Base{Customers: customers}
 	perm := make([]int32, count)
 	for k := range perm {
 		perm[k] = int32(k)
@@ -220,7 +238,7 @@ func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan
 		}
 		base.FirstDay, base.LastDay = min(base.FirstDay, c.FirstDay), max(base.LastDay, c.LastDay)
 	}
-	p := &Plan{FirstDay: base.FirstDay, LastDay: base.LastDay, Basis: analytics.BasisGrossMargin, Labels: make([]ShardLabels, len(sums))}
+	p := &Plan{FirstDay: base.FirstDay, LastDay: base.LastDay, Basis: analytics.BasisGrossMargin, Labels: make([]ShardLabels, n)}
 	if !costComplete {
 		p.Basis = analytics.BasisRevenue
 	}
@@ -276,10 +294,6 @@ func PlanShards(ctx context.Context, sums []ShardSummary, asOf time.Time) (*Plan
 	// Each analysis's labels are handed to the shards before the next
 	// runs, which lets the collector take the analysis: memory holds the
 	// customers, the labels and one analysis at a time.
-	counts := make([]int, len(p.Labels))
-	for _, o := range order {
-		counts[o.s]++
-	}
 	for s := range p.Labels {
 		p.Labels[s] = ShardLabels{Tiers: make([]int, counts[s]), RFMScores: make([]RFMScore, counts[s]), RFM: make([]int, counts[s])}
 	}

@@ -171,7 +171,10 @@ func (s *Service) summarizeStep(ctx context.Context, r *run, sh int) error {
 	if err != nil {
 		return err
 	}
-	return s.putGob(ctx, runKey(r.name, fmt.Sprintf("summary/%d.gob", sh)), SummarizeShard(sh, b))
+	// The count goes first, so that the fit reads it alone to size the
+	// base before it reads any summary whole.
+	sum := SummarizeShard(sh, b)
+	return s.putGob(ctx, runKey(r.name, fmt.Sprintf("summary/%d.gob", sh)), len(sum.Customers), sum)
 }
 
 // fitStep merges every shard's summary into the plan: the plan without
@@ -179,16 +182,20 @@ func (s *Service) summarizeStep(ctx context.Context, r *run, sh int) error {
 // only its own.
 func (s *Service) fitStep(ctx context.Context, r *run) error {
 	run, n := r.name, r.fixed.Shards
-	sums := make([]ShardSummary, n)
+	counts := make([]int, n)
 	for sh := range n {
-		if err := s.getGob(ctx, runKey(run, fmt.Sprintf("summary/%d.gob", sh)), &sums[sh]); err != nil {
+		get := &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(runKey(run, fmt.Sprintf("summary/%d.gob", sh))),
+			Range: aws.String("bytes=0-63")} // the count's gob is a few bytes
+		if err := s.get(ctx, get, func(r io.Reader) error { return decodeGob(r, &counts[sh]) }); err != nil {
 			return err
 		}
-		if sums[sh].Shard != sh {
-			return fmt.Errorf("%w: summary %d is of shard %d", ErrShardMismatch, sh, sums[sh].Shard)
-		}
 	}
-	plan, err := PlanShards(ctx, sums, time.Time{})
+	plan, err := PlanShards(ctx, counts, func(sh int) (ShardSummary, error) {
+		var count int
+		var sum ShardSummary
+		err := s.getGob(ctx, runKey(run, fmt.Sprintf("summary/%d.gob", sh)), &count, &sum)
+		return sum, err
+	}, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -260,11 +267,14 @@ func (s *Service) publishStep(ctx context.Context, r *run) (*Result, error) {
 	return s.publish(ctx, r.in, snap, r.fixed.Started, n)
 }
 
-// putGob writes v gob-encoded under key.
-func (s *Service) putGob(ctx context.Context, key string, v any) error {
+// putGob writes vs gob-encoded, one after another, under key.
+func (s *Service) putGob(ctx context.Context, key string, vs ...any) error {
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return fmt.Errorf("encode %s: %w", key, err)
+	enc := gob.NewEncoder(&buf)
+	for _, v := range vs {
+		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("encode %s: %w", key, err)
+		}
 	}
 	return s.put(ctx, key, buf.Bytes(), "application/octet-stream")
 }
@@ -278,12 +288,20 @@ func (s *Service) put(ctx context.Context, key string, data []byte, contentType 
 	return nil
 }
 
-// getGob reads the gob-encoded object under key into v.
-func (s *Service) getGob(ctx context.Context, key string, v any) error {
-	return s.read(ctx, key, func(r io.Reader) error {
-		if err := gob.NewDecoder(r).Decode(v); err != nil {
+// getGob reads the values putGob wrote under key into vs, as many as
+// given.
+func (s *Service) getGob(ctx context.Context, key string, vs ...any) error {
+	return s.read(ctx, key, func(r io.Reader) error { return decodeGob(r, vs...) })
+}
+
+// decodeGob decodes values from r into vs, in order. Errors wrap
+// ErrShardMismatch: a run's objects are not what its steps wrote.
+func decodeGob(r io.Reader, vs ...any) error {
+	dec := gob.NewDecoder(r)
+	for _, v := range vs {
+		if err := dec.Decode(v); err != nil {
 			return fmt.Errorf("%w: %v", ErrShardMismatch, err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
