@@ -160,14 +160,16 @@ func TiersWithin(b *Base, cfg TierConfig, d dimension.Dimension) ([]Summary, err
 			byValue[s.Value] = append(byValue[s.Value], ranked{i: i, revenue: s.Revenue})
 		}
 	}
+	// A customer is in each value's members once, and a value's tiers
+	// are read right after they are set: one slice serves every value.
+	tierOf := make([]int32, len(b.Customers))
 	out := make([]Summary, 0, len(byValue))
 	for v, members := range byValue {
 		s := Summary{Dimension: d, Value: v, Groups: make([]GroupStats, len(cfg.Names))}
 		for j, name := range cfg.Names {
 			s.Groups[j].Group = name
 		}
-		tierOf := map[int]int{}
-		if err := cfg.rank(b, members, func(i, tier int) { tierOf[i] = tier }); err != nil {
+		if err := cfg.rank(b, members, func(i, tier int) { tierOf[i] = int32(tier) }); err != nil {
 			return nil, fmt.Errorf("tiers within %s %q: %w", d, v, err)
 		}
 		for _, m := range members {

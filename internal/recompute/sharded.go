@@ -176,12 +176,13 @@ type RFMScore [3]uint8
 
 // ShardLabels are the global labels of one shard's customers, in the
 // shard base's order: value tier, RFM scores and group, quadrant and CLV
-// predictions (both nil when the model was withheld).
+// predictions (both nil when the model was withheld). Groups are numbered
+// as their Assignment's, in a byte: the plan holds every customer's.
 type ShardLabels struct {
-	Tiers       []int                  `json:"tiers"`
+	Tiers       []uint8                `json:"tiers"`
 	RFMScores   []RFMScore             `json:"rfm_scores"`
-	RFM         []int                  `json:"rfm"`
-	Quadrants   []int                  `json:"quadrants,omitempty"`
+	RFM         []uint8                `json:"rfm"`
+	Quadrants   []uint8                `json:"quadrants,omitempty"`
 	Predictions []analytics.Prediction `json:"predictions,omitempty"`
 }
 
@@ -295,14 +296,14 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 	// runs, which lets the collector take the analysis: memory holds the
 	// customers, the labels and one analysis at a time.
 	for s := range p.Labels {
-		p.Labels[s] = ShardLabels{Tiers: make([]int, counts[s]), RFMScores: make([]RFMScore, counts[s]), RFM: make([]int, counts[s])}
+		p.Labels[s] = ShardLabels{Tiers: make([]uint8, counts[s]), RFMScores: make([]RFMScore, counts[s]), RFM: make([]uint8, counts[s])}
 	}
 	tiers, err := analytics.Tiers(base, analytics.DefaultTierConfig())
 	if err != nil {
 		return nil, fmt.Errorf("tiers: %w", err)
 	}
 	for k, o := range order {
-		p.Labels[o.s].Tiers[o.i] = tiers.Of[k]
+		p.Labels[o.s].Tiers[o.i] = uint8(tiers.Of[k])
 	}
 	rfm, err := analytics.RFM(base, analytics.RFMConfig{AsOf: asOf})
 	if err != nil {
@@ -312,7 +313,7 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 	for k, o := range order {
 		sc := rfm.Scores[k]
 		p.Labels[o.s].RFMScores[o.i] = RFMScore{uint8(sc.R), uint8(sc.F), uint8(sc.M)}
-		p.Labels[o.s].RFM[o.i] = rfm.Of[k]
+		p.Labels[o.s].RFM[o.i] = uint8(rfm.Of[k])
 	}
 	fit, err := analytics.FitCLV(ctx, base, analytics.CLVConfig{AsOf: asOf})
 	if err != nil {
@@ -336,10 +337,10 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 		}
 		p.Trusted = true
 		for s := range p.Labels {
-			p.Labels[s].Quadrants, p.Labels[s].Predictions = make([]int, counts[s]), make([]analytics.Prediction, counts[s])
+			p.Labels[s].Quadrants, p.Labels[s].Predictions = make([]uint8, counts[s]), make([]analytics.Prediction, counts[s])
 		}
 		for k, o := range order {
-			p.Labels[o.s].Quadrants[o.i] = quads.Of[k]
+			p.Labels[o.s].Quadrants[o.i] = uint8(quads.Of[k])
 			p.Labels[o.s].Predictions[o.i] = quads.Predictions[k]
 		}
 	}
@@ -371,6 +372,15 @@ func permute[T any](xs []T, perm []int32) {
 	for k := range perm {
 		perm[k] = ^perm[k]
 	}
+}
+
+// widen returns a shard's group numbers as an Assignment holds them.
+func widen(groups []uint8) []int {
+	out := make([]int, len(groups))
+	for i, g := range groups {
+		out[i] = int(g)
+	}
+	return out
 }
 
 // ShardResult is what the second pass computes on one shard: the parts
@@ -440,15 +450,15 @@ func (p *Plan) AssignShard(s int, b *analytics.Base, accounts []analytics.Prospe
 	bs := *b
 	bs.FirstDay, bs.LastDay = p.FirstDay, p.LastDay
 	l := p.Labels[s]
-	tiers := analytics.Assignment{Groups: analytics.DefaultTierConfig().Names, Of: l.Tiers}
+	tiers := analytics.Assignment{Groups: analytics.DefaultTierConfig().Names, Of: widen(l.Tiers)}
 	scores := make([]analytics.RFMScore, len(l.RFMScores))
 	for i, sc := range l.RFMScores {
 		scores[i] = analytics.RFMScore{R: int(sc[0]), F: int(sc[1]), M: int(sc[2])}
 	}
-	rfm := analytics.RFMResult{AsOf: p.RFMAsOf, Scores: scores, Assignment: analytics.Assignment{Groups: analytics.RFMGroups(), Of: l.RFM}}
+	rfm := analytics.RFMResult{AsOf: p.RFMAsOf, Scores: scores, Assignment: analytics.Assignment{Groups: analytics.RFMGroups(), Of: widen(l.RFM)}}
 	var quads *analytics.QuadrantResult
 	if p.Trusted {
-		quads = &analytics.QuadrantResult{Predictions: l.Predictions, Assignment: analytics.Assignment{Groups: analytics.QuadrantGroups(), Of: l.Quadrants}}
+		quads = &analytics.QuadrantResult{Predictions: l.Predictions, Assignment: analytics.Assignment{Groups: analytics.QuadrantGroups(), Of: widen(l.Quadrants)}}
 	}
 	prospects := inShard(accounts, s, n)
 	var out ShardResult
