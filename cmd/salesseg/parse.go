@@ -60,6 +60,11 @@ func runParse(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The report needs neither the purchase history nor the deals: their
+	// spill files can go now.
+	if err := res.Close(); err != nil {
+		return err
+	}
 	if err := rejects.Flush(); err != nil {
 		return err
 	}

@@ -176,7 +176,8 @@ type accumulator struct {
 	members   []orderMember // scratch of addOrders
 	log       orderLog      // runs of orders' lines, see orderLog
 	sets      orderSets
-	hist      *historyTable
+	hist      *historyTable // nil when spilled
+	spill     *historySpill // the purchase history when spilled
 	// pending holds the orders of interned sets not yet added to their
 	// keys (see countSet), by set.
 	pending map[setID]int64
@@ -344,11 +345,23 @@ func (d *dealSums) ambiguous() bool {
 	return false
 }
 
-func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
+func newAccumulator(cm *columnMap, opt *Options, date1904 bool) (*accumulator, error) {
 	a := &accumulator{cm: cm, opt: opt, dates: notation.NewDateColumn(opt.DateOrder, date1904),
 		cellCap: cellCache, pending: map[setID]int64{}, seed: maphash.MakeSeed(),
-		sets: newOrderSets(), hist: newHistoryTable(cm.has(fieldName)), currencies: map[string]struct{}{},
+		sets: newOrderSets(), currencies: map[string]struct{}{},
 		customers: newInterner(12), stageIdx: map[string]uint32{}}
+	if opt.inMemory {
+		a.hist = newHistoryTable(cm.has(fieldName))
+	} else {
+		dir := opt.spillDir
+		if dir == "" {
+			dir = opt.Read.TempDir
+		}
+		var err error
+		if a.spill, err = newHistorySpill(dir, opt.spillPart, cm.has(fieldName)); err != nil {
+			return nil, err
+		}
+	}
 	if cm.has(fieldName) {
 		a.names = newInterner(10)
 	}
@@ -410,7 +423,7 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	a.cacheSize = a.cellCap
 	a.roll = newRollup(a)
 	a.roller = startRoller(a.roll)
-	return a
+	return a, nil
 }
 
 // decideNotation fixes each numeric column's decimal separator from the
@@ -694,6 +707,11 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		s.noCustomer += r.m.noCustomer
 		s.date = r.date
 	}
+	if a.spill != nil && r.cust != 0 {
+		if err := a.spill.add(r); err != nil {
+			return err
+		}
+	}
 	if p != 0 {
 		if err := a.hist.add(p, r.tuple, &r.m); err != nil {
 			return err
@@ -765,7 +783,11 @@ func (a *accumulator) addDeal(ci uint32, r *parsedRow) error {
 // a batch, warming the cache with their slots first: a batch's misses then
 // overlap instead of stalling one row at a time.
 func (a *accumulator) prepare(rows []parsedRow) {
-	lastP := a.hist.lastKey
+	hist := a.hist != nil
+	var lastP uint64
+	if hist {
+		lastP = a.hist.lastKey
+	}
 	for i := range rows {
 		r := &rows[i]
 		if r.rowErr != nil || r.open {
@@ -773,7 +795,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		}
 		r.tuple = a.tuples.id(&r.vals)
 		a.sink += a.cellIdx.touch(cellKeyOf(r))
-		if r.cust != 0 {
+		if hist && r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {
 				a.sink += a.hist.idx.touch(k)
 				lastP = k
@@ -787,7 +809,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		}
 		r.cell = a.cellIndex(cellKeyOf(r))
 		a.sink += uint64(a.cells[r.cell].lines)
-		if r.cust != 0 {
+		if hist && r.cust != 0 {
 			r.purchase = a.hist.purchase(r.cust-1, r.date)
 			a.sink += uint64(a.hist.rows.at(r.purchase - 1).lines)
 		}
@@ -1100,7 +1122,13 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	defer histWG.Wait() // on the error returns below
 	var hist *historyTable
 	var histErr error
-	histWG.Go(func() { hist, histErr = a.hist.finish(a) })
+	histWG.Go(func() {
+		if a.spill != nil {
+			histErr = a.spill.finish(a)
+			return
+		}
+		hist, histErr = a.hist.finish(a)
+	})
 	if err := a.rollCells(); err != nil {
 		return err
 	}
@@ -1174,7 +1202,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 			f.Columns[string(d.dim)] = "lookup by " + string(a.dims[d.key].dim)
 		}
 	}
-	res.history = hist
+	res.history, res.spilled = hist, a.spill
 	if a.cm.has(fieldStage) {
 		res.deals = a
 	}

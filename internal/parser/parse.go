@@ -87,6 +87,8 @@ var (
 	// ErrMalformedRow is the reject reason for a row whose quoting is
 	// broken locally (text after a closing quote).
 	ErrMalformedRow = errors.New("malformed row")
+	// ErrClosed means a Result was used after its Close.
+	ErrClosed = errors.New("parse result closed")
 	// ErrCreatedAfterClose is the reject reason for a closed deal whose
 	// created date is after its close date, however either is read.
 	ErrCreatedAfterClose = errors.New("created date after the close date")
@@ -201,7 +203,24 @@ type Result struct {
 	NoCustomer int64
 	Format     Format
 	history    *historyTable
-	deals      *accumulator // nil unless the file has a deal stage column
+	spilled    *historySpill // instead of history when the parse spilled it
+	deals      *accumulator  // nil unless the file has a deal stage column
+}
+
+// Close releases what the Result holds outside memory: the spill files
+// of its purchase history (already unlinked, see spill.go). Purchases
+// then fails with ErrClosed; the other fields stay. It may be called more
+// than once.
+func (r *Result) Close() error {
+	if r == nil || r.spilled == nil {
+		return nil
+	}
+	err := r.spilled.close()
+	r.spilled.out = nil
+	if err != nil {
+		return fmt.Errorf("close parse result: %w", err)
+	}
+	return nil
 }
 
 // RejectWriter receives every rejected row as it is found, so rejects never
@@ -270,8 +289,17 @@ func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 		res.Format.HeaderLine = headerLine
 	}
 	res.Format.Columns = cm.describe()
-	acc := newAccumulator(cm, opt, src.Date1904())
+	acc, err := newAccumulator(cm, opt, src.Date1904())
+	if err != nil {
+		return nil, err
+	}
 	defer acc.roller.stop() // on errors: finish has stopped it otherwise
+	ok := false
+	defer func() {
+		if !ok {
+			acc.spill.close() // on errors: the Result owns it otherwise
+		}
+	}()
 	p := startPipeline(src, acc, first, res.Format.Delimiter == ";")
 	err = p.drive(res, rejects)
 	p.stop()
@@ -285,6 +313,7 @@ func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 		return nil, err
 	}
 	res.Format.BlankLines = src.BlankLines()
+	ok = true
 	return res, nil
 }
 
