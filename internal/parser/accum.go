@@ -178,6 +178,7 @@ type accumulator struct {
 	sets      orderSets
 	hist      *historyTable // nil when spilled
 	spill     *historySpill // the purchase history when spilled
+	orders    *orderSpill   // the log of orders' runs when spilled (log stays empty)
 	// pending holds the orders of interned sets not yet added to their
 	// keys (see countSet), by set.
 	pending map[setID]int64
@@ -359,6 +360,10 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) (*accumulator, e
 		}
 		var err error
 		if a.spill, err = newHistorySpill(dir, opt.spillPart, cm.has(fieldName)); err != nil {
+			return nil, err
+		}
+		if a.orders, err = newOrderSpill(dir, opt.spillPart); err != nil {
+			a.spill.close()
 			return nil, err
 		}
 	}
@@ -981,6 +986,11 @@ func (a *accumulator) rollCells() error {
 	}
 	a.cells = a.cells[:kept]
 	a.deals = a.deals[:min(len(a.deals), kept)]
+	defer func() {
+		if a.orders != nil {
+			a.forgetSets()
+		}
+	}()
 	// The pending orders of sets whose cells' dates can be read, in the
 	// order the sets appeared: close in time, their keys are close in the
 	// blocks.
@@ -1105,6 +1115,12 @@ func excelPrecision(b []byte) []byte {
 	return strconv.AppendFloat(nil, f, 'g', 15, 64)
 }
 
+// closeSpills closes the spill files the parse still owns, on an error.
+func (a *accumulator) closeSpills() {
+	a.spill.close()
+	a.orders.close()
+}
+
 // finish decides the date order, rejects the rows that contradict it,
 // rolls the last cells and orders up into the delta and prepares the
 // purchase history.
@@ -1135,6 +1151,13 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	for i := range a.sets.big {
 		a.addOrders(a.sets.elems(setBig|setID(i), nil), 1)
 	}
+	// Every set's orders have reached their keys.
+	a.sets, a.pending = orderSets{}, nil
+	if a.orders != nil {
+		if err := a.orders.fix(a); err != nil {
+			return err
+		}
+	}
 	if err := a.roller.stop(); err != nil {
 		return err
 	}
@@ -1157,7 +1180,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	// The cells and orders are rolled up, and no name needs numbering:
 	// let them and the indexes go before the delta takes their memory,
 	// and the history's sort too (its keys are garbage once it is done).
-	a.cells, a.cellIdx, a.sets, a.pending, a.deals = nil, keyTable{}, orderSets{}, nil, nil
+	a.cells, a.cellIdx, a.deals = nil, keyTable{}, nil
 	a.tuples.idx, a.customers.ids, a.names.ids = keyTable{}, nil, nil
 	for i := range a.vals {
 		a.vals[i].ids, a.vals[i].raw = nil, nil

@@ -297,7 +297,7 @@ func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			acc.spill.close() // on errors: the Result owns it otherwise
+			acc.closeSpills() // on errors: the Result owns them otherwise
 		}
 	}()
 	p := startPipeline(src, acc, first, res.Format.Delimiter == ";")
