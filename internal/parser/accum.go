@@ -1189,6 +1189,11 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	if histErr != nil {
 		return histErr
 	}
+	if a.spill != nil && !a.cm.has(fieldStage) {
+		// The spilled purchases carry their dimension values and no
+		// deal needs them: the value combinations can go.
+		a.tuples = tupleTable{}
+	}
 	runtime.GC()
 	if res.Delta, err = a.roll.delta(); err != nil {
 		return err
@@ -1229,6 +1234,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	if a.cm.has(fieldStage) {
 		res.deals = a
 	}
+	a.roller = nil // stopped: its buffers can go
 	return nil
 }
 

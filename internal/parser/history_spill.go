@@ -28,6 +28,7 @@ type historySpill struct {
 	dir   string
 	part  int // runs per partition at finish
 	named bool
+	dims  int // how many dimension values a purchase has
 	log   *spillFile
 	cur   histRun
 	open  bool
@@ -55,7 +56,7 @@ type histRun struct {
 const defaultSpillPart = 1 << 18
 
 func newHistorySpill(dir string, part int, named bool) (*historySpill, error) {
-	log, err := newSpillFile(dir, "salesseg-history-*")
+	log, err := newSpillFile(dir, "salesseg-history-*", spillRecSize)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +113,11 @@ func (s *historySpill) flushRun() error {
 	s.open = false
 	s.cur.seq = uint32(s.log.n)
 	var rec [spillRecSize]byte
-	s.cur.encode(&rec)
-	return s.log.put(&rec)
+	s.cur.encode(rec[:])
+	return s.log.put(rec[:])
 }
 
-func (h *histRun) encode(rec *[spillRecSize]byte) {
+func (h *histRun) encode(rec []byte) {
 	le := binary.LittleEndian
 	le.PutUint64(rec[0:], h.revCoef)
 	le.PutUint64(rec[8:], h.costCoef)
@@ -132,7 +133,7 @@ func (h *histRun) encode(rec *[spillRecSize]byte) {
 	rec[56], rec[57] = h.revMeta, h.costMeta
 }
 
-func (h *histRun) decode(rec *[spillRecSize]byte) {
+func (h *histRun) decode(rec []byte) {
 	le := binary.LittleEndian
 	*h = histRun{revCoef: le.Uint64(rec[0:]), costCoef: le.Uint64(rec[8:]), order: le.Uint64(rec[16:]),
 		cust: le.Uint32(rec[24:]), date: notation.RawDate(le.Uint32(rec[28:])), seq: le.Uint32(rec[32:]),
@@ -163,7 +164,8 @@ func (s *historySpill) finish(a *accumulator) error {
 		return err
 	}
 	s.a = a
-	out, err := newSpillFile(s.dir, "salesseg-purchases-*")
+	s.dims = len(a.dims)
+	out, err := newSpillFile(s.dir, "salesseg-purchases-*", purchaseRecHead+4*s.dims)
 	if err != nil {
 		return err
 	}
@@ -172,7 +174,7 @@ func (s *historySpill) finish(a *accumulator) error {
 	var runs []histRun
 	read := func(f *spillFile) error {
 		runs = runs[:0]
-		return f.each(func(rec *[spillRecSize]byte) error {
+		return f.each(func(rec []byte) error {
 			var h histRun
 			h.decode(rec)
 			if !a.dates.Dropped(h.date) {
@@ -203,12 +205,12 @@ func (s *historySpill) finish(a *accumulator) error {
 		}
 	}()
 	for i := range parts {
-		if parts[i], err = newSpillFile(s.dir, "salesseg-history-part-*"); err != nil {
+		if parts[i], err = newSpillFile(s.dir, "salesseg-history-part-*", spillRecSize); err != nil {
 			return err
 		}
 	}
 	n := uint64(len(rank))
-	err = s.log.each(func(rec *[spillRecSize]byte) error {
+	err = s.log.each(func(rec []byte) error {
 		c := binary.LittleEndian.Uint32(rec[24:])
 		return parts[uint64(rank[c])*uint64(k)/n].put(rec)
 	})
@@ -230,8 +232,14 @@ func (s *historySpill) finish(a *accumulator) error {
 	return s.out.flush()
 }
 
+// purchaseRecHead is the size of a purchase's record before its
+// dimension values (value ids, 4 bytes each): with them, the purchases
+// need no tuple table.
+const purchaseRecHead = 44
+
 // purchaseRec is a purchase as finish writes it.
 type purchaseRec struct {
+	vals               [maxDims]uint32 // the values of tuple
 	revCoef, costCoef  uint64
 	cust               uint32
 	year               uint16
@@ -244,7 +252,7 @@ type purchaseRec struct {
 	costLines, nameSeq uint32 // while grouping only
 }
 
-func (p *purchaseRec) encode(rec *[spillRecSize]byte) {
+func (p *purchaseRec) encode(rec []byte, dims int) {
 	le := binary.LittleEndian
 	le.PutUint64(rec[0:], p.revCoef)
 	le.PutUint64(rec[8:], p.costCoef)
@@ -260,14 +268,20 @@ func (p *purchaseRec) encode(rec *[spillRecSize]byte) {
 	if p.costAll {
 		rec[42] = 1
 	}
+	for i := range dims {
+		le.PutUint32(rec[purchaseRecHead+4*i:], p.vals[i])
+	}
 }
 
-func (p *purchaseRec) decode(rec *[spillRecSize]byte) {
+func (p *purchaseRec) decode(rec []byte, dims int) {
 	le := binary.LittleEndian
 	*p = purchaseRec{revCoef: le.Uint64(rec[0:]), costCoef: le.Uint64(rec[8:]), cust: le.Uint32(rec[16:]),
 		year: le.Uint16(rec[20:]), month: rec[22], day: rec[23], orders: le.Uint32(rec[24:]),
 		lines: le.Uint32(rec[28:]), tuple: le.Uint32(rec[32:]), name: le.Uint32(rec[36:]),
 		revMeta: rec[40], costMeta: rec[41], costAll: rec[42] == 1}
+	for i := range dims {
+		p.vals[i] = le.Uint32(rec[purchaseRecHead+4*i:])
+	}
 }
 
 // addSums adds q's sums into p.
@@ -306,7 +320,7 @@ func (s *historySpill) emit(runs []histRun, rank []uint32) error {
 			cmp.Compare(p.order, q.order), cmp.Compare(p.seq, q.seq))
 	})
 	var rows []purchaseRec // the raw dates of one purchase
-	var rec [spillRecSize]byte
+	var rec [purchaseRecHead + 4*maxDims]byte
 	for i := 0; i < len(idx); {
 		// One purchase: runs i..j-1.
 		j := i
@@ -350,8 +364,9 @@ func (s *historySpill) emit(runs []histRun, rank []uint32) error {
 			}
 		}
 		p.costAll = p.costLines == p.lines
-		p.encode(&rec)
-		if err := s.out.put(&rec); err != nil {
+		p.vals = *a.tuples.at(p.tuple)
+		p.encode(rec[:], s.dims)
+		if err := s.out.put(rec[:]); err != nil {
 			return err
 		}
 		s.count++
@@ -370,7 +385,7 @@ func (s *historySpill) purchases(fn func(history.Purchase) error) error {
 	var name uint32
 	emit := func(p *purchaseRec, lastOfCustomer bool) error {
 		out := s.a.purchase(p.cust, period.NewDate(int(p.year), time.Month(p.month), int(p.day)), p.orders, p.lines,
-			exact{p.revCoef, p.revMeta}, exact{p.costCoef, p.costMeta}, p.costAll, p.tuple)
+			exact{p.revCoef, p.revMeta}, exact{p.costCoef, p.costMeta}, p.costAll, &p.vals)
 		if s.named {
 			if p.name != 0 {
 				name = p.name
@@ -384,9 +399,9 @@ func (s *historySpill) purchases(fn func(history.Purchase) error) error {
 		}
 		return fn(out)
 	}
-	err := s.out.each(func(rec *[spillRecSize]byte) error {
+	err := s.out.each(func(rec []byte) error {
 		var p purchaseRec
-		p.decode(rec)
+		p.decode(rec, s.dims)
 		if have {
 			if err := emit(&prev, p.cust != prev.cust); err != nil {
 				return err
@@ -402,7 +417,7 @@ func (s *historySpill) purchases(fn func(history.Purchase) error) error {
 }
 
 // purchase builds a purchase of the history; cost counts when costAll.
-func (a *accumulator) purchase(cust uint32, day period.Date, orders, lines uint32, rev, cost exact, costAll bool, tuple uint32) history.Purchase {
+func (a *accumulator) purchase(cust uint32, day period.Date, orders, lines uint32, rev, cost exact, costAll bool, vals *[maxDims]uint32) history.Purchase {
 	out := history.Purchase{Customer: a.customers.names[cust], Day: day, Orders: int64(orders),
 		Lines: int64(lines), Revenue: rev.String()}
 	if costAll {
@@ -410,7 +425,6 @@ func (a *accumulator) purchase(cust uint32, day period.Date, orders, lines uint3
 	}
 	if len(a.dims) > 0 {
 		out.Attrs = make(map[dimension.Dimension]string, len(a.dims))
-		vals := a.tuples.at(tuple)
 		for j, ds := range a.dims {
 			out.Attrs[ds.dim] = a.vals[j].names[vals[j]]
 		}

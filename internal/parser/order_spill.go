@@ -35,7 +35,7 @@ const (
 )
 
 func newOrderSpill(dir string, part int) (*orderSpill, error) {
-	log, err := newSpillFile(dir, "salesseg-orders-*")
+	log, err := newSpillFile(dir, "salesseg-orders-*", spillRecSize)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *orderSpill) put(key uint64, cells []cellRef) error {
 	off := 16
 	for _, c := range cells {
 		if off == spillRecSize {
-			if err := s.log.put(&rec); err != nil {
+			if err := s.log.put(rec[:]); err != nil {
 				return err
 			}
 			rec, off = [spillRecSize]byte{}, 0
@@ -72,7 +72,7 @@ func (s *orderSpill) put(key uint64, cells []cellRef) error {
 		le.PutUint64(rec[off:], c)
 		off += 8
 	}
-	return s.log.put(&rec)
+	return s.log.put(rec[:])
 }
 
 // records returns how many records a run of n cells takes.
@@ -116,13 +116,13 @@ func (s *orderSpill) fix(a *accumulator) error {
 	}()
 	var err error
 	for i := range parts {
-		if parts[i], err = newSpillFile(s.dir, "salesseg-orders-part-*"); err != nil {
+		if parts[i], err = newSpillFile(s.dir, "salesseg-orders-part-*", spillRecSize); err != nil {
 			return err
 		}
 	}
 	var to *spillFile
 	left := 0 // records of the current run still to copy
-	err = s.log.each(func(rec *[spillRecSize]byte) error {
+	err = s.log.each(func(rec []byte) error {
 		if left == 0 {
 			key := binary.LittleEndian.Uint64(rec[0:])
 			to = parts[(key>>32)*uint64(k)>>32]
@@ -152,7 +152,7 @@ func (s *orderSpill) fixPart(a *accumulator, f *spillFile) error {
 	var runs []spilledRun
 	var cells []cellRef
 	left, off := 0, 0
-	err := f.each(func(rec *[spillRecSize]byte) error {
+	err := f.each(func(rec []byte) error {
 		if left == 0 {
 			n := le.Uint32(rec[8:])
 			runs = append(runs, spilledRun{key: le.Uint64(rec[0:]), seq: le.Uint32(rec[12:]), at: uint32(len(cells)), n: n})

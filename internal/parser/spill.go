@@ -17,19 +17,20 @@ import (
 // so that a crash or a forgotten Close leaves nothing on disk; Close (of
 // the Result, or of the parse on an error) closes the descriptors.
 
-// spillRecSize is the size of every record of a spill file.
+// spillRecSize is the size of the records of most spill files.
 const spillRecSize = 64
 
-// spillFile is an append-only file of spillRecSize-byte records.
+// spillFile is an append-only file of fixed-size records.
 type spillFile struct {
-	f *os.File
-	w *bufio.Writer
-	n int // records written
+	f    *os.File
+	w    *bufio.Writer
+	size int // of a record
+	n    int // records written
 }
 
-// newSpillFile creates a spill file in dir ("" for the system's
-// temporary directory) and unlinks it.
-func newSpillFile(dir, pattern string) (*spillFile, error) {
+// newSpillFile creates a spill file of records of size bytes in dir (""
+// for the system's temporary directory) and unlinks it.
+func newSpillFile(dir, pattern string, size int) (*spillFile, error) {
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("spill file: %w", err)
@@ -38,13 +39,13 @@ func newSpillFile(dir, pattern string) (*spillFile, error) {
 		f.Close()
 		return nil, fmt.Errorf("spill file: %w", err)
 	}
-	return &spillFile{f: f, w: bufio.NewWriterSize(f, 1<<16)}, nil
+	return &spillFile{f: f, w: bufio.NewWriterSize(f, 1<<16), size: size}, nil
 }
 
-// put appends a record.
-func (s *spillFile) put(rec *[spillRecSize]byte) error {
+// put appends a record, the first size bytes of rec.
+func (s *spillFile) put(rec []byte) error {
 	s.n++
-	if _, err := s.w.Write(rec[:]); err != nil {
+	if _, err := s.w.Write(rec[:s.size]); err != nil {
 		return fmt.Errorf("spill file: %w", err)
 	}
 	return nil
@@ -60,17 +61,17 @@ func (s *spillFile) flush() error {
 
 // each flushes the file and calls fn with every record, in order; fn must
 // not keep rec. Its error is the first of reading and fn.
-func (s *spillFile) each(fn func(rec *[spillRecSize]byte) error) error {
+func (s *spillFile) each(fn func(rec []byte) error) error {
 	if err := s.flush(); err != nil {
 		return err
 	}
-	r := bufio.NewReaderSize(io.NewSectionReader(s.f, 0, int64(s.n)*spillRecSize), 1<<16)
-	var rec [spillRecSize]byte
+	r := bufio.NewReaderSize(io.NewSectionReader(s.f, 0, int64(s.n)*int64(s.size)), 1<<16)
+	rec := make([]byte, s.size)
 	for range s.n {
-		if _, err := io.ReadFull(r, rec[:]); err != nil {
+		if _, err := io.ReadFull(r, rec); err != nil {
 			return fmt.Errorf("spill file: read back: %w", err)
 		}
-		if err := fn(&rec); err != nil {
+		if err := fn(rec); err != nil {
 			return err
 		}
 	}
