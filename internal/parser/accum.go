@@ -422,6 +422,7 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) (*accumulator, e
 	for i, d := range a.dims {
 		a.vals[i] = newDimValues(d.dim, opt, a.matchers[d.dim])
 	}
+	a.tuples.n = len(a.dims)
 	if opt.cellCache > 0 {
 		a.cellCap = opt.cellCache
 	}
@@ -863,7 +864,8 @@ func (a *accumulator) addOrders(cells []cellRef, n int64) {
 			continue
 		}
 		m := orderMember{p: p}
-		m.vals.set(a.tuples.at(refTuple(c)))
+		vals := a.tuples.at(refTuple(c))
+		m.vals.set(&vals)
 		a.members = append(a.members, m)
 	}
 	a.roller.orders(a.members, n)
@@ -977,7 +979,8 @@ func (a *accumulator) rollCells() error {
 			a.droppedLines += c.lines + deal.lost
 		default:
 			rc := rolledCell{acc: c.keyAcc, p: p}
-			rc.vals.set(a.tuples.at(c.tuple))
+			vals := a.tuples.at(c.tuple)
+			rc.vals.set(&vals)
 			if *deal != none {
 				rc.deal, rc.hasDeal = dealOf(deal, p.day, dmy), true
 			}
@@ -1127,6 +1130,13 @@ func (a *accumulator) closeSpills() {
 func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	a.finishOrders()
 	a.log = orderLog{} // every order's runs are merged: the runs can go
+	// No row is left: no name or combination of values needs numbering,
+	// and the indexes can go before the history and the delta need
+	// memory.
+	a.tuples.idx, a.customers.ids, a.names.ids = keyTable{}, nil, nil
+	for i := range a.vals {
+		a.vals[i].ids, a.vals[i].raw = nil, nil
+	}
 	losers, err := a.dates.Decide()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnreadable, err)
@@ -1177,14 +1187,10 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	res.Accepted -= droppedLines
 	res.Rejected += droppedLines
 
-	// The cells and orders are rolled up, and no name needs numbering:
-	// let them and the indexes go before the delta takes their memory,
-	// and the history's sort too (its keys are garbage once it is done).
+	// The cells and orders are rolled up: let them go before the delta
+	// takes their memory, and the history's sort too (its keys are
+	// garbage once it is done).
 	a.cells, a.cellIdx, a.deals = nil, keyTable{}, nil
-	a.tuples.idx, a.customers.ids, a.names.ids = keyTable{}, nil, nil
-	for i := range a.vals {
-		a.vals[i].ids, a.vals[i].raw = nil, nil
-	}
 	histWG.Wait()
 	if histErr != nil {
 		return histErr

@@ -30,7 +30,10 @@ type historySpill struct {
 	named bool
 	dims  int // how many dimension values a purchase has
 	log   *spillFile
-	cur   histRun
+	// perCust counts the runs logged by customer index, for finish's
+	// partitions.
+	perCust []uint32
+	cur     histRun
 	open  bool
 	// Set by finish.
 	out   *spillFile
@@ -52,8 +55,12 @@ type histRun struct {
 	revMeta, costMeta uint8
 }
 
-// defaultSpillPart is how many runs finish sorts at a time (64 bytes each).
-const defaultSpillPart = 1 << 18
+// defaultSpillPart is about how many records finish sorts at a time (64
+// bytes each).
+const defaultSpillPart = 1 << 17
+
+// maxSpillParts bounds the partitions of a spill file.
+const maxSpillParts = 256
 
 func newHistorySpill(dir string, part int, named bool) (*historySpill, error) {
 	log, err := newSpillFile(dir, "salesseg-history-*", spillRecSize)
@@ -111,6 +118,10 @@ func (s *historySpill) flushRun() error {
 		return nil
 	}
 	s.open = false
+	if c := int(s.cur.cust); c >= len(s.perCust) {
+		s.perCust = append(s.perCust, make([]uint32, c+1-len(s.perCust))...)
+	}
+	s.perCust[s.cur.cust]++
 	s.cur.seq = uint32(s.log.n)
 	var rec [spillRecSize]byte
 	s.cur.encode(rec[:])
@@ -183,8 +194,7 @@ func (s *historySpill) finish(a *accumulator) error {
 			return nil
 		})
 	}
-	k := (s.log.n + s.part - 1) / s.part
-	if k <= 1 {
+	if s.log.n <= s.part {
 		if err := read(s.log); err != nil {
 			return err
 		}
@@ -195,10 +205,29 @@ func (s *historySpill) finish(a *accumulator) error {
 		}
 		return s.out.flush()
 	}
-	// Partitions by customer rank, so that each holds whole customers and
+	// Partitions of consecutive customers by rank, of about s.part runs
+	// (more for a customer who has more): each holds whole customers, and
 	// they follow one another in order.
-	k = min(k, 256)
-	parts := make([]*spillFile, k)
+	target := max(s.part, s.log.n/(maxSpillParts/2))
+	byRank := make([]uint32, len(rank))
+	for c, r := range rank {
+		byRank[r] = uint32(c)
+	}
+	partOf := make([]uint16, len(rank))
+	k, size := 0, 0
+	for _, c := range byRank {
+		var n int
+		if int(c) < len(s.perCust) {
+			n = int(s.perCust[c])
+		}
+		if size > 0 && size+n > target {
+			k, size = k+1, 0
+		}
+		partOf[c] = uint16(k)
+		size += n
+	}
+	byRank, s.perCust = nil, nil
+	parts := make([]*spillFile, k+1)
 	defer func() {
 		for _, p := range parts {
 			p.close()
@@ -209,10 +238,8 @@ func (s *historySpill) finish(a *accumulator) error {
 			return err
 		}
 	}
-	n := uint64(len(rank))
 	err = s.log.each(func(rec []byte) error {
-		c := binary.LittleEndian.Uint32(rec[24:])
-		return parts[uint64(rank[c])*uint64(k)/n].put(rec)
+		return parts[partOf[binary.LittleEndian.Uint32(rec[24:])]].put(rec)
 	})
 	if err != nil {
 		return err
@@ -364,7 +391,7 @@ func (s *historySpill) emit(runs []histRun, rank []uint32) error {
 			}
 		}
 		p.costAll = p.costLines == p.lines
-		p.vals = *a.tuples.at(p.tuple)
+		p.vals = a.tuples.at(p.tuple)
 		p.encode(rec[:], s.dims)
 		if err := s.out.put(rec[:]); err != nil {
 			return err

@@ -100,7 +100,7 @@ func (s *orderSpill) fix(a *accumulator) error {
 	if err := s.log.flush(); err != nil {
 		return err
 	}
-	k := min((s.log.n+s.part-1)/s.part, 256)
+	k := min((s.log.n+s.part-1)/s.part, maxSpillParts)
 	if k <= 1 {
 		err := s.fixPart(a, s.log)
 		s.log.close()

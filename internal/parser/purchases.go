@@ -236,7 +236,8 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 	for k, i := range h.order {
 		p := h.rows.at(i)
 		y, m, d := h.a.dates.Resolve(p.date)
-		out := h.a.purchase(p.cust, period.NewDate(y, time.Month(m), d), p.orders, p.lines, p.revenue(), p.cost(), p.costLines == p.lines, h.a.tuples.at(p.lastTuple))
+		vals := h.a.tuples.at(p.lastTuple)
+		out := h.a.purchase(p.cust, period.NewDate(y, time.Month(m), d), p.orders, p.lines, p.revenue(), p.cost(), p.costLines == p.lines, &vals)
 		if h.named {
 			if n := *h.names.at(i); n != 0 {
 				name = n
