@@ -34,7 +34,7 @@ type historySpill struct {
 	// partitions.
 	perCust []uint32
 	cur     histRun
-	open  bool
+	open    bool
 	// Set by finish.
 	out   *spillFile
 	count int
