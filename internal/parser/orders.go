@@ -29,6 +29,8 @@ import (
 // bucket is compacted (each time it doubles, and at the end) and its runs
 // merge into one, with their counts corrected. Memory is one 16-byte run
 // per order, up to twice that between compactions, plus the distinct sets.
+// A parse that spills (the default) keeps this log on disk instead, and
+// merges repeated orders' runs only when the file ends: see orderSpill.
 //
 // An order reaching more than maxSharedSet cells (a constant written in the
 // order id column, say) gets a private set instead, so that interning and
