@@ -35,6 +35,7 @@ type historySpill struct {
 	perCust []uint32
 	cur     histRun
 	open    bool
+	rec     [spillRecSize]byte // scratch of flushRun: a local would escape
 	// Set by finish.
 	out   *spillFile
 	count int
@@ -123,9 +124,8 @@ func (s *historySpill) flushRun() error {
 	}
 	s.perCust[s.cur.cust]++
 	s.cur.seq = uint32(s.log.n)
-	var rec [spillRecSize]byte
-	s.cur.encode(rec[:])
-	return s.log.put(rec[:])
+	s.cur.encode(s.rec[:])
+	return s.log.put(s.rec[:])
 }
 
 func (h *histRun) encode(rec []byte) {

@@ -26,7 +26,8 @@ type orderSpill struct {
 	part int // records per partition at finish
 	log  *spillFile
 	runs uint32
-	err  error // the first failed write, returned by fix
+	err  error              // the first failed write, returned by fix
+	rec  [spillRecSize]byte // scratch of put: a local would escape
 }
 
 const (
@@ -56,7 +57,8 @@ func (s *orderSpill) add(key uint64, cells []cellRef) {
 // put writes a run of order key over cells.
 func (s *orderSpill) put(key uint64, cells []cellRef) error {
 	le := binary.LittleEndian
-	var rec [spillRecSize]byte
+	rec := &s.rec
+	*rec = [spillRecSize]byte{}
 	le.PutUint64(rec[0:], key)
 	le.PutUint32(rec[8:], uint32(len(cells)))
 	le.PutUint32(rec[12:], s.runs)
@@ -67,7 +69,7 @@ func (s *orderSpill) put(key uint64, cells []cellRef) error {
 			if err := s.log.put(rec[:]); err != nil {
 				return err
 			}
-			rec, off = [spillRecSize]byte{}, 0
+			*rec, off = [spillRecSize]byte{}, 0
 		}
 		le.PutUint64(rec[off:], c)
 		off += 8
