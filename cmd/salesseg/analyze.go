@@ -252,6 +252,7 @@ func foldFile(name string, opt parser.Options, add func(history.Purchase) error,
 	if err != nil {
 		return 0, err
 	}
+	defer res.Close()
 	if err := rejects.Flush(); err != nil {
 		return 0, err
 	}

@@ -113,6 +113,7 @@ func monthlyRevenue(name string, opt parser.Options, d dimension.Dimension, valu
 	if err != nil {
 		return 0, err
 	}
+	defer res.Close()
 	if err := rejects.Flush(); err != nil {
 		return 0, err
 	}

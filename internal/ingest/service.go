@@ -440,6 +440,7 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		up.Status, up.Error = store.StatusFailed, err.Error()
 		return s.finish(ctx, up)
 	}
+	defer res.release()
 	up.Rows, up.Accepted, up.Rejected, up.RejectsKey = res.rows, res.accepted, res.rejected, rejectsKey
 	up.Format, _ = json.Marshal(res.format)
 	if rate := float64(res.rejected) / float64(res.rows); rate > s.opts.MaxRejectRate {
@@ -452,6 +453,7 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 	if err := res.write(ctx); err != nil {
 		return err
 	}
+	res.release() // the history is written: its spill files can go
 	if err := s.aggs.PutFragments(ctx, key, file, res.delta); err != nil {
 		return err
 	}
@@ -547,6 +549,17 @@ type parsed struct {
 	// write keeps the file's curated outputs in S3 (delta and purchase
 	// history, accounts, or spend) before anything can make the file live.
 	write func(ctx context.Context) error
+	// close, when not nil, releases what the parse holds outside memory
+	// (the purchase history's spill files); see release.
+	close func() error
+}
+
+// release closes what the parse holds outside memory, once write is done
+// or the file will not be written; it may be called more than once.
+func (p *parsed) release() {
+	if p.close != nil {
+		p.close() // only closes already unlinked files: nothing to report
+	}
 }
 
 // parseObject streams the object version through the parser of its kind,
@@ -582,10 +595,17 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 	if err != nil {
 		return nil, "", err
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			res.release()
+		}
+	}()
 	if err := rw.Flush(); err != nil {
 		return nil, "", fmt.Errorf("write rejects: %w", err)
 	}
 	if res.rejected == 0 {
+		ok = true
 		return res, "", nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -596,6 +616,7 @@ func (s *Service) parseObject(ctx context.Context, bucket, key, version, file st
 		Body: tmp, ContentType: aws.String("text/csv")}); err != nil {
 		return nil, "", fmt.Errorf("put %s: %w", rejectsKey, err)
 	}
+	ok = true
 	return res, rejectsKey, nil
 }
 
@@ -643,6 +664,7 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 		}
 	}
 	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: format, delta: res.Delta,
+		close: res.Close,
 		write: func(ctx context.Context) error {
 			if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
 				return err

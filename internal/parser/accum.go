@@ -176,7 +176,9 @@ type accumulator struct {
 	members   []orderMember // scratch of addOrders
 	log       orderLog      // runs of orders' lines, see orderLog
 	sets      orderSets
-	hist      *historyTable
+	hist      *historyTable // nil when spilled
+	spill     *historySpill // the purchase history when spilled
+	orders    *orderSpill   // the log of orders' runs when spilled (log stays empty)
 	// pending holds the orders of interned sets not yet added to their
 	// keys (see countSet), by set.
 	pending map[setID]int64
@@ -344,11 +346,27 @@ func (d *dealSums) ambiguous() bool {
 	return false
 }
 
-func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
+func newAccumulator(cm *columnMap, opt *Options, date1904 bool) (*accumulator, error) {
 	a := &accumulator{cm: cm, opt: opt, dates: notation.NewDateColumn(opt.DateOrder, date1904),
 		cellCap: cellCache, pending: map[setID]int64{}, seed: maphash.MakeSeed(),
-		sets: newOrderSets(), hist: newHistoryTable(cm.has(fieldName)), currencies: map[string]struct{}{},
+		sets: newOrderSets(), currencies: map[string]struct{}{},
 		customers: newInterner(12), stageIdx: map[string]uint32{}}
+	if opt.inMemory {
+		a.hist = newHistoryTable(cm.has(fieldName))
+	} else {
+		dir := opt.spillDir
+		if dir == "" {
+			dir = opt.Read.TempDir
+		}
+		var err error
+		if a.spill, err = newHistorySpill(dir, opt.spillPart, cm.has(fieldName)); err != nil {
+			return nil, err
+		}
+		if a.orders, err = newOrderSpill(dir, opt.spillPart); err != nil {
+			a.spill.close()
+			return nil, err
+		}
+	}
 	if cm.has(fieldName) {
 		a.names = newInterner(10)
 	}
@@ -404,13 +422,14 @@ func newAccumulator(cm *columnMap, opt *Options, date1904 bool) *accumulator {
 	for i, d := range a.dims {
 		a.vals[i] = newDimValues(d.dim, opt, a.matchers[d.dim])
 	}
+	a.tuples.n = len(a.dims)
 	if opt.cellCache > 0 {
 		a.cellCap = opt.cellCache
 	}
 	a.cacheSize = a.cellCap
 	a.roll = newRollup(a)
 	a.roller = startRoller(a.roll)
-	return a
+	return a, nil
 }
 
 // decideNotation fixes each numeric column's decimal separator from the
@@ -694,6 +713,11 @@ func (a *accumulator) aggregate(r *parsedRow) error {
 		s.noCustomer += r.m.noCustomer
 		s.date = r.date
 	}
+	if a.spill != nil && r.cust != 0 {
+		if err := a.spill.add(r); err != nil {
+			return err
+		}
+	}
 	if p != 0 {
 		if err := a.hist.add(p, r.tuple, &r.m); err != nil {
 			return err
@@ -765,7 +789,11 @@ func (a *accumulator) addDeal(ci uint32, r *parsedRow) error {
 // a batch, warming the cache with their slots first: a batch's misses then
 // overlap instead of stalling one row at a time.
 func (a *accumulator) prepare(rows []parsedRow) {
-	lastP := a.hist.lastKey
+	hist := a.hist != nil
+	var lastP uint64
+	if hist {
+		lastP = a.hist.lastKey
+	}
 	for i := range rows {
 		r := &rows[i]
 		if r.rowErr != nil || r.open {
@@ -773,7 +801,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		}
 		r.tuple = a.tuples.id(&r.vals)
 		a.sink += a.cellIdx.touch(cellKeyOf(r))
-		if r.cust != 0 {
+		if hist && r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {
 				a.sink += a.hist.idx.touch(k)
 				lastP = k
@@ -787,7 +815,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		}
 		r.cell = a.cellIndex(cellKeyOf(r))
 		a.sink += uint64(a.cells[r.cell].lines)
-		if r.cust != 0 {
+		if hist && r.cust != 0 {
 			r.purchase = a.hist.purchase(r.cust-1, r.date)
 			a.sink += uint64(a.hist.rows.at(r.purchase - 1).lines)
 		}
@@ -836,7 +864,8 @@ func (a *accumulator) addOrders(cells []cellRef, n int64) {
 			continue
 		}
 		m := orderMember{p: p}
-		m.vals.set(a.tuples.at(refTuple(c)))
+		vals := a.tuples.at(refTuple(c))
+		m.vals.set(&vals)
 		a.members = append(a.members, m)
 	}
 	a.roller.orders(a.members, n)
@@ -950,7 +979,8 @@ func (a *accumulator) rollCells() error {
 			a.droppedLines += c.lines + deal.lost
 		default:
 			rc := rolledCell{acc: c.keyAcc, p: p}
-			rc.vals.set(a.tuples.at(c.tuple))
+			vals := a.tuples.at(c.tuple)
+			rc.vals.set(&vals)
 			if *deal != none {
 				rc.deal, rc.hasDeal = dealOf(deal, p.day, dmy), true
 			}
@@ -959,6 +989,11 @@ func (a *accumulator) rollCells() error {
 	}
 	a.cells = a.cells[:kept]
 	a.deals = a.deals[:min(len(a.deals), kept)]
+	defer func() {
+		if a.orders != nil {
+			a.forgetSets()
+		}
+	}()
 	// The pending orders of sets whose cells' dates can be read, in the
 	// order the sets appeared: close in time, their keys are close in the
 	// blocks.
@@ -1083,12 +1118,25 @@ func excelPrecision(b []byte) []byte {
 	return strconv.AppendFloat(nil, f, 'g', 15, 64)
 }
 
+// closeSpills closes the spill files the parse still owns, on an error.
+func (a *accumulator) closeSpills() {
+	a.spill.close()
+	a.orders.close()
+}
+
 // finish decides the date order, rejects the rows that contradict it,
 // rolls the last cells and orders up into the delta and prepares the
 // purchase history.
 func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	a.finishOrders()
 	a.log = orderLog{} // every order's runs are merged: the runs can go
+	// No row is left: no name or combination of values needs numbering,
+	// and the indexes can go before the history and the delta need
+	// memory.
+	a.tuples.idx, a.customers.ids, a.names.ids = keyTable{}, nil, nil
+	for i := range a.vals {
+		a.vals[i].ids, a.vals[i].raw = nil, nil
+	}
 	losers, err := a.dates.Decide()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnreadable, err)
@@ -1100,12 +1148,25 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	defer histWG.Wait() // on the error returns below
 	var hist *historyTable
 	var histErr error
-	histWG.Go(func() { hist, histErr = a.hist.finish(a) })
+	histWG.Go(func() {
+		if a.spill != nil {
+			histErr = a.spill.finish(a)
+			return
+		}
+		hist, histErr = a.hist.finish(a)
+	})
 	if err := a.rollCells(); err != nil {
 		return err
 	}
 	for i := range a.sets.big {
 		a.addOrders(a.sets.elems(setBig|setID(i), nil), 1)
+	}
+	// Every set's orders have reached their keys.
+	a.sets, a.pending = orderSets{}, nil
+	if a.orders != nil {
+		if err := a.orders.fix(a); err != nil {
+			return err
+		}
 	}
 	if err := a.roller.stop(); err != nil {
 		return err
@@ -1126,17 +1187,18 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 	res.Accepted -= droppedLines
 	res.Rejected += droppedLines
 
-	// The cells and orders are rolled up, and no name needs numbering:
-	// let them and the indexes go before the delta takes their memory,
-	// and the history's sort too (its keys are garbage once it is done).
-	a.cells, a.cellIdx, a.sets, a.pending, a.deals = nil, keyTable{}, orderSets{}, nil, nil
-	a.tuples.idx, a.customers.ids, a.names.ids = keyTable{}, nil, nil
-	for i := range a.vals {
-		a.vals[i].ids, a.vals[i].raw = nil, nil
-	}
+	// The cells and orders are rolled up: let them go before the delta
+	// takes their memory, and the history's sort too (its keys are
+	// garbage once it is done).
+	a.cells, a.cellIdx, a.deals = nil, keyTable{}, nil
 	histWG.Wait()
 	if histErr != nil {
 		return histErr
+	}
+	if a.spill != nil && !a.cm.has(fieldStage) {
+		// The spilled purchases carry their dimension values and no
+		// deal needs them: the value combinations can go.
+		a.tuples = tupleTable{}
 	}
 	runtime.GC()
 	if res.Delta, err = a.roll.delta(); err != nil {
@@ -1174,10 +1236,11 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 			f.Columns[string(d.dim)] = "lookup by " + string(a.dims[d.key].dim)
 		}
 	}
-	res.history = hist
+	res.history, res.spilled = hist, a.spill
 	if a.cm.has(fieldStage) {
 		res.deals = a
 	}
+	a.roller = nil // stopped: its buffers can go
 	return nil
 }
 

@@ -247,8 +247,14 @@ func scanTable(r io.Reader, rejects RejectWriter, opt *Options, f *Format,
 		return nil, n, err
 	}
 	f.Columns = cm.describe()
-	a := newAccumulator(cm, opt, src.Date1904())
-	// These tables aggregate nothing: the rollup's goroutine has no work.
+	// These tables aggregate nothing: no purchase history to spill, and
+	// the rollup's goroutine has no work.
+	inMem := *opt
+	inMem.inMemory = true
+	a, err := newAccumulator(cm, &inMem, src.Date1904())
+	if err != nil {
+		return nil, n, err
+	}
 	if err := a.roller.stop(); err != nil {
 		return nil, n, err
 	}

@@ -60,6 +60,15 @@ type Options struct {
 	// cellCache overrides the size of the cell cache (see cellCache), so
 	// that tests roll up small files many times.
 	cellCache int
+	// inMemory keeps the purchase history and the log of orders' runs in
+	// memory instead of spill files (see spill.go), so that tests compare
+	// the two.
+	inMemory bool
+	// spillDir is where spill files go, "" for Read.TempDir (the
+	// system's temporary directory when that is ""); spillPart, when not 0, is how many runs of the purchase
+	// history finish sorts at a time (see historySpill).
+	spillDir  string
+	spillPart int
 }
 
 // validate checks the options; errors wrap ErrBadOptions.

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"maps"
 	"slices"
 )
 
@@ -28,6 +29,8 @@ import (
 // bucket is compacted (each time it doubles, and at the end) and its runs
 // merge into one, with their counts corrected. Memory is one 16-byte run
 // per order, up to twice that between compactions, plus the distinct sets.
+// A parse that spills (the default) keeps this log on disk instead, and
+// merges repeated orders' runs only when the file ends: see orderSpill.
 //
 // An order reaching more than maxSharedSet cells (a constant written in the
 // order id column, say) gets a private set instead, so that interning and
@@ -230,6 +233,14 @@ func (a *accumulator) closeOrder() {
 		set = a.sets.intern(o.cells)
 	}
 	a.countSet(set, 1)
+	if a.orders != nil {
+		cells := o.cells
+		if o.set != 0 {
+			cells = slices.Sorted(maps.Keys(a.sets.big[o.set&setIDMask]))
+		}
+		a.orders.add(o.key, cells)
+		return
+	}
 	l := &a.log
 	b := o.key >> (64 - runBucketBits)
 	l.buckets[b] = append(l.buckets[b], orderRun{key: o.key, purchase: o.purchase, set: set})
@@ -301,6 +312,9 @@ func (a *accumulator) mergeRun(into, r *orderRun) {
 // finishOrders closes the last run and merges every order's runs.
 func (a *accumulator) finishOrders() {
 	a.closeOrder()
+	if a.orders != nil {
+		return // see orderSpill.fix
+	}
 	for b := range runBuckets {
 		if len(a.log.buckets[b]) > 1 {
 			a.compact(b)

@@ -18,23 +18,32 @@
 // aggregation on the caller's (see stagePipe), and the rollup of cells into
 // keys on a third (see rollup); at the end the last cells roll up and the
 // delta is built while another goroutine sorts the purchase history. Text
-// is streamed: memory grows with distinct keys, customer-days and orders,
-// not rows. Held until the end of the file are
+// is streamed: memory grows with distinct keys, customers and value
+// combinations, not rows. What grows with rows goes to temporary files as
+// the file is read (see spill.go): the purchase history, one 64-byte
+// record per run of lines of one customer, day and order, and the log of
+// orders' runs of lines, a record per run (more for runs of over six
+// cells); both are read back in partitions when the file ends, and
+// Result.Close closes them. Held in memory until the end of the file are
 //   - the keys' sums (64 bytes a key; a dense block may hold up to four
 //     empty slots per key), and a cache of up to 131,072 cells (a date and
 //     a combination of dimension values), plus those whose date cannot be
 //     read before the date column's day/month order is settled;
-//   - each distinct combination of dimension values (about 50 bytes);
-//   - one purchase (about 100 bytes with its index) per distinct customer and
-//     day, and each customer id once; in a file with a customer name column
-//     also 4 bytes a purchase and each distinct name once;
-//   - for exact distinct order counts, one 16-byte entry (a hash, a set, a
-//     purchase) per distinct order id (up to twice that between compactions
-//     of the log of orders' runs of lines), plus the distinct sets of cells
-//     orders span (8 bytes a cell, see orderSets);
+//   - each distinct combination of dimension values (4 bytes a dimension,
+//     plus its index);
+//   - each customer id once, and in a file with a customer name column
+//     each distinct name once;
+//   - for exact distinct order counts, the distinct sets of cells of the
+//     orders not yet added to their keys (see orderSets; most are
+//     forgotten at each roll of the cache), and orders of over 64 cells
+//     whole;
 //   - up to 10,000 remembered rows per day/month order while a date column's
 //     order is undecided (see notation.DateColumn), and the first 2,000
 //     rows, read ahead to decide decimal notations.
+//
+// For tests, Options.inMemory keeps the history and the orders' runs in
+// memory instead (about 100 bytes a customer-day, 16 a run), the way
+// they were before spilling.
 package parser
 
 import (
@@ -87,6 +96,8 @@ var (
 	// ErrMalformedRow is the reject reason for a row whose quoting is
 	// broken locally (text after a closing quote).
 	ErrMalformedRow = errors.New("malformed row")
+	// ErrClosed means a Result was used after its Close.
+	ErrClosed = errors.New("parse result closed")
 	// ErrCreatedAfterClose is the reject reason for a closed deal whose
 	// created date is after its close date, however either is read.
 	ErrCreatedAfterClose = errors.New("created date after the close date")
@@ -201,7 +212,24 @@ type Result struct {
 	NoCustomer int64
 	Format     Format
 	history    *historyTable
-	deals      *accumulator // nil unless the file has a deal stage column
+	spilled    *historySpill // instead of history when the parse spilled it
+	deals      *accumulator  // nil unless the file has a deal stage column
+}
+
+// Close releases what the Result holds outside memory: the spill files
+// of its purchase history (already unlinked, see spill.go). Purchases
+// then fails with ErrClosed; the other fields stay. It may be called more
+// than once.
+func (r *Result) Close() error {
+	if r == nil || r.spilled == nil {
+		return nil
+	}
+	err := r.spilled.close()
+	r.spilled.out = nil
+	if err != nil {
+		return fmt.Errorf("close parse result: %w", err)
+	}
+	return nil
 }
 
 // RejectWriter receives every rejected row as it is found, so rejects never
@@ -270,8 +298,17 @@ func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 		res.Format.HeaderLine = headerLine
 	}
 	res.Format.Columns = cm.describe()
-	acc := newAccumulator(cm, opt, src.Date1904())
+	acc, err := newAccumulator(cm, opt, src.Date1904())
+	if err != nil {
+		return nil, err
+	}
 	defer acc.roller.stop() // on errors: finish has stopped it otherwise
+	ok := false
+	defer func() {
+		if !ok {
+			acc.closeSpills() // on errors: the Result owns them otherwise
+		}
+	}()
 	p := startPipeline(src, acc, first, res.Format.Delimiter == ";")
 	err = p.drive(res, rejects)
 	p.stop()
@@ -285,6 +322,7 @@ func parse(r io.Reader, rejects RejectWriter, opt *Options) (*Result, error) {
 		return nil, err
 	}
 	res.Format.BlankLines = src.BlankLines()
+	ok = true
 	return res, nil
 }
 

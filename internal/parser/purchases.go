@@ -3,10 +3,8 @@ package parser
 import (
 	"cmp"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/notation"
 	"github.com/salesseg/salesseg/internal/period"
@@ -146,16 +144,7 @@ func (h *historyTable) finish(a *accumulator) (*historyTable, error) {
 	// Every order's runs are merged: the index and the extra orders are
 	// done with, and their memory goes to the sort.
 	h.idx, h.extra = keyTable{}, nil
-	names := a.customers.names
-	rank := make([]uint32, len(names))
-	byName := make([]uint32, len(names))
-	for i := range byName {
-		byName[i] = uint32(i)
-	}
-	slices.SortFunc(byName, func(x, y uint32) int { return strings.Compare(names[x], names[y]) })
-	for r, c := range byName {
-		rank[c] = uint32(r)
-	}
+	rank := customerRanks(a.customers.names)
 	type sortKey struct {
 		key uint64 // customer rank << 20 | day
 		row uint32
@@ -217,6 +206,9 @@ func (h *historyTable) merge(i, j uint32) error {
 // PurchaseCount returns how many purchases (customer-days) Purchases
 // yields.
 func (r *Result) PurchaseCount() int {
+	if r.spilled != nil {
+		return r.spilled.count
+	}
 	if r.history == nil {
 		return 0
 	}
@@ -233,6 +225,9 @@ func (r *Result) PurchaseCount() int {
 // customer's last purchase carries Name: the name of the last line of the
 // latest day that gave one ("" when none did); the others carry none.
 func (r *Result) Purchases(fn func(history.Purchase) error) error {
+	if r.spilled != nil {
+		return r.spilled.purchases(fn)
+	}
 	h := r.history
 	if h == nil {
 		return nil
@@ -241,18 +236,8 @@ func (r *Result) Purchases(fn func(history.Purchase) error) error {
 	for k, i := range h.order {
 		p := h.rows.at(i)
 		y, m, d := h.a.dates.Resolve(p.date)
-		out := history.Purchase{Customer: h.a.customers.names[p.cust], Day: period.NewDate(y, time.Month(m), d), Orders: int64(p.orders),
-			Lines: int64(p.lines), Revenue: p.revenue().String()}
-		if p.costLines == p.lines {
-			out.Cost = p.cost().String()
-		}
-		if len(h.a.dims) > 0 {
-			out.Attrs = make(map[dimension.Dimension]string, len(h.a.dims))
-			vals := h.a.tuples.at(p.lastTuple)
-			for j, ds := range h.a.dims {
-				out.Attrs[ds.dim] = h.a.vals[j].names[vals[j]]
-			}
-		}
+		vals := h.a.tuples.at(p.lastTuple)
+		out := h.a.purchase(p.cust, period.NewDate(y, time.Month(m), d), p.orders, p.lines, p.revenue(), p.cost(), p.costLines == p.lines, &vals)
 		if h.named {
 			if n := *h.names.at(i); n != 0 {
 				name = n

@@ -9,12 +9,20 @@ package parser
 // checked first; otherwise one probe of a keyTable by the tuple's hash,
 // checked against the stored tuple (another tuple with the same hash
 // moves on to the next hash).
+//
+// Tuples are stored with only the file's dimensions' values (n of them),
+// in chunks of tuplesPerChunk: a million tuples of seven values take 28
+// MB, not the 40 of full [maxDims] arrays.
 type tupleTable struct {
-	idx   keyTable // hash of a tuple → its id
-	vals  chunked[[maxDims]uint32]
-	last  [maxDims]uint32
-	lastN uint32 // id+1 of last, 0 when none
+	idx    keyTable // hash of a tuple → its id
+	n      int      // values per tuple, set before the first id
+	chunks [][]uint32
+	count  int
+	last   [maxDims]uint32
+	lastN  uint32 // id+1 of last, 0 when none
 }
+
+const tuplesPerChunk = 4096
 
 // id returns the number of tuple v, numbering it when new.
 func (t *tupleTable) id(v *[maxDims]uint32) uint32 {
@@ -34,12 +42,11 @@ func (t *tupleTable) id(v *[maxDims]uint32) uint32 {
 		h = max(h, 1) // keyTable keys are nonzero
 		p, found := t.idx.upsert(h)
 		if !found {
-			id = uint32(t.vals.len())
+			id = t.add(v)
 			*p = uint64(id)
-			*t.vals.add() = *v
 			break
 		}
-		if id = uint32(*p); *t.vals.at(id) == *v {
+		if id = uint32(*p); t.at(id) == *v {
 			break
 		}
 		h++ // another tuple with the same hash: probe the next
@@ -48,5 +55,21 @@ func (t *tupleTable) id(v *[maxDims]uint32) uint32 {
 	return id
 }
 
-// at returns the value ids of tuple id.
-func (t *tupleTable) at(id uint32) *[maxDims]uint32 { return t.vals.at(id) }
+// add stores a new tuple and returns its id.
+func (t *tupleTable) add(v *[maxDims]uint32) uint32 {
+	if t.count%tuplesPerChunk == 0 {
+		t.chunks = append(t.chunks, make([]uint32, tuplesPerChunk*t.n))
+	}
+	id := t.count
+	t.count++
+	o := id % tuplesPerChunk * t.n
+	copy(t.chunks[id/tuplesPerChunk][o:o+t.n], v[:t.n])
+	return uint32(id)
+}
+
+// at returns the value ids of tuple id (0 past the file's dimensions).
+func (t *tupleTable) at(id uint32) (v [maxDims]uint32) {
+	o := int(id%tuplesPerChunk) * t.n
+	copy(v[:t.n], t.chunks[id/tuplesPerChunk][o:o+t.n])
+	return v
+}

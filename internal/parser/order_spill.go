@@ -1,0 +1,220 @@
+package parser
+
+import (
+	"cmp"
+	"encoding/binary"
+	"maps"
+	"slices"
+)
+
+// orderSpill is the log of orders' runs on disk (see orderLog for the
+// log in memory). Each run is counted as an order of its own when it
+// closes, as in memory, and written with its cells; its set needs to stay
+// interned only until its orders are added to their keys, so the sets are
+// forgotten as the cache rolls up (see accumulator.forgetSets). When the
+// file ends, fix finds the orders that came in several runs — in
+// partitions of the log by order hash, each sorted in memory — and
+// corrects their counts: minus one for each run's set, plus one for the
+// union of their cells, which is what merging the runs in memory adds up
+// to.
+//
+// A run is a header record (its order's hash, its number of cells, its
+// place in the log and up to orderHeadCells cells), followed by records of
+// up to orderMoreCells cells.
+type orderSpill struct {
+	dir  string
+	part int // records per partition at finish
+	log  *spillFile
+	runs uint32
+	err  error              // the first failed write, returned by fix
+	rec  [spillRecSize]byte // scratch of put: a local would escape
+}
+
+const (
+	orderHeadCells = (spillRecSize - 16) / 8
+	orderMoreCells = spillRecSize / 8
+)
+
+func newOrderSpill(dir string, part int) (*orderSpill, error) {
+	log, err := newSpillFile(dir, "salesseg-orders-*", spillRecSize)
+	if err != nil {
+		return nil, err
+	}
+	if part <= 0 {
+		part = defaultSpillPart
+	}
+	return &orderSpill{dir: dir, part: part, log: log}, nil
+}
+
+// add writes a run of order key over cells; a failed write is kept for
+// fix to return.
+func (s *orderSpill) add(key uint64, cells []cellRef) {
+	if s.err == nil {
+		s.err = s.put(key, cells)
+	}
+}
+
+// put writes a run of order key over cells.
+func (s *orderSpill) put(key uint64, cells []cellRef) error {
+	le := binary.LittleEndian
+	rec := &s.rec
+	*rec = [spillRecSize]byte{}
+	le.PutUint64(rec[0:], key)
+	le.PutUint32(rec[8:], uint32(len(cells)))
+	le.PutUint32(rec[12:], s.runs)
+	s.runs++
+	off := 16
+	for _, c := range cells {
+		if off == spillRecSize {
+			if err := s.log.put(rec[:]); err != nil {
+				return err
+			}
+			*rec, off = [spillRecSize]byte{}, 0
+		}
+		le.PutUint64(rec[off:], c)
+		off += 8
+	}
+	return s.log.put(rec[:])
+}
+
+// records returns how many records a run of n cells takes.
+func orderRecords(n int) int {
+	if n <= orderHeadCells {
+		return 1
+	}
+	return 1 + (n-orderHeadCells+orderMoreCells-1)/orderMoreCells
+}
+
+// spilledRun is a run read back: its cells are cells[at:at+n] of its
+// partition.
+type spilledRun struct {
+	key     uint64
+	seq, at uint32
+	n       uint32
+}
+
+// fix corrects the orders counted for the orders that came in several
+// runs, through addOrders; the dates must be decided.
+func (s *orderSpill) fix(a *accumulator) error {
+	if s.err != nil {
+		return s.err
+	}
+	if err := s.log.flush(); err != nil {
+		return err
+	}
+	k := min((s.log.n+s.part-1)/s.part, maxSpillParts)
+	if k <= 1 {
+		err := s.fixPart(a, s.log)
+		s.log.close()
+		s.log = nil
+		return err
+	}
+	// Partitions by order hash (its top bits), whole runs in each.
+	parts := make([]*spillFile, k)
+	defer func() {
+		for _, p := range parts {
+			p.close()
+		}
+	}()
+	var err error
+	for i := range parts {
+		if parts[i], err = newSpillFile(s.dir, "salesseg-orders-part-*", spillRecSize); err != nil {
+			return err
+		}
+	}
+	var to *spillFile
+	left := 0 // records of the current run still to copy
+	err = s.log.each(func(rec []byte) error {
+		if left == 0 {
+			key := binary.LittleEndian.Uint64(rec[0:])
+			to = parts[(key>>32)*uint64(k)>>32]
+			left = orderRecords(int(binary.LittleEndian.Uint32(rec[8:])))
+		}
+		left--
+		return to.put(rec)
+	})
+	if err != nil {
+		return err
+	}
+	s.log.close()
+	s.log = nil
+	for i, p := range parts {
+		if err := s.fixPart(a, p); err != nil {
+			return err
+		}
+		p.close()
+		parts[i] = nil
+	}
+	return nil
+}
+
+// fixPart corrects the orders of one partition's orders.
+func (s *orderSpill) fixPart(a *accumulator, f *spillFile) error {
+	le := binary.LittleEndian
+	var runs []spilledRun
+	var cells []cellRef
+	left, off := 0, 0
+	err := f.each(func(rec []byte) error {
+		if left == 0 {
+			n := le.Uint32(rec[8:])
+			runs = append(runs, spilledRun{key: le.Uint64(rec[0:]), seq: le.Uint32(rec[12:]), at: uint32(len(cells)), n: n})
+			left, off = int(n), 16
+		} else {
+			off = 0
+		}
+		for ; left > 0 && off < spillRecSize; off += 8 {
+			cells = append(cells, le.Uint64(rec[off:]))
+			left--
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(runs, func(x, y spilledRun) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.seq, y.seq)) })
+	var union []cellRef
+	for i := 0; i < len(runs); {
+		j := i + 1
+		for j < len(runs) && runs[j].key == runs[i].key {
+			j++
+		}
+		if j-i > 1 {
+			union = union[:0]
+			for _, r := range runs[i:j] {
+				own := cells[r.at : r.at+r.n]
+				a.addOrders(own, -1)
+				union = append(union, own...)
+			}
+			slices.Sort(union)
+			a.addOrders(slices.Compact(union), 1)
+		}
+		i = j
+	}
+	return nil
+}
+
+// close closes the log; a nil orderSpill is a no-op.
+func (s *orderSpill) close() error {
+	if s == nil {
+		return nil
+	}
+	return s.log.close()
+}
+
+// forgetSets drops the interned sets no pending order needs any more,
+// renumbering those that stay, once most are done with: with the log of
+// runs on disk, a set is not needed after its orders reached their keys.
+// Private sets stay (their orders count when the file ends).
+func (a *accumulator) forgetSets() {
+	o := &a.sets
+	if len(a.pending) > (len(o.start)+len(o.singles))/4 {
+		return
+	}
+	kept := newOrderSets()
+	kept.big = o.big
+	pending := make(map[setID]int64, len(a.pending))
+	for _, s := range slices.Sorted(maps.Keys(a.pending)) {
+		pending[kept.intern(o.elems(s, nil))] = a.pending[s]
+	}
+	a.sets, a.pending = kept, pending
+}
