@@ -323,7 +323,7 @@ func (s *Service) publish(ctx context.Context, in *inputs, snap snapshot.Snapsho
 			return nil, err
 		}
 	}
-	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", in.files, "customers", meta.Customers, "shards", shards,
+	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", len(in.transactions), "customers", meta.Customers, "shards", shards,
 		"parts", len(info.Parts), "warnings", len(meta.Warnings), "seconds", s.now().Sub(started).Seconds())
 	return &Result{Snapshot: info, Meta: meta}, nil
 }
@@ -339,8 +339,6 @@ type inputs struct {
 	names        map[string]string
 	prospects    []analytics.Prospect
 	spend        []history.Spend
-	// files is the number of transactions files read.
-	files int
 	// indexes caches each history's shard index (nil: none) by file, for
 	// the shards' workers.
 	mu      sync.Mutex
@@ -396,7 +394,6 @@ func (s *Service) sources(ctx context.Context) (*inputs, error) {
 			in.transactions = append(in.transactions, k)
 		}
 	}
-	in.files = len(in.transactions)
 	in.prospects = Prospects(in.accounts)
 	return in, nil
 }

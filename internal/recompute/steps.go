@@ -148,7 +148,7 @@ func (s *Service) runInputs(ctx context.Context, name string, of int) (*run, err
 		return nil, fmt.Errorf("%w: run %s planned %d shards, step given %d", ErrShardMismatch, name, fixed.Shards, of)
 	}
 	in := &inputs{live: fixed.Live, transactions: fixed.Transactions, accounts: fixed.Accounts, names: fixed.Names,
-		spend: fixed.Spend, files: len(fixed.Transactions), indexes: map[string]*history.Index{}}
+		spend: fixed.Spend, indexes: map[string]*history.Index{}}
 	if in.accounts == nil {
 		in.accounts = map[string]map[dimension.Dimension]string{}
 	}
