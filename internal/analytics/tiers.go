@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -144,46 +145,174 @@ func (cfg TierConfig) rank(b *Base, members []ranked, set func(i, tier int)) err
 // invalid cfg, ErrProductDimension for a product dimension, or
 // money.ErrOverflow.
 func TiersWithin(b *Base, cfg TierConfig, d dimension.Dimension) ([]Summary, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
 	if err := CustomerDimension(d); err != nil {
 		return nil, err
 	}
-	byValue := map[string][]ranked{}
+	t := NewShareTable(d)
 	for i := range b.Customers {
-		shares, err := b.Customers[i].RevenueBy(d)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range shares {
-			byValue[s.Value] = append(byValue[s.Value], ranked{i: i, revenue: s.Revenue})
+		for _, s := range b.Customers[i].Shares {
+			if s.Dim == d {
+				t.Add(i, s.Value, s.Revenue)
+			}
 		}
 	}
+	return t.TiersWithin(b, cfg)
+}
+
+// ShareTable holds the revenue customers made under the values of one
+// dimension (Customer.Shares of that dimension) in columns, each value
+// held once: a fraction of the memory of the customers' own shares, which
+// lets a reduce over millions of customers rank them within each value
+// without keeping every customer's shares (see package recompute).
+type ShareTable struct {
+	dim    dimension.Dimension
+	values []string
+	index  map[string]int32
+	rows   []valueShare
+}
+
+// valueShare is one customer's revenue under one value of a ShareTable.
+type valueShare struct {
+	customer, value int32
+	revenue         decimal.Decimal
+}
+
+// NewShareTable returns an empty table of dimension d.
+func NewShareTable(d dimension.Dimension) *ShareTable {
+	return &ShareTable{dim: d, index: map[string]int32{}}
+}
+
+// Add records that customer i of the base made revenue under value:
+// each (customer, value) at most once, as in Customer.Shares.
+func (t *ShareTable) Add(i int, value string, revenue decimal.Decimal) {
+	v, ok := t.index[value]
+	if !ok {
+		v = int32(len(t.values))
+		t.index[value] = v
+		t.values = append(t.values, value)
+	}
+	t.rows = append(t.rows, valueShare{customer: int32(i), value: v, revenue: revenue})
+}
+
+// Renumber moves every row of customer i to customer to[i]: for rows
+// added before the base's customers were put in another order.
+func (t *ShareTable) Renumber(to []int32) {
+	for k := range t.rows {
+		t.rows[k].customer = to[t.rows[k].customer]
+	}
+}
+
+// Carried reports whether some customer's purchases carried a value of
+// the dimension other than dimension.Blank.
+func (t *ShareTable) Carried() bool {
+	for _, v := range t.values {
+		if v != dimension.Blank {
+			return true
+		}
+	}
+	return false
+}
+
+// TiersWithin is TiersWithin of the table's dimension, for the base b the
+// rows were added for (with b's customers' revenue, RevenueBy's blank
+// remainder included); it reorders the rows. Its errors are
+// TiersWithin's.
+func (t *ShareTable) TiersWithin(b *Base, cfg TierConfig) ([]Summary, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := t.addRemainders(b); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(t.rows, func(x, y valueShare) int { return cmp.Compare(x.value, y.value) })
 	// A customer is in each value's members once, and a value's tiers
 	// are read right after they are set: one slice serves every value.
 	tierOf := make([]int32, len(b.Customers))
-	out := make([]Summary, 0, len(byValue))
-	for v, members := range byValue {
-		s := Summary{Dimension: d, Value: v, Groups: make([]GroupStats, len(cfg.Names))}
+	var out []Summary
+	var members []ranked
+	for rest := t.rows; len(rest) > 0; {
+		n := 1
+		for n < len(rest) && rest[n].value == rest[0].value {
+			n++
+		}
+		run, v := rest[:n], t.values[rest[0].value]
+		rest = rest[n:]
+		members = members[:0]
+		for _, r := range run {
+			members = append(members, ranked{i: int(r.customer), revenue: r.revenue})
+		}
+		s := Summary{Dimension: t.dim, Value: v, Groups: make([]GroupStats, len(cfg.Names))}
 		for j, name := range cfg.Names {
 			s.Groups[j].Group = name
 		}
 		if err := cfg.rank(b, members, func(i, tier int) { tierOf[i] = int32(tier) }); err != nil {
-			return nil, fmt.Errorf("tiers within %s %q: %w", d, v, err)
+			return nil, fmt.Errorf("tiers within %s %q: %w", t.dim, v, err)
 		}
 		for _, m := range members {
 			g := &s.Groups[tierOf[m.i]]
 			g.Customers++
 			s.Customers++
 			if err := money.AddTo(&g.Revenue, m.revenue); err != nil {
-				return nil, fmt.Errorf("tiers within %s %q: %w", d, v, err)
+				return nil, fmt.Errorf("tiers within %s %q: %w", t.dim, v, err)
 			}
 			if err := money.AddTo(&s.Revenue, m.revenue); err != nil {
-				return nil, fmt.Errorf("tiers within %s %q: %w", d, v, err)
+				return nil, fmt.Errorf("tiers within %s %q: %w", t.dim, v, err)
 			}
 		}
 		out = append(out, s)
 	}
-	return finishSummaries(d, out), nil
+	return finishSummaries(t.dim, out), nil
+}
+
+// addRemainders puts, as RevenueBy does, the revenue of each customer's
+// purchases that carried no value under dimension.Blank, so that every
+// customer's rows add up to its revenue; a customer none of whose
+// purchases carried a value has all of it there.
+func (t *ShareTable) addRemainders(b *Base) error {
+	slices.SortFunc(t.rows, func(x, y valueShare) int { return cmp.Compare(x.customer, y.customer) })
+	blank, hasBlank := t.index[dimension.Blank]
+	var extra []valueShare
+	rows := t.rows
+	for i := range b.Customers {
+		c := &b.Customers[i]
+		n := 0
+		for n < len(rows) && int(rows[n].customer) == i {
+			n++
+		}
+		mine := rows[:n]
+		rows = rows[n:]
+		var sum decimal.Decimal
+		for _, r := range mine {
+			if err := money.AddTo(&sum, r.revenue); err != nil {
+				return fmt.Errorf("customer %q %s: %w", c.ID, t.dim, err)
+			}
+		}
+		if n > 0 && sum.Cmp(c.Revenue) == 0 {
+			continue
+		}
+		rest, err := money.Sub(c.Revenue, sum)
+		if err != nil {
+			return fmt.Errorf("customer %q %s: %w", c.ID, t.dim, err)
+		}
+		if k := slices.IndexFunc(mine, func(r valueShare) bool { return hasBlank && r.value == blank }); k >= 0 {
+			if mine[k].revenue, err = money.Add(mine[k].revenue, rest); err != nil {
+				return fmt.Errorf("customer %q %s: %w", c.ID, t.dim, err)
+			}
+			continue
+		}
+		extra = append(extra, valueShare{customer: int32(i), revenue: rest})
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	if !hasBlank {
+		blank = int32(len(t.values))
+		t.index[dimension.Blank] = blank
+		t.values = append(t.values, dimension.Blank)
+	}
+	for k := range extra {
+		extra[k].value = blank
+	}
+	t.rows = append(t.rows, extra...)
+	return nil
 }

@@ -207,8 +207,12 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 	for _, c := range counts {
 		count += c
 	}
+	// Customers' revenue shares go into one table per dimension as they
+	// are read: in the summaries' own form they would take more memory
+	// than the rest of the customers.
 	customers := make([]analytics.Customer, 0, count)
 	order := make([]origin, 0, count)
+	shares := map[dimension.Dimension]*analytics.ShareTable{}
 	costComplete := true
 	for s := range n {
 		sum, err := summary(s)
@@ -218,8 +222,18 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 		if sum.Shard != s || len(sum.Customers) != counts[s] || len(customers)+counts[s] > count {
 			return nil, fmt.Errorf("%w: summary %d is of shard %d with %d customers, want %d", ErrShardMismatch, s, sum.Shard, len(sum.Customers), counts[s])
 		}
-		customers = append(customers, sum.Customers...)
 		for i := range sum.Customers {
+			c := &sum.Customers[i]
+			for _, v := range c.Shares {
+				t := shares[v.Dim]
+				if t == nil {
+					t = analytics.NewShareTable(v.Dim)
+					shares[v.Dim] = t
+				}
+				t.Add(len(customers), v.Value, v.Revenue)
+			}
+			c.Shares = nil
+			customers = append(customers, *c)
 			order = append(order, origin{int32(s), int32(i)})
 		}
 		costComplete = costComplete && sum.CostComplete
@@ -232,6 +246,15 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 	slices.SortFunc(perm, func(x, y int32) int { return strings.Compare(base.Customers[x].ID, base.Customers[y].ID) })
 	permute(base.Customers, perm)
 	permute(order, perm)
+	if len(shares) > 0 {
+		to := make([]int32, count)
+		for k, old := range perm {
+			to[old] = int32(k)
+		}
+		for _, t := range shares {
+			t.Renumber(to)
+		}
+	}
 	for k := range base.Customers {
 		c := &base.Customers[k]
 		if k == 0 {
@@ -272,10 +295,9 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 	}
 	p.Dims = []dimension.Dimension{dimension.Total}
 	for _, d := range dimension.All()[1:] {
-		if analytics.CustomerDimension(d) != nil {
-			continue // product dimensions do not split customers
-		}
-		if vs := base.Values(d); len(vs) > 1 || (len(vs) == 1 && vs[0] != dimension.Blank) {
+		// Product dimensions do not split customers: the summaries have
+		// no shares of them.
+		if t := shares[d]; t != nil && t.Carried() {
 			p.Dims = append(p.Dims, d)
 		}
 	}
@@ -284,14 +306,12 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 	}
 	p.TiersWithin = map[dimension.Dimension][]analytics.Summary{}
 	for _, d := range p.Dims[1:] {
-		if p.TiersWithin[d], err = analytics.TiersWithin(base, analytics.DefaultTierConfig(), d); err != nil {
+		if p.TiersWithin[d], err = shares[d].TiersWithin(base, analytics.DefaultTierConfig()); err != nil {
 			return nil, fmt.Errorf("tiers within %s: %w", d, err)
 		}
+		delete(shares, d) // nothing further reads them
 	}
-	// Nothing further reads the shares, a good part of the summaries.
-	for i := range base.Customers {
-		base.Customers[i].Shares = nil
-	}
+	clear(shares)
 	// Each analysis's labels are handed to the shards before the next
 	// runs, which lets the collector take the analysis: memory holds the
 	// customers, the labels and one analysis at a time.
