@@ -344,3 +344,58 @@ func TestSummarizeAttributesRevenueByValue(t *testing.T) {
 		}
 	}
 }
+
+// TestShareTableTiersWithin checks the column form against the customers'
+// own shares: rows added in another customer order and renumbered, a
+// customer whose purchases carried the segment only in part (the rest
+// goes to its blank row), one that never carried it, and one with a blank
+// value of its own and a remainder.
+func TestShareTableTiersWithin(t *testing.T) {
+	b := build(t, []history.Purchase{
+		{Customer: "a", Day: mustDay(t, "2020-01-01"), Revenue: "90", Attrs: attrs("segment", "S1")},
+		{Customer: "a", Day: mustDay(t, "2020-01-02"), Revenue: "7"},
+		{Customer: "b", Day: mustDay(t, "2020-01-01"), Revenue: "10", Attrs: attrs("segment", "S1")},
+		{Customer: "b", Day: mustDay(t, "2020-02-01"), Revenue: "50", Attrs: attrs("segment", "S2")},
+		{Customer: "c", Day: mustDay(t, "2020-01-01"), Revenue: "5"},
+		{Customer: "d", Day: mustDay(t, "2020-01-01"), Revenue: "4", Attrs: attrs("segment", "S2")},
+		{Customer: "d", Day: mustDay(t, "2020-03-01"), Revenue: "3", Attrs: attrs("segment", dimension.Blank)},
+		{Customer: "d", Day: mustDay(t, "2020-04-01"), Revenue: "2"},
+		{Customer: "e", Day: mustDay(t, "2020-01-01"), Revenue: "0", Attrs: attrs("segment", "S2")},
+	})
+	want, err := TiersWithin(b, DefaultTierConfig(), dimension.Segment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(renderSummaries(want)); !strings.Contains(got, "(blank) 3 17") {
+		t.Fatalf("blank value: want a, c and d with 7 + 5 + 3 + 2: %s", got)
+	}
+	// Rows added last customer first, as if the base had been reversed.
+	n := b.Len()
+	tab := NewShareTable(dimension.Segment)
+	to := make([]int32, n)
+	for i := n - 1; i >= 0; i-- {
+		old := n - 1 - i
+		to[old] = int32(i)
+		for _, s := range b.Customers[i].Shares {
+			if s.Dim == dimension.Segment {
+				tab.Add(old, s.Value, s.Revenue)
+			}
+		}
+	}
+	if !tab.Carried() {
+		t.Error("Carried: false with S1 and S2")
+	}
+	tab.Renumber(to)
+	got, err := tab.TiersWithin(b, DefaultTierConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := fmt.Sprint(renderSummaries(got)), fmt.Sprint(renderSummaries(want)); g != w {
+		t.Errorf("share table:\n%s\nwant\n%s", g, w)
+	}
+	blank := NewShareTable(dimension.Region)
+	blank.Add(0, dimension.Blank, decimal.One)
+	if blank.Carried() {
+		t.Error("Carried: true with a blank value only")
+	}
+}
