@@ -108,11 +108,15 @@ bench-e2e: deps
 	SALESSEG_BENCH_WIDE_MB=$(WIDE_MB) $(GO) test -run '^$$' -bench 'IngestWrites/wide|UploadToSucceeded' -timeout 2h ./internal/ingest/
 
 ## bench-recompute: the sharded recompute, step by step, on CUSTOMERS generated customers (default
-## 1,000,000; about 15 purchase days each from a BG/NBD process) in 256 shards: each step's peak
-## RSS, time per million purchases, BG/NBD recovery and the projected wall time on AWS.
+## 1,000,000; about 21 purchase days each from a BG/NBD process) in SHARDS shards (default 256):
+## each step's peak RSS, time per million purchases, BG/NBD recovery and the projected wall time
+## on AWS. MEMLIMIT is the Go soft memory limit (default 450MiB, a 512 MB function's).
 CUSTOMERS ?= 1000000
+SHARDS ?= 256
+MEMLIMIT ?= 450MiB
 bench-recompute:
-	GOMEMLIMIT=450MiB SALESSEG_BENCH_CUSTOMERS=$(CUSTOMERS) $(GO) test -run '^$$' -bench ShardedRecompute -benchtime 1x -timeout 3h ./internal/recompute/
+	GOMEMLIMIT=$(MEMLIMIT) SALESSEG_BENCH_CUSTOMERS=$(CUSTOMERS) SALESSEG_BENCH_SHARDS=$(SHARDS) \
+		$(GO) test -run '^$$' -bench ShardedRecompute -benchtime 1x -timeout 3h ./internal/recompute/
 
 ## build: the three Lambda bootstraps under build/<Function>/bootstrap.
 build:

@@ -47,10 +47,15 @@ type HoldoutGroup struct {
 const HoldoutMaxFrequency = 7
 
 // Holdout checks model, fitted on the calibration base (every purchase on
-// or before model.AsOf), against the holdout purchases: purchase days per
-// customer id in (model.AsOf, to]. The error wraps ErrInvalidConfig when to
-// is not after model.AsOf or the model cannot predict.
-func Holdout(b *Base, model CLVModel, to period.Date, holdout map[string]int) (HoldoutReport, error) {
+// or before model.AsOf), against the holdout purchases in (model.AsOf,
+// to]: days[i] is customer i of b's number of purchase days there, and
+// newCustomers the number of customers with holdout purchases and none in
+// b. The error wraps ErrInvalidConfig when to is not after model.AsOf,
+// days is not one per customer, or the model cannot predict.
+func Holdout(b *Base, model CLVModel, to period.Date, days []int32, newCustomers int) (HoldoutReport, error) {
+	if len(days) != len(b.Customers) {
+		return HoldoutReport{}, fmt.Errorf("%w: %d holdout counts for %d customers", ErrInvalidConfig, len(days), len(b.Customers))
+	}
 	if to <= model.AsOf {
 		return HoldoutReport{}, fmt.Errorf("%w: holdout end %s is not after the calibration end %s", ErrInvalidConfig, to, model.AsOf)
 	}
@@ -68,24 +73,17 @@ func Holdout(b *Base, model CLVModel, to period.Date, holdout map[string]int) (H
 		rep.Groups[i].Frequency = fmt.Sprint(i)
 	}
 	rep.Groups[HoldoutMaxFrequency].Frequency = fmt.Sprintf("%d+", HoldoutMaxFrequency)
-	known := make(map[string]bool, len(b.Customers))
 	for i, c := range cs {
-		id := b.Customers[i].ID
-		known[id] = true
 		g := &rep.Groups[min(c.X, HoldoutMaxFrequency)]
 		p := model.Purchases.ExpectedPurchases(c, t)
 		if math.IsNaN(p) {
-			return HoldoutReport{}, fmt.Errorf("%w: no prediction for customer %q", ErrInvalidConfig, id)
+			return HoldoutReport{}, fmt.Errorf("%w: no prediction for customer %q", ErrInvalidConfig, b.Customers[i].ID)
 		}
 		g.Customers++
 		g.Predicted += Amount(p)
-		g.Actual += int64(holdout[id])
+		g.Actual += int64(days[i])
 	}
-	for id := range holdout {
-		if !known[id] {
-			rep.NewCustomers++
-		}
-	}
+	rep.NewCustomers = newCustomers
 	rep.Total.Frequency = "all"
 	for i := range rep.Groups {
 		g := &rep.Groups[i]

@@ -21,9 +21,14 @@ func TestHoldoutRefusesBadInput(t *testing.T) {
 		{"invalid model", CLVModel{AsOf: asOf, UnitDays: 7}, asOf + 30},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Holdout(b, tc.model, tc.to, nil); !errors.Is(err, ErrInvalidConfig) {
+			if _, err := Holdout(b, tc.model, tc.to, make([]int32, b.Len()), 0); !errors.Is(err, ErrInvalidConfig) {
 				t.Errorf("err %v, want ErrInvalidConfig", err)
 			}
 		})
 	}
+	t.Run("counts not one per customer", func(t *testing.T) {
+		if _, err := Holdout(b, good, asOf+30, make([]int32, 1), 0); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("err %v, want ErrInvalidConfig", err)
+		}
+	})
 }

@@ -3,6 +3,8 @@ package recompute
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/history"
@@ -76,45 +78,113 @@ func (h *Holdout) Calibration() *analytics.Base { return h.cal.Build() }
 // Check compares the purchase days of the holdout with those model, fitted
 // on the calibration base cal, expects. Its errors are analytics.Holdout's.
 func (h *Holdout) Check(cal *analytics.Base, model analytics.CLVModel) (analytics.HoldoutReport, error) {
-	counts := make(map[string]int, len(h.days))
-	for c, days := range h.days {
-		counts[c] = len(days)
-	}
-	rep, err := analytics.Holdout(cal, model, h.last, counts)
+	days, newCustomers := h.count(cal)
+	rep, err := analytics.Holdout(cal, model, h.last, days, newCustomers)
 	if err != nil {
 		return rep, fmt.Errorf("holdout check: %w", err)
 	}
 	return rep, nil
 }
 
-// CheckFitted fits the CLV model on the calibration base and checks it
-// on the holdout, as a recompute does: the check says in words why it
-// has no report when there are no later purchases or the model fitted on
-// the calibration base cannot be trusted. Errors are the fit's and
-// Check's.
-func (h *Holdout) CheckFitted(ctx context.Context) (snapshot.HoldoutCheck, error) {
-	out := snapshot.HoldoutCheck{CalibrationEnd: h.end.String()}
-	if !h.Later() {
-		out.Reason = "No purchase after the calibration end " + h.end.String() + " to check the model on."
-		return out, nil
+// count returns the holdout's purchase days of each customer of cal, and
+// the number of customers with holdout purchases who are not in cal.
+func (h *Holdout) count(cal *analytics.Base) ([]int32, int) {
+	days := make([]int32, cal.Len())
+	newCustomers := len(h.days)
+	for i := range cal.Customers {
+		if d, ok := h.days[cal.Customers[i].ID]; ok {
+			days[i] = int32(len(d))
+			newCustomers--
+		}
 	}
+	return days, newCustomers
+}
+
+// HoldoutPart is what the holdout check needs of one shard's customers:
+// their calibration summaries (without months, attributes, names or
+// shares, which the CLV fit reads none of), each one's purchase days in
+// the holdout, and the shard's customers who bought only in the holdout.
+// Parts of disjoint customers merge into the check of their union (see
+// CheckHoldout).
+type HoldoutPart struct {
+	Customers []analytics.Customer `json:"customers"`
+	Days      []int32              `json:"days"`
+	New       int                  `json:"new"`
+	// Last is the last holdout purchase day, 0 when there was none.
+	Last period.Date `json:"last"`
+}
+
+// Part returns the purchases added so far as a HoldoutPart; call it once,
+// after the last Add.
+func (h *Holdout) Part() HoldoutPart {
 	cal := h.Calibration()
-	if cal.Len() == 0 {
-		out.Reason = "No purchase up to the calibration end " + h.end.String() + " to fit the model on."
+	days, newCustomers := h.count(cal)
+	for i := range cal.Customers {
+		c := &cal.Customers[i]
+		c.Months, c.Attrs, c.Name, c.Shares = nil, nil, "", nil
+	}
+	return HoldoutPart{Customers: cal.Customers, Days: days, New: newCustomers, Last: h.last}
+}
+
+// CheckHoldout fits the CLV model on the calibration customers of n
+// parts, read one at a time from part (each of disjoint customers), and
+// checks it on their holdout purchases, as a recompute does: the check
+// says in words why it has no report when there are no later purchases
+// or the model fitted on the calibration cannot be trusted. Customers are
+// taken in id order, so any split of them gives the same check. Errors
+// are part's as they are, the fit's and analytics.Holdout's.
+func CheckHoldout(ctx context.Context, end period.Date, n int, part func(i int) (HoldoutPart, error)) (snapshot.HoldoutCheck, error) {
+	out := snapshot.HoldoutCheck{CalibrationEnd: end.String()}
+	cal := &analytics.Base{}
+	var days []int32
+	var last period.Date
+	newCustomers, later := 0, false
+	for i := range n {
+		p, err := part(i)
+		if err != nil {
+			return out, err
+		}
+		if len(p.Days) != len(p.Customers) {
+			return out, fmt.Errorf("%w: holdout part %d has %d counts for %d customers", ErrShardMismatch, i, len(p.Days), len(p.Customers))
+		}
+		cal.Customers = append(cal.Customers, p.Customers...)
+		days = append(days, p.Days...)
+		newCustomers += p.New
+		last = max(last, p.Last)
+		later = later || p.Last != 0
+	}
+	if !later {
+		out.Reason = "No purchase after the calibration end " + end.String() + " to check the model on."
 		return out, nil
 	}
-	fit, err := analytics.FitCLV(ctx, cal, analytics.CLVConfig{AsOf: h.end.Time()})
+	if cal.Len() == 0 {
+		out.Reason = "No purchase up to the calibration end " + end.String() + " to fit the model on."
+		return out, nil
+	}
+	perm := make([]int32, cal.Len())
+	for k := range perm {
+		perm[k] = int32(k)
+	}
+	slices.SortFunc(perm, func(x, y int32) int { return strings.Compare(cal.Customers[x].ID, cal.Customers[y].ID) })
+	permute(cal.Customers, perm)
+	permute(days, perm)
+	fit, err := analytics.FitCLV(ctx, cal, analytics.CLVConfig{AsOf: end.Time()})
 	if err != nil {
 		return out, fmt.Errorf("holdout fit: %w", err)
 	}
 	if !fit.Trusted() {
-		out.Reason = "The model fitted on the purchases up to " + h.end.String() + " is withheld: " + fit.Reason
+		out.Reason = "The model fitted on the purchases up to " + end.String() + " is withheld: " + fit.Reason
 		return out, nil
 	}
-	rep, err := h.Check(cal, fit.Model)
+	rep, err := analytics.Holdout(cal, fit.Model, last, days, newCustomers)
 	if err != nil {
-		return out, err
+		return out, fmt.Errorf("holdout check: %w", err)
 	}
 	out.Report = &rep
 	return out, nil
+}
+
+// CheckFitted is CheckHoldout on every purchase added: one part.
+func (h *Holdout) CheckFitted(ctx context.Context) (snapshot.HoldoutCheck, error) {
+	return CheckHoldout(ctx, h.end, 1, func(int) (HoldoutPart, error) { return h.Part(), nil })
 }

@@ -40,7 +40,6 @@ import (
 	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/dimension"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/shard"
 	"github.com/salesseg/salesseg/internal/snapshot"
 	"github.com/salesseg/salesseg/internal/store"
@@ -275,27 +274,12 @@ func (s *Service) Run(ctx context.Context) (*Result, error) {
 	return s.publishStep(ctx, r)
 }
 
-// publish adds the holdout check to a run's snapshot, stores its parts,
-// publishes it and deletes the snapshot it replaced. started is when the
-// run started: it names the snapshot, and dates an empty one.
-func (s *Service) publish(ctx context.Context, in *inputs, snap snapshot.Snapshot, started time.Time, shards int) (*Result, error) {
+// publish stores a run's snapshot parts, publishes it and deletes the
+// snapshot it replaced. started is when the run started: it names the
+// snapshot, and dates an empty one; shards and files are logged.
+func (s *Service) publish(ctx context.Context, snap snapshot.Snapshot, started time.Time, shards, files int) (*Result, error) {
 	if snap.Meta.Customers == 0 {
 		snap.Meta.AsOf = started.Format(time.DateOnly) // nothing to measure: the snapshot is as of now
-	}
-	// The holdout check reads the histories a second time rather than
-	// keep every purchase day of every customer in memory.
-	first, ferr := period.ParseDate(snap.Meta.FirstDay)
-	last, lerr := period.ParseDate(snap.Meta.LastDay)
-	if end, ok := HoldoutEnd(first, last); ok && ferr == nil && lerr == nil && snap.Meta.Customers > 0 {
-		h := NewHoldout(end)
-		if err := s.eachPurchase(ctx, in, 0, 1, h.Add); err != nil {
-			return nil, err
-		}
-		check, err := h.CheckFitted(ctx)
-		if err != nil {
-			return nil, err
-		}
-		snap.Holdout = &check
 	}
 	meta := snap.Meta
 	parts, err := snap.Encode()
@@ -323,7 +307,7 @@ func (s *Service) publish(ctx context.Context, in *inputs, snap snapshot.Snapsho
 			return nil, err
 		}
 	}
-	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", len(in.transactions), "customers", meta.Customers, "shards", shards,
+	s.log.InfoContext(ctx, "recomputed", "snapshot", info.ID, "files", files, "customers", meta.Customers, "shards", shards,
 		"parts", len(info.Parts), "warnings", len(meta.Warnings), "seconds", s.now().Sub(started).Seconds())
 	return &Result{Snapshot: info, Meta: meta}, nil
 }

@@ -39,12 +39,12 @@ type population struct {
 }
 
 // newPopulation returns customers customers whose first purchases are
-// spread over the two years before end, split into n shards. The
-// parameters give about 15 purchase days per customer over the data.
+// spread over the four years before end, split into n shards. The
+// parameters give about 21 purchase days per customer over the data.
 func newPopulation(customers, n int) *population {
 	end := period.NewDate(2025, 12, 31)
 	p := &population{customers: customers, r: 2, alpha: 5, a: 0.6, b: 10, p: 6, q: 4, gamma: 20,
-		first: end.AddDays(-730), end: end, byShard: make([][]int32, n)}
+		first: end.AddDays(-1461), end: end, byShard: make([][]int32, n)}
 	for i := range customers {
 		s := shard.Of(p.id(i), n)
 		p.byShard[s] = append(p.byShard[s], int32(i))
@@ -94,11 +94,21 @@ func (p *population) purchases(i int, fn func(history.Purchase) error) error {
 	}
 }
 
-// load builds shard s's base.
-func (p *population) load(_ context.Context, s int) (*analytics.Base, error) {
+// load builds shard s's base, handing each purchase to also too when it
+// is not nil, as the assign step hands them to the holdout check.
+func (p *population) load(s int, also func(history.Purchase) error) (*analytics.Base, error) {
 	b := analytics.NewBuilder()
+	fold := b.Add
+	if also != nil {
+		fold = func(pu history.Purchase) error {
+			if err := b.Add(pu); err != nil {
+				return err
+			}
+			return also(pu)
+		}
+	}
 	for _, i := range p.byShard[s] {
-		if err := p.purchases(int(i), b.Add); err != nil {
+		if err := p.purchases(int(i), fold); err != nil {
 			return nil, err
 		}
 	}
@@ -142,10 +152,11 @@ func resetPeak() {
 
 // BenchmarkShardedRecompute runs the sharded computation step by step, as
 // the state machine does (SummarizeShard on every shard, PlanShards,
-// AssignShard on every shard, Merge; 2 workers), on a generated
+// AssignShard with its holdout part on every shard, the merge and
+// CheckHoldout; 2 workers), on a generated
 // population of SALESSEG_BENCH_CUSTOMERS customers (default 100,000;
-// about 15 purchase days each from a BG/NBD process with known
-// parameters, over two years of daily dates; 5 segments, 6 regions, 40
+// about 21 purchase days each from a BG/NBD process with known
+// parameters, over four years of daily dates; 5 segments, 6 regions, 40
 // countries) in SALESSEG_BENCH_SHARDS shards (default 256), then, up to
 // SALESSEG_BENCH_WHOLE customers (default 1,000,000), the single-function
 // Analyze on the whole base as the reference, in the same process. It
@@ -154,9 +165,11 @@ func resetPeak() {
 // shard, the CLV parameters' largest relative error against the
 // generating ones, and the projected wall time on AWS with 10 and 100
 // shards at once (two waves of shard steps at the slowest shard's time,
-// plus the fit and the merge). Steps hand their outputs on through files,
+// plus the fit and the merge with the holdout check). Steps hand their outputs on through files,
 // as deployed ones do through S3. make bench-recompute runs it with
-// GOMEMLIMIT=450MiB, a 512 MB function's soft limit.
+// GOMEMLIMIT=450MiB, a 512 MB function's soft limit;
+// SALESSEG_BENCH_REDUCE_MEMLIMIT_MB sets another for the fit and the
+// publish (the merge and the holdout check).
 func BenchmarkShardedRecompute(b *testing.B) {
 	customers := envInt(b, "SALESSEG_BENCH_CUSTOMERS", 100_000)
 	n := envInt(b, "SALESSEG_BENCH_SHARDS", shard.Default)
@@ -167,9 +180,9 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		var mu sync.Mutex
 		var slowest time.Duration
 		var purchases int64
-		timed := func(s int, fn func(*analytics.Base) error) error {
+		timed := func(s int, also func(history.Purchase) error, fn func(*analytics.Base) error) error {
 			start := time.Now()
-			base, err := pop.load(ctx, s)
+			base, err := pop.load(s, also)
 			if err != nil {
 				return err
 			}
@@ -192,7 +205,7 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		file := func(kind string, s int) string { return filepath.Join(dir, kind+strconv.Itoa(s)+".gob") }
 		counts := make([]int, n)
 		err := eachShard(ctx, n, 2, func(_ context.Context, s int) error {
-			return timed(s, func(base *analytics.Base) error {
+			return timed(s, nil, func(base *analytics.Base) error {
 				sum := SummarizeShard(s, base)
 				counts[s] = len(sum.Customers)
 				return writeGob(file("summary", s), sum)
@@ -203,6 +216,16 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		}
 		summarizeRSS := peakRSS()
 		resetPeak()
+		// The fit and the publish are one function each however many
+		// shards there are: a deployment gives them the memory they need
+		// (see README).
+		limit := debug.SetMemoryLimit(-1)
+		reduce := func() {
+			if mb := envInt(b, "SALESSEG_BENCH_REDUCE_MEMLIMIT_MB", 0); mb > 0 {
+				debug.SetMemoryLimit(int64(mb) << 20)
+			}
+		}
+		reduce()
 		fitStart := time.Now()
 		plan, err := PlanShards(ctx, counts, func(s int) (ShardSummary, error) {
 			var sum ShardSummary
@@ -213,11 +236,16 @@ func BenchmarkShardedRecompute(b *testing.B) {
 			b.Fatal(err)
 		}
 		fitTime, fitRSS := time.Since(fitStart), peakRSS()
+		debug.SetMemoryLimit(limit)
 		resetPeak()
 		err = eachShard(ctx, n, 2, func(_ context.Context, s int) error {
-			return timed(s, func(base *analytics.Base) error {
+			h := NewHoldout(plan.HoldoutEnd)
+			return timed(s, h.Add, func(base *analytics.Base) error {
 				res, err := plan.AssignShard(s, base, nil, nil)
 				if err != nil {
+					return err
+				}
+				if err := writeGob(file("holdout", s), h.Part()); err != nil {
 					return err
 				}
 				return writeGob(file("result", s), res)
@@ -228,6 +256,7 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		}
 		assignRSS := peakRSS()
 		resetPeak()
+		reduce()
 		mergeStart := time.Now()
 		merger := plan.NewMerger()
 		for s := range n {
@@ -241,10 +270,23 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		merger = nil
+		check, err := CheckHoldout(ctx, plan.HoldoutEnd, n, func(s int) (HoldoutPart, error) {
+			var part HoldoutPart
+			readGob(b, file("holdout", s), &part)
+			return part, nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 		mergeTime, mergeRSS := time.Since(mergeStart), peakRSS()
+		debug.SetMemoryLimit(limit)
 		elapsed := time.Since(start)
 		if snap.Meta.Customers != customers || snap.Meta.CLV == nil || snap.Meta.CLVStatus != string(analytics.CLVFitted) {
 			b.Fatalf("%d customers, CLV %s: %s", snap.Meta.Customers, snap.Meta.CLVStatus, snap.Meta.CLVReason)
+		}
+		if check.Report == nil {
+			b.Fatalf("no holdout check: %s", check.Reason)
 		}
 		purchases /= 2 // two passes
 		m := snap.Meta.CLV
@@ -257,14 +299,18 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		b.ReportMetric(assignRSS, "MB-RSS-assign")
 		b.ReportMetric(mergeRSS, "MB-RSS-merge")
 		b.ReportMetric(max(relErr(m.R, pop.r), relErr(m.Alpha, pop.alpha), relErr(m.A, pop.a), relErr(m.B, pop.b)), "bgnbd-max-rel-err")
+		hold := check.Report.Total
+		b.ReportMetric(float64(hold.Predicted)/float64(hold.Actual), "holdout-predicted/actual")
 		for _, conc := range []int{10, 100} {
 			waves := (n + conc - 1) / conc
 			b.ReportMetric((2*time.Duration(waves)*slowest + fitTime + mergeTime).Seconds(), fmt.Sprintf("s-on-AWS-%d-at-once", conc))
 		}
 		b.Logf("%d customers, %d purchases, %d shards: %.1f s (%.2f s per million purchases), slowest shard %.2f s, fit %.1f s, merge %.1f s; "+
-			"BG/NBD r %.3f α %.3f a %.3f b %.3f (generated %.3g %.3g %.3g %.3g); peak RSS summarize %.0f MB, fit %.0f MB, assign %.0f MB, merge %.0f MB",
+			"BG/NBD r %.3f α %.3f a %.3f b %.3f (generated %.3g %.3g %.3g %.3g); peak RSS summarize %.0f MB, fit %.0f MB, assign %.0f MB, merge %.0f MB; "+
+			"holdout from %s: %d purchase days of %d customers, %.0f predicted",
 			customers, purchases, n, elapsed.Seconds(), elapsed.Seconds()/(float64(purchases)/1e6), slowest.Seconds(), fitTime.Seconds(), mergeTime.Seconds(),
-			m.R, m.Alpha, m.A, m.B, pop.r, pop.alpha, pop.a, pop.b, summarizeRSS, fitRSS, assignRSS, mergeRSS)
+			m.R, m.Alpha, m.A, m.B, pop.r, pop.alpha, pop.a, pop.b, summarizeRSS, fitRSS, assignRSS, mergeRSS,
+			check.Report.From, hold.Actual, hold.Customers, float64(hold.Predicted))
 		if customers > whole {
 			continue
 		}

@@ -164,6 +164,9 @@ type Plan struct {
 	// Trusted is set when the CLV model is: quadrants, forecasts and
 	// predictions are computed.
 	Trusted bool `json:"trusted"`
+	// HoldoutEnd is the calibration end of the CLV model's holdout
+	// check (see HoldoutEnd), 0 when the data is too short for one.
+	HoldoutEnd period.Date `json:"holdout_end"`
 	// Basis is the acquisition cost's payback basis.
 	Basis   string        `json:"basis"`
 	RFMAsOf period.Date   `json:"rfm_as_of"`
@@ -280,6 +283,9 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 				asOf.Format(time.DateOnly), base.LastDay, base.LastDay)
 		}
 		asOf = last
+	}
+	if end, ok := HoldoutEnd(base.FirstDay, base.LastDay); ok {
+		p.HoldoutEnd = end
 	}
 	total, err := base.Revenue()
 	if err != nil {

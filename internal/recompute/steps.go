@@ -230,13 +230,30 @@ func (s *Service) assignStep(ctx context.Context, r *run, sh int) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.shardBase(ctx, r.in, sh, r.fixed.Shards)
+	// The holdout check's part comes from the same read of the shard.
+	b := analytics.NewBuilder()
+	fold := b.Add
+	var h *Holdout
+	if plan.HoldoutEnd != 0 {
+		h = NewHoldout(plan.HoldoutEnd)
+		fold = func(p history.Purchase) error {
+			if err := b.Add(p); err != nil {
+				return err
+			}
+			return h.Add(p)
+		}
+	}
+	if err := s.eachPurchase(ctx, r.in, sh, r.fixed.Shards, fold); err != nil {
+		return err
+	}
+	res, err := plan.AssignShard(sh, b.Build(), r.in.prospects, r.in.spend)
 	if err != nil {
 		return err
 	}
-	res, err := plan.AssignShard(sh, b, r.in.prospects, r.in.spend)
-	if err != nil {
-		return err
+	if h != nil {
+		if err := s.putGob(ctx, runKey(r.name, fmt.Sprintf("holdout/%d.gob", sh)), h.Part()); err != nil {
+			return err
+		}
 	}
 	return s.putGob(ctx, runKey(r.name, fmt.Sprintf("result/%d.gob", sh)), res)
 }
@@ -264,7 +281,19 @@ func (s *Service) publishStep(ctx context.Context, r *run) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	return s.publish(ctx, r.in, snap, r.fixed.Started, n)
+	if plan.HoldoutEnd != 0 {
+		// One part at a time again, once the merge is done with: the
+		// calibration customers are in memory, not every purchase.
+		check, err := CheckHoldout(ctx, plan.HoldoutEnd, n, func(sh int) (HoldoutPart, error) {
+			var part HoldoutPart
+			return part, s.getGob(ctx, runKey(r.name, fmt.Sprintf("holdout/%d.gob", sh)), &part)
+		})
+		if err != nil {
+			return nil, err
+		}
+		snap.Holdout = &check
+	}
+	return s.publish(ctx, snap, r.fixed.Started, n, len(r.in.transactions))
 }
 
 // putGob writes vs gob-encoded, one after another, under key.
