@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -19,6 +20,9 @@ func main() {
 	if err != nil {
 		log.Error("configuration", "error", err)
 		os.Exit(1)
+	}
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	clients, err := awsconf.Load(context.Background(), awsconf.Endpoints{})
 	if err != nil {

@@ -69,6 +69,12 @@ const (
 	// StateMachineVar is recompute's: the ARN of the state machine that
 	// runs its steps; unset, a scheduled run computes in the function.
 	StateMachineVar = "STATE_MACHINE_ARN"
+	// FunctionMemoryVar is set by Lambda: the function's memory in MB.
+	// Recompute sets its Go memory limit from it (Recompute.MemoryLimit).
+	FunctionMemoryVar = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+	// GoMemLimitVar is the Go runtime's own soft memory limit; set, it
+	// wins over the one recompute derives.
+	GoMemLimitVar = "GOMEMLIMIT"
 )
 
 // DefaultRecomputeWorkers is how many shards recompute computes at once
@@ -146,6 +152,12 @@ type Recompute struct {
 	// StateMachine is the ARN of the state machine that runs the steps,
 	// or "" for none.
 	StateMachine string
+	// MemoryLimit is the Go soft memory limit in bytes the function
+	// sets: 7/8 of its memory (FunctionMemoryVar), so that the collector
+	// works harder before the heap meets Lambda's hard limit rather than
+	// letting it grow to twice what is live. It is 0, for no limit of
+	// ours, outside Lambda or when GoMemLimitVar is set.
+	MemoryLimit int64
 }
 
 // Functions is the configuration of all three functions, for a process
@@ -312,7 +324,17 @@ func (r *reader) api() API {
 func (r *reader) recompute() Recompute {
 	return Recompute{Table: r.required(TableVar), Bucket: r.required(BucketVar), LogLevel: r.logLevel(),
 		Shards: r.intIn(CustomerShardsVar, shard.Default, 1, shard.Max), Workers: r.intIn(RecomputeWorkersVar, DefaultRecomputeWorkers, 1, 64),
-		StateMachine: r.getenv(StateMachineVar)}
+		StateMachine: r.getenv(StateMachineVar), MemoryLimit: r.memoryLimit()}
+}
+
+// memoryLimit is 7/8 of the function's memory, or 0 (see
+// Recompute.MemoryLimit).
+func (r *reader) memoryLimit() int64 {
+	if r.getenv(GoMemLimitVar) != "" || r.getenv(FunctionMemoryVar) == "" {
+		return 0
+	}
+	// Lambda's memory sizes are 128 MB to 10,240 MB.
+	return int64(r.intIn(FunctionMemoryVar, 0, 128, 10240)) << 20 * 7 / 8
 }
 
 func (r *reader) required(name string) string {

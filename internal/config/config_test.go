@@ -177,6 +177,11 @@ func TestRecomputeFromEnv(t *testing.T) {
 			want: config.Recompute{Table: "t", Bucket: "b", LogLevel: slog.LevelInfo, Shards: shard.Default, Workers: config.DefaultRecomputeWorkers}},
 		{name: "shards and workers", env: map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b", "CUSTOMER_SHARDS": "4", "RECOMPUTE_WORKERS": "2"},
 			want: config.Recompute{Table: "t", Bucket: "b", LogLevel: slog.LevelInfo, Shards: 4, Workers: 2}},
+		{name: "memory limit from the function's memory", env: map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512"},
+			want: config.Recompute{Table: "t", Bucket: "b", LogLevel: slog.LevelInfo, Shards: shard.Default, Workers: config.DefaultRecomputeWorkers, MemoryLimit: 448 << 20}},
+		{name: "GOMEMLIMIT wins", env: map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "GOMEMLIMIT": "300MiB"},
+			want: config.Recompute{Table: "t", Bucket: "b", LogLevel: slog.LevelInfo, Shards: shard.Default, Workers: config.DefaultRecomputeWorkers}},
+		{name: "function memory out of range", env: map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "64"}, bad: []string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE"}},
 		{name: "workers not a number", env: map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b", "RECOMPUTE_WORKERS": "many"}, bad: []string{"RECOMPUTE_WORKERS"}},
 		{name: "missing table", env: map[string]string{"BUCKET_NAME": "b"}, bad: []string{"TABLE_NAME"}},
 		{name: "missing bucket", env: map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "warn"}, bad: []string{"BUCKET_NAME"}},
@@ -319,6 +324,11 @@ func TestTemplateSetsWhatTheFunctionsRead(t *testing.T) {
 				t.Fatalf("the template's environment %v: %v", env, err)
 			}
 			for name := range read {
+				// Lambda sets the one; the other is the Go runtime's,
+				// for a deployer to set if they wish.
+				if name == config.FunctionMemoryVar || name == config.GoMemLimitVar {
+					continue
+				}
 				if _, ok := env[name]; !ok {
 					t.Errorf("%s reads %s, which template.yaml does not set for it", c.function, name)
 				}
