@@ -126,26 +126,33 @@ func (h *Holdout) Part() HoldoutPart {
 	return HoldoutPart{Customers: cal.Customers, Days: days, New: newCustomers, Last: h.last}
 }
 
-// CheckHoldout fits the CLV model on the calibration customers of n
-// parts, read one at a time from part (each of disjoint customers), and
-// checks it on their holdout purchases, as a recompute does: the check
-// says in words why it has no report when there are no later purchases
-// or the model fitted on the calibration cannot be trusted. Customers are
-// taken in id order, so any split of them gives the same check. Errors
-// are part's as they are, the fit's and analytics.Holdout's.
-func CheckHoldout(ctx context.Context, end period.Date, n int, part func(i int) (HoldoutPart, error)) (snapshot.HoldoutCheck, error) {
+// CheckHoldout fits the CLV model on the calibration customers of the
+// parts, counts[i] being part i's number of customers, read one at a time
+// from part (each of disjoint customers), and checks it on their holdout
+// purchases, as a recompute does: the check says in words why it has no
+// report when there are no later purchases or the model fitted on the
+// calibration cannot be trusted. Customers are taken in id order, so any
+// split of them gives the same check. Errors are part's as they are, the
+// fit's and analytics.Holdout's; ErrShardMismatch means a part is not of
+// its count.
+func CheckHoldout(ctx context.Context, end period.Date, counts []int, part func(i int) (HoldoutPart, error)) (snapshot.HoldoutCheck, error) {
 	out := snapshot.HoldoutCheck{CalibrationEnd: end.String()}
-	cal := &analytics.Base{}
-	var days []int32
+	// Sized once: growing by appends would hold two copies at times.
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	cal := &analytics.Base{Customers: make([]analytics.Customer, 0, total)}
+	days := make([]int32, 0, total)
 	var last period.Date
 	newCustomers, later := 0, false
-	for i := range n {
+	for i, c := range counts {
 		p, err := part(i)
 		if err != nil {
 			return out, err
 		}
-		if len(p.Days) != len(p.Customers) {
-			return out, fmt.Errorf("%w: holdout part %d has %d counts for %d customers", ErrShardMismatch, i, len(p.Days), len(p.Customers))
+		if len(p.Customers) != c || len(p.Days) != c {
+			return out, fmt.Errorf("%w: holdout part %d has %d customers and %d counts, want %d", ErrShardMismatch, i, len(p.Customers), len(p.Days), c)
 		}
 		cal.Customers = append(cal.Customers, p.Customers...)
 		days = append(days, p.Days...)
@@ -186,5 +193,6 @@ func CheckHoldout(ctx context.Context, end period.Date, n int, part func(i int) 
 
 // CheckFitted is CheckHoldout on every purchase added: one part.
 func (h *Holdout) CheckFitted(ctx context.Context) (snapshot.HoldoutCheck, error) {
-	return CheckHoldout(ctx, h.end, 1, func(int) (HoldoutPart, error) { return h.Part(), nil })
+	p := h.Part()
+	return CheckHoldout(ctx, h.end, []int{len(p.Customers)}, func(int) (HoldoutPart, error) { return p, nil })
 }

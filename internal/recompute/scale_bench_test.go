@@ -203,7 +203,7 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		// S3, and the next step reads it back.
 		dir := b.TempDir()
 		file := func(kind string, s int) string { return filepath.Join(dir, kind+strconv.Itoa(s)+".gob") }
-		counts := make([]int, n)
+		counts, holdoutCounts := make([]int, n), make([]int, n)
 		err := eachShard(ctx, n, 2, func(_ context.Context, s int) error {
 			return timed(s, nil, func(base *analytics.Base) error {
 				sum := SummarizeShard(s, base)
@@ -245,7 +245,9 @@ func BenchmarkShardedRecompute(b *testing.B) {
 				if err != nil {
 					return err
 				}
-				if err := writeGob(file("holdout", s), h.Part()); err != nil {
+				part := h.Part()
+				holdoutCounts[s] = len(part.Customers)
+				if err := writeGob(file("holdout", s), part); err != nil {
 					return err
 				}
 				return writeGob(file("result", s), res)
@@ -271,7 +273,7 @@ func BenchmarkShardedRecompute(b *testing.B) {
 			b.Fatal(err)
 		}
 		merger = nil
-		check, err := CheckHoldout(ctx, plan.HoldoutEnd, n, func(s int) (HoldoutPart, error) {
+		check, err := CheckHoldout(ctx, plan.HoldoutEnd, holdoutCounts, func(s int) (HoldoutPart, error) {
 			var part HoldoutPart
 			readGob(b, file("holdout", s), &part)
 			return part, nil

@@ -182,13 +182,9 @@ func (s *Service) summarizeStep(ctx context.Context, r *run, sh int) error {
 // only its own.
 func (s *Service) fitStep(ctx context.Context, r *run) error {
 	run, n := r.name, r.fixed.Shards
-	counts := make([]int, n)
-	for sh := range n {
-		get := &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(runKey(run, fmt.Sprintf("summary/%d.gob", sh))),
-			Range: aws.String("bytes=0-63")} // the count's gob is a few bytes
-		if err := s.get(ctx, get, func(r io.Reader) error { return decodeGob(r, &counts[sh]) }); err != nil {
-			return err
-		}
+	counts, err := s.counts(ctx, run, "summary", n)
+	if err != nil {
+		return err
 	}
 	plan, err := PlanShards(ctx, counts, func(sh int) (ShardSummary, error) {
 		var count int
@@ -206,6 +202,20 @@ func (s *Service) fitStep(ctx context.Context, r *run) error {
 	}
 	plan.Labels = nil
 	return s.putGob(ctx, runKey(run, "plan.gob"), plan)
+}
+
+// counts reads the customer counts that begin the n objects of a kind
+// (summary, holdout) of a run, with a ranged GET of each.
+func (s *Service) counts(ctx context.Context, run, kind string, n int) ([]int, error) {
+	counts := make([]int, n)
+	for sh := range n {
+		get := &s3.GetObjectInput{Bucket: aws.String(s.opts.Bucket), Key: aws.String(runKey(run, fmt.Sprintf("%s/%d.gob", kind, sh))),
+			Range: aws.String("bytes=0-63")} // the count's gob is a few bytes
+		if err := s.get(ctx, get, func(r io.Reader) error { return decodeGob(r, &counts[sh]) }); err != nil {
+			return nil, err
+		}
+	}
+	return counts, nil
 }
 
 // readPlan reads a run's plan, with the labels of shard sh only (none
@@ -251,7 +261,9 @@ func (s *Service) assignStep(ctx context.Context, r *run, sh int) error {
 		return err
 	}
 	if h != nil {
-		if err := s.putGob(ctx, runKey(r.name, fmt.Sprintf("holdout/%d.gob", sh)), h.Part()); err != nil {
+		// The count first, as in a summary, to size the check's arrays.
+		part := h.Part()
+		if err := s.putGob(ctx, runKey(r.name, fmt.Sprintf("holdout/%d.gob", sh)), len(part.Customers), part); err != nil {
 			return err
 		}
 	}
@@ -284,9 +296,14 @@ func (s *Service) publishStep(ctx context.Context, r *run) (*Result, error) {
 	if plan.HoldoutEnd != 0 {
 		// One part at a time again, once the merge is done with: the
 		// calibration customers are in memory, not every purchase.
-		check, err := CheckHoldout(ctx, plan.HoldoutEnd, n, func(sh int) (HoldoutPart, error) {
+		counts, err := s.counts(ctx, r.name, "holdout", n)
+		if err != nil {
+			return nil, err
+		}
+		check, err := CheckHoldout(ctx, plan.HoldoutEnd, counts, func(sh int) (HoldoutPart, error) {
+			var count int
 			var part HoldoutPart
-			return part, s.getGob(ctx, runKey(r.name, fmt.Sprintf("holdout/%d.gob", sh)), &part)
+			return part, s.getGob(ctx, runKey(r.name, fmt.Sprintf("holdout/%d.gob", sh)), &count, &part)
 		})
 		if err != nil {
 			return nil, err
