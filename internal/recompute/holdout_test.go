@@ -3,12 +3,16 @@ package recompute
 import (
 	"bufio"
 	"context"
+	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/salesseg/salesseg/internal/history"
 	"github.com/salesseg/salesseg/internal/parser"
 	"github.com/salesseg/salesseg/internal/period"
+	"github.com/salesseg/salesseg/internal/shard"
 	"github.com/salesseg/salesseg/internal/shareddata"
 )
 
@@ -73,6 +77,34 @@ func TestHoldoutOnCDNOW(t *testing.T) {
 	}
 	if check.Report == nil {
 		t.Fatalf("no report: %s", check.Reason)
+	}
+	// Split by 4 customer shards, the parts give the same check, to the
+	// last bit; a part that is not of its count is refused.
+	parts := make([]*Holdout, 4)
+	for i := range parts {
+		parts[i] = NewHoldout(end)
+	}
+	err = res.Purchases(func(p history.Purchase) error { return parts[shard.Of(p.Customer, len(parts))].Add(p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := make([]HoldoutPart, len(parts))
+	counts := make([]int, len(parts))
+	for i, h := range parts {
+		split[i] = h.Part()
+		counts[i] = len(split[i].Customers)
+	}
+	read := func(i int) (HoldoutPart, error) { return split[i], nil }
+	sharded, err := CheckHoldout(context.Background(), end, counts, read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sharded, check) {
+		t.Errorf("4 parts: %+v\nwant %+v", sharded.Report.Total, check.Report.Total)
+	}
+	counts[2]++
+	if _, err := CheckHoldout(context.Background(), end, counts, read); !errors.Is(err, ErrShardMismatch) {
+		t.Errorf("a part not of its count: %v", err)
 	}
 	// Distinct (customer, day) after the calibration end, from the file.
 	g, err := os.Open(path)
