@@ -174,11 +174,13 @@ type accumulator struct {
 	roll      *rollup
 	roller    *roller
 	members   []orderMember // scratch of addOrders
-	log       orderLog      // runs of orders' lines, see orderLog
-	sets      orderSets
-	hist      *historyTable // nil when spilled
-	spill     *historySpill // the purchase history when spilled
-	orders    *orderSpill   // the log of orders' runs when spilled (log stays empty)
+	// tupleHashes is scratch of prepare: the hashes of a batch's tuples.
+	tupleHashes []uint64
+	log         orderLog // runs of orders' lines, see orderLog
+	sets        orderSets
+	hist        *historyTable // nil when spilled
+	spill       *historySpill // the purchase history when spilled
+	orders      *orderSpill   // the log of orders' runs when spilled (log stays empty)
 	// pending holds the orders of interned sets not yet added to their
 	// keys (see countSet), by set.
 	pending map[setID]int64
@@ -785,21 +787,34 @@ func (a *accumulator) addDeal(ci uint32, r *parsedRow) error {
 	return nil
 }
 
-// prepare finds (or creates) the cell and purchase of every valid row of
-// a batch, warming the cache with their slots first: a batch's misses then
-// overlap instead of stalling one row at a time.
+// prepare finds (or creates) the tuple, cell and purchase of every valid
+// row of a batch, warming the cache with their slots first: a batch's
+// misses then overlap instead of stalling one row at a time.
 func (a *accumulator) prepare(rows []parsedRow) {
 	hist := a.hist != nil
 	var lastP uint64
 	if hist {
 		lastP = a.hist.lastKey
 	}
+	hashes := a.tupleHashes[:0]
+	for i := range rows {
+		if r := &rows[i]; r.rowErr == nil && !r.open {
+			h := a.tuples.hash(&r.vals)
+			a.sink += a.tuples.touch(h)
+			hashes = append(hashes, h)
+		}
+	}
+	a.tupleHashes = hashes
+	for _, h := range hashes {
+		a.sink += a.tuples.touchVals(h)
+	}
 	for i := range rows {
 		r := &rows[i]
 		if r.rowErr != nil || r.open {
 			continue
 		}
-		r.tuple = a.tuples.id(&r.vals)
+		r.tuple = a.tuples.id(&r.vals, hashes[0])
+		hashes = hashes[1:]
 		a.sink += a.cellIdx.touch(cellKeyOf(r))
 		if hist && r.cust != 0 {
 			if k := purchaseKey(r.cust-1, r.date); k != lastP {

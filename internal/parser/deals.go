@@ -37,7 +37,7 @@ func (a *accumulator) stageID(s []byte) uint32 {
 func (a *accumulator) keepDeal(r *parsedRow) {
 	tuple := r.tuple
 	if r.open {
-		tuple = a.tuples.id(&r.vals)
+		tuple = a.tuples.id(&r.vals, a.tuples.hash(&r.vals))
 	}
 	d := dealRec{id: r.dealID, closed: r.date, created: r.created, account: r.account, tuple: tuple,
 		stage: r.stage, outcome: r.deal, hasValue: r.hasValue || r.deal != 0}

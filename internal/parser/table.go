@@ -70,6 +70,25 @@ func (t *keyTable) upsert(key uint64) (val *uint64, found bool) {
 	}
 }
 
+// get returns the value of key and whether it is there, inserting
+// nothing. key must not be 0.
+func (t *keyTable) get(key uint64) (uint64, bool) {
+	h := mix64(key)
+	p := &t.parts[h>>(64-keyTablePartBits)]
+	if len(p.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(p.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s := &p.slots[i]; s.key {
+		case key:
+			return s.val, true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
 // reset removes every key, keeping the memory.
 func (t *keyTable) reset() {
 	for i := range t.parts {
