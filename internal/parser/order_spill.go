@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"cmp"
 	"encoding/binary"
 	"maps"
 	"slices"
@@ -13,19 +12,18 @@ import (
 // interned only until its orders are added to their keys, so the sets are
 // forgotten as the cache rolls up (see accumulator.forgetSets). When the
 // file ends, fix finds the orders that came in several runs — in
-// partitions of the log by order hash, each sorted in memory — and
+// partitions of the log by order hash, each read into memory — and
 // corrects their counts: minus one for each run's set, plus one for the
 // union of their cells, which is what merging the runs in memory adds up
 // to.
 //
-// A run is a header record (its order's hash, its number of cells, its
-// place in the log and up to orderHeadCells cells), followed by records of
-// up to orderMoreCells cells.
+// A run is a header record (its order's hash, its number of cells, four
+// unused bytes and up to orderHeadCells cells), followed by records of up
+// to orderMoreCells cells.
 type orderSpill struct {
 	dir  string
 	part int // records per partition at finish
 	log  *spillFile
-	runs uint32
 	err  error              // the first failed write, returned by fix
 	rec  [spillRecSize]byte // scratch of put: a local would escape
 }
@@ -61,8 +59,6 @@ func (s *orderSpill) put(key uint64, cells []cellRef) error {
 	*rec = [spillRecSize]byte{}
 	le.PutUint64(rec[0:], key)
 	le.PutUint32(rec[8:], uint32(len(cells)))
-	le.PutUint32(rec[12:], s.runs)
-	s.runs++
 	off := 16
 	for _, c := range cells {
 		if off == spillRecSize {
@@ -86,11 +82,21 @@ func orderRecords(n int) int {
 }
 
 // spilledRun is a run read back: its cells are cells[at:at+n] of its
-// partition.
+// partition, and next is the index+1 of its order's next run (0 for
+// none).
 type spilledRun struct {
-	key     uint64
-	seq, at uint32
-	n       uint32
+	at, n, next uint32
+}
+
+// fixScratch is what fixPart reuses from one partition to the next.
+type fixScratch struct {
+	runs  []spilledRun
+	cells []cellRef
+	// ends maps an order's hash to the index+1 of its last run read so
+	// far << 32 | the index+1 of its first.
+	ends     keyTable
+	repeated []uint32 // the first runs of orders of several runs
+	union    []cellRef
 }
 
 // fix corrects the orders counted for the orders that came in several
@@ -102,9 +108,10 @@ func (s *orderSpill) fix(a *accumulator) error {
 	if err := s.log.flush(); err != nil {
 		return err
 	}
+	var scratch fixScratch
 	k := min((s.log.n+s.part-1)/s.part, maxSpillParts)
 	if k <= 1 {
-		err := s.fixPart(a, s.log)
+		err := s.fixPart(a, s.log, &scratch)
 		s.log.close()
 		s.log = nil
 		return err
@@ -139,7 +146,7 @@ func (s *orderSpill) fix(a *accumulator) error {
 	s.log.close()
 	s.log = nil
 	for i, p := range parts {
-		if err := s.fixPart(a, p); err != nil {
+		if err := s.fixPart(a, p, &scratch); err != nil {
 			return err
 		}
 		p.close()
@@ -148,16 +155,33 @@ func (s *orderSpill) fix(a *accumulator) error {
 	return nil
 }
 
-// fixPart corrects the orders of one partition's orders.
-func (s *orderSpill) fixPart(a *accumulator, f *spillFile) error {
+// fixPart corrects the orders of one partition's orders. Its runs are
+// read in the log's order, so each order's runs are chained in the order
+// they came; only the orders of several runs, few in most files, need
+// more than a lookup.
+func (s *orderSpill) fixPart(a *accumulator, f *spillFile, sc *fixScratch) error {
 	le := binary.LittleEndian
-	var runs []spilledRun
-	var cells []cellRef
+	runs, cells := sc.runs[:0], sc.cells[:0]
+	sc.ends.reset()
+	sc.repeated = sc.repeated[:0]
 	left, off := 0, 0
 	err := f.each(func(rec []byte) error {
 		if left == 0 {
 			n := le.Uint32(rec[8:])
-			runs = append(runs, spilledRun{key: le.Uint64(rec[0:]), seq: le.Uint32(rec[12:]), at: uint32(len(cells)), n: n})
+			key := le.Uint64(rec[0:])
+			runs = append(runs, spilledRun{at: uint32(len(cells)), n: n})
+			i := uint32(len(runs))
+			ends, found := sc.ends.upsert(key)
+			if !found {
+				*ends = uint64(i)<<32 | uint64(i)
+			} else {
+				first, last := uint32(*ends), uint32(*ends>>32)
+				if first == last {
+					sc.repeated = append(sc.repeated, first)
+				}
+				runs[last-1].next = i
+				*ends = uint64(i)<<32 | uint64(first)
+			}
 			left, off = int(n), 16
 		} else {
 			off = 0
@@ -168,27 +192,21 @@ func (s *orderSpill) fixPart(a *accumulator, f *spillFile) error {
 		}
 		return nil
 	})
+	sc.runs, sc.cells = runs, cells
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(runs, func(x, y spilledRun) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.seq, y.seq)) })
-	var union []cellRef
-	for i := 0; i < len(runs); {
-		j := i + 1
-		for j < len(runs) && runs[j].key == runs[i].key {
-			j++
+	for _, i := range sc.repeated {
+		union := sc.union[:0]
+		for ; i != 0; i = runs[i-1].next {
+			r := &runs[i-1]
+			own := cells[r.at : r.at+r.n]
+			a.addOrders(own, -1)
+			union = append(union, own...)
 		}
-		if j-i > 1 {
-			union = union[:0]
-			for _, r := range runs[i:j] {
-				own := cells[r.at : r.at+r.n]
-				a.addOrders(own, -1)
-				union = append(union, own...)
-			}
-			slices.Sort(union)
-			a.addOrders(slices.Compact(union), 1)
-		}
-		i = j
+		slices.Sort(union)
+		sc.union = slices.Compact(union)
+		a.addOrders(sc.union, 1)
 	}
 	return nil
 }
