@@ -36,6 +36,7 @@ type historySpill struct {
 	cur     histRun
 	open    bool
 	rec     [spillRecSize]byte // scratch of flushRun: a local would escape
+	scratch emitScratch
 	// Set by finish.
 	out   *spillFile
 	count int
@@ -259,6 +260,15 @@ func (s *historySpill) finish(a *accumulator) error {
 	return s.out.flush()
 }
 
+// emitScratch is what emit reuses from one partition to the next: the
+// runs' sort keys, their order, the counting sort's offsets by rank and
+// the raw dates of one purchase.
+type emitScratch struct {
+	keys    []uint64
+	idx, at []uint32
+	rows    []purchaseRec
+}
+
 // purchaseRecHead is the size of a purchase's record before its
 // dimension values (value ids, 4 bytes each): with them, the purchases
 // need no tuple table.
@@ -334,19 +344,52 @@ func (p *purchaseRec) addSums(revCoef, costCoef uint64, revMeta, costMeta uint8,
 // appearance.
 func (s *historySpill) emit(runs []histRun, rank []uint32) error {
 	a := s.a
-	keys := make([]uint64, len(runs))
-	idx := make([]uint32, len(runs))
+	sc := &s.scratch
+	keys := slices.Grow(sc.keys[:0], len(runs))[:len(runs)]
+	lo, hi := uint32(1<<32-1), uint32(0)
 	for i := range runs {
 		y, m, d := a.dates.Resolve(runs[i].date)
-		keys[i] = uint64(rank[runs[i].cust])<<20 | uint64(period.DayNumber(y, m, d)+100000)
-		idx[i] = uint32(i)
+		r := rank[runs[i].cust]
+		keys[i] = uint64(r)<<20 | uint64(period.DayNumber(y, m, d)+100000)
+		lo, hi = min(lo, r), max(hi, r)
 	}
-	slices.SortFunc(idx, func(x, y uint32) int {
+	// The runs in order of customer rank, by a counting sort (the
+	// partition's customers have consecutive ranks), then each
+	// customer's, a few, by day, raw date, order and place in the log.
+	idx := slices.Grow(sc.idx[:0], len(runs))[:len(runs)]
+	if len(runs) > 0 {
+		at := slices.Grow(sc.at[:0], int(hi-lo)+1)[:hi-lo+1]
+		clear(at)
+		for i := range runs {
+			at[rank[runs[i].cust]-lo]++
+		}
+		n := uint32(0)
+		for r, c := range at {
+			at[r], n = n, n+c
+		}
+		for i := range runs {
+			r := rank[runs[i].cust] - lo
+			idx[at[r]] = uint32(i)
+			at[r]++
+		}
+		sc.at = at
+	}
+	sc.keys, sc.idx = keys, idx
+	byDay := func(x, y uint32) int {
 		p, q := &runs[x], &runs[y]
 		return cmp.Or(cmp.Compare(keys[x], keys[y]), cmp.Compare(p.date, q.date),
 			cmp.Compare(p.order, q.order), cmp.Compare(p.seq, q.seq))
-	})
-	var rows []purchaseRec // the raw dates of one purchase
+	}
+	for i := 0; i < len(idx); {
+		j := i + 1
+		for j < len(idx) && keys[idx[j]]>>20 == keys[idx[i]]>>20 {
+			j++
+		}
+		slices.SortFunc(idx[i:j], byDay)
+		i = j
+	}
+	rows := sc.rows // the raw dates of one purchase
+	defer func() { sc.rows = rows }()
 	var rec [purchaseRecHead + 4*maxDims]byte
 	for i := 0; i < len(idx); {
 		// One purchase: runs i..j-1.
