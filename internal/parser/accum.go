@@ -970,6 +970,9 @@ func (a *accumulator) rollCells() error {
 	kept := 0
 	var none dealSums
 	for i := range a.cells {
+		if j := i + tupleLookahead; j < len(a.cells) {
+			a.sink += a.tuples.touchID(a.cells[j].tuple)
+		}
 		c := &a.cells[i]
 		deal := &none
 		if i < len(a.deals) {

@@ -37,6 +37,7 @@ type historySpill struct {
 	open    bool
 	rec     [spillRecSize]byte // scratch of flushRun: a local would escape
 	scratch emitScratch
+	sink    uint64 // keeps emit's warming loads from being optimised away
 	// Set by finish.
 	out   *spillFile
 	count int
@@ -261,11 +262,12 @@ func (s *historySpill) finish(a *accumulator) error {
 }
 
 // emitScratch is what emit reuses from one partition to the next: the
-// runs' sort keys, their order, the counting sort's offsets by rank and
-// the raw dates of one purchase.
+// counting sort's offsets by rank, the runs it sorts with their sort keys,
+// their order within each customer, and the raw dates of one purchase.
 type emitScratch struct {
+	at, idx []uint32
+	sorted  []histRun
 	keys    []uint64
-	idx, at []uint32
 	rows    []purchaseRec
 }
 
@@ -345,36 +347,45 @@ func (p *purchaseRec) addSums(revCoef, costCoef uint64, revMeta, costMeta uint8,
 func (s *historySpill) emit(runs []histRun, rank []uint32) error {
 	a := s.a
 	sc := &s.scratch
-	keys := slices.Grow(sc.keys[:0], len(runs))[:len(runs)]
-	lo, hi := uint32(1<<32-1), uint32(0)
-	for i := range runs {
-		y, m, d := a.dates.Resolve(runs[i].date)
-		r := rank[runs[i].cust]
-		keys[i] = uint64(r)<<20 | uint64(period.DayNumber(y, m, d)+100000)
-		lo, hi = min(lo, r), max(hi, r)
+	if len(runs) == 0 {
+		return nil
 	}
 	// The runs in order of customer rank, by a counting sort (the
-	// partition's customers have consecutive ranks), then each
-	// customer's, a few, by day, raw date, order and place in the log.
-	idx := slices.Grow(sc.idx[:0], len(runs))[:len(runs)]
-	if len(runs) > 0 {
-		at := slices.Grow(sc.at[:0], int(hi-lo)+1)[:hi-lo+1]
-		clear(at)
-		for i := range runs {
-			at[rank[runs[i].cust]-lo]++
-		}
-		n := uint32(0)
-		for r, c := range at {
-			at[r], n = n, n+c
-		}
-		for i := range runs {
-			r := rank[runs[i].cust] - lo
-			idx[at[r]] = uint32(i)
-			at[r]++
-		}
-		sc.at = at
+	// partition's customers have consecutive ranks): moved rather than
+	// indexed, so that what follows reads them in order.
+	lo, hi := uint32(1<<32-1), uint32(0)
+	for i := range runs {
+		r := rank[runs[i].cust]
+		lo, hi = min(lo, r), max(hi, r)
 	}
-	sc.keys, sc.idx = keys, idx
+	at := slices.Grow(sc.at[:0], int(hi-lo)+1)[:hi-lo+1]
+	clear(at)
+	for i := range runs {
+		at[rank[runs[i].cust]-lo]++
+	}
+	n := uint32(0)
+	for r, c := range at {
+		at[r], n = n, n+c
+	}
+	sorted := slices.Grow(sc.sorted[:0], len(runs))[:len(runs)]
+	keys := slices.Grow(sc.keys[:0], len(runs))[:len(runs)]
+	for i := range runs {
+		h := &runs[i]
+		y, m, d := a.dates.Resolve(h.date)
+		r := rank[h.cust]
+		k := at[r-lo]
+		at[r-lo]++
+		sorted[k] = *h
+		keys[k] = uint64(r)<<20 | uint64(period.DayNumber(y, m, d)+100000)
+	}
+	runs = sorted
+	// Then each customer's runs, a few, by day, raw date, order and
+	// place in the log.
+	idx := slices.Grow(sc.idx[:0], len(runs))[:len(runs)]
+	for i := range idx {
+		idx[i] = uint32(i)
+	}
+	sc.at, sc.sorted, sc.keys, sc.idx = at, sorted, keys, idx
 	byDay := func(x, y uint32) int {
 		p, q := &runs[x], &runs[y]
 		return cmp.Or(cmp.Compare(keys[x], keys[y]), cmp.Compare(p.date, q.date),
@@ -382,17 +393,23 @@ func (s *historySpill) emit(runs []histRun, rank []uint32) error {
 	}
 	for i := 0; i < len(idx); {
 		j := i + 1
-		for j < len(idx) && keys[idx[j]]>>20 == keys[idx[i]]>>20 {
+		for j < len(idx) && keys[j]>>20 == keys[i]>>20 {
 			j++
 		}
-		slices.SortFunc(idx[i:j], byDay)
+		if j-i > 1 {
+			slices.SortFunc(idx[i:j], byDay)
+		}
 		i = j
 	}
 	rows := sc.rows // the raw dates of one purchase
 	defer func() { sc.rows = rows }()
 	var rec [purchaseRecHead + 4*maxDims]byte
 	for i := 0; i < len(idx); {
-		// One purchase: runs i..j-1.
+		// One purchase: runs i..j-1. The tuple of a run a few ahead is
+		// warmed: misses one at a time would stall this loop.
+		if k := i + tupleLookahead; k < len(idx) {
+			s.sink += a.tuples.touchID(runs[idx[k]].tuple)
+		}
 		j := i
 		rows = rows[:0]
 		for j < len(idx) && keys[idx[j]] == keys[idx[i]] {

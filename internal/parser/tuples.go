@@ -27,6 +27,10 @@ type tupleTable struct {
 
 const tuplesPerChunk = 4096
 
+// tupleLookahead is how far ahead a loop that reads the tuples of cells or
+// runs in no particular order warms them (see touchID).
+const tupleLookahead = 16
+
 // hash returns the key tuple v is looked up by (nonzero, as keyTable
 // keys are).
 func (t *tupleTable) hash(v *[maxDims]uint32) uint64 {
@@ -50,10 +54,18 @@ func (t *tupleTable) touch(h uint64) uint64 { return t.idx.touch(h) }
 // does. Its slot should be in cache already (see touch).
 func (t *tupleTable) touchVals(h uint64) uint64 {
 	id, found := t.idx.get(h)
-	if !found || t.n == 0 {
+	if !found {
 		return 0
 	}
-	return uint64(t.stored(uint32(id))[0])
+	return t.touchID(uint32(id))
+}
+
+// touchID loads the stored values of tuple id, as touch does.
+func (t *tupleTable) touchID(id uint32) uint64 {
+	if t.n == 0 {
+		return 0
+	}
+	return uint64(t.stored(id)[0])
 }
 
 // id returns the number of tuple v of hash h (see hash), numbering it when
