@@ -30,8 +30,12 @@ type interner struct {
 	recent []recentName // len is a power of two
 }
 
+// recentName is a slot of the recent-name table: a name with its number
+// and its last eight bytes (see tail), which rule out most other names
+// without reading the name's bytes, elsewhere in memory.
 type recentName struct {
 	name string
+	tail uint64
 	id   uint32
 }
 
@@ -53,8 +57,9 @@ func (n *interner) id(v []byte) (id uint32, ok bool) {
 	if n.last != nil && bytes.Equal(v, n.last) {
 		return n.lastID, true
 	}
-	slot := &n.recent[n.slot(v)]
-	if slot.name == string(v) {
+	t := tail(v)
+	slot := &n.recent[n.slot(t)]
+	if slot.tail == t && slot.name == string(v) {
 		id = slot.id
 	} else {
 		if id, ok = n.ids[string(v)]; !ok {
@@ -63,7 +68,7 @@ func (n *interner) id(v []byte) (id uint32, ok bool) {
 			}
 			id = n.add(string(v))
 		}
-		*slot = recentName{n.names[id], id}
+		*slot = recentName{n.names[id], t, id}
 	}
 	n.last, n.lastID = append(n.last[:0], v...), id
 	return id, true
@@ -100,8 +105,9 @@ func (n *interner) add(name string) uint32 {
 	return id
 }
 
-// slot returns v's place in n.recent.
-func (n *interner) slot(v []byte) int {
+// tail returns the last eight bytes of v (all of a shorter v) with its
+// length.
+func tail(v []byte) uint64 {
 	var x uint64
 	if len(v) >= 8 {
 		x = binary.LittleEndian.Uint64(v[len(v)-8:])
@@ -110,7 +116,12 @@ func (n *interner) slot(v []byte) int {
 			x = x<<8 | uint64(c)
 		}
 	}
-	x = (x ^ uint64(len(v))) * 0x9e3779b97f4a7c15 // 2^64 / golden ratio
+	return x ^ uint64(len(v))
+}
+
+// slot returns the place in n.recent of a name of tail t.
+func (n *interner) slot(t uint64) int {
+	x := t * 0x9e3779b97f4a7c15 // 2^64 / golden ratio
 	return int(x >> 32 & uint64(len(n.recent)-1))
 }
 
