@@ -36,10 +36,13 @@ type cellMeasures struct {
 // those that lie wholly in it: lines without an order id, and the orders
 // whose set is this cell alone (see countSet). Cells are a cache in front
 // of the rollup (see rollup), so a cell may come and go several times.
+// It keeps its tuple's values too: in a file of many combinations, looking
+// them up when the cell rolls up would cost a cache miss a cell.
 type cell struct {
 	keyAcc
 	date  notation.RawDate
 	tuple uint32
+	vals  [maxDims]uint32
 }
 
 // cellRef names a cell whether or not it is in the cache: its raw date <<
@@ -828,7 +831,7 @@ func (a *accumulator) prepare(rows []parsedRow) {
 		if r.rowErr != nil || r.open {
 			continue
 		}
-		r.cell = a.cellIndex(cellKeyOf(r))
+		r.cell = a.cellIndex(cellKeyOf(r), &r.vals)
 		a.sink += uint64(a.cells[r.cell].lines)
 		if hist && r.cust != 0 {
 			r.purchase = a.hist.purchase(r.cust-1, r.date)
@@ -840,12 +843,18 @@ func (a *accumulator) prepare(rows []parsedRow) {
 // cellKeyOf is a row's cell.
 func cellKeyOf(r *parsedRow) cellRef { return refOf(r.date, r.tuple) }
 
-// cellIndex returns the index of cell c in the cache, adding it.
-func (a *accumulator) cellIndex(c cellRef) uint32 {
+// cellIndex returns the index of cell c in the cache, adding it; vals
+// are its tuple's values, nil to look them up.
+func (a *accumulator) cellIndex(c cellRef, vals *[maxDims]uint32) uint32 {
 	v, found := a.cellIdx.upsert(c)
 	if !found {
 		*v = uint64(len(a.cells))
 		a.cells = append(a.cells, cell{date: refDate(c), tuple: refTuple(c)})
+		if vals != nil {
+			a.cells[*v].vals = *vals
+		} else {
+			a.cells[*v].vals = a.tuples.at(refTuple(c))
+		}
 	}
 	return uint32(*v)
 }
@@ -860,7 +869,7 @@ func (a *accumulator) countSet(s setID, n int64) {
 	switch {
 	case s&setBig != 0:
 	case s&setSingle != 0:
-		a.cells[a.cellIndex(a.sets.singles[s&setIDMask])].orders += n
+		a.cells[a.cellIndex(a.sets.singles[s&setIDMask], nil)].orders += n
 	default:
 		if a.pending[s] += n; a.pending[s] == 0 {
 			delete(a.pending, s)
@@ -970,9 +979,6 @@ func (a *accumulator) rollCells() error {
 	kept := 0
 	var none dealSums
 	for i := range a.cells {
-		if j := i + tupleLookahead; j < len(a.cells) {
-			a.sink += a.tuples.touchID(a.cells[j].tuple)
-		}
 		c := &a.cells[i]
 		deal := &none
 		if i < len(a.deals) {
@@ -997,8 +1003,7 @@ func (a *accumulator) rollCells() error {
 			a.droppedLines += c.lines + deal.lost
 		default:
 			rc := rolledCell{acc: c.keyAcc, p: p}
-			vals := a.tuples.at(c.tuple)
-			rc.vals.set(&vals)
+			rc.vals.set(&c.vals)
 			if *deal != none {
 				rc.deal, rc.hasDeal = dealOf(deal, p.day, dmy), true
 			}

@@ -27,8 +27,8 @@ type tupleTable struct {
 
 const tuplesPerChunk = 4096
 
-// tupleLookahead is how far ahead a loop that reads the tuples of cells or
-// runs in no particular order warms them (see touchID).
+// tupleLookahead is how far ahead a loop that reads the tuples of runs in
+// no particular order warms them (see touchID).
 const tupleLookahead = 16
 
 // hash returns the key tuple v is looked up by (nonzero, as keyTable
