@@ -185,9 +185,11 @@ type accumulator struct {
 	spill       *historySpill // the purchase history when spilled
 	orders      *orderSpill   // the log of orders' runs when spilled (log stays empty)
 	// pending holds the orders of interned sets not yet added to their
-	// keys (see countSet), by set.
-	pending map[setID]int64
-	sides   [3]sideCounts // by a row's side+1
+	// keys (see countSet).
+	pending pendingOrders
+	// spareSets is the memory of forgotten sets, reused by forgetSets.
+	spareSets orderSets
+	sides     [3]sideCounts // by a row's side+1
 	// votes counts the accepted rows whose date only reads month first,
 	// and day first; decided is set once the file's order is decided.
 	votes   [2]int64
@@ -353,7 +355,7 @@ func (d *dealSums) ambiguous() bool {
 
 func newAccumulator(cm *columnMap, opt *Options, date1904 bool) (*accumulator, error) {
 	a := &accumulator{cm: cm, opt: opt, dates: notation.NewDateColumn(opt.DateOrder, date1904),
-		cellCap: cellCache, pending: map[setID]int64{}, seed: maphash.MakeSeed(),
+		cellCap: cellCache, seed: maphash.MakeSeed(),
 		sets: newOrderSets(), currencies: map[string]struct{}{},
 		customers: newInterner(12), stageIdx: map[string]uint32{}}
 	if opt.inMemory {
@@ -871,9 +873,7 @@ func (a *accumulator) countSet(s setID, n int64) {
 	case s&setSingle != 0:
 		a.cells[a.cellIndex(a.sets.singles[s&setIDMask], nil)].orders += n
 	default:
-		if a.pending[s] += n; a.pending[s] == 0 {
-			delete(a.pending, s)
-		}
+		a.pending.add(s, n)
 	}
 }
 
@@ -1020,17 +1020,19 @@ func (a *accumulator) rollCells() error {
 	// The pending orders of sets whose cells' dates can be read, in the
 	// order the sets appeared: close in time, their keys are close in the
 	// blocks.
-	sets := slices.Sorted(maps.Keys(a.pending))
 pending:
-	for _, s := range sets {
-		cells := a.sets.elems(s, nil)
+	for s, n := range a.pending.n {
+		if n == 0 {
+			continue
+		}
+		cells := a.sets.elems(setID(s), nil)
 		for _, c := range cells {
 			if _, _, ok := a.period(refDate(c)); !ok {
 				continue pending
 			}
 		}
-		a.addOrders(cells, a.pending[s])
-		delete(a.pending, s)
+		a.addOrders(cells, n)
+		a.pending.add(setID(s), -n)
 	}
 	return nil
 }
@@ -1185,7 +1187,7 @@ func (a *accumulator) finish(res *Result, rejects RejectWriter) error {
 		a.addOrders(a.sets.elems(setBig|setID(i), nil), 1)
 	}
 	// Every set's orders have reached their keys.
-	a.sets, a.pending = orderSets{}, nil
+	a.sets, a.spareSets, a.pending = orderSets{}, orderSets{}, pendingOrders{}
 	if a.orders != nil {
 		if err := a.orders.fix(a); err != nil {
 			return err

@@ -183,6 +183,9 @@ func (s *historySpill) finish(a *accumulator) error {
 		return err
 	}
 	s.out = out
+	// The buffers of emit go with the last partition, before the delta
+	// is built.
+	defer func() { s.scratch = emitScratch{} }()
 	rank := customerRanks(a.customers.names)
 	var runs []histRun
 	read := func(f *spillFile) error {

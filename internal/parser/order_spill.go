@@ -2,7 +2,6 @@ package parser
 
 import (
 	"encoding/binary"
-	"maps"
 	"slices"
 )
 
@@ -224,15 +223,22 @@ func (s *orderSpill) close() error {
 // runs on disk, a set is not needed after its orders reached their keys.
 // Private sets stay (their orders count when the file ends).
 func (a *accumulator) forgetSets() {
-	o := &a.sets
-	if len(a.pending) > (len(o.start)+len(o.singles))/4 {
+	old := a.sets
+	if a.pending.sets > (len(old.start)+len(old.singles))/4 {
 		return
 	}
-	kept := newOrderSets()
-	kept.big = o.big
-	pending := make(map[setID]int64, len(a.pending))
-	for _, s := range slices.Sorted(maps.Keys(a.pending)) {
-		pending[kept.intern(o.elems(s, nil))] = a.pending[s]
+	kept := a.spareSets
+	kept.reset()
+	kept.big = old.big
+	// Kept sets are renumbered in order, each to at most its old number:
+	// their counts move down in place.
+	p := &a.pending
+	for s, n := range p.n {
+		if n != 0 {
+			p.n[s] = 0
+			p.n[kept.intern(old.elems(setID(s), nil))] = n
+		}
 	}
-	a.sets, a.pending = kept, pending
+	p.n = p.n[:min(len(p.n), len(kept.start)-1)]
+	a.sets, a.spareSets = kept, old
 }

@@ -64,6 +64,38 @@ func newOrderSets() orderSets {
 	return orderSets{start: []uint32{0, 0}}
 }
 
+// reset empties o, keeping its memory.
+func (o *orderSets) reset() {
+	o.start = append(o.start[:0], 0, 0)
+	o.arena = o.arena[:0]
+	o.byHash.reset()
+	o.singles = o.singles[:0]
+	o.singleIdx.reset()
+	o.big = nil
+}
+
+// pendingOrders counts, by interned set id, the orders of each set not yet
+// added to their keys (see countSet); sets counts the sets with some.
+type pendingOrders struct {
+	n    []int64
+	sets int
+}
+
+// add adds n orders to set s.
+func (p *pendingOrders) add(s setID, n int64) {
+	if int(s) >= len(p.n) {
+		p.n = append(p.n, make([]int64, int(s)+1-len(p.n))...)
+	}
+	was := p.n[s] != 0
+	p.n[s] += n
+	switch now := p.n[s] != 0; {
+	case now && !was:
+		p.sets++
+	case was && !now:
+		p.sets--
+	}
+}
+
 // elems returns the cells of a set; single must have room for one.
 func (o *orderSets) elems(s setID, single *[1]cellRef) []cellRef {
 	switch {
