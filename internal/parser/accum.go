@@ -850,6 +850,11 @@ func cellKeyOf(r *parsedRow) cellRef { return refOf(r.date, r.tuple) }
 func (a *accumulator) cellIndex(c cellRef, vals *[maxDims]uint32) uint32 {
 	v, found := a.cellIdx.upsert(c)
 	if !found {
+		if a.cells == nil {
+			// The cache's room in one allocation: growing it would
+			// copy it several times over.
+			a.cells = make([]cell, 0, a.cellCap)
+		}
 		*v = uint64(len(a.cells))
 		a.cells = append(a.cells, cell{date: refDate(c), tuple: refTuple(c)})
 		if vals != nil {

@@ -189,7 +189,7 @@ func (s *historySpill) finish(a *accumulator) error {
 	rank := customerRanks(a.customers.names)
 	var runs []histRun
 	read := func(f *spillFile) error {
-		runs = runs[:0]
+		runs = slices.Grow(runs[:0], f.n) // in one allocation: growing would copy
 		return f.each(func(rec []byte) error {
 			var h histRun
 			h.decode(rec)

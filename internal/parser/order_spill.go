@@ -160,7 +160,7 @@ func (s *orderSpill) fix(a *accumulator) error {
 // more than a lookup.
 func (s *orderSpill) fixPart(a *accumulator, f *spillFile, sc *fixScratch) error {
 	le := binary.LittleEndian
-	runs, cells := sc.runs[:0], sc.cells[:0]
+	runs, cells := slices.Grow(sc.runs[:0], f.n), sc.cells[:0] // a run is at least a record
 	sc.ends.reset()
 	sc.repeated = sc.repeated[:0]
 	left, off := 0, 0
