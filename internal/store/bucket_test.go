@@ -10,6 +10,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // randomBucket is a bucket of n values of kind with measures that use
@@ -153,4 +154,92 @@ func FuzzDecodePage(f *testing.F) {
 			t.Fatal("re-encoded page decodes differently")
 		}
 	})
+}
+
+// TestDeltaPagesMatchBuckets encodes a delta's buckets straight from its
+// keys, as PutFragments does, and compares them with the pages of the
+// same buckets built value by value: same bytes, month and day keys each
+// in their bucket, large buckets split alike.
+func TestDeltaPagesMatchBuckets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	d := aggregate.Delta{}
+	want := map[bucketID]bucket{}
+	add := func(k aggregate.Key, id bucketID, day int, m aggregate.Measures) {
+		if err := d.Add(k, m); err != nil {
+			t.Fatal(err)
+		}
+		if want[id] == nil {
+			want[id] = bucket{}
+		}
+		if err := want[id].add(k.Value, day, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dim := range []dimension.Dimension{dimension.Segment, dimension.Country} {
+		values := 30
+		if dim == dimension.Country {
+			values = 9000 // a day bucket of several pages
+		}
+		for i := range values {
+			v := fmt.Sprintf("%s %d", dim, i)
+			for _, month := range []string{"2024-01", "2024-02"} {
+				m := aggregate.Measures{Revenue: decimal.MustNew(rng.Int64N(1e9), 2), Units: decimal.MustNew(rng.Int64N(9), 0),
+					Lines: 1 + rng.Int64N(9), Orders: 1}
+				add(aggregate.Key{Dim: dim, Value: v, Grain: aggregate.Month, Period: month}, bucketID{string(dim), kindMonth, month}, 0, m)
+				for _, day := range []int{1 + rng.IntN(31), 1 + rng.IntN(31)} {
+					k := aggregate.Key{Dim: dim, Value: v, Grain: aggregate.Day, Period: fmt.Sprintf("%s-%02d", month, day)}
+					if _, dup := d[k]; dup {
+						continue
+					}
+					add(k, bucketID{string(dim), kindDay, month}, day, m)
+				}
+			}
+		}
+	}
+	got, err := deltaEntries(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d buckets, want %d", len(got), len(want))
+	}
+	split := false
+	for id, b := range want {
+		es, err := mergeEntries(got[id])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, wantPages := encodePages(es), b.pages()
+		split = split || len(pages) > 1
+		if len(pages) != len(wantPages) {
+			t.Fatalf("bucket %v: %d pages, want %d", id, len(pages), len(wantPages))
+		}
+		for i := range pages {
+			if !bytes.Equal(pages[i], wantPages[i]) {
+				t.Fatalf("bucket %v page %d differs", id, i)
+			}
+		}
+	}
+	if !split {
+		t.Fatal("no bucket was split into pages: the case does not test splitting")
+	}
+}
+
+func TestMergeEntriesSumsTwins(t *testing.T) {
+	one := aggregate.Measures{Revenue: decimal.MustParse("1.50"), Lines: 1}
+	two := aggregate.Measures{Revenue: decimal.MustParse("2.25"), Lines: 2}
+	es, err := mergeEntries([]entry{{"b", 3, &one}, {"a", 1, &one}, {"b", 3, &two}, {"a", 0, &two}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, fmt.Sprintf("%s/%d/%s/%d", e.value, e.day, e.m.Revenue, e.m.Lines))
+	}
+	if want := "[a/0/2.25/2 a/1/1.50/1 b/3/3.75/3]"; fmt.Sprint(got) != want {
+		t.Fatalf("merged %v, want %s", got, want)
+	}
+	if one.Revenue.String() != "1.50" || two.Lines != 2 {
+		t.Fatal("merging changed the measures it summed")
+	}
 }
