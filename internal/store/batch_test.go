@@ -24,7 +24,7 @@ var errRefused = errors.New("refused")
 // in flight at most, and the largest request. Only the batch writer's
 // scheduling is under test here; the emulator tests cover the real API.
 type fakeBatchDB struct {
-	DB // nil: any other call panics
+	DB      // nil: any other call panics
 	failAt  int64
 	unproc  bool
 	always  bool // every request leaves its last item unprocessed
