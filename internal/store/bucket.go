@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/govalues/decimal"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
 )
@@ -159,7 +160,7 @@ func deltaEntries(d aggregate.Delta) (map[bucketID][]entry, error) {
 	return out, nil
 }
 
-// A page is stored as one binary attribute (v): a run of values, each
+// A page is a run of values, each
 //
 //	uvarint len(value) · value · uvarint count · count × (uvarint day · measures)
 //
@@ -314,13 +315,56 @@ func (b bucket) decodePage(page []byte, kind string, neg bool) error {
 	return nil
 }
 
-// decodeItem adds the values of a bucket item (attribute v) into b.
-func (b bucket) decodeItem(item map[string]types.AttributeValue, kind string, neg bool) error {
-	page, ok := item["v"].(*types.AttributeValueMemberB)
-	if !ok {
-		return fmt.Errorf("bucket item without values")
+// A page goes into its item as attribute z, the page compressed as one
+// S2 block (github.com/klauspost/compress/s2: about 1.5 times smaller on
+// real pages, at well over 100 MB/s each way), or as attribute v, the page
+// itself, when compression would not make it smaller. Fewer bytes are
+// what make the emulator's writes and reads faster; on AWS they are
+// fewer write and read units.
+
+// maxPageBytes bounds a decompressed page, far above any page written
+// (DynamoDB items stop at 400 KB), so that a corrupt item cannot make a
+// reader allocate without bound.
+const maxPageBytes = 4 << 20
+
+// setPage stores page in item as attribute z or v, whichever is smaller.
+func setPage(item map[string]types.AttributeValue, page []byte) {
+	if z := s2.Encode(nil, page); len(z) < len(page) {
+		item["z"] = &types.AttributeValueMemberB{Value: z}
+		return
 	}
-	return b.decodePage(page.Value, kind, neg)
+	item["v"] = &types.AttributeValueMemberB{Value: page}
+}
+
+// itemPage returns the page an item holds (see setPage).
+func itemPage(item map[string]types.AttributeValue) ([]byte, error) {
+	if z, ok := item["z"].(*types.AttributeValueMemberB); ok {
+		n, err := s2.DecodedLen(z.Value)
+		if err != nil {
+			return nil, fmt.Errorf("compressed page: %w", err)
+		}
+		if n > maxPageBytes {
+			return nil, fmt.Errorf("compressed page of %d bytes, above %d", n, maxPageBytes)
+		}
+		page, err := s2.Decode(nil, z.Value)
+		if err != nil {
+			return nil, fmt.Errorf("compressed page: %w", err)
+		}
+		return page, nil
+	}
+	if v, ok := item["v"].(*types.AttributeValueMemberB); ok {
+		return v.Value, nil
+	}
+	return nil, fmt.Errorf("bucket item without values")
+}
+
+// decodeItem adds the values of a bucket item (see setPage) into b.
+func (b bucket) decodeItem(item map[string]types.AttributeValue, kind string, neg bool) error {
+	page, err := itemPage(item)
+	if err != nil {
+		return err
+	}
+	return b.decodePage(page, kind, neg)
 }
 
 // pages encodes a bucket as its pages (see encodePages).

@@ -2,10 +2,16 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/govalues/decimal"
 
@@ -241,5 +247,50 @@ func TestMergeEntriesSumsTwins(t *testing.T) {
 	}
 	if one.Revenue.String() != "1.50" || two.Lines != 2 {
 		t.Fatal("merging changed the measures it summed")
+	}
+}
+
+func TestItemPages(t *testing.T) {
+	big := randomBucket(t, 500, kindDay, 9).pages()[0]
+	tiny := []byte{1, 'a', 1, 0, 0}
+	bomb := binary.AppendUvarint(nil, maxPageBytes+1) // an S2 block claiming more than any page
+	for _, tc := range []struct {
+		name    string
+		item    map[string]types.AttributeValue
+		page    []byte
+		wantErr string
+	}{
+		{name: "a large page is compressed", page: big},
+		{name: "a page compression cannot shrink stays as it is", page: tiny},
+		{name: "no page", item: map[string]types.AttributeValue{}, wantErr: "without values"},
+		{name: "corrupt compressed page", item: map[string]types.AttributeValue{"z": &types.AttributeValueMemberB{Value: []byte{5, 0xff}}},
+			wantErr: "compressed page"},
+		{name: "compressed page too large", item: map[string]types.AttributeValue{"z": &types.AttributeValueMemberB{Value: append(bomb, 0)}},
+			wantErr: "above"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			item := tc.item
+			if item == nil {
+				item = map[string]types.AttributeValue{}
+				setPage(item, tc.page)
+				_, compressed := item["z"]
+				if want := len(tc.page) > 100; compressed != want || len(item) != 1 {
+					t.Fatalf("attributes %v, want compressed %v", slices.Collect(maps.Keys(item)), want)
+				}
+				if compressed && len(item["z"].(*types.AttributeValueMemberB).Value) >= len(tc.page) {
+					t.Fatal("the compressed page is not smaller")
+				}
+			}
+			got, err := itemPage(item)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(got, tc.page) {
+				t.Fatalf("page read back differs (%v)", err)
+			}
+		})
 	}
 }

@@ -63,7 +63,7 @@ func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggr
 					continue
 				}
 				item := key(fragmentPK(file), fragmentSK(id, p))
-				item["v"] = &types.AttributeValueMemberB{Value: page}
+				setPage(item, page)
 				if err := put(types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}); err != nil {
 					return err
 				}

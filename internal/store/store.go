@@ -44,9 +44,10 @@
 // access pattern below costs the same within one dataset, whatever the
 // others hold.
 //
-// A bucket item holds one binary attribute, v: every value of its page
-// with its measures (exact decimals as text, counts as varints; for day
-// buckets, per day of the month; see bucket.go). Items grow with (dimension or pair) × month, not with values
+// A bucket item holds one binary attribute: every value of its page with
+// its measures (exact decimals as text, counts as varints; for day
+// buckets, per day of the month; see bucket.go), S2-compressed as z, or
+// as v when compression would not shrink it. Items grow with (dimension or pair) × month, not with values
 // × days: a 100 MB export with 200,000 customers, six dimensions and six
 // years of daily dates is about (7 dimensions × 2 kinds + 15 pairs) × 72
 // months ≈ 2,100 items. A bucket whose encoding passes 200 KB is split
@@ -67,7 +68,7 @@
 //   - dimension values (Values): the same over all months of the month
 //     kind, per dimension;
 //   - ingest of a file: its fragment items with BatchWriteItem (25 a
-//     call), then the commit: GetItem and conditional PutItem of the
+//     call, up to 4 calls in flight), then the commit: GetItem and conditional PutItem of the
 //     manifest entry, one UpdateItem of the view, one of the entry;
 //   - compaction (Compact, after every ingest and on the schedule): one
 //     UpdateItem for the lease, the pending files' partitions read, one
