@@ -188,9 +188,11 @@ func appendMeasures(dst []byte, m *aggregate.Measures) []byte {
 	dst = append(dst, byte(n))
 	for i := range n {
 		if isDecimal(i) {
-			s := decs[i].String()
-			dst = binary.AppendUvarint(dst, uint64(len(s)))
-			dst = append(dst, s...)
+			// A decimal's text is at most 22 bytes, so its length is
+			// one uvarint byte, written once the text is there.
+			at := len(dst)
+			dst, _ = decs[i].AppendText(append(dst, 0)) // AppendText never fails
+			dst[at] = byte(len(dst) - at - 1)
 			continue
 		}
 		dst = binary.AppendVarint(dst, ints[i])
