@@ -20,11 +20,13 @@ func Complete(d Delta) Delta {
 		return d
 	}
 	dims := dimension.All()[1:]
-	// byDim lists each dimension's keys as the file has them; a missing
-	// dimension takes Total's, relabelled Blank.
+	// byDim lists the keys copies are made from, as the file has them:
+	// every Total key (a missing dimension takes Total's, relabelled
+	// Blank) and the month keys of the other dimensions (a missing pair
+	// takes its present dimension's).
 	byDim := map[dimension.Dimension][]Key{}
 	for k := range d {
-		if has[k.Dim] || k.Dim == dimension.Total {
+		if k.Dim == dimension.Total || k.Grain == Month {
 			byDim[k.Dim] = append(byDim[k.Dim], k)
 		}
 	}

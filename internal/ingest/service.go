@@ -450,13 +450,10 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		return s.finish(ctx, up)
 	}
 	stop = work.Phase("Write")
-	if err := res.write(ctx); err != nil {
+	if err := s.writeOutputs(ctx, key, file, res); err != nil {
 		return err
 	}
 	res.release() // the history is written: its spill files can go
-	if err := s.aggs.PutFragments(ctx, key, file, res.delta); err != nil {
-		return err
-	}
 	prev, err := s.aggs.Commit(ctx, key, seq, file)
 	if errors.Is(err, store.ErrStale) {
 		// A newer version won while we worked: ours never counted.
@@ -481,6 +478,40 @@ func (s *Service) ingest(ctx context.Context, bucket, key, version, file, seq st
 		up.Status = store.StatusPartiallySucceeded
 	}
 	return s.finish(ctx, up)
+}
+
+// writeOutputs keeps the file's curated outputs in S3 and writes its
+// fragments to the table, both at once: neither counts before Commit,
+// which runs only once both are done, and each can be repeated by a
+// retry. The first failure stops the other and is returned.
+func (s *Service) writeOutputs(ctx context.Context, key, file string, res *parsed) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	written := make(chan error, 1)
+	go func() {
+		err := res.write(ctx)
+		if err != nil {
+			cancel()
+		}
+		written <- err
+	}()
+	ferr := s.aggs.PutFragments(ctx, key, file, res.delta)
+	if ferr != nil {
+		cancel()
+	}
+	werr := <-written
+	fcanceled, wcanceled := errors.Is(ferr, context.Canceled), errors.Is(werr, context.Canceled)
+	switch {
+	case ferr == nil:
+		return werr
+	case werr == nil:
+		return ferr
+	case fcanceled && !wcanceled:
+		return werr // the outputs' failure stopped the fragments
+	case wcanceled && !fcanceled:
+		return ferr
+	}
+	return errors.Join(ferr, werr)
 }
 
 // startUpload records that an object version is being processed, with
@@ -546,8 +577,9 @@ type parsed struct {
 	// delta is the file's aggregate delta; empty for customers files,
 	// which only enrich, and spend files, which only recompute reads.
 	delta aggregate.Delta
-	// write keeps the file's curated outputs in S3 (delta and purchase
-	// history, accounts, or spend) before anything can make the file live.
+	// write keeps the file's curated outputs in S3 (purchase history and
+	// deals, accounts, or spend) before anything can make the file live.
+	// It may run while the file's fragments are written.
 	write func(ctx context.Context) error
 	// close, when not nil, releases what the parse holds outside memory
 	// (the purchase history's spill files); see release.
@@ -666,9 +698,6 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 	return &parsed{rows: res.Rows, accepted: res.Accepted, rejected: res.Rejected, format: format, delta: res.Delta,
 		close: res.Close,
 		write: func(ctx context.Context) error {
-			if err := s.putDelta(ctx, bucket, file, res.Delta); err != nil {
-				return err
-			}
 			if err := s.putDeals(ctx, bucket, file, res); err != nil {
 				return err
 			}
@@ -772,58 +801,6 @@ func (s *Service) table(ctx context.Context, bucket string, live map[string]stor
 	return out, nil
 }
 
-// curatedEntry is one key of a delta as kept in S3.
-type curatedEntry struct {
-	Dim     dimension.Dimension `json:"dim"`
-	Value   string              `json:"value"`
-	Grain   aggregate.Grain     `json:"grain"`
-	Period  string              `json:"period"`
-	Revenue string              `json:"revenue"`
-	Cost    string              `json:"cost"`
-	Units   string              `json:"units"`
-	Lines   int64               `json:"lines"`
-	Orders  int64               `json:"orders"`
-	// Closed deals, for files with a deal stage; the cycles are won
-	// deals', then lost deals'.
-	Won           int64  `json:"won,omitempty"`
-	Lost          int64  `json:"lost,omitempty"`
-	Cycled        int64  `json:"cycled,omitempty"`
-	CycleDays     int64  `json:"cycle_days,omitempty"`
-	WonRevenue    string `json:"won_revenue,omitempty"`
-	LostValue     string `json:"lost_value,omitempty"`
-	LostCycled    int64  `json:"lost_cycled,omitempty"`
-	LostCycleDays int64  `json:"lost_cycle_days,omitempty"`
-}
-
-// putDelta keeps the delta in S3 before any fragment is written, so the
-// fragments can always be found and retracted exactly.
-func (s *Service) putDelta(ctx context.Context, bucket, file string, d aggregate.Delta) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	for _, k := range d.Keys() {
-		m := d[k]
-		e := curatedEntry{Dim: k.Dim, Value: k.Value, Grain: k.Grain, Period: k.Period,
-			Revenue: m.Revenue.String(), Cost: m.Cost.String(), Units: m.Units.String(), Lines: m.Lines, Orders: m.Orders,
-			Won: m.Won, Lost: m.Lost, Cycled: m.Cycled, CycleDays: m.CycleDays,
-			LostCycled: m.LostCycled, LostCycleDays: m.LostCycleDays}
-		if !m.WonRevenue.IsZero() {
-			e.WonRevenue = m.WonRevenue.String()
-		}
-		if !m.LostValue.IsZero() {
-			e.LostValue = m.LostValue.String()
-		}
-		if err := enc.Encode(e); err != nil {
-			return err
-		}
-	}
-	_, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(curatedKey(file)),
-		Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/x-ndjson")})
-	if err != nil {
-		return fmt.Errorf("put %s: %w", curatedKey(file), err)
-	}
-	return nil
-}
-
 // putDeals keeps the deals of a transactions file, before the file can
 // become live, so that the pipeline figures read the deals of live files
 // only. A file without deals gets an empty object: an earlier attempt at
@@ -864,8 +841,6 @@ func (s *Service) putHistory(ctx context.Context, bucket, file string, res *pars
 	x.Version = aws.ToString(out.VersionId)
 	return s.putCurated(ctx, bucket, history.IndexKey(file), func(w io.Writer) error { return json.NewEncoder(w).Encode(x) })
 }
-
-func curatedKey(file string) string { return CuratedPrefix + file + ".ndjson" }
 
 // versionDeleted follows S3 when one version of an object, or a delete
 // marker, is deleted for good: only the object's current version counts.

@@ -2,14 +2,21 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/govalues/decimal"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // randomBucket is a bucket of n values of kind with measures that use
@@ -153,4 +160,137 @@ func FuzzDecodePage(f *testing.F) {
 			t.Fatal("re-encoded page decodes differently")
 		}
 	})
+}
+
+// TestDeltaPagesMatchBuckets encodes a delta's buckets straight from its
+// keys, as PutFragments does, and compares them with the pages of the
+// same buckets built value by value: same bytes, month and day keys each
+// in their bucket, large buckets split alike.
+func TestDeltaPagesMatchBuckets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	d := aggregate.Delta{}
+	want := map[bucketID]bucket{}
+	add := func(k aggregate.Key, id bucketID, day int, m aggregate.Measures) {
+		if err := d.Add(k, m); err != nil {
+			t.Fatal(err)
+		}
+		if want[id] == nil {
+			want[id] = bucket{}
+		}
+		if err := want[id].add(k.Value, day, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dim := range []dimension.Dimension{dimension.Segment, dimension.Country} {
+		values := 30
+		if dim == dimension.Country {
+			values = 9000 // a day bucket of several pages
+		}
+		for i := range values {
+			v := fmt.Sprintf("%s %d", dim, i)
+			for _, month := range []string{"2024-01", "2024-02"} {
+				m := aggregate.Measures{Revenue: decimal.MustNew(rng.Int64N(1e9), 2), Units: decimal.MustNew(rng.Int64N(9), 0),
+					Lines: 1 + rng.Int64N(9), Orders: 1}
+				add(aggregate.Key{Dim: dim, Value: v, Grain: aggregate.Month, Period: month}, bucketID{string(dim), kindMonth, month}, 0, m)
+				for _, day := range []int{1 + rng.IntN(31), 1 + rng.IntN(31)} {
+					k := aggregate.Key{Dim: dim, Value: v, Grain: aggregate.Day, Period: fmt.Sprintf("%s-%02d", month, day)}
+					if _, dup := d[k]; dup {
+						continue
+					}
+					add(k, bucketID{string(dim), kindDay, month}, day, m)
+				}
+			}
+		}
+	}
+	got, err := deltaEntries(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d buckets, want %d", len(got), len(want))
+	}
+	split := false
+	for id, b := range want {
+		es, err := mergeEntries(got[id])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, wantPages := encodePages(es), b.pages()
+		split = split || len(pages) > 1
+		if len(pages) != len(wantPages) {
+			t.Fatalf("bucket %v: %d pages, want %d", id, len(pages), len(wantPages))
+		}
+		for i := range pages {
+			if !bytes.Equal(pages[i], wantPages[i]) {
+				t.Fatalf("bucket %v page %d differs", id, i)
+			}
+		}
+	}
+	if !split {
+		t.Fatal("no bucket was split into pages: the case does not test splitting")
+	}
+}
+
+func TestMergeEntriesSumsTwins(t *testing.T) {
+	one := aggregate.Measures{Revenue: decimal.MustParse("1.50"), Lines: 1}
+	two := aggregate.Measures{Revenue: decimal.MustParse("2.25"), Lines: 2}
+	es, err := mergeEntries([]entry{{"b", 3, &one}, {"a", 1, &one}, {"b", 3, &two}, {"a", 0, &two}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, fmt.Sprintf("%s/%d/%s/%d", e.value, e.day, e.m.Revenue, e.m.Lines))
+	}
+	if want := "[a/0/2.25/2 a/1/1.50/1 b/3/3.75/3]"; fmt.Sprint(got) != want {
+		t.Fatalf("merged %v, want %s", got, want)
+	}
+	if one.Revenue.String() != "1.50" || two.Lines != 2 {
+		t.Fatal("merging changed the measures it summed")
+	}
+}
+
+func TestItemPages(t *testing.T) {
+	big := randomBucket(t, 500, kindDay, 9).pages()[0]
+	tiny := []byte{1, 'a', 1, 0, 0}
+	bomb := binary.AppendUvarint(nil, maxPageBytes+1) // an S2 block claiming more than any page
+	for _, tc := range []struct {
+		name    string
+		item    map[string]types.AttributeValue
+		page    []byte
+		wantErr string
+	}{
+		{name: "a large page is compressed", page: big},
+		{name: "a page compression cannot shrink stays as it is", page: tiny},
+		{name: "no page", item: map[string]types.AttributeValue{}, wantErr: "without values"},
+		{name: "corrupt compressed page", item: map[string]types.AttributeValue{"z": &types.AttributeValueMemberB{Value: []byte{5, 0xff}}},
+			wantErr: "compressed page"},
+		{name: "compressed page too large", item: map[string]types.AttributeValue{"z": &types.AttributeValueMemberB{Value: append(bomb, 0)}},
+			wantErr: "above"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			item := tc.item
+			if item == nil {
+				item = map[string]types.AttributeValue{}
+				setPage(item, tc.page)
+				_, compressed := item["z"]
+				if want := len(tc.page) > 100; compressed != want || len(item) != 1 {
+					t.Fatalf("attributes %v, want compressed %v", slices.Collect(maps.Keys(item)), want)
+				}
+				if compressed && len(item["z"].(*types.AttributeValueMemberB).Value) >= len(tc.page) {
+					t.Fatal("the compressed page is not smaller")
+				}
+			}
+			got, err := itemPage(item)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(got, tc.page) {
+				t.Fatalf("page read back differs (%v)", err)
+			}
+		})
+	}
 }

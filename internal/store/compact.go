@@ -354,7 +354,7 @@ func (cp *compaction) fold(ctx context.Context, adds, subs map[string]string, c 
 					continue
 				}
 				item := key(cp.s.basePK(dim, kind), baseSK(m, cp.gen, p))
-				item["v"] = &types.AttributeValueMemberB{Value: page}
+				setPage(item, page)
 				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 			}
 		}

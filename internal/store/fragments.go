@@ -38,28 +38,43 @@ const fragmentMeta = "META"
 
 // PutFragments writes a file version of objectKey as fragment items, one
 // per page of each (dimension, kind, month) bucket of its delta, and one
-// item naming the object, with BatchWriteItem. Writing the same delta
-// again rewrites identical items, so retries are harmless; nothing counts
-// until Commit.
+// item naming the object, with BatchWriteItem. Pages are encoded straight
+// from the delta's measures, and a bucket's items are on their way while
+// the next bucket is encoded. Writing the same delta again rewrites
+// identical items, so retries are harmless; nothing counts until Commit.
 func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggregate.Delta) error {
-	buckets, err := deltaBuckets(d)
+	buckets, err := deltaEntries(d)
 	if err != nil {
 		return fmt.Errorf("fragments of %s: %w", file, err)
 	}
-	meta := key(fragmentPK(file), fragmentMeta)
-	meta["k"] = str(objectKey)
-	reqs := []types.WriteRequest{{PutRequest: &types.PutRequest{Item: meta}}}
-	for id, b := range buckets {
-		for p, page := range b.pages() {
-			if page == nil {
-				continue
-			}
-			item := key(fragmentPK(file), fragmentSK(id, p))
-			item["v"] = &types.AttributeValueMemberB{Value: page}
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	err = s.writeStream(ctx, func(put func(types.WriteRequest) error) error {
+		meta := key(fragmentPK(file), fragmentMeta)
+		meta["k"] = str(objectKey)
+		if err := put(types.WriteRequest{PutRequest: &types.PutRequest{Item: meta}}); err != nil {
+			return err
 		}
+		for id, es := range buckets {
+			es, err := mergeEntries(es)
+			if err != nil {
+				return err
+			}
+			for p, page := range encodePages(es) {
+				if page == nil {
+					continue
+				}
+				item := key(fragmentPK(file), fragmentSK(id, p))
+				setPage(item, page)
+				if err := put(types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("fragments of %s: %w", file, err)
 	}
-	return s.batchWrite(ctx, reqs)
+	return nil
 }
 
 // DeleteFragments removes every fragment of a file version: one Query of

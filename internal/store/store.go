@@ -44,9 +44,10 @@
 // access pattern below costs the same within one dataset, whatever the
 // others hold.
 //
-// A bucket item holds one binary attribute, v: every value of its page
-// with its measures (exact decimals as text, counts as varints; for day
-// buckets, per day of the month; see bucket.go). Items grow with (dimension or pair) × month, not with values
+// A bucket item holds one binary attribute: every value of its page with
+// its measures (exact decimals as text, counts as varints; for day
+// buckets, per day of the month; see bucket.go), S2-compressed as z, or
+// as v when compression would not shrink it. Items grow with (dimension or pair) × month, not with values
 // × days: a 100 MB export with 200,000 customers, six dimensions and six
 // years of daily dates is about (7 dimensions × 2 kinds + 15 pairs) × 72
 // months ≈ 2,100 items. A bucket whose encoding passes 200 KB is split
@@ -67,7 +68,7 @@
 //   - dimension values (Values): the same over all months of the month
 //     kind, per dimension;
 //   - ingest of a file: its fragment items with BatchWriteItem (25 a
-//     call), then the commit: GetItem and conditional PutItem of the
+//     call, up to 4 calls in flight), then the commit: GetItem and conditional PutItem of the
 //     manifest entry, one UpdateItem of the view, one of the entry;
 //   - compaction (Compact, after every ingest and on the schedule): one
 //     UpdateItem for the lease, the pending files' partitions read, one
@@ -105,6 +106,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -150,6 +152,8 @@ type Store struct {
 	table   string
 	retries int
 	backoff time.Duration
+	// writers is how many batches batchWrite keeps in flight.
+	writers int
 	now     func() time.Time
 	// viewReady caches that the view item exists (it is never deleted).
 	viewReady atomic.Bool
@@ -160,14 +164,14 @@ type Store struct {
 
 // New returns a Store on the named table, for the default dataset.
 func New(db DB, table string) *Store {
-	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond, now: time.Now, dataset: dataset.Default}
+	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond, writers: writers, now: time.Now, dataset: dataset.Default}
 }
 
 // Dataset returns a Store on the same table for the named dataset, which
 // must pass dataset.Check (or be dataset.Default); the store of a dataset
 // never reads or changes another's aggregates, manifest or snapshot.
 func (s *Store) Dataset(name string) *Store {
-	d := &Store{db: s.db, table: s.table, retries: s.retries, backoff: s.backoff, now: s.now, dataset: name}
+	d := &Store{db: s.db, table: s.table, retries: s.retries, backoff: s.backoff, writers: s.writers, now: s.now, dataset: name}
 	if name != dataset.Default {
 		d.ns = "D#" + name + "#"
 	}
@@ -218,29 +222,162 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": str(pk), "sk": str(sk)}
 }
 
-// batchWrite sends requests in batches of at most 25 and retries
-// unprocessed items with exponential backoff.
-func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
-	for start := 0; start < len(reqs); start += batchLimit {
-		pending := reqs[start:min(start+batchLimit, len(reqs))]
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > s.retries {
-				return fmt.Errorf("%w: %d items", ErrUnprocessed, len(pending))
-			}
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(s.backoff << min(attempt-1, 6)):
-				}
-			}
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{s.table: pending}})
-			if err != nil {
-				return fmt.Errorf("batch write %d items: %w", len(pending), err)
-			}
-			pending = out.UnprocessedItems[s.table]
+// writers is how many BatchWriteItem requests one batchWrite keeps in
+// flight: enough to overlap one request's encoding and round trip with
+// the server's work on others, few enough not to drain a table's write
+// capacity in bursts.
+const writers = 4
+
+// batchBytes bounds the items of one BatchWriteItem request, as
+// itemBytes counts them, well under DynamoDB's 16 MB request limit
+// (items of at most 400 KB, base64 on the wire for binary values).
+const batchBytes = 8 << 20
+
+// itemBytes estimates an item's size as DynamoDB counts it: attribute
+// names and string, number and binary values.
+func itemBytes(item map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range item {
+		n += len(name)
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			n += len(v.Value)
+		case *types.AttributeValueMemberN:
+			n += len(v.Value)
+		case *types.AttributeValueMemberB:
+			n += len(v.Value)
+		default:
+			n += 64 // not written in batches today; a generous guess
 		}
+	}
+	return n
+}
+
+// requestBytes estimates a write request's size with itemBytes.
+func requestBytes(r types.WriteRequest) int {
+	switch {
+	case r.PutRequest != nil:
+		return itemBytes(r.PutRequest.Item)
+	case r.DeleteRequest != nil:
+		return itemBytes(r.DeleteRequest.Key)
+	}
+	return 0
+}
+
+// batchWrite writes every request with BatchWriteItem, as writeStream
+// does.
+func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	return s.writeStream(ctx, func(put func(types.WriteRequest) error) error {
+		for _, r := range reqs {
+			if err := put(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeStream writes every request that produce puts with
+// BatchWriteItem: in batches of at most batchLimit items and batchBytes
+// (a larger item goes alone), each sent as soon as it is full, up to
+// writers batches in flight at once while produce goes on, each retrying
+// its unprocessed items with exponential backoff. The requests must name
+// distinct items, since batches may land in any order. The first error,
+// a batch's or produce's, stops the batches not yet sent (those in
+// flight finish or fail) and is returned; put returns an error once the
+// stream has stopped. What was written stays written, which callers
+// allow for: every batch written here is idempotent and counts only once
+// something else commits it.
+func (s *Store) writeStream(ctx context.Context, produce func(put func(types.WriteRequest) error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		runs          = make(chan []types.WriteRequest, max(s.writers, 1))
+		wg            sync.WaitGroup
+		once          sync.Once
+		first         error
+		sent, written atomic.Int64
+	)
+	for range max(s.writers, 1) {
+		wg.Go(func() {
+			for run := range runs {
+				if ctx.Err() != nil {
+					continue // stopped: drain what is queued unsent
+				}
+				if err := s.writeBatch(ctx, run); err != nil {
+					once.Do(func() { first = err; cancel() })
+					continue
+				}
+				written.Add(1)
+			}
+		})
+	}
+	var (
+		cur  []types.WriteRequest
+		size int
+	)
+	send := func() error {
+		if len(cur) == 0 {
+			return nil
+		}
+		select {
+		case runs <- cur:
+			sent.Add(1)
+			cur, size = nil, 0
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("batch write stopped: %w", ctx.Err())
+		}
+	}
+	perr := produce(func(r types.WriteRequest) error {
+		n := requestBytes(r)
+		if len(cur) > 0 && (len(cur) == batchLimit || size+n > batchBytes) {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+		cur = append(cur, r)
+		size += n
+		return nil
+	})
+	if perr == nil {
+		perr = send()
+	} else {
+		cancel()
+	}
+	close(runs)
+	wg.Wait()
+	switch {
+	case first != nil:
+		return first // a batch failed: produce's error, if any, is the stop
+	case perr != nil:
+		return perr
+	case written.Load() < sent.Load():
+		return fmt.Errorf("batch write: %d of %d batches not sent: %w", sent.Load()-written.Load(), sent.Load(), context.Cause(ctx))
+	}
+	return nil
+}
+
+// writeBatch sends one batch, retrying its unprocessed items with
+// exponential backoff until none is left or the retries run out.
+func (s *Store) writeBatch(ctx context.Context, pending []types.WriteRequest) error {
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > s.retries {
+			return fmt.Errorf("%w: %d items", ErrUnprocessed, len(pending))
+		}
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(s.backoff << min(attempt-1, 6)):
+			}
+		}
+		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{s.table: pending}})
+		if err != nil {
+			return fmt.Errorf("batch write %d items: %w", len(pending), err)
+		}
+		pending = out.UnprocessedItems[s.table]
 	}
 	return nil
 }
