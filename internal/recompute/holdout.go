@@ -3,8 +3,6 @@ package recompute
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/salesseg/salesseg/internal/analytics"
 	"github.com/salesseg/salesseg/internal/history"
@@ -68,6 +66,21 @@ func (h *Holdout) Add(p history.Purchase) error {
 	return nil
 }
 
+// fold returns what adds a purchase to b and, when h is not nil, to h
+// too: an assign step builds its shard's base and its holdout part from
+// one read of the shard. Errors are the first of b's and h's.
+func fold(b *analytics.Builder, h *Holdout) func(history.Purchase) error {
+	if h == nil {
+		return b.Add
+	}
+	return func(p history.Purchase) error {
+		if err := b.Add(p); err != nil {
+			return err
+		}
+		return h.Add(p)
+	}
+}
+
 // Later reports whether any purchase came after the calibration end.
 func (h *Holdout) Later() bool { return len(h.days) > 0 }
 
@@ -121,7 +134,8 @@ func (h *Holdout) Part() HoldoutPart {
 	days, newCustomers := h.count(cal)
 	for i := range cal.Customers {
 		c := &cal.Customers[i]
-		c.Months, c.Attrs, c.Name, c.Shares = nil, nil, "", nil
+		strip(c)
+		c.Shares = nil
 	}
 	return HoldoutPart{Customers: cal.Customers, Days: days, New: newCustomers, Last: h.last}
 }
@@ -145,7 +159,7 @@ func CheckHoldout(ctx context.Context, end period.Date, counts []int, part func(
 	cal := &analytics.Base{Customers: make([]analytics.Customer, 0, total)}
 	days := make([]int32, 0, total)
 	var last period.Date
-	newCustomers, later := 0, false
+	newCustomers := 0
 	for i, c := range counts {
 		p, err := part(i)
 		if err != nil {
@@ -158,9 +172,8 @@ func CheckHoldout(ctx context.Context, end period.Date, counts []int, part func(
 		days = append(days, p.Days...)
 		newCustomers += p.New
 		last = max(last, p.Last)
-		later = later || p.Last != 0
 	}
-	if !later {
+	if last == 0 {
 		out.Reason = "No purchase after the calibration end " + end.String() + " to check the model on."
 		return out, nil
 	}
@@ -168,13 +181,7 @@ func CheckHoldout(ctx context.Context, end period.Date, counts []int, part func(
 		out.Reason = "No purchase up to the calibration end " + end.String() + " to fit the model on."
 		return out, nil
 	}
-	perm := make([]int32, cal.Len())
-	for k := range perm {
-		perm[k] = int32(k)
-	}
-	slices.SortFunc(perm, func(x, y int32) int { return strings.Compare(cal.Customers[x].ID, cal.Customers[y].ID) })
-	permute(cal.Customers, perm)
-	permute(days, perm)
+	permute(days, sortByID(cal.Customers))
 	fit, err := analytics.FitCLV(ctx, cal, analytics.CLVConfig{AsOf: end.Time()})
 	if err != nil {
 		return out, fmt.Errorf("holdout fit: %w", err)

@@ -94,21 +94,13 @@ func (p *population) purchases(i int, fn func(history.Purchase) error) error {
 	}
 }
 
-// load builds shard s's base, handing each purchase to also too when it
-// is not nil, as the assign step hands them to the holdout check.
-func (p *population) load(s int, also func(history.Purchase) error) (*analytics.Base, error) {
+// load builds shard s's base, adding each purchase to h too when it is
+// not nil, as the assign step does.
+func (p *population) load(s int, h *Holdout) (*analytics.Base, error) {
 	b := analytics.NewBuilder()
-	fold := b.Add
-	if also != nil {
-		fold = func(pu history.Purchase) error {
-			if err := b.Add(pu); err != nil {
-				return err
-			}
-			return also(pu)
-		}
-	}
+	add := fold(b, h)
 	for _, i := range p.byShard[s] {
-		if err := p.purchases(int(i), fold); err != nil {
+		if err := p.purchases(int(i), add); err != nil {
 			return nil, err
 		}
 	}
@@ -180,9 +172,9 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		var mu sync.Mutex
 		var slowest time.Duration
 		var purchases int64
-		timed := func(s int, also func(history.Purchase) error, fn func(*analytics.Base) error) error {
+		timed := func(s int, h *Holdout, fn func(*analytics.Base) error) error {
 			start := time.Now()
-			base, err := pop.load(s, also)
+			base, err := pop.load(s, h)
 			if err != nil {
 				return err
 			}
@@ -240,7 +232,7 @@ func BenchmarkShardedRecompute(b *testing.B) {
 		resetPeak()
 		err = eachShard(ctx, n, 2, func(_ context.Context, s int) error {
 			h := NewHoldout(plan.HoldoutEnd)
-			return timed(s, h.Add, func(base *analytics.Base) error {
+			return timed(s, h, func(base *analytics.Base) error {
 				res, err := plan.AssignShard(s, base, nil, nil)
 				if err != nil {
 					return err

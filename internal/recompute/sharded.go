@@ -135,7 +135,7 @@ func SummarizeShard(s int, b *analytics.Base) ShardSummary {
 		CostComplete: analytics.PaybackBasis(b) == analytics.BasisGrossMargin}
 	for i := range b.Customers {
 		c := b.Customers[i]
-		c.Months, c.Attrs, c.Name = nil, nil, ""
+		strip(&c)
 		// Product dimensions never split customers; their shares are
 		// most of a customer's and none of the plan's.
 		c.Shares = slices.DeleteFunc(slices.Clone(c.Shares), func(v analytics.ValueRevenue) bool {
@@ -242,12 +242,7 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 		costComplete = costComplete && sum.CostComplete
 	}
 	base := &analytics.Base{Customers: customers}
-	perm := make([]int32, count)
-	for k := range perm {
-		perm[k] = int32(k)
-	}
-	slices.SortFunc(perm, func(x, y int32) int { return strings.Compare(base.Customers[x].ID, base.Customers[y].ID) })
-	permute(base.Customers, perm)
+	perm := sortByID(base.Customers)
 	permute(order, perm)
 	if len(shares) > 0 {
 		to := make([]int32, count)
@@ -372,6 +367,23 @@ func PlanShards(ctx context.Context, counts []int, summary func(s int) (ShardSum
 	}
 	p.Meta = meta
 	return p, nil
+}
+
+// strip drops what of a customer no fit or ranking reads: months, latest
+// attributes and name, which a base holds for the parts alone.
+func strip(c *analytics.Customer) { c.Months, c.Attrs, c.Name = nil, nil, "" }
+
+// sortByID puts customers in id order in place, the order Analyze ranks
+// ties in, and returns the permutation applied (see permute) so that
+// arrays aligned with them can follow.
+func sortByID(customers []analytics.Customer) []int32 {
+	perm := make([]int32, len(customers))
+	for k := range perm {
+		perm[k] = int32(k)
+	}
+	slices.SortFunc(perm, func(x, y int32) int { return strings.Compare(customers[x].ID, customers[y].ID) })
+	permute(customers, perm)
+	return perm
 }
 
 // permute puts xs in the order perm gives, xs[k] becoming the old

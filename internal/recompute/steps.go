@@ -242,18 +242,11 @@ func (s *Service) assignStep(ctx context.Context, r *run, sh int) error {
 	}
 	// The holdout check's part comes from the same read of the shard.
 	b := analytics.NewBuilder()
-	fold := b.Add
 	var h *Holdout
 	if plan.HoldoutEnd != 0 {
 		h = NewHoldout(plan.HoldoutEnd)
-		fold = func(p history.Purchase) error {
-			if err := b.Add(p); err != nil {
-				return err
-			}
-			return h.Add(p)
-		}
 	}
-	if err := s.eachPurchase(ctx, r.in, sh, r.fixed.Shards, fold); err != nil {
+	if err := s.eachPurchase(ctx, r.in, sh, r.fixed.Shards, fold(b, h)); err != nil {
 		return err
 	}
 	res, err := plan.AssignShard(sh, b.Build(), r.in.prospects, r.in.spend)
