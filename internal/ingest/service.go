@@ -686,9 +686,6 @@ func (s *Service) parseTransactions(ctx context.Context, body io.Reader, bucket,
 	if err != nil {
 		return nil, err
 	}
-	// Every dimension covers every line: a column the file lacks counts
-	// its lines as unassigned, so totals agree across dimensions.
-	aggregate.Complete(res.Delta)
 	format := fileFormat{Format: res.Format, MappingVersions: mappings}
 	for _, k := range mappingKeys(key) {
 		if _, ok := mappings[k]; ok {

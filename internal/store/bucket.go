@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/klauspost/compress/s2"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // A bucket is the measures of every value of one dimension in one month,
@@ -73,6 +75,43 @@ func (b bucket) merge(o bucket) error {
 			}
 		}
 	}
+	return nil
+}
+
+// copyFrom adds every measure of o into b under the value c gives it
+// (see aggregate.Copy).
+func (b bucket) copyFrom(o bucket, c aggregate.Copy) error {
+	for v, days := range o {
+		for d, m := range days {
+			if err := b.add(c.Value(v), d, *m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// complete adds to a file's buckets those of the dimensions and pairs it
+// has none of, derived from those it has (see aggregate.Copies).
+func complete(bs map[bucketID]bucket) error {
+	byDim := map[string][]bucketID{}
+	for id := range bs {
+		byDim[id.dim] = append(byDim[id.dim], id)
+	}
+	add := map[bucketID]bucket{}
+	for _, c := range aggregate.Copies(func(d dimension.Dimension) bool { return len(byDim[string(d)]) > 0 }) {
+		for _, id := range byDim[string(c.From)] {
+			if c.MonthOnly && id.kind != kindMonth {
+				continue
+			}
+			to := bucket{}
+			if err := to.copyFrom(bs[id], c); err != nil {
+				return err
+			}
+			add[bucketID{dim: string(c.Dim), kind: id.kind, month: id.month}] = to
+		}
+	}
+	maps.Copy(bs, add)
 	return nil
 }
 

@@ -251,7 +251,8 @@ func (cp *compaction) eligible(ctx context.Context) (adds, subs map[string]strin
 			if *budget == 0 {
 				return nil
 			}
-			obj, err := cp.s.fileObject(ctx, f)
+			meta, err := cp.s.readFileMeta(ctx, f)
+			obj := meta.object
 			if err != nil {
 				return err
 			}

@@ -83,18 +83,27 @@ func got(t *testing.T, s *store.Store, d dimension.Dimension, g aggregate.Grain)
 }
 
 // fileDelta is a file's delta: revenue per (day, segment), with day and
-// month keys, as ingestion writes them.
-func fileDelta(t *testing.T, rows map[string]string) aggregate.Delta {
+// month keys, as ingestion writes them; with derived set, also the month
+// keys a reader derives for the region column the file lacks (Blank)
+// and for the segment × region pair (the segment, Blank).
+func fileDelta(t *testing.T, rows map[string]string, derived bool) aggregate.Delta {
 	t.Helper()
 	d := aggregate.Delta{}
 	for k, rev := range rows {
 		day, value, _ := strings.Cut(k, " ")
 		m := aggregate.Measures{Revenue: decimal.MustParse(rev), Lines: 1, Orders: 1}
-		for _, key := range []aggregate.Key{
+		keys := []aggregate.Key{
 			{Dim: dimension.Segment, Value: value, Grain: aggregate.Day, Period: day},
 			{Dim: dimension.Segment, Value: value, Grain: aggregate.Month, Period: day[:7]},
 			{Dim: dimension.Total, Value: dimension.TotalValue, Grain: aggregate.Month, Period: day[:7]},
-		} {
+		}
+		if derived {
+			keys = append(keys,
+				aggregate.Key{Dim: dimension.Region, Value: dimension.Blank, Grain: aggregate.Month, Period: day[:7]},
+				aggregate.Key{Dim: dimension.Cross(dimension.Segment, dimension.Region), Value: dimension.JoinValues(value, dimension.Blank),
+					Grain: aggregate.Month, Period: day[:7]})
+		}
+		for _, key := range keys {
 			if err := d.Add(key, m); err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +118,8 @@ func check(t *testing.T, s *store.Store, m model, when string) {
 	for _, c := range []struct {
 		d dimension.Dimension
 		g aggregate.Grain
-	}{{dimension.Segment, aggregate.Day}, {dimension.Segment, aggregate.Month}, {dimension.Total, aggregate.Month}} {
+	}{{dimension.Segment, aggregate.Day}, {dimension.Segment, aggregate.Month}, {dimension.Total, aggregate.Month},
+		{dimension.Region, aggregate.Month}, {dimension.Region, aggregate.Day}, {dimension.Cross(dimension.Segment, dimension.Region), aggregate.Month}} {
 		if g, w := got(t, s, c.d, c.g), m.want(t, c.d, c.g); !maps.Equal(g, w) {
 			t.Fatalf("%s: %s %s = %v, want %v", when, c.d, c.g, g, w)
 		}
@@ -145,14 +155,13 @@ func apply(t *testing.T, s *store.Store, m model, i int, st step) {
 		delete(m, st.object)
 		return
 	}
-	d := fileDelta(t, st.rows)
-	if err := s.PutFragments(ctx, st.object, st.file, d); err != nil {
+	if err := s.PutFragments(ctx, st.object, st.file, fileDelta(t, st.rows, false)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Commit(ctx, st.object, seq, st.file); err != nil {
 		t.Fatal(err)
 	}
-	m[st.object] = d
+	m[st.object] = fileDelta(t, st.rows, true)
 }
 
 // compactAll compacts until nothing is pending.
@@ -236,9 +245,11 @@ func TestGarbageIsCollectedAfterGrace(t *testing.T) {
 	compactAll(t, s)
 	check(t, s, m, "after collecting")
 	// The live version's fragments (kept to subtract it later): its
-	// object item and three buckets. Base: three buckets of one generation.
-	if f, b := countItems(t, emu, "F#"), countItems(t, emu, "B#"); f != 4 || b != 3 {
-		t.Fatalf("%d fragment and %d base items left, want 4 and 3", f, b)
+	// object item and three buckets, the other dimensions and pairs being
+	// derived. Base: the 57 buckets of one generation, one month: those
+	// three and the derived ones (9 dimensions and 45 pairs by month).
+	if f, b := countItems(t, emu, "F#"), countItems(t, emu, "B#"); f != 4 || b != 57 {
+		t.Fatalf("%d fragment and %d base items left, want 4 and 57", f, b)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/salesseg/salesseg/internal/aggregate"
+	"github.com/salesseg/salesseg/internal/dimension"
 )
 
 // Fragments are one file version's buckets, all under the file's own
@@ -38,18 +39,28 @@ const fragmentMeta = "META"
 
 // PutFragments writes a file version of objectKey as fragment items, one
 // per page of each (dimension, kind, month) bucket of its delta, and one
-// item naming the object, with BatchWriteItem. Pages are encoded straight
-// from the delta's measures, and a bucket's items are on their way while
-// the next bucket is encoded. Writing the same delta again rewrites
-// identical items, so retries are harmless; nothing counts until Commit.
+// item naming the object and the dimensions and pairs the delta has keys
+// of, with BatchWriteItem. Pages are encoded straight from the delta's
+// measures, and a bucket's items are on their way while the next bucket
+// is encoded. Writing the same delta again rewrites identical items, so
+// retries are harmless; nothing counts until Commit.
+//
+// The file counts in every dimension: those it has no keys of (a column
+// the file lacks) are never written but derived on read, as
+// aggregate.Copies says, which spares a file without three of ten
+// dimensions nearly half its items.
 func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggregate.Delta) error {
 	buckets, err := deltaEntries(d)
 	if err != nil {
 		return fmt.Errorf("fragments of %s: %w", file, err)
 	}
+	has := map[string]bool{}
+	for id := range buckets {
+		has[id.dim] = true
+	}
 	err = s.writeStream(ctx, func(put func(types.WriteRequest) error) error {
 		meta := key(fragmentPK(file), fragmentMeta)
-		meta["k"] = str(objectKey)
+		meta["k"], meta["d"] = str(objectKey), strList(sortedKeys(has))
 		if err := put(types.WriteRequest{PutRequest: &types.PutRequest{Item: meta}}); err != nil {
 			return err
 		}
@@ -98,15 +109,18 @@ func (s *Store) DeleteFragments(ctx context.Context, file string) error {
 	return s.batchWrite(ctx, reqs)
 }
 
-// fileBuckets reads every bucket of a file version, negated when neg.
+// fileBuckets reads every bucket of a file version, negated when neg,
+// with those derived from the dimensions it has (see PutFragments).
 func (s *Store) fileBuckets(ctx context.Context, file string, neg bool) (map[bucketID]bucket, error) {
 	out := map[bucketID]bucket{}
+	listed := false
 	err := s.queryPages(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(fragmentPK(file))},
 	}, func(item map[string]types.AttributeValue) error {
 		if attrS(item, "sk") == fragmentMeta {
+			_, listed = item["d"]
 			return nil
 		}
 		id, ok := parseFragmentSK(attrS(item, "sk"))
@@ -123,18 +137,52 @@ func (s *Store) fileBuckets(ctx context.Context, file string, neg bool) (map[buc
 	if err != nil {
 		return nil, fmt.Errorf("read fragments of %s: %w", file, err)
 	}
+	if !listed {
+		return out, nil // written with every dimension
+	}
+	if err := complete(out); err != nil {
+		return nil, fmt.Errorf("read fragments of %s: %w", file, err)
+	}
 	return out, nil
 }
 
-// fileObject returns the object key a file version belongs to, "" when
-// its fragments are gone.
-func (s *Store) fileObject(ctx context.Context, file string) (string, error) {
+// fileMeta is what a file version's META item says: its object key, ""
+// when its fragments are gone, and the dimensions and pairs it has
+// buckets of (has nil: every dimension's are written).
+type fileMeta struct {
+	object string
+	has    map[string]bool
+}
+
+// copyOf returns how the file derives dim, and false when it has dim's
+// buckets itself.
+func (m fileMeta) copyOf(dim string) (aggregate.Copy, bool) {
+	if m.has == nil || m.has[dim] {
+		return aggregate.Copy{}, false
+	}
+	for _, c := range aggregate.Copies(func(d dimension.Dimension) bool { return m.has[string(d)] }) {
+		if string(c.Dim) == dim {
+			return c, true
+		}
+	}
+	return aggregate.Copy{}, false
+}
+
+// readFileMeta reads a file version's META item.
+func (s *Store) readFileMeta(ctx context.Context, file string) (fileMeta, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
 		Key: key(fragmentPK(file), fragmentMeta), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return "", fmt.Errorf("read object of %s: %w", file, err)
+		return fileMeta{}, fmt.Errorf("read object of %s: %w", file, err)
 	}
-	return attrS(out.Item, "k"), nil
+	m := fileMeta{object: attrS(out.Item, "k")}
+	if _, ok := out.Item["d"]; ok {
+		m.has = map[string]bool{}
+		for _, d := range attrList(out.Item, "d") {
+			m.has[d] = true
+		}
+	}
+	return m, nil
 }
 
 // queryPages runs a Query through every page, calling fn for each item

@@ -78,9 +78,10 @@ func (s *Store) QueryRanges(ctx context.Context, d dimension.Dimension, g aggreg
 		kind = kindDay
 	}
 	out := make([][]Row, len(ranges))
+	metas := map[string]fileMeta{}
 	for i, r := range ranges {
 		from, to := r.monthSpan()
-		months, n, err := s.readBuckets(ctx, v, string(d), kind, from, to)
+		months, n, err := s.readBuckets(ctx, v, metas, string(d), kind, from, to)
 		requests += n
 		if err != nil {
 			return nil, requests, err
@@ -93,7 +94,7 @@ func (s *Store) QueryRanges(ctx context.Context, d dimension.Dimension, g aggreg
 // readBuckets sums, per month from through to, the bucket of a dimension
 // and kind as the view defines it: base items of the month's generation,
 // plus pending files, minus files to subtract.
-func (s *Store) readBuckets(ctx context.Context, v view, dim, kind, from, to string) (map[string]bucket, int, error) {
+func (s *Store) readBuckets(ctx context.Context, v view, metas map[string]fileMeta, dim, kind, from, to string) (map[string]bucket, int, error) {
 	months := map[string]bucket{}
 	into := func(month string) bucket {
 		b, ok := months[month]
@@ -128,25 +129,64 @@ func (s *Store) readBuckets(ctx context.Context, v view, dim, kind, from, to str
 		neg   bool
 	}{{v.add, false}, {v.sub, true}} {
 		for _, file := range sortedKeys(pending.files) {
-			err := s.queryPages(ctx, &dynamodb.QueryInput{
-				TableName:              aws.String(s.table),
-				KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":pk":   str(fragmentPK(file)),
-					":from": str(dim + "#" + kind + "#" + from + "#"), ":to": str(dim + "#" + kind + "#" + to + "#~")},
-			}, func(item map[string]types.AttributeValue) error {
-				id, ok := parseFragmentSK(attrS(item, "sk"))
-				if !ok {
-					return fmt.Errorf("fragment key %q", attrS(item, "sk"))
-				}
-				return into(id.month).decodeItem(item, kind, pending.neg)
-			}, &requests)
+			n, err := s.readPending(ctx, metas, file, dim, kind, from, to, pending.neg, into)
+			requests += n
 			if err != nil {
-				return nil, requests, fmt.Errorf("query fragments of %s: %w", file, err)
+				return nil, requests, err
 			}
 		}
 	}
 	return months, requests, nil
+}
+
+// readPending adds a pending file's buckets of a dimension and kind
+// from through to into the month buckets into gives, negated when neg: with
+// one Query of its fragments, after one GetItem of its META item the
+// first time metas (a cache for one read of the view) meets the file. A
+// dimension the file has no buckets of is derived from the one it copies
+// (see PutFragments). It reports how many requests it made.
+func (s *Store) readPending(ctx context.Context, metas map[string]fileMeta, file, dim, kind, from, to string, neg bool, into func(month string) bucket) (int, error) {
+	requests := 0
+	meta, ok := metas[file]
+	if !ok {
+		var err error
+		if meta, err = s.readFileMeta(ctx, file); err != nil {
+			return 1, err
+		}
+		metas[file], requests = meta, 1
+	}
+	src, derived := meta.copyOf(dim)
+	read := dim
+	if derived {
+		if src.MonthOnly && kind != kindMonth {
+			return requests, nil
+		}
+		read = string(src.From)
+	}
+	err := s.queryPages(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   str(fragmentPK(file)),
+			":from": str(read + "#" + kind + "#" + from + "#"), ":to": str(read + "#" + kind + "#" + to + "#~")},
+	}, func(item map[string]types.AttributeValue) error {
+		id, ok := parseFragmentSK(attrS(item, "sk"))
+		if !ok {
+			return fmt.Errorf("fragment key %q", attrS(item, "sk"))
+		}
+		if !derived {
+			return into(id.month).decodeItem(item, kind, neg)
+		}
+		b := bucket{}
+		if err := b.decodeItem(item, kind, neg); err != nil {
+			return err
+		}
+		return into(id.month).copyFrom(b, src)
+	}, &requests)
+	if err != nil {
+		return requests, fmt.Errorf("query fragments of %s: %w", file, err)
+	}
+	return requests, nil
 }
 
 // rowsOf turns month buckets into rows within r, ordered by period then
@@ -205,8 +245,9 @@ func (s *Store) Values(ctx context.Context, dims ...dimension.Dimension) (map[di
 		return nil, requests, err
 	}
 	out := make(map[dimension.Dimension][]ValueSpan, len(dims))
+	metas := map[string]fileMeta{}
 	for _, d := range dims {
-		months, n, err := s.readBuckets(ctx, v, string(d), kindMonth, "0000-00", "9999-12")
+		months, n, err := s.readBuckets(ctx, v, metas, string(d), kindMonth, "0000-00", "9999-12")
 		requests += n
 		if err != nil {
 			return nil, requests, err

@@ -42,8 +42,8 @@ func TestQueryRangesMatchesQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + 2*len(ranges); n != want {
-		t.Errorf("%d requests, want %d: the view, then per range the base and the pending file", n, want)
+	if want := 2 + 2*len(ranges); n != want {
+		t.Errorf("%d requests, want %d: the view and the pending file's META, then per range the base and the pending file", n, want)
 	}
 	if _, err := s.Compact(ctx); err != nil {
 		t.Fatal(err)
