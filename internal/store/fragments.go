@@ -1,8 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,24 +19,101 @@ import (
 )
 
 // Fragments are one file version's buckets, all under the file's own
-// partition: pk F#<file>, sk <dim>#<kind>#<month>#<page>. A query reads the
-// fragments of a pending file for one dimension and month range with one
-// Query; compaction reads a file's whole partition.
+// partition: pk F#<file>, sk <dim>#<kind>#<last>#<first>#<page>. An item
+// holds a run: the buckets of one dimension (or pair) and kind for months
+// first through last, each with one page, packed while the run stays
+// under runTarget; a bucket split into pages has one item per page, a
+// run of its month alone. A dimension's small month buckets (a few
+// hundred bytes each) so take a handful of items instead of one a month,
+// and the emulator's per-item work, the larger part of a file's write,
+// shrinks with them. Runs of one dimension and kind never share a month
+// and are cut at every split bucket, so in sort-key order their first
+// months rise too: a query for months from..to reads from the first item
+// whose last month is from or later and stops before the first whose
+// first month is after to (see readPending). Compaction reads a file's
+// whole partition.
 
 func fragmentPK(file string) string { return "F#" + file }
 
-func fragmentSK(id bucketID, page int) string {
-	return id.dim + "#" + id.kind + "#" + id.month + "#" + fmt.Sprintf("%03d", page)
+// runKey names one fragment item: a dimension, a kind, the months its
+// run spans and, for a bucket split into pages, the page.
+type runKey struct {
+	dim, kind   string
+	first, last string
+	page        int
 }
 
-// parseFragmentSK splits a fragment sort key; dimensions and months never
+func (k runKey) sk() string {
+	return k.dim + "#" + k.kind + "#" + k.last + "#" + k.first + "#" + fmt.Sprintf("%03d", k.page)
+}
+
+// parseRunKey splits a fragment sort key; dimensions and months never
 // contain '#'.
-func parseFragmentSK(sk string) (bucketID, bool) {
+func parseRunKey(sk string) (runKey, bool) {
 	parts := strings.Split(sk, "#")
-	if len(parts) != 4 {
-		return bucketID{}, false
+	if len(parts) != 5 || len(parts[2]) != monthLen || len(parts[3]) != monthLen {
+		return runKey{}, false
 	}
-	return bucketID{dim: parts[0], kind: parts[1], month: parts[2]}, true
+	page, err := strconv.Atoi(parts[4])
+	if err != nil {
+		return runKey{}, false
+	}
+	return runKey{dim: parts[0], kind: parts[1], last: parts[2], first: parts[3], page: page}, true
+}
+
+// runTarget is the size past which a run takes no further month: large
+// enough to pack a dimension's small months by the dozen, small enough
+// that a batch of 25 stays far below the request sizes that slow the
+// emulator down (see batchBytes).
+const runTarget = 48 << 10
+
+// monthLen is the length of a month key, "2006-01".
+const monthLen = 7
+
+// A run is, for each of its months in order, the month (monthLen bytes),
+// then its page's length as a uvarint and the page (see encodePages).
+
+// appendRun appends one month's page to a run.
+func appendRun(run []byte, month string, page []byte) []byte {
+	run = append(run, month...)
+	run = binary.AppendUvarint(run, uint64(len(page)))
+	return append(run, page...)
+}
+
+// eachRunPage calls fn with each month of a run and its page, in order;
+// a run that is not well formed is an error, never a panic.
+func eachRunPage(run []byte, fn func(month string, page []byte) error) error {
+	r := pageReader{b: run}
+	for r.off < len(run) {
+		if len(run)-r.off < monthLen {
+			return fmt.Errorf("run ends inside a month at byte %d", r.off)
+		}
+		month := string(run[r.off : r.off+monthLen])
+		r.off += monthLen
+		page, err := r.bytes()
+		if err != nil {
+			return fmt.Errorf("month %q: %w", month, err)
+		}
+		if err := fn(month, page); err != nil {
+			return fmt.Errorf("month %q: %w", month, err)
+		}
+	}
+	return nil
+}
+
+// decodeRun adds each month of a run item within from..to into the
+// bucket into returns for it, negated when neg.
+func decodeRun(item map[string]types.AttributeValue, kind, from, to string, neg bool, into func(month string) bucket) error {
+	run, err := itemPage(item)
+	if err != nil {
+		return err
+	}
+	return eachRunPage(run, func(month string, page []byte) error {
+		if month < from || month > to {
+			return nil
+		}
+		return into(month).decodePage(page, kind, neg)
+	})
 }
 
 // fragmentMeta is the sort key of the item naming a file's object.
@@ -64,26 +146,76 @@ func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggr
 		if err := put(types.WriteRequest{PutRequest: &types.PutRequest{Item: meta}}); err != nil {
 			return err
 		}
-		for id, es := range buckets {
-			es, err := mergeEntries(es)
-			if err != nil {
-				return err
-			}
-			for p, page := range encodePages(es) {
-				if page == nil {
-					continue
-				}
-				item := key(fragmentPK(file), fragmentSK(id, p))
-				setPage(item, page)
-				if err := put(types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return eachRun(buckets, func(k runKey, run []byte) error {
+			item := key(fragmentPK(file), k.sk())
+			setPage(item, run)
+			return put(types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("fragments of %s: %w", file, err)
+	}
+	return nil
+}
+
+// eachRun encodes a delta's buckets (see deltaEntries) as runs, each
+// dimension and kind's months in order, and calls fn with each.
+func eachRun(buckets map[bucketID][]entry, fn func(k runKey, run []byte) error) error {
+	months := map[[2]string][]string{}
+	for id := range buckets {
+		dk := [2]string{id.dim, id.kind}
+		months[dk] = append(months[dk], id.month)
+	}
+	dks := slices.SortedFunc(maps.Keys(months), func(a, b [2]string) int {
+		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+	})
+	for _, dk := range dks {
+		slices.Sort(months[dk])
+		cur := runKey{dim: dk[0], kind: dk[1]}
+		var run []byte
+		flush := func() error {
+			if run == nil {
+				return nil
+			}
+			err := fn(cur, run)
+			run = nil
+			return err
+		}
+		for _, month := range months[dk] {
+			es, err := mergeEntries(buckets[bucketID{dim: dk[0], kind: dk[1], month: month}])
+			if err != nil {
+				return err
+			}
+			pages := encodePages(es)
+			if len(pages) > 1 {
+				// A split bucket ends the run, keeping runs in month order.
+				if err := flush(); err != nil {
+					return err
+				}
+				for p, page := range pages {
+					if page == nil {
+						continue
+					}
+					k := runKey{dim: dk[0], kind: dk[1], first: month, last: month, page: p}
+					if err := fn(k, appendRun(nil, month, page)); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if run != nil && len(run)+len(pages[0]) > runTarget {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			if run == nil {
+				cur.first = month
+			}
+			run, cur.last = appendRun(run, month, pages[0]), month
+		}
+		if err := flush(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -123,16 +255,19 @@ func (s *Store) fileBuckets(ctx context.Context, file string, neg bool) (map[buc
 			_, listed = item["d"]
 			return nil
 		}
-		id, ok := parseFragmentSK(attrS(item, "sk"))
+		k, ok := parseRunKey(attrS(item, "sk"))
 		if !ok {
 			return fmt.Errorf("fragment key %q", attrS(item, "sk"))
 		}
-		b, ok := out[id]
-		if !ok {
-			b = bucket{}
-			out[id] = b
-		}
-		return b.decodeItem(item, id.kind, neg)
+		return decodeRun(item, k.kind, "", "~", neg, func(month string) bucket {
+			id := bucketID{dim: k.dim, kind: k.kind, month: month}
+			b, ok := out[id]
+			if !ok {
+				b = bucket{}
+				out[id] = b
+			}
+			return b
+		})
 	}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read fragments of %s: %w", file, err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -163,26 +164,45 @@ func (s *Store) readPending(ctx context.Context, metas map[string]fileMeta, file
 		}
 		read = string(src.From)
 	}
+	// Runs in sort-key order have rising first months (see Fragments):
+	// past to, nothing further is in the range.
+	past := errors.New("past the range")
 	err := s.queryPages(ctx, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":   str(fragmentPK(file)),
-			":from": str(read + "#" + kind + "#" + from + "#"), ":to": str(read + "#" + kind + "#" + to + "#~")},
+			":from": str(read + "#" + kind + "#" + from + "#"), ":to": str(read + "#" + kind + "#~")},
 	}, func(item map[string]types.AttributeValue) error {
-		id, ok := parseFragmentSK(attrS(item, "sk"))
+		k, ok := parseRunKey(attrS(item, "sk"))
 		if !ok {
 			return fmt.Errorf("fragment key %q", attrS(item, "sk"))
 		}
-		if !derived {
-			return into(id.month).decodeItem(item, kind, neg)
+		if k.first > to {
+			return past
 		}
-		b := bucket{}
-		if err := b.decodeItem(item, kind, neg); err != nil {
+		if !derived {
+			return decodeRun(item, kind, from, to, neg, into)
+		}
+		// Decoded apart, then relabelled into the derived dimension.
+		months := map[string]bucket{}
+		err := decodeRun(item, kind, from, to, neg, func(month string) bucket {
+			months[month] = bucket{}
+			return months[month]
+		})
+		if err != nil {
 			return err
 		}
-		return into(id.month).copyFrom(b, src)
+		for month, b := range months {
+			if err := into(month).copyFrom(b, src); err != nil {
+				return err
+			}
+		}
+		return nil
 	}, &requests)
+	if errors.Is(err, past) {
+		err = nil
+	}
 	if err != nil {
 		return requests, fmt.Errorf("query fragments of %s: %w", file, err)
 	}

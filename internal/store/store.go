@@ -6,10 +6,13 @@
 // One table, string keys pk (partition) and sk (sort), and one index.
 // Item types:
 //
-//	F#<file>           <dim>#<kind>#<month>#<page>  a fragment: one file version's measures of
-//	                                                every value of a dimension (or pair) in one
-//	                                                month (kind M), or per day of it (kind D)
-//	F#<file>           META                         the object the file version belongs to
+//	F#<file>           <dim>#<kind>#<last>#<first>#<page>
+//	                                                a fragment: one file version's measures of
+//	                                                every value of a dimension (or pair) per
+//	                                                month (kind M) or per day (kind D), for a
+//	                                                run of months first..last (see fragments.go)
+//	F#<file>           META                         the object the file version belongs to and
+//	                                                the dimensions and pairs it has buckets of
 //	B#<dim>#<kind>     <month>#<gen>#<page>         the compacted base: the same buckets summed
 //	                                                over every folded file, one generation per
 //	                                                compaction of the month
@@ -60,16 +63,22 @@
 // number of pending files (folded away by compaction after every ingest,
 // so normally 0–2, whatever the number of files uploaded).
 //   - breakdown, trend, KPIs (QueryRanges; Query is the one-range case):
-//     one consistent GetItem of the view, then per period range one paged
-//     Query of B#<dim>#<kind> over the range's months (items of the
-//     month's generation are used, others skipped) and P Queries of
-//     pending fragments: 1 + ranges × (1 + P) requests, about one item per
-//     dimension and month;
+//     one consistent GetItem of the view, one GetItem of each pending
+//     file's META, then per period range one paged Query of
+//     B#<dim>#<kind> over the range's months (items of the month's
+//     generation are used, others skipped) and P Queries of pending
+//     fragments: 1 + P + ranges × (1 + P) requests, about one base item
+//     per dimension and month, and a pending file's runs from the range's
+//     first month to its last;
 //   - dimension values (Values): the same over all months of the month
 //     kind, per dimension;
 //   - ingest of a file: its fragment items with BatchWriteItem (25 a
-//     call, up to 4 calls in flight), then the commit: GetItem and conditional PutItem of the
-//     manifest entry, one UpdateItem of the view, one of the entry;
+//     call, up to 4 calls in flight): runs of months of each dimension and
+//     kind it has a column for, up to 48 KB each (a dimension or pair it
+//     lacks is derived on read from Total or the pair's other dimension,
+//     as aggregate.Copies says); then the commit: GetItem and conditional
+//     PutItem of the manifest entry, one UpdateItem of the view, one of
+//     the entry;
 //   - compaction (Compact, after every ingest and on the schedule): one
 //     UpdateItem for the lease, the pending files' partitions read, one
 //     Query per dimension and kind over the touched months, the new
