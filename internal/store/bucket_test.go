@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -253,7 +252,8 @@ func TestMergeEntriesSumsTwins(t *testing.T) {
 func TestItemPages(t *testing.T) {
 	big := randomBucket(t, 500, kindDay, 9).pages()[0]
 	tiny := []byte{1, 'a', 1, 0, 0}
-	bomb := binary.AppendUvarint(nil, maxPageBytes+1) // an S2 block claiming more than any page
+	c := newCodec()
+	bomb := c.enc.EncodeAll(make([]byte, maxPageBytes+1), nil) // a few bytes that decompress past any page
 	for _, tc := range []struct {
 		name    string
 		item    map[string]types.AttributeValue
@@ -265,14 +265,14 @@ func TestItemPages(t *testing.T) {
 		{name: "no page", item: map[string]types.AttributeValue{}, wantErr: "without values"},
 		{name: "corrupt compressed page", item: map[string]types.AttributeValue{"z": &types.AttributeValueMemberB{Value: []byte{5, 0xff}}},
 			wantErr: "compressed page"},
-		{name: "compressed page too large", item: map[string]types.AttributeValue{"z": &types.AttributeValueMemberB{Value: append(bomb, 0)}},
+		{name: "compressed page too large", item: map[string]types.AttributeValue{"z": &types.AttributeValueMemberB{Value: bomb}},
 			wantErr: "above"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			item := tc.item
 			if item == nil {
 				item = map[string]types.AttributeValue{}
-				setPage(item, tc.page)
+				c.setPage(item, tc.page)
 				_, compressed := item["z"]
 				if want := len(tc.page) > 100; compressed != want || len(item) != 1 {
 					t.Fatalf("attributes %v, want compressed %v", slices.Collect(maps.Keys(item)), want)
@@ -281,7 +281,7 @@ func TestItemPages(t *testing.T) {
 					t.Fatal("the compressed page is not smaller")
 				}
 			}
-			got, err := itemPage(item)
+			got, err := c.page(item)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)

@@ -355,7 +355,7 @@ func (cp *compaction) fold(ctx context.Context, adds, subs map[string]string, c 
 					continue
 				}
 				item := key(cp.s.basePK(dim, kind), baseSK(m, cp.gen, p))
-				setPage(item, page)
+				cp.s.codec.setPage(item, page)
 				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 			}
 		}
@@ -412,7 +412,7 @@ func (cp *compaction) base(ctx context.Context, dim, kind string, months map[str
 			b = bucket{}
 			out[month] = b
 		}
-		return b.decodeItem(item, kind, false)
+		return cp.s.codec.decodeItem(b, item, kind, false)
 	}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read base %s#%s: %w", dim, kind, err)

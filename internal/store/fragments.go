@@ -103,8 +103,8 @@ func eachRunPage(run []byte, fn func(month string, page []byte) error) error {
 
 // decodeRun adds each month of a run item within from..to into the
 // bucket into returns for it, negated when neg.
-func decodeRun(item map[string]types.AttributeValue, kind, from, to string, neg bool, into func(month string) bucket) error {
-	run, err := itemPage(item)
+func (c *codec) decodeRun(item map[string]types.AttributeValue, kind, from, to string, neg bool, into func(month string) bucket) error {
+	run, err := c.page(item)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggr
 		}
 		return eachRun(buckets, func(k runKey, run []byte) error {
 			item := key(fragmentPK(file), k.sk())
-			setPage(item, run)
+			s.codec.setPage(item, run)
 			return put(types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		})
 	})
@@ -259,7 +259,7 @@ func (s *Store) fileBuckets(ctx context.Context, file string, neg bool) (map[buc
 		if !ok {
 			return fmt.Errorf("fragment key %q", attrS(item, "sk"))
 		}
-		return decodeRun(item, k.kind, "", "~", neg, func(month string) bucket {
+		return s.codec.decodeRun(item, k.kind, "", "~", neg, func(month string) bucket {
 			id := bucketID{dim: k.dim, kind: k.kind, month: month}
 			b, ok := out[id]
 			if !ok {

@@ -120,7 +120,7 @@ func (s *Store) readBuckets(ctx context.Context, v view, metas map[string]fileMe
 		if gen != v.gens[month] {
 			return nil // an unpublished or superseded generation
 		}
-		return into(month).decodeItem(item, kind, false)
+		return s.codec.decodeItem(into(month), item, kind, false)
 	}, &requests)
 	if err != nil {
 		return nil, requests, fmt.Errorf("query %s %s..%s: %w", pk, from, to, err)
@@ -182,11 +182,11 @@ func (s *Store) readPending(ctx context.Context, metas map[string]fileMeta, file
 			return past
 		}
 		if !derived {
-			return decodeRun(item, kind, from, to, neg, into)
+			return s.codec.decodeRun(item, kind, from, to, neg, into)
 		}
 		// Decoded apart, then relabelled into the derived dimension.
 		months := map[string]bucket{}
-		err := decodeRun(item, kind, from, to, neg, func(month string) bucket {
+		err := s.codec.decodeRun(item, kind, from, to, neg, func(month string) bucket {
 			months[month] = bucket{}
 			return months[month]
 		})

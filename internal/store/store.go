@@ -49,7 +49,7 @@
 //
 // A bucket item holds one binary attribute: every value of its page with
 // its measures (exact decimals as text, counts as varints; for day
-// buckets, per day of the month; see bucket.go), S2-compressed as z, or
+// buckets, per day of the month; see bucket.go), zstd-compressed as z, or
 // as v when compression would not shrink it. Items grow with (dimension or pair) × month, not with values
 // × days: a 100 MB export with 200,000 customers, six dimensions and six
 // years of daily dates is about (7 dimensions × 2 kinds + 15 pairs) × 72
@@ -169,18 +169,20 @@ type Store struct {
 	// dataset names the dataset the store reads and writes; ns prefixes
 	// its partitions ("" for the default dataset).
 	dataset, ns string
+	codec       *codec
 }
 
 // New returns a Store on the named table, for the default dataset.
 func New(db DB, table string) *Store {
-	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond, writers: writers, now: time.Now, dataset: dataset.Default}
+	return &Store{db: db, table: table, retries: 8, backoff: 20 * time.Millisecond, writers: writers, now: time.Now, dataset: dataset.Default,
+		codec: newCodec()}
 }
 
 // Dataset returns a Store on the same table for the named dataset, which
 // must pass dataset.Check (or be dataset.Default); the store of a dataset
 // never reads or changes another's aggregates, manifest or snapshot.
 func (s *Store) Dataset(name string) *Store {
-	d := &Store{db: s.db, table: s.table, retries: s.retries, backoff: s.backoff, writers: s.writers, now: s.now, dataset: name}
+	d := &Store{db: s.db, table: s.table, retries: s.retries, backoff: s.backoff, writers: s.writers, now: s.now, dataset: name, codec: s.codec}
 	if name != dataset.Default {
 		d.ns = "D#" + name + "#"
 	}
