@@ -34,9 +34,10 @@ func TestRedriveReplaysFailedIngestExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Calls from the twelfth on fail: some of the first attempt's writes
-	// land, and every retry dies too.
-	faulty := &emutest.FaultyDB{FailAt: 12, Dead: true}
+	// Calls from the sixth on fail: the first attempt's fragment write (the
+	// fifth call: the whole file is one batch) lands, its commit dies, and
+	// every retry dies too.
+	faulty := &emutest.FaultyDB{FailAt: 6, Dead: true}
 	s, err := startStack(ctx, stackOptions{root: root, s3Addr: "127.0.0.1:0", sqsAddr: "127.0.0.1:0", schedule: time.Hour,
 		debounce: time.Hour, functions: testFunctions(t), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		ingestDB: func(db store.DB) store.DB { faulty.DB = db; return faulty }})
