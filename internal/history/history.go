@@ -49,15 +49,18 @@ var ErrCorrupt = errors.New("corrupt purchase history")
 
 // Writer encodes purchases to a stream.
 type Writer struct {
-	enc *json.Encoder
+	w   io.Writer
+	buf []byte
 }
 
 // NewWriter returns a Writer on w.
-func NewWriter(w io.Writer) *Writer { return &Writer{enc: json.NewEncoder(w)} }
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
-// Write encodes one purchase.
+// Write encodes one purchase; its error is the stream's.
 func (w *Writer) Write(p Purchase) error {
-	return w.enc.Encode(p)
+	w.buf = appendPurchase(w.buf[:0], p)
+	_, err := w.w.Write(w.buf)
+	return err
 }
 
 // Read decodes every purchase in r and calls fn for each, stopping at the

@@ -69,8 +69,8 @@ type ShardWriter struct {
 	n     int
 	files []*os.File
 	bufs  []*bufio.Writer
-	encs  []*json.Encoder
 	dir   string
+	line  []byte
 }
 
 // shardBuffer is each shard file's write buffer: 256 shards take 1 MB.
@@ -82,7 +82,7 @@ func NewShardWriter(dir string, n int) (*ShardWriter, error) {
 	if err := shard.Check(n); err != nil {
 		return nil, err
 	}
-	return &ShardWriter{n: n, dir: dir, files: make([]*os.File, n), bufs: make([]*bufio.Writer, n), encs: make([]*json.Encoder, n)}, nil
+	return &ShardWriter{n: n, dir: dir, files: make([]*os.File, n), bufs: make([]*bufio.Writer, n)}, nil
 }
 
 // Write encodes one purchase into its customer's shard.
@@ -95,9 +95,10 @@ func (w *ShardWriter) Write(p Purchase) error {
 		}
 		w.files[s] = f
 		w.bufs[s] = bufio.NewWriterSize(f, shardBuffer)
-		w.encs[s] = json.NewEncoder(w.bufs[s])
 	}
-	return w.encs[s].Encode(p)
+	w.line = appendPurchase(w.line[:0], p)
+	_, err := w.bufs[s].Write(w.line)
+	return err
 }
 
 // Finish flushes the shards and returns the history, shard 0 first, as a
