@@ -32,7 +32,7 @@ func TestAppendPurchaseMatchesEncodingJSON(t *testing.T) {
 		{"plain", Purchase{Customer: "C-1", Day: day, Orders: 2, Lines: 3, Revenue: "10.50"}},
 		{"every field", Purchase{Customer: "C-2", Day: day, Orders: 1, Lines: 1, Revenue: "-3", Cost: "1.25",
 			Attrs: map[dimension.Dimension]string{dimension.Segment: "Consumer", dimension.Country: "France", dimension.Channel: "Web"},
-			Name: "Ada Lovelace"}},
+			Name:  "Ada Lovelace"}},
 		{"quotes, backslashes and HTML", Purchase{Customer: `a"b\c`, Day: day, Revenue: "0", Name: "<Tom & Jerry>"}},
 		{"control characters", Purchase{Customer: "tab\there\nnew\x01\x7f", Day: day, Revenue: "1"}},
 		{"unicode and invalid UTF-8", Purchase{Customer: "Zoë \u2028 日本", Day: day, Revenue: "1", Name: "bad \xff\xfe byte",
