@@ -8,16 +8,21 @@
 // cost).
 //
 // The encoding is newline-delimited JSON, one record per line, so a
-// history streams in and out with memory bounded by one line.
+// history streams in and out with memory bounded by one line; a sharded
+// history (ShardWriter) is that, zstd-compressed shard by shard.
 package history
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/dimension"
@@ -63,10 +68,59 @@ func (w *Writer) Write(p Purchase) error {
 	return err
 }
 
-// Read decodes every purchase in r and calls fn for each, stopping at the
-// first error fn returns. Decoding errors, a day that is not a 2006-01-02
-// date included, wrap ErrCorrupt and name the line.
-func Read(r io.Reader, fn func(Purchase) error) error { return readLines(r, "purchase history", fn) }
+// Read decodes every purchase in r, plain or zstd-compressed (one frame
+// or several, as ShardWriter writes them and ranges of it), and calls fn
+// for each, stopping at the first error fn returns. Decoding errors, a
+// day that is not a 2006-01-02 date or a damaged compressed stream
+// included, wrap ErrCorrupt and name the line; r's own errors are
+// returned wrapped.
+func Read(r io.Reader, fn func(Purchase) error) error {
+	const what = "purchase history"
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(len(zstdMagic)); !bytes.Equal(magic, zstdMagic) {
+		return readLines(br, what, fn)
+	}
+	src := &sourceReader{r: br}
+	dec, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer dec.Close()
+	return readLines(&decompressed{dec: dec, src: src}, what, fn)
+}
+
+// zstdMagic starts every zstd frame; no line of JSON starts with it.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// sourceReader remembers the last error of the stream under a decoder, so
+// that an error of the decoder's own is told apart from the stream's.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// decompressed reads a decoder, turning its own errors (a damaged or
+// truncated frame) into ErrCorrupt.
+type decompressed struct {
+	dec *zstd.Decoder
+	src *sourceReader
+}
+
+func (d *decompressed) Read(p []byte) (int, error) {
+	n, err := d.dec.Read(p)
+	if err != nil && err != io.EOF && (d.src.err == nil || d.src.err == io.EOF || !errors.Is(err, d.src.err)) {
+		err = fmt.Errorf("%w: compressed purchase history: %v", ErrCorrupt, err)
+	}
+	return n, err
+}
 
 // readLines decodes one JSON value of type T per line.
 func readLines[T any](r io.Reader, what string, fn func(T) error) error {
@@ -74,8 +128,8 @@ func readLines[T any](r io.Reader, what string, fn func(T) error) error {
 }
 
 // Key is where ingestion keeps the purchase history of a file version in
-// the bucket, next to its aggregate delta.
-func Key(file string) string { return "curated/" + file + ".history.ndjson" }
+// the bucket: its lines compressed shard by shard (see ShardWriter).
+func Key(file string) string { return "curated/" + file + ".history.ndjson.zst" }
 
 // Account is one row of an attribute table: a customer's firmographics
 // from a customers/ file (the attributes that fill in what transaction

@@ -3,9 +3,12 @@ package history
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/salesseg/salesseg/internal/dimension"
@@ -47,6 +50,53 @@ func TestReadRejectsBadLines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadRejectsDamagedCompression reads a compressed history cut short
+// and one with a flipped byte: both are ErrCorrupt, never a silent short
+// read.
+func TestReadRejectsDamagedCompression(t *testing.T) {
+	w, err := NewShardWriter(t.TempDir(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i := range 200 {
+		if err := w.Write(Purchase{Customer: fmt.Sprintf("C%d", i), Day: period.Date(700000), Orders: 1, Lines: 1, Revenue: "2"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body, _, _, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)/2] ^= 0xff
+	for _, tc := range []struct {
+		name string
+		in   []byte
+	}{
+		{"cut short", good[:len(good)/2]},
+		{"a flipped byte", flipped},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Read(bytes.NewReader(tc.in), func(Purchase) error { return nil })
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Read = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+	t.Run("a failing stream", func(t *testing.T) {
+		broken := errors.New("connection reset")
+		err := Read(io.MultiReader(bytes.NewReader(good[:len(good)/2]), iotest.ErrReader(broken)), func(Purchase) error { return nil })
+		if !errors.Is(err, broken) || errors.Is(err, ErrCorrupt) {
+			t.Fatalf("Read = %v, want the stream's error, not ErrCorrupt", err)
+		}
+	})
 }
 
 // TestSpendEncoding pins the line format of the curated spend files and

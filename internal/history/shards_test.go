@@ -16,8 +16,9 @@ import (
 
 // TestShardWriterGroupsByShard writes purchases of many customers for 7
 // shards and checks that the stream holds every purchase once, each
-// shard's lines within its index range, that the stream reads again
-// after a seek, and that Close leaves no file behind.
+// shard's lines within its index range and compressed on their own, that
+// the whole stream reads too, that it reads again after a seek, and that
+// Close leaves no file behind.
 func TestShardWriterGroupsByShard(t *testing.T) {
 	const n, customers = 7, 500
 	dir := t.TempDir()
@@ -46,11 +47,25 @@ func TestShardWriterGroupsByShard(t *testing.T) {
 	if int64(len(all)) != size || x.Offsets[n] != size {
 		t.Fatalf("read %d bytes, size %d, index ends at %d", len(all), size, x.Offsets[n])
 	}
+	var plain bytes.Buffer
+	whole := NewWriter(&plain)
+	if err := Read(bytes.NewReader(all), whole.Write); err != nil {
+		t.Fatalf("the whole history: %v", err)
+	}
+	if lines := bytes.Count(plain.Bytes(), []byte("\n")); lines != want {
+		t.Fatalf("the whole history read %d purchases, wrote %d", lines, want)
+	}
+	if size*3 > int64(plain.Len()) {
+		t.Errorf("history of %d bytes stored in %d: not compressed", plain.Len(), size)
+	}
 	got := 0
 	for s := range n {
 		from, to, ok := x.Range(s)
 		if !ok {
 			t.Fatalf("shard %d of %d customers is empty", s, customers)
+		}
+		if !bytes.HasPrefix(all[from:], zstdMagic) {
+			t.Fatalf("shard %d does not start a zstd frame", s)
 		}
 		err := Read(bytes.NewReader(all[from:to]), func(p Purchase) error {
 			got++

@@ -831,7 +831,7 @@ func (s *Service) putHistory(ctx context.Context, bucket, file string, res *pars
 	}
 	key := history.Key(file)
 	out, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
-		Body: body, ContentLength: aws.Int64(size), ContentType: aws.String("application/x-ndjson")})
+		Body: body, ContentLength: aws.Int64(size), ContentType: aws.String("application/zstd")})
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}

@@ -38,7 +38,7 @@ type countingBlobs struct {
 }
 
 func (c *countingBlobs) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	if !strings.HasSuffix(aws.ToString(in.Key), ".history.ndjson") {
+	if !strings.HasSuffix(aws.ToString(in.Key), ".history.ndjson.zst") {
 		return c.Blobs.GetObject(ctx, in, o...)
 	}
 	if in.Range != nil {
