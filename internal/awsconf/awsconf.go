@@ -47,6 +47,7 @@ func Load(ctx context.Context, ep Endpoints) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	cfg.HTTPClient = readOnlyBodies{next: cfg.HTTPClient}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if ep.S3 != "" {
 			o.BaseEndpoint = aws.String(ep.S3)
