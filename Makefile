@@ -104,7 +104,7 @@ bench-ingest: deps
 ## upload-to-succeeded against the ingest core for a WIDE_MB-megabyte high-cardinality CSV (default 100).
 WIDE_MB ?= 100
 bench-e2e: deps
-	SALESSEG_BENCH_FILES=1,10,100,1000 $(GO) test -run '^$$' -bench QueryCostByFiles -benchtime 100x -timeout 2h ./internal/api/
+	SALESSEG_BENCH_FILES=1,10,100,1000 $(GO) test -run '^$$' -bench QueryCostByFiles -benchtime 1000x -timeout 2h ./internal/api/
 	SALESSEG_BENCH_WIDE_MB=$(WIDE_MB) $(GO) test -run '^$$' -bench 'IngestWrites/wide|UploadToSucceeded' -timeout 2h ./internal/ingest/
 
 ## bench-recompute: the sharded recompute, step by step, on CUSTOMERS generated customers (default
