@@ -106,9 +106,10 @@ func (s *costStats) ownP99() time.Duration {
 // It prints, per query and N, requests and items per call, items per call
 // before the collecting compaction, p50 and p99, the p99 of the time
 // outside DynamoDB calls (own-p99: ours, where the rest is the emulator's
-// and the wire's), and the table's items by kind; it reports for the largest N its p50, p99, requests and items per
-// call and the ratios to the smallest N (p50-ratio, p99-ratio,
-// items-ratio; the target is ≤ 1.5). The default takes two to three
+// and the wire's), and the table's items by kind; it reports for the
+// largest N its p50, p99, requests and items per call and the ratios to
+// the smallest N (p50-ratio, p99-ratio, items-ratio; the target is
+// ≤ 1.5). The default takes two to three
 // minutes; SALESSEG_BENCH_FILES=1,10,100,1000 (the measure) adds
 // 1,000 uploads, 10 to 15 minutes on a 2-core machine. Use
 // -benchtime=1000x for steadier percentiles (make bench-e2e does).
