@@ -17,7 +17,7 @@ func appendPurchase(dst []byte, p Purchase) []byte {
 	dst = append(dst, `{"c":`...)
 	dst = appendString(dst, p.Customer)
 	dst = append(dst, `,"d":"`...)
-	dst = append(dst, p.Day.String()...)
+	dst, _ = p.Day.AppendText(dst) // never fails
 	dst = append(dst, `","o":`...)
 	dst = strconv.AppendInt(dst, p.Orders, 10)
 	dst = append(dst, `,"l":`...)
@@ -30,7 +30,8 @@ func appendPurchase(dst []byte, p Purchase) []byte {
 	}
 	if len(p.Attrs) > 0 {
 		dst = append(dst, `,"a":{`...)
-		keys := make([]dimension.Dimension, 0, len(p.Attrs))
+		var held [16]dimension.Dimension // a file has fewer dimensions: no allocation
+		keys := held[:0]
 		for k := range p.Attrs {
 			keys = append(keys, k)
 		}

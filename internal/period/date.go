@@ -78,12 +78,23 @@ func (d Date) IsZero() bool { return d == 0 }
 
 // String formats the date as YYYY-MM-DD.
 func (d Date) String() string {
+	b, _ := d.AppendText(make([]byte, 0, 10)) // never fails
+	return string(b)
+}
+
+// AppendText appends the date as YYYY-MM-DD to b; it never fails. Writers
+// of a line per customer and day use it to format without allocating.
+func (d Date) AppendText(b []byte) ([]byte, error) {
 	y, m, dd := d.Date()
-	return fmt.Sprintf("%04d-%02d-%02d", y, int(m), dd)
+	if y < 0 || y > 9999 {
+		return fmt.Appendf(b, "%04d-%02d-%02d", y, int(m), dd), nil
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+dd/10), byte('0'+dd%10)), nil
 }
 
 // MarshalText formats the date as YYYY-MM-DD.
-func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+func (d Date) MarshalText() ([]byte, error) { return d.AppendText(nil) }
 
 // UnmarshalText parses a date as ParseDate does; the error wraps ErrLabel.
 func (d *Date) UnmarshalText(b []byte) error {

@@ -142,3 +142,33 @@ func TestDateJSON(t *testing.T) {
 		t.Error("Unmarshal of an object into a Date succeeded")
 	}
 }
+
+// TestDateAppendText checks that AppendText appends to what b holds, and
+// formats years outside 0–9999 (which the fast path leaves to fmt) as
+// String always did.
+func TestDateAppendText(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    Date
+		want string
+	}{
+		{name: "common", d: NewDate(2024, time.February, 29), want: "2024-02-29"},
+		{name: "year one", d: NewDate(1, time.January, 1), want: "0001-01-01"},
+		{name: "last four-digit year", d: NewDate(9999, time.December, 31), want: "9999-12-31"},
+		{name: "five-digit year", d: NewDate(10000, time.January, 1), want: "10000-01-01"},
+		{name: "before year one", d: NewDate(-1, time.March, 5), want: "-001-03-05"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.d.AppendText([]byte("x:"))
+			if err != nil || string(got) != "x:"+tc.want {
+				t.Fatalf("AppendText = %q, %v; want %q", got, err, "x:"+tc.want)
+			}
+			if s := tc.d.String(); s != tc.want {
+				t.Fatalf("String = %q, want %q", s, tc.want)
+			}
+			if m, _ := tc.d.MarshalText(); string(m) != tc.want {
+				t.Fatalf("MarshalText = %q, want %q", m, tc.want)
+			}
+		})
+	}
+}
