@@ -2,11 +2,15 @@ package history
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -114,46 +118,107 @@ func (w *ShardWriter) Write(p Purchase) error {
 // each shard one zstd frame, as a stream that can seek (so an upload can
 // retry), its size and its index. The stream reads a temporary file: use
 // it before Close.
+//
+// Shards are compressed by up to GOMAXPROCS workers at once, since the
+// frames are independent and this is the last step before the history can
+// be put; they are written in shard order, and a worker does not start a
+// shard more than 2 × workers ahead of the one being written, which bounds
+// the compressed frames held in memory.
 func (w *ShardWriter) Finish() (io.ReadSeeker, int64, Index, error) {
 	out, err := os.CreateTemp(w.dir, "history-*.ndjson.zst")
 	if err != nil {
 		return nil, 0, Index{}, fmt.Errorf("history: %w", err)
 	}
 	w.out = out
-	// One frame per shard must not reach back into another shard, and a
-	// 1 MB window bounds what a reader of a shard holds whatever its size.
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(1<<20))
-	if err != nil {
-		return nil, 0, Index{}, fmt.Errorf("history: %w", err)
-	}
-	x := Index{Shards: w.n, Offsets: make([]int64, w.n+1)}
 	for s, f := range w.files {
-		x.Offsets[s+1] = x.Offsets[s]
 		if f == nil {
 			continue
 		}
 		if err := w.bufs[s].Flush(); err != nil {
 			return nil, 0, Index{}, fmt.Errorf("history shard %d: %w", s, err)
 		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
+	}
+	workers := min(runtime.GOMAXPROCS(0), w.n)
+	frames := make([]chan frame, w.n)
+	for s := range frames {
+		frames[s] = make(chan frame, 1)
+	}
+	ahead := make(chan struct{}, 2*workers)
+	stop := make(chan struct{})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			// One frame per shard must not reach back into another
+			// shard, and a 1 MB window bounds what a reader of a shard
+			// holds whatever its size.
+			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+				zstd.WithWindowSize(1<<20))
+			for {
+				select {
+				case ahead <- struct{}{}:
+				case <-stop:
+					return
+				}
+				s := int(next.Add(1) - 1)
+				select {
+				case <-stop: // the writer gave up: compress no more
+					return
+				default:
+				}
+				if s >= w.n {
+					return
+				}
+				if err != nil {
+					frames[s] <- frame{err: fmt.Errorf("history: %w", err)}
+					continue
+				}
+				frames[s] <- w.compress(enc, s)
+			}
+		})
+	}
+	defer func() { close(stop); wg.Wait() }()
+	x := Index{Shards: w.n, Offsets: make([]int64, w.n+1)}
+	for s := range w.n {
+		fr := <-frames[s]
+		<-ahead
+		if fr.err != nil {
+			return nil, 0, Index{}, fr.err
+		}
+		if _, err := out.Write(fr.b); err != nil {
 			return nil, 0, Index{}, fmt.Errorf("history shard %d: %w", s, err)
 		}
-		enc.Reset(out)
-		if _, err := io.Copy(enc, f); err != nil {
-			return nil, 0, Index{}, fmt.Errorf("history shard %d: %w", s, err)
-		}
-		if err := enc.Close(); err != nil {
-			return nil, 0, Index{}, fmt.Errorf("history shard %d: %w", s, err)
-		}
-		end, err := out.Seek(0, io.SeekCurrent)
-		if err != nil {
-			return nil, 0, Index{}, fmt.Errorf("history shard %d: %w", s, err)
-		}
-		x.Offsets[s+1] = end
+		x.Offsets[s+1] = x.Offsets[s] + int64(len(fr.b))
 	}
 	size := x.Offsets[w.n]
 	return io.NewSectionReader(out, 0, size), size, x, nil
+}
+
+// frame is one shard compressed, or why it could not be.
+type frame struct {
+	b   []byte
+	err error
+}
+
+// compress reads shard s's temporary file, if it has one, into one zstd
+// frame (nothing for an empty shard).
+func (w *ShardWriter) compress(enc *zstd.Encoder, s int) frame {
+	f := w.files[s]
+	if f == nil {
+		return frame{}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return frame{err: fmt.Errorf("history shard %d: %w", s, err)}
+	}
+	var b bytes.Buffer
+	enc.Reset(&b)
+	if _, err := io.Copy(enc, f); err != nil {
+		return frame{err: fmt.Errorf("history shard %d: %w", s, err)}
+	}
+	if err := enc.Close(); err != nil {
+		return frame{err: fmt.Errorf("history shard %d: %w", s, err)}
+	}
+	return frame{b: b.Bytes()}
 }
 
 // Close removes the temporary files.

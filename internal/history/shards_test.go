@@ -123,3 +123,51 @@ func TestReadIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestShardWriterEmptyShards writes a few customers into many shards, so
+// that most shards are empty while the workers of Finish run ahead of the
+// shard being written: empty shards get empty ranges, the others a frame
+// each, in shard order.
+func TestShardWriterEmptyShards(t *testing.T) {
+	const n = 64
+	w, err := NewShardWriter(t.TempDir(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	shards := map[int]int{} // purchases by shard
+	for i := range 5 {
+		p := Purchase{Customer: fmt.Sprintf("K%d", i), Day: period.Date(700000), Orders: 1, Lines: 1, Revenue: "2"}
+		if err := w.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		shards[shard.Of(p.Customer, n)]++
+	}
+	body, size, x, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(body)
+	if err != nil || int64(len(all)) != size {
+		t.Fatalf("read %d bytes (%v), size %d", len(all), err, size)
+	}
+	for s := range n {
+		from, to, ok := x.Range(s)
+		if ok != (shards[s] > 0) {
+			t.Fatalf("shard %d: range [%d, %d), %d purchases written to it", s, from, to, shards[s])
+		}
+		got := 0
+		if err := Read(bytes.NewReader(all[from:to]), func(p Purchase) error {
+			if shard.Of(p.Customer, n) != s {
+				t.Errorf("%s read from shard %d", p.Customer, s)
+			}
+			got++
+			return nil
+		}); err != nil {
+			t.Fatalf("shard %d: %v", s, err)
+		}
+		if got != shards[s] {
+			t.Fatalf("shard %d read %d purchases, wrote %d", s, got, shards[s])
+		}
+	}
+}
