@@ -47,8 +47,11 @@ func Load(ctx context.Context, ep Endpoints) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	cfg.HTTPClient = readOnlyBodies{next: cfg.HTTPClient}
+	// The clients' HTTP clients are wrapped in their options, which run
+	// after the SDK has set up its own (timeouts of the defaults mode):
+	// wrapping cfg.HTTPClient instead would make the SDK leave it as is.
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.HTTPClient = readOnlyBodies{next: o.HTTPClient}
 		if ep.S3 != "" {
 			o.BaseEndpoint = aws.String(ep.S3)
 			o.UsePathStyle = true
@@ -57,6 +60,7 @@ func Load(ctx context.Context, ep Endpoints) (*Clients, error) {
 	// The DynamoDB client counts the items it writes for work that
 	// package metrics measures (an ingested file).
 	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.HTTPClient = readOnlyBodies{next: o.HTTPClient}
 		if ep.DynamoDB != "" {
 			o.BaseEndpoint = aws.String(ep.DynamoDB)
 		}

@@ -7,9 +7,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// readOnlyBodies is the HTTP client of every SDK client: it sends each
-// request body through readOnlyBody, so that net/http never sees the
-// body's WriteTo.
+// readOnlyBodies wraps the HTTP client of the S3 and DynamoDB clients,
+// which carry nearly all of salesseg's requests: it sends each request
+// body through readOnlyBody, so that net/http never sees the body's
+// WriteTo. (Clients built elsewhere from Clients.Config, for SQS, Lambda
+// and Step Functions, send few requests and keep the SDK's behaviour.)
 //
 // Why: the SDK closes a request's body as soon as the response headers
 // arrive, and its body's WriteTo returns io.EOF once closed, where a
@@ -29,9 +31,10 @@ type readOnlyBodies struct {
 }
 
 // Do sends r with its body, if any, stripped of every method but Read and
-// Close. It leaves r itself as it was.
+// Close. It leaves r itself as it was, and an empty body (http.NoBody)
+// too, which net/http must recognise to send a length of zero.
 func (c readOnlyBodies) Do(r *http.Request) (*http.Response, error) {
-	if _, ok := r.Body.(io.WriterTo); ok {
+	if _, ok := r.Body.(io.WriterTo); ok && r.Body != http.NoBody {
 		r2 := *r
 		r2.Body = readOnlyBody{r.Body}
 		r = &r2

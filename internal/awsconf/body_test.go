@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"testing"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -85,17 +86,51 @@ func TestReadOnlyBodiesEndCleanAfterClose(t *testing.T) {
 	}
 }
 
-// TestReadOnlyBodiesWithoutBody passes a request without a body as it is.
+// TestReadOnlyBodiesWithoutBody passes a request without a body, or with
+// http.NoBody (which net/http sends as a length of zero only when it sees
+// it as such), as it is.
 func TestReadOnlyBodiesWithoutBody(t *testing.T) {
-	rec := &recordingClient{}
-	r, err := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	for _, tc := range []struct {
+		name string
+		body io.Reader
+	}{
+		{name: "nil", body: nil},
+		{name: "http.NoBody", body: http.NoBody},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recordingClient{}
+			r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/", tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := (readOnlyBodies{next: rec}).Do(r); err != nil {
+				t.Fatal(err)
+			}
+			if rec.got != r {
+				t.Fatal("the request was copied")
+			}
+		})
+	}
+}
+
+// TestLoadKeepsSDKHTTPClient checks that the clients Load builds wrap the
+// HTTP client the SDK set up for them (so its timeouts stay) rather than
+// one the SDK would leave unconfigured.
+func TestLoadKeepsSDKHTTPClient(t *testing.T) {
+	c, err := Load(context.Background(), Endpoints{S3: "http://127.0.0.1:1", DynamoDB: "http://127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (readOnlyBodies{next: rec}).Do(r); err != nil {
-		t.Fatal(err)
+	for name, hc := range map[string]any{"s3": c.S3.Options().HTTPClient, "dynamodb": c.DynamoDB.Options().HTTPClient} {
+		w, ok := hc.(readOnlyBodies)
+		if !ok {
+			t.Fatalf("%s: HTTP client %T, want readOnlyBodies", name, hc)
+		}
+		if _, ok := w.next.(*awshttp.BuildableClient); !ok {
+			t.Fatalf("%s: wraps %T, want the SDK's *awshttp.BuildableClient", name, w.next)
+		}
 	}
-	if rec.got != r {
-		t.Fatal("a request without a body was copied")
+	if _, ok := c.Config.HTTPClient.(readOnlyBodies); ok {
+		t.Fatal("Config.HTTPClient is wrapped: clients built from it would lose the SDK's set-up")
 	}
 }

@@ -2,7 +2,6 @@ package history
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,9 +120,10 @@ func (w *ShardWriter) Write(p Purchase) error {
 //
 // Shards are compressed by up to GOMAXPROCS workers at once, since the
 // frames are independent and this is the last step before the history can
-// be put; they are written in shard order, and a worker does not start a
-// shard more than 2 × workers ahead of the one being written, which bounds
-// the compressed frames held in memory.
+// be put. Each worker compresses into a temporary file of its own (memory
+// stays an encoder's per worker, whatever a shard's size) that is copied
+// into the history in shard order; a worker starts no shard more than
+// 2 × workers ahead of the one being copied, which bounds the files open.
 func (w *ShardWriter) Finish() (io.ReadSeeker, int64, Index, error) {
 	out, err := os.CreateTemp(w.dir, "history-*.ndjson.zst")
 	if err != nil {
@@ -170,55 +170,90 @@ func (w *ShardWriter) Finish() (io.ReadSeeker, int64, Index, error) {
 					return
 				}
 				if err != nil {
-					frames[s] <- frame{err: fmt.Errorf("history: %w", err)}
+					frames[s] <- frame{err: err}
 					continue
 				}
 				frames[s] <- w.compress(enc, s)
 			}
 		})
 	}
-	defer func() { close(stop); wg.Wait() }()
+	defer func() {
+		close(stop)
+		wg.Wait()
+		for _, c := range frames { // frames a failure left uncopied
+			select {
+			case fr := <-c:
+				fr.remove()
+			default:
+			}
+		}
+	}()
 	x := Index{Shards: w.n, Offsets: make([]int64, w.n+1)}
 	for s := range w.n {
 		fr := <-frames[s]
+		n, err := fr.copyTo(out)
+		fr.remove()
 		<-ahead
-		if fr.err != nil {
-			return nil, 0, Index{}, fr.err
-		}
-		if _, err := out.Write(fr.b); err != nil {
+		if err != nil {
 			return nil, 0, Index{}, fmt.Errorf("history shard %d: %w", s, err)
 		}
-		x.Offsets[s+1] = x.Offsets[s] + int64(len(fr.b))
+		x.Offsets[s+1] = x.Offsets[s] + n
 	}
 	size := x.Offsets[w.n]
 	return io.NewSectionReader(out, 0, size), size, x, nil
 }
 
-// frame is one shard compressed, or why it could not be.
+// frame is one shard compressed into a temporary file (nil for an empty
+// shard), or why it could not be.
 type frame struct {
-	b   []byte
+	f   *os.File
 	err error
 }
 
-// compress reads shard s's temporary file, if it has one, into one zstd
-// frame (nothing for an empty shard).
+// copyTo appends the frame to out and returns its size.
+func (fr frame) copyTo(out io.Writer) (int64, error) {
+	if fr.err != nil || fr.f == nil {
+		return 0, fr.err
+	}
+	if _, err := fr.f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.Copy(out, fr.f)
+}
+
+// remove closes and removes the frame's file, if any.
+func (fr frame) remove() {
+	if fr.f != nil {
+		fr.f.Close()
+		os.Remove(fr.f.Name())
+	}
+}
+
+// compress compresses shard s's temporary file, if it has one, into one
+// zstd frame in a new temporary file (none for an empty shard).
 func (w *ShardWriter) compress(enc *zstd.Encoder, s int) frame {
 	f := w.files[s]
 	if f == nil {
 		return frame{}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return frame{err: fmt.Errorf("history shard %d: %w", s, err)}
+		return frame{err: err}
 	}
-	var b bytes.Buffer
-	enc.Reset(&b)
+	z, err := os.CreateTemp(w.dir, "history-shard-*.zst")
+	if err != nil {
+		return frame{err: err}
+	}
+	fr := frame{f: z}
+	enc.Reset(z)
 	if _, err := io.Copy(enc, f); err != nil {
-		return frame{err: fmt.Errorf("history shard %d: %w", s, err)}
+		fr.remove()
+		return frame{err: err}
 	}
 	if err := enc.Close(); err != nil {
-		return frame{err: fmt.Errorf("history shard %d: %w", s, err)}
+		fr.remove()
+		return frame{err: err}
 	}
-	return frame{b: b.Bytes()}
+	return fr
 }
 
 // Close removes the temporary files.
