@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 LAMBDA_FLAGS := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_BUILD := $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: local test deps check-tools lint unit bench bench-ingest bench-e2e bench-recompute build size clean web web-deps web-check chromium \
+.PHONY: local test deps check-tools lint node-test unit bench bench-ingest bench-e2e bench-recompute build size clean web web-deps web-check chromium \
 	build-IngestFunction build-ApiFunction build-RecomputeFunction
 
 ## deps: install the Node tools (dynalite, DuckDB) and Go modules.
@@ -70,9 +70,13 @@ local: deps
 	$(GO) run ./cmd/salesseg local -addr 127.0.0.1:$(PORT) -s3-addr 127.0.0.1:$(S3_PORT) \
 	  -dynamodb-port $(DYNAMODB_PORT) -sqs-addr 127.0.0.1:$(SQS_PORT)
 
-## test: formatting, vet, staticcheck, cfn-lint, the dashboard build check, and all tests
+## test: formatting, vet, staticcheck, cfn-lint, the dashboard build check, the dynalite launcher's tests, and all Go tests
 ## with the race detector (the browser test needs Chromium and playwright-core).
-test: deps web-check chromium lint unit
+test: deps web-check chromium lint node-test unit
+
+## node-test: the tests of the Node tools' launcher (infra/node/*.test.cjs).
+node-test: deps
+	cd $(NODE_DIR) && node --test
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
