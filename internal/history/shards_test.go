@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -93,6 +94,69 @@ func TestShardWriterGroupsByShard(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("%d temporary files left after Close", len(left))
+	}
+}
+
+// TestShardWriterChunks writes, into 16 shards, lines that fill each
+// shard's buffer many times over and lines longer than a buffer, and
+// checks that every shard reads back its purchases in the order written
+// and that the writer kept only a handful of temporary files, not one or
+// two per shard.
+func TestShardWriterChunks(t *testing.T) {
+	const n = 16
+	dir := t.TempDir()
+	w, err := NewShardWriter(dir, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	want := make([][]Purchase, n)
+	for i := range 2000 {
+		p := Purchase{Customer: fmt.Sprintf("L%04d", i%300), Day: period.Date(700000 + i), Orders: 1, Lines: 1, Revenue: fmt.Sprintf("%d.25", i)}
+		if i%97 == 0 {
+			p.Name = strings.Repeat("n", shardBuffer+i) // a line longer than a shard's buffer
+		}
+		if err := w.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		s := shard.Of(p.Customer, n)
+		want[s] = append(want[s], p)
+	}
+	body, size, x, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(body)
+	if err != nil || int64(len(all)) != size {
+		t.Fatalf("read %d bytes (%v), size %d", len(all), err, size)
+	}
+	for s := range n {
+		from, to, _ := x.Range(s)
+		var got []Purchase
+		if err := Read(bytes.NewReader(all[from:to]), func(p Purchase) error {
+			got = append(got, p)
+			return nil
+		}); err != nil {
+			t.Fatalf("shard %d: %v", s, err)
+		}
+		if len(got) != len(want[s]) {
+			t.Fatalf("shard %d read %d purchases, wrote %d", s, len(got), len(want[s]))
+		}
+		for i := range got {
+			if got[i].Customer != want[s][i].Customer || got[i].Day != want[s][i].Day || got[i].Revenue != want[s][i].Revenue ||
+				got[i].Name != want[s][i].Name {
+				t.Fatalf("shard %d purchase %d: %s %s %s (name of %d bytes), wrote %s %s %s (%d)", s, i, got[i].Customer, got[i].Day,
+					got[i].Revenue, len(got[i].Name), want[s][i].Customer, want[s][i].Day, want[s][i].Revenue, len(want[s][i].Name))
+			}
+		}
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The spill file, the history and one scratch file per worker.
+	if most := 2 + min(runtime.GOMAXPROCS(0), n); len(files) > most {
+		t.Errorf("%d temporary files after Finish, want at most %d", len(files), most)
 	}
 }
 

@@ -65,7 +65,8 @@ func (b *busyClock) elapsed() time.Duration {
 
 // meteredDB counts DynamoDB write requests, the items they put by kind of
 // partition (F# fragments, B# base, other: view, manifest, uploads) and
-// the items they delete, and the wall time with a call in flight.
+// the items they delete, the wall time with a call in flight, and when
+// the write of an upload's final status came back.
 type meteredDB struct {
 	store.DB
 	mu       sync.Mutex
@@ -73,6 +74,9 @@ type meteredDB struct {
 	puts     map[string]int64
 	deletes  int64
 	clock    busyClock
+	// final is when a PutItem of a succeeded or partially succeeded
+	// upload status returned, in Unix nanoseconds; 0 before.
+	final atomic.Int64
 }
 
 func newMeteredDB(db store.DB) *meteredDB {
@@ -109,8 +113,14 @@ func (c *meteredDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ..
 	c.requests++
 	c.puts[itemKind(in.Item["pk"])]++
 	c.mu.Unlock()
-	defer c.clock.start()()
-	return c.DB.PutItem(ctx, in, o...)
+	stop := c.clock.start()
+	out, err := c.DB.PutItem(ctx, in, o...)
+	stop()
+	if st, _ := in.Item["status"].(*types.AttributeValueMemberS); err == nil && st != nil &&
+		(st.Value == store.StatusSucceeded || st.Value == store.StatusPartiallySucceeded) {
+		c.final.Store(time.Now().UnixNano())
+	}
+	return out, err
 }
 
 func (c *meteredDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
@@ -299,12 +309,15 @@ func (noRecompute) Invoke(context.Context, []byte) ([]byte, error) { return nil,
 
 // BenchmarkUploadToSucceeded measures, in each iteration and on the same
 // file, (a) the ingest core alone: parser.ParseWith from memory, and (b)
-// upload to succeeded on the local stack: the object is put into the
-// emulated bucket, whose S3 event the ingest handler gets as Lambda would,
-// until GetUpload says succeeded (polled every 50 ms), and until the
-// handler has returned (it compacts after setting the status). Each
-// iteration has fresh emulators. It reports the medians, the ratios
-// succeeded/core (the target is ≤ 3) and handled/core, and where the
+// upload to succeeded on the local stack: from putting the object into
+// the emulated bucket, whose S3 event the ingest handler gets as Lambda
+// would, until the handler's write of the succeeded status returns (a
+// client polling GetUpload, as the benchmark does every 50 ms to check
+// the status, sees it up to one poll later), and until the handler has
+// returned (it compacts after setting the status). Each iteration has
+// fresh emulators. It reports the medians, the ratios succeeded/core (the
+// target is ≤ 3) and handled/core, the time until the poll saw the
+// status, and where the
 // time to succeeded went: wall time with a DynamoDB call in flight and
 // with an S3 PutObject of the curated outputs (purchase history, deals)
 // in flight, which overlap since both are written at once, and the bytes
@@ -312,7 +325,7 @@ func (noRecompute) Invoke(context.Context, []byte) ([]byte, error) { return nil,
 func BenchmarkUploadToSucceeded(b *testing.B) {
 	name, data := uploadFile(b)
 	b.SetBytes(int64(len(data)))
-	var core, succeeded, handled, inDB, inPut []time.Duration
+	var core, succeeded, polled, handled, inDB, inPut []time.Duration
 	var putBytes int64
 	var rows, buyers int
 	ctx := context.Background()
@@ -361,7 +374,15 @@ func BenchmarkUploadToSucceeded(b *testing.B) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		succeeded = append(succeeded, time.Since(t0))
+		polled = append(polled, time.Since(t0))
+		// The poll can see the status before its write has come back.
+		for wait := 0; db.final.Load() == 0; wait++ {
+			if wait == 5000 {
+				b.Fatalf("upload %s reads succeeded, but its status write has not come back", id)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		succeeded = append(succeeded, time.Unix(0, db.final.Load()).Sub(t0))
 		inDB = append(inDB, db.clock.elapsed())
 		inPut = append(inPut, blobs.clock.elapsed())
 		putBytes = blobs.bytes.Load()
@@ -383,6 +404,7 @@ func BenchmarkUploadToSucceeded(b *testing.B) {
 	b.ReportMetric(float64(buyers), "customers")
 	b.ReportMetric(median(core).Seconds(), "core-s")
 	b.ReportMetric(median(succeeded).Seconds(), "to-succeeded-s")
+	b.ReportMetric(median(polled).Seconds(), "to-polled-s")
 	b.ReportMetric(median(handled).Seconds(), "to-handled-s")
 	b.ReportMetric(float64(median(succeeded))/float64(median(core)), "succeeded/core")
 	b.ReportMetric(float64(median(handled))/float64(median(core)), "handled/core")
