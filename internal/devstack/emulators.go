@@ -9,6 +9,9 @@
 // storage design needs no transactions and they are an order of magnitude
 // faster on reads (measurements in ../shared/LOCAL-AWS.md); dynalite also
 // enforces AWS limits moto skips, such as 25 items per BatchWriteItem.
+// dynalite runs through infra/node/dynalite.cjs, which keeps it serving
+// when a client abandons a request and closes the database iterators it
+// would leave open (its comments say why both matter).
 package devstack
 
 import (

@@ -286,10 +286,16 @@ func (w *ShardWriter) compress(enc *zstd.Encoder, z *frameFile, s int) frame {
 	}
 	from := z.size
 	enc.Reset(z)
-	for _, c := range w.chunks[s] {
-		if _, err := io.Copy(enc, io.NewSectionReader(w.spill, c.off, c.n)); err != nil {
-			return frame{err: err}
-		}
+	// One reader, and one ReadFrom, for all chunks: the encoder ends its
+	// block at every ReadFrom, and a block per chunk compresses worse.
+	// The struct hides the multi-reader's WriteTo, which would copy
+	// chunk by chunk.
+	chunks := make([]io.Reader, len(w.chunks[s]))
+	for i, c := range w.chunks[s] {
+		chunks[i] = io.NewSectionReader(w.spill, c.off, c.n)
+	}
+	if _, err := io.Copy(enc, struct{ io.Reader }{io.MultiReader(chunks...)}); err != nil {
+		return frame{err: err}
 	}
 	if err := enc.Close(); err != nil {
 		return frame{err: err}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/salesseg/salesseg/internal/period"
 	"github.com/salesseg/salesseg/internal/shard"
 )
@@ -130,8 +132,26 @@ func TestShardWriterChunks(t *testing.T) {
 	if err != nil || int64(len(all)) != size {
 		t.Fatalf("read %d bytes (%v), size %d", len(all), err, size)
 	}
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for s := range n {
 		from, to, _ := x.Range(s)
+		// A shard spread over many chunks compresses as well as its
+		// lines in one piece (a frame header's few bytes aside).
+		plain, err := dec.DecodeAll(all[from:to], nil)
+		if err != nil {
+			t.Fatalf("shard %d: %v", s, err)
+		}
+		if whole := len(enc.EncodeAll(plain, nil)); int(to-from) > whole+whole/100+32 {
+			t.Errorf("shard %d: %d bytes of lines in a frame of %d, %d compressed in one piece", s, len(plain), to-from, whole)
+		}
 		var got []Purchase
 		if err := Read(bytes.NewReader(all[from:to]), func(p Purchase) error {
 			got = append(got, p)
