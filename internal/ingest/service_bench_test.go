@@ -185,14 +185,9 @@ func superstoreShape(rows int) salesgen.Shape {
 		Segments: 3, Regions: 4, Categories: 3, Seed: 1}
 }
 
-// wideShape is a high-cardinality export of about mb megabytes: six years
-// of daily dates (2019–2024), 250,000 customers (about 100,000 of whom
-// buy in 40 MB, most of them in 100 MB), and seven dimensions: 5
-// segments, 12 industries, 5 sizes, 6 regions, 40 countries, 20
-// categories and 5 channels.
+// wideShape is salesgen.Wide of about mb megabytes.
 func wideShape(b *testing.B, mb int) salesgen.Shape {
-	s, err := salesgen.Shape{Customers: 250_000, From: time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), Days: 2192,
-		Segments: 5, Industries: 12, Sizes: 5, Regions: 6, Countries: 40, Categories: 20, Channels: 5, Seed: 7}.SizedTo(int64(mb) << 20)
+	s, err := salesgen.Wide(int64(mb) << 20)
 	if err != nil {
 		b.Fatal(err)
 	}

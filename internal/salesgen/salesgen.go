@@ -214,6 +214,16 @@ func (s Shape) WriteCSV(w io.Writer) error {
 	})
 }
 
+// Wide returns a high-cardinality export of about size bytes: six years
+// of daily dates (2019–2024), 250,000 customers (about 100,000 of whom
+// buy in 40 MB, most of them in 100 MB), and seven dimensions: 5
+// segments, 12 industries, 5 sizes, 6 regions, 40 countries, 20
+// categories and 5 channels. The ingest and store benchmarks share it.
+func Wide(size int64) (Shape, error) {
+	return Shape{Customers: 250_000, From: time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), Days: 2192,
+		Segments: 5, Industries: 12, Sizes: 5, Regions: 6, Countries: 40, Categories: 20, Channels: 5, Seed: 7}.SizedTo(size)
+}
+
 // SizedTo returns the shape with Rows set so that WriteCSV writes about
 // size bytes, estimated from a sample of the shape's rows.
 func (s Shape) SizedTo(size int64) (Shape, error) {
