@@ -124,14 +124,7 @@ func TestShardWriterChunks(t *testing.T) {
 		s := shard.Of(p.Customer, n)
 		want[s] = append(want[s], p)
 	}
-	body, size, x, err := w.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := io.ReadAll(body)
-	if err != nil || int64(len(all)) != size {
-		t.Fatalf("read %d bytes (%v), size %d", len(all), err, size)
-	}
+	all, x := finishAll(t, w)
 	dec, err := zstd.NewReader(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +171,21 @@ func TestShardWriterChunks(t *testing.T) {
 	if most := 2 + min(runtime.GOMAXPROCS(0), n); len(files) > most {
 		t.Errorf("%d temporary files after Finish, want at most %d", len(files), most)
 	}
+}
+
+// finishAll finishes w and reads its whole stream, which must be as long
+// as Finish says.
+func finishAll(t *testing.T, w *ShardWriter) ([]byte, Index) {
+	t.Helper()
+	body, size, x, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(body)
+	if err != nil || int64(len(all)) != size {
+		t.Fatalf("read %d bytes (%v), size %d", len(all), err, size)
+	}
+	return all, x
 }
 
 func TestReadIndex(t *testing.T) {
@@ -227,14 +235,7 @@ func TestShardWriterEmptyShards(t *testing.T) {
 		}
 		shards[shard.Of(p.Customer, n)]++
 	}
-	body, size, x, err := w.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := io.ReadAll(body)
-	if err != nil || int64(len(all)) != size {
-		t.Fatalf("read %d bytes (%v), size %d", len(all), err, size)
-	}
+	all, x := finishAll(t, w)
 	for s := range n {
 		from, to, ok := x.Range(s)
 		if ok != (shards[s] > 0) {
