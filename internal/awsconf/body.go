@@ -23,9 +23,10 @@ import (
 // still being read. The SDK then retries the request, so nothing is
 // wrong but time: on the local stack about one DynamoDB request in a
 // hundred lost its connection, and one in a thousand came back tens of
-// milliseconds late (counted once with a traced dialer, 2026-12-06) (aws/aws-sdk-go-v2 issues 1825 and 2737 report the
-// same error against DynamoDB itself). Read on a closed body returns
-// io.EOF, which io.Copy takes as the clean end it is.
+// milliseconds late, as counted once with a traced dialer (2026-12-06);
+// aws/aws-sdk-go-v2 issues 1825 and 2737 report the same error against
+// DynamoDB itself. Read on a closed body returns io.EOF, which io.Copy
+// takes as the clean end it is.
 type readOnlyBodies struct {
 	next aws.HTTPClient
 }

@@ -312,11 +312,10 @@ func (noRecompute) Invoke(context.Context, []byte) ([]byte, error) { return nil,
 // returned (it compacts after setting the status). Each iteration has
 // fresh emulators. It reports the medians, the ratios succeeded/core (the
 // target is ≤ 3) and handled/core, the time until the poll saw the
-// status, and where the
-// time to succeeded went: wall time with a DynamoDB call in flight and
-// with an S3 PutObject of the curated outputs (purchase history, deals)
-// in flight, which overlap since both are written at once, and the bytes
-// these outputs hold.
+// status, and where the time to succeeded went: wall time with a
+// DynamoDB call in flight and with an S3 PutObject of the curated outputs
+// (purchase history, deals) in flight, which overlap since both are
+// written at once, and the bytes these outputs hold.
 func BenchmarkUploadToSucceeded(b *testing.B) {
 	name, data := uploadFile(b)
 	b.SetBytes(int64(len(data)))

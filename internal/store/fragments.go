@@ -132,23 +132,8 @@ const fragmentMeta = "META"
 // aggregate.Copies says, which spares a file without three of ten
 // dimensions nearly half its items.
 func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggregate.Delta) error {
-	buckets, err := deltaEntries(d)
-	if err != nil {
-		return fmt.Errorf("fragments of %s: %w", file, err)
-	}
-	has := map[string]bool{}
-	for id := range buckets {
-		has[id.dim] = true
-	}
-	err = s.writeStream(ctx, func(put func(types.WriteRequest) error) error {
-		meta := key(fragmentPK(file), fragmentMeta)
-		meta["k"], meta["d"] = str(objectKey), strList(sortedKeys(has))
-		if err := put(types.WriteRequest{PutRequest: &types.PutRequest{Item: meta}}); err != nil {
-			return err
-		}
-		return eachRun(buckets, func(k runKey, run []byte) error {
-			item := key(fragmentPK(file), k.sk())
-			s.codec.setPage(item, run)
+	err := s.writeStream(ctx, func(put func(types.WriteRequest) error) error {
+		return s.eachFragment(objectKey, file, d, func(item map[string]types.AttributeValue) error {
 			return put(types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		})
 	})
@@ -156,6 +141,30 @@ func (s *Store) PutFragments(ctx context.Context, objectKey, file string, d aggr
 		return fmt.Errorf("fragments of %s: %w", file, err)
 	}
 	return nil
+}
+
+// eachFragment builds a file version's fragment items from its delta, the
+// item naming its object and dimensions first, then one per run (see
+// eachRun), and calls fn with each as soon as it is encoded.
+func (s *Store) eachFragment(objectKey, file string, d aggregate.Delta, fn func(map[string]types.AttributeValue) error) error {
+	buckets, err := deltaEntries(d)
+	if err != nil {
+		return err
+	}
+	has := map[string]bool{}
+	for id := range buckets {
+		has[id.dim] = true
+	}
+	meta := key(fragmentPK(file), fragmentMeta)
+	meta["k"], meta["d"] = str(objectKey), strList(sortedKeys(has))
+	if err := fn(meta); err != nil {
+		return err
+	}
+	return eachRun(buckets, func(k runKey, run []byte) error {
+		item := key(fragmentPK(file), k.sk())
+		s.codec.setPage(item, run)
+		return fn(item)
+	})
 }
 
 // eachRun encodes a delta's buckets (see deltaEntries) as runs, each
