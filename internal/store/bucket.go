@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -8,7 +9,6 @@ import (
 	"hash/fnv"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -178,26 +178,104 @@ func mergeEntries(es []entry) ([]entry, error) {
 // deltaEntries groups a file's delta by bucket without copying its
 // measures: day keys into the day bucket of their month, month keys into
 // the month bucket. Each bucket's entries are unsorted (see
-// mergeEntries).
+// mergeEntries). The buckets share one array, filled by counting: a
+// delta has hundreds of thousands of keys in a few hundred buckets, and
+// appending to each bucket's slice in a map cost a fifth of a file's
+// encoding in growing slices and rehashing the key's strings.
 func deltaEntries(d aggregate.Delta) (map[bucketID][]entry, error) {
-	out := map[bucketID][]entry{}
+	type slot struct {
+		id bucketID
+		n  int
+	}
+	var (
+		dims  = map[dimension.Dimension]uint64{}
+		index = map[uint64]int32{} // dimension, kind and month → slot
+		slots []slot
+		flat  = make([]entry, 0, len(d))
+		of    = make([]int32, 0, len(d))
+	)
 	for k, m := range d {
-		id := bucketID{dim: string(k.Dim), kind: kindMonth, month: k.Period}
-		day := 0
-		if k.Grain == aggregate.Day {
-			if len(k.Period) != 10 {
-				return nil, fmt.Errorf("day key %q: period is not a date", k.Period)
-			}
-			id.kind, id.month = kindDay, k.Period[:7]
-			n, err := strconv.Atoi(k.Period[8:])
-			if err != nil {
-				return nil, fmt.Errorf("day key %q: %w", k.Period, err)
-			}
-			day = n
+		month, day, err := periodOf(k)
+		if err != nil {
+			return nil, err
 		}
-		out[id] = append(out[id], entry{value: k.Value, day: day, m: m})
+		di, ok := dims[k.Dim]
+		if !ok {
+			di = uint64(len(dims))
+			dims[k.Dim] = di
+		}
+		n := di<<32 | uint64(month)
+		if day > 0 {
+			n |= 1 << 31
+		}
+		s, ok := index[n]
+		if !ok {
+			s = int32(len(slots))
+			index[n] = s
+			id := bucketID{dim: string(k.Dim), kind: kindMonth, month: k.Period[:monthLen]}
+			if day > 0 {
+				id.kind = kindDay
+			}
+			slots = append(slots, slot{id: id})
+		}
+		slots[s].n++
+		flat = append(flat, entry{value: k.Value, day: day, m: m})
+		of = append(of, s)
+	}
+	next := make([]int, len(slots))
+	for s := 1; s < len(slots); s++ {
+		next[s] = next[s-1] + slots[s-1].n
+	}
+	grouped := make([]entry, len(flat))
+	for i, e := range flat {
+		grouped[next[of[i]]] = e
+		next[of[i]]++
+	}
+	out := make(map[bucketID][]entry, len(slots))
+	for s, sl := range slots {
+		end := next[s] // past the bucket's last entry once filled
+		out[sl.id] = grouped[end-sl.n : end : end]
 	}
 	return out, nil
+}
+
+// periodOf returns the month of a delta key's period as a number
+// (year×12 + month) and, for a day key, its day of the month; day is 0
+// for a month key. A period not of the key's grain's form is an error.
+func periodOf(k aggregate.Key) (month, day int, err error) {
+	p := k.Period
+	want, form := monthLen, "month (2006-01)"
+	if k.Grain == aggregate.Day {
+		want, form = len("2006-01-02"), "date (2006-01-02)"
+	}
+	year, okY := digits(p, 0, 4)
+	mon, okM := digits(p, 5, 7)
+	ok := len(p) == want && okY && okM && p[4] == '-' && mon >= 1 && mon <= 12
+	if ok && k.Grain == aggregate.Day {
+		day, ok = digits(p, 8, 10)
+		ok = ok && p[7] == '-' && day >= 1 && day <= 31
+	}
+	if !ok {
+		return 0, 0, fmt.Errorf("%s key %q: period %q is not a %s", k.Dim, k.Value, p, form)
+	}
+	return year*12 + mon - 1, day, nil
+}
+
+// digits parses s[from:to] as a decimal number, reporting false if it is
+// out of range or holds anything but digits.
+func digits(s string, from, to int) (int, bool) {
+	if to > len(s) {
+		return 0, false
+	}
+	n := 0
+	for i := from; i < to; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // A page is a run of values, each
@@ -394,12 +472,15 @@ func newCodec() *codec {
 }
 
 // setPage stores page in item as attribute z or v, whichever is smaller.
+// The item keeps no reference to page, which callers reuse.
 func (c *codec) setPage(item map[string]types.AttributeValue, page []byte) {
-	if z := c.enc.EncodeAll(page, nil); len(z) < len(page) {
+	// Pages compress about 2.2 times; room for half spares the encoder,
+	// which is set to save memory, growing its output as it goes.
+	if z := c.enc.EncodeAll(page, make([]byte, 0, len(page)/2)); len(z) < len(page) {
 		item["z"] = &types.AttributeValueMemberB{Value: z}
 		return
 	}
-	item["v"] = &types.AttributeValueMemberB{Value: page}
+	item["v"] = &types.AttributeValueMemberB{Value: bytes.Clone(page)}
 }
 
 // page returns the page an item holds (see setPage).
@@ -448,16 +529,20 @@ func (b bucket) pages() [][]byte {
 // is nil. A page's bytes depend only on its values, so rewriting the same
 // bucket rewrites identical items.
 func encodePages(es []entry) [][]byte {
-	if len(es) == 0 {
-		return [][]byte{nil}
-	}
-	// Each value's run, encoded in order into one buffer.
-	type run struct {
-		value    string
-		from, to int
-	}
-	var runs []run
-	buf := make([]byte, 0, 24*len(es))
+	buf, runs := appendValues(make([]byte, 0, 24*len(es)), nil, es)
+	return splitPages(buf, runs)
+}
+
+// valueRun is where one value's entries lie in a bucket's encoding.
+type valueRun struct {
+	value    string
+	from, to int
+}
+
+// appendValues appends the encoding of a bucket's entries, sorted by
+// value then day, to buf, value after value, and each value's span to
+// runs.
+func appendValues(buf []byte, runs []valueRun, es []entry) ([]byte, []valueRun) {
 	for i := 0; i < len(es); {
 		j := i + 1
 		for j < len(es) && es[j].value == es[i].value {
@@ -471,8 +556,17 @@ func encodePages(es []entry) [][]byte {
 			buf = binary.AppendUvarint(buf, uint64(e.day))
 			buf = appendMeasures(buf, e.m)
 		}
-		runs = append(runs, run{v, from, len(buf)})
+		runs = append(runs, valueRun{v, from, len(buf)})
 		i = j
+	}
+	return buf, runs
+}
+
+// splitPages returns a bucket's encoding (see appendValues) as its pages:
+// buf itself when it fits one, else new pages, as encodePages says.
+func splitPages(buf []byte, runs []valueRun) [][]byte {
+	if len(runs) == 0 {
+		return [][]byte{nil}
 	}
 	count := 1
 	for count*pageTarget < len(buf) {

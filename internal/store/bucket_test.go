@@ -230,6 +230,64 @@ func TestDeltaPagesMatchBuckets(t *testing.T) {
 	}
 }
 
+func TestDeltaEntriesRefusesMalformedPeriods(t *testing.T) {
+	one := aggregate.Measures{Revenue: decimal.MustParse("1.50"), Lines: 1}
+	for _, tc := range []struct {
+		name   string
+		grain  aggregate.Grain
+		period string
+	}{
+		{"day key with a month", aggregate.Day, "2024-03"},
+		{"day key with a slash", aggregate.Day, "2024/03/05"},
+		{"day 0", aggregate.Day, "2024-03-00"},
+		{"day 32", aggregate.Day, "2024-03-32"},
+		{"month 13", aggregate.Month, "2024-13"},
+		{"month key with a date", aggregate.Month, "2024-03-05"},
+		{"letters in the year", aggregate.Month, "20x4-03"},
+		{"empty", aggregate.Month, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			good := aggregate.Key{Dim: dimension.Segment, Value: "SMB", Grain: aggregate.Month, Period: "2024-03"}
+			bad := aggregate.Key{Dim: dimension.Segment, Value: "SMB", Grain: tc.grain, Period: tc.period}
+			_, err := deltaEntries(aggregate.Delta{good: &one, bad: &one})
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", tc.period)) {
+				t.Fatalf("error %v, want one naming period %q", err, tc.period)
+			}
+		})
+	}
+	t.Run("well formed", func(t *testing.T) {
+		d := aggregate.Delta{
+			{Dim: dimension.Segment, Value: "SMB", Grain: aggregate.Month, Period: "2024-12"}:    &one,
+			{Dim: dimension.Segment, Value: "SMB", Grain: aggregate.Day, Period: "2024-12-31"}:   &one,
+			{Dim: dimension.Segment, Value: "SMB", Grain: aggregate.Day, Period: "2025-01-01"}:   &one,
+			{Dim: dimension.Country, Value: "Peru", Grain: aggregate.Day, Period: "2024-12-31"}:  &one,
+			{Dim: dimension.Country, Value: "Chile", Grain: aggregate.Day, Period: "2024-12-31"}: &one,
+		}
+		got, err := deltaEntries(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[bucketID]int{
+			{"segment", kindMonth, "2024-12"}: 1, {"segment", kindDay, "2024-12"}: 1,
+			{"segment", kindDay, "2025-01"}: 1, {"country", kindDay, "2024-12"}: 2,
+		}
+		for id, n := range want {
+			if len(got[id]) != n {
+				t.Errorf("bucket %v: %d entries, want %d", id, len(got[id]), n)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%d buckets, want %d", len(got), len(want))
+		}
+		// Each bucket's slice ends where the array's next begins: an
+		// append must not overwrite a neighbour.
+		es := got[bucketID{"country", kindDay, "2024-12"}]
+		if cap(es) != len(es) {
+			t.Errorf("bucket slice has capacity %d beyond its %d entries", cap(es), len(es))
+		}
+	})
+}
+
 func TestMergeEntriesSumsTwins(t *testing.T) {
 	one := aggregate.Measures{Revenue: decimal.MustParse("1.50"), Lines: 1}
 	two := aggregate.Measures{Revenue: decimal.MustParse("2.25"), Lines: 2}

@@ -85,7 +85,7 @@ func TestRunsCoverEveryBucketOnceInOrder(t *testing.T) {
 			if got[id][k.page] != nil {
 				return fmt.Errorf("page %d of %v twice", k.page, id)
 			}
-			got[id][k.page] = page
+			got[id][k.page] = bytes.Clone(page) // run is reused
 			return nil
 		})
 	})
