@@ -19,11 +19,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/salesseg/salesseg/internal/api"
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/dashboard"
 	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/devstack"
+	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/logging"
+	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/store"
 )
 
@@ -118,9 +121,9 @@ func newHandlers(emu *devstack.Emulators, o stackOptions) handlers {
 		db = o.ingestDB(db)
 	}
 	return handlers{
-		ingest:    lambda.NewHandler(f.Ingest.ServiceOn(emu.Clients.S3, db, o.log).HandleS3),
-		api:       lambda.NewHandler(f.API.Service(emu.Clients, o.log).Handle),
-		recompute: lambda.NewHandler(f.Recompute.Handler(emu.Clients, o.log)),
+		ingest:    lambda.NewHandler(ingest.NewFromConfig(f.Ingest, emu.Clients.S3, db, o.log).HandleS3),
+		api:       lambda.NewHandler(api.NewFromConfig(f.API, emu.Clients, o.log).Handle),
+		recompute: lambda.NewHandler(recompute.LambdaHandler(f.Recompute, emu.Clients, o.log)),
 	}
 }
 

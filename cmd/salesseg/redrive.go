@@ -17,6 +17,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/awsconf"
 	"github.com/salesseg/salesseg/internal/config"
+	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/logging"
 	"github.com/salesseg/salesseg/internal/redrive"
 )
@@ -72,7 +73,7 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("find the local failure queue: %w", err)
 		}
 		queue = redrive.NewSQS(sq, aws.ToString(url.QueueUrl))
-		invoker = lambda.NewHandler(fns.Ingest.Service(clients, log).HandleS3)
+		invoker = lambda.NewHandler(ingest.NewFromConfig(fns.Ingest, clients.S3, clients.DynamoDB, log).HandleS3)
 	case *queueURL != "" && *function != "":
 		clients, err := awsconf.Load(ctx, awsconf.Endpoints{})
 		if err != nil {

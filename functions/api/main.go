@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/salesseg/salesseg/internal/api"
 	"github.com/salesseg/salesseg/internal/awsconf"
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/logging"
@@ -25,5 +26,5 @@ func main() {
 		log.Error("aws config", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(cfg.Service(clients, log).Handle)
+	lambda.Start(api.NewFromConfig(cfg, clients, log).Handle)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/salesseg/salesseg/internal/awsconf"
 	"github.com/salesseg/salesseg/internal/config"
+	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/logging"
 )
 
@@ -26,5 +27,5 @@ func main() {
 		log.Error("aws config", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(cfg.Service(clients, log).HandleS3)
+	lambda.Start(ingest.NewFromConfig(cfg, clients.S3, clients.DynamoDB, log).HandleS3)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/salesseg/salesseg/internal/awsconf"
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/logging"
+	"github.com/salesseg/salesseg/internal/recompute"
 )
 
 func main() {
@@ -29,5 +30,5 @@ func main() {
 		log.Error("aws config", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(cfg.Handler(clients, log))
+	lambda.Start(recompute.LambdaHandler(cfg, clients, log))
 }

@@ -1,9 +1,13 @@
 // Package config reads the settings of salesseg's three functions (ingest,
 // api, recompute) from the environment variables template.yaml gives them,
-// validates them, applies their defaults, and builds each function's
-// service from them. The Lambda mains and `salesseg local` both go through
-// it, so a setting means the same thing, is checked the same way and has
-// the same default wherever the functions run.
+// validates them and applies their defaults. The Lambda mains and
+// `salesseg local` both go through it, so a setting means the same thing,
+// is checked the same way and has the same default wherever the functions
+// run; each service package's NewFromConfig builds its service from its
+// function's settings. The builders live there, not here, because a
+// package that built every service would link all three into each
+// function: the api function's binary carried the file parsers, ingest,
+// recompute and Step Functions, and was 26 MB.
 //
 // The settings live here rather than in each service package because they
 // are the deployment's contract, not the services': the variable names
@@ -17,31 +21,17 @@
 package config
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-
 	"golang.org/x/text/currency"
 
-	"github.com/salesseg/salesseg/internal/api"
-	"github.com/salesseg/salesseg/internal/awsconf"
-	"github.com/salesseg/salesseg/internal/dataset"
-	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/logging"
-	"github.com/salesseg/salesseg/internal/metrics"
 	"github.com/salesseg/salesseg/internal/period"
-	"github.com/salesseg/salesseg/internal/pipeline"
-	"github.com/salesseg/salesseg/internal/recompute"
 	"github.com/salesseg/salesseg/internal/shard"
-	"github.com/salesseg/salesseg/internal/store"
-	"github.com/salesseg/salesseg/internal/workflow"
 )
 
 // The environment variables the functions read, as template.yaml sets
@@ -205,77 +195,6 @@ func FunctionsFromEnv(getenv func(string) string) (Functions, error) {
 	f := Functions{Ingest: r.ingest(), API: r.api(), Recompute: r.recompute()}
 	f.LogLevel = f.Ingest.LogLevel
 	return f, r.err()
-}
-
-// Service builds the ingest service c describes on clients.
-func (c Ingest) Service(clients *awsconf.Clients, log *slog.Logger) *ingest.Service {
-	return c.ServiceOn(clients.S3, clients.DynamoDB, log)
-}
-
-// ServiceOn builds the ingest service c describes on the given S3 and
-// DynamoDB clients, such as a DynamoDB client that fails on purpose.
-func (c Ingest) ServiceOn(blobs ingest.Blobs, db store.DB, log *slog.Logger) *ingest.Service {
-	return ingest.New(blobs, store.New(db, c.Table), log,
-		ingest.ServiceOptions{MaxRejectRate: c.MaxRejectRate, MaxSpoolBytes: c.MaxSpoolBytes, ProcessingDeadline: c.ProcessingDeadline,
-			Shards: c.Shards})
-}
-
-// Service builds the api service c describes on clients.
-func (c API) Service(clients *awsconf.Clients, log *slog.Logger) *api.Service {
-	st := store.New(clients.DynamoDB, c.Table)
-	ds := datasets{st: st, objs: clients.S3, bucket: c.Bucket}
-	r, deals := ds.Open(dataset.Default)
-	return api.New(r, clients.Presign, log, api.Options{Bucket: c.Bucket, Calendar: c.Calendar, Versions: clients.S3,
-		Currency: c.Currency, Deals: deals, Datasets: ds})
-}
-
-// datasets opens each dataset's store and deal files for the API.
-type datasets struct {
-	st     *store.Store
-	objs   pipeline.Objects
-	bucket string
-}
-
-// Names lists the datasets the table has registered.
-func (d datasets) Names(ctx context.Context) ([]string, error) { return d.st.Datasets(ctx) }
-
-// Open returns the named dataset's store and its deals.
-func (d datasets) Open(name string) (api.Reader, api.DealSource) {
-	st := d.st.Dataset(name)
-	return st, pipeline.NewSource(d.objs, st, d.bucket)
-}
-
-// Service builds the recompute service c describes on clients.
-func (c Recompute) Service(clients *awsconf.Clients, log *slog.Logger) *recompute.Service {
-	opts := recompute.Options{Bucket: c.Bucket, Shards: c.Shards, Workers: c.Workers, StateMachine: c.StateMachine}
-	if c.StateMachine != "" {
-		opts.Executions = sfn.NewFromConfig(clients.Config)
-	}
-	return recompute.New(store.New(clients.DynamoDB, c.Table), clients.S3, log, opts)
-}
-
-// Handler is the Lambda handler of the service c describes on clients.
-// It is invoked by the schedule, whose runs it logs with their duration
-// and outcome as the metrics RecomputeSeconds and RecomputeErrors (see
-// package metrics), and by the state machine with the input of one step
-// (workflow.DecodeInput), whose output it returns.
-func (c Recompute) Handler(clients *awsconf.Clients, log *slog.Logger) func(context.Context, json.RawMessage) (any, error) {
-	svc := c.Service(clients, log)
-	scheduled := metrics.Timed(metrics.New(log, "recompute"), "Recompute", svc.Handle)
-	return func(ctx context.Context, payload json.RawMessage) (any, error) {
-		in, step, err := workflow.DecodeInput(payload)
-		if err != nil {
-			return nil, err
-		}
-		if step {
-			return svc.Step(ctx, in)
-		}
-		var ev events.EventBridgeEvent
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, fmt.Errorf("recompute event: %w", err)
-		}
-		return nil, scheduled(ctx, ev)
-	}
 }
 
 // reader reads variables and collects what is wrong with them, each

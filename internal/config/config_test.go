@@ -1,23 +1,20 @@
 package config_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"gopkg.in/yaml.v3"
 
-	"github.com/salesseg/salesseg/internal/awsconf"
 	"github.com/salesseg/salesseg/internal/config"
 	"github.com/salesseg/salesseg/internal/devstack"
 	"github.com/salesseg/salesseg/internal/period"
@@ -340,36 +337,43 @@ func TestTemplateSetsWhatTheFunctionsRead(t *testing.T) {
 	}
 }
 
-// TestRecomputeHandlerEmitsItsDuration runs the recompute handler against
-// a table that cannot be reached: the run fails, and its metrics line
-// says how long it took and that it failed, whatever the log level.
-func TestRecomputeHandlerEmitsItsDuration(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	clients, err := awsconf.Load(ctx, awsconf.Endpoints{S3: "http://127.0.0.1:1", DynamoDB: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
+// TestFunctionsLinkOnlyTheirService keeps the api and recompute functions'
+// binaries small, which their cold starts pay for: neither may link the
+// file parsers or the ingest service, nor the api recompute's Step
+// Functions client. When this package built all three services, each
+// function linked them all: the api was 26 MB stripped, recompute 27 MB
+// (12 MB each without).
+func TestFunctionsLinkOnlyTheirService(t *testing.T) {
+	parsers := []string{
+		"github.com/salesseg/salesseg/internal/parser",
+		"github.com/salesseg/salesseg/internal/tabular",
+		"github.com/salesseg/salesseg/internal/ingest",
+		"github.com/xuri/excelize",
+		"github.com/parquet-go/",
 	}
-	var buf bytes.Buffer
-	h := config.Recompute{Table: "t", Bucket: "b"}.Handler(clients, slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError})))
-	payload, err := json.Marshal(events.EventBridgeEvent{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h(ctx, payload); err == nil {
-		t.Fatal("a run without a table succeeded")
-	}
-	var line map[string]any
-	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
-		var m map[string]any
-		if json.Unmarshal(l, &m) == nil && m["msg"] == "Recompute" {
-			line = m
-		}
-	}
-	if _, ok := line["_aws"]; !ok || line["Function"] != "recompute" || line["RecomputeErrors"] != 1.0 {
-		t.Fatalf("no metrics line for the run: %s", buf.String())
-	}
-	if secs, ok := line["RecomputeSeconds"].(float64); !ok || secs <= 0 {
-		t.Fatalf("RecomputeSeconds %v", line["RecomputeSeconds"])
+	for _, tc := range []struct {
+		function string
+		never    []string
+	}{
+		{"api", append([]string{"github.com/salesseg/salesseg/internal/recompute", "github.com/aws/aws-sdk-go-v2/service/sfn"}, parsers...)},
+		{"recompute", append([]string{"github.com/salesseg/salesseg/internal/api"}, parsers...)},
+	} {
+		t.Run(tc.function, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", filepath.Join("..", "..", "functions", tc.function)).Output()
+			if err != nil {
+				t.Fatalf("go list -deps: %v", err)
+			}
+			deps := strings.Fields(string(out))
+			if !slices.Contains(deps, "github.com/salesseg/salesseg/internal/"+tc.function) {
+				t.Fatalf("go list -deps does not list the %s service: %q", tc.function, deps)
+			}
+			for _, dep := range deps {
+				for _, never := range tc.never {
+					if strings.HasPrefix(dep, never) {
+						t.Errorf("the %s function links %s", tc.function, dep)
+					}
+				}
+			}
+		})
 	}
 }

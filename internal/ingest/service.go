@@ -43,6 +43,7 @@ import (
 	"github.com/salesseg/salesseg/internal/pipeline"
 	"github.com/salesseg/salesseg/internal/shard"
 	"github.com/salesseg/salesseg/internal/store"
+	"github.com/salesseg/salesseg/internal/versions"
 )
 
 // Blobs is the subset of the S3 API ingestion uses.
@@ -880,68 +881,11 @@ func (s *Service) versionDeleted(ctx context.Context, bucket, key, deleted, seq 
 // currentVersion returns the version id of an object's current version,
 // "" when it has none or a delete marker is on top.
 func (s *Service) currentVersion(ctx context.Context, bucket, key string) (string, error) {
-	live, err := LiveVersions(ctx, s.blobs, bucket, key)
+	live, err := versions.Live(ctx, s.blobs, bucket, key)
 	if err != nil {
 		return "", err
 	}
 	return live[key], nil
-}
-
-// VersionLister lists object versions; *s3.Client implements it.
-type VersionLister interface {
-	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
-}
-
-// LiveVersions returns the current version id of every object under
-// prefix that has one, by key; objects with a delete marker on top are
-// left out. The current version is the one S3 flags latest, or else (an
-// emulator that does not flag it) the newest one. Errors are S3's,
-// wrapped.
-func LiveVersions(ctx context.Context, s3c VersionLister, bucket, prefix string) (map[string]string, error) {
-	type version struct {
-		id     string
-		marker bool
-		latest bool
-		at     time.Time
-	}
-	byKey := map[string][]version{}
-	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
-	for {
-		out, err := s3c.ListObjectVersions(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("list versions of %s: %w", prefix, err)
-		}
-		for _, v := range out.Versions {
-			k := aws.ToString(v.Key)
-			byKey[k] = append(byKey[k], version{aws.ToString(v.VersionId), false, aws.ToBool(v.IsLatest), aws.ToTime(v.LastModified)})
-		}
-		for _, m := range out.DeleteMarkers {
-			k := aws.ToString(m.Key)
-			byKey[k] = append(byKey[k], version{aws.ToString(m.VersionId), true, aws.ToBool(m.IsLatest), aws.ToTime(m.LastModified)})
-		}
-		if !aws.ToBool(out.IsTruncated) {
-			break
-		}
-		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
-	}
-	live := make(map[string]string, len(byKey))
-	for k, all := range byKey {
-		var cur *version
-		for i := range all {
-			v := &all[i]
-			if v.latest {
-				cur = v
-				break
-			}
-			if cur == nil || v.at.After(cur.at) {
-				cur = v
-			}
-		}
-		if !cur.marker {
-			live[k] = cur.id
-		}
-	}
-	return live, nil
 }
 
 // retract makes a deleted object's contribution disappear.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/salesseg/salesseg/internal/dataset"
 	"github.com/salesseg/salesseg/internal/history"
-	"github.com/salesseg/salesseg/internal/ingest"
 	"github.com/salesseg/salesseg/internal/store"
+	"github.com/salesseg/salesseg/internal/versions"
 )
 
 // Reconciliation is what one comparison of the bucket with the table
@@ -97,7 +97,7 @@ func (s *Service) reconcile(ctx context.Context, expired []store.Upload) (*Recon
 	}
 	current := map[string]string{}
 	for _, prefix := range history.Prefixes() {
-		live, err := ingest.LiveVersions(ctx, s.blobs, s.opts.Bucket, dataset.Key(s.dataset, prefix))
+		live, err := versions.Live(ctx, s.blobs, s.opts.Bucket, dataset.Key(s.dataset, prefix))
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: %w", err)
 		}
@@ -141,7 +141,7 @@ func (s *Service) reconcile(ctx context.Context, expired []store.Upload) (*Recon
 // reconcileObject compares one live object's current version with what
 // counts for its key.
 func (s *Service) reconcileObject(ctx context.Context, r *Reconciliation, key, version string, counted map[string]store.Entry) error {
-	id := ingest.FileID(s.opts.Bucket, key, version)
+	id := store.UploadID(s.opts.Bucket, key, version)
 	status := ""
 	cur, err := s.t.GetUpload(ctx, id)
 	switch {
