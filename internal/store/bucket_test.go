@@ -2,8 +2,10 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -124,12 +126,49 @@ func TestDecodePageRefusesCorruptPages(t *testing.T) {
 		{"day 0 in a day bucket", kindDay, []byte{1, 'a', 1, 0, 0}},
 		{"day 5 in a month bucket", kindMonth, []byte{1, 'a', 1, 5, 0}},
 		{"too many measures", kindMonth, []byte{1, 'a', 1, 0, 15}},
-		{"bad decimal", kindMonth, []byte{1, 'a', 1, 0, 1, 2, 'x', 'y'}},
+		{"decimal text that is no number", kindMonth, []byte{1, 'a', 1, 0, 1, decText, 2, 'x', 'y'}},
+		{"decimal head with a stray bit", kindMonth, []byte{1, 'a', 1, 0, 1, decText | 2, 1}},
+		{"decimal scale 20", kindMonth, []byte{1, 'a', 1, 0, 1, 20, 1}},
+		{"decimal coefficient past an int64 without text", kindMonth,
+			binary.AppendUvarint([]byte{1, 'a', 1, 0, 1, 0}, 1<<63)},
+		{"decimal cut after its head", kindMonth, []byte{1, 'a', 1, 0, 1, 2}},
+		{"measures ending in a zero decimal", kindMonth, []byte{1, 'a', 1, 0, 1, 2, 0}},
+		{"measures ending in a zero count", kindMonth, []byte{1, 'a', 1, 0, 4, 0, 5, 0, 0, 0, 0}},
 		{"day bucket read as month", kindMonth, good},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := (bucket{}).decodePage(tc.page, tc.kind, false); err == nil {
 				t.Fatal("decoded without an error")
+			}
+		})
+	}
+}
+
+func TestDecimalsRoundTrip(t *testing.T) {
+	for _, text := range []string{
+		"0", "0.00", "1", "-1", "12.50", "-0.000000000000000001", "0.0000000000000000001",
+		"9223372036854775807", "-9223372036854775807", "922337203685477580.7",
+		"9223372036854775808", "-9999999999999999999", "9.999999999999999999", "-0.9999999999999999999",
+	} {
+		t.Run(text, func(t *testing.T) {
+			d := decimal.MustParse(text)
+			enc := appendDecimal([]byte{0xEE}, d)
+			if enc[0] != 0xEE {
+				t.Fatal("appendDecimal overwrote what was before it")
+			}
+			r := pageReader{b: enc, off: 1}
+			got, err := r.decimal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != d.String() || got.Scale() != d.Scale() {
+				t.Errorf("decoded %s (scale %d), want %s (scale %d)", got, got.Scale(), d, d.Scale())
+			}
+			if r.off != len(enc) {
+				t.Errorf("read %d of %d bytes", r.off-1, len(enc)-1)
+			}
+			if text := d.Coef() > math.MaxInt64; text != (enc[1] == decText) {
+				t.Errorf("encoded as text: %v, want %v for coefficient %d", !text, text, d.Coef())
 			}
 		})
 	}

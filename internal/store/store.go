@@ -48,8 +48,9 @@
 // others hold.
 //
 // A bucket item holds one binary attribute: every value of its page with
-// its measures (exact decimals as text, counts as varints; for day
-// buckets, per day of the month; see bucket.go), zstd-compressed as z, or
+// its measures (exact decimals as a scale and a varint coefficient,
+// counts as varints; for day buckets, per day of the month; see
+// bucket.go), zstd-compressed as z, or
 // as v when compression would not shrink it; a fragment item holds a run
 // of such pages, one per month (see fragments.go). Items grow with
 // (dimension or pair) × month, not with values × days: the base holds one
@@ -57,7 +58,7 @@
 // kinds + 45 pairs + Total) × 72 months ≈ 4,800 items for six years of
 // daily dates; a file's fragments pack months into runs and leave out
 // the dimensions it has no column for, so the 10 MB high-cardinality
-// benchmark file (7 dimensions of 10) is 323 items. A bucket whose
+// benchmark file (7 dimensions of 10) is 267 items. A bucket whose
 // encoding passes 200 KB is split into pages by a hash of the value.
 //
 // # Access patterns and their cost
