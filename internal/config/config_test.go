@@ -342,7 +342,7 @@ func TestTemplateSetsWhatTheFunctionsRead(t *testing.T) {
 // file parsers or the ingest service, nor the api recompute's Step
 // Functions client. When this package built all three services, each
 // function linked them all: the api was 26 MB stripped, recompute 27 MB
-// (12 MB each without).
+// (12 and 13 MB without).
 func TestFunctionsLinkOnlyTheirService(t *testing.T) {
 	parsers := []string{
 		"github.com/salesseg/salesseg/internal/parser",

@@ -157,3 +157,14 @@ func (m YearMonth) String() string { return fmt.Sprintf("%04d-%02d", m.Year(), i
 
 // MarshalText formats m as YYYY-MM.
 func (m YearMonth) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// ParseYearMonth parses a month as YYYY-MM, of a year from 1000 to 9999,
+// the form MarshalText writes. Errors wrap ErrLabel.
+func ParseYearMonth(s string) (YearMonth, error) {
+	y, ok1 := digits(s, 0, 4)
+	m, ok2 := digits(s, 5, 7)
+	if len(s) != 7 || !ok1 || !ok2 || s[4] != '-' || y < minYear || m < 1 || m > 12 {
+		return 0, fmt.Errorf("%w: %q is not a month as YYYY-MM", ErrLabel, s)
+	}
+	return NewYearMonth(y, time.Month(m)), nil
+}

@@ -172,3 +172,36 @@ func TestDateAppendText(t *testing.T) {
 		})
 	}
 }
+
+func TestParseYearMonth(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want YearMonth
+		ok   bool
+	}{
+		{"2024-01", NewYearMonth(2024, time.January), true},
+		{"1000-12", NewYearMonth(1000, time.December), true},
+		{"9999-12", NewYearMonth(9999, time.December), true},
+		{"2024-00", 0, false},
+		{"2024-13", 0, false},
+		{"0999-12", 0, false},
+		{"2024-1", 0, false},
+		{"2024-01-05", 0, false},
+		{"2024/01", 0, false},
+		{"20x4-01", 0, false},
+		{"", 0, false},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseYearMonth(tc.in)
+			if tc.ok != (err == nil) || got != tc.want {
+				t.Fatalf("ParseYearMonth(%q) = %s, %v; want %s, ok %v", tc.in, got, err, tc.want, tc.ok)
+			}
+			if err != nil && !errors.Is(err, ErrLabel) {
+				t.Fatalf("error %v does not wrap ErrLabel", err)
+			}
+			if err == nil && got.String() != tc.in {
+				t.Fatalf("%q parses to %s, which formats differently", tc.in, got)
+			}
+		})
+	}
+}

@@ -230,7 +230,7 @@ func TestDeltaPagesMatchBuckets(t *testing.T) {
 				m := aggregate.Measures{Revenue: decimal.MustNew(rng.Int64N(1e9), 2), Units: decimal.MustNew(rng.Int64N(9), 0),
 					Lines: 1 + rng.Int64N(9), Orders: 1}
 				add(aggregate.Key{Dim: dim, Value: v, Grain: aggregate.Month, Period: month}, bucketID{string(dim), kindMonth, month}, 0, m)
-				for _, day := range []int{1 + rng.IntN(31), 1 + rng.IntN(31)} {
+				for _, day := range []int{1 + rng.IntN(29), 1 + rng.IntN(29)} { // 2024-02 has 29 days
 					k := aggregate.Key{Dim: dim, Value: v, Grain: aggregate.Day, Period: fmt.Sprintf("%s-%02d", month, day)}
 					if _, dup := d[k]; dup {
 						continue
@@ -280,6 +280,7 @@ func TestDeltaEntriesRefusesMalformedPeriods(t *testing.T) {
 		{"day key with a slash", aggregate.Day, "2024/03/05"},
 		{"day 0", aggregate.Day, "2024-03-00"},
 		{"day 32", aggregate.Day, "2024-03-32"},
+		{"February 30", aggregate.Day, "2024-02-30"},
 		{"month 13", aggregate.Month, "2024-13"},
 		{"month key with a date", aggregate.Month, "2024-03-05"},
 		{"letters in the year", aggregate.Month, "20x4-03"},

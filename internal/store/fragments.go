@@ -194,9 +194,8 @@ func eachRun(buckets map[bucketID][]entry, fn func(k runKey, run []byte) error) 
 			if !open {
 				return nil
 			}
-			err := fn(cur, run)
-			run, open = run[:0], false
-			return err
+			open = false
+			return fn(cur, run)
 		}
 		for _, month := range months[dk] {
 			es, err := mergeEntries(buckets[bucketID{dim: dk[0], kind: dk[1], month: month}])
@@ -220,7 +219,6 @@ func eachRun(buckets map[bucketID][]entry, fn func(k runKey, run []byte) error) 
 						return err
 					}
 				}
-				run = run[:0]
 				continue
 			}
 			if open && len(run)+len(pages[0]) > runTarget {
@@ -229,7 +227,7 @@ func eachRun(buckets map[bucketID][]entry, fn func(k runKey, run []byte) error) 
 				}
 			}
 			if !open {
-				cur.first, open = month, true
+				cur.first, open, run = month, true, run[:0]
 			}
 			run, cur.last = appendRun(run, month, pages[0]), month
 		}

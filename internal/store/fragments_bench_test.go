@@ -14,10 +14,11 @@ import (
 // BenchmarkFragmentRuns encodes the delta of a generated high-cardinality
 // 10 MB file (salesgen.Wide) into its fragment items as PutFragments does,
 // without a table: grouping by bucket, sorting, encoding and compressing
-// each run, and the item naming the file's dimensions. Each iteration also parses the file (the ingest core) as the
-// reference, and the benchmark reports both times and runs/core, the
-// share of an upload's CPU the fragments add to the core's on a small
-// file, where they weigh most.
+// each run, and the item naming the file's dimensions. Each iteration
+// also parses the file (the ingest core) as the reference, and the
+// benchmark reports both times and runs/core, the share of an upload's
+// CPU the fragments add to the core's on a small file, where they weigh
+// most.
 func BenchmarkFragmentRuns(b *testing.B) {
 	shape, err := salesgen.Wide(10 << 20)
 	if err != nil {
